@@ -1,0 +1,122 @@
+"""Values that screening produces: severities, verdicts, findings and per-file results.
+
+Everything here is a frozen dataclass or a StrEnum so results can be stored, compared and hashed.
+``to_json()`` returns plain JSON-ready values (no floats, so canonical JSON accepts them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """How much a finding weighs. ``block`` and ``review`` change the verdict; the others inform."""
+
+    BLOCK = "block"
+    REVIEW = "review"
+    WARN = "warn"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARN: 1, Severity.REVIEW: 2, Severity.BLOCK: 3}
+
+
+class Verdict(StrEnum):
+    """The outcome of screening one file or a whole revision."""
+
+    CLEAR = "clear"
+    REVIEW = "review"
+    BLOCKED = "blocked"
+
+    @property
+    def rank(self) -> int:
+        return _VERDICT_RANK[self]
+
+
+_VERDICT_RANK = {Verdict.CLEAR: 0, Verdict.REVIEW: 1, Verdict.BLOCKED: 2}
+
+
+def verdict_for(severity: Severity) -> Verdict:
+    """The verdict a single finding of ``severity`` forces."""
+    if severity is Severity.BLOCK:
+        return Verdict.BLOCKED
+    if severity is Severity.REVIEW:
+        return Verdict.REVIEW
+    return Verdict.CLEAR
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing the screener noticed, with enough context for a human to judge it.
+
+    ``part`` names where in the file (``word/document.xml``, ``page 3``, ``exif``), ``location``
+    where inside the part (``line 12``), ``excerpt`` the surrounding text with personal data masked.
+    ``rule`` is the policy rule id, ``reference`` its legal basis.
+    """
+
+    rule: str
+    severity: Severity
+    message: str
+    part: str = ""
+    location: str = ""
+    excerpt: str = ""
+    explanation: str = ""
+    reference: str = ""
+    level: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": str(self.severity),
+            "message": self.message,
+            "part": self.part,
+            "location": self.location,
+            "excerpt": self.excerpt,
+            "explanation": self.explanation,
+            "reference": self.reference,
+            "level": self.level,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """Screening outcome of one file (or one text).
+
+    ``sanitized`` is the derivative that gets approved and published (metadata, comments, tracked
+    changes and GPS removed), or ``None`` when none is produced (blocked files, plain text that
+    needs no change: then the original bytes are the derivative).
+    """
+
+    verdict: Verdict
+    detected_type: str
+    level: str | None
+    findings: tuple[Finding, ...] = ()
+    sanitized: bytes | None = field(default=None, repr=False)
+    sanitized_type: str | None = None
+    held_reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": str(self.verdict),
+            "detected_type": self.detected_type,
+            "level": self.level,
+            "held_reason": self.held_reason,
+            "sanitized_type": self.sanitized_type,
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+def combine(results: Iterable[FileResult]) -> Verdict:
+    """The verdict of a whole revision: the worst of its files (no files is clear)."""
+    worst = Verdict.CLEAR
+    for result in results:
+        if result.verdict.rank > worst.rank:
+            worst = result.verdict
+    return worst
