@@ -1,0 +1,1 @@
+"""Pure domain: item states and transitions, roles, manifests. No I/O."""

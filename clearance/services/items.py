@@ -1,0 +1,336 @@
+"""Item use cases: submit, withdraw, new revision, and the transitions other stages drive."""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clearance.domain.lifecycle import Action, State, next_state
+from clearance.domain.manifest import Manifest, ManifestKind, PartEntry
+from clearance.domain.roles import Role
+from clearance.errors import BadInput, NotFound, PolicyRefusal
+from clearance.events import Event
+from clearance.runtime import Runtime
+from clearance.services.uploads import Upload, store_body, store_upload
+from clearance.services.users import get_user, require_role
+from clearance.storage.models import Item, Part, Revision, StateChange, User
+from clearance.storage.uow import UnitOfWork
+
+MAX_TITLE = 500
+MAX_ATTACHMENTS = 50
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What an author hands in: validated by ``submit`` before anything is stored."""
+
+    title: str
+    channels: Sequence[str]
+    declared_level: str
+    body_text: str | None = None
+    attachments: Sequence[Upload] = ()
+
+
+def new_item_id() -> str:
+    return secrets.token_hex(8)
+
+
+def _validate(rt: Runtime, sub: Submission) -> tuple[str, list[str]]:
+    title = unicodedata.normalize("NFC", sub.title or "").strip()
+    if not title:
+        raise BadInput("the title is empty; give the item a title")
+    if len(title) > MAX_TITLE:
+        raise BadInput(f"the title is {len(title)} characters long; keep it under {MAX_TITLE}")
+    if not sub.channels:
+        raise BadInput("no channel was chosen; pick at least one publication channel")
+    policy = rt.policy
+    known_channels = set(policy.channels)
+    channels = sorted({c.strip() for c in sub.channels})
+    for channel in channels:
+        if channel not in known_channels:
+            raise BadInput(
+                f"unknown channel {channel!r}; use one of {', '.join(sorted(known_channels))}"
+            )
+    level_names = [level.name for level in policy.levels]
+    if sub.declared_level not in level_names:
+        raise BadInput(f"unknown level {sub.declared_level!r}; use one of {', '.join(level_names)}")
+    if not (sub.body_text and sub.body_text.strip()) and not sub.attachments:
+        raise BadInput("the item has neither body text nor attachments; add one of them")
+    if len(sub.attachments) > MAX_ATTACHMENTS:
+        raise BadInput(f"too many attachments ({len(sub.attachments)}); at most {MAX_ATTACHMENTS}")
+    return title, channels
+
+
+def _store_parts(rt: Runtime, sub: Submission) -> list[PartEntry]:
+    parts: list[PartEntry] = []
+    if sub.body_text and sub.body_text.strip():
+        parts.append(store_body(rt.blobs, sub.body_text))
+    names: set[str] = set()
+    for upload in sub.attachments:
+        entry = store_upload(rt.blobs, upload)
+        if entry.name in names:
+            raise BadInput(f"two attachments are named {entry.name!r}; rename one of them")
+        names.add(entry.name)
+        parts.append(entry)
+    return parts
+
+
+def _add_revision(
+    session: Session,
+    *,
+    item: Item,
+    number: int,
+    title: str,
+    sub: Submission,
+    channels: list[str],
+    parts: list[PartEntry],
+    user: User,
+    note: str | None,
+) -> Revision:
+    manifest = Manifest.build(
+        kind=ManifestKind.SUBMITTED,
+        item_id=item.id,
+        title=title,
+        channels=channels,
+        declared_level=sub.declared_level,
+        parts=parts,
+    )
+    revision = Revision(
+        item_id=item.id,
+        number=number,
+        title=title,
+        channels=channels,
+        declared_level=sub.declared_level,
+        created_by=user.id,
+        manifest_json=manifest.canonical().decode("utf-8"),
+        manifest_hash=manifest.hash,
+        note=note,
+    )
+    revision.parts = [
+        Part(
+            position=i,
+            role=p.role.value,
+            filename=p.name,
+            sha256=p.sha256,
+            size=p.size,
+            mime=p.mime,
+            uploaded_by=user.id,
+        )
+        for i, p in enumerate(parts)
+    ]
+    session.add(revision)
+    return revision
+
+
+def _history(
+    session: Session,
+    item: Item,
+    *,
+    from_state: State | None,
+    to_state: State,
+    actor: User | None,
+    reason: str | None,
+) -> None:
+    now = datetime.now(UTC)
+    item.state = to_state.value
+    item.updated_at = now
+    session.add(
+        StateChange(
+            item_id=item.id,
+            revision=item.current_revision,
+            from_state=from_state.value if from_state else None,
+            to_state=to_state.value,
+            actor_id=actor.id if actor else None,
+            reason=reason,
+            at=now,
+        )
+    )
+
+
+def submit(rt: Runtime, *, author: str, submission: Submission) -> str:
+    """Store the parts, create the item and its first revision, and return the item id."""
+    title, channels = _validate(rt, submission)
+    with rt.sessions() as session:
+        require_role(get_user(session, author), Role.AUTHOR)
+    parts = _store_parts(rt, submission)
+    policy_hash = rt.policy.content_hash
+    with rt.uow() as uow:
+        user = get_user(uow.session, author)
+        require_role(user, Role.AUTHOR)
+        item = Item(
+            id=new_item_id(),
+            author_id=user.id,
+            state=State.DRAFT.value,
+            current_revision=1,
+            policy_hash=policy_hash,
+        )
+        uow.session.add(item)
+        uow.session.flush()
+        revision = _add_revision(
+            uow.session,
+            item=item,
+            number=1,
+            title=title,
+            sub=submission,
+            channels=channels,
+            parts=parts,
+            user=user,
+            note=None,
+        )
+        _history(uow.session, item, from_state=None, to_state=State.DRAFT, actor=user, reason=None)
+        _history(
+            uow.session,
+            item,
+            from_state=State.DRAFT,
+            to_state=next_state(State.DRAFT, Action.SUBMIT),
+            actor=user,
+            reason=None,
+        )
+        _submitted_event(uow, item, revision, user, policy_hash)
+        item_id = item.id
+        uow.commit()
+    return item_id
+
+
+def _submitted_event(
+    uow: UnitOfWork, item: Item, revision: Revision, user: User, policy_hash: str
+) -> None:
+    uow.record(
+        Event(
+            "item.submitted",
+            actor=user.username,
+            item_id=item.id,
+            revision=revision.number,
+            manifest_hash=revision.manifest_hash,
+            policy_hash=policy_hash,
+            body={
+                "title": revision.title,
+                "channels": list(revision.channels),
+                "declared_level": revision.declared_level,
+                "author": user.username,
+                "manifest": revision.manifest_json,
+            },
+        )
+    )
+
+
+def new_revision(
+    rt: Runtime, *, author: str, item_id: str, submission: Submission, note: str | None = None
+) -> int:
+    """Answer a change request with a new revision; earlier decisions stay, marked stale."""
+    title, channels = _validate(rt, submission)
+    parts = _store_parts(rt, submission)
+    with rt.uow() as uow:
+        user = get_user(uow.session, author)
+        item = load_item(uow.session, item_id)
+        if item.author_id != user.id:
+            raise PolicyRefusal(
+                f"only the author of item {item_id} can submit a new revision of it"
+            )
+        state = State(item.state)
+        target = next_state(state, Action.RESUBMIT)
+        item.current_revision += 1
+        revision = _add_revision(
+            uow.session,
+            item=item,
+            number=item.current_revision,
+            title=title,
+            sub=submission,
+            channels=channels,
+            parts=parts,
+            user=user,
+            note=note,
+        )
+        uow.session.flush()
+        _history(uow.session, item, from_state=state, to_state=target, actor=user, reason=note)
+        _submitted_event(uow, item, revision, user, item.policy_hash or rt.policy.content_hash)
+        number = item.current_revision
+        uow.commit()
+    return number
+
+
+def load_item(session: Session, item_id: str, *, for_update: bool = False) -> Item:
+    query = select(Item).where(Item.id == item_id)
+    if for_update:
+        query = query.with_for_update()
+    item = session.scalar(query)
+    if item is None:
+        raise NotFound(f"there is no item {item_id!r}; list items with `clearance items list`")
+    return item
+
+
+def current_revision(session: Session, item: Item) -> Revision:
+    revision = session.scalar(
+        select(Revision).where(
+            Revision.item_id == item.id, Revision.number == item.current_revision
+        )
+    )
+    if revision is None:  # pragma: no cover - guarded by the schema
+        raise NotFound(f"item {item.id} has no revision {item.current_revision}")
+    return revision
+
+
+def transition(
+    uow: UnitOfWork,
+    item: Item,
+    action: Action,
+    *,
+    actor: User | None,
+    reason: str | None = None,
+    event_type: str | None = None,
+    body: dict[str, Any] | None = None,
+    manifest_hash: str | None = None,
+    policy_hash: str | None = None,
+) -> State:
+    """Apply ``action`` to ``item`` inside ``uow``: check it, record history and the event.
+
+    Other stages (classification, screening, sign-off, publication) call this so that every
+    state change passes the state machine and lands in the audit log in the same transaction.
+    """
+    state = State(item.state)
+    target = next_state(state, action)
+    _history(uow.session, item, from_state=state, to_state=target, actor=actor, reason=reason)
+    if event_type is not None:
+        uow.record(
+            Event(
+                event_type,
+                actor=actor.username if actor else None,
+                item_id=item.id,
+                revision=item.current_revision,
+                manifest_hash=manifest_hash,
+                policy_hash=policy_hash,
+                body={"from": state.value, "to": target.value, **(body or {})},
+            )
+        )
+    return target
+
+
+def withdraw(rt: Runtime, *, actor: str, item_id: str, reason: str) -> None:
+    """The author (or an admin) withdraws an item that is not yet published."""
+    if not reason.strip():
+        raise BadInput("a reason is required to withdraw an item; say why")
+    with rt.uow() as uow:
+        user = get_user(uow.session, actor)
+        item = load_item(uow.session, item_id)
+        if item.author_id != user.id and Role.ADMIN.value not in user.role_set:
+            raise PolicyRefusal(f"only the author or an administrator can withdraw item {item_id}")
+        revision = current_revision(uow.session, item)
+        transition(
+            uow,
+            item,
+            Action.WITHDRAW,
+            actor=user,
+            reason=reason,
+            event_type="item.withdrawn",
+            body={"reason": reason},
+            manifest_hash=revision.manifest_hash,
+            policy_hash=item.policy_hash,
+        )
+        uow.commit()

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy engine and models, the unit of work, and the content-addressed blob store."""
