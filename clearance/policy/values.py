@@ -1,0 +1,157 @@
+"""The loaded policy as frozen values: levels, channels, chains, stages, references."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from clearance.errors import BadInput
+from clearance.policy.rules import Rule
+from clearance.screening.rules import ScreeningRules
+
+#: The three state-secret levels of Law 117/2025/QH15, lowest first. Never publishable.
+STATE_SECRET_LEVELS = ("mat", "toi_mat", "tuyet_mat")
+
+#: Publisher adapters the pipeline provides (``clearance.publishing``).
+KNOWN_ADAPTERS = frozenset({"website", "directory", "webhook"})
+
+
+class StageCondition(StrEnum):
+    """When a stage is part of the chain."""
+
+    ALWAYS = "always"
+    #: only when screening held the revision for review (verdict "review")
+    HELD_FOR_REVIEW = "held_for_review"
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A legal or administrative source a rule rests on; ``verified`` is False when the wording
+    could not be checked against the official text."""
+
+    id: str
+    title: str
+    verified: bool
+    url: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    name: str
+    rank: int
+    label_vi: str
+    label_en: str
+    publishable: bool
+    state_secret: bool
+    chain: str | None
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    adapter: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    name: str
+    label_vi: str
+    levels: frozenset[str]
+    file_types: frozenset[str]
+    publisher: Publisher
+    #: the lowest level anything sent to this channel is classified at (None: no floor)
+    implies_level: str | None = None
+    reference: str | None = None
+
+    def allows_file_type(self, mime: str) -> bool:
+        return mime.split(";", 1)[0].strip().lower() in self.file_types
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    id: str
+    label_vi: str
+    rule: Rule
+    deadline_hours: int
+    when: StageCondition = StageCondition.ALWAYS
+    reference: str | None = None
+
+    def applies(self, *, held_for_review: bool) -> bool:
+        return self.when is StageCondition.ALWAYS or held_for_review
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    name: str
+    stages: tuple[Stage, ...]
+
+    def stage(self, stage_id: str) -> Stage:
+        for stage in self.stages:
+            if stage.id == stage_id:
+                return stage
+        raise BadInput(f"chain {self.name} has no stage {stage_id!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    version: str
+    effective_date: date
+    title: str
+    issuer: str
+    legal_basis: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A validated policy. Build it with ``load_policy`` or ``policy_from_document``."""
+
+    content_hash: str
+    metadata: Metadata
+    levels: tuple[Level, ...]
+    channels: Mapping[str, Channel]
+    chains: Mapping[str, Chain]
+    signoff_roles: Mapping[str, str]
+    references: Mapping[str, Reference]
+    #: the screening section, parsed by the screening engine
+    screening: ScreeningRules
+    #: the resolved document (includes inlined) exactly as hashed
+    document: Mapping[str, Any]
+    source: str
+
+    @property
+    def version(self) -> str:
+        return self.metadata.version
+
+    @property
+    def effective_date(self) -> date:
+        return self.metadata.effective_date
+
+    def level(self, name: str) -> Level:
+        for level in self.levels:
+            if level.name == name:
+                return level
+        known = ", ".join(level.name for level in self.levels)
+        raise BadInput(f"unknown level {name!r}; the policy defines {known}")
+
+    def has_level(self, name: str) -> bool:
+        return any(level.name == name for level in self.levels)
+
+    def channel(self, name: str) -> Channel:
+        try:
+            return self.channels[name]
+        except KeyError:
+            known = ", ".join(sorted(self.channels))
+            raise BadInput(f"unknown channel {name!r}; the policy defines {known}") from None
+
+    def chain_for(self, level: str) -> Chain | None:
+        """The sign-off chain of ``level``; None when the level can never be published."""
+        found = self.level(level)
+        return self.chains[found.chain] if found.chain is not None else None
+
+    def highest_level(self) -> Level:
+        return self.levels[-1]
