@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Idempotent set-up used by `make run` and `make test`: system libraries, .venv, the package.
+#   scripts/setup.sh          runtime needs (libmagic, .venv with the product)
+#   scripts/setup.sh test     also test needs (test extras, Chromium for browser tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want_test=${1:-}
+
+have_libmagic() {
+  ldconfig -p 2>/dev/null | grep -q 'libmagic\.so' || ls /usr/lib/*/libmagic.so.1 >/dev/null 2>&1
+}
+
+apt_install() {
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing $* with apt-get" >&2
+    (apt-get install -y -qq "$@" >/dev/null 2>&1) || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "$@" >/dev/null; }
+    return 0
+  fi
+  return 1
+}
+
+if ! have_libmagic; then
+  apt_install libmagic1 || {
+    echo "setup: libmagic is missing. Install it: 'sudo apt-get install libmagic1' (Debian/Ubuntu)," >&2
+    echo "       'sudo dnf install file-libs' (Fedora) or 'brew install libmagic' (macOS), then retry." >&2
+    exit 2
+  }
+fi
+
+if [ "$want_test" = "test" ] && [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium fonts-dejavu-core || echo "setup: Chromium is not installed; browser tests will be skipped (install the 'chromium' package)" >&2
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+extras=""
+[ "$want_test" = "test" ] && extras="[test]"
+stamp=".venv/.installed$( [ -n "$extras" ] && echo -test )-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e ".$extras"
+  touch "$stamp"
+fi

@@ -1,0 +1,60 @@
+"""Shared fixtures: settings on a temporary home, database URLs for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from clearance.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+PG_URL = os.environ.get("CLEARANCE_TEST_POSTGRES_URL")
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def pg_schema_url(base: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test, dropped afterwards."""
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each storage test runs on SQLite and, where CLEARANCE_TEST_POSTGRES_URL is set, PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'clearance.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("CLEARANCE_TEST_POSTGRES_URL is not set (CI sets it; see .ci/run)")
+    yield from pg_schema_url(PG_URL)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    home = tmp_path / "home"
+    return load_settings(
+        {
+            "CLEARANCE_HOME": str(home),
+            "CLEARANCE_DATABASE_URL": database_url,
+            "CLEARANCE_ENV": "test",
+            "CLEARANCE_MAX_UPLOAD_BYTES": str(2 * 1024 * 1024),
+            "CLEARANCE_LOG_ORIGIN": "test.clearance.local/log",
+        }
+    )
