@@ -1,0 +1,50 @@
+"""The log's private key file: a C2SP skey line, or that line sealed under a passphrase."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from clearance.auditlog.note import Signer, parse_skey
+from clearance.errors import ConfigurationError, VerificationError
+from clearance.signing.sealed import FORMAT, seal, unseal
+
+
+def write_private(path: Path, signer: Signer, passphrase: str | None) -> None:
+    """Write ``signer`` to ``path`` (0600, created exclusively), sealed if a passphrase is set."""
+    body = (
+        signer.skey
+        if not passphrase
+        else seal(signer.skey.encode(), passphrase, context=signer.verifier.vkey)
+    )
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(body + "\n")
+
+
+def read_private(path: Path, passphrase: str | None) -> Signer:
+    try:
+        raw = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise ConfigurationError(f"no log key at {path}; run `clearance init` first") from None
+    if path.stat().st_mode & 0o077:
+        raise ConfigurationError(f"{path} is readable by others; run `chmod 600 {path}`")
+    if raw.startswith("PRIVATE+KEY+"):
+        return parse_skey(raw)
+    if FORMAT not in raw:
+        raise ConfigurationError(f"{path} is neither a private key nor a sealed key")
+    if not passphrase:
+        raise ConfigurationError(f"{path} is sealed; set CLEARANCE_LOG_KEY_PASSPHRASE to unlock it")
+    try:
+        return parse_skey(unseal(raw, passphrase).decode("utf-8"))
+    except VerificationError:
+        raise ConfigurationError(
+            f"CLEARANCE_LOG_KEY_PASSPHRASE does not unlock {path}; check the passphrase"
+        ) from None
+
+
+def write_public(path: Path, vkey: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(vkey + "\n", encoding="utf-8")
+    os.replace(tmp, path)

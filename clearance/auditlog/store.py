@@ -1,0 +1,166 @@
+"""The audit log in the database: ``AuditLog`` is the ``EventSink`` the unit of work calls.
+
+``append`` runs inside the caller's transaction, so the entries commit or roll back with the state
+change they record. Appends are serialised: on PostgreSQL by a transaction-scoped advisory lock
+taken before the head is read; on SQLite by ``BEGIN IMMEDIATE`` (the engine begins every
+transaction that way), which already holds the write lock when we read the head. Each append
+writes the leaves exactly as hashed, the new right edge and one signed checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.orm import Session
+
+from clearance.auditlog.checkpoint import Checkpoint
+from clearance.auditlog.entry import GENESIS_PREV, Entry, format_time
+from clearance.auditlog.models import checkpoints, entries, tree_state
+from clearance.auditlog.note import Signer, Verifier
+from clearance.auditlog.rfc6962 import leaf_hash
+from clearance.auditlog.tree import RightEdge
+from clearance.errors import BadInput, ConfigurationError
+from clearance.events import Event
+
+#: pg_advisory_xact_lock key: the ASCII of "CLRAUDIT" as a signed 64-bit integer.
+ADVISORY_LOCK_KEY = int.from_bytes(b"CLRAUDIT", "big", signed=True)
+_STATE_ID = 1
+
+
+class AuditLog:
+    """Appends events as signed, hash-chained Merkle-tree leaves."""
+
+    def __init__(self, origin: str, signers: Sequence[Signer]) -> None:
+        if not signers:
+            raise ConfigurationError("the audit log needs its signing key; run `clearance init`")
+        for signer in signers:
+            if signer.name != origin:
+                raise ConfigurationError(
+                    f"log key is named {signer.name!r} but the log origin is {origin!r}; "
+                    "set CLEARANCE_LOG_ORIGIN to the key's name or generate a new key"
+                )
+        self.origin = origin
+        self._signers = tuple(signers)
+
+    @property
+    def verifier(self) -> Verifier:
+        return self._signers[0].verifier
+
+    def _lock(self, session: Session) -> None:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+
+    def append(self, session: Session, events: Sequence[Event], *, now: datetime) -> None:
+        if not events:
+            return
+        self._lock(session)
+        row = session.execute(
+            select(tree_state.c.size, tree_state.c.edge, tree_state.c.last_hash).where(
+                tree_state.c.id == _STATE_ID
+            )
+        ).first()
+        if row is None:
+            edge, prev = RightEdge.empty(), GENESIS_PREV
+        else:
+            edge = RightEdge.from_bytes(int(row.size), bytes(row.edge))
+            prev = bytes(row.last_hash).hex()
+        stamp = format_time(now)
+        rows = []
+        for event in events:
+            leaf = Entry(
+                origin=self.origin,
+                seq=edge.size,
+                prev=prev,
+                time=stamp,
+                type=event.event_type,
+                actor=event.actor,
+                item=event.item_id,
+                revision=event.revision,
+                manifest=event.manifest_hash,
+                policy=event.policy_hash,
+                body=dict(event.body),
+            ).to_leaf()
+            digest = leaf_hash(leaf)
+            rows.append(
+                {
+                    "seq": edge.size,
+                    "leaf": leaf,
+                    "leaf_hash": digest,
+                    "event_type": event.event_type[:64],
+                    "item_id": event.item_id,
+                }
+            )
+            edge = edge.append_hash(digest)
+            prev = digest.hex()
+        session.execute(insert(entries), rows)
+        note = Checkpoint(self.origin, edge.size, edge.root()).sign(self._signers)
+        session.execute(insert(checkpoints).values(size=edge.size, note=note, created_at=now))
+        values = {"size": edge.size, "edge": edge.to_bytes(), "last_hash": bytes.fromhex(prev)}
+        if row is None:
+            session.execute(insert(tree_state).values(id=_STATE_ID, **values))
+        else:
+            session.execute(update(tree_state).where(tree_state.c.id == _STATE_ID).values(**values))
+
+
+def size(session: Session) -> int:
+    value = session.execute(select(tree_state.c.size).where(tree_state.c.id == _STATE_ID)).scalar()
+    return int(value or 0)
+
+
+def latest_checkpoint(session: Session) -> str | None:
+    """The newest signed checkpoint note, or None for an empty log."""
+    note = session.execute(
+        select(checkpoints.c.note).order_by(checkpoints.c.size.desc()).limit(1)
+    ).scalar()
+    return None if note is None else str(note)
+
+
+def iter_leaves(session: Session, *, batch: int = 10_000) -> Iterator[bytes]:
+    """Every leaf in order, exactly as hashed."""
+    start = 0
+    while True:
+        rows = session.execute(
+            select(entries.c.seq, entries.c.leaf)
+            .where(entries.c.seq >= start)
+            .order_by(entries.c.seq)
+            .limit(batch)
+        ).all()
+        for row in rows:
+            if int(row.seq) != start:
+                raise BadInput(f"audit_entries has a gap at seq {start}; the table was altered")
+            yield bytes(row.leaf)
+            start += 1
+        if len(rows) < batch:
+            return
+
+
+def iter_checkpoints(session: Session) -> Iterator[tuple[int, str]]:
+    for row in session.execute(
+        select(checkpoints.c.size, checkpoints.c.note).order_by(checkpoints.c.size)
+    ):
+        yield int(row.size), str(row.note)
+
+
+def leaf_hashes(session: Session) -> list[bytes]:
+    return [
+        bytes(h)
+        for h in session.execute(select(entries.c.leaf_hash).order_by(entries.c.seq)).scalars()
+    ]
+
+
+def seqs_for_item(session: Session, item_id: str) -> list[int]:
+    return [
+        int(s)
+        for s in session.execute(
+            select(entries.c.seq).where(entries.c.item_id == item_id).order_by(entries.c.seq)
+        ).scalars()
+    ]
+
+
+def leaf_at(session: Session, seq: int) -> bytes:
+    leaf = session.execute(select(entries.c.leaf).where(entries.c.seq == seq)).scalar()
+    if leaf is None:
+        raise BadInput(f"the audit log has no entry {seq}")
+    return bytes(leaf)
