@@ -1,0 +1,113 @@
+"""One Aho-Corasick automaton (pyahocorasick) per rule set, over lower-cased text.
+
+Why an automaton: thousands of policy phrases are matched in one pass whose cost does not grow
+with the number of phrases; a regex alternation of 2,000 phrases backtracks at every position
+(~0.3 MB/s measured). The same pass also carries:
+
+- marking phrases (position is judged per hit, see ``markings.py``),
+- accent variants of marking phrases ("mặt", "mat"...), for hints only,
+- sentinels: every invisible/confusable character, and every "separator + single letter +
+  separator" triple (an obfuscated "M Ậ T" always has such a middle letter), so the expensive
+  normalisation runs only on text that needs it,
+- the degree sign (DMS coordinates) and plate context words.
+
+Payloads are small tuples ``(tag, index, phrase)`` so the hot loop does no attribute lookups.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import ahocorasick
+
+from clearance.screening.normalise import SPACED_SEPARATORS, fold, suspicious_characters
+from clearance.screening.rules import IdentifierKind, ScreeningRules
+
+TAG_KEYWORD = 0
+TAG_MARKING = 1
+TAG_FOLDED = 2
+TAG_SUSPICIOUS = 3
+TAG_SPACED = 4
+TAG_DEGREE = 5
+TAG_PLATE_CONTEXT = 6
+
+Payload = tuple[int, int, str]
+
+_FAMILIES = [
+    "aàáảãạăằắẳẵặâầấẩẫậ",
+    "eèéẻẽẹêềếểễệ",
+    "iìíỉĩị",
+    "oòóỏõọôồốổỗộơờớởỡợ",
+    "uùúủũụưừứửữự",
+    "yỳýỷỹỵ",
+    "dđ",
+]
+_FAMILY_OF = {ch: family for family in _FAMILIES for ch in family}
+_LETTERS = "abcdefghijklmnopqrstuvwxyz" + "".join(_FAMILIES)
+_MAX_VARIANTS = 600
+
+
+def accent_variants(phrase: str) -> set[str]:
+    """Other spellings of ``phrase`` that differ only in diacritics (bounded), plus its folding."""
+    variants = {fold(phrase)}
+    choices: list[list[str]] = []
+    for word in phrase.split(" "):
+        marked = [i for i, ch in enumerate(word) if ch in _FAMILY_OF and ch not in "aeiouyd"]
+        if not marked:
+            choices.append([word])
+            continue
+        index = marked[-1]
+        family = _FAMILY_OF[word[index]]
+        choices.append([word[:index] + alt + word[index + 1 :] for alt in family])
+    total = 1
+    for options in choices:
+        total *= len(options)
+    if total <= _MAX_VARIANTS:
+        variants.update(" ".join(combo) for combo in itertools.product(*choices))
+    variants.discard(phrase)
+    return variants
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    automaton: Any  # ahocorasick.Automaton has no type stubs
+
+    def hits(self, lower: str) -> list[tuple[int, tuple[Payload, ...]]]:
+        """Every (end index inclusive, payloads) of every key in ``lower``."""
+        return list(self.automaton.iter(lower))
+
+
+def build_matcher(rules: ScreeningRules) -> Matcher:
+    keys: dict[str, list[Payload]] = {}
+
+    def add(key: str, payload: Payload) -> None:
+        if key:
+            keys.setdefault(key, []).append(payload)
+
+    for index, keyword_list in enumerate(rules.keyword_lists):
+        for phrase in keyword_list.phrases:
+            add(phrase.lower(), (TAG_KEYWORD, index, phrase.lower()))
+    for index, marking in enumerate(rules.markings):
+        for phrase in marking.phrases:
+            lowered = phrase.lower()
+            add(lowered, (TAG_MARKING, index, lowered))
+            for variant in accent_variants(lowered):
+                add(variant, (TAG_FOLDED, index, lowered))
+    for ch in suspicious_characters():
+        add(ch.lower(), (TAG_SUSPICIOUS, 0, ""))
+    for left in SPACED_SEPARATORS:
+        for right in SPACED_SEPARATORS:
+            for letter in _LETTERS:
+                add(f"{left}{letter}{right}", (TAG_SPACED, 0, ""))
+    add("°", (TAG_DEGREE, 0, ""))
+    for index, rule in enumerate(rules.identifiers):
+        if rule.kind is IdentifierKind.PLATE:
+            for word in rule.context_words:
+                add(word, (TAG_PLATE_CONTEXT, index, word))
+    automaton = ahocorasick.Automaton()
+    for key, payloads in keys.items():
+        automaton.add_word(key, tuple(payloads))
+    automaton.make_automaton()
+    return Matcher(automaton)

@@ -1,0 +1,148 @@
+"""Secrecy markings judged by where they stand, so a stamp blocks and a mention does not.
+
+A marking phrase found by the automaton counts when:
+
+- ``stamp``: the phrase is the whole line once decorations (``*``, brackets, dashes, quotes,
+  box-drawing) are stripped, anywhere in the part; or it opens one of the first ``top_lines``
+  lines of the part, written in capitals and followed by a separator ("MẬT - Số 12/BC"),
+- ``field``: it is the label of a field whose value is a level ("Độ mật: Tối mật"),
+- ``anywhere``: the phrase is distinctive enough on its own ("CHỈ NGƯỜI CÓ TÊN MỚI ĐƯỢC BÓC BÌ").
+
+A capitalised multi-word level inside running text ("ba cấp độ TUYỆT MẬT, TỐI MẬT và MẬT") is only
+an ``info`` mention: news about the state-secret law must stay clear. A stamp line that equals a
+marking only after accent folding ("TỐI MẶT", "MAT") raises a ``warn`` hint, never a block.
+Markings that need a decision reference (``GIẢI MẬT``) drop to ``info`` when one is nearby.
+"""
+
+from __future__ import annotations
+
+import re
+
+from clearance.screening.detectors.hits import Hit
+from clearance.screening.normalise import fold
+from clearance.screening.rules import Marking, MarkingCase, MarkingPosition, ScreeningRules
+from clearance.screening.types import Severity
+
+DECORATION = " \t\r\f\v*#=~_-–—|:;.,!\"'`«»“”‘’()[]{}<>【】〔〕「」『』•·○●□■◆◇─━│┃┌┐└┘├┤┬┴┼═║╔╗╚╝"
+_TOP_SEPARATOR = re.compile(r"\s*[:\-–—|/,(]|\s{2,}|\t")
+_FIELD_VALUE = re.compile(r"\s*[:：|]?\s*(tuyệt mật|tối mật|mật)(?!\w)")
+_TOP_WINDOW = 4000
+
+
+def _line_bounds(lower: str, start: int, end: int) -> tuple[int, int]:
+    line_start = lower.rfind("\n", 0, start) + 1
+    line_end = lower.find("\n", end)
+    return line_start, len(lower) if line_end < 0 else line_end
+
+
+def _in_top(lower: str, line_start: int, top_lines: int) -> bool:
+    if line_start > _TOP_WINDOW:
+        return False
+    before = lower[:line_start].split("\n")
+    return sum(1 for line in before if line.strip(DECORATION)) < top_lines
+
+
+def _bounded(lower: str, start: int, end: int) -> bool:
+    before = lower[start - 1] if start > 0 else " "
+    after = lower[end] if end < len(lower) else " "
+    return not before.isalnum() and not after.isalnum()
+
+
+def _is_upper(original: str, start: int, end: int) -> bool:
+    segment = original[start:end]
+    return segment == segment.upper() and segment != segment.lower()
+
+
+def judge_marking(
+    rules: ScreeningRules,
+    marking: Marking,
+    phrase: str,
+    lower: str,
+    original: str,
+    start: int,
+    end: int,
+) -> Hit | None:
+    """The hit this occurrence of ``phrase`` makes, or None when it is a mere mention."""
+    if not _bounded(lower, start, end):
+        return None
+    upper = _is_upper(original, start, end)
+    if marking.case is MarkingCase.UPPER and not upper:
+        return None
+    line_start, line_end = _line_bounds(lower, start, end)
+    line = lower[line_start:line_end]
+    core = line.strip(DECORATION)
+    if marking.position is MarkingPosition.FIELD:
+        value = _FIELD_VALUE.match(lower, end)
+        if value is None:
+            return None
+        level = next(
+            (m.level for m in rules.markings if value.group(1) in m.phrases and m.level), None
+        )
+        return Hit(
+            marking.id,
+            marking.severity,
+            f"Field '{phrase}' declares the level '{value.group(1)}'.",
+            start,
+            value.end(),
+            marking.explanation,
+            marking.reference,
+            level,
+        )
+    stamp = marking.position is MarkingPosition.ANYWHERE or core == phrase
+    if (
+        not stamp
+        and upper
+        and core.startswith(phrase)
+        and _in_top(lower, line_start, rules.top_lines)
+    ):
+        stamp = _TOP_SEPARATOR.match(lower, end) is not None
+    if not stamp:
+        if upper and " " in phrase:
+            return Hit(
+                f"{marking.id}.mention",
+                Severity.INFO,
+                f"'{phrase.upper()}' is mentioned in running text, not as a stamp.",
+                start,
+                end,
+                "A mention of a level (e.g. in news about the law) does not block.",
+                marking.reference,
+            )
+        return None
+    severity = marking.severity
+    message = f"Secrecy marking '{phrase.upper()}' stands as a stamp."
+    if marking.requires_reference is not None:
+        window = lower[max(0, start - 300) : min(len(lower), end + 300)]
+        if marking.requires_reference.search(window):
+            severity = Severity.INFO
+            message = f"'{phrase.upper()}' with a decision reference nearby."
+        else:
+            message = f"'{phrase.upper()}' without a decision reference: check the decision."
+    return Hit(
+        marking.id,
+        severity,
+        message,
+        start,
+        end,
+        marking.explanation,
+        marking.reference,
+        marking.level,
+    )
+
+
+def judge_folded(marking: Marking, phrase: str, lower: str, start: int, end: int) -> Hit | None:
+    """A hint when a stamp line equals ``phrase`` only after accent folding."""
+    if not _bounded(lower, start, end) or marking.position is MarkingPosition.FIELD:
+        return None
+    line_start, line_end = _line_bounds(lower, start, end)
+    core = lower[line_start:line_end].strip(DECORATION)
+    if core == phrase or fold(core) != fold(phrase):
+        return None
+    return Hit(
+        f"{marking.id}.folded",
+        Severity.WARN,
+        f"A stamp line reads like '{phrase.upper()}' once accents are ignored.",
+        start,
+        end,
+        "Accent-folded matches are hints only; check whether the diacritics were altered.",
+        marking.reference,
+    )

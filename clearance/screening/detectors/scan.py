@@ -1,0 +1,246 @@
+"""Scan one text part: normalise, run the automaton and the identifier regex, judge each hit.
+
+The hot path costs: a NFKC quick-check, one ``str.lower()``, one automaton pass, and one
+character-class regex for numbers. Full normalisation (invisible characters, confusables, spaced
+letters) runs only when an automaton sentinel says the text needs it, then the pass is repeated.
+Findings are located by line with one incremental newline count over the sorted offsets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from clearance.screening.detectors.automaton import (
+    TAG_DEGREE,
+    TAG_FOLDED,
+    TAG_KEYWORD,
+    TAG_MARKING,
+    TAG_PLATE_CONTEXT,
+    TAG_SPACED,
+    TAG_SUSPICIOUS,
+    Matcher,
+    build_matcher,
+)
+from clearance.screening.detectors.hits import Hit
+from clearance.screening.detectors.identifiers import (
+    IdentifierMatch,
+    find_dms,
+    find_numbers,
+    find_plates,
+)
+from clearance.screening.detectors.markings import judge_folded, judge_marking
+from clearance.screening.limits import Budget
+from clearance.screening.normalise import has_spaced_run, nfkc, normalise
+from clearance.screening.rules import IdentifierKind, IdentifierRule, ScreeningRules
+from clearance.screening.types import Finding, Severity
+
+MAX_PER_RULE = 20
+_EXCERPT = 40
+_LONG_NUMBER = re.compile(r"[+0-9][0-9 .\-]{5,}[0-9]")
+_DIGIT = re.compile(r"[0-9]")
+
+_MATCHERS: dict[int, tuple[ScreeningRules, Matcher]] = {}
+
+
+def matcher_for(rules: ScreeningRules) -> Matcher:
+    """The automaton of ``rules``, built once per rules object."""
+    cached = _MATCHERS.get(id(rules))
+    if cached is not None and cached[0] is rules:
+        return cached[1]
+    matcher = build_matcher(rules)
+    if len(_MATCHERS) > 8:
+        _MATCHERS.clear()
+    _MATCHERS[id(rules)] = (rules, matcher)
+    return matcher
+
+
+def _mask(text: str) -> str:
+    """Keep the last three digits of every long number ("0905123456" -> "•••••••456")."""
+
+    def hide(match: re.Match[str]) -> str:
+        value = match.group(0)
+        digits = sum(ch.isdigit() for ch in value)
+        if digits < 7:
+            return value
+        keep = len(value)
+        seen = 0
+        for index in range(len(value) - 1, -1, -1):
+            if value[index].isdigit():
+                seen += 1
+                if seen == 3:
+                    keep = index
+                    break
+        return _DIGIT.sub("•", value[:keep]) + value[keep:]
+
+    return _LONG_NUMBER.sub(hide, text)
+
+
+def _needs_full_normalisation(
+    lower: str, hits: list[tuple[int, tuple[tuple[int, int, str], ...]]]
+) -> bool:
+    for end, payloads in hits:
+        for tag, _index, _phrase in payloads:
+            if tag == TAG_SUSPICIOUS:
+                return True
+            if tag == TAG_SPACED and has_spaced_run(lower, end - 2, end + 1):
+                return True
+    return False
+
+
+def _has_context(lower: str, start: int, end: int, rule: IdentifierRule) -> bool:
+    if not rule.context_words:
+        return False
+    window = lower[max(0, start - rule.window) : min(len(lower), end + rule.window // 2)]
+    return any(word in window for word in rule.context_words)
+
+
+def _identifier_hit(lower: str, match: IdentifierMatch, rule: IdentifierRule) -> Hit:
+    context = _has_context(lower, match.start, match.end, rule)
+    severity = rule.severity_with_context if context else rule.severity
+    names = {
+        IdentifierKind.CCCD: "a citizen identity number (CCCD)",
+        IdentifierKind.CMND: "a 9-digit identity card number (CMND)",
+        IdentifierKind.PHONE: "a phone number",
+        IdentifierKind.PLATE: "a vehicle plate",
+        IdentifierKind.COORDINATES: "geographic coordinates",
+    }
+    why = "context words nearby" if context else "no context word nearby"
+    return Hit(
+        rule.id,
+        severity,
+        f"Looks like {names[rule.kind]} ({why}).",
+        match.start,
+        match.end,
+        "Personal data and locations are published only with a legal basis.",
+        rule.reference,
+        value=match.value,
+        personal=rule.kind is not IdentifierKind.COORDINATES,
+    )
+
+
+def _hits(rules: ScreeningRules, matcher: Matcher, text: str, lower: str) -> list[Hit]:
+    original = text if len(text) == len(lower) else lower
+    by_kind: dict[IdentifierKind, IdentifierRule] = {}
+    for rule in rules.identifiers:
+        by_kind.setdefault(rule.kind, rule)
+    out: list[Hit] = []
+    identifiers: list[IdentifierMatch] = []
+    for end_incl, payloads in matcher.hits(lower):
+        end = end_incl + 1
+        for tag, index, phrase in payloads:
+            if tag == TAG_KEYWORD:
+                start = end - len(phrase)
+                before = lower[start - 1] if start > 0 else " "
+                after = lower[end] if end < len(lower) else " "
+                if before.isalnum() or after.isalnum():
+                    continue
+                keywords = rules.keyword_lists[index]
+                out.append(
+                    Hit(
+                        keywords.id,
+                        keywords.severity,
+                        f"Phrase '{phrase}' from the list '{keywords.category}'.",
+                        start,
+                        end,
+                        f"Listed by the policy under '{keywords.category}'.",
+                        keywords.reference,
+                        keywords.level,
+                        value=phrase,
+                    )
+                )
+            elif tag == TAG_MARKING:
+                hit = judge_marking(
+                    rules, rules.markings[index], phrase, lower, original, end - len(phrase), end
+                )
+                if hit is not None:
+                    out.append(hit)
+            elif tag == TAG_FOLDED:
+                # NFC folding maps one character to one, so the variant has the phrase's length.
+                hint = judge_folded(rules.markings[index], phrase, lower, end - len(phrase), end)
+                if hint is not None:
+                    out.append(hint)
+            elif tag == TAG_DEGREE:
+                identifiers.extend(find_dms(lower, end - 1, end))
+            elif tag == TAG_PLATE_CONTEXT:
+                identifiers.extend(find_plates(lower, end - len(phrase), end))
+    identifiers.extend(find_numbers(lower))
+    seen: set[tuple[int, int]] = set()
+    for match in identifiers:
+        id_rule = by_kind.get(match.kind)
+        if id_rule is None or (match.start, match.end) in seen:
+            continue
+        seen.add((match.start, match.end))
+        out.append(_identifier_hit(lower, match, id_rule))
+    return out
+
+
+def _allowed(rules: ScreeningRules, hit: Hit) -> bool:
+    for entry in rules.allowlist:
+        if entry.rule not in (hit.rule, "*"):
+            continue
+        if hit.personal:
+            if "".join(_DIGIT.findall(entry.value)) == hit.value.lstrip("+"):
+                return True
+        elif entry.value.lower() == hit.value.lower():
+            return True
+    return False
+
+
+def scan_text(
+    text: str, rules: ScreeningRules, *, part: str, budget: Budget | None = None
+) -> list[Finding]:
+    """Every finding in ``text``, located in ``part`` by line, excerpts masked."""
+    matcher = matcher_for(rules)
+    text = nfkc(text)
+    lower = text.lower()
+    if _needs_full_normalisation(lower, matcher.hits(lower)):
+        text = normalise(text)
+        lower = text.lower()
+    if budget is not None:
+        budget.check()
+    hits = [hit for hit in _hits(rules, matcher, text, lower) if not _allowed(rules, hit)]
+    if budget is not None:
+        budget.check()
+    return _to_findings(hits, text if len(text) == len(lower) else lower, part)
+
+
+def _to_findings(hits: list[Hit], text: str, part: str) -> list[Finding]:
+    hits.sort(key=lambda hit: (hit.start, hit.rule))
+    counts: Counter[tuple[str, Severity]] = Counter()
+    findings: list[Finding] = []
+    line = 1
+    position = 0
+    for hit in hits:
+        counts[hit.rule, hit.severity] += 1
+        if counts[hit.rule, hit.severity] > MAX_PER_RULE:
+            continue
+        line += text.count("\n", position, hit.start)
+        position = hit.start
+        excerpt = " ".join(
+            text[max(0, hit.start - _EXCERPT) : min(len(text), hit.end + _EXCERPT)].split()
+        )
+        findings.append(
+            Finding(
+                rule=hit.rule,
+                severity=hit.severity,
+                message=hit.message,
+                part=part,
+                location=f"line {line}",
+                excerpt=_mask(excerpt),
+                explanation=hit.explanation,
+                reference=hit.reference,
+                level=hit.level,
+            )
+        )
+    for (rule, _severity), count in sorted(counts.items()):
+        if count > MAX_PER_RULE:
+            findings.append(
+                Finding(
+                    rule=rule,
+                    severity=Severity.INFO,
+                    message=f"{count - MAX_PER_RULE} more occurrences of this rule not listed.",
+                    part=part,
+                )
+            )
+    return findings
