@@ -101,7 +101,8 @@ def _build_policy(
     metadata = _metadata(reader, top.get("metadata"), references)
     roles = _signoff_roles(reader, top.get("signoff_roles"))
     chains = _chains(reader, top.get("chains"), roles, references)
-    levels = _levels(reader, top.get("levels"), chains, references)
+    declared_chains = set(top["chains"]) if isinstance(top.get("chains"), dict) else set()
+    levels = _levels(reader, top.get("levels"), declared_chains, references)
     channels = _channels(reader, top.get("channels"), levels, references)
     screening_data, screening = _screening(reader, top.get("screening"), include_base, today)
     _check_screening_levels(reader, screening, levels)
@@ -360,9 +361,11 @@ def _quorum(
 def _levels(
     reader: Reader,
     value: Any,
-    chains: Mapping[str, Chain],
+    chains: set[str],
     references: Mapping[str, Reference],
 ) -> dict[str, Level]:
+    """Levels in order; ``chains`` are the declared chain names (valid or not, so a broken chain
+    is reported once, where it is broken)."""
     levels: dict[str, Level] = {}
     allowed = (
         "name", "label_vi", "label_en", "publishable", "state_secret", "chain", "reference",
