@@ -100,9 +100,10 @@ def _build(
     loader: yaml.SafeLoader,
 ) -> Any:
     line = node.start_mark.line + 1
-    if id(node) in seen:
+    if id(node) in seen:  # an alias is the anchored node again: report where it is used
+        where = lines.get(path, line)
         problems.append(
-            Problem(file, path or "(root)", "no YAML anchors or aliases", "*alias", line)
+            Problem(file, path or "(root)", "no YAML anchors or aliases", "*alias", where)
         )
         return None
     seen.add(id(node))
