@@ -148,6 +148,8 @@ def parse_leaf(leaf: bytes) -> Entry:
     if not isinstance(data, dict):
         raise BadInput(f"entry must be a JSON object, got {type(data).__name__}")
     _validate(data)
-    if canonical_json(data) != leaf:
+    # Same encoding as canonical_json; floats cannot occur here (parse_float refuses them).
+    again = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if again.encode("utf-8") != leaf:
         raise BadInput("entry is not in canonical JSON form (sorted keys, no spaces, raw UTF-8)")
     return Entry(**data)

@@ -47,4 +47,4 @@ def read_private(path: Path, passphrase: str | None) -> Signer:
 def write_public(path: Path, vkey: str) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(vkey + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    tmp.replace(path)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import sessionmaker
@@ -21,7 +21,7 @@ from clearance.settings import Settings
 ROTATION_HEADER = "clearance.log-key-rotation.v1"
 
 
-def _paths(settings: Settings) -> tuple[Any, Any]:
+def _paths(settings: Settings) -> tuple[Path, Path]:
     return settings.keys_dir / "log.key", settings.keys_dir / "log.vkey"
 
 
@@ -91,6 +91,6 @@ def rotate_log_key(
     except BaseException:
         pending.unlink()
         raise
-    os.replace(pending, private)
+    pending.replace(private)
     write_public(public, new.verifier.vkey)
     return new.verifier.vkey

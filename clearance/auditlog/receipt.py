@@ -1,0 +1,86 @@
+"""Receipts: an item's entries with inclusion proofs to one signed checkpoint (pure).
+
+JSON: ``{"format": "clearance-receipt/v1", "item": str, "checkpoint": <signed note>,
+"entries": [{"index": int, "leaf": <leaf text>, "proof": [<base64 hash>]}]}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from clearance.auditlog.checkpoint import open_checkpoint, parse_body
+from clearance.auditlog.entry import Entry, parse_leaf
+from clearance.auditlog.note import b64decode_strict, b64encode, parse_vkey, split
+from clearance.auditlog.proof import inclusion_proof, verify_inclusion
+from clearance.auditlog.rfc6962 import leaf_hash
+from clearance.auditlog.tree import Levels
+from clearance.errors import BadInput, VerificationError
+
+FORMAT = "clearance-receipt/v1"
+
+
+def build_receipt(
+    item_id: str, checkpoint: str, leaves: dict[int, bytes], levels: Levels
+) -> dict[str, object]:
+    """``leaves`` maps index to leaf bytes; ``levels`` is the tree the checkpoint signs."""
+    text, _ = split(checkpoint)
+    size = parse_body(text).size
+    if levels.root(size) != parse_body(text).root:
+        raise BadInput("the checkpoint does not sign the tree given; rebuild the receipt")
+    return {
+        "format": FORMAT,
+        "item": item_id,
+        "checkpoint": checkpoint,
+        "entries": [
+            {
+                "index": index,
+                "leaf": leaves[index].decode("utf-8"),
+                "proof": [b64encode(h) for h in inclusion_proof(levels, index, size)],
+            }
+            for index in sorted(leaves)
+            if index < size
+        ],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptCheck:
+    item: str
+    size: int
+    entries: tuple[Entry, ...]
+
+
+def verify_receipt(text: str, vkey: str) -> ReceiptCheck:
+    """Raise BadInput for a malformed receipt, VerificationError when it does not hold."""
+    key = parse_vkey(vkey)
+    try:
+        data = json.loads(text)
+        item, note, items = data["item"], data["checkpoint"], data["entries"]
+        if data["format"] != FORMAT or not isinstance(items, list):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise BadInput(f"the receipt is not a {FORMAT} JSON document") from None
+    if not isinstance(item, str) or not isinstance(note, str):
+        raise BadInput("receipt item and checkpoint must be strings")
+    cp = open_checkpoint(note, [key], origin=key.name).checkpoint
+    entries: list[Entry] = []
+    for n, raw in enumerate(items):
+        try:
+            index, leaf_text, proof_text = raw["index"], raw["leaf"], raw["proof"]
+            proof: Sequence[bytes] = [b64decode_strict(p, "proof hash") for p in proof_text]
+            leaf = leaf_text.encode("utf-8")
+        except (KeyError, TypeError, AttributeError):
+            raise BadInput(f"receipt entry {n} needs index, leaf and proof") from None
+        entry = parse_leaf(leaf)
+        if entry.seq != index or entry.item != item or entry.origin != cp.origin:
+            raise VerificationError(
+                f"receipt entry {n} is seq {entry.seq} of item {entry.item!r}, "
+                f"want seq {index} of item {item!r}"
+            )
+        verify_inclusion(index, cp.size, leaf_hash(leaf), proof, cp.root)
+        entries.append(entry)
+    if not entries:
+        raise VerificationError(f"the receipt proves no entry for item {item!r}")
+    return ReceiptCheck(item, cp.size, tuple(entries))

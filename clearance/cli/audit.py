@@ -1,0 +1,116 @@
+"""``clearance audit export|verify|prove|verify-receipt`` and ``clearance keys rotate|export``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from clearance.auditlog.offline import run_verify, run_verify_receipt
+
+
+def register(group: click.Group) -> None:
+    group.add_command(audit)
+    group.add_command(keys)
+
+
+@click.group()
+def audit() -> None:
+    """Export, verify and prove the signed audit log."""
+
+
+@audit.command("export")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+def export_cmd(directory: Path) -> None:
+    """Write entries, checkpoints and the log's vkey to DIRECTORY for an auditor."""
+    from clearance.auditlog.export import export_log
+    from clearance.cli.common import open_runtime
+
+    rt = open_runtime()
+    vkey = (rt.settings.keys_dir / "log.vkey").read_text(encoding="utf-8").strip()
+    with rt.sessions() as session:
+        count = export_log(session, directory, vkey)
+    click.echo(f"exported {count} entries to {directory}")
+
+
+@audit.command("verify")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--vkey", "vkey_file", type=click.Path(path_type=Path), required=True,
+              help="The log's public key, obtained independently of the export.")  # fmt: skip
+@click.option("--checkpoint", "checkpoints", type=click.Path(path_type=Path), multiple=True,
+              help="A checkpoint you saw earlier; the export must extend it.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@click.option("--workers", type=int, default=None, help="Processes for signature checks.")
+def verify_cmd(
+    directory: Path,
+    vkey_file: Path,
+    checkpoints: tuple[Path, ...],
+    as_json: bool,
+    workers: int | None,
+) -> None:
+    """Verify an export offline: exit 0 ok, 1 tampered or rule broken, 2 bad input."""
+    sys.exit(run_verify(directory, vkey_file, checkpoints, as_json=as_json, workers=workers))
+
+
+@audit.command("prove")
+@click.argument("item_id")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write the receipt here instead of standard output.")  # fmt: skip
+def prove_cmd(item_id: str, out: Path | None) -> None:
+    """Write a receipt for ITEM_ID: its entries, inclusion proofs and the signed checkpoint."""
+    from clearance.auditlog.export import prove_item
+    from clearance.cli.common import open_runtime
+
+    rt = open_runtime()
+    with rt.sessions() as session:
+        receipt = prove_item(session, item_id)
+    text = json.dumps(receipt, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"receipt written to {out}")
+
+
+@audit.command("verify-receipt")
+@click.argument("receipt", type=click.Path(path_type=Path))
+@click.option("--vkey", "vkey_file", type=click.Path(path_type=Path), required=True)
+@click.option("--json", "as_json", is_flag=True)
+def verify_receipt_cmd(receipt: Path, vkey_file: Path, as_json: bool) -> None:
+    """Check a receipt offline: exit 0 ok, 1 invalid, 2 bad input."""
+    sys.exit(run_verify_receipt(receipt, vkey_file, as_json=as_json))
+
+
+@click.group()
+def keys() -> None:
+    """The audit log's signing key."""
+
+
+@keys.command("rotate")
+def rotate_cmd() -> None:
+    """Replace the log key; the rotation entry is signed by the old and the new key."""
+    from clearance.auditlog.setup import rotate_log_key
+    from clearance.cli.common import open_runtime
+    from clearance.cli.core import operator
+
+    rt = open_runtime()
+    vkey = rotate_log_key(rt.settings, rt.sessions, actor=operator(), now=datetime.now(UTC))
+    click.echo(f"new log vkey: {vkey}")
+    click.echo("give it to your auditors together with the rotation entry's checkpoint")
+
+
+@keys.command("export")
+@click.argument("destination", type=click.Path(path_type=Path), default=Path("keys"))
+def export_key_cmd(destination: Path) -> None:
+    """Copy the log's public vkey to DESTINATION (default ./keys, see keys/README.md)."""
+    from clearance.settings import load_settings
+
+    settings = load_settings()
+    vkey = (settings.keys_dir / "log.vkey").read_text(encoding="utf-8").strip()
+    destination.mkdir(parents=True, exist_ok=True)
+    target = destination / "log.vkey"
+    target.write_text(vkey + "\n", encoding="utf-8")
+    click.echo(f"wrote {target}")
