@@ -1,0 +1,119 @@
+"""``clearance screen PATH... [--policy FILE] [--channel NAME] [--json]``.
+
+Exit 0 when nothing is blocked, 1 when anything is blocked, 2 for bad input (missing file, bad
+policy, unknown channel). ``--policy`` accepts a full policy file (through
+``clearance.policy.load_policy`` when available: its ``screening`` rules and its channels' allowed
+types) or a stand-alone screening file such as ``policies/screening.yaml``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from clearance.errors import BadInput, ClearanceError
+from clearance.screening import FileResult, ScreeningRules, Verdict, load_screening_rules
+from clearance.screening.engine import screen_file
+
+DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "policies" / "screening.yaml"
+
+
+def _load(policy: Path, channel: str | None) -> tuple[ScreeningRules, frozenset[str] | None]:
+    loaded: Any = None
+    try:
+        module = importlib.import_module("clearance.policy")
+    except ImportError:
+        module = None
+    load_policy = getattr(module, "load_policy", None)
+    if load_policy is not None:
+        try:
+            loaded = load_policy(policy)
+        except ClearanceError:
+            loaded = None  # maybe a stand-alone screening file; try that below
+    if loaded is not None and getattr(loaded, "screening", None) is not None:
+        rules: ScreeningRules = loaded.screening
+        allowed: frozenset[str] | None = None
+        if channel is not None:
+            channels = getattr(loaded, "channels", {})
+            if channel not in channels:
+                raise BadInput(f"the policy has no channel '{channel}'; use one it declares")
+            types = getattr(channels[channel], "allowed_types", None) or getattr(
+                channels[channel], "file_types", None
+            )
+            allowed = frozenset(types) if types is not None else None
+        return rules, allowed
+    if channel is not None:
+        raise BadInput(f"'{policy}' declares no channels; pass a full policy file with --channel")
+    return load_screening_rules(policy), None
+
+
+def _report(path: str, result: FileResult) -> str:
+    lines = [f"{path}: {result.verdict} ({result.detected_type}, level {result.level or '-'})"]
+    for finding in result.findings:
+        where = " ".join(x for x in (finding.part, finding.location) if x)
+        lines.append(f"  [{finding.severity}] {finding.rule} @ {where}: {finding.message}")
+        if finding.excerpt:
+            lines.append(f"      « {finding.excerpt} »")
+    return "\n".join(lines)
+
+
+@click.command("screen")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--policy", "policy", default=None, help="Policy or screening rules file.")
+@click.option("--channel", default=None, help="Check file types against this channel.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def screen(paths: tuple[str, ...], policy: str | None, channel: str | None, as_json: bool) -> None:
+    """Screen files for state-secret markings, personal data and metadata leaks."""
+    try:
+        rules, allowed = _load(Path(policy) if policy else DEFAULT_POLICY, channel)
+        blobs = []
+        for path in paths:
+            file = Path(path)
+            if not file.is_file():
+                raise BadInput(f"'{path}' is not a readable file; check the path")
+            blobs.append((path, file.read_bytes()))
+    except ClearanceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(exc.exit_code if exc.exit_code == 2 else 2) from exc
+    except OSError as exc:
+        click.echo(f"error: {exc}; check the path and permissions", err=True)
+        raise SystemExit(2) from exc
+    results = [
+        (path, screen_file(data, path, rules, allowed_types=allowed)) for path, data in blobs
+    ]
+    if as_json:
+        payload = {
+            "results": [
+                {
+                    "path": path,
+                    "verdict": str(result.verdict),
+                    "detected_type": result.detected_type,
+                    "level": result.level,
+                    "findings": [
+                        {
+                            "rule": f.rule,
+                            "severity": str(f.severity),
+                            "message": f.message,
+                            "location": " ".join(x for x in (f.part, f.location) if x),
+                        }
+                        for f in result.findings
+                    ],
+                }
+                for path, result in results
+            ]
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        for path, result in results:
+            click.echo(_report(path, result))
+    blocked = any(result.verdict is Verdict.BLOCKED for _path, result in results)
+    raise SystemExit(1 if blocked else 0)
+
+
+def register(group: click.Group) -> None:
+    """Add the ``screen`` command to the ``clearance`` group."""
+    group.add_command(screen)

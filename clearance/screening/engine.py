@@ -1,0 +1,188 @@
+"""The screening pipeline for one file: limits -> type -> extraction -> detectors -> verdict ->
+sanitised derivative. Fail closed: any exception inside an extractor or a sanitiser becomes a held
+verdict with the reason; nothing escapes, nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from clearance.screening import filetype
+from clearance.screening.detectors.scan import scan_text
+from clearance.screening.extract.base import Extraction
+from clearance.screening.extract.image import extract_image
+from clearance.screening.extract.markup import extract_html, extract_svg
+from clearance.screening.extract.ooxml import extract_docx, extract_xlsx
+from clearance.screening.extract.pdf import extract_pdf
+from clearance.screening.extract.text import extract_text
+from clearance.screening.limits import Budget, Held, Refused
+from clearance.screening.rules import ScreeningRules
+from clearance.screening.sanitise.image import sanitise_image
+from clearance.screening.sanitise.ooxml import sanitise_ooxml
+from clearance.screening.sanitise.pdf import sanitise_pdf
+from clearance.screening.types import FileResult, Finding, Severity, Verdict, verdict_for
+
+Extractor = Callable[[bytes, Budget], Extraction]
+
+_EXTRACTORS: dict[str, Extractor] = {
+    filetype.TEXT: lambda data, _budget: extract_text(data),
+    filetype.HTML: lambda data, _budget: extract_html(data),
+    filetype.SVG: lambda data, _budget: extract_svg(data),
+    filetype.DOCX: extract_docx,
+    filetype.XLSX: extract_xlsx,
+    filetype.PDF: extract_pdf,
+    **dict.fromkeys(filetype.IMAGES, extract_image),
+}
+
+
+def _sanitise(detected: str, data: bytes) -> tuple[bytes | None, str | None]:
+    if detected == filetype.PDF:
+        return sanitise_pdf(data), detected
+    if detected in filetype.IMAGES:
+        return sanitise_image(data)
+    if detected in (filetype.DOCX, filetype.XLSX):
+        return sanitise_ooxml(data, docx=detected == filetype.DOCX), detected
+    return None, None
+
+
+def _verdict(findings: list[Finding]) -> Verdict:
+    worst = Verdict.CLEAR
+    for finding in findings:
+        verdict = verdict_for(finding.severity)
+        if verdict.rank > worst.rank:
+            worst = verdict
+    return worst
+
+
+def _level(rules: ScreeningRules, findings: list[Finding]) -> str | None:
+    best: str | None = None
+    for finding in findings:
+        counts = finding.severity in (Severity.BLOCK, Severity.REVIEW)
+        if counts and rules.level_rank(finding.level) > rules.level_rank(best):
+            best = finding.level
+    return best
+
+
+def _stopped(detected: str, reason: str, *, refused: bool, findings: list[Finding]) -> FileResult:
+    rule = "screening.refused" if refused else "screening.held"
+    severity = Severity.BLOCK if refused else Severity.REVIEW
+    stop = Finding(rule, severity, reason, part="file", explanation="Anything not fully inspected "
+                   "is held for a human; anything never publishable is refused.")  # fmt: skip
+    return FileResult(
+        verdict=Verdict.BLOCKED if refused else Verdict.REVIEW,
+        detected_type=detected,
+        level=None,
+        findings=(*findings, stop),
+        held_reason=reason,
+    )
+
+
+def _inspect(
+    data: bytes, filename: str, rules: ScreeningRules, detected: str, budget: Budget, depth: int
+) -> list[Finding]:
+    extraction = _EXTRACTORS[detected](data, budget)
+    findings: list[Finding] = []
+    for part in extraction.parts:
+        budget.check()
+        findings.extend(scan_text(part.text, rules, part=part.name, budget=budget))
+    reported: set[tuple[str, str]] = set()
+    for observation in extraction.observations:
+        rule = rules.metadata_rule(observation.kind)
+        if rule is None or (rule.id, observation.message) in reported:
+            continue
+        reported.add((rule.id, observation.message))
+        findings.append(
+            Finding(
+                rule.id,
+                rule.severity,
+                f"{observation.message} ({observation.kind}).",
+                part=observation.part,
+                explanation="Removed from the sanitised derivative where possible.",
+                reference=rule.reference,
+            )
+        )
+    for child in extraction.embedded:
+        if depth + 1 > rules.limits.max_depth:
+            raise Held(f"embedded objects nest deeper than {rules.limits.max_depth} levels")
+        result = _screen(child.data, child.name, rules, None, budget, depth + 1)
+        for finding in result.findings:
+            findings.append(
+                Finding(
+                    finding.rule,
+                    finding.severity,
+                    finding.message,
+                    part=f"{child.name} > {finding.part}",
+                    location=finding.location,
+                    excerpt=finding.excerpt,
+                    explanation=finding.explanation,
+                    reference=finding.reference,
+                    level=finding.level,
+                )
+            )
+    return findings
+
+
+def _screen(
+    data: bytes,
+    filename: str,
+    rules: ScreeningRules,
+    allowed_types: frozenset[str] | None,
+    budget: Budget,
+    depth: int,
+) -> FileResult:
+    detected = "unknown"
+    findings: list[Finding] = []
+    try:
+        if len(data) > rules.limits.max_file_bytes:
+            raise Held(f"the file has {len(data)} bytes, more than {rules.limits.max_file_bytes}")
+        detected = filetype.detect(data, filename, allowed_types)
+        findings = _inspect(data, filename, rules, detected, budget, depth)
+        verdict = _verdict(findings)
+        sanitized: bytes | None = None
+        sanitized_type: str | None = None
+        if verdict is not Verdict.BLOCKED and depth == 0:
+            sanitized, sanitized_type = _sanitise(detected, data)
+    except Refused as stop:
+        return _stopped(detected, stop.reason, refused=True, findings=findings)
+    except Held as stop:
+        return _stopped(detected, stop.reason, refused=False, findings=findings)
+    except Exception as exc:
+        reason = f"the file could not be inspected ({type(exc).__name__}: {str(exc)[:200]})"
+        return _stopped(detected, reason, refused=False, findings=findings)
+    return FileResult(
+        verdict=verdict,
+        detected_type=detected,
+        level=_level(rules, findings),
+        findings=tuple(findings),
+        sanitized=sanitized,
+        sanitized_type=sanitized_type,
+    )
+
+
+def screen_file(
+    data: bytes,
+    filename: str,
+    rules: ScreeningRules,
+    *,
+    allowed_types: frozenset[str] | None = None,
+) -> FileResult:
+    """Screen one file's bytes. Never raises for bad content: it returns a held or blocked result."""
+    return _screen(data, filename, rules, allowed_types, Budget(rules.limits), 0)
+
+
+def screen_text(text: str, rules: ScreeningRules, *, part: str = "text") -> FileResult:
+    """Screen a piece of text (an item's title or body)."""
+    budget = Budget(rules.limits)
+    try:
+        findings = scan_text(text, rules, part=part, budget=budget)
+    except Held as stop:
+        return _stopped("text/plain", stop.reason, refused=False, findings=[])
+    except Exception as exc:
+        reason = f"the text could not be inspected ({type(exc).__name__})"
+        return _stopped("text/plain", reason, refused=False, findings=[])
+    return FileResult(
+        verdict=_verdict(findings),
+        detected_type="text/plain",
+        level=_level(rules, findings),
+        findings=tuple(findings),
+    )

@@ -1,0 +1,123 @@
+"""The true type of a file: libmagic (python-magic) over the whole buffer, checked against the
+extension, the channel's allow list, and signs of polyglots.
+
+Refused (blocked): executables, archives, scripts, macro-enabled documents, unsupported types, a
+type that contradicts the extension, a type the channel does not accept. Held (review): polyglots,
+i.e. a file carrying a second format's signature where it has no business.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import PurePath
+
+import magic
+
+from clearance.screening.limits import Held, Refused
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TEXT = "text/plain"
+HTML = "text/html"
+SVG = "image/svg+xml"
+PDF = "application/pdf"
+IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/tiff"})
+
+_BY_EXTENSION: dict[str, frozenset[str]] = {
+    ".txt": frozenset({TEXT}),
+    ".md": frozenset({TEXT, "text/markdown"}),
+    ".csv": frozenset({TEXT, "text/csv"}),
+    ".html": frozenset({HTML}),
+    ".htm": frozenset({HTML}),
+    ".svg": frozenset({SVG}),
+    ".docx": frozenset({DOCX}),
+    ".xlsx": frozenset({XLSX}),
+    ".pdf": frozenset({PDF}),
+    ".png": frozenset({"image/png"}),
+    ".jpg": frozenset({"image/jpeg"}),
+    ".jpeg": frozenset({"image/jpeg"}),
+    ".gif": frozenset({"image/gif"}),
+    ".webp": frozenset({"image/webp"}),
+    ".tif": frozenset({"image/tiff"}),
+    ".tiff": frozenset({"image/tiff"}),
+}
+_MACRO_EXTENSIONS = {".docm", ".dotm", ".xlsm", ".xltm", ".xlam", ".pptm", ".potm", ".ppsm"}
+_NEVER = (
+    "application/x-executable", "application/x-dosexec", "application/x-msdownload",
+    "application/x-sharedlib", "application/x-mach-binary", "application/x-pie-executable",
+    "application/x-elf", "application/vnd.microsoft.portable-executable", "application/zip",
+    "application/x-rar", "application/vnd.rar", "application/x-7z-compressed", "application/gzip",
+    "application/x-gzip", "application/x-tar", "application/x-bzip2", "application/x-xz",
+    "application/zstd", "application/java-archive", "application/x-msi", "text/x-shellscript",
+    "text/x-python", "text/x-script.python", "application/javascript", "text/javascript",
+    "text/x-perl", "text/x-php", "application/x-bat", "text/x-msdos-batch",
+    "application/x-ms-shortcut", "application/vnd.ms-office", "application/msword",
+    "application/vnd.ms-excel", "application/x-ole-storage", "application/x-iso9660-image",
+)  # fmt: skip
+_TEXTUAL = {TEXT, "text/markdown", "text/csv", "text/x-c", "text/x-tex", "text/troff"}
+_FOREIGN_SIGNATURES = (b"%PDF-", b"PK\x03\x04", b"<script", b"<html", b"MZ\x90\x00", b"\x7fELF")
+
+
+def _ooxml_kind(data: bytes) -> str | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+            types = (
+                zf.read("[Content_Types].xml").lower() if "[Content_Types].xml" in names else b""
+            )
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
+        return None
+    if b"macroenabled" in types or any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise Refused("the document is macro-enabled (it contains a VBA project)")
+    if "word/document.xml" in names:
+        return DOCX
+    if "xl/workbook.xml" in names:
+        return XLSX
+    return None
+
+
+def _polyglot(data: bytes, detected: str) -> str | None:
+    own = {PDF: b"%PDF-", DOCX: b"PK\x03\x04", XLSX: b"PK\x03\x04"}.get(detected)
+    if detected in (DOCX, XLSX) and not data.startswith(b"PK\x03\x04"):
+        return "the document has data before its zip container"
+    if detected == PDF and not data.startswith(b"%PDF-"):
+        return "the PDF does not start with its header"
+    head, tail = data[:1024], data[-65536:]
+    for signature in _FOREIGN_SIGNATURES:
+        if signature == own:
+            continue
+        if detected in IMAGES and (signature in head[4:] or signature in tail):
+            return f"the image also carries a {signature[:5]!r} signature"
+        if detected == PDF and signature == b"PK\x03\x04" and b"PK\x05\x06" in tail:
+            return "the PDF also carries a zip archive"
+    return None
+
+
+def detect(data: bytes, filename: str, allowed_types: frozenset[str] | None) -> str:
+    """The detected MIME type, or :class:`Refused` / :class:`Held` with the reason."""
+    extension = PurePath(filename).suffix.lower()
+    if extension in _MACRO_EXTENSIONS:
+        raise Refused(f"macro-enabled documents ({extension}) are never published")
+    detected = magic.from_buffer(data, mime=True)
+    if detected in (DOCX, XLSX, "application/zip", "application/octet-stream") and data.startswith(
+        b"PK"
+    ):
+        detected = _ooxml_kind(data) or detected
+    if detected in _NEVER or (detected.startswith("application/x-") and "exec" in detected):
+        raise Refused(f"files of type {detected} (executables, archives, scripts) are refused")
+    expected = _BY_EXTENSION.get(extension)
+    if expected is None:
+        raise Refused(f"the extension '{extension or '(none)'}' is not an accepted file type")
+    if detected in _TEXTUAL and expected & {TEXT}:
+        detected = TEXT
+    if detected == "image/svg" or (detected in ("text/xml", "application/xml") and SVG in expected):
+        detected = SVG
+    if detected not in expected:
+        raise Refused(f"the content is {detected} but the name says {extension}; rename or convert")
+    if allowed_types is not None and detected not in allowed_types:
+        raise Refused(f"the channel does not accept {detected}")
+    reason = _polyglot(data, detected)
+    if reason is not None:
+        raise Held(f"possible polyglot file: {reason}")
+    return detected
