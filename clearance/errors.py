@@ -49,6 +49,12 @@ class IllegalTransition(PolicyRefusal):
     """The item's state does not allow the requested transition."""
 
 
+class NotPermitted(PolicyRefusal):
+    """The actor lacks the role or ownership the action needs (HTTP 403; CLI exit 2)."""
+
+    exit_code = 2
+
+
 class Conflict(PolicyRefusal):
     """The object changed under the caller (stale revision, duplicate decision)."""
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearance.domain.roles import Role, format_roles, parse_roles
-from clearance.errors import BadInput, NotFound, PolicyRefusal
+from clearance.errors import BadInput, NotFound, NotPermitted, PolicyRefusal
 from clearance.events import Event
 from clearance.runtime import Runtime
 from clearance.services.passwords import (
@@ -64,7 +64,7 @@ def get_user(session: Session, username: str) -> User:
 
 def require_role(user: User, role: Role) -> None:
     if role.value not in user.role_set or not user.active:
-        raise PolicyRefusal(
+        raise NotPermitted(
             f"user {user.username!r} does not have the {role.value} role; "
             f"an administrator can grant it with `clearance users set-role`"
         )

@@ -28,8 +28,7 @@ PNG = bytes.fromhex(
 @pytest.fixture
 def people(rt: Runtime) -> None:
     users.add_user(rt, actor=None, username="minh", roles="author", unit="so-tttt")
-    users.add_user(rt, actor=None, username="lan", roles="approver",
-                   signoff_roles=["unit_head"])
+    users.add_user(rt, actor=None, username="lan", roles="approver", signoff_roles=["unit_head"])
 
 
 def _sub(**overrides: object) -> Submission:
@@ -53,8 +52,9 @@ def _counts(rt: Runtime) -> tuple[int, int, int, int]:
 
 @pytest.mark.usefixtures("people")
 def test_submit_stores_parts_manifest_history_and_event(rt: Runtime, sink: ListSink) -> None:
-    item_id = items.submit(rt, author="minh", submission=_sub(
-        attachments=[Upload("ảnh lễ hội.png", io.BytesIO(PNG))]))
+    item_id = items.submit(
+        rt, author="minh", submission=_sub(attachments=[Upload("ảnh lễ hội.png", io.BytesIO(PNG))])
+    )
     detail = item_detail(rt, item_id)
     assert detail.summary.state == State.SUBMITTED
     rev = detail.revisions[0]
@@ -70,10 +70,15 @@ def test_submit_stores_parts_manifest_history_and_event(rt: Runtime, sink: ListS
         assert hashlib.sha256(stored.manifest_json.encode()).hexdigest() == stored.manifest_hash
     assert [p["name"] for p in manifest["parts"]] == ["body.txt", "ảnh lễ hội.png"]
     assert [(h.from_state, h.to_state) for h in detail.history] == [
-        (None, "draft"), ("draft", "submitted")]
+        (None, "draft"),
+        ("draft", "submitted"),
+    ]
     event = sink.events[-1]
     assert (event.event_type, event.item_id, event.manifest_hash) == (
-        "item.submitted", item_id, rev.manifest_hash)
+        "item.submitted",
+        item_id,
+        rev.manifest_hash,
+    )
     assert event.policy_hash == rt.policy.content_hash
     assert [i.id for i in list_items(rt, author="minh")] == [item_id]
 
@@ -85,19 +90,21 @@ BAD = [
     ({"channels": ["tiktok"]}, BadInput, "unknown channel 'tiktok'; use one of"),
     ({"declared_level": "public!"}, BadInput, "unknown level 'public!'; use one of"),
     ({"body_text": "  "}, BadInput, "neither body text nor attachments"),
-    ({"attachments": [("big.bin", b"\0" * (3 * 1024 * 1024))]},
-     BadInput, "larger than the limit"),
+    ({"attachments": [("big.bin", b"\0" * (3 * 1024 * 1024))]}, BadInput, "larger than the limit"),
     ({"attachments": [("empty.txt", b"")]}, BadInput, "is empty"),
-    ({"attachments": [("a.png", PNG), ("a.png", PNG)]},
-     BadInput, "two attachments are named 'a.png'"),
+    (
+        {"attachments": [("a.png", PNG), ("a.png", PNG)]},
+        BadInput,
+        "two attachments are named 'a.png'",
+    ),
 ]
 
 
 @pytest.mark.usefixtures("people")
-@pytest.mark.parametrize(("overrides", "error", "message"), BAD,
-                         ids=[m for _, _, m in BAD])
-def test_bad_submission_writes_nothing(rt: Runtime, sink: ListSink, overrides: dict[str, object],
-                                       error: type[Exception], message: str) -> None:
+@pytest.mark.parametrize(("overrides", "error", "message"), BAD, ids=[m for _, _, m in BAD])
+def test_bad_submission_writes_nothing(
+    rt: Runtime, sink: ListSink, overrides: dict[str, object], error: type[Exception], message: str
+) -> None:
     before = _counts(rt)
     if "attachments" in overrides:  # fresh streams for every parametrization
         files = overrides["attachments"]
@@ -130,9 +137,13 @@ def test_new_revision_only_after_changes_requested(rt: Runtime, sink: ListSink) 
     with pytest.raises(PolicyRefusal, match="only the author"):
         users.add_user(rt, actor=None, username="other", roles="author")
         items.new_revision(rt, author="other", item_id=item_id, submission=_sub())
-    number = items.new_revision(rt, author="minh", item_id=item_id,
-                                submission=_sub(body_text="Đã sửa theo góp ý."),
-                                note="sửa theo yêu cầu")
+    number = items.new_revision(
+        rt,
+        author="minh",
+        item_id=item_id,
+        submission=_sub(body_text="Đã sửa theo góp ý."),
+        note="sửa theo yêu cầu",
+    )
     detail = item_detail(rt, item_id)
     assert number == 2 and detail.summary.state == State.SUBMITTED
     assert detail.revisions[0].manifest_hash != detail.revisions[1].manifest_hash

@@ -10,9 +10,7 @@ from clearance.domain.lifecycle import TERMINAL, TRANSITIONS, Action, State, nex
 from clearance.errors import IllegalTransition, PolicyRefusal
 
 LEGAL = sorted(TRANSITIONS.items(), key=lambda kv: (kv[0][0].value, kv[0][1].value))
-ILLEGAL = [
-    (s, a) for s, a in itertools.product(State, Action) if (s, a) not in TRANSITIONS
-]
+ILLEGAL = [(s, a) for s, a in itertools.product(State, Action) if (s, a) not in TRANSITIONS]
 
 EXPECTED = {
     (State.DRAFT, Action.SUBMIT): State.SUBMITTED,

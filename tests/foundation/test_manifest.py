@@ -13,8 +13,12 @@ from clearance.errors import BadInput
 
 def test_empty_release_manifest_known_answer() -> None:
     manifest = Manifest.build(
-        kind=ManifestKind.RELEASE, item_id="x", title="T", channels=[],
-        declared_level="public", parts=[],
+        kind=ManifestKind.RELEASE,
+        item_id="x",
+        title="T",
+        channels=[],
+        declared_level="public",
+        parts=[],
     )
     assert manifest.canonical() == (
         b'{"channels":[],"declared_level":"public","format":"clearance-manifest/1",'
@@ -44,7 +48,10 @@ def test_vietnamese_manifest_known_answer() -> None:
 
 def test_round_trip_through_stored_text() -> None:
     manifest = Manifest.build(
-        kind=ManifestKind.SUBMITTED, item_id="i", title="x", channels=["website"],
+        kind=ManifestKind.SUBMITTED,
+        item_id="i",
+        title="x",
+        channels=["website"],
         declared_level="public",
         parts=[PartEntry("a.pdf", PartRole.ATTACHMENT, "c" * 64, 5, "application/pdf")],
     )

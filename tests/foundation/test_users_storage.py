@@ -16,8 +16,15 @@ from tests.foundation.conftest import ListSink
 
 def test_migrations_create_every_table(rt: Runtime) -> None:
     tables = set(inspect(rt.engine).get_table_names())
-    assert {"users", "items", "revisions", "parts", "signoff_requests", "decisions",
-            "state_history"} <= tables
+    assert {
+        "users",
+        "items",
+        "revisions",
+        "parts",
+        "signoff_requests",
+        "decisions",
+        "state_history",
+    } <= tables
 
 
 def test_sqlite_runs_in_wal_mode(rt: Runtime) -> None:
@@ -29,8 +36,13 @@ def test_sqlite_runs_in_wal_mode(rt: Runtime) -> None:
 
 def test_add_user_records_event_and_one_time_password(rt: Runtime, sink: ListSink) -> None:
     view, password = users.add_user(
-        rt, actor="operator:test", username="Lan.Nguyen", display_name="Nguyễn Thị Lan",
-        roles="approver", signoff_roles=["unit_head"], unit="so-tttt",
+        rt,
+        actor="operator:test",
+        username="Lan.Nguyen",
+        display_name="Nguyễn Thị Lan",
+        roles="approver",
+        signoff_roles=["unit_head"],
+        unit="so-tttt",
     )
     assert view.username == "lan.nguyen"
     assert password is not None and len(password) >= 16
@@ -47,14 +59,19 @@ def test_add_user_records_event_and_one_time_password(rt: Runtime, sink: ListSin
         ({"username": "ok", "roles": "king"}, "unknown role 'king'"),
         ({"username": "ok", "roles": ""}, "at least one role"),
         ({"username": "ok", "roles": "author", "password": "short"}, "too short"),
-        ({"username": "ok", "roles": "author", "signoff_roles": ["unit_head"]},
-         "only be given to a user with the approver role"),
-        ({"username": "ok", "roles": "approver", "signoff_roles": ["Bad Role"]},
-         "not a valid name"),
+        (
+            {"username": "ok", "roles": "author", "signoff_roles": ["unit_head"]},
+            "only be given to a user with the approver role",
+        ),
+        (
+            {"username": "ok", "roles": "approver", "signoff_roles": ["Bad Role"]},
+            "not a valid name",
+        ),
     ],
 )
-def test_bad_user_input(rt: Runtime, sink: ListSink, kwargs: dict[str, object],
-                        message: str) -> None:
+def test_bad_user_input(
+    rt: Runtime, sink: ListSink, kwargs: dict[str, object], message: str
+) -> None:
     with pytest.raises(BadInput, match=message):
         users.add_user(rt, actor=None, **kwargs)  # type: ignore[arg-type]
     assert sink.events == []
@@ -68,8 +85,9 @@ def test_duplicate_user_refused(rt: Runtime) -> None:
 
 def test_set_roles_and_unknown_user(rt: Runtime, sink: ListSink) -> None:
     users.add_user(rt, actor=None, username="hoa", roles="author")
-    view = users.set_roles(rt, actor="admin", username="hoa", roles=["approver"],
-                           signoff_roles=["spokesperson"])
+    view = users.set_roles(
+        rt, actor="admin", username="hoa", roles=["approver"], signoff_roles=["spokesperson"]
+    )
     assert view.roles == {"approver"} and view.signoff_roles == {"spokesperson"}
     assert sink.events[-1].event_type == "user.roles_changed"
     with pytest.raises(NotFound, match="there is no user 'nobody'"):
@@ -95,5 +113,7 @@ def test_lockout_after_repeated_failures(rt: Runtime) -> None:
 
 def test_unreachable_database_is_one_clear_sentence(settings: Settings) -> None:
     engine = make_engine("postgresql+psycopg://nobody:pw@127.0.0.1:1/none")
-    with pytest.raises(ConfigurationError, match="cannot be reached .*check CLEARANCE_DATABASE_URL"):
+    with pytest.raises(
+        ConfigurationError, match="cannot be reached .*check CLEARANCE_DATABASE_URL"
+    ):
         check_connection(engine)

@@ -1,0 +1,208 @@
+"""The `clearance` command as a user runs it: real process, real database, exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "clearance"]
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:
+    cwd = tmp_path_factory.mktemp("cli")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARANCE_")}
+    env.update({"CLEARANCE_HOME": str(cwd / "var"), "CLEARANCE_MAX_UPLOAD_BYTES": "1000000"})
+    first = run(["init"], env, cwd)
+    assert first.returncode == 0, first.stderr
+    assert "password:" in first.stdout
+    return env, cwd
+
+
+def test_help_lists_every_foundation_command(home: tuple[dict[str, str], Path]) -> None:
+    env, cwd = home
+    out = run(["--help"], env, cwd).stdout
+    for command in ("init", "db", "users", "submit", "items"):
+        assert f"  {command} " in out
+    users_help = run(["users", "--help"], env, cwd).stdout
+    for sub in ("add", "list", "set-role"):
+        assert f"  {sub} " in users_help
+
+
+def test_init_is_idempotent_and_shows_the_password_once(
+    home: tuple[dict[str, str], Path],
+) -> None:
+    env, cwd = home
+    again = run(["init"], env, cwd)
+    assert again.returncode == 0
+    assert "password:" not in again.stdout
+    assert "already exists" in again.stdout
+    secret = cwd / "var" / "secrets" / "secret_key"
+    assert secret.stat().st_mode & 0o777 == 0o600
+
+
+def test_submit_and_show(home: tuple[dict[str, str], Path]) -> None:
+    env, cwd = home
+    assert run(["users", "add", "tac-gia", "--role", "author"], env, cwd).returncode == 0
+    body = cwd / "body.txt"
+    body.write_text("Lễ hội hoa Đà Lạt khai mạc ngày 20/12.", encoding="utf-8")
+    done = run(
+        [
+            "submit",
+            "--as",
+            "tac-gia",
+            "--title",
+            "Thông cáo",
+            "--body-file",
+            str(body),
+            "--channel",
+            "website",
+            "--level",
+            "cong_khai",
+        ],
+        env,
+        cwd,
+    )
+    assert done.returncode == 0, done.stderr
+    item_id = done.stdout.strip()
+    assert len(item_id) == 16
+    shown = run(["items", "show", item_id], env, cwd)
+    assert "state submitted" in shown.stdout
+    assert item_id in run(["items", "list"], env, cwd).stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["users", "add", "x", "--role", "author"], "username 'x' is not valid"),
+        (["users", "set-role", "nobody", "--role", "author"], "there is no user 'nobody'"),
+        (
+            [
+                "submit",
+                "--as",
+                "ghost",
+                "--title",
+                "t",
+                "--body",
+                "b",
+                "--channel",
+                "website",
+                "--level",
+                "cong_khai",
+            ],
+            "there is no user 'ghost'",
+        ),
+        (
+            [
+                "submit",
+                "--as",
+                "admin",
+                "--title",
+                "t",
+                "--body",
+                "b",
+                "--channel",
+                "website",
+                "--level",
+                "cong_khai",
+            ],
+            "does not have the author role",
+        ),
+        (
+            [
+                "submit",
+                "--as",
+                "tac-gia",
+                "--title",
+                " ",
+                "--body",
+                "b",
+                "--channel",
+                "website",
+                "--level",
+                "cong_khai",
+            ],
+            "the title is empty",
+        ),
+        (
+            [
+                "submit",
+                "--as",
+                "tac-gia",
+                "--title",
+                "t",
+                "--body",
+                "b",
+                "--channel",
+                "fax",
+                "--level",
+                "cong_khai",
+            ],
+            "unknown channel 'fax'",
+        ),
+        (
+            [
+                "submit",
+                "--as",
+                "tac-gia",
+                "--title",
+                "t",
+                "--attach",
+                "missing.pdf",
+                "--channel",
+                "website",
+                "--level",
+                "cong_khai",
+            ],
+            "'missing.pdf' does not exist",
+        ),
+        (
+            [
+                "submit",
+                "--as",
+                "tac-gia",
+                "--title",
+                "t",
+                "--attach",
+                "big.bin",
+                "--channel",
+                "website",
+                "--level",
+                "cong_khai",
+            ],
+            "larger than the limit",
+        ),
+        (["items", "show", "nope"], "there is no item 'nope'"),
+    ],
+)
+def test_bad_input_exits_2_with_one_sentence(
+    home: tuple[dict[str, str], Path], args: list[str], message: str
+) -> None:
+    env, cwd = home
+    (cwd / "big.bin").write_bytes(b"\0" * 1_000_001)
+    before = run(["items", "list", "--limit", "10000"], env, cwd).stdout
+    result = run(args, env, cwd)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
+    assert run(["items", "list", "--limit", "10000"], env, cwd).stdout == before
+
+
+def test_unreachable_database_exits_2(home: tuple[dict[str, str], Path]) -> None:
+    env, cwd = home
+    bad = {**env, "CLEARANCE_DATABASE_URL": "postgresql://u:secret@127.0.0.1:1/none"}
+    result = run(["items", "list"], bad, cwd)
+    assert result.returncode == 2
+    assert "cannot be reached" in result.stderr and "secret" not in result.stderr
