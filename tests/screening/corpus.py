@@ -98,7 +98,9 @@ def xlsx(sheets: list[tuple[str, str, list[list[str]]]]) -> bytes:
     parts: dict[str, str | bytes] = {}
     entries = []
     for number, (name, state, rows) in enumerate(sheets, start=1):
-        entries.append(f'<sheet name="{escape(name)}" sheetId="{number}" state="{state}" r:id="rId{number}"/>')
+        entries.append(
+            f'<sheet name="{escape(name)}" sheetId="{number}" state="{state}" r:id="rId{number}"/>'
+        )
         xml_rows = []
         for row in rows:
             cells = []
@@ -132,7 +134,9 @@ def pdf(lines: list[str], *, title: str = "", javascript: bool = False) -> bytes
     """A one-page PDF whose text (ASCII, Helvetica) is ``lines``, one per line."""
     document = pikepdf.new()
     font = document.make_indirect(
-        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
     )
     commands = ["BT /F1 12 Tf 72 720 Td 14 TL"]
     for line in lines:
@@ -150,7 +154,9 @@ def pdf(lines: list[str], *, title: str = "", javascript: bool = False) -> bytes
         document.docinfo["/Title"] = title
         document.docinfo["/Author"] = "Nguyen Van A"
     if javascript:
-        document.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
+        document.Root.OpenAction = pikepdf.Dictionary(
+            S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)")
+        )
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

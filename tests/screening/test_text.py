@@ -1,0 +1,99 @@
+"""Normalisation, markings, keywords and identifiers through ``screen_text``."""
+
+from __future__ import annotations
+
+import pytest
+
+from clearance.screening import ScreeningRules, Verdict, screen_text
+
+BLOCKED = {
+    "stamp alone": "MẬT\nBáo cáo tình hình",
+    "decorated stamp": "*** TỐI MẬT ***\nNội dung",
+    "top short line": "TUYỆT MẬT - Số 12/BC-UBND\nNội dung",
+    "field": "Độ mật: Tối mật",
+    "spaced": "M Ậ T\nNội dung",
+    "dotted": "M.Ậ.T\nNội dung",
+    "zero width": "M\u200bẬ\u200dT\nNội dung",
+    "cyrillic": "МẬТ\nNội dung",
+    "full width": "ＭẬＴ\nNội dung",
+    "decomposed": "MA\u0323\u0302T\nx",
+    "handling stamp": "Phong bì: CHỈ NGƯỜI CÓ TÊN MỚI ĐƯỢC BÓC BÌ",
+    "recall stamp": "TÀI LIỆU THU HỒI",
+    "english banner": "TOP SECRET\nReport",
+}
+
+CLEAR = {
+    "honey": "Đặc sản mật ong rừng U Minh được du khách ưa chuộng.",
+    "honey title": "MẬT ONG RỪNG U MINH\nBài viết du lịch",
+    "density": "Mật độ dân số của tỉnh tăng nhẹ.",
+    "success": "Bí mật của thành công là sự kiên trì.",
+    "face": "Công nhân làm việc tối mặt để kịp tiến độ.",
+    "password": "Vui lòng nhập mật khẩu để đăng nhập.",
+    "law news": "Luật Bảo vệ bí mật nhà nước quy định ba cấp độ: TUYỆT MẬT, TỐI MẬT và MẬT.",
+    "english word": "The secret of a good trip is planning.",
+    "spokesperson": "Liên hệ người phát ngôn: 0236 3822 123",
+    "money": "Tổng kinh phí 123.456.789 đồng.",
+}
+
+
+@pytest.mark.parametrize("text", BLOCKED.values(), ids=BLOCKED.keys())
+def test_markings_block(rules: ScreeningRules, text: str) -> None:
+    result = screen_text(text, rules)
+    assert result.verdict is Verdict.BLOCKED, result.findings
+
+
+@pytest.mark.parametrize("text", CLEAR.values(), ids=CLEAR.keys())
+def test_near_misses_stay_clear(rules: ScreeningRules, text: str) -> None:
+    result = screen_text(text, rules)
+    assert result.verdict is Verdict.CLEAR, result.findings
+
+
+def test_level_is_the_highest_marking(rules: ScreeningRules) -> None:
+    result = screen_text("MẬT\n\nphụ lục\nTUYỆT MẬT\n", rules)
+    assert result.level == "tuyet_mat"
+
+
+def test_accent_folded_stamp_is_only_a_hint(rules: ScreeningRules) -> None:
+    result = screen_text("TỐI MẶT\nNội dung", rules)
+    assert result.verdict is Verdict.CLEAR
+    assert [f.rule for f in result.findings] == ["marking.toi_mat.folded"]
+
+
+def test_declassified_needs_a_decision(rules: ScreeningRules) -> None:
+    assert screen_text("GIẢI MẬT\nNội dung", rules).verdict is Verdict.REVIEW
+    with_decision = screen_text("GIẢI MẬT\nTheo Quyết định số 12/QĐ-UBND", rules)
+    assert with_decision.verdict is Verdict.CLEAR
+
+
+def test_identifiers_are_masked(rules: ScreeningRules) -> None:
+    result = screen_text("Số CCCD: 001090012345, điện thoại 0905 123 456", rules)
+    assert result.verdict is Verdict.REVIEW
+    rules_found = {f.rule for f in result.findings}
+    assert rules_found == {"pii.cccd", "pii.phone"}
+    for finding in result.findings:
+        assert "001090012345" not in finding.excerpt
+        assert "0905 123" not in finding.excerpt
+
+
+def test_cccd_needs_a_real_province_code(rules: ScreeningRules) -> None:
+    assert screen_text("CCCD: 003090012345", rules).verdict is Verdict.CLEAR  # 003 is no province
+
+
+def test_coordinates(rules: ScreeningRules) -> None:
+    decimal = screen_text("Tọa độ 16.0544, 108.2022", rules)
+    dms = screen_text("vị trí 16°03'15.8\"N 108°12'07.9\"E", rules)
+    assert {f.rule for f in decimal.findings} == {"geo.coordinates"}
+    assert {f.rule for f in dms.findings} == {"geo.coordinates"}
+
+
+def test_keywords_respect_word_boundaries(rules: ScreeningRules) -> None:
+    assert screen_text("kế hoạch tác chiến năm 2024", rules).verdict is Verdict.REVIEW
+    assert screen_text("mật mãnh liệt", rules).verdict is Verdict.CLEAR
+
+
+def test_findings_serialise(rules: ScreeningRules) -> None:
+    result = screen_text("MẬT", rules)
+    data = result.to_json()
+    assert data["verdict"] == "blocked"
+    assert data["findings"][0]["rule"] == "marking.mat"
+    assert set(data["findings"][0]) >= {"rule", "severity", "message", "part", "location"}
