@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from clearance.cli import main
 from clearance.policy import STATE_SECRET_LEVELS, Policy, load_policy
-from tests.policy.conftest import DEFAULT
+from tests.policy.policy_support import DEFAULT
 
 
 def test_default_policy_loads_with_a_stable_hash(default_policy: Policy) -> None:

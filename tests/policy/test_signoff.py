@@ -22,7 +22,7 @@ from clearance.policy import (
     load_policy,
     signoff_status,
 )
-from tests.policy.conftest import default_document, write_policy
+from tests.policy.policy_support import default_document, write_policy
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 CUR = "c" * 64
@@ -147,7 +147,8 @@ def test_held_items_need_the_security_officer_first(default_policy: Policy) -> N
     assert state.open_stage is not None and state.open_stage.stage_id == "security_review"
     assert {d.standing for d in state.decisions} == {Standing.NOT_OPEN}
     late = [decision(9, "security_officer", "security_review", 3)] + [
-        decision(d.approver_id, " ".join(d.roles), d.stage, 4 + i) for i, d in enumerate(decisions)
+        decision(int(d.approver_id), " ".join(d.roles), d.stage, 4 + i)
+        for i, d in enumerate(decisions)
     ]
     assert status(default_policy, late, held_for_review=True).status is SignoffStatus.APPROVED
 

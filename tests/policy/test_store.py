@@ -24,7 +24,7 @@ from clearance.runtime import Runtime
 from clearance.settings import Settings
 from clearance.storage.db import make_engine
 from clearance.storage.migrate import upgrade
-from tests.policy.conftest import DEFAULT, default_document, write_policy
+from tests.policy.policy_support import DEFAULT, default_document, write_policy
 
 
 class ListSink:

@@ -10,7 +10,7 @@ import pytest
 
 from clearance.errors import PolicyInvalid, Problem
 from clearance.policy import load_policy
-from tests.policy.conftest import SCREENING, Edit
+from tests.policy.policy_support import SCREENING, Edit
 
 Doc = dict[str, Any]
 

@@ -18,7 +18,7 @@ from clearance.policy import (
     policy_event_body,
     policy_from_document,
 )
-from tests.policy.conftest import Edit
+from tests.policy.policy_support import Edit
 
 
 def test_event_body_is_canonical_json_and_carries_the_chains(default_policy: Policy) -> None:
@@ -51,7 +51,7 @@ def test_a_stored_document_rebuilds_the_same_policy(default_policy: Policy) -> N
 
 
 def test_the_hash_covers_the_included_screening_file(tmp_path: Path) -> None:
-    from tests.policy.conftest import DEFAULT, SCREENING
+    from tests.policy.policy_support import DEFAULT, SCREENING
 
     (tmp_path / "default.yaml").write_bytes(DEFAULT.read_bytes())
     screening = SCREENING.read_text(encoding="utf-8").replace("top_lines: 12", "top_lines: 13")
