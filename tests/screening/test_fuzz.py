@@ -41,7 +41,7 @@ def test_mutated_files_never_raise(
 
 
 @FUZZ
-@given(data=st.binary(max_size=2000), name=st.sampled_from(sorted(SEEDS) + ["h.txt"]))
+@given(data=st.binary(max_size=2000), name=st.sampled_from([*sorted(SEEDS), "h.txt"]))
 def test_random_bytes_never_raise(rules: ScreeningRules, data: bytes, name: str) -> None:
     assert screen_file(data, name, rules).verdict in set(Verdict)
 
