@@ -1,0 +1,45 @@
+"""Publication records: one row per (release manifest hash, channel), claimed before the channel
+is written and completed in the same transaction as the ``publication.published`` log entry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clearance.storage.db import Base
+from clearance.storage.types import UTCDateTime, utcnow
+
+
+class PublicationStatus(StrEnum):
+    #: claimed; the channel may or may not have been written (a worker may have died)
+    PENDING = "pending"
+    PUBLISHED = "published"
+    RECALLED = "recalled"
+
+
+class Publication(Base):
+    __tablename__ = "publications"
+    __table_args__ = (
+        UniqueConstraint("manifest_hash", "channel", name="uq_publication_manifest_channel"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    #: the release manifest hash: exactly what was approved
+    manifest_hash: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    adapter: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    location: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: SHA-256 of what the read-back found live, per part, in manifest order (JSON text)
+    live_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    matches: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,0 +1,152 @@
+"""HTML and Atom for the static website (escaped, NFC, Vietnamese dates and numbers)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from html import escape
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+
+from clearance.publishing.release import Release
+
+#: Giờ Việt Nam (UTC+7, no daylight saving): dates on the site are local, as readers expect.
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+
+# Vietnamese stacks several diacritics on one letter (ệ, ở, ữ): a generous line height keeps
+# them from touching the line above; fonts listed all cover Vietnamese; no uppercase transforms
+# (they break the reading of marks) and no automatic hyphenation (browsers have no Vietnamese
+# patterns: Vietnamese words are single syllables separated by spaces).
+STYLE = """
+:root { color-scheme: light; }
+body { margin: 0 auto; max-width: 44rem; padding: 1.5rem;
+  font-family: "Noto Serif", "Times New Roman", "Tinos", serif; font-size: 1.0625rem;
+  line-height: 1.7; color: #1a1a1a; background: #fff; text-rendering: optimizeLegibility;
+  font-kerning: normal; hyphens: manual; overflow-wrap: break-word; }
+h1, h2 { font-family: "Noto Sans", "Arial", "Roboto", sans-serif; line-height: 1.35;
+  font-weight: 700; text-transform: none; letter-spacing: 0; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
+.meta, .proof { font-size: 0.9rem; color: #555; }
+code { font-size: 0.8rem; word-break: break-all; }
+a { color: #0b4f9c; }
+"""
+
+
+def vn_datetime(moment: datetime) -> str:
+    """``dd/mm/yyyy HH:MM`` in Vietnam time."""
+    return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+
+
+def vn_number(value: int) -> str:
+    """Thousands separated by dots: 1.234.567."""
+    return f"{value:,}".replace(",", ".")
+
+
+def _text(value: str) -> str:
+    return escape(unicodedata.normalize("NFC", value))
+
+
+def _paragraphs(body: str) -> str:
+    blocks = [b.strip() for b in unicodedata.normalize("NFC", body).split("\n\n")]
+    return "\n".join(
+        "<p>" + "<br>\n".join(escape(line) for line in block.splitlines()) + "</p>"
+        for block in blocks
+        if block
+    )
+
+
+def _page(title: str, body: str, *, feed_href: str) -> str:
+    return (
+        '<!doctype html>\n<html lang="vi">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_text(title)}</title>\n"
+        f'<link rel="alternate" type="application/atom+xml" href="{feed_href}">\n'
+        f"<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def render_item(
+    release: Release, *, published_at: datetime, site_title: str, has_receipt: bool
+) -> str:
+    attachments = [p for p in release.parts if p.role != "body"]
+    files = "\n".join(
+        f'<li><a href="files/{escape(p.name, quote=True)}">{_text(p.name)}</a> '
+        f"({vn_number(len(p.data))} byte, {escape(p.mime)})</li>"
+        for p in attachments
+    )
+    body_part = next((p for p in release.parts if p.role == "body"), None)
+    approvals = "\n".join(
+        f"<li>{_text(a.display_name)} ({escape(a.role)}, {escape(a.stage)}): "
+        f"{escape(a.decision)}, {vn_datetime(a.at)}</li>"
+        for a in release.approvals
+    )
+    receipt = (
+        '<li><a href="receipt.json">receipt.json</a>: bằng chứng trong nhật ký kiểm toán</li>'
+        if has_receipt
+        else ""
+    )
+    body = (
+        f'<header><p class="meta"><a href="../../index.html">{_text(site_title)}</a></p></header>\n'
+        f"<main>\n<article>\n<h1>{_text(release.title)}</h1>\n"
+        f'<p class="meta">Đăng ngày {vn_datetime(published_at)}</p>\n'
+        f"{_paragraphs(release.body_text or '')}\n"
+        + (f"<h2>Tệp đính kèm</h2>\n<ul>\n{files}\n</ul>\n" if attachments else "")
+        + (
+            f'<p class="meta"><a href="files/{escape(body_part.name, quote=True)}">'
+            "Văn bản gốc đã duyệt</a></p>\n"
+            if body_part
+            else ""
+        )
+        + '<section class="proof">\n<h2>Xác minh</h2>\n'
+        f"<p>Mã băm của bản được duyệt (SHA-256): <code>{release.manifest_hash}</code></p>\n"
+        f"<p>Người duyệt:</p>\n<ul>\n{approvals}\n</ul>\n"
+        '<ul>\n<li><a href="manifest.json">manifest.json</a>: danh mục tệp và mã băm</li>\n'
+        '<li><a href="approvals.json">approvals.json</a>: các chữ ký số phê duyệt</li>\n'
+        f"{receipt}\n</ul>\n"
+        "<p>Kiểm tra ngoại tuyến: <code>clearance audit verify-receipt receipt.json "
+        "--vkey ../../log.vkey</code></p>\n</section>\n</article>\n</main>"
+    )
+    return _page(release.title, body, feed_href="../../feed.atom")
+
+
+def render_index(entries: Sequence[Mapping[str, Any]], site_title: str) -> str:
+    rows = "\n".join(
+        f'<li><a href="items/{escape(str(e["item"]), quote=True)}/index.html">'
+        f"{_text(str(e.get('title', '')))}</a> "
+        f'<span class="meta">{vn_datetime(datetime.fromisoformat(str(e["published_at"])))}</span>'
+        "</li>"
+        for e in entries
+    )
+    body = (
+        f"<main>\n<h1>{_text(site_title)}</h1>\n"
+        + (f"<ul>\n{rows}\n</ul>" if rows else "<p>Chưa có tin bài nào được đăng.</p>")
+        + '\n<p class="meta"><a href="feed.atom">Atom</a> · <a href="log.vkey">log.vkey</a></p>'
+        "\n</main>"
+    )
+    return _page(site_title, body, feed_href="feed.atom")
+
+
+def render_feed(entries: Sequence[Mapping[str, Any]], *, title: str, base_url: str) -> str:
+    base = base_url.rstrip("/")
+    updated = str(entries[0]["published_at"]) if entries else "1970-01-01T00:00:00+00:00"
+    items = "".join(
+        "<entry>\n"
+        f"<id>urn:clearance:{xml_escape(str(e['item']))}:{xml_escape(str(e['manifest']))}</id>\n"
+        f"<title>{xml_escape(unicodedata.normalize('NFC', str(e.get('title', ''))))}</title>\n"
+        f'<link href="{xml_escape(base)}/items/{xml_escape(str(e["item"]))}/"/>\n'
+        f"<updated>{xml_escape(str(e['published_at']))}</updated>\n"
+        f"<summary>{xml_escape(unicodedata.normalize('NFC', str(e.get('summary', ''))))}</summary>\n"
+        "</entry>\n"
+        for e in entries
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="vi">\n'
+        f"<id>{xml_escape(base)}/</id>\n<title>{xml_escape(title)}</title>\n"
+        f"<updated>{xml_escape(updated)}</updated>\n"
+        f'<link rel="self" href="{xml_escape(base)}/feed.atom"/>\n'
+        f'<link href="{xml_escape(base)}/"/>\n'
+        "<author><name>Clearance</name></author>\n"
+        f"{items}</feed>\n"
+    )

@@ -1,0 +1,308 @@
+"""The release point: everything is checked again, from the records, just before publication.
+
+``check_release`` trusts nothing that was computed earlier in the pipeline (and nothing Prefect
+holds): it re-hashes the exact bytes in the blob store against the release manifest, re-verifies
+every decision's signature with the approver's registered key and finds that exact statement in
+the audit log, re-evaluates the sign-off chain under the policy the revision was reviewed with,
+and confirms the screening verdict and classification. Any doubt raises ``VerificationError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clearance.auditlog.entry import parse_leaf
+from clearance.auditlog.note import parse_vkey
+from clearance.auditlog.store import leaf_at, seqs_for_item
+from clearance.canonical import canonical_json
+from clearance.domain.lifecycle import State
+from clearance.domain.manifest import Manifest, ManifestKind
+from clearance.errors import BadInput, PolicyRefusal, VerificationError
+from clearance.policy import Decision as RuleDecision
+from clearance.policy import DecisionKind, Policy, SignoffStatus
+from clearance.policy.store import stored_policy
+from clearance.runtime import Runtime
+from clearance.screening.types import Verdict
+from clearance.services.items import current_revision, load_item
+from clearance.services.signoff import revision_signoff_state, statement_decision
+from clearance.signing.models import approver_keys
+from clearance.signing.statement import verify_statement
+from clearance.storage.models import Decision, Item, Revision, SignoffRequest
+
+PUBLISHABLE_VERDICTS = frozenset({Verdict.CLEAR.value, Verdict.REVIEW.value})
+
+
+@dataclass(frozen=True, slots=True)
+class ReleasePart:
+    name: str
+    role: str
+    mime: str
+    sha256: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    approver: str
+    display_name: str
+    role: str
+    stage: str
+    decision: str
+    comment: str | None
+    at: datetime
+    statement: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "approver": self.approver,
+            "name": self.display_name,
+            "role": self.role,
+            "stage": self.stage,
+            "decision": self.decision,
+            "comment": self.comment,
+            "at": self.at.isoformat(),
+            "statement": self.statement,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Exactly what was approved, with the bytes, ready for a channel."""
+
+    item_id: str
+    revision: int
+    title: str
+    level: str
+    channels: tuple[str, ...]
+    manifest_json: str
+    manifest_hash: str
+    policy_hash: str
+    parts: tuple[ReleasePart, ...]
+    approvals: tuple[Approval, ...]
+
+    def approvals_json(self) -> bytes:
+        return canonical_json(
+            {
+                "item": self.item_id,
+                "revision": self.revision,
+                "manifest": self.manifest_hash,
+                "policy": self.policy_hash,
+                "approvals": [a.to_json() for a in self.approvals],
+            }
+        )
+
+    @property
+    def body_text(self) -> str | None:
+        for part in self.parts:
+            if part.role == "body":
+                return part.data.decode("utf-8", errors="replace")
+        return None
+
+
+def check_release(rt: Runtime, item_id: str, channel: str | None = None) -> Release:
+    """Re-verify everything about the current revision of ``item_id`` and return its release."""
+    with rt.sessions() as session:
+        item = load_item(session, item_id)
+        if State(item.state) not in (State.APPROVED, State.PUBLISHED):
+            raise PolicyRefusal(
+                f"item {item_id} is {item.state}, not approved; only approved items are published"
+            )
+        revision = current_revision(session, item)
+        manifest = _manifest(revision)
+        if channel is not None and channel not in manifest.channels:
+            raise PolicyRefusal(f"item {item_id} was not approved for channel {channel}")
+        if revision.screening_verdict not in PUBLISHABLE_VERDICTS:
+            raise VerificationError(
+                f"item {item_id} has screening verdict {revision.screening_verdict!r}; "
+                "only a clear or reviewed verdict may be published"
+            )
+        assert revision.policy_hash is not None and revision.level is not None
+        policy = stored_policy(session, revision.policy_hash)
+        _check_level(policy, revision, manifest)
+        decisions, approvals = _verified_decisions(rt, session, item, revision)
+        state = revision_signoff_state(session, policy, item, revision, decisions=decisions)
+        if state.status is not SignoffStatus.APPROVED:
+            missing = "; ".join(state.missing) or state.status.value
+            raise VerificationError(
+                f"the recorded sign-offs of item {item_id} do not satisfy policy "
+                f"{policy.version} ({missing}); it will not be published"
+            )
+        counted = state.counted
+        parts = tuple(
+            ReleasePart(p.name, p.role.value, p.mime, p.sha256, _exact_bytes(rt, p.sha256, p.size))
+            for p in manifest.parts
+        )
+        return Release(
+            item_id=item.id,
+            revision=revision.number,
+            title=manifest.title,
+            level=revision.level,
+            channels=manifest.channels,
+            manifest_json=revision.release_manifest_json or "",
+            manifest_hash=manifest.hash,
+            policy_hash=policy.content_hash,
+            parts=parts,
+            approvals=tuple(a for a, d in approvals if d.approver_id in counted),
+        )
+
+
+def _manifest(revision: Revision) -> Manifest:
+    if revision.release_manifest_json is None or revision.release_manifest_hash is None:
+        raise VerificationError(f"revision {revision.number} has no release manifest")
+    try:
+        manifest = Manifest.from_json_text(revision.release_manifest_json)
+    except BadInput as exc:
+        raise VerificationError(f"the stored release manifest is unreadable: {exc}") from exc
+    if manifest.kind is not ManifestKind.RELEASE:
+        raise VerificationError("the stored release manifest is not of kind release")
+    if manifest.canonical().decode("utf-8") != revision.release_manifest_json:
+        raise VerificationError("the stored release manifest is not in canonical form")
+    if manifest.hash != revision.release_manifest_hash:
+        raise VerificationError(
+            f"the release manifest hashes to {manifest.hash}, not the recorded "
+            f"{revision.release_manifest_hash}: it was changed after review"
+        )
+    return manifest
+
+
+def _check_level(policy: Policy, revision: Revision, manifest: Manifest) -> None:
+    assert revision.level is not None
+    level = policy.level(revision.level)
+    if not level.publishable:
+        raise VerificationError(f"level {level.name} can never be published")
+    for name in manifest.channels:
+        channel = policy.channel(name)
+        if level.name not in channel.levels:
+            raise VerificationError(f"channel {name} does not accept level {level.name}")
+        for part in manifest.parts:
+            if not channel.allows_file_type(part.mime):
+                raise VerificationError(f"channel {name} does not accept {part.mime}")
+
+
+def _exact_bytes(rt: Runtime, sha256: str, size: int) -> bytes:
+    data = rt.blobs.read(sha256)  # raises VerificationError when the bytes changed
+    if len(data) != size:
+        raise VerificationError(f"blob {sha256} has {len(data)} bytes, the manifest says {size}")
+    return data
+
+
+def _logged_statements(session: Session, item_id: str) -> dict[str, int]:
+    """Signed statements of ``signoff.decided`` entries for the item, with their log index."""
+    found: dict[str, int] = {}
+    for seq in seqs_for_item(session, item_id):
+        entry = parse_leaf(leaf_at(session, seq))
+        if entry.type == "signoff.decided":
+            statement = entry.body.get("statement")
+            if isinstance(statement, str):
+                found.setdefault(statement, seq)
+    return found
+
+
+def _keys(session: Session, username: str) -> list[tuple[str, datetime, datetime | None]]:
+    rows = session.execute(
+        select(approver_keys.c.vkey, approver_keys.c.created_at, approver_keys.c.retired_at)
+        .where(approver_keys.c.username == username)
+        .order_by(approver_keys.c.id)
+    )
+    return [(str(r.vkey), _aware(r.created_at), _aware(r.retired_at)) for r in rows]
+
+
+def _aware(moment: Any) -> Any:
+    """SQLite returns naive datetimes for plain DateTime columns; they are UTC."""
+    if isinstance(moment, datetime) and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _stage_names(session: Session, revision: Revision) -> dict[int, str]:
+    rows = session.execute(
+        select(SignoffRequest.stage, SignoffRequest.stage_name).where(
+            SignoffRequest.revision_id == revision.id
+        )
+    )
+    return {int(r.stage): str(r.stage_name) for r in rows}
+
+
+def _verified_decisions(
+    rt: Runtime, session: Session, item: Item, revision: Revision
+) -> tuple[list[RuleDecision], list[tuple[Approval, RuleDecision]]]:
+    """Every decision of the revision whose signature, log entry and role all hold.
+
+    A decision that fails any check is dropped (it then cannot count towards the chain)."""
+    logged = _logged_statements(session, item.id)
+    stages = _stage_names(session, revision)
+    rows = session.scalars(
+        select(Decision).where(Decision.revision_id == revision.id).order_by(Decision.id)
+    )
+    decisions: list[RuleDecision] = []
+    approvals: list[tuple[Approval, RuleDecision]] = []
+    for row in rows:
+        stage = stages.get(row.stage, f"#{row.stage}")
+        if not _decision_holds(rt, session, item, revision, row, stage, logged):
+            continue
+        rule = RuleDecision(
+            approver_id=row.approver_id,
+            roles=frozenset({row.role}),
+            unit=row.approver.unit,
+            kind=DecisionKind(row.decision),
+            manifest_hash=row.manifest_hash,
+            stage=stage,
+            at=row.created_at,
+        )
+        decisions.append(rule)
+        if rule.kind.approves:
+            approval = Approval(
+                approver=row.approver.username,
+                display_name=row.approver.display_name,
+                role=row.role,
+                stage=stage,
+                decision=row.decision,
+                comment=row.comment,
+                at=row.created_at,
+                statement=row.statement or "",
+            )
+            approvals.append((approval, rule))
+    return decisions, approvals
+
+
+def _decision_holds(
+    rt: Runtime,
+    session: Session,
+    item: Item,
+    revision: Revision,
+    row: Decision,
+    stage: str,
+    logged: dict[str, int],
+) -> bool:
+    approver = row.approver
+    if row.statement is None or row.statement not in logged:
+        return False
+    if not approver.active or row.role not in approver.signoff_role_set:
+        return False
+    try:
+        kind = DecisionKind(row.decision)
+    except ValueError:
+        return False
+    for vkey, created, retired in _keys(session, approver.username):
+        if created > row.created_at or (retired is not None and retired <= row.created_at):
+            continue
+        try:
+            statement = verify_statement(row.statement, parse_vkey(vkey))
+        except (BadInput, VerificationError):
+            continue
+        return (
+            statement.origin == rt.settings.log_origin
+            and statement.item == item.id
+            and statement.revision == revision.number
+            and statement.manifest == row.manifest_hash
+            and statement.decision.value == statement_decision(kind)
+            and statement.role == row.role
+            and statement.stage == stage
+            and statement.signer == approver.username
+        )
+    return False

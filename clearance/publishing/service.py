@@ -1,0 +1,312 @@
+"""Publish and recall, exactly once per (release manifest hash, channel).
+
+A publication is *claimed* first (a ``publications`` row, unique per manifest hash and channel,
+committed as ``pending``), then the channel is written (idempotently: same bytes, same place),
+read back, and *completed* in one transaction with its ``publication.published`` log entry.
+A worker killed anywhere leaves either no row, a pending row (the next run writes the channel
+again and completes it) or a completed row (the next run does nothing): one publication and one
+log entry whatever happens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from clearance.domain.lifecycle import Action, State
+from clearance.domain.roles import Role
+from clearance.errors import PolicyRefusal, VerificationError
+from clearance.events import Event
+from clearance.notifications import NotificationKind, deliver_pending, notify
+from clearance.publishing.adapter import ChannelAdapter, ReadBack
+from clearance.publishing.models import Publication, PublicationStatus
+from clearance.publishing.registry import adapter_for
+from clearance.publishing.release import Release, check_release
+from clearance.runtime import Runtime
+from clearance.services.items import current_revision, load_item, transition
+from clearance.services.users import get_user
+from clearance.storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class PublicationOutcome:
+    item_id: str
+    channel: str
+    manifest_hash: str
+    status: PublicationStatus
+    location: str | None
+    matches: bool | None
+    attempts: int
+    #: True when an earlier run had already completed it (nothing was done now)
+    already: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PublicationView:
+    channel: str
+    adapter: str
+    revision: int
+    manifest_hash: str
+    status: PublicationStatus
+    location: str | None
+    matches: bool | None
+    attempts: int
+    published_at: datetime | None
+    recalled_at: datetime | None
+
+
+def _view(row: Publication) -> PublicationOutcome:
+    return PublicationOutcome(
+        item_id=row.item_id,
+        channel=row.channel,
+        manifest_hash=row.manifest_hash,
+        status=PublicationStatus(row.status),
+        location=row.location,
+        matches=row.matches,
+        attempts=row.attempts,
+        already=True,
+    )
+
+
+def _find(uow: UnitOfWork, manifest_hash: str, channel: str) -> Publication | None:
+    return uow.session.scalar(
+        select(Publication)
+        .where(Publication.manifest_hash == manifest_hash, Publication.channel == channel)
+        .with_for_update()
+    )
+
+
+def _claim(rt: Runtime, release: Release, channel: str, adapter: str) -> Publication:
+    for _ in range(2):
+        try:
+            with rt.uow() as uow:
+                row = _find(uow, release.manifest_hash, channel)
+                if row is None:
+                    row = Publication(
+                        item_id=release.item_id,
+                        revision=release.revision,
+                        manifest_hash=release.manifest_hash,
+                        channel=channel,
+                        adapter=adapter,
+                        status=PublicationStatus.PENDING.value,
+                        attempts=1,
+                        claimed_at=datetime.now(UTC),
+                    )
+                    uow.session.add(row)
+                elif row.status == PublicationStatus.PENDING.value:
+                    row.attempts += 1
+                uow.commit()
+                return row
+        except IntegrityError:  # another worker claimed it between our read and insert
+            continue
+    raise PolicyRefusal(f"channel {channel} of item {release.item_id} is being claimed; retry")
+
+
+def publish(
+    rt: Runtime, item_id: str, channel: str, *, adapter: ChannelAdapter | None = None
+) -> PublicationOutcome:
+    """Publish the approved release of ``item_id`` to ``channel`` once (idempotent)."""
+    release = check_release(rt, item_id, channel)
+    kind = rt.policy.channel(channel).publisher.adapter
+    claim = _claim(rt, release, channel, kind)
+    if claim.status == PublicationStatus.PUBLISHED.value:
+        return _view(claim)
+    if claim.status == PublicationStatus.RECALLED.value:
+        raise PolicyRefusal(
+            f"item {item_id} was recalled from {channel}; submit a new revision to publish again"
+        )
+    target = adapter or adapter_for(rt, channel)
+    location = target.put(release)
+    back = target.read_back(release)
+    outcome = _complete(rt, release, channel, kind, location, back)
+    if outcome.matches is False:
+        raise VerificationError(
+            f"what is live on {channel} for item {item_id} differs from what was approved; "
+            "recall it and investigate the channel"
+        )
+    return outcome
+
+
+def _complete(
+    rt: Runtime,
+    release: Release,
+    channel: str,
+    kind: str,
+    location: str,
+    back: ReadBack,
+) -> PublicationOutcome:
+    now = datetime.now(UTC)
+    matches = back.matches(release)
+    with rt.uow() as uow:
+        item = load_item(uow.session, release.item_id, for_update=True)
+        row = _find(uow, release.manifest_hash, channel)
+        assert row is not None
+        if row.status != PublicationStatus.PENDING.value:
+            return _view(row)
+        row.status = PublicationStatus.PUBLISHED.value
+        row.location = location
+        row.live_digest = back.digest
+        row.matches = matches
+        row.published_at = now
+        uow.session.flush()
+        done = set(
+            uow.session.scalars(
+                select(Publication.channel).where(
+                    Publication.manifest_hash == release.manifest_hash,
+                    Publication.status == PublicationStatus.PUBLISHED.value,
+                )
+            )
+        )
+        body: dict[str, Any] = {
+            "channel": channel,
+            "adapter": kind,
+            "location": location,
+            "live_digest": back.digest,
+            "matches": matches,
+            "attempts": row.attempts,
+        }
+        note_ids: list[int] = []
+        if done >= set(release.channels) and State(item.state) is State.APPROVED:
+            transition(
+                uow,
+                item,
+                Action.PUBLISH,
+                actor=None,
+                event_type="publication.published",
+                body=body,
+                manifest_hash=release.manifest_hash,
+                policy_hash=release.policy_hash,
+            )
+            notes = notify(
+                uow.session,
+                base_url=rt.settings.public_base_url,
+                user_ids=[item.author_id],
+                item_id=item.id,
+                kind=NotificationKind.PUBLISHED,
+            )
+            note_ids = [n.id for n in notes]
+        else:
+            uow.record(
+                Event(
+                    "publication.published",
+                    actor=None,
+                    item_id=item.id,
+                    revision=release.revision,
+                    manifest_hash=release.manifest_hash,
+                    policy_hash=release.policy_hash,
+                    body=body,
+                )
+            )
+        outcome = PublicationOutcome(
+            item_id=item.id,
+            channel=channel,
+            manifest_hash=release.manifest_hash,
+            status=PublicationStatus.PUBLISHED,
+            location=location,
+            matches=matches,
+            attempts=row.attempts,
+            already=False,
+        )
+        uow.commit(now=now)
+    deliver_pending(rt, note_ids)
+    return outcome
+
+
+def publish_all(rt: Runtime, item_id: str) -> list[PublicationOutcome]:
+    """Publish to every channel the release names (each exactly once)."""
+    release = check_release(rt, item_id)
+    return [publish(rt, item_id, channel) for channel in release.channels]
+
+
+def recall(rt: Runtime, item_id: str, *, actor: str, reason: str) -> list[PublicationOutcome]:
+    """Take a published item down from every channel and log ``publication.recalled``."""
+    if not reason.strip():
+        raise PolicyRefusal("a recall needs a reason; say why the item is taken down")
+    with rt.sessions() as session:
+        user = get_user(session, actor)
+        if not ({Role.ADMIN.value, Role.APPROVER.value} & user.role_set) or not user.active:
+            raise PolicyRefusal(f"{user.username} may not recall items; ask an approver or admin")
+        item = load_item(session, item_id)
+        if State(item.state) is not State.PUBLISHED:
+            raise PolicyRefusal(
+                f"item {item_id} is {item.state}; only published items are recalled"
+            )
+        revision = current_revision(session, item)
+        rows = list(
+            session.scalars(
+                select(Publication).where(
+                    Publication.item_id == item_id,
+                    Publication.status == PublicationStatus.PUBLISHED.value,
+                )
+            )
+        )
+        manifest = revision.release_manifest_hash or ""
+        policy_hash = revision.policy_hash
+    outcomes: list[PublicationOutcome] = []
+    for row in rows:
+        adapter_for(rt, row.channel).remove(item_id, row.manifest_hash)
+    now = datetime.now(UTC)
+    with rt.uow() as uow:
+        user = get_user(uow.session, actor)
+        item = load_item(uow.session, item_id, for_update=True)
+        for row in rows:
+            live = _find(uow, row.manifest_hash, row.channel)
+            assert live is not None
+            live.status = PublicationStatus.RECALLED.value
+            live.recalled_at = now
+            outcomes.append(_view(live))
+            uow.record(
+                Event(
+                    "publication.recalled",
+                    actor=user.username,
+                    item_id=item_id,
+                    revision=live.revision,
+                    manifest_hash=live.manifest_hash,
+                    policy_hash=policy_hash,
+                    body={"channel": live.channel, "location": live.location, "reason": reason},
+                )
+            )
+        transition(
+            uow,
+            item,
+            Action.RECALL,
+            actor=user,
+            reason=reason,
+            event_type="item.recalled",
+            body={"reason": reason},
+            manifest_hash=manifest,
+            policy_hash=policy_hash,
+        )
+        uow.commit(now=now)
+    return outcomes
+
+
+def publication_status(rt: Runtime, item_id: str) -> tuple[str, list[PublicationView]]:
+    """The item's state and every publication record of it."""
+    with rt.sessions() as session:
+        item = load_item(session, item_id)
+        rows = session.scalars(
+            select(Publication)
+            .where(Publication.item_id == item_id)
+            .order_by(Publication.revision, Publication.channel)
+        )
+        views = [
+            PublicationView(
+                channel=r.channel,
+                adapter=r.adapter,
+                revision=r.revision,
+                manifest_hash=r.manifest_hash,
+                status=PublicationStatus(r.status),
+                location=r.location,
+                matches=r.matches,
+                attempts=r.attempts,
+                published_at=r.published_at,
+                recalled_at=r.recalled_at,
+            )
+            for r in rows
+        ]
+        return item.state, views

@@ -1,0 +1,131 @@
+"""Webhook: an HMAC-SHA256 signed JSON POST, retried with backoff on network errors and 5xx.
+
+Headers: ``X-Clearance-Timestamp`` (Unix seconds), ``X-Clearance-Signature: sha256=<hex>`` over
+``<timestamp>.<body bytes>`` with the channel's key, and ``X-Clearance-Idempotency-Key``
+(``<manifest hash>:<channel>``): a receiver that keeps the keys it has seen applies each release
+once even when a retried or re-run publication posts it again. A receiver may answer with
+``{"received": {"<part name>": "<sha256>"}}``: that is the read-back; without it the read-back
+is reported as unavailable (``matches: null`` in the log).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from clearance.errors import PolicyRefusal
+from clearance.publishing.adapter import ReadBack
+from clearance.publishing.release import Release
+
+
+class WebhookError(OSError):
+    """The receiver could not be reached or refused the delivery."""
+
+
+def sign(key: bytes, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(key, timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_signature(key: bytes, timestamp: str, body: bytes, header: str) -> bool:
+    """For receivers (and tests): constant-time check of ``X-Clearance-Signature``."""
+    return hmac.compare_digest(sign(key, timestamp, body), header)
+
+
+@dataclass
+class WebhookChannel:
+    url: str
+    key: bytes
+    channel: str
+    attempts: int = 4
+    backoff: float = 0.5
+    timeout: float = 10.0
+    sleep: Callable[[float], None] = time.sleep
+    _echo: dict[str, dict[str, str] | None] = field(default_factory=dict, repr=False)
+
+    def put(self, release: Release) -> str:
+        payload = {
+            "action": "publish",
+            "channel": self.channel,
+            "item": release.item_id,
+            "revision": release.revision,
+            "title": release.title,
+            "manifest_hash": release.manifest_hash,
+            "manifest": release.manifest_json,
+            "approvals": json.loads(release.approvals_json()),
+            "parts": [
+                {
+                    "name": p.name,
+                    "role": p.role,
+                    "mime": p.mime,
+                    "sha256": p.sha256,
+                    "data": base64.b64encode(p.data).decode("ascii"),
+                }
+                for p in release.parts
+            ],
+        }
+        answer = self._post(payload, f"{release.manifest_hash}:{self.channel}")
+        received = answer.get("received") if isinstance(answer, dict) else None
+        self._echo[release.manifest_hash] = (
+            {str(k): str(v) for k, v in received.items()} if isinstance(received, dict) else None
+        )
+        return self.url
+
+    def read_back(self, release: Release) -> ReadBack:
+        return ReadBack(self.url, self._echo.get(release.manifest_hash))
+
+    def remove(self, release_item: str, manifest_hash: str) -> None:
+        payload = {
+            "action": "recall",
+            "channel": self.channel,
+            "item": release_item,
+            "manifest_hash": manifest_hash,
+        }
+        self._post(payload, f"{manifest_hash}:{self.channel}:recall")
+
+    def _post(self, payload: dict[str, Any], idempotency_key: str) -> Any:
+        body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        last: Exception | None = None
+        for attempt in range(self.attempts):
+            if attempt:
+                self.sleep(self.backoff * 2 ** (attempt - 1))
+            timestamp = str(int(time.time()))
+            request = urllib.request.Request(  # noqa: S310 - the URL comes from the policy
+                self.url,
+                data=body,
+                method="POST",
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "X-Clearance-Timestamp": timestamp,
+                    "X-Clearance-Signature": sign(self.key, timestamp, body),
+                    "X-Clearance-Idempotency-Key": idempotency_key,
+                },
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                    raw = response.read()
+                try:
+                    return json.loads(raw) if raw else None
+                except ValueError:
+                    return None
+            except urllib.error.HTTPError as exc:
+                if exc.code < 500:
+                    raise PolicyRefusal(
+                        f"the webhook {self.url} refused the delivery with HTTP {exc.code}; "
+                        "check the channel's key and the receiver"
+                    ) from None
+                last = exc
+            except (urllib.error.URLError, OSError) as exc:
+                last = exc
+        raise WebhookError(
+            f"the webhook {self.url} failed {self.attempts} times (last: {last}); "
+            "the publication stays pending and can be retried"
+        )

@@ -1,0 +1,383 @@
+"""Review a submitted revision: screen every part, classify, fix the release manifest, open the
+sign-off chain (or block), and tell the people who may sign now.
+
+``review_revision`` is idempotent: calling it again for a revision that was already reviewed
+returns the recorded outcome without screening or logging anything twice, so a retried or
+re-run flow is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from clearance.domain.lifecycle import Action, State, next_state
+from clearance.domain.manifest import Manifest, ManifestKind, PartEntry, PartRole
+from clearance.domain.roles import Role
+from clearance.errors import Conflict
+from clearance.notifications import NotificationKind, deliver_pending, notify
+from clearance.policy import Classification, Policy, SignoffState, classify, signoff_status
+from clearance.policy.store import policy_for_item
+from clearance.runtime import Runtime
+from clearance.screening.types import FileResult, Finding, Verdict, combine
+from clearance.services.items import current_revision, load_item, transition
+from clearance.services.screening_port import screen_part
+from clearance.storage.models import Item, Revision, SignoffRequest, User
+
+#: sign-off request status values (``signoff_requests.status``)
+OPEN, WAITING, COMPLETE, CLOSED = "open", "waiting", "complete", "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewOutcome:
+    """What the review decided for one revision."""
+
+    item_id: str
+    revision: int
+    state: State
+    level: str | None
+    verdict: str
+    release_manifest_hash: str | None
+    stages: tuple[str, ...]
+    notified: tuple[str, ...]
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return self.state is State.BLOCKED
+
+
+@dataclass(frozen=True, slots=True)
+class _PartInput:
+    id: int
+    name: str
+    role: PartRole
+    sha256: str
+    mime: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Screened:
+    part: _PartInput
+    result: FileResult
+    release: PartEntry
+
+
+@dataclass(frozen=True, slots=True)
+class _PartFinding:
+    """A screening finding that names its file (what ``classify`` reads as ``part``)."""
+
+    rule: str
+    level: str | None
+    part: str
+    location: str
+
+
+def review_revision(rt: Runtime, item_id: str) -> ReviewOutcome:
+    """Screen, classify and route the current revision of ``item_id`` (idempotent)."""
+    with rt.sessions() as session:
+        item = load_item(session, item_id)
+        revision = current_revision(session, item)
+        if State(item.state) is not State.SUBMITTED:
+            if revision.screening_verdict is not None:
+                return _recorded_outcome(session, item, revision)
+            next_state(State(item.state), Action.CLASSIFY)  # raises IllegalTransition
+        policy = policy_for_item(session, rt.policy, item.policy_hash)
+        parts = [
+            _PartInput(p.id, p.filename, PartRole(p.role), p.sha256, p.mime) for p in revision.parts
+        ]
+        channels = list(revision.channels)
+        number, declared, title = revision.number, revision.declared_level, revision.title
+    screened = [_screen(rt, policy, channels, part) for part in parts]
+    verdict = combine(s.result for s in screened)
+    hints = [
+        _PartFinding(f.rule, f.level, _where(s.part.name, f), f.location)
+        for s in screened
+        for f in s.result.findings
+    ]
+    classification = classify(policy, declared_level=declared, channels=channels, findings=hints)
+    reasons = _block_reasons(policy, verdict, classification, channels, screened)
+    release = Manifest.build(
+        kind=ManifestKind.RELEASE,
+        item_id=item_id,
+        title=title,
+        channels=channels,
+        declared_level=declared,
+        parts=[s.release for s in screened],
+    )
+    return _record(
+        rt,
+        item_id=item_id,
+        number=number,
+        policy=policy,
+        verdict=verdict,
+        classification=classification,
+        reasons=reasons,
+        release=release,
+        screened=screened,
+    )
+
+
+def _where(name: str, finding: Finding) -> str:
+    return f"{name}: {finding.part}" if finding.part else name
+
+
+def _screen(rt: Runtime, policy: Policy, channels: Sequence[str], part: _PartInput) -> _Screened:
+    data = rt.blobs.read(part.sha256)
+    allowed = frozenset.intersection(*(policy.channel(c).file_types for c in channels))
+    result = screen_part(policy, name=part.name, data=data, allowed_types=allowed)
+    derived = result.sanitized if result.sanitized is not None else data
+    ref = rt.blobs.put_bytes(derived, name=f"the sanitized {part.name!r}")
+    if part.role is PartRole.BODY:
+        mime = part.mime
+    else:
+        mime = result.sanitized_type or result.detected_type or part.mime
+    entry = PartEntry(name=part.name, role=part.role, sha256=ref.sha256, size=ref.size, mime=mime)
+    return _Screened(part, result, entry)
+
+
+def _block_reasons(
+    policy: Policy,
+    verdict: Verdict,
+    classification: Classification,
+    channels: Sequence[str],
+    screened: Sequence[_Screened],
+) -> tuple[str, ...]:
+    reasons: list[str] = []
+    if verdict is Verdict.BLOCKED:
+        for s in screened:
+            if s.result.verdict is Verdict.BLOCKED:
+                rules = sorted({f.rule for f in s.result.findings if f.severity == "block"})
+                why = ", ".join(rules) or s.result.held_reason or "blocked by screening"
+                reasons.append(f"{s.part.name}: {why}")
+    reasons.extend(classification.refusals)
+    for channel_name in channels:
+        channel = policy.channel(channel_name)
+        for s in screened:
+            if not channel.allows_file_type(s.release.mime):
+                reasons.append(
+                    f"channel {channel_name} does not accept {s.release.mime} ({s.part.name})"
+                )
+    return tuple(reasons)
+
+
+def _screening_json(verdict: Verdict, screened: Sequence[_Screened]) -> dict[str, Any]:
+    return {
+        "verdict": str(verdict),
+        "parts": [
+            {"name": s.part.name, "sanitized_sha256": s.release.sha256, **s.result.to_json()}
+            for s in screened
+        ],
+    }
+
+
+def _record(
+    rt: Runtime,
+    *,
+    item_id: str,
+    number: int,
+    policy: Policy,
+    verdict: Verdict,
+    classification: Classification,
+    reasons: tuple[str, ...],
+    release: Manifest,
+    screened: Sequence[_Screened],
+) -> ReviewOutcome:
+    now = datetime.now(UTC)
+    blocked = bool(reasons)
+    with rt.uow() as uow:
+        session = uow.session
+        item = load_item(session, item_id, for_update=True)
+        revision = current_revision(session, item)
+        if revision.number != number or State(item.state) is not State.SUBMITTED:
+            if revision.number == number and revision.screening_verdict is not None:
+                return _recorded_outcome(session, item, revision)
+            raise Conflict(
+                f"item {item_id} changed while it was being reviewed; run the review again"
+            )
+        by_id = {p.id: p for p in revision.parts}
+        for s in screened:
+            part = by_id[s.part.id]
+            part.sanitized_sha256 = s.release.sha256
+            part.sanitized_size = s.release.size
+            part.sanitized_mime = s.release.mime
+        revision.level = classification.level
+        revision.classification = classification.to_json()
+        revision.screening_verdict = str(verdict)
+        revision.screening = {**_screening_json(verdict, screened), "blocked": list(reasons)}
+        revision.policy_hash = policy.content_hash
+        revision.release_manifest_json = release.canonical().decode("utf-8")
+        revision.release_manifest_hash = release.hash
+        transition(
+            uow,
+            item,
+            Action.CLASSIFY,
+            actor=None,
+            event_type="revision.classified",
+            body={
+                "level": classification.level,
+                "publishable": classification.publishable,
+                "chain": classification.chain,
+                "reasons": [r.to_json() for r in classification.reasons],
+                "refusals": list(classification.refusals),
+            },
+            manifest_hash=revision.manifest_hash,
+            policy_hash=policy.content_hash,
+        )
+        findings = [
+            f.to_json() | {"file": s.part.name} for s in screened for f in s.result.findings
+        ]
+        target = transition(
+            uow,
+            item,
+            Action.BLOCK if blocked else Action.AWAIT_SIGNOFF,
+            actor=None,
+            reason="; ".join(reasons) if blocked else None,
+            event_type="revision.screened",
+            body={
+                "verdict": str(verdict),
+                "submitted_manifest": revision.manifest_hash,
+                "release_manifest": release.hash,
+                "findings": findings,
+                "blocked": list(reasons),
+            },
+            manifest_hash=release.hash,
+            policy_hash=policy.content_hash,
+        )
+        stages: tuple[str, ...] = ()
+        notified: list[str] = []
+        if blocked:
+            notes = notify(
+                session,
+                base_url=rt.settings.public_base_url,
+                user_ids=[item.author_id],
+                item_id=item.id,
+                kind=NotificationKind.BLOCKED,
+            )
+        else:
+            state = _open_chain(session, item, revision, policy, now)
+            stages = tuple(p.stage_id for p in state.stages)
+            users = eligible_approvers(session, state)
+            notified = [u.username for u in users]
+            notes = notify(
+                session,
+                base_url=rt.settings.public_base_url,
+                user_ids=[u.id for u in users],
+                item_id=item.id,
+                kind=NotificationKind.SIGNOFF_REQUESTED,
+                stage=state.open_stage.stage_id if state.open_stage else None,
+            )
+        note_ids = [n.id for n in notes]
+        uow.commit(now=now)
+    deliver_pending(rt, note_ids)
+    return ReviewOutcome(
+        item_id=item_id,
+        revision=number,
+        state=target,
+        level=classification.level,
+        verdict=str(verdict),
+        release_manifest_hash=release.hash,
+        stages=stages,
+        notified=tuple(notified),
+        reasons=reasons,
+    )
+
+
+def _open_chain(
+    session: Any, item: Item, revision: Revision, policy: Policy, now: datetime
+) -> SignoffState:
+    """Create one ``signoff_requests`` row per stage that applies; the first one opens now."""
+    assert revision.level is not None and revision.release_manifest_hash is not None
+    held = revision.screening_verdict == Verdict.REVIEW.value
+    chain = policy.chain_for(revision.level)
+    assert chain is not None  # a level without a chain was blocked by its refusals
+    state = signoff_status(
+        policy,
+        level=revision.level,
+        manifest_hash=revision.release_manifest_hash,
+        decisions=(),
+        author_id=item.author_id,
+        uploader_ids=[p.uploaded_by for p in revision.parts],
+        editor_ids=[revision.created_by],
+        drafting_unit=item.author.unit,
+        held_for_review=held,
+        submitted_at=now,
+    )
+    first = True
+    for index, stage in enumerate(chain.stages):
+        if not stage.applies(held_for_review=held):
+            continue
+        roles, units = _stage_roles(stage.rule.to_json())
+        session.add(
+            SignoffRequest(
+                revision_id=revision.id,
+                stage=index,
+                stage_name=stage.id,
+                roles=sorted(roles),
+                units=sorted(units) if units else None,
+                quorum=min(len(alt) for alt in stage.rule.alternatives()),
+                due_at=now + timedelta(hours=stage.deadline_hours) if first else None,
+                status=OPEN if first else WAITING,
+                created_at=now,
+            )
+        )
+        first = False
+    return state
+
+
+def _stage_roles(rule: Any) -> tuple[set[str], set[str]]:
+    """Every role and unit named anywhere in a rule's JSON form."""
+    roles: set[str] = set()
+    units: set[str] = set()
+    if isinstance(rule, dict):
+        if "roles" in rule and isinstance(rule["roles"], list):
+            roles.update(str(r) for r in rule["roles"])
+            if isinstance(rule.get("units"), list):
+                units.update(str(u) for u in rule["units"])
+        for value in rule.values():
+            more_roles, more_units = _stage_roles(value)
+            roles |= more_roles
+            units |= more_units
+    elif isinstance(rule, list):
+        for value in rule:
+            more_roles, more_units = _stage_roles(value)
+            roles |= more_roles
+            units |= more_units
+    return roles, units
+
+
+def eligible_approvers(session: Any, state: SignoffState) -> list[User]:
+    """Active approvers who could fill a missing slot of the open stage right now."""
+    if state.open_stage is None:
+        return []
+    users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    return [
+        u
+        for u in users
+        if Role.APPROVER.value in u.role_set
+        and any(state.may_sign(u.id, {role}, u.unit) for role in u.signoff_role_set)
+    ]
+
+
+def _recorded_outcome(session: Any, item: Item, revision: Revision) -> ReviewOutcome:
+    stages = session.scalars(
+        select(SignoffRequest.stage_name)
+        .where(SignoffRequest.revision_id == revision.id)
+        .order_by(SignoffRequest.stage)
+    )
+    blocked = (revision.screening or {}).get("blocked") or []
+    return ReviewOutcome(
+        item_id=item.id,
+        revision=revision.number,
+        state=State(item.state),
+        level=revision.level,
+        verdict=revision.screening_verdict or "",
+        release_manifest_hash=revision.release_manifest_hash,
+        stages=tuple(stages),
+        notified=(),
+        reasons=tuple(str(r) for r in blocked),
+    )

@@ -1,0 +1,389 @@
+"""Sign-off: the human decision, recorded by the core and signed with the approver's own key.
+
+The web UI and the CLI call :func:`decide`; Prefect never records a decision. The decision is
+checked against the policy's sign-off engine (open stage, roles and unit, separation of duties,
+one person once), signed over the release manifest hash, stored, logged as ``signoff.decided``
+and applied to the item in one transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from clearance.auditlog.store import latest_checkpoint
+from clearance.domain.lifecycle import Action, State, next_state
+from clearance.domain.roles import Role
+from clearance.errors import BadInput, ConfigurationError, Conflict, PolicyRefusal
+from clearance.notifications import NotificationKind, deliver_pending, notify
+from clearance.policy import Decision as RuleDecision
+from clearance.policy import DecisionKind, Policy, SignoffState, SignoffStatus, signoff_status
+from clearance.policy.store import stored_policy
+from clearance.runtime import Runtime
+from clearance.screening.types import Verdict
+from clearance.services.items import current_revision, load_item, transition
+from clearance.services.review import CLOSED, COMPLETE, OPEN, WAITING, eligible_approvers
+from clearance.services.users import get_user, require_role
+from clearance.signing.approver import sign_decision, signoff_event
+from clearance.storage.models import Decision, Item, Revision, SignoffRequest
+from clearance.storage.uow import UnitOfWork
+
+__all__ = [
+    "DecisionKind",
+    "DecisionOutcome",
+    "decide",
+    "parse_decision",
+    "revision_signoff_state",
+    "statement_decision",
+]
+
+MAX_COMMENT = 4000
+
+
+class _Statement(StrEnum):
+    """The decision words a signed statement can carry (``clearance.signing.statement``)."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    REQUEST_CHANGES = "request_changes"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionOutcome:
+    """What one decision did: the item's new state and whether publication should start."""
+
+    item_id: str
+    revision: int
+    decision: DecisionKind
+    stage: str
+    role: str
+    status: SignoffStatus
+    state: State
+    missing: tuple[str, ...]
+    statement: str
+    publish: bool
+
+
+def parse_decision(raw: str) -> DecisionKind:
+    """Accept ``approve``, ``approve-with-recommendations``, ``request-changes``, ``reject``."""
+    try:
+        return DecisionKind(raw.strip().lower().replace("-", "_"))
+    except ValueError:
+        allowed = "approve, approve-with-recommendations, request-changes, reject"
+        raise BadInput(f"unknown decision {raw!r}; use one of {allowed}") from None
+
+
+def statement_decision(kind: DecisionKind) -> str:
+    """The word the signed statement carries: an approval with recommendations is an approval
+    (the recommendations travel in the comment and the log entry's ``kind``)."""
+    if kind.approves:
+        return _Statement.APPROVE.value
+    return _Statement(kind.value).value
+
+
+def _rule_decisions(session: Session, revision: Revision) -> list[RuleDecision]:
+    """The recorded decisions of ``revision`` as the sign-off engine reads them: each counts
+    only for the one sign-off role it was signed under."""
+    rows = session.scalars(
+        select(Decision).where(Decision.revision_id == revision.id).order_by(Decision.id)
+    )
+    return [
+        RuleDecision(
+            approver_id=row.approver_id,
+            roles=frozenset({row.role}),
+            unit=row.approver.unit,
+            kind=DecisionKind(row.decision),
+            manifest_hash=row.manifest_hash,
+            stage=_stage_id(session, revision, row.stage),
+            at=row.created_at,
+        )
+        for row in rows
+    ]
+
+
+def _stage_id(session: Session, revision: Revision, index: int) -> str:
+    name = session.scalar(
+        select(SignoffRequest.stage_name).where(
+            SignoffRequest.revision_id == revision.id, SignoffRequest.stage == index
+        )
+    )
+    return name if name is not None else f"#{index}"
+
+
+def chain_opened_at(session: Session, revision: Revision) -> datetime | None:
+    value: datetime | None = session.scalar(
+        select(func.min(SignoffRequest.created_at)).where(SignoffRequest.revision_id == revision.id)
+    )
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def revision_signoff_state(
+    session: Session,
+    policy: Policy,
+    item: Item,
+    revision: Revision,
+    *,
+    decisions: Iterable[RuleDecision] | None = None,
+) -> SignoffState:
+    """Evaluate the revision's sign-off chain under ``policy`` from the recorded decisions."""
+    if revision.level is None or revision.release_manifest_hash is None:
+        raise PolicyRefusal(f"item {item.id} has not been reviewed yet; run the review first")
+    return signoff_status(
+        policy,
+        level=revision.level,
+        manifest_hash=revision.release_manifest_hash,
+        decisions=_rule_decisions(session, revision) if decisions is None else decisions,
+        author_id=item.author_id,
+        uploader_ids=[p.uploaded_by for p in revision.parts],
+        editor_ids=[revision.created_by],
+        drafting_unit=item.author.unit,
+        held_for_review=revision.screening_verdict == Verdict.REVIEW.value,
+        submitted_at=chain_opened_at(session, revision),
+    )
+
+
+def _pick_role(state: SignoffState, user_id: int, roles: frozenset[str], unit: str | None) -> str:
+    for role in sorted(roles):
+        if state.may_sign(user_id, {role}, unit):
+            return role
+    stage = state.open_stage.stage_id if state.open_stage else "none"
+    missing = "; ".join(state.missing) or "nothing"
+    raise PolicyRefusal(
+        f"you cannot sign stage {stage} of this item now (it needs: {missing}); "
+        "ask an approver who holds a required role"
+    )
+
+
+def decide(
+    rt: Runtime,
+    *,
+    item_id: str,
+    approver: str,
+    password: str,
+    decision: DecisionKind | str,
+    comment: str | None = None,
+) -> DecisionOutcome:
+    """Record ``approver``'s signed decision on the current revision of ``item_id``."""
+    kind = decision if isinstance(decision, DecisionKind) else parse_decision(decision)
+    text = (comment or "").strip() or None
+    if kind is DecisionKind.REJECT and text is None:
+        raise BadInput("a rejection needs a reason; give it with the comment")
+    if kind is DecisionKind.REQUEST_CHANGES and text is None:
+        raise BadInput("a request for changes needs a comment saying what to change")
+    if text is not None and len(text) > MAX_COMMENT:
+        raise BadInput(f"the comment is {len(text)} characters long; keep it under {MAX_COMMENT}")
+    now = datetime.now(UTC)
+    with rt.uow() as uow:
+        outcome, note_ids = _decide_in(uow, rt, item_id, approver, password, kind, text, now)
+        uow.commit(now=now)
+    deliver_pending(rt, note_ids)
+    return outcome
+
+
+def _decide_in(
+    uow: UnitOfWork,
+    rt: Runtime,
+    item_id: str,
+    approver: str,
+    password: str,
+    kind: DecisionKind,
+    comment: str | None,
+    now: datetime,
+) -> tuple[DecisionOutcome, list[int]]:
+    session = uow.session
+    user = get_user(session, approver)
+    require_role(user, Role.APPROVER)
+    item = load_item(session, item_id, for_update=True)
+    action = {
+        SignoffStatus.REJECTED: Action.REJECT,
+        SignoffStatus.CHANGES_REQUESTED: Action.REQUEST_CHANGES,
+    }
+    next_state(State(item.state), Action.APPROVE)  # only an item awaiting sign-off
+    revision = current_revision(session, item)
+    assert revision.policy_hash is not None and revision.release_manifest_hash is not None
+    policy = stored_policy(session, revision.policy_hash)
+    before = revision_signoff_state(session, policy, item, revision)
+    if user.id in before.excluded:
+        raise PolicyRefusal(
+            f"{user.username} wrote, uploaded or edited item {item_id} and cannot sign it off"
+        )
+    if any(d.decision.approver_id == user.id and not d.superseded for d in before.decisions):
+        raise Conflict(f"{user.username} has already decided on this revision of item {item_id}")
+    role = _pick_role(before, user.id, user.signoff_role_set, user.unit)
+    assert before.open_stage is not None
+    stage_id = before.open_stage.stage_id
+    checkpoint = latest_checkpoint(session)
+    if checkpoint is None:
+        raise ConfigurationError("the audit log is empty; run `clearance init` first")
+    signed = sign_decision(
+        session,
+        username=user.username,
+        password=password,
+        origin=rt.settings.log_origin,
+        item_id=item.id,
+        revision=revision.number,
+        manifest_hash=revision.release_manifest_hash,
+        decision=statement_decision(kind),
+        role=role,
+        stage=stage_id,
+        checkpoint=checkpoint,
+        now=now,
+    )
+    stage_index = _stage_index(policy, revision, stage_id)
+    session.add(
+        Decision(
+            revision_id=revision.id,
+            approver_id=user.id,
+            stage=stage_index,
+            role=role,
+            decision=kind.value,
+            comment=comment,
+            manifest_hash=revision.release_manifest_hash,
+            policy_hash=policy.content_hash,
+            statement=signed.note,
+            created_at=now,
+        )
+    )
+    session.flush()
+    event = signoff_event(signed, policy_hash=policy.content_hash)
+    uow.record(
+        dataclasses.replace(event, body={**event.body, "kind": kind.value, "comment": comment})
+    )
+    after = revision_signoff_state(session, policy, item, revision)
+    state = State(item.state)
+    note_ids: list[int] = []
+    base = rt.settings.public_base_url
+    if after.status is SignoffStatus.APPROVED:
+        state = transition(
+            uow,
+            item,
+            Action.APPROVE,
+            actor=user,
+            event_type="revision.approved",
+            manifest_hash=revision.release_manifest_hash,
+            policy_hash=policy.content_hash,
+        )
+        _close_requests(session, revision, after)
+        note_ids += [
+            n.id
+            for n in notify(
+                session,
+                base_url=base,
+                user_ids=[item.author_id],
+                item_id=item.id,
+                kind=NotificationKind.APPROVED,
+            )
+        ]
+    elif after.status in action:
+        state = transition(
+            uow,
+            item,
+            action[after.status],
+            actor=user,
+            reason=comment,
+            event_type=f"revision.{after.status.value}",
+            body={"comment": comment},
+            manifest_hash=revision.release_manifest_hash,
+            policy_hash=policy.content_hash,
+        )
+        _close_requests(session, revision, after)
+        notice = (
+            NotificationKind.REJECTED
+            if after.status is SignoffStatus.REJECTED
+            else NotificationKind.CHANGES_REQUESTED
+        )
+        note_ids += [
+            n.id
+            for n in notify(
+                session,
+                base_url=base,
+                user_ids=[item.author_id],
+                item_id=item.id,
+                kind=notice,
+                stage=stage_id,
+            )
+        ]
+    else:
+        opened = _advance_requests(session, revision, after, now)
+        if opened is not None:
+            users = eligible_approvers(session, after)
+            note_ids += [
+                n.id
+                for n in notify(
+                    session,
+                    base_url=base,
+                    user_ids=[u.id for u in users],
+                    item_id=item.id,
+                    kind=NotificationKind.SIGNOFF_REQUESTED,
+                    stage=opened,
+                )
+            ]
+    outcome = DecisionOutcome(
+        item_id=item.id,
+        revision=revision.number,
+        decision=kind,
+        stage=stage_id,
+        role=role,
+        status=after.status,
+        state=state,
+        missing=after.missing,
+        statement=signed.note,
+        publish=after.status is SignoffStatus.APPROVED,
+    )
+    return outcome, note_ids
+
+
+def _stage_index(policy: Policy, revision: Revision, stage_id: str) -> int:
+    assert revision.level is not None
+    chain = policy.chain_for(revision.level)
+    assert chain is not None
+    for index, stage in enumerate(chain.stages):
+        if stage.id == stage_id:
+            return index
+    raise PolicyRefusal(f"stage {stage_id} is not in chain {chain.name}")  # pragma: no cover
+
+
+def _requests(session: Session, revision: Revision) -> list[SignoffRequest]:
+    return list(
+        session.scalars(
+            select(SignoffRequest)
+            .where(SignoffRequest.revision_id == revision.id)
+            .order_by(SignoffRequest.stage)
+        )
+    )
+
+
+def _close_requests(session: Session, revision: Revision, state: SignoffState) -> None:
+    done = {p.stage_id for p in state.stages if p.complete}
+    for request in _requests(session, revision):
+        request.status = COMPLETE if request.stage_name in done else CLOSED
+
+
+def _advance_requests(
+    session: Session, revision: Revision, state: SignoffState, now: datetime
+) -> str | None:
+    """Mark complete stages and open the next one; return the id of a newly opened stage."""
+    progress = {p.stage_id: p for p in state.stages}
+    opened: str | None = None
+    for request in _requests(session, revision):
+        p = progress.get(request.stage_name)
+        if p is None:
+            continue
+        if p.complete:
+            request.status = COMPLETE
+        elif state.open_stage is not None and p.stage_id == state.open_stage.stage_id:
+            if request.status != OPEN:
+                opened = p.stage_id
+                request.status = OPEN
+                request.due_at = p.due_at
+        else:
+            request.status = WAITING
+    return opened

@@ -1,0 +1,90 @@
+"""Pipeline fixtures: a migrated database, a real signed audit log, the default policy recorded,
+and the demo cast (approvers with enrolled keys)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clearance.auditlog.setup import init_log
+from clearance.policy.store import record_policy_if_new
+from clearance.runtime import Runtime
+from clearance.services.items import Submission, submit
+from clearance.settings import Settings, load_settings
+from clearance.storage.db import make_engine
+from clearance.storage.migrate import upgrade
+from flows.people import ensure_cast
+
+PASSWORD = "correct horse battery staple"
+
+CLEAN_BODY = (
+    "Ngày 20/11/2026, Ủy ban nhân dân tỉnh đã tiếp đoàn doanh nghiệp Nhật Bản đến tìm hiểu "
+    "cơ hội đầu tư vào khu công nghiệp phía Bắc tỉnh.\n\n"
+    "Hai bên đã trao đổi về hạ tầng giao thông, nguồn nhân lực và các ưu đãi đầu tư. "
+    "Mùa thu hoạch mật ong năm nay cũng được giới thiệu như một sản phẩm đặc trưng."
+)
+SECRET_BODY = "MẬT\n\nKế hoạch bố trí lực lượng bảo vệ mục tiêu trọng điểm trong dịp lễ."
+
+
+def make_settings(home: Path, extra: dict[str, str] | None = None) -> Settings:
+    env = {
+        "CLEARANCE_HOME": str(home),
+        "CLEARANCE_DATABASE_URL": f"sqlite:///{home / 'clearance.db'}",
+        "CLEARANCE_ENV": "test",
+        "CLEARANCE_LOG_ORIGIN": "test.clearance.local/log",
+        "CLEARANCE_SOCIAL_WEBHOOK_KEY": "test-webhook-key-0123456789abcdef",
+        **(extra or {}),
+    }
+    return load_settings(env)
+
+
+def open_world(settings: Settings) -> Runtime:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    init_log(settings)
+    rt = Runtime.open(settings)
+    record_policy_if_new(rt, actor="test")
+    ensure_cast(rt, PASSWORD, actor="test")
+    return rt
+
+
+@pytest.fixture(scope="session")
+def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One prepared home (users and keys take a few seconds of scrypt/argon2), copied per test."""
+    home = tmp_path_factory.mktemp("world") / "home"
+    rt = open_world(make_settings(home))
+    rt.close()
+    return home
+
+
+@pytest.fixture
+def rt(world_template: Path, tmp_path: Path) -> Iterator[Runtime]:
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(world_template, home)
+    runtime = Runtime.open(make_settings(home))
+    yield runtime
+    runtime.close()
+
+
+def submit_text(
+    rt: Runtime,
+    body: str = CLEAN_BODY,
+    *,
+    title: str = "UBND tỉnh tiếp đoàn doanh nghiệp Nhật Bản",
+    channels: tuple[str, ...] = ("website",),
+    level: str = "cong_khai",
+    author: str = "lan.nguyen",
+) -> str:
+    return submit(
+        rt,
+        author=author,
+        submission=Submission(
+            title=title, channels=list(channels), declared_level=level, body_text=body
+        ),
+    )

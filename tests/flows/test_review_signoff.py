@@ -1,0 +1,147 @@
+"""Review and sign-off through the core services, on a real audit log."""
+
+from __future__ import annotations
+
+import pytest
+
+from clearance.domain.lifecycle import State
+from clearance.errors import BadInput, Conflict, IllegalTransition, PolicyRefusal, VerificationError
+from clearance.notifications import list_for_user
+from clearance.policy import SignoffStatus
+from clearance.runtime import Runtime
+from clearance.services.review import review_revision
+from clearance.services.signoff import decide
+from tests.flows.conftest import PASSWORD, SECRET_BODY, submit_text
+
+
+def test_clean_item_awaits_signoff_and_notifies_the_unit_head(rt: Runtime) -> None:
+    item = submit_text(rt)
+    outcome = review_revision(rt, item)
+    assert outcome.state is State.AWAITING_SIGNOFF
+    assert outcome.verdict == "clear"
+    assert outcome.level == "cong_khai"
+    assert outcome.stages == ("unit_review", "leadership_release")
+    assert outcome.notified == ("hung.le",)
+    notes = list_for_user(rt, "hung.le")
+    assert [(n.item_id, n.stage) for n in notes] == [(item, "unit_review")]
+    assert item in notes[0].link
+
+
+def test_review_is_idempotent(rt: Runtime) -> None:
+    item = submit_text(rt)
+    first = review_revision(rt, item)
+    again = review_revision(rt, item)
+    assert again.state is first.state
+    assert again.release_manifest_hash == first.release_manifest_hash
+    assert again.notified == ()
+
+
+def test_secret_marking_blocks_and_tells_the_author(rt: Runtime) -> None:
+    item = submit_text(rt, SECRET_BODY, title="Kế hoạch bảo vệ")
+    outcome = review_revision(rt, item)
+    assert outcome.state is State.BLOCKED
+    assert outcome.reasons
+    assert [n.kind.value for n in list_for_user(rt, "lan.nguyen")] == ["blocked"]
+
+
+def test_full_chain_approves_and_asks_for_publication(rt: Runtime) -> None:
+    item = submit_text(rt)
+    review_revision(rt, item)
+    first = decide(rt, item_id=item, approver="hung.le", password=PASSWORD, decision="approve")
+    assert first.status is SignoffStatus.WAITING and not first.publish
+    assert first.stage == "unit_review" and first.role == "unit_head"
+    for leader in ("thao.pham", "quan.vo"):
+        assert [n.stage for n in list_for_user(rt, leader)] == ["leadership_release"]
+    second = decide(
+        rt,
+        item_id=item,
+        approver="quan.vo",
+        password=PASSWORD,
+        decision="approve-with-recommendations",
+        comment="Bổ sung ảnh đoàn khách.",
+    )
+    assert second.status is SignoffStatus.APPROVED
+    assert second.state is State.APPROVED
+    assert second.publish
+
+
+@pytest.mark.parametrize(
+    ("approver", "error"),
+    [
+        ("thao.pham", PolicyRefusal),  # stage leadership_release is not open yet
+        ("ha.dang", PolicyRefusal),  # security review does not apply to a clear item
+        ("lan.nguyen", PolicyRefusal),  # the author is not an approver
+    ],
+)
+def test_wrong_people_are_refused(rt: Runtime, approver: str, error: type[Exception]) -> None:
+    item = submit_text(rt)
+    review_revision(rt, item)
+    with pytest.raises(error):
+        decide(rt, item_id=item, approver=approver, password=PASSWORD, decision="approve")
+
+
+def test_wrong_password_records_nothing(rt: Runtime) -> None:
+    item = submit_text(rt)
+    review_revision(rt, item)
+    with pytest.raises(VerificationError):
+        decide(rt, item_id=item, approver="hung.le", password="wrong password!", decision="approve")
+    ok = decide(rt, item_id=item, approver="hung.le", password=PASSWORD, decision="approve")
+    assert ok.status is SignoffStatus.WAITING
+
+
+def test_one_person_decides_once(rt: Runtime) -> None:
+    item = submit_text(rt)
+    review_revision(rt, item)
+    decide(rt, item_id=item, approver="hung.le", password=PASSWORD, decision="approve")
+    with pytest.raises((Conflict, PolicyRefusal)):
+        decide(rt, item_id=item, approver="hung.le", password=PASSWORD, decision="approve")
+
+
+def test_reject_needs_a_reason_and_ends_the_item(rt: Runtime) -> None:
+    item = submit_text(rt)
+    review_revision(rt, item)
+    with pytest.raises(BadInput):
+        decide(rt, item_id=item, approver="hung.le", password=PASSWORD, decision="reject")
+    out = decide(
+        rt,
+        item_id=item,
+        approver="hung.le",
+        password=PASSWORD,
+        decision="reject",
+        comment="Không phù hợp.",
+    )
+    assert out.state is State.REJECTED and not out.publish
+    with pytest.raises(IllegalTransition):
+        decide(rt, item_id=item, approver="quan.vo", password=PASSWORD, decision="approve")
+
+
+def test_request_changes_then_resubmit_reopens_review(rt: Runtime) -> None:
+    from clearance.services.items import Submission, new_revision
+
+    item = submit_text(rt)
+    review_revision(rt, item)
+    out = decide(
+        rt,
+        item_id=item,
+        approver="hung.le",
+        password=PASSWORD,
+        decision="request-changes",
+        comment="Ghi rõ thời gian.",
+    )
+    assert out.state is State.CHANGES_REQUESTED
+    new_revision(
+        rt,
+        author="lan.nguyen",
+        item_id=item,
+        submission=Submission(
+            title="UBND tỉnh tiếp đoàn doanh nghiệp Nhật Bản ngày 20/11",
+            channels=["website"],
+            declared_level="cong_khai",
+            body_text="Sáng 20/11/2026, UBND tỉnh tiếp đoàn doanh nghiệp Nhật Bản.",
+        ),
+        note="Đã ghi rõ thời gian.",
+    )
+    again = review_revision(rt, item)
+    assert again.revision == 2 and again.state is State.AWAITING_SIGNOFF
+    ok = decide(rt, item_id=item, approver="hung.le", password=PASSWORD, decision="approve")
+    assert ok.revision == 2 and ok.status is SignoffStatus.WAITING
