@@ -1,0 +1,53 @@
+"""Searching titles without typing Vietnamese diacritics: "bao cao" finds "Báo cáo"."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from clearance.admin.models import SearchEntry
+from clearance.storage.models import Revision
+
+_SPECIAL = str.maketrans({"đ": "d", "Đ": "d", "ð": "d"})
+REFRESH_BATCH = 5000
+
+
+def fold(text: str) -> str:
+    """Lower case, without diacritics, whitespace collapsed: the form both sides are compared in."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.lower().split())
+
+
+def refresh(session: Session) -> int:
+    """Index revisions added since the last refresh (revisions never change their title).
+
+    Returns how many were added; the caller commits.
+    """
+    last = session.scalar(select(func.max(SearchEntry.revision_id))) or 0
+    added = 0
+    while True:
+        rows = session.execute(
+            select(Revision.id, Revision.item_id, Revision.title)
+            .where(Revision.id > last)
+            .order_by(Revision.id)
+            .limit(REFRESH_BATCH)
+        ).all()
+        if not rows:
+            return added
+        session.add_all(
+            SearchEntry(revision_id=rid, item_id=item_id, folded=fold(title)[:600])
+            for rid, item_id, title in rows
+        )
+        session.flush()
+        added += len(rows)
+        last = rows[-1][0]
+
+
+def like_pattern(query: str) -> str:
+    """A LIKE pattern for ``query`` folded, with the wildcards of the user's text escaped."""
+    folded = fold(query)
+    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

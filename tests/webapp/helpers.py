@@ -1,0 +1,102 @@
+"""Test helpers: a world with every role, and a client that submits real CSRF tokens."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from clearance.runtime import Runtime
+
+PASSWORD = "correct horse battery staple"
+TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+#: username -> (roles, sign-off roles, unit)
+PEOPLE: dict[str, tuple[list[str], list[str], str | None]] = {
+    "tac.gia": (["author"], [], "vp"),
+    "tac.gia.b": (["author"], [], "vp"),
+    "lanh.dao": (["approver"], ["unit_head"], "vp"),
+    "phat.ngon": (["approver"], ["spokesperson"], "vp"),
+    "bao.mat": (["approver"], ["security_officer"], "vp"),
+    "thu.truong": (["approver"], ["agency_head"], "vp"),
+    "kiem.toan": (["auditor"], [], None),
+    "quan.tri": (["admin"], [], None),
+    "quan.tri.2": (["admin"], [], None),
+}
+
+
+def csrf_token(html: str) -> str:
+    match = TOKEN.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+@dataclass
+class Browser:
+    """A test client that fetches a form page for its token before every POST."""
+
+    client: FlaskClient
+    token: str | None = field(default=None)
+
+    def get(self, url: str, **kw: Any) -> TestResponse:
+        response = self.client.get(url, **kw)
+        text = response.get_data(as_text=True)
+        if "csrf_token" in text:
+            self.token = csrf_token(text)
+        return response
+
+    def post(self, url: str, data: dict[str, Any] | None = None, *, form_page: str | None = None, **kw: Any) -> TestResponse:
+        if form_page is not None or self.token is None:
+            self.get(form_page or "/auth/login")
+        payload = dict(data or {})
+        payload.setdefault("csrf_token", self.token)
+        return self.client.post(url, data=payload, **kw)
+
+    def login(self, username: str, password: str = PASSWORD) -> TestResponse:
+        return self.post(
+            "/auth/login",
+            {"username": username, "password": password},
+            form_page="/auth/login",
+        )
+
+
+def browser(app: Flask, username: str | None = None) -> Browser:
+    b = Browser(app.test_client())
+    if username is not None:
+        response = b.login(username)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return b
+
+
+def make_people(rt: Runtime) -> None:
+    from clearance.services.users import add_user
+
+    for name, (roles, signoff, unit) in PEOPLE.items():
+        add_user(
+            rt,
+            actor="test",
+            username=name,
+            display_name=name.replace(".", " ").title(),
+            roles=roles,
+            signoff_roles=signoff,
+            unit=unit,
+            password=PASSWORD,
+        )
+
+
+def enrol_keys(rt: Runtime) -> None:
+    from datetime import UTC, datetime
+
+    from clearance.signing.approver import enroll_approver_key
+
+    for name, (roles, _signoff, _unit) in PEOPLE.items():
+        if "approver" in roles:
+            now = datetime.now(UTC)
+            with rt.uow() as uow:
+                _vkey, event = enroll_approver_key(uow.session, username=name, password=PASSWORD, now=now)
+                uow.record(event)
+                uow.commit(now=now)

@@ -1,0 +1,176 @@
+"""Admin pages: users, roles and units, approver keys, the policy in force and its history,
+and the two-admin confirmation of every role or policy change."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from clearance.admin import service as changes
+from clearance.admin.policy_change import apply_policy, stage_policy
+from clearance.domain.roles import Role
+from clearance.errors import BadInput, PolicyInvalid, PolicyRefusal
+from clearance.services import users as user_service
+from webapp.access import role_required
+from webapp.context import me, runtime
+from webapp.forms import ConfirmForm, NewUserForm, PolicyForm, ReasonForm, RolesForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _key_status() -> dict[str, str | None]:
+    from clearance.signing.approver import active_vkey
+
+    with runtime().sessions() as session:
+        return {
+            u.username: active_vkey(session, u.username)
+            for u in user_service.list_users(runtime())
+            if Role.APPROVER.value in u.roles
+        }
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required("admin")
+def users() -> ResponseReturnValue:
+    form = NewUserForm()
+    password: str | None = None
+    if form.validate_on_submit():
+        try:
+            _view, password = user_service.add_user(
+                runtime(),
+                actor=me().username,
+                username=form.username.data or "",
+                display_name=form.display_name.data,
+                roles=[Role.AUTHOR.value],
+                unit=form.unit.data or None,
+                email=form.email.data or None,
+            )
+        except BadInput as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("The account was created with the author role; other roles need a second administrator."), "info")
+    return render_template(
+        "admin/users.html",
+        users=user_service.list_users(runtime()),
+        keys=_key_status(),
+        form=form,
+        one_time_password=password,
+    )
+
+
+@bp.route("/users/<username>", methods=["GET", "POST"])
+@role_required("admin")
+def user(username: str) -> ResponseReturnValue:
+    found = next((u for u in user_service.list_users(runtime()) if u.username == username), None)
+    if found is None:
+        abort(404)
+    form = RolesForm()
+    form.roles.choices = [(r.value, r.value) for r in Role]
+    form.signoff_roles.choices = [(name, name) for name in sorted(runtime().policy.signoff_roles)]
+    if request.method == "GET":
+        form.roles.data = sorted(found.roles)
+        form.signoff_roles.data = sorted(found.signoff_roles)
+        form.unit.data = found.unit or ""
+    elif form.validate_on_submit():
+        try:
+            changes.propose_roles(
+                runtime(),
+                admin=me().username,
+                username=username,
+                roles=list(form.roles.data or []),
+                signoff_roles=list(form.signoff_roles.data or []),
+                unit=form.unit.data,
+            )
+        except BadInput as exc:
+            flash(exc.message, "error")
+            return render_template("admin/user.html", user=found, form=form), 400
+        flash(_("The change was proposed; another administrator must confirm it."), "info")
+        return redirect(url_for("admin.pending"))
+    return render_template("admin/user.html", user=found, form=form)
+
+
+@bp.get("/changes")
+@role_required("admin")
+def pending() -> ResponseReturnValue:
+    return render_template(
+        "admin/changes.html",
+        pending=changes.list_changes(runtime(), status=changes.ChangeStatus.PENDING),
+        history=changes.list_changes(runtime()),
+        confirm_form=ConfirmForm(),
+        reject_form=ReasonForm(),
+    )
+
+
+@bp.post("/changes/<int:change_id>/confirm")
+@role_required("admin")
+def confirm(change_id: int) -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        changes.confirm(
+            runtime(), admin=me().username, change_id=change_id, apply_policy=apply_policy
+        )
+    except PolicyRefusal as exc:
+        if type(exc) is not PolicyRefusal:
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("admin.pending")), 303
+    flash(_("The change was confirmed and applied."), "info")
+    return redirect(url_for("admin.pending"))
+
+
+@bp.post("/changes/<int:change_id>/reject")
+@role_required("admin")
+def reject(change_id: int) -> ResponseReturnValue:
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Give a reason."), "error")
+        return redirect(url_for("admin.pending"))
+    changes.reject(runtime(), admin=me().username, change_id=change_id, reason=form.reason.data or "")
+    flash(_("The proposal was rejected; nothing was changed."), "info")
+    return redirect(url_for("admin.pending"))
+
+
+@bp.route("/policy", methods=["GET", "POST"])
+@role_required("admin")
+def policy() -> ResponseReturnValue:
+    from clearance.policy.models import PolicyVersion
+
+    form = PolicyForm()
+    problems: list[str] = []
+    if request.method == "GET":
+        form.text.data = runtime().settings.policy_path.read_text(encoding="utf-8")
+    elif form.validate_on_submit():
+        try:
+            proposed, path = stage_policy(runtime(), form.text.data or "")
+            if proposed.content_hash == runtime().policy.content_hash:
+                raise BadInput("this is the policy already in force; change something first")
+            changes.propose_policy(
+                runtime(),
+                admin=me().username,
+                policy_hash=proposed.content_hash,
+                summary=form.summary.data or "",
+                payload={"path": str(path), "policy_hash": proposed.content_hash,
+                         "version": proposed.version},
+            )
+        except PolicyInvalid as exc:
+            problems = [str(p) for p in exc.problems]
+        except BadInput as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("The policy was proposed; another administrator must confirm it."), "info")
+            return redirect(url_for("admin.pending"))
+    with runtime().sessions() as session:
+        history = list(session.scalars(select(PolicyVersion).order_by(PolicyVersion.loaded_at.desc()).limit(50)))
+    status = 400 if problems else 200
+    return render_template(
+        "admin/policy.html", policy=runtime().policy, history=history, form=form, problems=problems
+    ), status
+
+
+@bp.get("/keys")
+@role_required("admin")
+def keys() -> ResponseReturnValue:
+    return render_template("admin/keys.html", keys=_key_status())

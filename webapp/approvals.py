@@ -1,0 +1,164 @@
+"""Approver pages: the queue, the item exactly as it will be published, signed decisions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import fresh_login_required
+
+from clearance.admin import search
+from clearance.errors import BadInput, Conflict, PolicyRefusal
+from webapp import itemview, progress
+from webapp.access import item_access, role_required
+from webapp.context import me, runtime
+from webapp.forms import DecisionForm, EnrolKeyForm
+from webapp.queue import QueueFilter, queue
+
+bp = Blueprint("approvals", __name__, url_prefix="/approvals")
+
+
+@bp.get("/")
+@role_required("approver")
+def queue_page() -> ResponseReturnValue:
+    args = request.args
+    view = args.get("view", "mine")
+    f = QueueFilter(
+        view=view if view in ("mine", "overdue") else "mine",
+        level=args.get("level") or None,
+        channel=args.get("channel") or None,
+        q=(args.get("q") or "").strip()[:200] or None,
+        page=max(1, args.get("page", 1, type=int) or 1),
+    )
+    rt = runtime()
+    user = me()
+    with rt.sessions() as session:
+        if f.q:
+            search.refresh(session)
+            session.commit()
+        rows, has_next = queue(
+            session, user_id=user.id, signoff_roles=user.view.signoff_roles, f=f
+        )
+    policy = rt.policy
+    return render_template(
+        "approvals/queue.html",
+        rows=rows,
+        has_next=has_next,
+        f=f,
+        levels=[lv for lv in policy.levels if lv.publishable],
+        channels=sorted(policy.channels),
+    )
+
+
+# the endpoint name the role home and the navigation use
+bp.add_url_rule("/", "queue", queue_page)
+
+
+@bp.get("/items/<item_id>")
+@role_required("approver")
+def item(item_id: str) -> ResponseReturnValue:
+    item_access(item_id, allow=("approver",))
+    detail = itemview.load(item_id)
+    rev = itemview.current(detail)
+    findings = itemview.findings_of(rev.screening)
+    state = progress.signoff(item_id)
+    user = me()
+    may_sign = bool(
+        state
+        and detail.summary.state == "awaiting_signoff"
+        and state.may_sign(user.id, user.view.signoff_roles, user.view.unit)
+    )
+    form = DecisionForm()
+    form.manifest_hash.data = rev.release_manifest_hash or ""
+    return render_template(
+        "approvals/item.html",
+        detail=detail,
+        rev=rev,
+        findings=findings,
+        release_text=itemview.body_text(rev, sanitized=True),
+        attachments=list(itemview.iter_attachments(rev)),
+        decisions=itemview.decisions(item_id, rev.release_manifest_hash),
+        signoff=state,
+        may_sign=may_sign,
+        diff=itemview.revision_diff(detail, rev.number),
+        form=form,
+    )
+
+
+@bp.post("/items/<item_id>/decide")
+@role_required("approver")
+@fresh_login_required
+def decide(item_id: str) -> ResponseReturnValue:
+    item_access(item_id, allow=("approver",))
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a decision and enter your password."), "error")
+        return redirect(url_for("approvals.item", item_id=item_id))
+    from clearance.services.signoff import decide as record_decision
+
+    rev = itemview.current(itemview.load(item_id))
+    if rev.release_manifest_hash != form.manifest_hash.data:
+        raise Conflict(
+            "the item changed after you opened it; read the new revision before deciding"
+        )
+    try:
+        outcome = record_decision(
+            runtime(),
+            item_id=item_id,
+            approver=me().username,
+            password=form.password.data or "",
+            decision=form.decision.data or "",
+            comment=form.comment.data or None,
+        )
+    except Conflict:
+        raise
+    except (BadInput, PolicyRefusal) as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("approvals.item", item_id=item_id))
+    if outcome.publish:
+        progress.trigger(item_id, progress.APPROVED)
+    flash(_("Your decision was signed and recorded."), "info")
+    return redirect(url_for("approvals.item", item_id=item_id))
+
+
+@bp.get("/items/<item_id>/receipt")
+@role_required("approver", "auditor")
+def receipt(item_id: str) -> ResponseReturnValue:
+    item_access(item_id, allow=("approver", "auditor"))
+    from webapp.evidence import receipt_response
+
+    return receipt_response(item_id)
+
+
+@bp.route("/key", methods=["GET", "POST"])
+@role_required("approver")
+@fresh_login_required
+def key() -> ResponseReturnValue:
+    """The approver enrols (or replaces) the signing key sealed under their password."""
+    from datetime import UTC, datetime
+
+    from clearance.services.users import authenticate
+    from clearance.signing.approver import active_vkey, enroll_approver_key
+
+    rt = runtime()
+    user = me()
+    form = EnrolKeyForm()
+    if form.validate_on_submit():
+        password = form.password.data or ""
+        try:
+            authenticate(rt, user.username, password)
+        except PolicyRefusal as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("approvals.key"))
+        now = datetime.now(UTC)
+        with rt.uow() as uow:
+            _vkey, event = enroll_approver_key(
+                uow.session, username=user.username, password=password, now=now
+            )
+            uow.record(event)
+            uow.commit(now=now)
+        flash(_("Your signing key was enrolled."), "info")
+        return redirect(url_for("approvals.key"))
+    with rt.sessions() as session:
+        current = active_vkey(session, user.username)
+    return render_template("approvals/key.html", form=form, vkey=current)

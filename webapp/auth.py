@@ -1,0 +1,138 @@
+"""Log in (rate-limited; the core locks accounts), log out, change password, role home."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from clearance.errors import BadInput, PolicyRefusal
+from clearance.services import users as user_service
+from clearance.storage.models import User
+from webapp.context import me, runtime
+from webapp.errors import error_page
+from webapp.forms import ChangePasswordForm, EmptyForm, LoginForm
+from webapp.security import LoginLimiter, safe_next
+from webapp.users import WebUser
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+login_manager = LoginManager()
+
+
+def load_user(user_id: str) -> WebUser | None:
+    raw_id, _sep, fingerprint = user_id.partition(":")
+    if not raw_id.isdigit():
+        return None
+    with runtime().sessions() as session_:
+        user = session_.scalar(select(User).where(User.id == int(raw_id)))
+        if user is None or not user.active:
+            return None
+        candidate = WebUser.of(user)
+    return candidate if candidate.fingerprint == fingerprint else None
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Log in to see this page.")
+    login_manager.needs_refresh_message = _l("Log in again to confirm it is you.")
+    login_manager.refresh_view = "auth.login"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(load_user)
+
+    @app.context_processor
+    def _inject() -> dict[str, object]:
+        return {"empty_form": EmptyForm()}
+
+
+def home() -> ResponseReturnValue:
+    """Each role lands on its own first page."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    user = me()
+    for role, endpoint in (
+        ("approver", "approvals.queue"),
+        ("author", "author.my_items"),
+        ("auditor", "audit.log"),
+        ("admin", "admin.users"),
+    ):
+        if user.has(role):
+            return redirect(url_for(endpoint))
+    return error_page(403)
+
+
+def _limiter() -> LoginLimiter:
+    limiter = current_app.extensions["clearance.login_limiter"]
+    assert isinstance(limiter, LoginLimiter)
+    return limiter
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next"), "")
+    if form.validate_on_submit():
+        username = (form.username.data or "").strip().lower()
+        address = request.remote_addr or "unknown"
+        if not _limiter().allow(address, username):
+            return error_page(429)
+        try:
+            view = user_service.authenticate(runtime(), username, form.password.data or "")
+        except PolicyRefusal as exc:
+            flash(exc.message, "error")
+            return render_template("auth/login.html", form=form), 401
+        with runtime().sessions() as db:
+            user = db.get(User, view.id)
+            assert user is not None
+            web_user = WebUser.of(user)
+        lang = session.get("lang")
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        login_user(web_user, remember=False, fresh=True)
+        if view.must_change_password:
+            flash(_("Choose a new password before you continue."), "info")
+            return redirect(url_for("auth.change_password"))
+        return redirect(safe_next(form.next.data, url_for("index")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> ResponseReturnValue:
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return error_page(400)
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> ResponseReturnValue:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user_service.change_password(
+                runtime(), username=me().username, old=form.old.data or "", new=form.new.data or ""
+            )
+        except (BadInput, PolicyRefusal) as exc:
+            flash(exc.message, "error")
+            return render_template("auth/password.html", form=form), 400
+        with runtime().sessions() as db:
+            user = db.get(User, me().id)
+            assert user is not None
+            web_user = WebUser.of(user)
+        login_user(web_user, remember=False, fresh=True)
+        flash(_("Your password was changed."), "info")
+        return redirect(url_for("index"))
+    return render_template("auth/password.html", form=form)

@@ -1,0 +1,55 @@
+"""Parts of an item, served only as downloads (or, for raster images, inline) after the same
+object-level check as the item page, with safe content types and ``nosniff``."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, request
+from flask.typing import ResponseReturnValue
+
+from webapp import itemview
+from webapp.access import item_access, role_required
+from webapp.context import runtime
+
+bp = Blueprint("files", __name__, url_prefix="/items")
+
+#: types a browser may render inline from us; everything else is an opaque download
+INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def _ascii_name(name: str) -> str:
+    plain = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\;' else "_" for ch in name)
+    return plain or "file"
+
+
+def _part(item_id: str, number: int, index: int, sanitized: bool) -> tuple[str, str, str]:
+    detail = itemview.load(item_id)
+    revision = next((r for r in detail.revisions if r.number == number), None)
+    if revision is None or not 0 <= index < len(revision.parts):
+        abort(404)
+    part = revision.parts[index]
+    if sanitized and part.sanitized_sha256:
+        return part.sanitized_sha256, part.sanitized_mime or part.mime, part.name
+    return part.sha256, part.mime, part.name
+
+
+@bp.get("/<item_id>/r/<int:number>/parts/<int:index>")
+@role_required("author", "approver", "auditor")
+def download(item_id: str, number: int, index: int) -> ResponseReturnValue:
+    item_access(item_id)
+    sanitized = request.args.get("variant", "release") == "release"
+    digest, mime, name = _part(item_id, number, index, sanitized)
+    stream = runtime().blobs.open(digest)
+    inline = request.args.get("inline") == "1" and mime in INLINE_IMAGES
+    response = Response(
+        stream,
+        mimetype=mime if inline else "application/octet-stream",
+        direct_passthrough=True,
+    )
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = (
+        f"{disposition}; filename=\"{_ascii_name(name)}\"; filename*=UTF-8''{quote(name)}"
+    )
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,108 @@
+"""Flask-WTF forms (every form carries the CSRF token)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    HiddenField,
+    MultipleFileField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    next = HiddenField()
+    submit = SubmitField(_l("Log in"))
+
+
+class ChangePasswordForm(FlaskForm):
+    old = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField(_l("Change password"))
+
+
+class SubmissionForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
+    body = TextAreaField(_l("Body text"), validators=[Optional(), Length(max=1_000_000)])
+    attachments = MultipleFileField(_l("Attachments"))
+    channels = MultiCheckboxField(_l("Publication channels"), validators=[DataRequired()])
+    declared_level = SelectField(_l("Declared level"), validators=[DataRequired()])
+    note = TextAreaField(_l("What changed (answer to the change request)"), validators=[Optional(), Length(max=5000)])
+    staged = HiddenField()
+    precheck = SubmitField(_l("Check before submitting"))
+    submit = SubmitField(_l("Submit for approval"))
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=5000)])
+    submit = SubmitField(_l("Confirm"))
+
+
+class DecisionForm(FlaskForm):
+    decision = SelectField(
+        _l("Decision"),
+        choices=[
+            ("approve", _l("Approve")),
+            ("approve_with_recommendations", _l("Approve with recommendations")),
+            ("request_changes", _l("Request changes")),
+            ("reject", _l("Reject")),
+        ],
+        validators=[DataRequired()],
+    )
+    comment = TextAreaField(_l("Comments"), validators=[Optional(), Length(max=10_000)])
+    manifest_hash = HiddenField(validators=[DataRequired()])
+    password = PasswordField(
+        _l("Password (unlocks your signing key)"), validators=[DataRequired(), Length(max=1024)]
+    )
+    submit = SubmitField(_l("Sign the decision"))
+
+
+class RolesForm(FlaskForm):
+    roles = MultiCheckboxField(_l("Roles"), validators=[DataRequired()])
+    signoff_roles = MultiCheckboxField(_l("Sign-off roles"))
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=100)])
+    submit = SubmitField(_l("Propose the change"))
+
+
+class NewUserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=100)])
+    submit = SubmitField(_l("Create the account"))
+
+
+class PolicyForm(FlaskForm):
+    text = TextAreaField(_l("Policy (YAML)"), validators=[DataRequired(), Length(max=1_000_000)])
+    summary = StringField(_l("Summary of the change"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Propose the policy"))
+
+
+class EnrolKeyForm(FlaskForm):
+    password = PasswordField(
+        _l("The approver's password"), validators=[DataRequired(), Length(max=1024)]
+    )
+    submit = SubmitField(_l("Enrol a signing key"))
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField(_l("Confirm"))
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token (logout, simple POST buttons)."""

@@ -1,0 +1,112 @@
+"""Vietnamese by default, English on request; dates dd/mm/yyyy 24 h and numbers 1.234,5 in vi."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from flask import Blueprint, Flask, redirect, request, session
+from flask.typing import ResponseReturnValue
+from flask_babel import Babel, format_datetime, format_decimal, get_locale, lazy_gettext
+
+from webapp.security import safe_next
+
+LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+TIMEZONE = "Asia/Ho_Chi_Minh"
+DATETIME_PATTERN = {"vi": "dd/MM/yyyy HH:mm", "en": "dd MMM yyyy, HH:mm"}
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def language() -> str:
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return format_datetime(value, DATETIME_PATTERN.get(language(), DATETIME_PATTERN["vi"]))
+
+
+def fmt_number(value: float | int | None) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(value)
+
+
+def fmt_size(value: int | None) -> str:
+    if value is None:
+        return "—"
+    for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
+        if value >= size:
+            return f"{format_decimal(round(value / size, 1))} {unit}"
+    return f"{format_decimal(value)} B"
+
+
+@bp.post("/lang")
+def set_language() -> ResponseReturnValue:
+    lang = request.form.get("lang", "")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    return redirect(safe_next(request.form.get("next"), "/"))
+
+
+#: labels of states and decisions, translated once here (templates call ``state_label``)
+STATE_LABELS = {
+    "draft": lazy_gettext("Draft"),
+    "submitted": lazy_gettext("Submitted"),
+    "classified": lazy_gettext("Classified"),
+    "blocked": lazy_gettext("Blocked"),
+    "awaiting_signoff": lazy_gettext("Awaiting sign-off"),
+    "changes_requested": lazy_gettext("Changes requested"),
+    "approved": lazy_gettext("Approved"),
+    "rejected": lazy_gettext("Rejected"),
+    "published": lazy_gettext("Published"),
+    "withdrawn": lazy_gettext("Withdrawn"),
+}
+DECISION_LABELS = {
+    "approve": lazy_gettext("Approve"),
+    "approve_with_recommendations": lazy_gettext("Approve with recommendations"),
+    "request_changes": lazy_gettext("Request changes"),
+    "reject": lazy_gettext("Reject"),
+}
+VERDICT_LABELS = {
+    "clear": lazy_gettext("Clear"),
+    "review": lazy_gettext("Held for review"),
+    "blocked": lazy_gettext("Blocked"),
+}
+ROLE_LABELS = {
+    "author": lazy_gettext("Author"),
+    "approver": lazy_gettext("Approver"),
+    "auditor": lazy_gettext("Auditor"),
+    "admin": lazy_gettext("Administrator"),
+}
+
+
+def label(table: dict[str, object], key: str | None) -> str:
+    if key is None:
+        return "—"
+    return str(table.get(key, key))
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    Babel(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+    app.jinja_env.filters.update(dt=fmt_datetime, num=fmt_number, size=fmt_size)
+    app.jinja_env.globals.update(
+        language=language,
+        LANGUAGES=LANGUAGES,
+        state_label=lambda key: label(STATE_LABELS, key),  # type: ignore[arg-type]
+        decision_label=lambda key: label(DECISION_LABELS, key),  # type: ignore[arg-type]
+        verdict_label=lambda key: label(VERDICT_LABELS, key),  # type: ignore[arg-type]
+        role_label=lambda key: label(ROLE_LABELS, key),  # type: ignore[arg-type]
+    )

@@ -1,0 +1,175 @@
+"""What every item page shows, assembled from the core: text, parts, findings, diff, decisions."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from clearance.services.queries import ItemDetail, PartView, RevisionView, item_detail
+from clearance.storage.models import Decision, Revision, User
+from webapp.context import runtime
+
+MAX_INLINE_TEXT = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    text: str
+    finding: int | None  # index into the findings list when this piece is highlighted
+
+
+@dataclass(frozen=True, slots=True)
+class DiffLine:
+    kind: str  # same | add | del | gap
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    revision: int
+    approver: str
+    stage: int
+    role: str
+    decision: str
+    comment: str | None
+    manifest_hash: str
+    at: Any
+    superseded: bool
+
+
+def findings_of(screening: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Every finding in a stored screening result, whatever its nesting (files, parts)."""
+    found: list[dict[str, Any]] = []
+
+    def walk(value: Any, part: str | None) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key == "findings" and isinstance(inner, list):
+                    for f in inner:
+                        if isinstance(f, dict) and "rule" in f:
+                            found.append({"file": part, **f})
+                else:
+                    walk(inner, str(key) if part is None and key not in ("files", "parts") else part)
+        elif isinstance(value, list):
+            for inner in value:
+                name = inner.get("name") if isinstance(inner, dict) else None
+                walk(inner, str(name) if name else part)
+
+    walk(screening or {}, None)
+    return found
+
+
+def highlight(text: str, findings: list[dict[str, Any]]) -> list[Segment]:
+    """Split ``text`` so that each finding's excerpt is its own highlighted segment."""
+    spans: list[tuple[int, int, int]] = []
+    for index, finding in enumerate(findings):
+        excerpt = str(finding.get("excerpt") or "").strip()
+        for needle in (excerpt, str(finding.get("match") or "")):
+            if needle and (start := text.find(needle)) >= 0:
+                spans.append((start, start + len(needle), index))
+                break
+    spans.sort()
+    segments: list[Segment] = []
+    cursor = 0
+    for start, end, index in spans:
+        if start < cursor:
+            continue
+        if start > cursor:
+            segments.append(Segment(text[cursor:start], None))
+        segments.append(Segment(text[start:end], index))
+        cursor = end
+    if cursor < len(text):
+        segments.append(Segment(text[cursor:], None))
+    return segments
+
+
+def diff_lines(old: str, new: str, context: int = 3) -> list[DiffLine]:
+    lines: list[DiffLine] = []
+    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=context):
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("@@"):
+            lines.append(DiffLine("gap", line))
+        elif line.startswith("+"):
+            lines.append(DiffLine("add", line[1:]))
+        elif line.startswith("-"):
+            lines.append(DiffLine("del", line[1:]))
+        else:
+            lines.append(DiffLine("same", line[1:]))
+    return lines
+
+
+def part_text(part: PartView, *, sanitized: bool) -> str | None:
+    """The text of a text part (sanitized bytes when asked and present), else None."""
+    digest = part.sanitized_sha256 if sanitized and part.sanitized_sha256 else part.sha256
+    mime = (part.sanitized_mime if sanitized and part.sanitized_sha256 else part.mime) or ""
+    if not mime.startswith("text/") or part.size > MAX_INLINE_TEXT:
+        return None
+    try:
+        return runtime().blobs.read(digest).decode("utf-8", errors="replace")
+    except Exception:
+        return None
+
+
+def body_text(revision: RevisionView, *, sanitized: bool = False) -> str:
+    for part in revision.parts:
+        if part.role == "body":
+            return part_text(part, sanitized=sanitized) or ""
+    return ""
+
+
+def revision_text(revision: RevisionView) -> str:
+    """Title and body, for diffs between revisions."""
+    names = ", ".join(f"{p.name} ({p.sha256[:12]})" for p in revision.parts if p.role != "body")
+    return f"{revision.title}\n\n{body_text(revision)}\n\n{names}"
+
+
+def revision_diff(detail: ItemDetail, number: int) -> list[DiffLine]:
+    by_number = {r.number: r for r in detail.revisions}
+    if number not in by_number or number - 1 not in by_number:
+        return []
+    return diff_lines(revision_text(by_number[number - 1]), revision_text(by_number[number]))
+
+
+def decisions(item_id: str, current_manifest: str | None) -> list[DecisionRow]:
+    """Every decision on every revision; those not on the current release manifest are stale."""
+    with runtime().sessions() as session:
+        rows = session.execute(
+            select(Decision, Revision.number, User.username)
+            .join(Revision, Revision.id == Decision.revision_id)
+            .join(User, User.id == Decision.approver_id)
+            .where(Revision.item_id == item_id)
+            .order_by(Decision.created_at, Decision.id)
+        ).all()
+    return [
+        DecisionRow(
+            revision=number,
+            approver=username,
+            stage=d.stage,
+            role=d.role,
+            decision=d.decision,
+            comment=d.comment,
+            manifest_hash=d.manifest_hash,
+            at=d.created_at,
+            superseded=d.manifest_hash != current_manifest,
+        )
+        for d, number, username in rows
+    ]
+
+
+def load(item_id: str) -> ItemDetail:
+    return item_detail(runtime(), item_id)
+
+
+def current(detail: ItemDetail) -> RevisionView:
+    return detail.revisions[-1]
+
+
+def iter_attachments(revision: RevisionView) -> Iterator[tuple[int, PartView]]:
+    for index, part in enumerate(revision.parts):
+        if part.role != "body":
+            yield index, part

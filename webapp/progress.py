@@ -1,0 +1,71 @@
+"""Moving items along after a web action, and reading sign-off progress.
+
+After a submission or a decision the app calls ``trigger(item_id, step)``. The hook is
+``app.config["CLEARANCE_TRIGGER"]``: ``clearance serve`` sets it to the pipeline's flow trigger;
+the default runs the same idempotent core steps inline (review, then publication), which is what
+the tests and a flow-less installation use.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import cast
+
+from flask import current_app
+
+from clearance.errors import ClearanceError
+from clearance.policy import SignoffState
+from clearance.runtime import Runtime
+from clearance.storage.models import Item
+from webapp.context import runtime
+
+log = logging.getLogger("webapp.progress")
+
+Trigger = Callable[[Runtime, str, str], None]
+SUBMITTED, APPROVED = "submitted", "approved"
+
+
+def inline_trigger(rt: Runtime, item_id: str, step: str) -> None:
+    """Run the next core step now (review after a submission, publication after approval)."""
+    if step == SUBMITTED:
+        from clearance.services.review import review_revision
+
+        review_revision(rt, item_id)
+    elif step == APPROVED:
+        try:
+            from clearance.publishing import publish_item  # type: ignore[attr-defined]
+        except ImportError:
+            log.warning("no publisher is available; item %s waits for the pipeline", item_id)
+            return
+        publish_item(rt, item_id)
+
+
+def trigger(item_id: str, step: str = SUBMITTED) -> None:
+    hook = cast(Trigger, current_app.config.get("CLEARANCE_TRIGGER") or inline_trigger)
+    try:
+        hook(runtime(), item_id, step)
+    except ClearanceError as exc:
+        # the item is stored and its state says where it stands; the page shows that
+        log.warning("step %s of item %s did not complete: %s", step, item_id, exc.message)
+
+
+def signoff(item_id: str) -> SignoffState | None:
+    """The sign-off engine's view of the item's current revision, or None before review."""
+    from clearance.policy.store import policy_for_item
+    from clearance.services.items import current_revision
+    from clearance.services.signoff import revision_signoff_state
+
+    rt = runtime()
+    with rt.sessions() as session:
+        item = session.get(Item, item_id)
+        if item is None:
+            return None
+        revision = current_revision(session, item)
+        if revision.level is None or revision.release_manifest_hash is None:
+            return None
+        try:
+            policy = policy_for_item(session, rt.policy, item.policy_hash)
+            return revision_signoff_state(session, policy, item, revision)
+        except ClearanceError:
+            return None
