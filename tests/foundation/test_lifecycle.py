@@ -36,13 +36,13 @@ def test_the_table_is_exactly_the_design() -> None:
     assert TRANSITIONS == EXPECTED
 
 
-@pytest.mark.parametrize(("pair", "target"), LEGAL, ids=lambda v: str(v))
+@pytest.mark.parametrize(("pair", "target"), LEGAL, ids=str)
 def test_legal_transition(pair: tuple[State, Action], target: State) -> None:
     state, action = pair
     assert next_state(state, action) is target
 
 
-@pytest.mark.parametrize(("state", "action"), ILLEGAL, ids=lambda v: str(v))
+@pytest.mark.parametrize(("state", "action"), ILLEGAL, ids=str)
 def test_illegal_transition_raises_a_policy_error(state: State, action: Action) -> None:
     with pytest.raises(IllegalTransition) as info:
         next_state(state, action)

@@ -114,6 +114,6 @@ def test_lockout_after_repeated_failures(rt: Runtime) -> None:
 def test_unreachable_database_is_one_clear_sentence(settings: Settings) -> None:
     engine = make_engine("postgresql+psycopg://nobody:pw@127.0.0.1:1/none")
     with pytest.raises(
-        ConfigurationError, match="cannot be reached .*check CLEARANCE_DATABASE_URL"
+        ConfigurationError, match=r"cannot be reached .*check CLEARANCE_DATABASE_URL"
     ):
         check_connection(engine)
