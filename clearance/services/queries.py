@@ -126,9 +126,16 @@ def item_detail(rt: Runtime, item_id: str) -> ItemDetail:
                 select(Revision).where(Revision.item_id == item_id).order_by(Revision.number)
             )
         )
-        names = dict(session.execute(select(User.id, User.username)).tuples().all())
-        history = session.scalars(
-            select(StateChange).where(StateChange.item_id == item_id).order_by(StateChange.id)
+        history = list(
+            session.scalars(
+                select(StateChange).where(StateChange.item_id == item_id).order_by(StateChange.id)
+            )
+        )
+        actor_ids = {h.actor_id for h in history if h.actor_id is not None}
+        names = dict(
+            session.execute(select(User.id, User.username).where(User.id.in_(actor_ids)))
+            .tuples()
+            .all()
         )
         current = revisions[-1]
         return ItemDetail(
