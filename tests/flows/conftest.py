@@ -88,3 +88,20 @@ def submit_text(
             title=title, channels=list(channels), declared_level=level, body_text=body
         ),
     )
+
+
+def approve_fully(rt: Runtime, item_id: str) -> None:
+    """The clean public chain: the unit head, then the spokesperson."""
+    from clearance.services.signoff import decide
+
+    decide(rt, item_id=item_id, approver="hung.le", password=PASSWORD, decision="approve")
+    out = decide(rt, item_id=item_id, approver="quan.vo", password=PASSWORD, decision="approve")
+    assert out.publish
+
+
+def log_types(rt: Runtime, item_id: str) -> list[str]:
+    from clearance.auditlog.entry import parse_leaf
+    from clearance.auditlog.store import leaf_at, seqs_for_item
+
+    with rt.sessions() as session:
+        return [parse_leaf(leaf_at(session, s)).type for s in seqs_for_item(session, item_id)]
