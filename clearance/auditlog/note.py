@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ ALG_ED25519 = 0x01
 SIG_PREFIX = "— "
 MAX_SIGNATURES = 100
 MAX_NOTE_BYTES = 1 << 20
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
 
 
 def b64decode_strict(text: str, what: str) -> bytes:
@@ -187,9 +189,9 @@ class Note:
 def check_text(text: str) -> None:
     if not text or not text.endswith("\n"):
         raise BadInput("note text must be non-empty and end in a newline")
-    for ch in text:
-        if (ord(ch) < 0x20 and ch != "\n") or ch == "\x7f":
-            raise BadInput(f"note text holds the control character {ch!r}")
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        raise BadInput(f"note text holds the control character {bad.group()!r}")
 
 
 def sign(text: str, signers: Iterable[Signer]) -> str:

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from clearance.auditlog.checkpoint import Checkpoint, open_checkpoint, parse_body
-from clearance.auditlog.entry import parse_leaf
+from clearance.auditlog.entry import GENESIS_PREV, Entry
 from clearance.auditlog.findings import Finding
 from clearance.auditlog.note import Verifier, open_note, parse_vkey, split
-from clearance.auditlog.rfc6962 import leaf_hash
+from clearance.auditlog.scan import Slice, SliceResult, chain_finding, load_relevant, scan, slices
 from clearance.auditlog.tree import Builder
 from clearance.auditlog.workflow import SignatureJob, Workflow
 from clearance.errors import BadInput, VerificationError
@@ -91,15 +92,52 @@ def _check_signatures(jobs: Sequence[SignatureJob]) -> list[int]:
     return bad
 
 
-def check_signatures(jobs: Sequence[SignatureJob], workers: int) -> list[int]:
-    """Indices whose signature fails, using ``workers`` processes for large batches."""
-    if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
-        return _check_signatures(jobs)
-    size = -(-len(jobs) // (workers * 4))
-    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        results = pool.map(_check_signatures, chunks)
-    return sorted(i for part in results for i in part)
+class SignatureChecker:
+    """Checks approver signatures, in ``workers`` processes that run while entries are parsed."""
+
+    BATCH = 2_000
+
+    def __init__(self, workers: int) -> None:
+        self._pending: list[SignatureJob] = []
+        self._results: list[Any] = []
+        self._bad: list[int] = []
+        self._pool = multiprocessing.get_context("spawn").Pool(workers) if workers > 1 else None
+        self.count = 0
+
+    def map(
+        self, function: Callable[[Slice], SliceResult], parts: list[Slice]
+    ) -> Iterable[SliceResult]:
+        """Run ``function`` over ``parts`` in order, in the pool when there is one."""
+        if self._pool is None:
+            return map(function, parts)
+        return self._pool.imap(function, parts)
+
+    def add(self, jobs: list[SignatureJob]) -> None:
+        self._pending.extend(jobs)
+        self.count += len(jobs)
+        jobs.clear()
+        if len(self._pending) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        if self._pool is None:
+            self._bad.extend(_check_signatures(batch))
+        else:
+            self._results.append(self._pool.apply_async(_check_signatures, (batch,)))
+
+    def finish(self) -> list[int]:
+        self._flush()
+        for result in self._results:
+            self._bad.extend(result.get())
+        return sorted(self._bad)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool = None
 
 
 class _KeyTimeline:
@@ -145,17 +183,15 @@ def _rotation(index: int, body: object, timeline: _KeyTimeline) -> Finding | Non
     return None
 
 
-def _read_lines(directory: Path) -> list[bytes]:
+def _read_entries(directory: Path) -> tuple[Path, bytes]:
     path = directory / "entries.jsonl"
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise BadInput(f"{path} does not exist; is {directory} an export?") from None
-    if not data:
-        return []
-    if not data.endswith(b"\n"):
-        data += b"\n"
-    return data[:-1].split(b"\n")
+    if data and not data.endswith(b"\n"):
+        raise BadInput(f"{path} does not end in a newline; the export is incomplete")
+    return path, data
 
 
 def verify_export(
@@ -168,10 +204,9 @@ def verify_export(
     """Verify the export in ``directory`` against the auditor's ``vkey`` and ``trusted``
     checkpoint notes. Raise BadInput for unusable input; return findings for everything else."""
     log_key = parse_vkey(vkey)
-    origin = log_key.name
     if not directory.is_dir():
         raise BadInput(f"export folder {directory} does not exist")
-    lines = _read_lines(directory)
+    path, data = _read_entries(directory)
     stored = [_peek("checkpoint", read_text(directory / "checkpoint", "latest checkpoint"))]
     folder = directory / "checkpoints"
     if folder.is_dir():
@@ -181,69 +216,68 @@ def verify_export(
     for t in trusted_files:
         if t.checkpoint is None:
             raise BadInput(f"{t.name} is not a well-formed signed checkpoint")
+    size = data.count(b"\n")
+    parallel = workers > 1 and size >= PARALLEL_THRESHOLD
+    parts = slices(path, data, log_key.name, workers * 8 if parallel else 1)
+    del data
+    report = Report(entries=size)
+    signatures = SignatureChecker(workers if parallel else 1)
+    try:
+        results = signatures.map(scan, parts)
+        return _verify(results, size, stored, trusted_files, log_key, report, signatures)
+    finally:
+        signatures.close()
 
-    report = Report(entries=len(lines))
+
+def _verify(
+    results: Iterable[SliceResult],
+    size: int,
+    stored: list[_CheckpointFile],
+    trusted_files: list[_CheckpointFile],
+    log_key: Verifier,
+    report: Report,
+    signatures: SignatureChecker,
+) -> Report:
+    origin = log_key.name
+    workflow = Workflow()
     integrity: list[Finding] = []
     needed = {c.checkpoint.size for c in stored + trusted_files if c.checkpoint is not None}
     roots: dict[int, bytes] = {}
     builder = Builder()
     timeline = _KeyTimeline(log_key)
-    workflow = Workflow()
-    prev_hash: bytes | None = None
-    broken = False
+    last_hash = GENESIS_PREV
+    broken_at: int | None = None
     if 0 in needed:
         roots[0] = builder.root()
-    for index, line in enumerate(lines):
-        digest = leaf_hash(line)
-        builder.add_hash(digest)
-        if index + 1 in needed:
-            roots[index + 1] = builder.root()
-        if broken:
-            prev_hash = digest
-            continue
-        try:
-            entry = parse_leaf(line)
-        except BadInput as exc:
-            integrity.append(Finding("entry-malformed", index, str(exc)))
-            broken = True
-            continue
-        if entry.seq != index:
-            integrity.append(
-                Finding(
-                    "entry-seq",
-                    index,
-                    f"line {index} holds seq {entry.seq}, want {index}: entries were deleted, "
-                    "inserted, duplicated or reordered",
-                )
-            )
-            broken = True
-            continue
-        want_prev = prev_hash.hex() if prev_hash is not None else "0" * 64
-        if entry.prev != want_prev:
-            integrity.append(
-                Finding(
-                    "entry-chain",
-                    max(index - 1, 0),
-                    f"entry {index} records prev {entry.prev[:16]}… but entry {index - 1} hashes "
-                    f"to {want_prev[:16]}…: entry {index - 1} was altered",
-                )
-            )
-            broken = True
-            continue
-        if entry.origin != origin:
-            integrity.append(
-                Finding("entry-origin", index, f"entry origin {entry.origin!r}, want {origin!r}")
-            )
-            broken = True
-            continue
-        prev_hash = digest
-        if entry.type == "log.key_rotated":
-            finding = _rotation(index, entry.body, timeline)
-            if finding is not None:
-                integrity.append(finding)
-        workflow.apply(index, entry)
+    for result in results:
+        first_prev = result.first_prev
+        if broken_at is None and first_prev is not None and first_prev != last_hash:
+            integrity.append(chain_finding(result.first_index, first_prev, last_hash))
+            broken_at = result.first_index
+        if broken_at is None and result.finding is not None:
+            integrity.append(result.finding)
+            broken_at = result.first_index + result.count
+            if result.finding.index is not None:
+                broken_at = result.finding.index
+        hashes = result.hashes
+        for offset in range(0, len(hashes), 32):
+            builder.add_hash(hashes[offset : offset + 32])
+            if builder.size in needed:
+                roots[builder.size] = builder.root()
+        if hashes:
+            last_hash = hashes[-32:].hex()
+        for index, line in result.relevant:
+            if broken_at is not None and index >= broken_at:
+                break
+            entry = Entry(**load_relevant(line))  # type: ignore[arg-type]
+            if entry.type == "log.key_rotated":
+                finding = _rotation(index, entry.body, timeline)
+                if finding is not None:
+                    integrity.append(finding)
+            workflow.apply(index, entry)
+            if workflow.jobs:
+                signatures.add(workflow.jobs)
 
-    size = len(lines)
     report.root = builder.root().hex()
     verified_roots: dict[int, bytes] = {}
     good_sizes: list[int] = [0]
@@ -320,8 +354,8 @@ def verify_export(
                     "checkpoint of this log",
                 )
             )
-    report.signatures = len(workflow.jobs)
-    for index in check_signatures(workflow.jobs, workers):
+    report.signatures = signatures.count
+    for index in signatures.finish():
         workflow.findings.append(
             Finding("signoff-signature", index, "the approver's signature does not verify")
         )

@@ -61,7 +61,7 @@ def test_time_is_utc_with_microseconds() -> None:
         (b"{", "not JSON"),
         (b"\xff", "not UTF-8"),
         (b'{"a":1.5}', "floats are not canonical"),
-        (b'{"a":1,"a":2}', "duplicate key"),
+        (b'{"a":1,"a":2}', "entry keys are wrong"),
     ],
 )
 def test_malformed_leaves(leaf: bytes, message: str) -> None:

@@ -1,0 +1,118 @@
+"""Benchmark: offline verification of a 1,000,000-entry export with 100,000 approver signatures.
+
+Builds the export directly (same leaf and note formats as the server), then times
+``verify_export`` with 2 worker processes. Target: <= 30 s on 2 cores.
+Usage: python bench/auditlog_verify.py [ENTRIES] [SIGNOFFS]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from clearance.auditlog.checkpoint import Checkpoint
+from clearance.auditlog.entry import GENESIS_PREV, Entry, format_time
+from clearance.auditlog.note import Signer
+from clearance.auditlog.note import sign as sign_note
+from clearance.auditlog.rfc6962 import leaf_hash
+from clearance.auditlog.tree import Builder
+from clearance.auditlog.verify import verify_export
+from clearance.signing.statement import Decision, SignOff
+
+ORIGIN = "bench.clearance.local/log"
+POLICY = "ab" * 32
+CHAINS = {"internal": [{"stage": "review", "roles": ["tp"], "quorum": 1},
+                       {"stage": "final", "roles": ["ld"], "quorum": 1}]}  # fmt: skip
+CHECKPOINT_EVERY = 1000
+
+
+def build(directory: Path, total: int, signoffs: int) -> None:
+    log = Signer.generate(ORIGIN)
+    approvers = [Signer.generate(f"ap{i}") for i in range(20)]
+    now = format_time(datetime(2025, 1, 1, tzinfo=UTC))
+    builder = Builder()
+    prev = GENESIS_PREV
+    (directory / "checkpoints").mkdir(parents=True)
+    out = (directory / "entries.jsonl").open("wb")
+    last_cp = ""
+
+    def add(type_: str, actor: str | None, body: dict[str, object], item: str | None = None,
+            revision: int | None = None, manifest: str | None = None) -> None:  # fmt: skip
+        nonlocal prev, last_cp
+        seq = builder.size
+        leaf = Entry(ORIGIN, seq, prev, now, type_, actor, item, revision, manifest, POLICY,
+                     body).to_leaf()  # fmt: skip
+        out.write(leaf + b"\n")
+        digest = leaf_hash(leaf)
+        builder.add_hash(digest)
+        prev = digest.hex()
+        if builder.size % CHECKPOINT_EVERY == 0:
+            if last_cp:
+                size = builder.size - CHECKPOINT_EVERY
+                (directory / "checkpoints" / f"{size:08d}").write_text(last_cp)
+            last_cp = Checkpoint(ORIGIN, builder.size, builder.root()).sign([log])
+
+    add("policy.loaded", "op", {"policy_hash": POLICY, "chains": CHAINS})
+    add("user.registered", "admin", {"username": "author", "signoff_roles": []})
+    for i, a in enumerate(approvers):
+        role = "tp" if i % 2 == 0 else "ld"
+        add("user.registered", "admin", {"username": a.name, "signoff_roles": [role]})
+        add("key.registered", a.name, {"username": a.name, "vkey": a.verifier.vkey})
+    cp_size, cp_root = builder.size, builder.root()
+    seen = Checkpoint(ORIGIN, cp_size, cp_root).sign([log])
+    (directory / "checkpoints" / f"{cp_size:08d}").write_text(seen)
+    items = signoffs // 2
+    for n in range(items):
+        item, manifest = f"itm_{n}", f"{n:064x}"
+        add("item.submitted", "author", {"author": "author"}, item, 1, manifest)
+        add("revision.classified", "sys", {"level": "internal"}, item, 1, manifest)
+        add("revision.screened", "sys", {"verdict": "clear"}, item, 1, manifest)
+        for stage, signer in (("review", approvers[(2 * n) % 20]),
+                              ("final", approvers[(2 * n + 1) % 20])):  # fmt: skip
+            role = "tp" if stage == "review" else "ld"
+            statement = SignOff(ORIGIN, item, 1, manifest, Decision.APPROVE, role, stage,
+                                signer.name, now, cp_size, cp_root)  # fmt: skip
+            note = sign_note(statement.text(), [signer])
+            add("signoff.decided", signer.name, {"decision": "approve", "role": role,
+                "stage": stage, "statement": note}, item, 1, manifest)  # fmt: skip
+        add("publication.published", "sys", {"channel": "website"}, item, 1, manifest)
+    while builder.size < total:
+        add("revision.approved", "sys", {"note": "filler event bound by hashes only"},
+            f"itm_{builder.size % max(items, 1)}", 1)  # fmt: skip
+    out.close()
+    if builder.size % CHECKPOINT_EVERY:
+        if last_cp:
+            size = builder.size - builder.size % CHECKPOINT_EVERY
+            (directory / "checkpoints" / f"{size:08d}").write_text(last_cp)
+        last_cp = Checkpoint(ORIGIN, builder.size, builder.root()).sign([log])
+    (directory / "checkpoint").write_text(last_cp)
+    (directory / "log.vkey").write_text(log.verifier.vkey + "\n")
+
+
+def main() -> None:
+    total = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    signoffs = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp) / "export"
+        t0 = time.perf_counter()
+        build(directory, total, signoffs)
+        print(f"built export: {total} entries, {signoffs} sign-offs "
+              f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+        vkey = (directory / "log.vkey").read_text().strip()
+        workers = min(os.cpu_count() or 1, 2)
+        t0 = time.perf_counter()
+        report = verify_export(directory, vkey, workers=workers)
+        elapsed = time.perf_counter() - t0
+    assert report.ok, report.findings[:3]
+    print(f"verified {report.entries} entries, {report.checkpoints} checkpoints, "
+          f"{report.signatures} approver signatures with {workers} workers: {elapsed:.1f} s")  # fmt: skip
+    print(f"target <= 30 s: {elapsed / 30:.2f} of the limit "
+          f"({'within' if elapsed <= 30 else 'OVER'} target)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
