@@ -50,7 +50,12 @@ def users() -> ResponseReturnValue:
         except BadInput as exc:
             flash(exc.message, "error")
         else:
-            flash(_("The account was created with the author role; other roles need a second administrator."), "info")
+            flash(
+                _(
+                    "The account was created with the author role; other roles need a second administrator."
+                ),
+                "info",
+            )
     return render_template(
         "admin/users.html",
         users=user_service.list_users(runtime()),
@@ -128,7 +133,9 @@ def reject(change_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("Give a reason."), "error")
         return redirect(url_for("admin.pending"))
-    changes.reject(runtime(), admin=me().username, change_id=change_id, reason=form.reason.data or "")
+    changes.reject(
+        runtime(), admin=me().username, change_id=change_id, reason=form.reason.data or ""
+    )
     flash(_("The proposal was rejected; nothing was changed."), "info")
     return redirect(url_for("admin.pending"))
 
@@ -152,8 +159,11 @@ def policy() -> ResponseReturnValue:
                 admin=me().username,
                 policy_hash=proposed.content_hash,
                 summary=form.summary.data or "",
-                payload={"path": str(path), "policy_hash": proposed.content_hash,
-                         "version": proposed.version},
+                payload={
+                    "path": str(path),
+                    "policy_hash": proposed.content_hash,
+                    "version": proposed.version,
+                },
             )
         except PolicyInvalid as exc:
             problems = [str(p) for p in exc.problems]
@@ -163,7 +173,11 @@ def policy() -> ResponseReturnValue:
             flash(_("The policy was proposed; another administrator must confirm it."), "info")
             return redirect(url_for("admin.pending"))
     with runtime().sessions() as session:
-        history = list(session.scalars(select(PolicyVersion).order_by(PolicyVersion.loaded_at.desc()).limit(50)))
+        history = list(
+            session.scalars(
+                select(PolicyVersion).order_by(PolicyVersion.loaded_at.desc()).limit(50)
+            )
+        )
     status = 400 if problems else 200
     return render_template(
         "admin/policy.html", policy=runtime().policy, history=history, form=form, problems=problems

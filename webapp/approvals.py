@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import fresh_login_required
 
 from clearance.admin import search
 from clearance.errors import BadInput, Conflict, PolicyRefusal
 from webapp import itemview, progress
-from webapp.access import item_access, role_required
+from webapp.access import fresh, item_access, role_required
 from webapp.context import me, runtime
 from webapp.forms import DecisionForm, EnrolKeyForm
 from webapp.queue import QueueFilter, queue
@@ -36,9 +35,7 @@ def queue_page() -> ResponseReturnValue:
         if f.q:
             search.refresh(session)
             session.commit()
-        rows, has_next = queue(
-            session, user_id=user.id, signoff_roles=user.view.signoff_roles, f=f
-        )
+        rows, has_next = queue(session, user_id=user.id, signoff_roles=user.view.signoff_roles, f=f)
     policy = rt.policy
     return render_template(
         "approvals/queue.html",
@@ -87,7 +84,7 @@ def item(item_id: str) -> ResponseReturnValue:
 
 @bp.post("/items/<item_id>/decide")
 @role_required("approver")
-@fresh_login_required
+@fresh
 def decide(item_id: str) -> ResponseReturnValue:
     item_access(item_id, allow=("approver",))
     form = DecisionForm()
@@ -132,7 +129,7 @@ def receipt(item_id: str) -> ResponseReturnValue:
 
 @bp.route("/key", methods=["GET", "POST"])
 @role_required("approver")
-@fresh_login_required
+@fresh
 def key() -> ResponseReturnValue:
     """The approver enrols (or replaces) the signing key sealed under their password."""
     from datetime import UTC, datetime

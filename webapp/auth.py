@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
 
 from clearance.errors import BadInput, PolicyRefusal
 from clearance.services import users as user_service
 from clearance.storage.models import User
+from webapp.access import signed_in
 from webapp.context import me, runtime
 from webapp.errors import error_page
 from webapp.forms import ChangePasswordForm, EmptyForm, LoginForm
@@ -102,7 +113,7 @@ def login() -> ResponseReturnValue:
 
 
 @bp.post("/logout")
-@login_required
+@signed_in
 def logout() -> ResponseReturnValue:
     form = EmptyForm()
     if not form.validate_on_submit():
@@ -117,7 +128,7 @@ def logout() -> ResponseReturnValue:
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@login_required
+@signed_in
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():

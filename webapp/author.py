@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -51,7 +51,7 @@ def _stage(files: list[FileStorage]) -> list[dict[str, str]]:
     blobs = runtime().blobs
     for f in files:
         name = safe_filename(f.filename or "")
-        ref = blobs.put_stream(f.stream, name=f"the file {name!r}")
+        ref = blobs.put_stream(cast(BinaryIO, f.stream), name=f"the file {name!r}")
         staged = [s for s in staged if s["name"] != name]
         staged.append({"name": name, "sha256": ref.sha256})
     if len(staged) > MAX_STAGED:
@@ -62,7 +62,7 @@ def _stage(files: list[FileStorage]) -> list[dict[str, str]]:
 
 def _uploads(files: list[FileStorage]) -> list[Upload]:
     blobs = runtime().blobs
-    uploads = [Upload(f.filename or "", f.stream) for f in files]
+    uploads = [Upload(f.filename or "", cast(BinaryIO, f.stream)) for f in files]
     fresh = {safe_filename(u.filename) for u in uploads}
     for staged in _staged():
         if staged["name"] not in fresh and blobs.exists(staged["sha256"]):
@@ -118,7 +118,9 @@ def submit() -> ResponseReturnValue:
                 )
             submission = _submission(form, files)
             try:
-                item_id = item_service.submit(runtime(), author=me().username, submission=submission)
+                item_id = item_service.submit(
+                    runtime(), author=me().username, submission=submission
+                )
             finally:
                 _close(list(submission.attachments))
         except (BadInput, PolicyRefusal) as exc:
@@ -194,8 +196,8 @@ def revise(item_id: str) -> ResponseReturnValue:
         return redirect(url_for("author.item", item_id=item_id))
     else:
         return render_template(
-                "author/revise.html", form=form, detail=detail, rev=rev, staged=_staged()
-            ), 400
+            "author/revise.html", form=form, detail=detail, rev=rev, staged=_staged()
+        ), 400
     return render_template(
         "author/revise.html", form=form, detail=detail, rev=rev, staged=_staged()
     )
@@ -209,6 +211,8 @@ def withdraw(item_id: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("Give a reason to withdraw the item."), "error")
         return redirect(url_for("author.item", item_id=item_id))
-    item_service.withdraw(runtime(), actor=me().username, item_id=item_id, reason=form.reason.data or "")
+    item_service.withdraw(
+        runtime(), actor=me().username, item_id=item_id, reason=form.reason.data or ""
+    )
     flash(_("The item was withdrawn."), "info")
     return redirect(url_for("author.item", item_id=item_id))

@@ -24,7 +24,7 @@ def settings() -> Settings:
 
 def me() -> WebUser:
     """The signed-in user (views call this only behind ``login_required``)."""
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()
     if not isinstance(user, WebUser):
         raise RuntimeError("me() called without a signed-in user; guard the view with a role")
     return user

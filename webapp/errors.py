@@ -64,10 +64,11 @@ def default_messages() -> dict[int, str]:
     }
 
 
-def error_page(code: int, message: str | None = None) -> ResponseReturnValue:
+def error_page(code: int, message: str | None = None, *, kind: str = "") -> ResponseReturnValue:
     title = titles().get(code, titles()[500])
     text = message or default_messages().get(code, default_messages()[500])
-    return render_template("error.html", code=code, title=title, message=text), code
+    page = render_template("error.html", code=code, title=title, message=text, kind=kind)
+    return page, code
 
 
 def init_app(app: Flask) -> None:
@@ -82,7 +83,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> ResponseReturnValue:
         return error_page(
-            400, _("The form expired or was sent from elsewhere; reload the page and try again.")
+            400,
+            _("The form expired or was sent from elsewhere; reload the page and try again."),
+            kind="csrf",
         )
 
     @app.errorhandler(HTTPException)

@@ -1,4 +1,8 @@
-"""Flask-WTF forms (every form carries the CSRF token)."""
+"""Flask-WTF forms (every form carries the CSRF token).
+
+flask-wtf and wtforms ship no type information, so their base classes are ``Any`` to mypy.
+"""
+# mypy: disable-error-code="misc"
 
 from __future__ import annotations
 
@@ -42,7 +46,9 @@ class SubmissionForm(FlaskForm):
     attachments = MultipleFileField(_l("Attachments"))
     channels = MultiCheckboxField(_l("Publication channels"), validators=[DataRequired()])
     declared_level = SelectField(_l("Declared level"), validators=[DataRequired()])
-    note = TextAreaField(_l("What changed (answer to the change request)"), validators=[Optional(), Length(max=5000)])
+    note = TextAreaField(
+        _l("What changed (answer to the change request)"), validators=[Optional(), Length(max=5000)]
+    )
     staged = HiddenField()
     precheck = SubmitField(_l("Check before submitting"))
     submit = SubmitField(_l("Submit for approval"))

@@ -31,13 +31,13 @@ def language() -> str:
 def fmt_datetime(value: datetime | None) -> str:
     if value is None:
         return "—"
-    return format_datetime(value, DATETIME_PATTERN.get(language(), DATETIME_PATTERN["vi"]))
+    return str(format_datetime(value, DATETIME_PATTERN.get(language(), DATETIME_PATTERN["vi"])))
 
 
 def fmt_number(value: float | int | None) -> str:
     if value is None:
         return "—"
-    return format_decimal(value)
+    return str(format_decimal(value))
 
 
 def fmt_size(value: int | None) -> str:
@@ -105,8 +105,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         language=language,
         LANGUAGES=LANGUAGES,
-        state_label=lambda key: label(STATE_LABELS, key),  # type: ignore[arg-type]
-        decision_label=lambda key: label(DECISION_LABELS, key),  # type: ignore[arg-type]
-        verdict_label=lambda key: label(VERDICT_LABELS, key),  # type: ignore[arg-type]
-        role_label=lambda key: label(ROLE_LABELS, key),  # type: ignore[arg-type]
+        state_label=lambda key: label(STATE_LABELS, key),
+        decision_label=lambda key: label(DECISION_LABELS, key),
+        verdict_label=lambda key: label(VERDICT_LABELS, key),
+        role_label=lambda key: label(ROLE_LABELS, key),
     )

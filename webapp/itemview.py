@@ -53,7 +53,9 @@ def findings_of(screening: dict[str, Any] | None) -> list[dict[str, Any]]:
                         if isinstance(f, dict) and "rule" in f:
                             found.append({"file": part, **f})
                 else:
-                    walk(inner, str(key) if part is None and key not in ("files", "parts") else part)
+                    walk(
+                        inner, str(key) if part is None and key not in ("files", "parts") else part
+                    )
         elif isinstance(value, list):
             for inner in value:
                 name = inner.get("name") if isinstance(inner, dict) else None

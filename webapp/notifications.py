@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 
+from webapp.access import signed_in
 from webapp.context import me, runtime
 from webapp.forms import EmptyForm
 
@@ -13,7 +13,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 
 @bp.get("/")
-@login_required
+@signed_in
 def index() -> ResponseReturnValue:
     from clearance.notifications import list_for_user
 
@@ -22,7 +22,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.post("/<int:note_id>/read")
-@login_required
+@signed_in
 def read(note_id: int) -> ResponseReturnValue:
     from clearance.notifications import mark_read
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import String, and_, cast, exists, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from clearance.admin import search
 from clearance.admin.models import SearchEntry
@@ -40,7 +42,7 @@ class QueueRow:
         return self.due_at is not None and self.due_at < datetime.now(UTC)
 
 
-def _json_contains(column: object, value: str) -> object:
+def _json_contains(column: Any, value: str) -> ColumnElement[bool]:
     return cast(column, String).like(f'%"{value}"%')
 
 
@@ -59,9 +61,7 @@ def queue(
         .where(or_(*(_json_contains(SignoffRequest.roles, r) for r in sorted(signoff_roles))))
         .where(Item.author_id != user_id)
         .where(
-            ~exists().where(
-                Decision.revision_id == Revision.id, Decision.approver_id == user_id
-            )
+            ~exists().where(Decision.revision_id == Revision.id, Decision.approver_id == user_id)
         )
     )
     if f.view == "overdue":

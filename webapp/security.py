@@ -110,7 +110,10 @@ class LoginLimiter:
     def allow(self, address: str, username: str) -> bool:
         """Record one attempt; False when either limit is already reached."""
         now = time.monotonic()
-        keys = ((f"a:{address}", self.per_address), (f"u:{username.strip().lower()}", self.per_user))
+        keys = (
+            (f"a:{address}", self.per_address),
+            (f"u:{username.strip().lower()}", self.per_user),
+        )
         with self._lock:
             if len(self._hits) > 100_000:
                 self._hits.clear()

@@ -7,7 +7,6 @@ force includes (``screening.yaml``), so ``screening: {include: ...}`` resolves t
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ def stage_policy(rt: Runtime, text: str) -> tuple[Policy, Path]:
     path = folder / f"proposed-{hashlib.sha256(data).hexdigest()[:16]}.yaml"
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(data)
-    os.replace(tmp, path)
+    tmp.replace(path)
     return load_policy(path), path
 
 

@@ -70,13 +70,9 @@ def _roles_snapshot(user: User) -> dict[str, Any]:
 
 
 def _view(session: Session, change: PendingChange) -> ChangeView:
-    names = dict(
-        session.execute(
-            select(User.id, User.username).where(
-                User.id.in_([change.proposed_by, change.decided_by or change.proposed_by])
-            )
-        ).tuples()
-    )
+    ids = [change.proposed_by, change.decided_by or change.proposed_by]
+    rows = session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()
+    names = {int(uid): str(name) for uid, name in rows}
     return ChangeView(
         id=change.id,
         kind=ChangeKind(change.kind),

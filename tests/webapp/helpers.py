@@ -13,7 +13,9 @@ from werkzeug.test import TestResponse
 from clearance.runtime import Runtime
 
 PASSWORD = "correct horse battery staple"
-TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+TOKEN = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 #: username -> (roles, sign-off roles, unit)
 PEOPLE: dict[str, tuple[list[str], list[str], str | None]] = {
@@ -49,7 +51,14 @@ class Browser:
             self.token = csrf_token(text)
         return response
 
-    def post(self, url: str, data: dict[str, Any] | None = None, *, form_page: str | None = None, **kw: Any) -> TestResponse:
+    def post(
+        self,
+        url: str,
+        data: dict[str, Any] | None = None,
+        *,
+        form_page: str | None = None,
+        **kw: Any,
+    ) -> TestResponse:
         if form_page is not None or self.token is None:
             self.get(form_page or "/auth/login")
         payload = dict(data or {})
@@ -69,6 +78,7 @@ def browser(app: Flask, username: str | None = None) -> Browser:
     if username is not None:
         response = b.login(username)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        b.get("/auth/password")  # the session was renewed at login: take its CSRF token
     return b
 
 
@@ -97,6 +107,8 @@ def enrol_keys(rt: Runtime) -> None:
         if "approver" in roles:
             now = datetime.now(UTC)
             with rt.uow() as uow:
-                _vkey, event = enroll_approver_key(uow.session, username=name, password=PASSWORD, now=now)
+                _vkey, event = enroll_approver_key(
+                    uow.session, username=name, password=PASSWORD, now=now
+                )
                 uow.record(event)
                 uow.commit(now=now)

@@ -1,0 +1,85 @@
+"""The whole story through the test client with CSRF on: submit, request changes, revise,
+two approvers sign, the item is approved (and published when a publisher is wired)."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Flask
+
+from tests.webapp.helpers import PASSWORD, browser
+
+BODY = "Thông cáo báo chí về lễ hội mùa xuân của tỉnh.\nMời đồng bào tham dự."
+
+
+def submit(
+    app: Flask, title: str = "Lễ hội mùa xuân", body: str = BODY, files: dict | None = None
+) -> str:
+    author = browser(app, "tac.gia")
+    data = {
+        "title": title,
+        "body": body,
+        "channels": ["website"],
+        "declared_level": "cong_khai",
+        "submit": "1",
+    }
+    if files:
+        data["attachments"] = [(io.BytesIO(content), name) for name, content in files.items()]
+    response = author.post(
+        "/author/submit", data, form_page="/author/submit", content_type="multipart/form-data"
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response.headers["Location"].rsplit("/", 1)[-1]
+
+
+def decide(app: Flask, who: str, item_id: str, decision: str, comment: str = "") -> str:
+    b = browser(app, who)
+    page = b.get(f"/approvals/items/{item_id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    manifest = html.split('name="manifest_hash" type="hidden" value="')[1].split('"')[0]
+    response = b.post(
+        f"/approvals/items/{item_id}/decide",
+        {"decision": decision, "comment": comment, "password": PASSWORD, "manifest_hash": manifest},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return b.get(f"/approvals/items/{item_id}").get_data(as_text=True)
+
+
+def test_author_submits_and_sees_state(app: Flask) -> None:
+    item_id = submit(app)
+    author = browser(app, "tac.gia")
+    page = author.get(f"/author/items/{item_id}").get_data(as_text=True)
+    assert "Lễ hội mùa xuân" in page
+    assert "Chờ duyệt" in page or "awaiting" in page.lower()
+
+
+def test_request_changes_then_revision_then_two_approvals(app: Flask) -> None:
+    item_id = submit(app)
+    queue = browser(app, "lanh.dao").get("/approvals/").get_data(as_text=True)
+    assert item_id in queue
+    decide(app, "lanh.dao", item_id, "request_changes", "Bổ sung thời gian tổ chức.")
+    author = browser(app, "tac.gia")
+    page = author.get(f"/author/items/{item_id}").get_data(as_text=True)
+    assert "Bổ sung thời gian tổ chức." in page
+    revise = author.get(f"/author/items/{item_id}/revise")
+    assert revise.status_code == 200
+    response = author.post(
+        f"/author/items/{item_id}/revise",
+        {
+            "title": "Lễ hội mùa xuân",
+            "body": BODY + "\nThời gian: 01/03/2026.",
+            "channels": ["website"],
+            "declared_level": "cong_khai",
+            "note": "Đã bổ sung thời gian.",
+            "submit": "1",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    page = author.get(f"/author/items/{item_id}").get_data(as_text=True)
+    assert "d-add" in page and "Thời gian: 01/03/2026." in page
+    html = decide(app, "lanh.dao", item_id, "approve")
+    assert "superseded" in html  # the change request on revision 1 is shown as stale
+    decide(app, "phat.ngon", item_id, "approve_with_recommendations", "Tốt.")
+    page = browser(app, "tac.gia").get(f"/author/items/{item_id}").get_data(as_text=True)
+    assert "state-approved" in page or "state-published" in page
