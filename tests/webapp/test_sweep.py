@@ -121,11 +121,8 @@ def test_access(world, who: str, method: str, url: str, allowed: frozenset[str])
     _app, item_a, clients, note_id = world
     b = clients[who]
     target = url.replace("{A}", item_a).replace("{N}", str(note_id))
-    if method == "GET":
-        response = b.client.get(target)
-    else:
-        # a real token, but an empty form: reaching the view is what is checked, not its effect
-        response = b.post(target, {})
+    # POSTs carry a real token but an empty form: reaching the view is checked, not its effect
+    response = b.client.get(target) if method == "GET" else b.post(target, {})
     status = response.status_code
     assert b'id="error-csrf"' not in response.get_data(), "the CSRF token was refused"
     if who == "anon":
@@ -140,7 +137,7 @@ def test_access(world, who: str, method: str, url: str, allowed: frozenset[str])
 
 
 def test_post_without_csrf_token_is_refused(world) -> None:  # type: ignore[no-untyped-def]
-    _app, item_a, clients, note_id = world
+    _app, item_a, clients, _note = world
     response = clients["tac.gia"].client.post(
         f"/author/items/{item_a}/withdraw", data={"reason": "x"}
     )
