@@ -5,10 +5,12 @@ with the number of phrases; a regex alternation of 2,000 phrases backtracks at e
 (~0.3 MB/s measured). The same pass also carries:
 
 - marking phrases (position is judged per hit, see ``markings.py``),
-- accent variants of marking phrases ("mặt", "mat"...), for hints only,
-- sentinels: every invisible/confusable character, and every "separator + single letter +
-  separator" triple (an obfuscated "M Ậ T" always has such a middle letter), so the expensive
-  normalisation runs only on text that needs it,
+- accent variants of marking phrases, for hints only: every variant of multi-word phrases
+  ("tối mặt"), only the ASCII folding of one-word ones ("mat": "mặt" and "mắt" are common words
+  and would cost a Python step per occurrence),
+
+Every extra key that widens the root of the trie slows the whole pass (measured: the keys for
+invisible characters alone halved the speed), so obfuscation sentinels live in ``prefilter.py``.
 - the degree sign (DMS coordinates) and plate context words.
 
 Payloads are small tuples ``(tag, index, phrase)`` so the hot loop does no attribute lookups.
@@ -22,7 +24,7 @@ from typing import Any
 
 import ahocorasick
 
-from clearance.screening.normalise import SPACED_SEPARATORS, fold, suspicious_characters
+from clearance.screening.normalise import fold
 from clearance.screening.rules import IdentifierKind, ScreeningRules
 
 TAG_KEYWORD = 0
@@ -94,13 +96,8 @@ def build_matcher(rules: ScreeningRules) -> Matcher:
             lowered = phrase.lower()
             add(lowered, (TAG_MARKING, index, lowered))
             for variant in accent_variants(lowered):
-                add(variant, (TAG_FOLDED, index, lowered))
-    for ch in suspicious_characters():
-        add(ch.lower(), (TAG_SUSPICIOUS, 0, ""))
-    for left in SPACED_SEPARATORS:
-        for right in SPACED_SEPARATORS:
-            for letter in _LETTERS:
-                add(f"{left}{letter}{right}", (TAG_SPACED, 0, ""))
+                if " " in lowered or variant.isascii():
+                    add(variant, (TAG_FOLDED, index, lowered))
     add("°", (TAG_DEGREE, 0, ""))
     for index, rule in enumerate(rules.identifiers):
         if rule.kind is IdentifierKind.PLATE:

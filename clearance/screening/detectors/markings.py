@@ -134,8 +134,11 @@ def judge_folded(marking: Marking, phrase: str, lower: str, start: int, end: int
     if not _bounded(lower, start, end) or marking.position is MarkingPosition.FIELD:
         return None
     line_start, line_end = _line_bounds(lower, start, end)
+    if line_end - line_start > 4 * len(phrase) + 16:
+        return None  # a long line is running text, not a stamp (cheap exit on the hot path)
     core = lower[line_start:line_end].strip(DECORATION)
-    if core == phrase or fold(core) != fold(phrase):
+    # NFC folding maps one character to one, so a different length can never fold equal.
+    if core == phrase or len(core) != len(phrase) or fold(core) != fold(phrase):
         return None
     return Hit(
         f"{marking.id}.folded",

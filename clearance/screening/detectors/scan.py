@@ -17,9 +17,8 @@ from clearance.screening.detectors.automaton import (
     TAG_KEYWORD,
     TAG_MARKING,
     TAG_PLATE_CONTEXT,
-    TAG_SPACED,
-    TAG_SUSPICIOUS,
     Matcher,
+    Payload,
     build_matcher,
 )
 from clearance.screening.detectors.hits import Hit
@@ -31,7 +30,8 @@ from clearance.screening.detectors.identifiers import (
 )
 from clearance.screening.detectors.markings import judge_folded, judge_marking
 from clearance.screening.limits import Budget
-from clearance.screening.normalise import has_spaced_run, nfkc, normalise
+from clearance.screening.normalise import nfkc, normalise, rejoin_spaced
+from clearance.screening.prefilter import classify, needs_cleaning, spaced_lines
 from clearance.screening.rules import IdentifierKind, IdentifierRule, ScreeningRules
 from clearance.screening.types import Finding, Severity
 
@@ -76,16 +76,27 @@ def _mask(text: str) -> str:
     return _LONG_NUMBER.sub(hide, text)
 
 
-def _needs_full_normalisation(
-    lower: str, hits: list[tuple[int, tuple[tuple[int, int, str], ...]]]
-) -> bool:
-    for end, payloads in hits:
-        for tag, _index, _phrase in payloads:
-            if tag == TAG_SUSPICIOUS:
-                return True
-            if tag == TAG_SPACED and has_spaced_run(lower, end - 2, end + 1):
-                return True
-    return False
+def _renormalised(text: str) -> str | None:
+    """The text with obfuscation undone, or None when the prefilter found nothing to undo.
+
+    Invisible or confusable characters: the whole text is normalised (rare, adversarial input).
+    Spaced letters only: just the lines holding a real run are rejoined, so an innocent
+    "y y y" in a 50 MB text does not cost a full-text regex substitution.
+    """
+    classes = classify(text)
+    if len(classes) != len(text) or needs_cleaning(text, classes):
+        return normalise(text)
+    lines = spaced_lines(text, classes)
+    if not lines:
+        return None
+    pieces: list[str] = []
+    position = 0
+    for line_start, line_end in lines:
+        pieces.append(text[position:line_start])
+        pieces.append(rejoin_spaced(text[line_start:line_end]))
+        position = line_end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def _has_context(lower: str, start: int, end: int, rule: IdentifierRule) -> bool:
@@ -119,14 +130,16 @@ def _identifier_hit(lower: str, match: IdentifierMatch, rule: IdentifierRule) ->
     )
 
 
-def _hits(rules: ScreeningRules, matcher: Matcher, text: str, lower: str) -> list[Hit]:
+def _hits(
+    rules: ScreeningRules, raw: list[tuple[int, tuple[Payload, ...]]], text: str, lower: str
+) -> list[Hit]:
     original = text if len(text) == len(lower) else lower
     by_kind: dict[IdentifierKind, IdentifierRule] = {}
     for rule in rules.identifiers:
         by_kind.setdefault(rule.kind, rule)
     out: list[Hit] = []
     identifiers: list[IdentifierMatch] = []
-    for end_incl, payloads in matcher.hits(lower):
+    for end_incl, payloads in raw:
         end = end_incl + 1
         for tag, index, phrase in payloads:
             if tag == TAG_KEYWORD:
@@ -193,13 +206,14 @@ def scan_text(
     """Every finding in ``text``, located in ``part`` by line, excerpts masked."""
     matcher = matcher_for(rules)
     text = nfkc(text)
+    renormalised = _renormalised(text)
+    if renormalised is not None:
+        text = renormalised
     lower = text.lower()
-    if _needs_full_normalisation(lower, matcher.hits(lower)):
-        text = normalise(text)
-        lower = text.lower()
+    raw = matcher.hits(lower)
     if budget is not None:
         budget.check()
-    hits = [hit for hit in _hits(rules, matcher, text, lower) if not _allowed(rules, hit)]
+    hits = [hit for hit in _hits(rules, raw, text, lower) if not _allowed(rules, hit)]
     if budget is not None:
         budget.check()
     return _to_findings(hits, text if len(text) == len(lower) else lower, part)

@@ -1,0 +1,190 @@
+"""Plain-text screening throughput over ~50 MB of generated Vietnamese text, 2,000 policy phrases.
+
+Prints MB/s (UTF-8 megabytes) of full screening (normalisation, markings, the phrase automaton,
+identifiers) and of NFC + lower-casing alone on the same text, and their ratio.
+Run: .venv/bin/python bench/screening_text.py [MB]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+from clearance.screening import load_screening_rules, screen_text
+from clearance.screening.rules import KeywordList
+from clearance.screening.types import Severity
+
+ROOT = Path(__file__).resolve().parents[1]
+SYLLABLES = [
+    "các",
+    "của",
+    "và",
+    "là",
+    "người",
+    "trong",
+    "được",
+    "cho",
+    "với",
+    "một",
+    "những",
+    "này",
+    "đã",
+    "có",
+    "không",
+    "thì",
+    "để",
+    "năm",
+    "khi",
+    "đến",
+    "ra",
+    "làm",
+    "tỉnh",
+    "huyện",
+    "xã",
+    "ủy",
+    "ban",
+    "nhân",
+    "dân",
+    "thông",
+    "tin",
+    "đối",
+    "ngoại",
+    "du",
+    "lịch",
+    "hội",
+    "nghị",
+    "kinh",
+    "tế",
+    "phát",
+    "triển",
+    "bảo",
+    "vệ",
+    "môi",
+    "trường",
+    "nông",
+    "nghiệp",
+    "giáo",
+    "dục",
+    "y",
+    "tế",
+    "đường",
+    "giao",
+    "thông",
+    "lễ",
+    "hội",
+    "văn",
+    "hóa",
+    "biển",
+    "đảo",
+    "sản",
+    "phẩm",
+    "đầu",
+    "tư",
+    "doanh",
+    "nghiệp",
+    "cán",
+    "bộ",
+    "công",
+    "chức",
+    "chính",
+    "quyền",
+    "địa",
+    "phương",
+    "hoạt",
+    "động",
+    "kế",
+    "hoạch",
+    "triển",
+    "khai",
+    "thực",
+    "hiện",
+    "nâng",
+    "cao",
+    "hiệu",
+    "quả",
+    "quản",
+    "lý",
+    "nhà",
+    "nước",
+    "xây",
+    "dựng",
+    "công",
+    "trình",
+    "dự",
+    "án",
+    "vốn",
+    "ngân",
+    "sách",
+    "thu",
+    "hút",
+    "du",
+    "khách",
+]
+# Near-misses that must stay clear, at a realistic frequency (one line in twenty).
+NEAR_MISSES = [
+    "mật ong",
+    "mật độ",
+    "bí mật của thành công",
+    "làm việc tối mặt",
+    "mật khẩu",
+    "đôi mắt",
+    "trời mát",
+    "mặt trời",
+    "y tế",
+]
+
+
+def generate(megabytes: int, rng: random.Random, phrases: tuple[str, ...] = ()) -> str:
+    lines: list[str] = []
+    size = 0
+    target = megabytes * 1_000_000
+    while size < target:
+        words = [rng.choice(SYLLABLES) for _ in range(rng.randint(8, 24))]
+        if rng.random() < 0.05:
+            words.insert(rng.randint(0, len(words)), rng.choice(NEAR_MISSES))
+        if phrases and rng.random() < 0.001:
+            words.append(rng.choice(phrases))
+        if rng.random() < 0.02:
+            words.append(f"{rng.randint(1, 31)}/{rng.randint(1, 12)}/20{rng.randint(10, 25)}")
+        if rng.random() < 0.01:
+            words.append(f"{rng.randint(1, 999)}.{rng.randint(100, 999)} đồng")
+        line = " ".join(words).capitalize() + "."
+        lines.append(line)
+        size += len(line.encode()) + 1
+    return "\n".join(lines)
+
+
+def main() -> None:
+    megabytes = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    rng = random.Random(5)
+    rules = load_screening_rules(ROOT / "policies" / "screening.yaml")
+    phrases = tuple(
+        " ".join(rng.choice(SYLLABLES) for _ in range(rng.randint(3, 5))) + f" mục {i}"
+        for i in range(2000)
+    )
+    big = KeywordList("bench.phrases", "bench", Severity.REVIEW, None, phrases, "bench", False)
+    rules = dataclasses.replace(rules, keyword_lists=(*rules.keyword_lists, big))
+    text = generate(megabytes, rng, phrases)
+    size = len(text.encode()) / 1e6
+    screen_text("warm up", rules)
+
+    start = time.perf_counter()
+    unicodedata.normalize("NFC", text).lower()
+    baseline = size / (time.perf_counter() - start)
+
+    start = time.perf_counter()
+    result = screen_text(text, rules)
+    full = size / (time.perf_counter() - start)
+
+    print(f"text: {size:.1f} MB, {len(phrases)} phrases, {len(result.findings)} findings")
+    print(f"NFC + lower-casing alone: {baseline:.1f} MB/s")
+    print(f"full screening:           {full:.1f} MB/s (target >= 40)")
+    print(f"ratio full / baseline:    {full / baseline:.2f}")
+
+
+if __name__ == "__main__":
+    main()
