@@ -1,0 +1,167 @@
+"""The three flows: ``review`` (on submission), ``publish`` (after the last sign-off) and
+``deadlines`` (scheduled). Each task calls one core service; the core's database and audit log
+hold every decision, Prefect only sequences and retries.
+
+Retries: only tasks whose side effects are idempotent and whose failures can be transient
+(database busy, channel unreachable) retry, with exponential backoff. Reading a decision or
+re-verifying a release never reuses a cached result (``NO_CACHE``) and never retries a refusal.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+from sqlalchemy.exc import OperationalError
+
+from clearance.errors import ClearanceError
+from clearance.notifications.deadlines import check_deadlines
+from clearance.publishing import check_release, publish
+from clearance.publishing.webhook import WebhookError
+from clearance.runtime import Runtime
+from clearance.services.review import review_revision
+from clearance.settings import load_settings
+
+#: failures worth another attempt: the database was busy, a channel could not be reached
+TRANSIENT = (OperationalError, WebhookError, ConnectionError, TimeoutError)
+
+
+def _transient(task_: object, task_run: object, state: object) -> bool:
+    """``retry_condition_fn``: retry only transient I/O failures, never a refusal."""
+    try:
+        state.result()  # type: ignore[attr-defined]
+    except ClearanceError:
+        return False
+    except TRANSIENT:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@functools.lru_cache(maxsize=1)
+def runtime() -> Runtime:
+    """One runtime per worker process, from the CLEARANCE_* environment."""
+    return Runtime.open(load_settings())
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewResult:
+    item_id: str
+    revision: int
+    state: str
+    verdict: str
+    level: str | None
+    stages: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseResult:
+    item_id: str
+    revision: int
+    manifest_hash: str
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelResult:
+    channel: str
+    location: str | None
+    matches: bool | None
+    already: bool
+
+
+@task(
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=exponential_backoff(backoff_factor=0.5),
+    retry_condition_fn=_transient,
+)
+def review_task(item_id: str) -> ReviewResult:
+    """Screen, classify, record and notify (idempotent in the core)."""
+    outcome = review_revision(runtime(), item_id)
+    return ReviewResult(
+        outcome.item_id,
+        outcome.revision,
+        outcome.state.value,
+        outcome.verdict,
+        outcome.level,
+        outcome.stages,
+    )
+
+
+@task(cache_policy=NO_CACHE)
+def verify_release_task(item_id: str) -> ReleaseResult:
+    """The release-point check, from the database and the audit log (never from Prefect)."""
+    release = check_release(runtime(), item_id)
+    return ReleaseResult(release.item_id, release.revision, release.manifest_hash, release.channels)
+
+
+@task(
+    cache_policy=NO_CACHE,
+    retries=4,
+    retry_delay_seconds=exponential_backoff(backoff_factor=1),
+    retry_condition_fn=_transient,
+)
+def publish_channel_task(item_id: str, channel: str) -> ChannelResult:
+    """Publish to one channel: exactly once per release manifest hash and channel."""
+    outcome = publish(runtime(), item_id, channel)
+    return ChannelResult(outcome.channel, outcome.location, outcome.matches, outcome.already)
+
+
+@task(
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=1),
+    retry_condition_fn=_transient,
+)
+def deadlines_task() -> int:
+    return len(check_deadlines(runtime()))
+
+
+@flow(name="review", flow_run_name="review-{item_id}", log_prints=False)
+def review(item_id: str) -> ReviewResult:
+    result = review_task(item_id)
+    get_run_logger().info(
+        "item %s revision %s: %s (%s, level %s)",
+        result.item_id,
+        result.revision,
+        result.state,
+        result.verdict,
+        result.level,
+    )
+    return result
+
+
+@flow(name="publish", flow_run_name="publish-{item_id}")
+def publish_flow(item_id: str) -> list[ChannelResult]:
+    release = verify_release_task(item_id)
+    results = [publish_channel_task(item_id, channel) for channel in release.channels]
+    for r in results:
+        get_run_logger().info(
+            "item %s on %s: %s (read back matches: %s)",
+            item_id,
+            r.channel,
+            "already published" if r.already else r.location,
+            r.matches,
+        )
+    return results
+
+
+@flow(name="deadlines", flow_run_name="deadlines")
+def deadlines() -> int:
+    return deadlines_task()
+
+
+@flow(name="empty", flow_run_name="empty-{item_id}")
+def empty(item_id: str) -> str:
+    """A flow with as many tasks as ``review`` doing nothing: the benchmark's baseline."""
+    return _noop(item_id)
+
+
+@task(cache_policy=NO_CACHE)
+def _noop(item_id: str) -> str:
+    return item_id

@@ -1,0 +1,199 @@
+"""Run the pipeline: a local Prefect server (embedded default) and a process serving the flows.
+
+``pipeline_running(settings)`` is what the product's run command wraps around the web server:
+
+- when ``PREFECT_API_URL`` is set, that server is used (the scale path: a Prefect server on
+  PostgreSQL, workers on several machines running ``python -m flows.worker``);
+- otherwise ``prefect server start`` runs as a subprocess with ``PREFECT_HOME`` and its SQLite
+  database under ``CLEARANCE_HOME/prefect``, analytics off and ``DO_NOT_TRACK=1``.
+
+Then ``python -m flows.worker`` serves the ``review``, ``publish`` and ``deadlines`` deployments.
+Leaving the block stops the worker and the server (SIGTERM, then SIGKILL after a grace period).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from clearance.errors import ConfigurationError
+from clearance.settings import Settings
+
+READY_TIMEOUT = 90.0
+STOP_GRACE = 15.0
+#: deployments the worker serves, as ``flow/deployment`` names for run_deployment
+DEPLOYMENTS = ("review/review", "publish/publish", "deadlines/deadlines")
+
+OFFLINE = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_UI_ENABLED": "false",
+    "PREFECT_UI_ENABLED": "false",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """A running pipeline: where its API is and whether we started the server."""
+
+    api_url: str
+    embedded: bool
+    log_dir: Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def server_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for an embedded server: state under CLEARANCE_HOME/prefect, offline."""
+    home = settings.home / "prefect"
+    env = dict(os.environ if base is None else base)
+    env.update(OFFLINE)
+    env["PREFECT_HOME"] = str(home)
+    env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{home / 'prefect.db'}"
+    env.pop("PREFECT_API_URL", None)
+    return env
+
+
+def wait_ready(
+    api_url: str, *, timeout: float = READY_TIMEOUT, proc: subprocess.Popen[bytes] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise ConfigurationError(
+                f"the Prefect server exited with code {proc.returncode} while starting; "
+                "see prefect-server.log under CLEARANCE_HOME/prefect"
+            )
+        try:
+            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.25)
+    raise ConfigurationError(f"the Prefect API at {api_url} did not answer within {timeout:.0f} s")
+
+
+def stop(proc: subprocess.Popen[bytes], *, grace: float = STOP_GRACE) -> None:
+    """SIGTERM the process group, wait, then SIGKILL what is left."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@contextlib.contextmanager
+def prefect_server(settings: Settings) -> Iterator[Pipeline]:
+    """Yield the API to use: ``PREFECT_API_URL`` if set, else a server we start and stop."""
+    log_dir = settings.home / "prefect"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    external = os.environ.get("PREFECT_API_URL")
+    if external:
+        wait_ready(external.rstrip("/"), timeout=30)
+        yield Pipeline(external.rstrip("/"), False, log_dir)
+        return
+    port = free_port()
+    log = (log_dir / "prefect-server.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+         "--port", str(port)],
+        env=server_env(settings),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        api = f"http://127.0.0.1:{port}/api"
+        wait_ready(api, proc=proc)
+        yield Pipeline(api, True, log_dir)
+    finally:
+        stop(proc)
+        log.close()
+
+
+def worker_env(api_url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    env.update(OFFLINE)
+    env["PREFECT_API_URL"] = api_url
+    env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "1")
+    env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    return env
+
+
+def start_worker(
+    api_url: str, log_dir: Path, *, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    log = (log_dir / "worker.log").open("ab")
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "flows.worker"],
+            env=worker_env(api_url, env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=str(Path(__file__).resolve().parent.parent),
+        )
+    finally:
+        log.close()
+
+
+def wait_deployments(
+    api_url: str, *, timeout: float = READY_TIMEOUT, proc: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Wait until every deployment is registered (the worker registers them on start)."""
+    deadline = time.monotonic() + timeout
+    for name in DEPLOYMENTS:
+        url = f"{api_url}/deployments/name/{name}"
+        while True:
+            if proc is not None and proc.poll() is not None:
+                raise ConfigurationError(
+                    f"the flow worker exited with code {proc.returncode}; see worker.log"
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise ConfigurationError(f"deployment {name} was not served within {timeout:.0f} s")
+            time.sleep(0.25)
+
+
+@contextlib.contextmanager
+def pipeline_running(settings: Settings) -> Iterator[Pipeline]:
+    """Server (or PREFECT_API_URL) plus a worker serving the flows; PREFECT_API_URL is set in
+    this process while the block runs, so triggers reach the served deployments."""
+    with prefect_server(settings) as pipeline:
+        worker = start_worker(pipeline.api_url, pipeline.log_dir)
+        previous = os.environ.get("PREFECT_API_URL")
+        os.environ["PREFECT_API_URL"] = pipeline.api_url
+        try:
+            wait_deployments(pipeline.api_url, proc=worker)
+            yield pipeline
+        finally:
+            stop(worker)
+            if previous is None:
+                os.environ.pop("PREFECT_API_URL", None)
+            else:
+                os.environ["PREFECT_API_URL"] = previous

@@ -1,0 +1,75 @@
+"""Start the pipeline after a submission and after the last sign-off.
+
+With a Prefect API configured (``PREFECT_API_URL``; ``clearance serve`` sets it for the embedded
+server) the served deployment is started with ``run_deployment(..., timeout=0,
+idempotency_key=...)``: the call returns at once and a repeated trigger for the same revision or
+release starts no second run. Without one (scripts, tests, ``CLEARANCE_PIPELINE=inline``) the core
+service runs inline in the caller. Either way the outcome is recorded only by the core.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+
+from clearance.runtime import Runtime
+from clearance.services.items import current_revision, load_item
+
+
+class Mode(StrEnum):
+    PREFECT = "prefect"
+    INLINE = "inline"
+
+
+@dataclass(frozen=True, slots=True)
+class Triggered:
+    mode: Mode
+    flow_run_id: str | None = None
+
+
+def mode() -> Mode:
+    forced = os.environ.get("CLEARANCE_PIPELINE", "").strip().lower()
+    if forced == Mode.INLINE.value:
+        return Mode.INLINE
+    return Mode.PREFECT if os.environ.get("PREFECT_API_URL") else Mode.INLINE
+
+
+def _run(deployment: str, item_id: str, key: str) -> str:
+    from prefect.client.schemas.objects import FlowRun
+    from prefect.deployments import run_deployment
+
+    run = run_deployment(
+        deployment,
+        parameters={"item_id": item_id},
+        timeout=0,
+        idempotency_key=key,
+        as_subflow=False,
+    )
+    assert isinstance(run, FlowRun)
+    return str(run.id)
+
+
+def after_submit(rt: Runtime, item_id: str) -> Triggered:
+    """Review the current revision of ``item_id`` (one run per revision)."""
+    if mode() is Mode.INLINE:
+        from clearance.services.review import review_revision
+
+        review_revision(rt, item_id)
+        return Triggered(Mode.INLINE)
+    with rt.sessions() as session:
+        number = load_item(session, item_id).current_revision
+    return Triggered(Mode.PREFECT, _run("review/review", item_id, f"review:{item_id}:{number}"))
+
+
+def after_signoff(rt: Runtime, item_id: str) -> Triggered:
+    """Publish the approved release of ``item_id`` (one run per release manifest hash)."""
+    if mode() is Mode.INLINE:
+        from clearance.publishing import publish_all
+
+        publish_all(rt, item_id)
+        return Triggered(Mode.INLINE)
+    with rt.sessions() as session:
+        revision = current_revision(session, load_item(session, item_id))
+        release = revision.release_manifest_hash or f"revision-{revision.number}"
+    return Triggered(Mode.PREFECT, _run("publish/publish", item_id, f"publish:{item_id}:{release}"))

@@ -1,0 +1,39 @@
+"""``python -m flows.worker``: serve the review, publish and deadlines deployments.
+
+Reads CLEARANCE_* for the product and PREFECT_API_URL for the server. Runs until SIGTERM/SIGINT.
+``CLEARANCE_DEADLINES_INTERVAL`` (seconds, default 900) schedules the deadlines flow.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def main() -> None:
+    from prefect import serve
+    from prefect.deployments.runner import RunnerDeployment
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows.pipeline import deadlines, empty, publish_flow, review
+
+    interval = int(os.environ.get("CLEARANCE_DEADLINES_INTERVAL", "900"))
+    # The per-run heartbeat costs about a second per short run; the core's own records, not
+    # Prefect's liveness, decide what happened to an item.
+    deployments = [
+        review.to_deployment(name="review"),
+        publish_flow.to_deployment(name="publish"),
+        deadlines.to_deployment(name="deadlines", interval=interval),
+        empty.to_deployment(name="empty"),
+    ]
+    ready: list[RunnerDeployment] = [d for d in deployments if isinstance(d, RunnerDeployment)]
+    assert len(ready) == len(deployments), "to_deployment must not be awaited here"
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        serve(
+            *ready,
+            print_starting_message=False,
+            pause_on_shutdown=False,
+        )
+
+
+if __name__ == "__main__":
+    main()
