@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from clearance.auditlog.note import Note, Signer, Verifier, b64decode_strict, b64encode, open_note
+from clearance.auditlog.note import (
+    Note,
+    NoteSigner,
+    Verifier,
+    b64decode_strict,
+    b64encode,
+    open_note,
+)
 from clearance.auditlog.note import sign as sign_note
 from clearance.auditlog.rfc6962 import HASH_SIZE
 from clearance.errors import BadInput, VerificationError
@@ -34,7 +41,7 @@ class Checkpoint:
     def body(self) -> str:
         return f"{self.origin}\n{self.size}\n{b64encode(self.root)}\n"
 
-    def sign(self, signers: Iterable[Signer]) -> str:
+    def sign(self, signers: Iterable[NoteSigner]) -> str:
         return sign_note(self.body(), signers)
 
 

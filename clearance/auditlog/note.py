@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -112,11 +113,12 @@ class Signer:
         return Ed25519PrivateKey.from_private_bytes(self.seed)
 
     @property
-    def verifier(self) -> Verifier:
-        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    def key_id(self) -> bytes:
+        return self.verifier.key_id
 
-        public = self._key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return Verifier(self.name, public)
+    @property
+    def verifier(self) -> Verifier:
+        return Verifier(self.name, _public_key(self.seed))
 
     def sign(self, message: bytes) -> bytes:
         return self._key().sign(message)
@@ -125,6 +127,35 @@ class Signer:
     def skey(self) -> str:
         kid = key_id(self.name, self.verifier.public_key).hex()
         return f"PRIVATE+KEY+{self.name}+{kid}+{b64encode(bytes([ALG_ED25519]) + self.seed)}"
+
+
+def _public_key(seed: bytes) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+class NoteSigner(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def key_id(self) -> bytes: ...
+
+    def sign(self, message: bytes) -> bytes: ...
+
+
+class PreparedSigner:
+    """A signer with its key object and key ID computed once (for the log's hot path)."""
+
+    def __init__(self, signer: Signer) -> None:
+        self.name = signer.name
+        self.key_id = signer.verifier.key_id
+        self._key = Ed25519PrivateKey.from_private_bytes(signer.seed)
+
+    def sign(self, message: bytes) -> bytes:
+        return self._key.sign(message)
 
 
 def format_vkey(name: str, public_key: bytes) -> str:
@@ -194,11 +225,11 @@ def check_text(text: str) -> None:
         raise BadInput(f"note text holds the control character {bad.group()!r}")
 
 
-def sign(text: str, signers: Iterable[Signer]) -> str:
+def sign(text: str, signers: Iterable[NoteSigner]) -> str:
     """Return the signed note: ``text``, a blank line, one signature line per signer."""
     check_text(text)
     message = text.encode("utf-8")
-    lines = [Signature(s.name, s.verifier.key_id, s.sign(message)).line() for s in signers]
+    lines = [Signature(s.name, s.key_id, s.sign(message)).line() for s in signers]
     if not lines:
         raise BadInput("a note needs at least one signer")
     return text + "\n" + "".join(lines)

@@ -12,17 +12,26 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from clearance.auditlog.checkpoint import Checkpoint
 from clearance.auditlog.entry import GENESIS_PREV, Entry, format_time
 from clearance.auditlog.models import checkpoints, entries, tree_state
-from clearance.auditlog.note import Signer, Verifier
+from clearance.auditlog.note import PreparedSigner, Signer, Verifier
 from clearance.auditlog.rfc6962 import leaf_hash
 from clearance.auditlog.tree import RightEdge
 from clearance.errors import BadInput, ConfigurationError
 from clearance.events import Event
+
+_HEAD = select(tree_state.c.size, tree_state.c.edge, tree_state.c.last_hash).where(
+    tree_state.c.id == bindparam("state_id")
+)
+_INSERT_ENTRIES = insert(entries)
+_INSERT_CHECKPOINT = insert(checkpoints)
+_INSERT_STATE = insert(tree_state)
+_UPDATE_STATE = update(tree_state).where(tree_state.c.id == bindparam("state_id"))
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 #: pg_advisory_xact_lock key: the ASCII of "CLRAUDIT" as a signed 64-bit integer.
 ADVISORY_LOCK_KEY = int.from_bytes(b"CLRAUDIT", "big", signed=True)
@@ -42,25 +51,22 @@ class AuditLog:
                     "set CLEARANCE_LOG_ORIGIN to the key's name or generate a new key"
                 )
         self.origin = origin
-        self._signers = tuple(signers)
+        self._verifier = signers[0].verifier
+        self._signers = tuple(PreparedSigner(s) for s in signers)
 
     @property
     def verifier(self) -> Verifier:
-        return self._signers[0].verifier
+        return self._verifier
 
     def _lock(self, session: Session) -> None:
         if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            session.execute(_LOCK, {"key": ADVISORY_LOCK_KEY})
 
     def append(self, session: Session, events: Sequence[Event], *, now: datetime) -> None:
         if not events:
             return
         self._lock(session)
-        row = session.execute(
-            select(tree_state.c.size, tree_state.c.edge, tree_state.c.last_hash).where(
-                tree_state.c.id == _STATE_ID
-            )
-        ).first()
+        row = session.execute(_HEAD, {"state_id": _STATE_ID}).first()
         if row is None:
             edge, prev = RightEdge.empty(), GENESIS_PREV
         else:
@@ -94,14 +100,14 @@ class AuditLog:
             )
             edge = edge.append_hash(digest)
             prev = digest.hex()
-        session.execute(insert(entries), rows)
+        session.execute(_INSERT_ENTRIES, rows)
         note = Checkpoint(self.origin, edge.size, edge.root()).sign(self._signers)
-        session.execute(insert(checkpoints).values(size=edge.size, note=note, created_at=now))
+        session.execute(_INSERT_CHECKPOINT, {"size": edge.size, "note": note, "created_at": now})
         values = {"size": edge.size, "edge": edge.to_bytes(), "last_hash": bytes.fromhex(prev)}
         if row is None:
-            session.execute(insert(tree_state).values(id=_STATE_ID, **values))
+            session.execute(_INSERT_STATE, {"id": _STATE_ID, **values})
         else:
-            session.execute(update(tree_state).where(tree_state.c.id == _STATE_ID).values(**values))
+            session.execute(_UPDATE_STATE, {"state_id": _STATE_ID, **values})
 
 
 def size(session: Session) -> int:
