@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from clearance.admin import search
 from clearance.errors import BadInput, Conflict, PolicyRefusal
+from clearance.services.users import authenticate
 from webapp import itemview, progress
 from webapp.access import fresh, item_access, role_required
 from webapp.context import me, runtime
@@ -99,6 +100,9 @@ def decide(item_id: str) -> ResponseReturnValue:
             "the item changed after you opened it; read the new revision before deciding"
         )
     try:
+        # the password is checked like a login first (failures count towards the lockout),
+        # then it unlocks the signing key inside the core
+        authenticate(runtime(), me().username, form.password.data or "")
         outcome = record_decision(
             runtime(),
             item_id=item_id,
@@ -134,7 +138,6 @@ def key() -> ResponseReturnValue:
     """The approver enrols (or replaces) the signing key sealed under their password."""
     from datetime import UTC, datetime
 
-    from clearance.services.users import authenticate
     from clearance.signing.approver import active_vkey, enroll_approver_key
 
     rt = runtime()

@@ -56,7 +56,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _inject() -> dict[str, object]:
-        return {"empty_form": EmptyForm()}
+        return {"empty_form": EmptyForm(formdata=None)}
 
 
 def home() -> ResponseReturnValue:
