@@ -1,9 +1,9 @@
 """Moving items along after a web action, and reading sign-off progress.
 
 After a submission or a decision the app calls ``trigger(item_id, step)``. The hook is
-``app.config["CLEARANCE_TRIGGER"]``: ``clearance serve`` sets it to the pipeline's flow trigger;
-the default runs the same idempotent core steps inline (review, then publication), which is what
-the tests and a flow-less installation use.
+``app.config["CLEARANCE_TRIGGER"]`` (tests may replace it); the default is the pipeline's
+``flows.trigger``, which starts a Prefect run when ``PREFECT_API_URL`` is set (``clearance serve``
+sets it for the embedded server) and otherwise runs the idempotent core steps inline.
 """
 
 from __future__ import annotations
@@ -26,23 +26,18 @@ Trigger = Callable[[Runtime, str, str], None]
 SUBMITTED, APPROVED = "submitted", "approved"
 
 
-def inline_trigger(rt: Runtime, item_id: str, step: str) -> None:
-    """Run the next core step now (review after a submission, publication after approval)."""
-    if step == SUBMITTED:
-        from clearance.services.review import review_revision
+def pipeline_trigger(rt: Runtime, item_id: str, step: str) -> None:
+    """The pipeline's trigger: a Prefect run when an API is configured, else the core inline."""
+    from flows import trigger as flows_trigger
 
-        review_revision(rt, item_id)
+    if step == SUBMITTED:
+        flows_trigger.after_submit(rt, item_id)
     elif step == APPROVED:
-        try:
-            from clearance.publishing import publish_item  # type: ignore[attr-defined]
-        except ImportError:
-            log.warning("no publisher is available; item %s waits for the pipeline", item_id)
-            return
-        publish_item(rt, item_id)
+        flows_trigger.after_signoff(rt, item_id)
 
 
 def trigger(item_id: str, step: str = SUBMITTED) -> None:
-    hook = cast(Trigger, current_app.config.get("CLEARANCE_TRIGGER") or inline_trigger)
+    hook = cast(Trigger, current_app.config.get("CLEARANCE_TRIGGER") or pipeline_trigger)
     try:
         hook(runtime(), item_id, step)
     except ClearanceError as exc:
