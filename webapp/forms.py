@@ -18,8 +18,19 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class AtLeastOne:
+    """Like DataRequired but without the HTML ``required`` flag, which a browser would apply to
+    every checkbox of the group."""
+
+    field_flags: dict[str, bool] = {}
+
+    def __call__(self, form: object, field: SelectMultipleField) -> None:
+        if not field.data:
+            raise StopValidation(str(_l("Choose at least one.")))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -44,7 +55,7 @@ class SubmissionForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
     body = TextAreaField(_l("Body text"), validators=[Optional(), Length(max=1_000_000)])
     attachments = MultipleFileField(_l("Attachments"))
-    channels = MultiCheckboxField(_l("Publication channels"), validators=[DataRequired()])
+    channels = MultiCheckboxField(_l("Publication channels"), validators=[AtLeastOne()])
     declared_level = SelectField(_l("Declared level"), validators=[DataRequired()])
     note = TextAreaField(
         _l("What changed (answer to the change request)"), validators=[Optional(), Length(max=5000)]
@@ -79,7 +90,7 @@ class DecisionForm(FlaskForm):
 
 
 class RolesForm(FlaskForm):
-    roles = MultiCheckboxField(_l("Roles"), validators=[DataRequired()])
+    roles = MultiCheckboxField(_l("Roles"), validators=[AtLeastOne()])
     signoff_roles = MultiCheckboxField(_l("Sign-off roles"))
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=100)])
     submit = SubmitField(_l("Propose the change"))

@@ -2,6 +2,7 @@
 ``vi/LC_MESSAGES/messages.po`` from it and compiles both catalogues."""
 
 VI: dict[str, str] = {
+    "Choose at least one.": "Hãy chọn ít nhất một mục.",
     "The change was proposed; another administrator must confirm it.": "Đã đề xuất thay đổi; cần một quản trị viên khác xác nhận.",
     "The change was confirmed and applied.": "Thay đổi đã được xác nhận và áp dụng.",
     "Give a reason.": "Hãy nêu lý do.",
