@@ -6,6 +6,8 @@ flask-wtf and wtforms ship no type information, so their base classes are ``Any`
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -26,7 +28,7 @@ class AtLeastOne:
     """Like DataRequired but without the HTML ``required`` flag, which a browser would apply to
     every checkbox of the group."""
 
-    field_flags: dict[str, bool] = {}
+    field_flags: ClassVar[dict[str, bool]] = {}
 
     def __call__(self, form: object, field: SelectMultipleField) -> None:
         if not field.data:
