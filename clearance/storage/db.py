@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from clearance.errors import ConfigurationError
 
@@ -31,10 +31,16 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        # A small pool keeps connections open: closing the last connection to a WAL database
+        # checkpoints and deletes the WAL, which costs more than the commit itself.
+        memory = url in {"sqlite://", "sqlite:///:memory:"}
         engine = create_engine(
             url,
             echo=echo,
-            poolclass=NullPool,
+            poolclass=NullPool if memory else QueuePool,
+            pool_size=5,
+            max_overflow=10,
+            pool_pre_ping=False,
             connect_args={"timeout": 60, "check_same_thread": False},
         )
 
