@@ -154,7 +154,8 @@ def main() -> None:
         times, errors = load("http://127.0.0.1:8765/", None, args.seconds)
         os.killpg(bare.pid, 15)
         bare_rps = report("bare Flask page", times, errors, args.seconds, None)
-        for name, url in backends:
+        for name, base_url in backends:
+            url = base_url
             if url:
                 from sqlalchemy import create_engine, text
 
