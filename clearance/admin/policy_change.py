@@ -51,5 +51,4 @@ def apply_policy(rt: Runtime, admin: str, payload: dict[str, Any]) -> None:
     policy = load_policy(path)
     if policy.content_hash != payload.get("policy_hash"):
         raise Conflict("the staged policy file changed after it was proposed; propose it again")
-    rt.use_policy(policy)
-    record_policy_if_new(rt, actor=admin)
+    record_policy_if_new(rt, actor=admin, policy=policy)

@@ -51,6 +51,8 @@ def initialise(*, admin_username: str = "admin") -> tuple[Runtime, str | None]:
     rt = Runtime.open(settings)
     from clearance.policy import record_policy_if_new
 
+    # The first time, rt.policy is the file's policy and this puts it in force; afterwards it
+    # is the latest recorded version (changes need a second admin) and this does nothing.
     record_policy_if_new(rt, actor=operator())
     password = None
     if not any(Role.ADMIN.value in u.roles for u in users.list_users(rt)):
@@ -236,6 +238,14 @@ def users_set_role(
         f"{view.username}: {' '.join(sorted(view.roles))}"
         f" [{' '.join(sorted(view.signoff_roles)) or 'no sign-off roles'}]"
     )
+
+
+@users_group.command("reset-password")
+@click.argument("username")
+def users_reset_password(username: str) -> None:
+    """Give a user a new one-time password (printed once; changed at next login)."""
+    password = users.reset_password(open_runtime(), actor=operator(), username=username)
+    click.echo(f"one-time password for {username}: {password}   (shown once)")
 
 
 @click.command()

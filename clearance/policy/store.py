@@ -23,12 +23,15 @@ if TYPE_CHECKING:
 POLICY_LOADED = "policy.loaded"
 
 
-def record_policy_if_new(rt: Runtime, *, actor: str, now: datetime | None = None) -> bool:
-    """Store the runtime's policy and log ``policy.loaded`` unless its hash is already stored.
+def record_policy_if_new(
+    rt: Runtime, *, actor: str, now: datetime | None = None, policy: Policy | None = None
+) -> bool:
+    """Store ``policy`` (default: the runtime's) and log ``policy.loaded`` unless already stored.
 
-    Returns True when it was new. Row and audit event share one transaction.
+    Recording puts it in force (``Runtime.policy`` reads the latest recorded version). Returns
+    True when it was new. Row and audit event share one transaction.
     """
-    policy = rt.policy
+    policy = rt.policy if policy is None else policy
     with rt.uow() as uow:
         if _row(uow.session, policy.content_hash) is not None:
             return False

@@ -79,7 +79,7 @@ def list_items(
     limit: int = 100,
     offset: int = 0,
 ) -> list[ItemSummary]:
-    with rt.sessions() as session:
+    with rt.readers() as session:
         query = (
             select(Item, Revision, User)
             .join(
@@ -98,7 +98,7 @@ def list_items(
 
 
 def count_items(rt: Runtime) -> int:
-    with rt.sessions() as session:
+    with rt.readers() as session:
         return int(session.scalar(select(func.count()).select_from(Item)) or 0)
 
 
@@ -117,7 +117,7 @@ def _summary(item: Item, rev: Revision, user: User) -> ItemSummary:
 
 
 def item_detail(rt: Runtime, item_id: str) -> ItemDetail:
-    with rt.sessions() as session:
+    with rt.readers() as session:
         item = session.get(Item, item_id)
         if item is None:
             raise NotFound(f"there is no item {item_id!r}; list items with `clearance items list`")

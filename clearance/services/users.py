@@ -21,6 +21,7 @@ from clearance.services.passwords import (
     verify_password,
 )
 from clearance.storage.models import User
+from clearance.storage.uow import UnitOfWork
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _SIGNOFF_ROLE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
@@ -150,7 +151,7 @@ def add_user(
 
 
 def list_users(rt: Runtime) -> list[UserView]:
-    with rt.sessions() as session:
+    with rt.readers() as session:
         return [UserView.of(u) for u in session.scalars(select(User).order_by(User.username))]
 
 
@@ -163,38 +164,73 @@ def set_roles(
     signoff_roles: str | list[str] | None = None,
     unit: str | None = None,
 ) -> UserView:
-    role_set = parse_roles(roles)
+    """Replace a user's roles in a transaction of its own."""
     with rt.uow() as uow:
-        user = get_user(uow.session, username)
-        before = {"roles": sorted(user.role_set), "signoff_roles": sorted(user.signoff_role_set)}
-        user.roles = format_roles({r.value for r in role_set})
-        if signoff_roles is not None:
-            sign_roles = _parse_signoff_roles(signoff_roles)
-            if sign_roles and Role.APPROVER not in role_set:
-                raise BadInput("sign-off roles can only be given to a user with the approver role")
-            user.signoff_roles = format_roles(set(sign_roles))
-        elif Role.APPROVER not in role_set:
-            user.signoff_roles = ""
-        if unit is not None:
-            user.unit = unit or None
-        uow.record(
-            Event(
-                "user.roles_changed",
-                actor=actor,
-                body={
-                    "username": user.username,
-                    "before": before,
-                    "after": {
-                        "roles": sorted(user.role_set),
-                        "signoff_roles": sorted(user.signoff_role_set),
-                    },
-                    "unit": user.unit,
-                },
-            )
+        view = set_roles_in(
+            uow,
+            actor=actor,
+            username=username,
+            roles=roles,
+            signoff_roles=signoff_roles,
+            unit=unit,
         )
-        view = UserView.of(user)
         uow.commit()
     return view
+
+
+def set_roles_in(
+    uow: UnitOfWork,
+    *,
+    actor: str | None,
+    username: str,
+    roles: str | list[str],
+    signoff_roles: str | list[str] | None = None,
+    unit: str | None = None,
+) -> UserView:
+    """Replace a user's roles inside the caller's unit of work (e.g. an admin confirmation)."""
+    role_set = parse_roles(roles)
+    user = get_user(uow.session, username)
+    before = {"roles": sorted(user.role_set), "signoff_roles": sorted(user.signoff_role_set)}
+    user.roles = format_roles({r.value for r in role_set})
+    if signoff_roles is not None:
+        sign_roles = _parse_signoff_roles(signoff_roles)
+        if sign_roles and Role.APPROVER not in role_set:
+            raise BadInput("sign-off roles can only be given to a user with the approver role")
+        user.signoff_roles = format_roles(set(sign_roles))
+    elif Role.APPROVER not in role_set:
+        user.signoff_roles = ""
+    if unit is not None:
+        user.unit = unit or None
+    uow.record(
+        Event(
+            "user.roles_changed",
+            actor=actor,
+            body={
+                "username": user.username,
+                "before": before,
+                "after": {
+                    "roles": sorted(user.role_set),
+                    "signoff_roles": sorted(user.signoff_role_set),
+                },
+                "unit": user.unit,
+            },
+        )
+    )
+    return UserView.of(user)
+
+
+def reset_password(rt: Runtime, *, actor: str | None, username: str) -> str:
+    """Give a user a new one-time password (changed at next login); returns it, shown once."""
+    password = one_time_password()
+    with rt.uow() as uow:
+        user = get_user(uow.session, username)
+        user.password_hash = hash_password(password)
+        user.must_change_password = True
+        user.failed_logins = 0
+        user.locked_until = None
+        uow.record(Event("user.password_reset", actor=actor, body={"username": user.username}))
+        uow.commit()
+    return password
 
 
 def authenticate(rt: Runtime, username: str, password: str) -> UserView:

@@ -16,6 +16,8 @@ from sqlalchemy.pool import NullPool, QueuePool
 
 from clearance.errors import ConfigurationError
 
+_BEGIN_OPTION = "clearance_sqlite_begin"
+
 
 class Base(DeclarativeBase):
     """Declarative base every model subclasses."""
@@ -57,7 +59,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock up front (no deadlock on lock upgrade); readers
+            # (``read_only=True`` sessions) use a deferred BEGIN and run beside the writer.
+            mode = connection.get_execution_options().get(_BEGIN_OPTION, "IMMEDIATE")
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
@@ -77,5 +82,7 @@ def check_connection(engine: Engine) -> None:
         ) from None
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Any]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Any]:
+    """Sessions on ``engine``; ``read_only`` ones never take SQLite's write lock up front."""
+    bind = engine.execution_options(**{_BEGIN_OPTION: "DEFERRED"}) if read_only else engine
+    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)

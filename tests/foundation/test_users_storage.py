@@ -117,3 +117,24 @@ def test_unreachable_database_is_one_clear_sentence(settings: Settings) -> None:
         ConfigurationError, match=r"cannot be reached .*check CLEARANCE_DATABASE_URL"
     ):
         check_connection(engine)
+
+
+def test_reset_password_gives_a_new_one_time_password(rt: Runtime, sink: ListSink) -> None:
+    users.add_user(rt, actor=None, username="thu", roles="author", password="first password 1")
+    new = users.reset_password(rt, actor="operator:test", username="thu")
+    with pytest.raises(PolicyRefusal):
+        users.authenticate(rt, "thu", "first password 1")
+    assert users.authenticate(rt, "thu", new).must_change_password
+    assert sink.events[-1].event_type == "user.password_reset"
+    assert new not in str(sink.events[-1].body)
+
+
+def test_readers_are_not_blocked_by_a_writer(rt: Runtime) -> None:
+    users.add_user(rt, actor=None, username="doc", roles="author")
+    with rt.uow() as writer:  # holds SQLite's write lock until the block ends
+        writer.session.add(
+            User(username="pending", display_name="p", roles="author", password_hash="x")
+        )
+        writer.session.flush()
+        names = [u.username for u in users.list_users(rt)]
+        assert "doc" in names and "pending" not in names
