@@ -48,6 +48,13 @@ def runtime() -> Runtime:
     return Runtime.open(load_settings())
 
 
+def warm_up(rt: Runtime) -> None:
+    """Load the policy and build the screening automaton before the first item arrives."""
+    from clearance.screening import screen_text
+
+    screen_text("khởi động", rt.policy.screening)
+
+
 @dataclass(frozen=True, slots=True)
 class ReviewResult:
     item_id: str
@@ -75,6 +82,8 @@ class ChannelResult:
 
 
 @task(
+    name="review",
+    task_run_name="review-{item_id}",
     cache_policy=NO_CACHE,
     retries=3,
     retry_delay_seconds=exponential_backoff(backoff_factor=0.5),

@@ -131,6 +131,11 @@ def prefect_server(settings: Settings) -> Iterator[Pipeline]:
         log.close()
 
 
+def storage_path(settings: Settings) -> Path:
+    """Where task parameters and results live: shared by triggers and workers on this host."""
+    return settings.home / "prefect" / "storage"
+
+
 def worker_env(api_url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env.update(OFFLINE)
@@ -141,12 +146,16 @@ def worker_env(api_url: str, base: Mapping[str, str] | None = None) -> dict[str,
 
 
 def start_worker(
-    api_url: str, log_dir: Path, *, env: Mapping[str, str] | None = None
+    api_url: str,
+    log_dir: Path,
+    *,
+    module: str = "flows.worker",
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    log = (log_dir / "worker.log").open("ab")
+    log = (log_dir / f"{module.rsplit('.', 1)[-1]}.log").open("ab")
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "flows.worker"],
+            [sys.executable, "-m", module],
             env=worker_env(api_url, env),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -185,15 +194,24 @@ def pipeline_running(settings: Settings) -> Iterator[Pipeline]:
     """Server (or PREFECT_API_URL) plus a worker serving the flows; PREFECT_API_URL is set in
     this process while the block runs, so triggers reach the served deployments."""
     with prefect_server(settings) as pipeline:
-        worker = start_worker(pipeline.api_url, pipeline.log_dir)
-        previous = os.environ.get("PREFECT_API_URL")
-        os.environ["PREFECT_API_URL"] = pipeline.api_url
+        shared = {
+            "PREFECT_API_URL": pipeline.api_url,
+            "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(storage_path(settings)),
+        }
+        previous = {name: os.environ.get(name) for name in shared}
+        os.environ.update(shared)
+        workers = [
+            start_worker(pipeline.api_url, pipeline.log_dir, module="flows.worker"),
+            start_worker(pipeline.api_url, pipeline.log_dir, module="flows.task_worker"),
+        ]
         try:
-            wait_deployments(pipeline.api_url, proc=worker)
+            wait_deployments(pipeline.api_url, proc=workers[0])
             yield pipeline
         finally:
-            stop(worker)
-            if previous is None:
-                os.environ.pop("PREFECT_API_URL", None)
-            else:
-                os.environ["PREFECT_API_URL"] = previous
+            for worker in workers:
+                stop(worker)
+            for name, value in previous.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value

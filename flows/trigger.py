@@ -1,7 +1,9 @@
 """Start the pipeline after a submission and after the last sign-off.
 
 With a Prefect API configured (``PREFECT_API_URL``; ``clearance serve`` sets it for the embedded
-server) the served deployment is started with ``run_deployment(..., timeout=0,
+server) the review goes to the warm task worker (``review_task.delay``; set
+``CLEARANCE_REVIEW_VIA=deployment`` to use the served ``review`` deployment instead) and the
+publication to the served deployment, started with ``run_deployment(..., timeout=0,
 idempotency_key=...)``: the call returns at once and a repeated trigger for the same revision or
 release starts no second run. Without one (scripts, tests, ``CLEARANCE_PIPELINE=inline``) the core
 service runs inline in the caller. Either way the outcome is recorded only by the core.
@@ -57,6 +59,11 @@ def after_submit(rt: Runtime, item_id: str) -> Triggered:
 
         review_revision(rt, item_id)
         return Triggered(Mode.INLINE)
+    if os.environ.get("CLEARANCE_REVIEW_VIA", "task") == "task":
+        from flows.pipeline import review_task
+
+        future = review_task.delay(item_id)
+        return Triggered(Mode.PREFECT, str(future.task_run_id))
     with rt.sessions() as session:
         number = load_item(session, item_id).current_revision
     return Triggered(Mode.PREFECT, _run("review/review", item_id, f"review:{item_id}:{number}"))

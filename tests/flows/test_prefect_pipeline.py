@@ -1,0 +1,132 @@
+"""End to end on a real local Prefect server: ``pipeline_running`` starts ``prefect server
+start`` (SQLite under the test home), the deployments worker and the review task worker; the
+triggers the CLI and web UI call drive an item from submission to publication."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clearance.runtime import Runtime
+from clearance.services.items import load_item
+from flows.server import Pipeline, pipeline_running
+from flows.trigger import Mode, after_signoff, after_submit
+from tests.flows.conftest import SECRET_BODY, approve_fully, log_types, make_settings, submit_text
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def live(
+    world_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Runtime, Pipeline]]:
+    home = tmp_path_factory.mktemp("live") / "home"
+    shutil.copytree(world_template, home)
+    settings = make_settings(home)
+    env = {
+        "CLEARANCE_HOME": str(home),
+        "CLEARANCE_DATABASE_URL": settings.database_url,
+        "CLEARANCE_ENV": "test",
+        "CLEARANCE_LOG_ORIGIN": settings.log_origin,
+        "CLEARANCE_SOCIAL_WEBHOOK_KEY": "test-webhook-key-0123456789abcdef",
+    }
+    saved = {k: os.environ.get(k) for k in [*env, "PREFECT_API_URL"]}
+    os.environ.update(env)
+    os.environ.pop("PREFECT_API_URL", None)
+    rt = Runtime.open(settings)
+    try:
+        with pipeline_running(settings) as pipeline:
+            yield rt, pipeline
+    finally:
+        rt.close()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _wait_state(rt: Runtime, item: str, leaving: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with rt.sessions() as session:
+            state = load_item(session, item).state
+        if state != leaving:
+            return state
+        time.sleep(0.1)
+    return leaving
+
+
+def _final_flow_state(flow_run_id: str, timeout: float = 90) -> str:
+    from prefect import get_client
+
+    async def poll() -> str:
+        async with get_client() as client:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                run = await client.read_flow_run(flow_run_id)  # type: ignore[arg-type]
+                if run.state is not None and run.state.is_final():
+                    return str(run.state.type.value)
+                await asyncio.sleep(0.25)
+        return "TIMEOUT"
+
+    return asyncio.run(poll())
+
+
+def test_server_state_lives_under_clearance_home(live: tuple[Runtime, Pipeline]) -> None:
+    rt, pipeline = live
+    assert pipeline.embedded and pipeline.api_url.startswith("http://127.0.0.1:")
+    assert (rt.settings.home / "prefect" / "prefect.db").is_file()
+
+
+def test_submission_to_publication_through_prefect(live: tuple[Runtime, Pipeline]) -> None:
+    rt, _ = live
+    item = submit_text(rt)
+    started = after_submit(rt, item)
+    assert started.mode is Mode.PREFECT
+    assert _wait_state(rt, item, "submitted") == "awaiting_signoff"
+    approve_fully(rt, item)
+    run = after_signoff(rt, item)
+    again = after_signoff(rt, item)
+    assert run.flow_run_id == again.flow_run_id  # the idempotency key starts one run
+    assert run.flow_run_id is not None
+    assert _final_flow_state(run.flow_run_id) == "COMPLETED"
+    with rt.sessions() as session:
+        assert load_item(session, item).state == "published"
+    body = (rt.settings.published_dir / "items" / item / "files" / "body.txt").read_bytes()
+    assert "Nhật Bản".encode() in body
+    assert log_types(rt, item).count("publication.published") == 1
+
+
+def test_blocked_item_fails_the_publish_flow_and_reaches_no_channel(
+    live: tuple[Runtime, Pipeline],
+) -> None:
+    rt, _ = live
+    item = submit_text(rt, SECRET_BODY, title="Kế hoạch")
+    after_submit(rt, item)
+    assert _wait_state(rt, item, "submitted") == "blocked"
+    run = after_signoff(rt, item)
+    assert run.flow_run_id is not None
+    assert _final_flow_state(run.flow_run_id) == "FAILED"
+    assert not (rt.settings.published_dir / "items" / item).exists()
+    assert "publication.published" not in log_types(rt, item)
+
+
+def test_review_through_the_served_deployment(live: tuple[Runtime, Pipeline]) -> None:
+    rt, _ = live
+    item = submit_text(rt)
+    os.environ["CLEARANCE_REVIEW_VIA"] = "deployment"
+    try:
+        run = after_submit(rt, item)
+    finally:
+        os.environ.pop("CLEARANCE_REVIEW_VIA", None)
+    assert run.flow_run_id is not None
+    assert _final_flow_state(run.flow_run_id) == "COMPLETED"
+    with rt.sessions() as session:
+        assert load_item(session, item).state == "awaiting_signoff"
