@@ -3,50 +3,51 @@
 Event bodies the verifier reads (other fields are allowed and ignored). ``actor``, ``item``,
 ``revision``, ``manifest`` and ``policy`` are the entry's own fields.
 
-- ``user.registered``: ``{"username": str, "signoff_roles": [str], ...}`` (latest one wins).
-- ``user.roles_changed``: ``{"username": str, "after": {"signoff_roles": [str], ...}, ...}``.
+- ``user.registered``: ``{"username": str, "signoff_roles": [str], "unit": str | None, ...}``.
+- ``user.roles_changed``: ``{"username": str, "after": {"signoff_roles": [str], ...},
+  "unit": str | None, ...}``.
 - ``key.registered``: ``{"username": str, "vkey": str}``; the vkey's name is the username and the
   key must be canonical and of prime order, else the entry is a finding.
 - ``key.rotated``: ``{"username": str, "old_vkey": str, "new_vkey": str}``.
 - ``log.key_rotated``: ``{"old_vkey", "new_vkey", "statement"}``: the statement is a note signed by
   both keys (see ``clearance.auditlog.setup``); checked by the verifier, which then trusts the
   new key for later checkpoints.
-- ``policy.loaded``: ``{"policy_hash": str, "chains": {level: [{"stage": str, "roles": [str],
-  "quorum": int}]}}``: the sign-off chain required per classification level.
+- ``policy.loaded``: ``{"policy_hash": str, "signoff_chains": {level: {"chain", "stages": [{"id",
+  "when", "rule"}]}}, "document": {...}, ...}`` as ``clearance.policy.policy_event_body`` writes
+  it; ``canonical_hash(document)`` must equal ``policy_hash``. Rules are read by
+  ``clearance.auditlog.chains``.
 - ``item.submitted``: entry item, revision, manifest, policy; body ``{"author": str, ...}``
-  (defaults to the actor). A revision's manifest is fixed here.
+  (defaults to the actor; the author and the submitting actor never approve the revision). A
+  revision's submitted manifest is fixed here.
 - ``revision.classified``: body ``{"level": str}``; entry policy is the policy hash applied.
-- ``revision.screened``: body ``{"verdict": "clear" | "review" | "blocked"}``.
+- ``revision.screened``: body ``{"verdict": "clear" | "review" | "blocked"}``; the entry's
+  manifest is the release manifest (the sanitised bytes) that sign-offs and publication bind.
 - ``signoff.decided``: actor = approver; body ``{"decision", "role", "stage", "statement"}``
   where statement is the signed note from ``clearance.signing.statement``.
 - ``publication.published``: entry item, revision and manifest of the bytes published.
 - Other types (``item.withdrawn``, ``revision.approved`` ...) are bound by the hashes only.
 
-Publication rule: the published manifest is the revision's manifest; the latest screening of the
-revision is ``clear``; for the revision's level under the recorded policy every stage has at least
-``quorum`` approvals from distinct approvers holding one of the stage's roles, none of them the
-author, each with a valid signature by the key registered to them at that point.
+Publication rule: the published manifest is the release manifest of the revision's latest
+screening, whose verdict is ``clear`` or ``review`` (``review`` adds the ``held_for_review``
+stages); under the recorded policy the chain of the revision's level is approved (see
+``clearance.auditlog.chains``: every stage met by distinct eligible approvers, none of them the
+author, no rejection), each approval signed by the key registered to its approver at that point
+by someone who held the role signed under.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from clearance.auditlog.chains import Chain, Decision, chain_status, parse_policy
 from clearance.auditlog.entry import Entry
 from clearance.auditlog.findings import Finding
 from clearance.auditlog.note import Verifier, parse_vkey, split
 from clearance.auditlog.pointcheck import check_public_key
 from clearance.errors import BadInput
-from clearance.signing.statement import Decision, SignOff, parse_statement
+from clearance.signing.statement import SignOff, parse_statement
 
-
-@dataclass(frozen=True, slots=True)
-class Stage:
-    stage: str
-    roles: frozenset[str]
-    quorum: int
+PUBLISHABLE_VERDICTS = ("clear", "review")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,37 +65,12 @@ class RevisionState:
     author: str | None
     manifest: str | None
     policy: str | None
+    excluded: set[str] = field(default_factory=set)
     level: str | None = None
     verdict: str | None = None
     screened_manifest: str | None = None
-    approvals: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-
-
-def parse_chains(body: Mapping[str, Any]) -> dict[str, list[Stage]]:
-    chains = body.get("chains")
-    if not isinstance(chains, dict):
-        raise BadInput("policy.loaded body needs a chains object")
-    out: dict[str, list[Stage]] = {}
-    for level, stages in chains.items():
-        if not isinstance(stages, list):
-            raise BadInput(f"policy chain for level {level!r} must be a list")
-        parsed = []
-        for stage in stages:
-            if not isinstance(stage, dict):
-                raise BadInput(f"policy chain stage for level {level!r} must be an object")
-            name, roles, quorum = stage.get("stage"), stage.get("roles"), stage.get("quorum")
-            if (
-                not isinstance(name, str)
-                or not isinstance(roles, list)
-                or not roles
-                or not all(isinstance(r, str) for r in roles)
-                or not isinstance(quorum, int)
-                or quorum < 1
-            ):
-                raise BadInput(f"policy chain stage {stage!r} needs stage, roles and quorum >= 1")
-            parsed.append(Stage(name, frozenset(roles), quorum))
-        out[str(level)] = parsed
-    return out
+    manifests: set[str] = field(default_factory=set)
+    decisions: list[Decision] = field(default_factory=list)
 
 
 class Workflow:
@@ -105,8 +81,9 @@ class Workflow:
         self.jobs: list[SignatureJob] = []
         self.checkpoint_refs: list[tuple[int, int, bytes]] = []
         self.roles: dict[str, frozenset[str]] = {}
+        self.units: dict[str, str | None] = {}
         self.keys: dict[str, Verifier] = {}
-        self.policies: dict[str, dict[str, list[Stage]]] = {}
+        self.policies: dict[str, dict[str, Chain]] = {}
         self.revisions: dict[tuple[str, int], RevisionState] = {}
 
     def _find(self, code: str, index: int, message: str) -> None:
@@ -127,6 +104,9 @@ class Workflow:
         name = body.get("username")
         if isinstance(name, str) and isinstance(roles, list):
             self.roles[name] = frozenset(str(r) for r in roles)
+        unit = body.get("unit")
+        if isinstance(name, str) and (unit is None or isinstance(unit, str)) and "unit" in body:
+            self.units[name] = unit or None
 
     def _key(self, index: int, entry: Entry) -> None:
         body = entry.body
@@ -153,14 +133,10 @@ class Workflow:
 
     # --- policy and revisions -------------------------------------------------------------
     def _policy(self, index: int, entry: Entry) -> None:
-        policy_hash = entry.body.get("policy_hash")
         try:
-            chains = parse_chains(entry.body)
+            policy_hash, chains = parse_policy(entry.body)
         except BadInput as exc:
             self._find("policy-malformed", index, str(exc))
-            return
-        if not isinstance(policy_hash, str):
-            self._find("policy-malformed", index, "policy.loaded body needs a policy_hash string")
             return
         self.policies[policy_hash] = chains
 
@@ -176,11 +152,14 @@ class Workflow:
             )
             return
         author = entry.body.get("author", entry.actor)
-        self.revisions[(entry.item, entry.revision)] = RevisionState(
+        rev = RevisionState(
             author=author if isinstance(author, str) else entry.actor,
             manifest=entry.manifest,
             policy=entry.policy,
         )
+        rev.excluded.update(who for who in (rev.author, entry.actor) if who is not None)
+        rev.manifests.add(entry.manifest)
+        self.revisions[(entry.item, entry.revision)] = rev
 
     def _classified(self, index: int, entry: Entry) -> None:
         rev = self._revision(entry)
@@ -195,6 +174,8 @@ class Workflow:
         if rev is not None:
             rev.verdict = verdict if isinstance(verdict, str) else None
             rev.screened_manifest = entry.manifest
+            if entry.manifest is not None:
+                rev.manifests.add(entry.manifest)
 
     # --- sign-offs ------------------------------------------------------------------------
     def _signoff(self, index: int, entry: Entry) -> None:
@@ -237,15 +218,15 @@ class Workflow:
             self._find("signoff-unknown-revision", index,
                        f"sign-off on {entry.item} revision {entry.revision}, never submitted")  # fmt: skip
             return
-        if rev.manifest != statement.manifest:
+        if statement.manifest not in rev.manifests:
             self._find(
                 "signoff-mismatch",
                 index,
-                f"sign-off on manifest {statement.manifest[:12]} but revision {entry.revision} "
-                f"of {entry.item} has manifest {(rev.manifest or '')[:12]}",
+                f"sign-off on manifest {statement.manifest[:12]}, which the log never recorded "
+                f"for revision {entry.revision} of {entry.item}",
             )
             return
-        if rev.author == actor:
+        if actor in rev.excluded:
             self._find("self-approval", index,
                        f"{actor} signed off on {entry.item} revision {entry.revision}, "
                        "which they authored")  # fmt: skip
@@ -254,8 +235,17 @@ class Workflow:
             self._find("unauthorised-approver", index,
                        f"{actor} does not hold the sign-off role {statement.role!r}")  # fmt: skip
             return
-        if statement.decision is Decision.APPROVE:
-            rev.approvals.setdefault(statement.stage, []).append((actor, statement.role))
+        rev.decisions.append(
+            Decision(
+                actor,
+                statement.role,
+                self.units.get(actor),
+                statement.decision.value,
+                statement.manifest,
+                statement.stage,
+                statement.time,
+            )
+        )
 
     def _statement_matches(self, index: int, entry: Entry, s: SignOff) -> bool:
         body = entry.body
@@ -287,43 +277,45 @@ class Workflow:
         if rev is None:
             self._find("publication-unknown-revision", index, f"{where} was never submitted")
             return
-        if entry.manifest != rev.manifest:
-            self._find(
-                "publication-mismatch",
-                index,
-                f"published manifest {(entry.manifest or 'none')[:12]} is not the approved "
-                f"manifest {(rev.manifest or '')[:12]} of {where}",
-            )
-            return
-        if rev.verdict != "clear" or rev.screened_manifest != rev.manifest:
+        if rev.screened_manifest is None or rev.verdict not in PUBLISHABLE_VERDICTS:
             self._find("publication-unscreened", index,
                        f"{where} was published without a clear screening verdict "
                        f"(latest: {rev.verdict or 'none'})")  # fmt: skip
+            return
+        if entry.manifest != rev.screened_manifest:
+            self._find(
+                "publication-mismatch",
+                index,
+                f"published manifest {(entry.manifest or 'none')[:12]} is not the screened "
+                f"manifest {rev.screened_manifest[:12]} of {where}",
+            )
             return
         chains = self.policies.get(rev.policy or "")
         if chains is None:
             self._find("publication-no-policy", index,
                        f"{where} refers to policy {rev.policy!r}, never loaded in the log")  # fmt: skip
             return
-        if rev.level is None or rev.level not in chains:
+        chain = chains.get(rev.level or "")
+        if chain is None:
             self._find("publication-unclassified", index,
                        f"{where} has level {rev.level!r}, with no chain in its policy")  # fmt: skip
             return
-        used: set[str] = set()
-        for stage in chains[rev.level]:
-            got = []
-            for actor, role in rev.approvals.get(stage.stage, []):
-                if role in stage.roles and actor not in used and actor not in got:
-                    got.append(actor)
-            if len(got) < stage.quorum:
-                self._find(
-                    "publication-unapproved",
-                    index,
-                    f"{where} was published with {len(got)} of {stage.quorum} required "
-                    f"approvals at stage {stage.stage!r}",
-                )
-                return
-            used.update(got[: stage.quorum])
+        outcome = chain_status(
+            chain,
+            manifest=rev.screened_manifest,
+            decisions=rev.decisions,
+            excluded=rev.excluded,
+            drafting_unit=self.units.get(rev.author or ""),
+            held_for_review=rev.verdict == "review",
+        )
+        if outcome.status != "approved":
+            missing = "; ".join(outcome.missing) or outcome.status.replace("_", " ")
+            self._find(
+                "publication-unapproved",
+                index,
+                f"{where} was published but its sign-off chain {chain.name} is "
+                f"{outcome.status.replace('_', ' ')} ({missing})",
+            )
 
 
 _HANDLERS = {

@@ -14,6 +14,7 @@ from clearance.auditlog import store
 from clearance.auditlog.export import export_log
 from clearance.auditlog.note import Signer
 from clearance.auditlog.store import AuditLog
+from clearance.canonical import canonical_hash
 from clearance.events import Event
 from clearance.signing.approver import enroll_approver_key, sign_decision, signoff_event
 from clearance.signing.statement import SignedStatement
@@ -21,15 +22,42 @@ from clearance.storage.db import make_engine, make_session_factory
 from clearance.storage.migrate import upgrade
 
 ORIGIN = "test.clearance.local/log"
-POLICY = "ab" * 32
 M1, M2, OTHER = "11" * 32, "22" * 32, "99" * 32
 PASSWORD = "correct horse battery staple"
-CHAINS = {
-    "internal": [
-        {"stage": "review", "roles": ["truong_phong"], "quorum": 1},
-        {"stage": "final", "roles": ["lanh_dao"], "quorum": 1},
-    ]
-}
+
+
+def quorum(count: int, *roles: str, same_unit: bool = False) -> dict[str, Any]:
+    eligible = {"roles": sorted(roles), "units": None, "same_unit": same_unit}
+    return {"quorum": {"count": count, "eligible": eligible}}
+
+
+def stage(stage_id: str, rule: dict[str, Any], when: str = "always") -> dict[str, Any]:
+    return {"id": stage_id, "when": when, "deadline_hours": 24, "rule": rule}
+
+
+def policy_body(chains: dict[str, list[dict[str, Any]]], version: str = "1") -> dict[str, Any]:
+    """A ``policy.loaded`` body in the form ``clearance.policy.policy_event_body`` writes."""
+    document = {"metadata": {"version": version}, "chains": chains}
+    return {
+        "policy_hash": canonical_hash(document),
+        "version": version,
+        "signoff_chains": {
+            level: {"chain": f"{level}_release", "stages": stages}
+            for level, stages in chains.items()
+        },
+        "document": document,
+    }
+
+
+POLICY_BODY = policy_body(
+    {
+        "internal": [
+            stage("review", quorum(1, "truong_phong")),
+            stage("final", quorum(1, "lanh_dao")),
+        ]
+    }
+)
+POLICY = str(POLICY_BODY["policy_hash"])
 
 
 @dataclass
@@ -91,7 +119,7 @@ def build(tmp: Path, finish: Callable[[Scenario], None] | None = None) -> tuple[
     signer = Signer.generate(ORIGIN)
     session = make_session_factory(engine)()
     s = Scenario(tmp, AuditLog(ORIGIN, [signer]), signer, session)
-    s.add(Event("policy.loaded", actor="operator", body={"policy_hash": POLICY, "chains": CHAINS}))
+    s.add(Event("policy.loaded", actor="operator", body=POLICY_BODY))
     for name, roles in (
         ("an", ["truong_phong"]),
         ("binh", ["truong_phong"]),
