@@ -1,0 +1,38 @@
+"""The demo scenario, inline: every story ends where it should and the exported log verifies."""
+
+from __future__ import annotations
+
+import pytest
+
+from clearance.publishing import publish_all
+from clearance.runtime import Runtime
+from clearance.services.review import review_revision
+from flows.demo import run_demo
+from tests.flows.conftest import PASSWORD
+
+
+def _review(rt: Runtime, item: str) -> None:
+    review_revision(rt, item)
+
+
+def _publish(rt: Runtime, item: str) -> None:
+    publish_all(rt, item)
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end_and_its_log_verifies(rt: Runtime) -> None:
+    result = run_demo(
+        rt, password=PASSWORD, after_submit=_review, after_signoff=_publish, say=lambda _: None
+    )
+    states = result.states
+    assert states["investment"] == "published"
+    assert states["festival"] == "published"
+    assert states["partners"] == "published"
+    assert states["hotline"] == "published"
+    assert {states[k] for k in ("secret-plan", "top-secret", "banner")} == {"blocked"}
+    assert states["rejected"] == "rejected"
+    assert states["changes"] == "published"
+    assert states["waiting"] == "awaiting_signoff"
+    assert result.report is not None
+    assert result.report.ok, [str(f) for f in result.report.findings[:5]]
+    assert result.report.signatures >= 15
