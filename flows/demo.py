@@ -74,7 +74,7 @@ STORIES: tuple[Story, ...] = (
                 "Nên bổ sung lịch các hội nghị tiếp theo.",
             ),
         ),
-    ),  # fmt: skip
+    ),
     Story(
         "partners",
         "Báo cáo hợp tác với tỉnh kết nghĩa (gửi đối tác)",
