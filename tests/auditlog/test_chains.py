@@ -59,8 +59,10 @@ eligibility = st.builds(
 quorum = st.builds(Quorum, count=st.integers(1, 2), eligible=eligibility)
 rules: st.SearchStrategy[Rule] = st.recursive(
     quorum,
-    lambda inner: st.builds(AllOf, st.lists(inner, min_size=1, max_size=2).map(tuple))
-    | st.builds(AnyOf, st.lists(inner, min_size=1, max_size=2).map(tuple)),
+    lambda inner: (
+        st.builds(AllOf, st.lists(inner, min_size=1, max_size=2).map(tuple))
+        | st.builds(AnyOf, st.lists(inner, min_size=1, max_size=2).map(tuple))
+    ),
     max_leaves=4,
 )
 
@@ -114,8 +116,11 @@ def _offline_chain(chain: Chain) -> chains.Chain:
     }
     document = {"x": 1}
     _, parsed = chains.parse_policy(
-        {"policy_hash": canonical_hash(document), "document": document,
-         "signoff_chains": {"lvl": body}}  # fmt: skip
+        {
+            "policy_hash": canonical_hash(document),
+            "document": document,
+            "signoff_chains": {"lvl": body},
+        }
     )
     return parsed["lvl"]
 
@@ -147,9 +152,14 @@ def test_offline_evaluator_agrees_with_the_engine(
         manifest=M,
         decisions=[
             chains.Decision(
-                str(d.approver_id), next(iter(d.roles)), d.unit, _statement_word(d.kind),
-                d.manifest_hash, d.stage, format_time(d.at),
-            )  # fmt: skip
+                str(d.approver_id),
+                next(iter(d.roles)),
+                d.unit,
+                _statement_word(d.kind),
+                d.manifest_hash,
+                d.stage,
+                format_time(d.at),
+            )
             for d in decisions
         ],
         excluded={author},
@@ -167,7 +177,7 @@ def test_default_policy_body_parses_and_binds_its_document() -> None:
     assert policy_hash == policy.content_hash
     assert set(parsed) == {lv.name for lv in policy.levels if policy.chain_for(lv.name)}
     public = parsed["cong_khai"]
-    assert [s.when for s in public.stages][0] == chains.HELD_FOR_REVIEW
+    assert next(s.when for s in public.stages) == chains.HELD_FOR_REVIEW
     altered: dict[str, Any] = {**body, "document": {**body["document"], "extra": 1}}
     with pytest.raises(BadInput, match="hashes to"):
         chains.parse_policy(altered)
