@@ -2,7 +2,7 @@
 
 A dozen items in Vietnamese and English go through the real pipeline: most are approved and
 published (website, press drop, foreign partners drop), three are blocked by screening, one is
-held for the security officer, one is rejected, one is sent back for changes and resubmitted,
+held for the security officer (a keyword), one is rejected, one is sent back for changes and resubmitted,
 and one is left waiting in the leaders' queue. Then the audit log is exported and verified.
 """
 
@@ -92,10 +92,10 @@ STORIES: tuple[Story, ...] = (
         path=LEADERS,
     ),
     Story(
-        "hotline",
-        "Đường dây nóng hỗ trợ du khách nước ngoài",
-        "Du khách liên hệ cán bộ trực, số căn cước công dân 001099012345 của người phụ trách "
-        "được lưu tại Sở để đối chiếu khi cần.",
+        "security",
+        "Hội thảo an toàn thông tin cho dịch vụ công trực tuyến",
+        "Sở Thông tin và Truyền thông tổ chức hội thảo an toàn thông tin: chuyên gia giới thiệu "
+        "ứng dụng mật mã trong dịch vụ công trực tuyến và cách bảo vệ tài khoản người dân.",
         path=AUTO,
     ),
     Story("secret-plan", "Kế hoạch bảo vệ mục tiêu", "MẬT\n\nKế hoạch bố trí lực lượng."),

@@ -43,6 +43,14 @@ def vn_number(value: int) -> str:
     return f"{value:,}".replace(",", ".")
 
 
+DECISION_VI = {
+    "approve": "duyệt",
+    "approve_with_recommendations": "duyệt kèm góp ý",
+    "request_changes": "yêu cầu chỉnh sửa",
+    "reject": "từ chối",
+}
+
+
 def _text(value: str) -> str:
     return escape(unicodedata.normalize("NFC", value))
 
@@ -78,7 +86,7 @@ def render_item(
     body_part = next((p for p in release.parts if p.role == "body"), None)
     approvals = "\n".join(
         f"<li>{_text(a.display_name)} ({escape(a.role)}, {escape(a.stage)}): "
-        f"{escape(a.decision)}, {vn_datetime(a.at)}</li>"
+        f"{escape(DECISION_VI.get(a.decision, a.decision))}, {vn_datetime(a.at)}</li>"
         for a in release.approvals
     )
     receipt = (

@@ -28,7 +28,7 @@ def test_demo_runs_end_to_end_and_its_log_verifies(rt: Runtime) -> None:
     assert states["investment"] == "published"
     assert states["festival"] == "published"
     assert states["partners"] == "published"
-    assert states["hotline"] == "published"
+    assert states["security"] == "published"
     assert {states[k] for k in ("secret-plan", "top-secret", "banner")} == {"blocked"}
     assert states["rejected"] == "rejected"
     assert states["changes"] == "published"
@@ -36,3 +36,18 @@ def test_demo_runs_end_to_end_and_its_log_verifies(rt: Runtime) -> None:
     assert result.report is not None
     assert result.report.ok, [str(f) for f in result.report.findings[:5]]
     assert result.report.signatures >= 15
+    assert _stages(rt, result.items["security"]) == [
+        "security_review",
+        "unit_review",
+        "leadership_release",
+    ]
+    assert _stages(rt, result.items["investment"]) == ["unit_review", "leadership_release"]
+
+
+def _stages(rt: Runtime, item: str) -> list[str]:
+    from clearance.auditlog.entry import parse_leaf
+    from clearance.auditlog.store import leaf_at, seqs_for_item
+
+    with rt.sessions() as session:
+        entries = [parse_leaf(leaf_at(session, s)) for s in seqs_for_item(session, item)]
+    return [str(e.body["stage"]) for e in entries if e.type == "signoff.decided"]
