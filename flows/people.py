@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from clearance.runtime import Runtime
 from clearance.services.users import add_user
+from clearance.settings import Settings
 from clearance.signing.approver import active_vkey, enroll_approver_key
 from clearance.storage.models import User
 
@@ -68,3 +69,22 @@ def ensure_person(rt: Runtime, person: Person, password: str, *, actor: str) -> 
 def ensure_cast(rt: Runtime, password: str, *, actor: str = "demo") -> None:
     for person in CAST:
         ensure_person(rt, person, password, actor=actor)
+
+
+def open_home(settings: Settings, password: str, *, actor: str = "setup") -> Runtime:
+    """Migrate, create the log key, record the policy and the cast: a ready home (benchmarks,
+    tests). ``clearance init`` does the same for a real installation, minus the cast."""
+    from clearance.auditlog.setup import init_log
+    from clearance.policy.store import record_policy_if_new
+    from clearance.storage.db import make_engine
+    from clearance.storage.migrate import upgrade
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    init_log(settings)
+    rt = Runtime.open(settings)
+    record_policy_if_new(rt, actor=actor)
+    ensure_cast(rt, password, actor=actor)
+    return rt

@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from clearance.auditlog.setup import init_log
-from clearance.policy.store import record_policy_if_new
 from clearance.runtime import Runtime
 from clearance.services.items import Submission, submit
 from clearance.settings import Settings, load_settings
-from clearance.storage.db import make_engine
-from clearance.storage.migrate import upgrade
-from flows.people import ensure_cast
+from flows.people import open_home
 
 PASSWORD = "correct horse battery staple"
 
@@ -41,15 +37,7 @@ def make_settings(home: Path, extra: dict[str, str] | None = None) -> Settings:
 
 
 def open_world(settings: Settings) -> Runtime:
-    settings.home.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    engine.dispose()
-    init_log(settings)
-    rt = Runtime.open(settings)
-    record_policy_if_new(rt, actor="test")
-    ensure_cast(rt, PASSWORD, actor="test")
-    return rt
+    return open_home(settings, PASSWORD, actor="test")
 
 
 @pytest.fixture(scope="session")
