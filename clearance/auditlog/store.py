@@ -9,10 +9,10 @@ writes the leaves exactly as hashed, the new right edge and one signed checkpoin
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import Connection, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from clearance.auditlog.checkpoint import Checkpoint
@@ -32,6 +32,18 @@ _INSERT_CHECKPOINT = insert(checkpoints)
 _INSERT_STATE = insert(tree_state)
 _UPDATE_STATE = update(tree_state).where(tree_state.c.id == bindparam("state_id"))
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+# SQLite fast path: the same statements on the session's own DBAPI connection (same transaction),
+# skipping SQLAlchemy's per-statement work, which was most of an append's CPU time.
+_SQLITE_HEAD = "SELECT size, edge, last_hash FROM audit_tree_state WHERE id = ?"
+_SQLITE_ENTRY = (
+    "INSERT INTO audit_entries (seq, leaf, leaf_hash, event_type, item_id) VALUES (?, ?, ?, ?, ?)"
+)
+_SQLITE_CHECKPOINT = "INSERT INTO audit_checkpoints (size, note, created_at) VALUES (?, ?, ?)"
+_SQLITE_STATE_INSERT = (
+    "INSERT INTO audit_tree_state (size, edge, last_hash, id) VALUES (?, ?, ?, ?)"
+)
+_SQLITE_STATE_UPDATE = "UPDATE audit_tree_state SET size = ?, edge = ?, last_hash = ? WHERE id = ?"
 
 #: pg_advisory_xact_lock key: the ASCII of "CLRAUDIT" as a signed 64-bit integer.
 ADVISORY_LOCK_KEY = int.from_bytes(b"CLRAUDIT", "big", signed=True)
@@ -62,17 +74,9 @@ class AuditLog:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(_LOCK, {"key": ADVISORY_LOCK_KEY})
 
-    def append(self, session: Session, events: Sequence[Event], *, now: datetime) -> None:
-        if not events:
-            return
-        self._lock(session)
-        row = session.execute(_HEAD, {"state_id": _STATE_ID}).first()
-        if row is None:
-            edge, prev = RightEdge.empty(), GENESIS_PREV
-        else:
-            edge = RightEdge.from_bytes(int(row.size), bytes(row.edge))
-            prev = bytes(row.last_hash).hex()
-        stamp = format_time(now)
+    def _leaves(
+        self, events: Sequence[Event], edge: RightEdge, prev: str, stamp: str
+    ) -> tuple[list[tuple[int, bytes, bytes, str, str | None]], RightEdge, str]:
         rows = []
         for event in events:
             leaf = Entry(
@@ -89,18 +93,28 @@ class AuditLog:
                 body=dict(event.body),
             ).to_leaf()
             digest = leaf_hash(leaf)
-            rows.append(
-                {
-                    "seq": edge.size,
-                    "leaf": leaf,
-                    "leaf_hash": digest,
-                    "event_type": event.event_type[:64],
-                    "item_id": event.item_id,
-                }
-            )
+            rows.append((edge.size, leaf, digest, event.event_type[:64], event.item_id))
             edge = edge.append_hash(digest)
             prev = digest.hex()
-        session.execute(_INSERT_ENTRIES, rows)
+        return rows, edge, prev
+
+    def append(self, session: Session, events: Sequence[Event], *, now: datetime) -> None:
+        if not events:
+            return
+        connection = session.connection()  # begins the transaction (BEGIN IMMEDIATE on SQLite)
+        if connection.dialect.name == "sqlite":
+            self._append_sqlite(connection, events, now)
+            return
+        self._lock(session)
+        row = session.execute(_HEAD, {"state_id": _STATE_ID}).first()
+        if row is None:
+            edge, prev = RightEdge.empty(), GENESIS_PREV
+        else:
+            edge = RightEdge.from_bytes(int(row.size), bytes(row.edge))
+            prev = bytes(row.last_hash).hex()
+        rows, edge, prev = self._leaves(events, edge, prev, format_time(now))
+        keys = ("seq", "leaf", "leaf_hash", "event_type", "item_id")
+        session.execute(_INSERT_ENTRIES, [dict(zip(keys, r, strict=True)) for r in rows])
         note = Checkpoint(self.origin, edge.size, edge.root()).sign(self._signers)
         session.execute(_INSERT_CHECKPOINT, {"size": edge.size, "note": note, "created_at": now})
         values = {"size": edge.size, "edge": edge.to_bytes(), "last_hash": bytes.fromhex(prev)}
@@ -108,6 +122,42 @@ class AuditLog:
             session.execute(_INSERT_STATE, {"id": _STATE_ID, **values})
         else:
             session.execute(_UPDATE_STATE, {"state_id": _STATE_ID, **values})
+
+    def _append_sqlite(
+        self, connection: Connection, events: Sequence[Event], now: datetime
+    ) -> None:
+        """The same writes as ``append``, on the DBAPI connection inside the open transaction."""
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            row = cursor.execute(_SQLITE_HEAD, (_STATE_ID,)).fetchone()
+            if row is None:
+                edge, prev = RightEdge.empty(), GENESIS_PREV
+            else:
+                edge = RightEdge.from_bytes(int(row[0]), bytes(row[1]))
+                prev = bytes(row[2]).hex()
+            rows, edge, prev = self._leaves(events, edge, prev, format_time(now))
+            cursor.executemany(_SQLITE_ENTRY, rows)
+            note = Checkpoint(self.origin, edge.size, edge.root()).sign(self._signers)
+            stamp = _sqlite_datetime(connection)(now)
+            cursor.execute(_SQLITE_CHECKPOINT, (edge.size, note, stamp))
+            state = (edge.size, edge.to_bytes(), bytes.fromhex(prev), _STATE_ID)
+            cursor.execute(_SQLITE_STATE_INSERT if row is None else _SQLITE_STATE_UPDATE, state)
+        finally:
+            cursor.close()
+
+
+def _sqlite_datetime(connection: Connection) -> Callable[[datetime], object]:
+    """How SQLAlchemy stores ``checkpoints.created_at`` on this dialect (cached per dialect)."""
+    dialect = connection.dialect
+    found = _DATETIME_PROCESSORS.get(id(dialect))
+    if found is None:
+        processor = checkpoints.c.created_at.type.bind_processor(dialect)
+        found = processor if processor is not None else (lambda value: value)
+        _DATETIME_PROCESSORS[id(dialect)] = found
+    return found
+
+
+_DATETIME_PROCESSORS: dict[int, Callable[[datetime], object]] = {}
 
 
 def size(session: Session) -> int:
