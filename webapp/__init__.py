@@ -22,7 +22,19 @@ def create_app(
     config: Mapping[str, Any] | None = None,
 ) -> Flask:
     """Build the app. ``runtime`` defaults to ``Runtime.open(settings)``; ``config`` overrides."""
-    from webapp import admin, approvals, audit, auth, author, errors, files, i18n, notifications
+    from webapp import (
+        admin,
+        approvals,
+        audit,
+        auth,
+        author,
+        context,
+        errors,
+        files,
+        i18n,
+        nav,
+        notifications,
+    )
     from webapp.context import RUNTIME_KEY
     from webapp.security import configure_security
 
@@ -38,8 +50,10 @@ def create_app(
     if config:
         app.config.update(config)
     app.extensions[RUNTIME_KEY] = runtime if runtime is not None else Runtime.open(settings)
+    context.init_app(app)
     configure_security(app, settings)
     i18n.init_app(app)
+    nav.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     for module in (auth, author, approvals, audit, admin, files, notifications):

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from clearance.policy import Policy
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest
-from webapp.context import me, runtime
+from webapp.context import me, reader, runtime
 from webapp.users import WebUser
 
 P = ParamSpec("P")
@@ -121,16 +121,15 @@ def item_access(
 ) -> Access:
     """The capacity in which the signed-in user may see ``item_id``, or 404."""
     user = me()
-    rt = runtime()
-    with rt.sessions() as session:
-        item = session.get(Item, item_id)
-        if item is None:
-            abort(404)
-        if "author" in allow and user.has("author") and item.author_id == user.id:
-            return Access(item_id, "author")
-        if "approver" in allow and routed_to(session, rt.policy, item, user):
-            return Access(item_id, "approver")
-        if "auditor" in allow and user.has("auditor"):
-            return Access(item_id, "auditor")
+    session = reader()
+    item = session.get(Item, item_id)
+    if item is None:
+        abort(404)
+    if "author" in allow and user.has("author") and item.author_id == user.id:
+        return Access(item_id, "author")
+    if "approver" in allow and routed_to(session, runtime().policy, item, user):
+        return Access(item_id, "approver")
+    if "auditor" in allow and user.has("auditor"):
+        return Access(item_id, "auditor")
     abort(404)
     return None  # pragma: no cover - abort raises

@@ -23,7 +23,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _key_status() -> dict[str, str | None]:
     from clearance.signing.approver import active_vkey
 
-    with runtime().sessions() as session:
+    with runtime().readers() as session:
         return {
             u.username: active_vkey(session, u.username)
             for u in user_service.list_users(runtime())
@@ -172,7 +172,7 @@ def policy() -> ResponseReturnValue:
         else:
             flash(_("The policy was proposed; another administrator must confirm it."), "info")
             return redirect(url_for("admin.pending"))
-    with runtime().sessions() as session:
+    with runtime().readers() as session:
         history = list(
             session.scalars(
                 select(PolicyVersion).order_by(PolicyVersion.loaded_at.desc()).limit(50)

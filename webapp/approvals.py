@@ -6,14 +6,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from clearance.admin import search
 from clearance.errors import BadInput, Conflict, PolicyRefusal
 from clearance.services.users import authenticate
 from webapp import itemview, progress
 from webapp.access import fresh, item_access, role_required
 from webapp.context import me, runtime
 from webapp.forms import DecisionForm, EnrolKeyForm
-from webapp.queue import QueueFilter, queue
+from webapp.queue import Cursor, QueueFilter, queue, refresh_search
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
@@ -28,20 +27,21 @@ def queue_page() -> ResponseReturnValue:
         level=args.get("level") or None,
         channel=args.get("channel") or None,
         q=(args.get("q") or "").strip()[:200] or None,
-        page=max(1, args.get("page", 1, type=int) or 1),
+        after=Cursor.parse(args.get("after")),
     )
     rt = runtime()
     user = me()
-    with rt.sessions() as session:
-        if f.q:
-            search.refresh(session)
-            session.commit()
-        rows, has_next = queue(session, user_id=user.id, signoff_roles=user.view.signoff_roles, f=f)
+    if f.q:
+        refresh_search(rt)
+    with rt.readers() as session:
+        rows, next_page = queue(
+            session, user_id=user.id, signoff_roles=user.view.signoff_roles, f=f
+        )
     policy = rt.policy
     return render_template(
         "approvals/queue.html",
         rows=rows,
-        has_next=has_next,
+        next_after=next_page.token() if next_page else None,
         f=f,
         levels=[lv for lv in policy.levels if lv.publishable],
         channels=sorted(policy.channels),
@@ -159,6 +159,6 @@ def key() -> ResponseReturnValue:
             uow.commit(now=now)
         flash(_("Your signing key was enrolled."), "info")
         return redirect(url_for("approvals.key"))
-    with rt.sessions() as session:
+    with rt.readers() as session:
         current = active_vkey(session, user.username)
     return render_template("approvals/key.html", form=form, vkey=current)

@@ -17,13 +17,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
-from sqlalchemy import select
 
 from clearance.errors import BadInput, PolicyRefusal
 from clearance.services import users as user_service
 from clearance.storage.models import User
 from webapp.access import signed_in
-from webapp.context import me, runtime
+from webapp.context import me, reader, runtime
 from webapp.errors import error_page
 from webapp.forms import ChangePasswordForm, EmptyForm, LoginForm
 from webapp.security import LoginLimiter, safe_next
@@ -37,11 +36,10 @@ def load_user(user_id: str) -> WebUser | None:
     raw_id, _sep, fingerprint = user_id.partition(":")
     if not raw_id.isdigit():
         return None
-    with runtime().sessions() as session_:
-        user = session_.scalar(select(User).where(User.id == int(raw_id)))
-        if user is None or not user.active:
-            return None
-        candidate = WebUser.of(user)
+    user = reader().get(User, int(raw_id))
+    if user is None or not user.active:
+        return None
+    candidate = WebUser.of(user)
     return candidate if candidate.fingerprint == fingerprint else None
 
 
@@ -53,10 +51,6 @@ def init_app(app: Flask) -> None:
     login_manager.refresh_view = "auth.login"
     login_manager.session_protection = "strong"
     login_manager.user_loader(load_user)
-
-    @app.context_processor
-    def _inject() -> dict[str, object]:
-        return {"empty_form": EmptyForm(formdata=None)}
 
 
 def home() -> ResponseReturnValue:
@@ -96,7 +90,7 @@ def login() -> ResponseReturnValue:
         except PolicyRefusal as exc:
             flash(exc.message, "error")
             return render_template("auth/login.html", form=form), 401
-        with runtime().sessions() as db:
+        with runtime().readers() as db:
             user = db.get(User, view.id)
             assert user is not None
             web_user = WebUser.of(user)
@@ -139,7 +133,7 @@ def change_password() -> ResponseReturnValue:
         except (BadInput, PolicyRefusal) as exc:
             flash(exc.message, "error")
             return render_template("auth/password.html", form=form), 400
-        with runtime().sessions() as db:
+        with runtime().readers() as db:
             user = db.get(User, me().id)
             assert user is not None
             web_user = WebUser.of(user)

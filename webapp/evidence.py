@@ -48,7 +48,7 @@ def browse(f: LogFilter) -> tuple[list[Entry], int | None]:
     found: list[Entry] = []
     scanned = 0
     last_seq: int | None = None
-    with runtime().sessions() as session:
+    with runtime().readers() as session:
         for seq, leaf in session.execute(query.limit(SCAN_LIMIT)):
             scanned += 1
             last_seq = seq
@@ -70,14 +70,14 @@ def browse(f: LogFilter) -> tuple[list[Entry], int | None]:
 
 def event_types() -> list[str]:
     table = log_models.entries
-    with runtime().sessions() as session:
+    with runtime().readers() as session:
         return sorted(session.scalars(select(table.c.event_type).distinct()))
 
 
 def _export(directory: Path) -> int:
     from clearance.auditlog.export import export_log
 
-    with runtime().sessions() as session:
+    with runtime().readers() as session:
         return export_log(session, directory, vkey())
 
 
@@ -107,7 +107,7 @@ def export_zip() -> bytes:
 def receipt(item_id: str) -> dict[str, object]:
     from clearance.auditlog.export import prove_item
 
-    with runtime().sessions() as session:
+    with runtime().readers() as session:
         return prove_item(session, item_id)
 
 

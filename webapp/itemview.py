@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from clearance.services.queries import ItemDetail, PartView, RevisionView, item_detail
 from clearance.storage.models import Decision, Revision, User
-from webapp.context import runtime
+from webapp.context import reader, runtime
 
 MAX_INLINE_TEXT = 2 * 1024 * 1024
 
@@ -139,14 +139,17 @@ def revision_diff(detail: ItemDetail, number: int) -> list[DiffLine]:
 
 def decisions(item_id: str, current_manifest: str | None) -> list[DecisionRow]:
     """Every decision on every revision; those not on the current release manifest are stale."""
-    with runtime().sessions() as session:
-        rows = session.execute(
+    rows = (
+        reader()
+        .execute(
             select(Decision, Revision.number, User.username)
             .join(Revision, Revision.id == Decision.revision_id)
             .join(User, User.id == Decision.approver_id)
             .where(Revision.item_id == item_id)
             .order_by(Decision.created_at, Decision.id)
-        ).all()
+        )
+        .all()
+    )
     return [
         DecisionRow(
             revision=number,

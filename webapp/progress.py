@@ -18,7 +18,7 @@ from clearance.errors import ClearanceError
 from clearance.policy import SignoffState
 from clearance.runtime import Runtime
 from clearance.storage.models import Item
-from webapp.context import runtime
+from webapp.context import reader, runtime
 
 log = logging.getLogger("webapp.progress")
 
@@ -51,16 +51,15 @@ def signoff(item_id: str) -> SignoffState | None:
     from clearance.services.items import current_revision
     from clearance.services.signoff import revision_signoff_state
 
-    rt = runtime()
-    with rt.sessions() as session:
-        item = session.get(Item, item_id)
-        if item is None:
-            return None
-        revision = current_revision(session, item)
-        if revision.level is None or revision.release_manifest_hash is None:
-            return None
-        try:
-            policy = policy_for_item(session, rt.policy, item.policy_hash)
-            return revision_signoff_state(session, policy, item, revision)
-        except ClearanceError:
-            return None
+    session = reader()
+    item = session.get(Item, item_id)
+    if item is None:
+        return None
+    revision = current_revision(session, item)
+    if revision.level is None or revision.release_manifest_hash is None:
+        return None
+    try:
+        policy = policy_for_item(session, runtime().policy, item.policy_hash)
+        return revision_signoff_state(session, policy, item, revision)
+    except ClearanceError:
+        return None

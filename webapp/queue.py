@@ -1,4 +1,11 @@
-"""The approver's queue: one indexed, paginated query (open sign-off requests naming my roles)."""
+"""The approver's queue: open sign-off requests naming my roles, earliest deadline first.
+
+One query per page that walks ``ix_web_signoff_queue`` (status, due_at, id) in order and stops
+after a page: no sort of the open set, no count, only the columns the page shows. Pages are
+keyset pages: ``after`` is the (deadline, id) of the last row shown. Requests with a deadline come
+first; those without one follow, by id (two walks of the same index, never a NULLS LAST sort,
+which an index cannot serve on SQLite).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,47 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, or_, select
+from sqlalchemy import Select, String, and_, cast, exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from clearance.admin import search
 from clearance.admin.models import SearchEntry
+from clearance.runtime import Runtime
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest, User
 
 PAGE = 50
+NO_DEADLINE = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a page starts: after the request with this deadline (None: the no-deadline part)."""
+
+    due_at: datetime | None
+    request_id: int
+
+    def token(self) -> str:
+        due = self.due_at.astimezone(UTC).isoformat() if self.due_at else NO_DEADLINE
+        return f"{due}~{self.request_id}"
+
+    @classmethod
+    def parse(cls, token: str | None) -> Cursor | None:
+        """The cursor in ``token``, or None (the first page) when it is absent or malformed."""
+        if not token:
+            return None
+        due, sep, raw_id = token.rpartition("~")
+        if not sep or not raw_id.isdigit():
+            return None
+        if due == NO_DEADLINE:
+            return cls(None, int(raw_id))
+        try:
+            when = datetime.fromisoformat(due)
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            return None
+        return cls(when.astimezone(UTC), int(raw_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +62,7 @@ class QueueFilter:
     level: str | None = None
     channel: str | None = None
     q: str | None = None
-    page: int = 1
+    after: Cursor | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,25 +75,36 @@ class QueueRow:
     stage: str
     due_at: datetime | None
     revision: int
+    request_id: int
 
     @property
     def overdue(self) -> bool:
         return self.due_at is not None and self.due_at < datetime.now(UTC)
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.due_at, self.request_id)
 
 
 def _json_contains(column: Any, value: str) -> ColumnElement[bool]:
     return cast(column, String).like(f'%"{value}"%')
 
 
-def queue(
-    session: Session, *, user_id: int, signoff_roles: frozenset[str], f: QueueFilter
-) -> tuple[list[QueueRow], bool]:
-    """Rows of page ``f.page`` and whether a next page exists."""
-    if not signoff_roles:
-        return [], False
+def _base(user_id: int, signoff_roles: frozenset[str], f: QueueFilter) -> Select[Any]:
     query = (
-        select(Item, Revision, SignoffRequest, User.username)
-        .join(SignoffRequest, SignoffRequest.revision_id == Revision.id)
+        select(
+            Item.id,
+            Revision.title,
+            User.username,
+            Revision.level,
+            Revision.channels,
+            SignoffRequest.stage_name,
+            SignoffRequest.due_at,
+            Revision.number,
+            SignoffRequest.id,
+        )
+        .select_from(SignoffRequest)
+        .join(Revision, Revision.id == SignoffRequest.revision_id)
         .join(Item, and_(Item.id == Revision.item_id, Item.current_revision == Revision.number))
         .join(User, User.id == Item.author_id)
         .where(SignoffRequest.status == "open", Item.state == "awaiting_signoff")
@@ -64,8 +114,6 @@ def queue(
             ~exists().where(Decision.revision_id == Revision.id, Decision.approver_id == user_id)
         )
     )
-    if f.view == "overdue":
-        query = query.where(SignoffRequest.due_at < datetime.now(UTC))
     if f.level:
         query = query.where(Revision.level == f.level)
     if f.channel:
@@ -74,22 +122,79 @@ def queue(
         query = query.join(SearchEntry, SearchEntry.revision_id == Revision.id).where(
             SearchEntry.folded.like(search.like_pattern(f.q), escape="\\")
         )
-    query = (
-        query.order_by(SignoffRequest.due_at.asc().nulls_last(), SignoffRequest.id)
-        .limit(PAGE + 1)
-        .offset((max(1, f.page) - 1) * PAGE)
-    )
-    rows = [
+    return query
+
+
+def _rows(session: Session, query: Select[Any], limit: int) -> list[QueueRow]:
+    return [
         QueueRow(
-            item_id=item.id,
-            title=rev.title,
+            item_id=item_id,
+            title=title,
             author=username,
-            level=rev.level,
-            channels=tuple(rev.channels),
-            stage=req.stage_name,
-            due_at=req.due_at,
-            revision=rev.number,
+            level=level,
+            channels=tuple(channels or ()),
+            stage=stage,
+            due_at=due_at,
+            revision=number,
+            request_id=request_id,
         )
-        for item, rev, req, username in session.execute(query)
+        for item_id, title, username, level, channels, stage, due_at, number, request_id in (
+            session.execute(query.limit(limit))
+        )
     ]
-    return rows[:PAGE], len(rows) > PAGE
+
+
+def queue(
+    session: Session, *, user_id: int, signoff_roles: frozenset[str], f: QueueFilter
+) -> tuple[list[QueueRow], Cursor | None]:
+    """One page of the queue and the cursor of the next page (None on the last page)."""
+    if not signoff_roles:
+        return [], None
+    base = _base(user_id, signoff_roles, f)
+    after = f.after
+    rows: list[QueueRow] = []
+    if after is None or after.due_at is not None:
+        dated = base.where(SignoffRequest.due_at.is_not(None))
+        if f.view == "overdue":
+            dated = dated.where(SignoffRequest.due_at < datetime.now(UTC))
+        if after is not None:
+            dated = dated.where(
+                or_(
+                    SignoffRequest.due_at > after.due_at,
+                    and_(
+                        SignoffRequest.due_at == after.due_at, SignoffRequest.id > after.request_id
+                    ),
+                )
+            )
+        dated = dated.order_by(SignoffRequest.status, SignoffRequest.due_at, SignoffRequest.id)
+        rows = _rows(session, dated, PAGE + 1)
+    if len(rows) <= PAGE and f.view != "overdue":
+        undated = base.where(SignoffRequest.due_at.is_(None))
+        if after is not None and after.due_at is None:
+            undated = undated.where(SignoffRequest.id > after.request_id)
+        undated = undated.order_by(SignoffRequest.status, SignoffRequest.due_at, SignoffRequest.id)
+        rows += _rows(session, undated, PAGE + 1 - len(rows))
+    page = rows[:PAGE]
+    return page, (page[-1].cursor if len(rows) > PAGE else None)
+
+
+def refresh_search(rt: Runtime) -> None:
+    """Index titles added since the last search (a write only when something is new).
+
+    Concurrent workers may index the same revisions at once; the loser's insert fails on the
+    primary key and is dropped, since the winner indexed the same titles.
+    """
+    from sqlalchemy import func
+    from sqlalchemy.exc import IntegrityError
+
+    with rt.readers() as session:
+        newest = session.scalar(select(func.max(Revision.id))) or 0
+        indexed = session.scalar(select(func.max(SearchEntry.revision_id))) or 0
+    if newest <= indexed:
+        return
+    with rt.sessions() as session:
+        try:
+            search.refresh(session)
+            session.commit()
+        except IntegrityError:
+            session.rollback()

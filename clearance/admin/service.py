@@ -23,6 +23,7 @@ from clearance.events import Event
 from clearance.runtime import Runtime
 from clearance.services import users as user_service
 from clearance.storage.models import User
+from clearance.storage.uow import UnitOfWork
 
 
 class ChangeKind(StrEnum):
@@ -179,34 +180,41 @@ def _check_confirmer(session: Session, change: PendingChange, admin: str) -> Use
 def confirm(
     rt: Runtime, *, admin: str, change_id: int, apply_policy: PolicyApplier | None = None
 ) -> ChangeView:
-    """A second administrator confirms: the change is applied, then logged with both names."""
-    with rt.sessions() as session:
-        change = _load_pending(session, change_id)
-        _check_confirmer(session, change, admin)
+    """A second administrator confirms: the change is applied, then logged with both names.
+
+    A role change is checked, applied, logged and closed in one transaction (it happens exactly
+    once even when two admins confirm at the same moment). A policy is put in force by
+    ``apply_policy`` (the policy store's own transaction, idempotent by content hash), then the
+    proposal is closed.
+    """
+    with rt.uow() as uow:
+        change = _load_pending(uow.session, change_id)
+        _check_confirmer(uow.session, change, admin)
         kind = ChangeKind(change.kind)
         payload = dict(change.payload)
         if kind is ChangeKind.ROLES:
-            current = _roles_snapshot(user_service.get_user(session, change.target))
+            current = _roles_snapshot(user_service.get_user(uow.session, change.target))
             if current != change.before:
                 raise Conflict(
                     f"the roles of {change.target!r} changed after this proposal; "
                     "reject it and propose again"
                 )
-        elif rt.policy.content_hash != change.before.get("policy_hash"):
+            user_service.set_roles_in(
+                uow,
+                actor=admin,
+                username=change.target,
+                roles=payload["roles"],
+                signoff_roles=payload["signoff_roles"],
+                unit=payload["unit"] or "",
+            )
+            view = _close_in(uow, admin=admin, change=change, status=ChangeStatus.CONFIRMED)
+            uow.commit()
+            return view
+        if rt.policy.content_hash != change.before.get("policy_hash"):
             raise Conflict("the policy in force changed after this proposal; propose it again")
-    if kind is ChangeKind.ROLES:
-        user_service.set_roles(
-            rt,
-            actor=admin,
-            username=change.target,
-            roles=payload["roles"],
-            signoff_roles=payload["signoff_roles"],
-            unit=payload["unit"] or "",
-        )
-    else:
-        if apply_policy is None:
-            raise PolicyRefusal("policy changes cannot be applied here yet; use the CLI")
-        apply_policy(rt, admin, payload)
+    if apply_policy is None:
+        raise PolicyRefusal("policy changes cannot be applied here yet; use the CLI")
+    apply_policy(rt, admin, payload)
     return _close(rt, admin=admin, change_id=change_id, status=ChangeStatus.CONFIRMED, reason=None)
 
 
@@ -214,7 +222,7 @@ def reject(rt: Runtime, *, admin: str, change_id: int, reason: str) -> ChangeVie
     """Withdraw (the proposer) or turn down (another admin) a proposal; nothing is applied."""
     if not reason.strip():
         raise BadInput("a reason is required to reject a proposed change; say why")
-    with rt.sessions() as session:
+    with rt.readers() as session:
         _load_pending(session, change_id)
         _admin(session, admin)
     return _close(
@@ -227,37 +235,49 @@ def _close(
 ) -> ChangeView:
     with rt.uow() as uow:
         change = _load_pending(uow.session, change_id)
-        decider = _admin(uow.session, admin)
-        change.status = status.value
-        change.decided_by = decider.id
-        change.decided_at = datetime.now(UTC)
-        change.reason = reason
-        uow.session.flush()
-        view = _view(uow.session, change)
-        if status is ChangeStatus.CONFIRMED:
-            uow.record(
-                Event(
-                    "admin.change_confirmed",
-                    actor=decider.username,
-                    body={
-                        "change": change.id,
-                        "kind": change.kind,
-                        "target": change.target,
-                        "proposed_by": view.proposed_by,
-                        "confirmed_by": decider.username,
-                        "before": change.before,
-                        "after": change.payload
-                        if change.kind == ChangeKind.ROLES.value
-                        else {"policy_hash": change.target},
-                    },
-                )
-            )
+        view = _close_in(uow, admin=admin, change=change, status=status, reason=reason)
         uow.commit()
     return view
 
 
+def _close_in(
+    uow: UnitOfWork,
+    *,
+    admin: str,
+    change: PendingChange,
+    status: ChangeStatus,
+    reason: str | None = None,
+) -> ChangeView:
+    decider = _admin(uow.session, admin)
+    change.status = status.value
+    change.decided_by = decider.id
+    change.decided_at = datetime.now(UTC)
+    change.reason = reason
+    uow.session.flush()
+    view = _view(uow.session, change)
+    if status is ChangeStatus.CONFIRMED:
+        uow.record(
+            Event(
+                "admin.change_confirmed",
+                actor=decider.username,
+                body={
+                    "change": change.id,
+                    "kind": change.kind,
+                    "target": change.target,
+                    "proposed_by": view.proposed_by,
+                    "confirmed_by": decider.username,
+                    "before": change.before,
+                    "after": change.payload
+                    if change.kind == ChangeKind.ROLES.value
+                    else {"policy_hash": change.target},
+                },
+            )
+        )
+    return view
+
+
 def list_changes(rt: Runtime, *, status: ChangeStatus | None = None) -> list[ChangeView]:
-    with rt.sessions() as session:
+    with rt.readers() as session:
         query = select(PendingChange).order_by(PendingChange.id.desc()).limit(200)
         if status is not None:
             query = query.where(PendingChange.status == status.value)

@@ -172,6 +172,7 @@ VI: dict[str, str] = {
     "Filter": "Lọc",
     "Stage": "Bước duyệt",
     "Previous": "Trước",
+    "First page": "Trang đầu",
     "Next": "Sau",
     "Nothing is waiting for you.": "Không có tin bài nào chờ bạn duyệt.",
     "Evidence": "Bằng chứng",

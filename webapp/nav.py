@@ -1,0 +1,52 @@
+"""The navigation bar: links by role, built once per (language, roles) instead of every page."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import Flask, url_for
+from flask_babel import gettext as _
+
+from webapp.context import me
+
+#: (role or None for everyone, endpoint, label) in display order; labels are msgids
+LINKS: tuple[tuple[str | None, str, str], ...] = (
+    ("author", "author.my_items", "My items"),
+    ("author", "author.submit", "New item"),
+    ("approver", "approvals.queue", "Awaiting my approval"),
+    ("approver", "approvals.key", "Signing key"),
+    ("auditor", "audit.log", "Audit log"),
+    ("auditor", "audit.verify_page", "Verification"),
+    ("admin", "admin.users", "Users"),
+    ("admin", "admin.pending", "Pending changes"),
+    ("admin", "admin.policy", "Policy"),
+    (None, "notifications.index", "Notifications"),
+)
+
+
+def _labels() -> None:
+    """Marks the labels for extraction (babel reads literal gettext calls)."""
+    _("My items"), _("New item"), _("Awaiting my approval"), _("Signing key"), _("Audit log")
+    _("Verification"), _("Users"), _("Pending changes"), _("Policy"), _("Notifications")
+
+
+@lru_cache(maxsize=64)
+def _links(language: str, roles: frozenset[str], root: str) -> tuple[tuple[str, str], ...]:
+    del language, root  # cache keys: the labels and URLs depend on them
+    return tuple(
+        (url_for(endpoint), _(label))
+        for role, endpoint, label in LINKS
+        if role in roles or not role
+    )
+
+
+def nav_links() -> tuple[tuple[str, str], ...]:
+    from flask import request
+
+    from webapp.i18n import language
+
+    return _links(language(), me().roles, request.script_root)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["nav_links"] = nav_links
