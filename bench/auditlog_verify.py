@@ -11,6 +11,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,12 +22,27 @@ from clearance.auditlog.note import sign as sign_note
 from clearance.auditlog.rfc6962 import leaf_hash
 from clearance.auditlog.tree import Builder
 from clearance.auditlog.verify import verify_export
+from clearance.canonical import canonical_hash
 from clearance.signing.statement import Decision, SignOff
 
 ORIGIN = "bench.clearance.local/log"
-POLICY = "ab" * 32
-CHAINS = {"internal": [{"stage": "review", "roles": ["tp"], "quorum": 1},
-                       {"stage": "final", "roles": ["ld"], "quorum": 1}]}  # fmt: skip
+
+
+def _stage(stage_id: str, role: str) -> dict[str, object]:
+    eligible = {"roles": [role], "units": None, "same_unit": False}
+    return {"id": stage_id, "when": "always", "deadline_hours": 24,
+            "rule": {"quorum": {"count": 1, "eligible": eligible}}}  # fmt: skip
+
+
+# A policy.loaded body in the form clearance.policy.policy_event_body writes.
+DOCUMENT = {"metadata": {"version": "bench"}, "chains": {"internal": ["review", "final"]}}
+POLICY = canonical_hash(DOCUMENT)
+POLICY_BODY = {
+    "policy_hash": POLICY,
+    "document": DOCUMENT,
+    "signoff_chains": {"internal": {"chain": "internal_release",
+                                    "stages": [_stage("review", "tp"), _stage("final", "ld")]}},
+}  # fmt: skip
 CHECKPOINT_EVERY = 1000
 
 
@@ -40,12 +56,12 @@ def build(directory: Path, total: int, signoffs: int) -> None:
     out = (directory / "entries.jsonl").open("wb")
     last_cp = ""
 
-    def add(type_: str, actor: str | None, body: dict[str, object], item: str | None = None,
+    def add(type_: str, actor: str | None, body: Mapping[str, object], item: str | None = None,
             revision: int | None = None, manifest: str | None = None) -> None:  # fmt: skip
         nonlocal prev, last_cp
         seq = builder.size
         leaf = Entry(ORIGIN, seq, prev, now, type_, actor, item, revision, manifest, POLICY,
-                     body).to_leaf()  # fmt: skip
+                     dict(body)).to_leaf()  # fmt: skip
         out.write(leaf + b"\n")
         digest = leaf_hash(leaf)
         builder.add_hash(digest)
@@ -56,7 +72,7 @@ def build(directory: Path, total: int, signoffs: int) -> None:
                 (directory / "checkpoints" / f"{size:08d}").write_text(last_cp)
             last_cp = Checkpoint(ORIGIN, builder.size, builder.root()).sign([log])
 
-    add("policy.loaded", "op", {"policy_hash": POLICY, "chains": CHAINS})
+    add("policy.loaded", "op", POLICY_BODY)
     add("user.registered", "admin", {"username": "author", "signoff_roles": []})
     for i, a in enumerate(approvers):
         role = "tp" if i % 2 == 0 else "ld"

@@ -22,7 +22,7 @@ from clearance.auditlog.entry import GENESIS_PREV, Entry
 from clearance.auditlog.findings import Finding
 from clearance.auditlog.note import Verifier, open_note, parse_vkey, split
 from clearance.auditlog.scan import Slice, SliceResult, chain_finding, load_relevant, scan, slices
-from clearance.auditlog.tree import Builder
+from clearance.auditlog.tree import Levels
 from clearance.auditlog.workflow import SignatureJob, Workflow
 from clearance.errors import BadInput, VerificationError
 
@@ -242,13 +242,10 @@ def _verify(
     workflow = Workflow()
     integrity: list[Finding] = []
     needed = {c.checkpoint.size for c in stored + trusted_files if c.checkpoint is not None}
-    roots: dict[int, bytes] = {}
-    builder = Builder()
+    leaf_hashes: list[bytes] = []
     timeline = _KeyTimeline(log_key)
     last_hash = GENESIS_PREV
     broken_at: int | None = None
-    if 0 in needed:
-        roots[0] = builder.root()
     for result in results:
         first_prev = result.first_prev
         if broken_at is None and first_prev is not None and first_prev != last_hash:
@@ -260,10 +257,7 @@ def _verify(
             if result.finding.index is not None:
                 broken_at = result.finding.index
         hashes = result.hashes
-        for offset in range(0, len(hashes), 32):
-            builder.add_hash(hashes[offset : offset + 32])
-            if builder.size in needed:
-                roots[builder.size] = builder.root()
+        leaf_hashes += [hashes[offset : offset + 32] for offset in range(0, len(hashes), 32)]
         if hashes:
             last_hash = hashes[-32:].hex()
         for index, line in result.relevant:
@@ -278,7 +272,11 @@ def _verify(
             if workflow.jobs:
                 signatures.add(workflow.jobs)
 
-    report.root = builder.root().hex()
+    # Every complete node once, level by level; then each needed root in O(log n).
+    levels = Levels(leaf_hashes)
+    del leaf_hashes
+    roots = {n: levels.root(n) for n in needed if n <= levels.size}
+    report.root = levels.root().hex()
     verified_roots: dict[int, bytes] = {}
     good_sizes: list[int] = [0]
 
