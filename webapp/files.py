@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp import itemview
@@ -34,6 +34,15 @@ def _part(item_id: str, number: int, index: int, sanitized: bool) -> tuple[str, 
     if sanitized and part.sanitized_sha256:
         return part.sanitized_sha256, part.sanitized_mime or part.mime, part.name
     return part.sha256, part.mime, part.name
+
+
+@bp.get("/<item_id>")
+@role_required("author", "approver", "auditor")
+def item_link(item_id: str) -> ResponseReturnValue:
+    """The link notifications carry: the item page in the capacity the user may see it."""
+    capacity = item_access(item_id).capacity
+    endpoint = {"author": "author.item", "approver": "approvals.item", "auditor": "audit.item"}
+    return redirect(url_for(endpoint[capacity], item_id=item_id))
 
 
 @bp.get("/<item_id>/r/<int:number>/parts/<int:index>")

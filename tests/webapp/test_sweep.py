@@ -30,6 +30,7 @@ ROUTES: list[tuple[str, str, frozenset[str]]] = [
     ("GET", "/approvals/items/{A}", frozenset({"lanh.dao"})),
     ("POST", "/approvals/items/{A}/decide", frozenset({"lanh.dao"})),
     ("GET", "/approvals/items/{A}/receipt", frozenset({"lanh.dao", "kiem.toan"})),
+    ("GET", "/items/{A}", frozenset({"tac.gia", "lanh.dao", "kiem.toan"})),
     ("GET", "/items/{A}/r/1/parts/0", frozenset({"tac.gia", "lanh.dao", "kiem.toan"})),
     ("GET", "/audit/", frozenset({"kiem.toan"})),
     ("GET", "/audit/verify", frozenset({"kiem.toan"})),
