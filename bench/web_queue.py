@@ -183,6 +183,12 @@ def main() -> None:
                     report(f"[{name}] {label}", times, errors, args.seconds, bare_rps)
             finally:
                 os.killpg(proc.pid, 15)
+                if base_url:
+                    from sqlalchemy import create_engine, text
+
+                    time.sleep(1)
+                    with create_engine(base_url).begin() as c:
+                        c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -144,6 +144,71 @@ def _rows(session: Session, query: Select[Any], limit: int) -> list[QueueRow]:
     ]
 
 
+#: open requests read per step of the walk (in index order) before the filters are applied
+BATCH = 400
+
+
+def _walk(
+    session: Session,
+    base: Select[Any],
+    *,
+    dated: bool,
+    after: Cursor | None,
+    before: datetime | None,
+    want: int,
+) -> list[QueueRow]:
+    """Rows of one section in (deadline, id) order, read in index-ordered batches.
+
+    The batch query is only status, deadline and id, so every planner walks the index (PostgreSQL
+    misjudges the JSON role filter and would otherwise sort the whole open set); the filters run
+    on each batch by primary key.
+    """
+    rows: list[QueueRow] = []
+    position = after
+    while len(rows) < want:
+        step = select(SignoffRequest.id, SignoffRequest.due_at).where(
+            SignoffRequest.status == "open"
+        )
+        if dated:
+            step = step.where(SignoffRequest.due_at.is_not(None))
+            if before is not None:
+                step = step.where(SignoffRequest.due_at < before)
+            if position is not None and position.due_at is not None:
+                step = step.where(
+                    or_(
+                        SignoffRequest.due_at > position.due_at,
+                        and_(
+                            SignoffRequest.due_at == position.due_at,
+                            SignoffRequest.id > position.request_id,
+                        ),
+                    )
+                )
+        else:
+            step = step.where(SignoffRequest.due_at.is_(None))
+            if position is not None:
+                step = step.where(SignoffRequest.id > position.request_id)
+        batch = session.execute(
+            step.order_by(SignoffRequest.status, SignoffRequest.due_at, SignoffRequest.id).limit(
+                BATCH
+            )
+        ).all()
+        if not batch:
+            break
+        found = _rows(
+            session,
+            base.where(SignoffRequest.id.in_([rid for rid, _due in batch])).order_by(
+                SignoffRequest.due_at, SignoffRequest.id
+            ),
+            want - len(rows),
+        )
+        rows += found
+        last_id, last_due = batch[-1]
+        position = Cursor(last_due, last_id)
+        if len(batch) < BATCH:
+            break
+    return rows
+
+
 def queue(
     session: Session, *, user_id: int, signoff_roles: frozenset[str], f: QueueFilter
 ) -> tuple[list[QueueRow], Cursor | None]:
@@ -154,26 +219,13 @@ def queue(
     after = f.after
     rows: list[QueueRow] = []
     if after is None or after.due_at is not None:
-        dated = base.where(SignoffRequest.due_at.is_not(None))
-        if f.view == "overdue":
-            dated = dated.where(SignoffRequest.due_at < datetime.now(UTC))
-        if after is not None:
-            dated = dated.where(
-                or_(
-                    SignoffRequest.due_at > after.due_at,
-                    and_(
-                        SignoffRequest.due_at == after.due_at, SignoffRequest.id > after.request_id
-                    ),
-                )
-            )
-        dated = dated.order_by(SignoffRequest.status, SignoffRequest.due_at, SignoffRequest.id)
-        rows = _rows(session, dated, PAGE + 1)
+        before = datetime.now(UTC) if f.view == "overdue" else None
+        rows = _walk(session, base, dated=True, after=after, before=before, want=PAGE + 1)
     if len(rows) <= PAGE and f.view != "overdue":
-        undated = base.where(SignoffRequest.due_at.is_(None))
-        if after is not None and after.due_at is None:
-            undated = undated.where(SignoffRequest.id > after.request_id)
-        undated = undated.order_by(SignoffRequest.status, SignoffRequest.due_at, SignoffRequest.id)
-        rows += _rows(session, undated, PAGE + 1 - len(rows))
+        undated_after = after if after is not None and after.due_at is None else None
+        rows += _walk(
+            session, base, dated=False, after=undated_after, before=None, want=PAGE + 1 - len(rows)
+        )
     page = rows[:PAGE]
     return page, (page[-1].cursor if len(rows) > PAGE else None)
 
