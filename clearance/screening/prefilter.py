@@ -23,7 +23,6 @@ _ALARM = ord("!")
 _OTHER = ord("o")
 _E2 = ord("E")  # U+2000-U+2FFF: punctuation (common) and format characters (rare)
 _EF = ord("F")  # U+F000-U+FFFF: BOM, interlinear annotation controls
-_C2 = ord("C")  # U+0080-U+00BF: soft hyphen
 
 
 def _table() -> bytes:
@@ -38,7 +37,8 @@ def _table() -> bytes:
         table[byte] = _ALARM
     for byte in (0xF3, 0xF0, 0x00, 0xD8, 0xDB, 0xDC, 0xE0, 0xE3):  # astral, NUL, Arabic, fillers
         table[byte] = _ALARM
-    table[0xE2], table[0xEF], table[0xC2] = _E2, _EF, _C2
+    table[0xE2], table[0xEF] = _E2, _EF
+    table[0xC2] = _SEPARATOR  # U+0080-U+00BF holds the middle dot "·" (and the soft hyphen)
     return bytes(table)
 
 
@@ -58,7 +58,7 @@ def needs_cleaning(text: str, classes: bytes) -> bool:
     """Whether invisible or confusable characters may be present."""
     if _ALARM in classes:
         return True
-    if _C2 in classes and "\xad" in text:
+    if "\xad" in text:
         return True
     if _E2 in classes and any(ch in text for ch in _IN_E2):
         return True

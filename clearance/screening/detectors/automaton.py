@@ -81,7 +81,8 @@ class Matcher:
         return list(self.automaton.iter(lower))
 
 
-def build_matcher(rules: ScreeningRules) -> Matcher:
+def matcher_keys(rules: ScreeningRules) -> dict[str, tuple[Payload, ...]]:
+    """Every key the matcher looks for (lower case) and what a hit on it means."""
     keys: dict[str, list[Payload]] = {}
 
     def add(key: str, payload: Payload) -> None:
@@ -103,8 +104,13 @@ def build_matcher(rules: ScreeningRules) -> Matcher:
         if rule.kind is IdentifierKind.PLATE:
             for word in rule.context_words:
                 add(word, (TAG_PLATE_CONTEXT, index, word))
+    return {key: tuple(payloads) for key, payloads in keys.items()}
+
+
+def build_matcher(rules: ScreeningRules) -> Matcher:
+    """The pyahocorasick automaton (the portable path; ``fastscan`` is the fast one)."""
     automaton = ahocorasick.Automaton()
-    for key, payloads in keys.items():
-        automaton.add_word(key, tuple(payloads))
+    for key, payloads in matcher_keys(rules).items():
+        automaton.add_word(key, payloads)
     automaton.make_automaton()
     return Matcher(automaton)

@@ -22,6 +22,40 @@ from clearance.screening.detectors.vn_data import MOBILE_PREFIXES, PROVINCE_CODE
 from clearance.screening.rules import IdentifierKind
 
 CANDIDATE = re.compile(r"[+(0-9][0-9 .,\-()]{5,28}[0-9]")
+# Every character a candidate can hold: a window cut at other characters parses like the whole.
+RUN_CHARS = "0123456789 .,-()+"
+_NOT_RUN = re.compile(r"[^0-9 .,\-()+]")
+_MIN_DIGITS = 9  # every reportable number or coordinate pair has at least this many digits
+
+
+def find_numbers_in_runs(lower: str, run_ends: list[int]) -> list[IdentifierMatch]:
+    """:func:`find_numbers` restricted to the runs of candidate characters that end at
+    ``run_ends`` (sorted) and hold at least nine digits, as reported by the fast scanner."""
+    out: list[IdentifierMatch] = []
+    floor = 0
+    for reported in run_ends:
+        # The report ends just after the character that closed the run (or at the text's end).
+        run_end = reported - 1 if lower[reported - 1] not in RUN_CHARS else reported
+        if run_end <= floor:
+            continue
+        step = 64
+        while True:
+            low = max(floor, run_end - step)
+            last = -1
+            for match in _NOT_RUN.finditer(lower, low, run_end):
+                last = match.start()
+            if last >= 0:
+                start = last + 1
+                break
+            if low == floor:
+                start = floor
+                break
+            step *= 4
+        out.extend(find_numbers(lower, start, run_end))
+        floor = run_end
+    return out
+
+
 _GROUP = re.compile(r"[0-9]+")
 _COORD_PAIR = re.compile(r"(-?[0-9]{1,3})[.,]([0-9]{4,})\s*[,;]?\s*(-?[0-9]{1,3})[.,]([0-9]{4,})")
 _DMS = re.compile(
@@ -107,10 +141,11 @@ def _looks_like_money(text: str, start: int, end: int) -> bool:
     return grouped or bool(_MONEY_AFTER.match(text, end))
 
 
-def find_numbers(lower: str) -> list[IdentifierMatch]:
-    """CCCD, CMND, phones and decimal coordinate pairs in lower-cased text."""
+def find_numbers(lower: str, start: int = 0, end: int | None = None) -> list[IdentifierMatch]:
+    """CCCD, CMND, phones and decimal coordinate pairs in lower-cased text (or a window of it
+    that begins and ends at a character no candidate can contain, see :data:`RUN_CHARS`)."""
     out: list[IdentifierMatch] = []
-    for cand in CANDIDATE.finditer(lower):
+    for cand in CANDIDATE.finditer(lower, start, len(lower) if end is None else end):
         start, end = cand.span()
         if start > 0 and (lower[start - 1].isalnum() or lower[start - 1] in ".,"):
             continue
@@ -123,7 +158,7 @@ def find_numbers(lower: str) -> list[IdentifierMatch]:
                     IdentifierMatch(IdentifierKind.COORDINATES, start, pair.end(), pair.group(0))
                 )
                 continue
-        if sum(ch.isdigit() for ch in cand.group(0)) < 9:
+        if sum(ch.isdigit() for ch in cand.group(0)) < _MIN_DIGITS:
             continue
         money = _looks_like_money(lower, start, end)
         out.extend(_numbers(lower, start, end, money))

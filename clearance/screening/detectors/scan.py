@@ -20,17 +20,20 @@ from clearance.screening.detectors.automaton import (
     Matcher,
     Payload,
     build_matcher,
+    matcher_keys,
 )
+from clearance.screening.detectors.fastscan import FastMatcher, FastScan, fast_matcher
 from clearance.screening.detectors.hits import Hit
 from clearance.screening.detectors.identifiers import (
     IdentifierMatch,
     find_dms,
     find_numbers,
+    find_numbers_in_runs,
     find_plates,
 )
 from clearance.screening.detectors.markings import judge_folded, judge_marking
 from clearance.screening.limits import Budget
-from clearance.screening.normalise import nfkc, normalise, rejoin_spaced
+from clearance.screening.normalise import has_spaced_run, nfkc, normalise, rejoin_spaced
 from clearance.screening.prefilter import classify, needs_cleaning, spaced_lines
 from clearance.screening.rules import IdentifierKind, IdentifierRule, ScreeningRules
 from clearance.screening.types import Finding, Severity
@@ -41,10 +44,12 @@ _LONG_NUMBER = re.compile(r"[+0-9][0-9 .\-]{5,}[0-9]")
 _DIGIT = re.compile(r"[0-9]")
 
 _MATCHERS: dict[int, tuple[ScreeningRules, Matcher]] = {}
+_FAST: dict[int, tuple[ScreeningRules, FastMatcher | None]] = {}
+_USE_FAST = True  # tests switch it off to compare both paths
 
 
 def matcher_for(rules: ScreeningRules) -> Matcher:
-    """The automaton of ``rules``, built once per rules object."""
+    """The pyahocorasick automaton of ``rules``, built once per rules object."""
     cached = _MATCHERS.get(id(rules))
     if cached is not None and cached[0] is rules:
         return cached[1]
@@ -52,6 +57,20 @@ def matcher_for(rules: ScreeningRules) -> Matcher:
     if len(_MATCHERS) > 8:
         _MATCHERS.clear()
     _MATCHERS[id(rules)] = (rules, matcher)
+    return matcher
+
+
+def fast_matcher_for(rules: ScreeningRules) -> FastMatcher | None:
+    """The Hyperscan matcher of ``rules`` (None where unavailable), built once per rules object."""
+    if not _USE_FAST:
+        return None
+    cached = _FAST.get(id(rules))
+    if cached is not None and cached[0] is rules:
+        return cached[1]
+    matcher = fast_matcher(matcher_keys(rules))
+    if len(_FAST) > 8:
+        _FAST.clear()
+    _FAST[id(rules)] = (rules, matcher)
     return matcher
 
 
@@ -99,6 +118,47 @@ def _renormalised(text: str) -> str | None:
     return "".join(pieces)
 
 
+_Renormalised = tuple[str, str, list[tuple[int, int]] | None]
+
+
+def _renormalised_fast(text: str, lower: str, found: FastScan) -> _Renormalised | None:
+    """:func:`_renormalised` from what the fast prescan reported: (text, lower, shifts) or None.
+
+    Only the lines holding a real run of spaced letters are rejoined and lower-cased again;
+    ``shifts`` lists (old end of a rejoined line, change in length), None after a full
+    normalisation (everything must be scanned again).
+    """
+    if found.alarm or len(lower) != len(text):
+        cleaned = normalise(text)
+        return (cleaned, cleaned.lower(), None) if cleaned != text else None
+    texts: list[str] = []
+    lowers: list[str] = []
+    shifts: list[tuple[int, int]] = []
+    position = 0
+    for end in found.spaced_ends:
+        if end <= position or not has_spaced_run(text, max(0, end - 8), end):
+            continue
+        line_start = text.rfind("\n", 0, end - 1) + 1
+        line_end = text.find("\n", end - 1)
+        line_end = len(text) if line_end < 0 else line_end
+        if line_start < position:
+            continue
+        joined = rejoin_spaced(text[line_start:line_end])
+        joined_lower = joined.lower()
+        if len(joined_lower) != len(joined):
+            cleaned = normalise(text)
+            return cleaned, cleaned.lower(), None
+        texts += [text[position:line_start], joined]
+        lowers += [lower[position:line_start], joined_lower]
+        shifts.append((line_end, len(joined) - (line_end - line_start)))
+        position = line_end
+    if not texts:
+        return None
+    texts.append(text[position:])
+    lowers.append(lower[position:])
+    return "".join(texts), "".join(lowers), shifts
+
+
 def _has_context(lower: str, start: int, end: int, rule: IdentifierRule) -> bool:
     if not rule.context_words:
         return False
@@ -131,7 +191,11 @@ def _identifier_hit(lower: str, match: IdentifierMatch, rule: IdentifierRule) ->
 
 
 def _hits(
-    rules: ScreeningRules, raw: list[tuple[int, tuple[Payload, ...]]], text: str, lower: str
+    rules: ScreeningRules,
+    raw: list[tuple[int, tuple[Payload, ...]]],
+    text: str,
+    lower: str,
+    numbers: list[IdentifierMatch],
 ) -> list[Hit]:
     original = text if len(text) == len(lower) else lower
     by_kind: dict[IdentifierKind, IdentifierRule] = {}
@@ -177,7 +241,7 @@ def _hits(
                 identifiers.extend(find_dms(lower, end - 1, end))
             elif tag == TAG_PLATE_CONTEXT:
                 identifiers.extend(find_plates(lower, end - len(phrase), end))
-    identifiers.extend(find_numbers(lower))
+    identifiers.extend(numbers)
     seen: set[tuple[int, int]] = set()
     for match in identifiers:
         id_rule = by_kind.get(match.kind)
@@ -204,16 +268,31 @@ def scan_text(
     text: str, rules: ScreeningRules, *, part: str, budget: Budget | None = None
 ) -> list[Finding]:
     """Every finding in ``text``, located in ``part`` by line, excerpts masked."""
-    matcher = matcher_for(rules)
     text = nfkc(text)
-    renormalised = _renormalised(text)
-    if renormalised is not None:
-        text = renormalised
-    lower = text.lower()
-    raw = matcher.hits(lower)
+    fast = fast_matcher_for(rules)
+    if fast is not None:
+        lower = text.lower()
+        found = fast.prescan(lower)
+        if found.alarm or found.spaced_ends:
+            renormalised = _renormalised_fast(text, lower, found)
+            if renormalised is not None:
+                text, lower, shifts = renormalised
+                if shifts is None:
+                    found = fast.prescan(lower)
+                else:
+                    found = fast.reencode(found, lower, shifts)
+        raw = fast.keyword_hits(lower, found.encoded)
+        numbers = find_numbers_in_runs(lower, found.number_ends)
+    else:
+        cleaned = _renormalised(text)
+        if cleaned is not None:
+            text = cleaned
+        lower = text.lower()
+        raw = matcher_for(rules).hits(lower)
+        numbers = find_numbers(lower)
     if budget is not None:
         budget.check()
-    hits = [hit for hit in _hits(rules, raw, text, lower) if not _allowed(rules, hit)]
+    hits = [hit for hit in _hits(rules, raw, text, lower, numbers) if not _allowed(rules, hit)]
     if budget is not None:
         budget.check()
     return _to_findings(hits, text if len(text) == len(lower) else lower, part)

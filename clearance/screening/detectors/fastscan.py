@@ -1,0 +1,197 @@
+"""Hyperscan passes over the lower-cased text find everything the hot path needs.
+
+Why: pyahocorasick walks its trie one character at a time in a Python extension (25-40 ms/MB
+with 2,000 phrases, measured in ``bench/screening_text.py``); Hyperscan compiles the same
+literals into SIMD matchers (about 1 ms/MB here). Three small databases over the UTF-8 bytes:
+
+- keywords: every automaton key as a literal (byte offsets are mapped back to ``str`` indices
+  by decoding only the stretches between hits; UTF-8 literals can only match whole characters);
+- alarm: any character that full normalisation would change (format and zero-width
+  characters, confusable scripts, combining marks); the scan stops at the first one;
+- classes, over one class byte per character (UTF-8 with continuation bytes deleted):
+  ``spaced``, a single letter between separators followed by another single letter ("M Ậ T"),
+  a superset of what ``normalise.rejoin_spaced`` joins (Python confirms each); ``numbers``, the
+  end of every run of number characters holding nine digits or more, the only places an
+  identifier or a coordinate pair can be (``identifiers.find_numbers_in_runs`` parses them).
+
+Findings are exactly those of the portable path (``automaton.build_matcher``, ``prefilter``,
+``find_numbers``); ``tests/screening/test_fastscan.py`` compares both. Hyperscan needs x86-64
+with SSSE3: where the wheel is missing or compilation fails, :func:`fast_matcher` returns None
+and the portable path runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from clearance.screening.detectors.automaton import Payload
+from clearance.screening.normalise import SPACED_SEPARATORS, suspicious_characters
+
+_hs: Any
+try:  # pragma: no cover - depends on the platform
+    import hyperscan as _hs
+except ImportError:  # pragma: no cover
+    _hs = None
+
+
+def _alarm_literals() -> list[bytes]:
+    """UTF-8 of every character normalisation would change. U+0300-U+04FF (combining marks,
+    Greek, Cyrillic) are found by their lead bytes 0xCC-0xD3, which never occur otherwise."""
+    chars = {c for c in suspicious_characters() if not 0x300 <= ord(c) <= 0x4FF}
+    return [bytes([lead]) for lead in range(0xCC, 0xD4)] + [
+        c.encode("utf-8", "surrogatepass") for c in sorted(chars)
+    ]
+
+
+# Character classes of the lower-cased text, one byte per character (UTF-8 with continuation
+# bytes deleted; the lead byte decides). L: letter (ASCII, Latin supplements, Vietnamese),
+# S: a separator obfuscators put between letters (and U+0080-U+00BF, which holds "·"),
+# D: digit, P: other characters of number runs, o: anything else.
+def _class_table() -> bytes:
+    table = bytearray(b"o" * 256)
+    for byte in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        table[byte] = ord("L")
+    for byte in (0xC3, 0xC4, 0xC5, 0xC6, 0xC7, 0xC8, 0xC9, 0xE1):
+        table[byte] = ord("L")
+    for byte in b"0123456789":
+        table[byte] = ord("D")
+    for byte in (*SPACED_SEPARATORS.replace("\u00b7", "").encode("ascii"), 0xC2):
+        table[byte] = ord("S")
+    for byte in b",()+":
+        table[byte] = ord("P")
+    return bytes(table)
+
+
+_CLASSES = _class_table()
+_CONTINUATION = bytes(range(0x80, 0xC0))
+# Marks continuation bytes with "c" so that a byte offset becomes a character index by one
+# C-speed count (decoding the stretches between hits costs five times more).
+_MARK_CONTINUATION = bytes(ord("c") if 0x80 <= b < 0xC0 else ord("n") for b in range(256))
+# "M Ậ T": a single letter between separators, then another single letter (a superset of the
+# runs rejoin_spaced joins; Python confirms). Digits joined by number characters, nine or more:
+# reported once, at the end of the run of number characters that holds them.
+_SPACED = rb"SLS{1,3}L(?:[^L]|\z)"
+_NUMBERS = rb"D(?:[SP]*D){8}[DSP]*(?:[^DSP]|\z)"
+
+
+@dataclass(slots=True)
+class FastScan:
+    """What one pass found. Offsets are ``str`` indices into the scanned text."""
+
+    encoded: bytes = b""  # UTF-8 of the scanned text
+    alarm: bool = False
+    spaced_ends: list[int] = field(default_factory=list)  # exclusive end of a candidate
+    number_ends: list[int] = field(default_factory=list)  # exclusive end of a number run
+
+
+class FastMatcher:
+    """Compiled Hyperscan databases for one rule set; thread-safe (one scratch per thread)."""
+
+    def __init__(self, keys: dict[str, tuple[Payload, ...]]) -> None:
+        self._payloads = list(keys.values())
+        self._lengths = [len(key) for key in keys]
+        self._keyword_db = _compile([key.encode("utf-8", "surrogatepass") for key in keys], True)
+        self._alarm_db = _compile(_alarm_literals(), True)
+        self._class_db = _compile([_SPACED, _NUMBERS], False)
+        self._local = threading.local()
+
+    def _scratch(self) -> tuple[Any, Any, Any]:
+        scratch: tuple[Any, Any, Any] | None = getattr(self._local, "scratch", None)
+        if scratch is None:
+            assert _hs is not None
+            scratch = (
+                _hs.Scratch(self._keyword_db),
+                _hs.Scratch(self._alarm_db),
+                _hs.Scratch(self._class_db),
+            )
+            self._local.scratch = scratch
+        return scratch
+
+    def reencode(self, found: FastScan, lower: str, shifts: list[tuple[int, int]]) -> FastScan:
+        """``found`` for ``lower``, the text after spaced letters were rejoined: number runs
+        never touch a rejoined stretch (it starts and ends with a letter), so they only move by
+        ``shifts`` (old offset, change in length from there on); no alarm can appear."""
+        result = FastScan()
+        result.encoded = lower.encode("utf-8", "surrogatepass")
+        result.alarm = found.alarm
+        for end in found.number_ends:
+            result.number_ends.append(end + sum(delta for at, delta in shifts if at < end))
+        return result
+
+    def prescan(self, lower: str) -> FastScan:
+        """The alarm, spaced-letter and number candidates (no keyword hits yet)."""
+        result = FastScan()
+        result.encoded = lower.encode("utf-8", "surrogatepass")
+        _keyword, alarm_scratch, class_scratch = self._scratch()
+
+        def on_alarm(_ident: int, _start: int, _end: int, _flags: int, _context: object) -> bool:
+            result.alarm = True
+            return True  # one is enough: stop the scan
+
+        with contextlib.suppress(_hs.ScanTerminated):
+            self._alarm_db.scan(result.encoded, match_event_handler=on_alarm, scratch=alarm_scratch)
+        classes = result.encoded.translate(_CLASSES, _CONTINUATION)
+        spaced, numbers = result.spaced_ends, result.number_ends
+
+        def on_class(ident: int, _start: int, end: int, _flags: int, _context: object) -> None:
+            (numbers if ident else spaced).append(end)
+
+        self._class_db.scan(classes, match_event_handler=on_class, scratch=class_scratch)
+        spaced.sort()
+        numbers.sort()
+        return result
+
+    def keyword_hits(self, lower: str, encoded: bytes) -> list[tuple[int, tuple[Payload, ...]]]:
+        """Every (end index inclusive, payloads) of every key, in pyahocorasick's order."""
+        found: list[tuple[int, int]] = []
+        append = found.append
+
+        def on_key(ident: int, _start: int, end: int, _flags: int, _context: object) -> None:
+            append((end, ident))
+
+        self._keyword_db.scan(encoded, match_event_handler=on_key, scratch=self._scratch()[0])
+        found.sort()
+        ascii_only = len(encoded) == len(lower)
+        marks = b"" if ascii_only or not found else encoded.translate(_MARK_CONTINUATION)
+        keyword: list[tuple[int, int, int]] = []
+        lengths = self._lengths
+        byte_at, char_at = 0, 0
+        for end, ident in found:
+            if not ascii_only and end != byte_at:
+                char_at += end - byte_at - marks.count(b"c", byte_at, end)
+                byte_at = end
+            keyword.append(((end if ascii_only else char_at) - 1, -lengths[ident], ident))
+        keyword.sort()  # by end, the longest key first
+        payloads = self._payloads
+        return [(end_incl, payloads[ident]) for end_incl, _neg, ident in keyword]
+
+
+def _compile(expressions: list[bytes], literal: bool) -> Any:
+    assert _hs is not None
+    database = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+    database.compile(
+        expressions=expressions,
+        ids=list(range(len(expressions))),
+        elements=len(expressions),
+        flags=[0] * len(expressions),
+        literal=literal,
+    )
+    return database
+
+
+def available() -> bool:
+    """Whether Hyperscan can be used on this machine."""
+    return _hs is not None
+
+
+def fast_matcher(keys: dict[str, tuple[Payload, ...]]) -> FastMatcher | None:
+    """The Hyperscan matcher for ``keys``, or None where Hyperscan is unavailable or fails."""
+    if _hs is None:
+        return None
+    try:
+        return FastMatcher(keys)
+    except Exception:  # an unsupported CPU or a compile error: the portable path runs
+        return None

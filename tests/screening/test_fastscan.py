@@ -1,0 +1,59 @@
+"""The Hyperscan path finds exactly what the portable pyahocorasick path finds."""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clearance.screening import ScreeningRules
+from clearance.screening.detectors import fastscan, scan
+from clearance.screening.types import Finding
+
+pytestmark = pytest.mark.skipif(not fastscan.available(), reason="Hyperscan is not installed here")
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from screening_text import generate  # noqa: E402
+
+PIECES = [
+    "MẬT", "mật", "Tối mật", "TỐI MẬT", "TUYỆT MẬT", "Độ mật:", "mật ong", "TỐI MẶT", "GIẢI MẬT",
+    "kế hoạch tác chiến", "biển số", "43A-123.45", "16°03'15.8\"N", "16.0544, 108.2022",
+    "0905 123 456", "+84 905 123 456", "001090012345", "123.456.789 đồng", "M Ậ T", "M.Ậ.T",
+    "T-Ố-I M-Ậ-T", "M·Ậ·T", "y y y", "\u200b", "\u00ad", "МẬТ", "ＭẬＴ", "A\u0323\u0302", " ", " ",
+    "\n", "\n", ".", ",", "-", "(", ")", "+", "1", "09", "x", "Đà Nẵng", "du lịch", "—", "“",
+]  # fmt: skip
+
+
+def _both(text: str, rules: ScreeningRules) -> tuple[list[Finding], list[Finding]]:
+    fast = scan.scan_text(text, rules, part="t")
+    scan._USE_FAST = False
+    try:
+        portable = scan.scan_text(text, rules, part="t")
+    finally:
+        scan._USE_FAST = True
+    return fast, portable
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40))
+def test_same_findings_on_tricky_text(rules: ScreeningRules, pieces: list[str]) -> None:
+    fast, portable = _both("".join(pieces), rules)
+    assert fast == portable
+
+
+def _texts() -> Iterator[str]:
+    rng = random.Random(7)
+    yield generate(1, rng, ("kế hoạch tác chiến", "biển số xe"))
+    yield "MẬT\n" + "Liên hệ 0905 123 456 hoặc 0236 3822 123.\n" * 200
+
+
+@pytest.mark.parametrize("text", list(_texts()), ids=["generated", "numbers"])
+def test_same_findings_on_long_text(rules: ScreeningRules, text: str) -> None:
+    fast, portable = _both(text, rules)
+    assert fast == portable
+    assert fast  # the texts hold findings: the comparison is not vacuous
