@@ -12,6 +12,7 @@ from clearance.screening.detectors.scan import scan_text
 from clearance.screening.extract.base import Extraction
 from clearance.screening.extract.image import extract_image
 from clearance.screening.extract.markup import extract_html, extract_svg
+from clearance.screening.extract.ole import OLE_TYPE, is_ole_embedding, judge_ole
 from clearance.screening.extract.ooxml import extract_docx, extract_xlsx
 from clearance.screening.extract.pdf import extract_pdf
 from clearance.screening.extract.text import extract_text
@@ -135,6 +136,9 @@ def _screen(
     try:
         if len(data) > rules.limits.max_file_bytes:
             raise Held(f"the file has {len(data)} bytes, more than {rules.limits.max_file_bytes}")
+        if depth > 0 and is_ole_embedding(data, filename):
+            detected = OLE_TYPE
+            judge_ole(data, filename)
         detected = filetype.detect(data, filename, allowed_types)
         findings = _inspect(data, filename, rules, detected, budget, depth)
         verdict = _verdict(findings)

@@ -92,7 +92,12 @@ def docx(
 S_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
-def xlsx(sheets: list[tuple[str, str, list[list[str]]]]) -> bytes:
+def xlsx(
+    sheets: list[tuple[str, str, list[list[str]]]],
+    *,
+    extra_parts: dict[str, str | bytes] | None = None,
+    content_types: str = "",
+) -> bytes:
     """``sheets``: (name, state, rows of inline strings)."""
     shared: list[str] = []
     parts: dict[str, str | bytes] = {}
@@ -122,11 +127,12 @@ def xlsx(sheets: list[tuple[str, str, list[list[str]]]]) -> bytes:
         "[Content_Types].xml": _CT.format(
             main="xl/workbook.xml",
             ctype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-            extra="",
+            extra=content_types,
         ),
         "_rels/.rels": _RELS.format(main="xl/workbook.xml"),
         "docProps/core.xml": core_xml(),
     }
+    parts.update(extra_parts or {})
     return _zip({**head, **parts})
 
 

@@ -180,3 +180,85 @@ def test_combine_takes_the_worst(rules: ScreeningRules) -> None:
     blocked = screen_file(c.png("MẬT"), "z.png", rules)
     assert combine([]) is Verdict.CLEAR
     assert combine([clear, blocked]) is Verdict.BLOCKED
+
+
+OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+
+
+def test_embedded_ole_object_is_held_with_a_reason(rules: ScreeningRules) -> None:
+    data = c.docx(
+        [c.para(c.run("Bảng số liệu du lịch"))],
+        extra_parts={"word/embeddings/oleObject1.bin": OLE_HEADER + b"Equation.3" * 10},
+    )
+    result = screen_file(data, "ole.docx", rules)
+    assert result.verdict is Verdict.REVIEW
+    held = [f for f in result.findings if f.rule == "screening.held"]
+    assert held and "oleObject1.bin cannot be inspected" in held[0].message
+    assert held[0].part.startswith("word/embeddings/oleObject1.bin")
+
+
+def test_embedded_ole_package_with_an_executable_is_blocked(rules: ScreeningRules) -> None:
+    package = OLE_HEADER + b"\x01Ole10Native\x00\x00\x02\x00invoice.exe\x00C:\\tmp\\invoice.exe\x00"
+    data = c.docx([c.para(c.run("x"))], extra_parts={"word/embeddings/oleObject2.bin": package})
+    result = screen_file(data, "ole2.docx", rules)
+    assert result.verdict is Verdict.BLOCKED
+    assert any("invoice.exe" in f.message for f in result.findings)
+
+
+def test_sanitised_docx_drops_hidden_runs(rules: ScreeningRules) -> None:
+    data = c.docx([c.para(c.run("Du lịch biển"), c.run("ghi chú ẩn", hidden=True))])
+    result = screen_file(data, "hidden.docx", rules)
+    assert result.verdict is Verdict.REVIEW  # hidden content is looked at by a human
+    assert result.sanitized is not None
+    with zipfile.ZipFile(io.BytesIO(result.sanitized)) as zf:
+        body = zf.read("word/document.xml").decode()
+    assert "Du lịch biển" in body
+    assert "ghi chú ẩn" not in body and "vanish" not in body
+
+
+def test_sanitised_xlsx_drops_comments_and_properties(rules: ScreeningRules) -> None:
+    rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/comments" Target="../comments1.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/vmlDrawing" Target="../drawings/vmlDrawing1.vml"/></Relationships>'
+    )
+    comments = (
+        '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><commentList>'
+        '<comment ref="A1"><text><t>anh Bình xem lại</t></text></comment></commentList></comments>'
+    )
+    overrides = (
+        '<Override PartName="/xl/comments1.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.comments+xml"/>'
+    )
+    data = c.xlsx(
+        [("Tổng hợp", "visible", [["Khách du lịch"]])],
+        extra_parts={
+            "xl/comments1.xml": comments,
+            "xl/drawings/vmlDrawing1.vml": "<xml><v:shape/></xml>",
+            "xl/worksheets/_rels/sheet1.xml.rels": rels,
+        },
+        content_types=overrides,
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        parts: dict[str, str | bytes] = {name: zf.read(name) for name in zf.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    assert isinstance(sheet, bytes)
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(
+        b"</sheetData>",
+        b'</sheetData><legacyDrawing xmlns:r="http://schemas.openxmlformats.org/'
+        b'officeDocument/2006/relationships" r:id="rId2"/>',
+    )
+    data = c._zip(parts)
+    result = screen_file(data, "comments.xlsx", rules)
+    assert "meta.comments" in rule_ids(result)
+    assert result.sanitized is not None
+    with zipfile.ZipFile(io.BytesIO(result.sanitized)) as zf:
+        names = set(zf.namelist())
+        assert "xl/comments1.xml" not in names and "xl/drawings/vmlDrawing1.vml" not in names
+        assert b"comments1" not in zf.read("[Content_Types].xml")
+        assert b"Target" not in zf.read("xl/worksheets/_rels/sheet1.xml.rels")
+        assert b"legacyDrawing" not in zf.read("xl/worksheets/sheet1.xml")
+        assert b"Nguy" not in zf.read("docProps/core.xml")
+        assert "Khách du lịch".encode() in zf.read("xl/sharedStrings.xml")

@@ -110,15 +110,18 @@ class FastMatcher:
             self._local.scratch = scratch
         return scratch
 
-    def reencode(self, found: FastScan, lower: str, shifts: list[tuple[int, int]]) -> FastScan:
-        """``found`` for ``lower``, the text after spaced letters were rejoined: number runs
-        never touch a rejoined stretch (it starts and ends with a letter), so they only move by
-        ``shifts`` (old offset, change in length from there on); no alarm can appear."""
+    def reencode(self, found: FastScan, lower: str, shifts: list[tuple[int, int, int]]) -> FastScan:
+        """``found`` for ``lower``, the text after spaced letters were rejoined in some lines
+        (``shifts``: old start, old end, change in length). Number runs never touch a
+        rejoined stretch (it starts and ends with a letter), so runs in other lines only move;
+        a run in a changed line means a full prescan. No alarm can appear."""
         result = FastScan()
+        for end in found.number_ends:
+            if any(start <= end <= stop for start, stop, _delta in shifts):
+                return self.prescan(lower)
+            result.number_ends.append(end + sum(d for _s, stop, d in shifts if stop < end))
         result.encoded = lower.encode("utf-8", "surrogatepass")
         result.alarm = found.alarm
-        for end in found.number_ends:
-            result.number_ends.append(end + sum(delta for at, delta in shifts if at < end))
         return result
 
     def prescan(self, lower: str) -> FastScan:

@@ -22,9 +22,10 @@ from clearance.screening.detectors.vn_data import MOBILE_PREFIXES, PROVINCE_CODE
 from clearance.screening.rules import IdentifierKind
 
 CANDIDATE = re.compile(r"[+(0-9][0-9 .,\-()]{5,28}[0-9]")
-# Every character a candidate can hold: a window cut at other characters parses like the whole.
-RUN_CHARS = "0123456789 .,-()+"
-_NOT_RUN = re.compile(r"[^0-9 .,\-()+]")
+# Characters the fast scanner's number runs may hold (its class bytes D, S and P): every
+# character a candidate can hold and a few more. A window cut at any other character parses
+# like the whole text, because no candidate can span it.
+_OUTSIDE_RUN = re.compile(r"[^0-9 .,\-()+\t_*/|\u0080-\u00bf]")
 _MIN_DIGITS = 9  # every reportable number or coordinate pair has at least this many digits
 
 
@@ -35,14 +36,14 @@ def find_numbers_in_runs(lower: str, run_ends: list[int]) -> list[IdentifierMatc
     floor = 0
     for reported in run_ends:
         # The report ends just after the character that closed the run (or at the text's end).
-        run_end = reported - 1 if lower[reported - 1] not in RUN_CHARS else reported
+        run_end = reported - 1 if _OUTSIDE_RUN.match(lower, reported - 1) else reported
         if run_end <= floor:
             continue
         step = 64
         while True:
             low = max(floor, run_end - step)
             last = -1
-            for match in _NOT_RUN.finditer(lower, low, run_end):
+            for match in _OUTSIDE_RUN.finditer(lower, low, run_end):
                 last = match.start()
             if last >= 0:
                 start = last + 1
@@ -143,7 +144,7 @@ def _looks_like_money(text: str, start: int, end: int) -> bool:
 
 def find_numbers(lower: str, start: int = 0, end: int | None = None) -> list[IdentifierMatch]:
     """CCCD, CMND, phones and decimal coordinate pairs in lower-cased text (or a window of it
-    that begins and ends at a character no candidate can contain, see :data:`RUN_CHARS`)."""
+    that begins and ends at a character no candidate can contain)."""
     out: list[IdentifierMatch] = []
     for cand in CANDIDATE.finditer(lower, start, len(lower) if end is None else end):
         start, end = cand.span()

@@ -118,14 +118,14 @@ def _renormalised(text: str) -> str | None:
     return "".join(pieces)
 
 
-_Renormalised = tuple[str, str, list[tuple[int, int]] | None]
+_Renormalised = tuple[str, str, list[tuple[int, int, int]] | None]
 
 
 def _renormalised_fast(text: str, lower: str, found: FastScan) -> _Renormalised | None:
     """:func:`_renormalised` from what the fast prescan reported: (text, lower, shifts) or None.
 
     Only the lines holding a real run of spaced letters are rejoined and lower-cased again;
-    ``shifts`` lists (old end of a rejoined line, change in length), None after a full
+    ``shifts`` lists (old start, old end of a rejoined line, change in length), None after a full
     normalisation (everything must be scanned again).
     """
     if found.alarm or len(lower) != len(text):
@@ -133,7 +133,7 @@ def _renormalised_fast(text: str, lower: str, found: FastScan) -> _Renormalised 
         return (cleaned, cleaned.lower(), None) if cleaned != text else None
     texts: list[str] = []
     lowers: list[str] = []
-    shifts: list[tuple[int, int]] = []
+    shifts: list[tuple[int, int, int]] = []
     position = 0
     for end in found.spaced_ends:
         if end <= position or not has_spaced_run(text, max(0, end - 8), end):
@@ -150,7 +150,7 @@ def _renormalised_fast(text: str, lower: str, found: FastScan) -> _Renormalised 
             return cleaned, cleaned.lower(), None
         texts += [text[position:line_start], joined]
         lowers += [lower[position:line_start], joined_lower]
-        shifts.append((line_end, len(joined) - (line_end - line_start)))
+        shifts.append((line_start, line_end, len(joined) - (line_end - line_start)))
         position = line_end
     if not texts:
         return None

@@ -1,8 +1,12 @@
 """DOCX/XLSX derivative: the zip is rebuilt part by part.
 
 - core/app/custom properties replaced by empty ones (author, company, custom fields gone),
-- DOCX: tracked deletions removed and insertions accepted, comment anchors removed, comment
-  parts dropped together with their relationships and content-type overrides.
+- DOCX: tracked deletions removed and insertions accepted, hidden runs (``w:vanish``) removed,
+  comment anchors removed, comment parts dropped together with their relationships and
+  content-type overrides.
+- XLSX: cell comments removed: comment and threaded-comment parts, the people list, the legacy
+  VML drawings that display comments (and legacy header/footer drawings), their relationships,
+  the ``legacyDrawing`` references in the sheets and the content-type overrides.
 
 The XML is edited as text with narrow patterns instead of re-serialised by ElementTree, because
 re-serialising renames namespace prefixes that ``mc:Ignorable`` refers to and Word then refuses
@@ -39,6 +43,25 @@ _DROP_OVERRIDE = re.compile(
     rb'<Override\b[^>]*PartName="/(?:word/(?:comments\w*|people)|docProps/custom)\.xml"[^>]*/>'
 )
 _DROP_CUSTOM_REL = re.compile(rb'<Relationship\b[^>]*Target="docProps/custom\.xml"[^>]*/>')
+# A run whose properties hide it (w:vanish, unless switched off with val false/0/off).
+_HIDDEN_RUN = re.compile(
+    rb"<w:r(?:\s[^>]*)?>(?:(?!</w:r>).)*?"
+    rb'<w:vanish(?!\s+w:val="(?:false|0|off)")(?:\s[^>]*)?/>(?:(?!</w:r>).)*?</w:r>',
+    re.S,
+)
+_XL_DROP_PART = re.compile(
+    r"^xl/(?:comments\d*\.xml|threadedComments/.*|persons/.*|drawings/vmlDrawing[^/]*\.vml"
+    r"|drawings/_rels/vmlDrawing[^/]*\.vml\.rels)$"
+)
+_XL_DROP_RELATIONSHIP = re.compile(
+    rb"<Relationship\b[^>]*Target=\"[^\"]*(?:comments\d*\.xml|threadedComments/[^\"]*"
+    rb"|persons/[^\"]*|vmlDrawing[^\"]*\.vml)\"[^>]*/>"
+)
+_XL_DROP_OVERRIDE = re.compile(
+    rb'<Override\b[^>]*PartName="/xl/(?:comments\d*\.xml|threadedComments/[^"]*|persons/[^"]*'
+    rb'|drawings/vmlDrawing[^"]*)"[^>]*/>'
+)
+_XL_LEGACY_DRAWING = re.compile(rb"<(?:\w+:)?legacyDrawing(?:HF)?\b[^>]*/>")
 
 
 def _clean(name: str, data: bytes, docx: bool) -> bytes | None:
@@ -49,7 +72,8 @@ def _clean(name: str, data: bytes, docx: bool) -> bytes | None:
     if name == "docProps/custom.xml":
         return None
     if name == "[Content_Types].xml":
-        return _DROP_OVERRIDE.sub(b"", data)
+        data = _DROP_OVERRIDE.sub(b"", data)
+        return data if docx else _XL_DROP_OVERRIDE.sub(b"", data)
     if name == "_rels/.rels":
         return _DROP_CUSTOM_REL.sub(b"", data)
     if docx:
@@ -60,7 +84,15 @@ def _clean(name: str, data: bytes, docx: bool) -> bytes | None:
         if name.startswith("word/") and name.endswith(".xml"):
             data = _DEL.sub(b"", data)
             data = _INS.sub(b"", data)
+            data = _HIDDEN_RUN.sub(b"", data)
             return _COMMENT_ANCHOR.sub(b"", data)
+        return data
+    if _XL_DROP_PART.match(name):
+        return None
+    if name.startswith("xl/") and name.endswith(".rels"):
+        return _XL_DROP_RELATIONSHIP.sub(b"", data)
+    if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+        return _XL_LEGACY_DRAWING.sub(b"", data)
     return data
 
 
