@@ -259,7 +259,7 @@ def new_revision(
 def load_item(session: Session, item_id: str, *, for_update: bool = False) -> Item:
     query = select(Item).where(Item.id == item_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(of=Item)
     item = session.scalar(query)
     if item is None:
         raise NotFound(f"there is no item {item_id!r}; list items with `clearance items list`")

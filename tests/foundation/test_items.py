@@ -175,3 +175,11 @@ def test_withdraw(rt: Runtime, sink: ListSink) -> None:
     assert sink.events[-1].event_type == "item.withdrawn"
     with pytest.raises(IllegalTransition, match="cannot withdraw an item in state withdrawn"):
         items.withdraw(rt, actor="minh", item_id=item_id, reason="again")
+
+
+@pytest.mark.usefixtures("people")
+def test_load_item_for_update_locks_the_item(rt: Runtime) -> None:
+    item_id = items.submit(rt, author="minh", submission=_sub())
+    with rt.uow() as uow:  # PostgreSQL refuses FOR UPDATE on an outer join's nullable side
+        item = items.load_item(uow.session, item_id, for_update=True)
+        assert item.author.username == "minh"
