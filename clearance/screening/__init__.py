@@ -9,6 +9,8 @@ Public API::
 
     screen_file(data: bytes, filename: str, rules: ScreeningRules, *,
                 allowed_types: frozenset[str] | None = None) -> FileResult
+    screen_file_isolated(data, filename, rules, *, allowed_types=None, timeout=None,
+                         memory_bytes=2 GiB) -> FileResult   # child process: hard time/memory guard
     screen_text(text: str, rules: ScreeningRules, *, part: str = "text") -> FileResult
     combine(results: Iterable[FileResult]) -> Verdict
 
@@ -23,6 +25,7 @@ format), ``filetype`` (libmagic), ``limits`` (budget, held/refused), ``engine`` 
 """
 
 from clearance.screening.engine import screen_file, screen_text
+from clearance.screening.isolated import screen_file_isolated
 from clearance.screening.rules import ScreeningRules, load_screening_rules, parse_screening_rules
 from clearance.screening.types import FileResult, Finding, Severity, Verdict, combine
 
@@ -36,5 +39,6 @@ __all__ = [
     "load_screening_rules",
     "parse_screening_rules",
     "screen_file",
+    "screen_file_isolated",
     "screen_text",
 ]

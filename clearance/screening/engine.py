@@ -27,7 +27,7 @@ Extractor = Callable[[bytes, Budget], Extraction]
 
 _EXTRACTORS: dict[str, Extractor] = {
     filetype.TEXT: lambda data, _budget: extract_text(data),
-    filetype.HTML: lambda data, _budget: extract_html(data),
+    filetype.HTML: extract_html,
     filetype.SVG: lambda data, _budget: extract_svg(data),
     filetype.DOCX: extract_docx,
     filetype.XLSX: extract_xlsx,

@@ -16,6 +16,7 @@ import defusedxml.ElementTree as DET
 
 from clearance.screening.extract.base import Extraction
 from clearance.screening.extract.text import decode_text
+from clearance.screening.limits import Budget
 from clearance.screening.rules import MetadataKind
 
 _BLOCK = {
@@ -90,10 +91,20 @@ class _Collector(HTMLParser):
         self.out.observe(MetadataKind.COMMENTS, "html comments", "HTML comment")
 
 
-def extract_html(data: bytes) -> Extraction:
+_FEED = 64 * 1024
+
+
+def extract_html(data: bytes, budget: Budget | None = None) -> Extraction:
+    """Fed in slices with a deadline check between them: ``html.parser`` re-scans an unclosed
+    construct on every feed, so hostile markup is slow, but it stops at the budget's deadline
+    (``screen_file_isolated`` is the hard guard for a single slow call)."""
     out = Extraction()
     collector = _Collector(out)
-    collector.feed(decode_text(data))
+    text = decode_text(data)
+    for start in range(0, len(text), _FEED):
+        if budget is not None:
+            budget.check()
+        collector.feed(text[start : start + _FEED])
     collector.close()
     out.text("html", "".join(collector.body))
     out.text("html hidden elements", "".join(collector.hidden))
