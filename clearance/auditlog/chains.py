@@ -211,16 +211,6 @@ def evaluate(
     return best
 
 
-def _progress(
-    alternatives: Sequence[Alternative], signers: tuple[Signer, ...], new: Signer, unit: str | None
-) -> bool:
-    done, _, before = evaluate(alternatives, signers, unit)
-    if done:
-        return False
-    now_done, _, after = evaluate(alternatives, (*signers, new), unit)
-    return now_done or after < before
-
-
 def chain_status(
     chain: Chain,
     *,
@@ -251,6 +241,8 @@ def chain_status(
             continue
         signers: tuple[Signer, ...] = ()
         completed_at: str | None = None
+        # ``state`` is always evaluate(stage.alternatives, signers, drafting_unit).
+        state = evaluate(stage.alternatives, signers, drafting_unit)
         for d in approvals:
             if d.stage != stage.id or d.who in out or d.who in counted:
                 continue
@@ -259,12 +251,14 @@ def chain_status(
             if opened_at is not None and d.time < opened_at:
                 continue
             signer = Signer(d.who, frozenset({d.role}), d.unit)
-            if not _progress(stage.alternatives, signers, signer, drafting_unit):
+            trial = evaluate(stage.alternatives, (*signers, signer), drafting_unit)
+            # Counted only if it completes the stage or fills a missing slot; never once it is met.
+            if state[0] or not (trial[0] or trial[2] < state[2]):
                 continue
-            signers = (*signers, signer)
-            if evaluate(stage.alternatives, signers, drafting_unit)[0]:
+            signers, state = (*signers, signer), trial
+            if trial[0]:
                 completed_at = d.time
-        done, who, short = evaluate(stage.alternatives, signers, drafting_unit)
+        done, who, short = state
         if done:
             counted.update(who)
             opened_at = completed_at

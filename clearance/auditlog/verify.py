@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from clearance.auditlog.checkpoint import Checkpoint, open_checkpoint, parse_body
 from clearance.auditlog.entry import GENESIS_PREV, Entry
 from clearance.auditlog.findings import Finding
 from clearance.auditlog.note import Verifier, open_note, parse_vkey, split
-from clearance.auditlog.scan import Slice, SliceResult, chain_finding, load_relevant, scan, slices
+from clearance.auditlog.scan import check_lines, check_slice, is_relevant, leaf_hashes, slices
 from clearance.auditlog.tree import Levels
 from clearance.auditlog.workflow import SignatureJob, Workflow
 from clearance.errors import BadInput, VerificationError
 
 MAX_FINDINGS = 100
-PARALLEL_THRESHOLD = 2_000
+PARALLEL_THRESHOLD = 20_000
+SLICE_LINES = 50_000
 
 
 @dataclass
@@ -84,36 +88,45 @@ def _peek(name: str, text: str) -> _CheckpointFile:
         return _CheckpointFile(name, text, None)
 
 
-def _check_signatures(jobs: Sequence[SignatureJob]) -> list[int]:
+_KEYS: dict[bytes, Ed25519PublicKey | None] = {}
+
+
+def check_signatures(batch: Sequence[SignatureJob]) -> list[int]:
+    """Indices of the jobs whose Ed25519 signature does not verify (key objects cached)."""
     bad = []
-    for job in jobs:
-        if not Verifier("k", job.public_key).verify(job.message, job.signature):
-            bad.append(job.index)
+    keys = _KEYS
+    for index, public_key, message, signature in batch:
+        key = keys.get(public_key, _KEYS)
+        if key is _KEYS:
+            try:
+                key = Ed25519PublicKey.from_public_bytes(public_key)
+            except ValueError:
+                key = None
+            keys[public_key] = key
+        try:
+            if key is None or len(signature) != 64:
+                raise InvalidSignature
+            key.verify(signature, message)  # type: ignore[union-attr]
+        except InvalidSignature:
+            bad.append(index)
     return bad
 
 
 class SignatureChecker:
-    """Checks approver signatures, in ``workers`` processes that run while entries are parsed."""
+    """Approver signatures in batches: in the pool when there is one (overlapping the main
+    process's scan), else inline."""
 
     BATCH = 2_000
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, pool: Executor | None) -> None:
+        self._pool = pool
         self._pending: list[SignatureJob] = []
-        self._results: list[Any] = []
+        self._futures: list[Future[list[int]]] = []
         self._bad: list[int] = []
-        self._pool = multiprocessing.get_context("spawn").Pool(workers) if workers > 1 else None
         self.count = 0
 
-    def map(
-        self, function: Callable[[Slice], SliceResult], parts: list[Slice]
-    ) -> Iterable[SliceResult]:
-        """Run ``function`` over ``parts`` in order, in the pool when there is one."""
-        if self._pool is None:
-            return map(function, parts)
-        return self._pool.imap(function, parts)
-
     def add(self, jobs: list[SignatureJob]) -> None:
-        self._pending.extend(jobs)
+        self._pending += jobs
         self.count += len(jobs)
         jobs.clear()
         if len(self._pending) >= self.BATCH:
@@ -124,20 +137,15 @@ class SignatureChecker:
         if not batch:
             return
         if self._pool is None:
-            self._bad.extend(_check_signatures(batch))
+            self._bad += check_signatures(batch)
         else:
-            self._results.append(self._pool.apply_async(_check_signatures, (batch,)))
+            self._futures.append(self._pool.submit(check_signatures, batch))
 
     def finish(self) -> list[int]:
         self._flush()
-        for result in self._results:
-            self._bad.extend(result.get())
+        for future in self._futures:
+            self._bad += future.result()
         return sorted(self._bad)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool = None
 
 
 class _KeyTimeline:
@@ -202,7 +210,12 @@ def verify_export(
     workers: int = 1,
 ) -> Report:
     """Verify the export in ``directory`` against the auditor's ``vkey`` and ``trusted``
-    checkpoint notes. Raise BadInput for unusable input; return findings for everything else."""
+    checkpoint notes. Raise BadInput for unusable input; return findings for everything else.
+
+    With ``workers`` > 1, that many processes check the lines the workflow does not replay and
+    the approver signatures, while this process hashes every line, checks and replays the
+    workflow entries, and builds the tree.
+    """
     log_key = parse_vkey(vkey)
     if not directory.is_dir():
         raise BadInput(f"export folder {directory} does not exist")
@@ -216,65 +229,88 @@ def verify_export(
     for t in trusted_files:
         if t.checkpoint is None:
             raise BadInput(f"{t.name} is not a well-formed signed checkpoint")
-    size = data.count(b"\n")
-    parallel = workers > 1 and size >= PARALLEL_THRESHOLD
-    parts = slices(path, data, log_key.name, workers * 8 if parallel else 1)
-    del data
-    report = Report(entries=size)
-    signatures = SignatureChecker(workers if parallel else 1)
+    lines = data.split(b"\n")
+    lines.pop()
+    hashes = leaf_hashes(lines)
+    parallel = workers > 1 and len(lines) >= PARALLEL_THRESHOLD
+    pool = (
+        ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        if parallel
+        else None
+    )
     try:
-        results = signatures.map(scan, parts)
-        return _verify(results, size, stored, trusted_files, log_key, report, signatures)
+        parts = slices(path, data, hashes, log_key.name, GENESIS_PREV, SLICE_LINES)
+        del data
+        pending: list[Future[Finding | None]] = []
+        if pool is not None:
+            pending = [pool.submit(check_slice, part) for part in parts]
+        rows = [
+            (i, line, hashes[i - 1].hex() if i else GENESIS_PREV)
+            for i, line in enumerate(lines)
+            if is_relevant(line)
+        ]
+        del lines
+        signatures = SignatureChecker(pool)
+        scan = _Scan(log_key, signatures)
+        scan.replay(rows)
+        del rows
+        levels = Levels(hashes)
+        del hashes
+        found = [f.result() for f in pending] if pool else [check_slice(p) for p in parts]
+        return _verify(scan, found, levels, stored, trusted_files, log_key)
     finally:
-        signatures.close()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _verify(
-    results: Iterable[SliceResult],
-    size: int,
-    stored: list[_CheckpointFile],
-    trusted_files: list[_CheckpointFile],
-    log_key: Verifier,
-    report: Report,
-    signatures: SignatureChecker,
-) -> Report:
-    origin = log_key.name
-    workflow = Workflow()
-    integrity: list[Finding] = []
-    needed = {c.checkpoint.size for c in stored + trusted_files if c.checkpoint is not None}
-    leaf_hashes: list[bytes] = []
-    timeline = _KeyTimeline(log_key)
-    last_hash = GENESIS_PREV
-    broken_at: int | None = None
-    for result in results:
-        first_prev = result.first_prev
-        if broken_at is None and first_prev is not None and first_prev != last_hash:
-            integrity.append(chain_finding(result.first_index, first_prev, last_hash))
-            broken_at = result.first_index
-        if broken_at is None and result.finding is not None:
-            integrity.append(result.finding)
-            broken_at = result.first_index + result.count
-            if result.finding.index is not None:
-                broken_at = result.finding.index
-        hashes = result.hashes
-        leaf_hashes += [hashes[offset : offset + 32] for offset in range(0, len(hashes), 32)]
-        if hashes:
-            last_hash = hashes[-32:].hex()
-        for index, line in result.relevant:
-            if broken_at is not None and index >= broken_at:
-                break
-            entry = Entry(**load_relevant(line))  # type: ignore[arg-type]
+class _Scan:
+    """This process's share: check the workflow entries and replay them in order."""
+
+    def __init__(self, log_key: Verifier, signatures: SignatureChecker) -> None:
+        self.origin = log_key.name
+        self.workflow = Workflow()
+        self.timeline = _KeyTimeline(log_key)
+        self.rotation_findings: list[Finding] = []
+        self.finding: Finding | None = None
+        self.signatures = signatures
+
+    def replay(self, rows: Sequence[tuple[int, bytes, str]]) -> None:
+        leaves, self.finding = check_lines(rows, self.origin)
+        workflow, signatures = self.workflow, self.signatures
+        for (index, _, _), data in zip(rows, leaves, strict=False):
+            entry = Entry(**data)
             if entry.type == "log.key_rotated":
-                finding = _rotation(index, entry.body, timeline)
+                finding = _rotation(index, entry.body, self.timeline)
                 if finding is not None:
-                    integrity.append(finding)
+                    self.rotation_findings.append(finding)
             workflow.apply(index, entry)
             if workflow.jobs:
                 signatures.add(workflow.jobs)
 
+
+def _verify(
+    scan: _Scan,
+    slice_findings: Sequence[Finding | None],
+    levels: Levels,
+    stored: list[_CheckpointFile],
+    trusted_files: list[_CheckpointFile],
+    log_key: Verifier,
+) -> Report:
+    origin = log_key.name
+    size = levels.size
+    report = Report(entries=size)
+    workflow, timeline = scan.workflow, scan.timeline
+    # The first bad line; nothing at or after it is interpreted.
+    candidates = [f for f in (scan.finding, *slice_findings) if f is not None]
+    # (a chain finding names the line before the one that revealed it, so it sorts after)
+    first = min(candidates, key=lambda f: (f.index or 0, f.code == "entry-chain"), default=None)
+    broken_at = size if first is None or first.index is None else first.index
+    integrity: list[Finding] = [] if first is None else [first]
+    integrity += [f for f in scan.rotation_findings if (f.index or 0) < broken_at]
+    timeline.keys = [(start, key) for start, key in timeline.keys if start <= broken_at]
+    needed = {c.checkpoint.size for c in stored + trusted_files if c.checkpoint is not None}
+
     # Every complete node once, level by level; then each needed root in O(log n).
-    levels = Levels(leaf_hashes)
-    del leaf_hashes
     roots = {n: levels.root(n) for n in needed if n <= levels.size}
     report.root = levels.root().hex()
     verified_roots: dict[int, bytes] = {}
@@ -342,21 +378,32 @@ def _verify(
             )
         )
 
+    # A cited checkpoint need not be in the export: the entries up to the newest verified
+    # checkpoint are authenticated, so the recomputed root at the cited size is as good as a
+    # signed checkpoint of that size (and a stored one was checked above).
+    signed_upto = newest or 0
+    cited: dict[int, bytes] = {}
     for index, cp_size, cp_root in workflow.checkpoint_refs:
-        if verified_roots.get(cp_size) != cp_root:
+        if index >= broken_at or verified_roots.get(cp_size) == cp_root:
+            continue
+        if cp_size <= signed_upto and cp_size not in cited:
+            cited[cp_size] = levels.root(cp_size)
+        if cited.get(cp_size) != cp_root:
             workflow.findings.append(
                 Finding(
                     "signoff-checkpoint",
                     index,
-                    f"the approver cites checkpoint size {cp_size}, which is not a verified "
-                    "checkpoint of this log",
+                    f"the approver cites checkpoint size {cp_size}, whose root is not the root "
+                    "of this log at that size",
                 )
             )
+    signatures = scan.signatures
     report.signatures = signatures.count
     for index in signatures.finish():
         workflow.findings.append(
             Finding("signoff-signature", index, "the approver's signature does not verify")
         )
+    workflow.findings = [f for f in workflow.findings if f.index is None or f.index < broken_at]
     integrity.sort(key=lambda f: -1 if f.index is None else f.index)
     rules = sorted(workflow.findings, key=lambda f: -1 if f.index is None else f.index)
     report.findings = (integrity + rules)[:MAX_FINDINGS]

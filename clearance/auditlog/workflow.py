@@ -50,14 +50,9 @@ from clearance.signing.statement import SignOff, parse_statement
 PUBLISHABLE_VERDICTS = ("clear", "review")
 
 
-@dataclass(frozen=True, slots=True)
-class SignatureJob:
-    """An approver signature to check: deferred so checks can run in parallel."""
-
-    index: int
-    public_key: bytes
-    message: bytes
-    signature: bytes
+#: An approver signature to check, deferred so checks run in parallel: (entry index, public key,
+#: message, signature), plain bytes so a batch pickles cheaply.
+SignatureJob = tuple[int, bytes, bytes, bytes]
 
 
 @dataclass
@@ -203,7 +198,7 @@ class Workflow:
                 "signoff-signature", index, f"the statement is not signed by {actor}'s active key"
             )
             return
-        self.jobs.append(SignatureJob(index, key.public_key, text.encode(), sig.signature))
+        self.jobs.append((index, key.public_key, text.encode(), sig.signature))
         if statement.checkpoint_size > index:
             self._find(
                 "signoff-checkpoint",

@@ -33,6 +33,7 @@ FIELDS = (
     "checkpoint",
 )  # fmt: skip
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 class Decision(StrEnum):
@@ -58,7 +59,7 @@ class SignOff:
     def __post_init__(self) -> None:
         for name in ("origin", "item", "role", "stage", "signer"):
             value = getattr(self, name)
-            if not value or any(ord(c) < 0x20 or c == "\x7f" for c in value):
+            if not value or _CONTROL.search(value):
                 raise BadInput(f"sign-off {name} {value!r} is empty or has control characters")
         if self.revision < 1:
             raise BadInput(f"sign-off revision must be 1 or more, got {self.revision}")
