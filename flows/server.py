@@ -5,7 +5,8 @@
 - when ``PREFECT_API_URL`` is set, that server is used (the scale path: a Prefect server on
   PostgreSQL, workers on several machines running ``python -m flows.worker``);
 - otherwise ``prefect server start`` runs as a subprocess with ``PREFECT_HOME`` and its SQLite
-  database under ``CLEARANCE_HOME/prefect``, analytics off and ``DO_NOT_TRACK=1``.
+  database under ``CLEARANCE_HOME/prefect``, analytics off and ``DO_NOT_TRACK=1``
+  (``CLEARANCE_PREFECT_DATABASE_URL=postgresql+asyncpg://...`` puts that server on PostgreSQL).
 
 Then ``python -m flows.worker`` serves the ``review``, ``publish`` and ``deadlines`` deployments.
 Leaving the block stops the worker and the server (SIGTERM, then SIGKILL after a grace period).
@@ -63,7 +64,10 @@ def server_env(settings: Settings, base: Mapping[str, str] | None = None) -> dic
     env = dict(os.environ if base is None else base)
     env.update(OFFLINE)
     env["PREFECT_HOME"] = str(home)
-    env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{home / 'prefect.db'}"
+    database = settings.extra.get("CLEARANCE_PREFECT_DATABASE_URL")
+    env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = (
+        database or f"sqlite+aiosqlite:///{home / 'prefect.db'}"
+    )
     env.pop("PREFECT_API_URL", None)
     return env
 

@@ -14,10 +14,10 @@ import os
 def main() -> None:
     from prefect.task_worker import serve
 
-    from flows.pipeline import review_task, runtime, warm_up
+    from flows.pipeline import noop_task, review_task, runtime, warm_up
 
     warm_up(runtime())
-    serve(review_task, limit=int(os.environ.get("CLEARANCE_TASK_WORKER_LIMIT", "4")))
+    serve(review_task, noop_task, limit=int(os.environ.get("CLEARANCE_TASK_WORKER_LIMIT", "4")))
 
 
 if __name__ == "__main__":
