@@ -19,6 +19,7 @@ from clearance.screening.extract.text import extract_text
 from clearance.screening.limits import Budget, Held, Refused
 from clearance.screening.rules import ScreeningRules
 from clearance.screening.sanitise.image import sanitise_image
+from clearance.screening.sanitise.markup import sanitise_html, sanitise_svg
 from clearance.screening.sanitise.ooxml import sanitise_ooxml
 from clearance.screening.sanitise.pdf import sanitise_pdf
 from clearance.screening.types import FileResult, Finding, Severity, Verdict, verdict_for
@@ -43,6 +44,10 @@ def _sanitise(detected: str, data: bytes) -> tuple[bytes | None, str | None]:
         return sanitise_image(data)
     if detected in (filetype.DOCX, filetype.XLSX):
         return sanitise_ooxml(data, docx=detected == filetype.DOCX), detected
+    if detected == filetype.HTML:
+        return sanitise_html(data), detected
+    if detected == filetype.SVG:
+        return sanitise_svg(data), detected
     return None, None
 
 
