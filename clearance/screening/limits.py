@@ -9,8 +9,8 @@
 
 :class:`Budget` carries the wall-time deadline and the decompressed-bytes allowance of one file;
 extractors call :meth:`Budget.check` inside their loops, so a slow file stops at the next unit of
-work. (A parser stuck inside one call cannot be interrupted from Python; the pipeline's task
-timeout is the outer guard.)
+work. A parser stuck inside one call cannot be interrupted from Python: the hard guard is
+:func:`clearance.screening.isolated.screen_file_isolated` (child process, timeout, memory limit).
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ Steps, each skipped when the text does not need it (the common case costs one C-
 Diacritics are never dropped here: "MẬT" stays distinct from "mát", "mắt", "mặt". Accent folding
 (:func:`fold`) exists only to raise hints on short lines.
 
-The hot path of plain-text screening does not call :func:`normalise` up front: the keyword
-automaton also carries sentinels for the characters of step 2 and for spaced single letters, and
-the engine runs the full normalisation only when one of them fires (see ``detectors/matcher.py``).
+The hot path of plain-text screening does not call :func:`normalise` up front: cheap scans
+detect the characters of step 2 and spaced single letters, and the full normalisation runs only
+when one of them fires (see ``detectors/fastscan.py`` and ``prefilter.py``).
 """
 
 from __future__ import annotations

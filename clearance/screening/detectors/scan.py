@@ -1,8 +1,12 @@
-"""Scan one text part: normalise, run the automaton and the identifier regex, judge each hit.
+"""Scan one text part: normalise, find keyword/marking hits and identifiers, judge each hit.
 
-The hot path costs: a NFKC quick-check, one ``str.lower()``, one automaton pass, and one
-character-class regex for numbers. Full normalisation (invisible characters, confusables, spaced
-letters) runs only when an automaton sentinel says the text needs it, then the pass is repeated.
+Hot path (``fastscan``, Hyperscan): an NFKC quick-check, one ``str.lower()``, one UTF-8
+encoding, a stop-at-first scan for characters normalisation would change, one class-byte pass
+for spaced letters and number runs, one literal scan for every policy phrase. Full
+normalisation runs only when the alarm fires; spaced letters are rejoined only in the lines
+that hold a real run. Identifier parsing looks only at runs of number characters that hold
+nine digits or more. Portable path (no Hyperscan): the pyahocorasick automaton, the byte-class
+``prefilter`` and one number regex over the whole text; both paths give the same findings.
 Findings are located by line with one incremental newline count over the sorted offsets.
 """
 
