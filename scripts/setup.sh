@@ -39,7 +39,13 @@ extras=""
 [ "$want_test" = "test" ] && extras="[test]"
 stamp=".venv/.installed$( [ -n "$extras" ] && echo -test )-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".$extras"
+  echo "setup: installing Clearance$extras into .venv (first run takes about a minute)" >&2
+  log=.venv/install.log
+  if ! { .venv/bin/python -m pip install -q --upgrade pip && \
+         .venv/bin/python -m pip install -q -e ".$extras"; } >"$log" 2>&1; then
+    grep -v "WARNING: Location" "$log" >&2
+    echo "setup: the install failed; the full log is in $log" >&2
+    exit 2
+  fi
   touch "$stamp"
 fi
