@@ -74,7 +74,7 @@ def item(item_id: str) -> ResponseReturnValue:
         rev=rev,
         findings=findings,
         release_text=itemview.body_text(rev, sanitized=True),
-        attachments=list(itemview.iter_attachments(rev)),
+        attachments=itemview.release_attachments(rev),
         decisions=itemview.decisions(item_id, rev.release_manifest_hash),
         signoff=state,
         may_sign=may_sign,

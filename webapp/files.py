@@ -15,7 +15,7 @@ from webapp.context import runtime
 bp = Blueprint("files", __name__, url_prefix="/items")
 
 #: types a browser may render inline from us; everything else is an opaque download
-INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+INLINE_IMAGES = itemview.INLINE_IMAGES
 
 
 def _ascii_name(name: str) -> str:

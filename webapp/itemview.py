@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +13,8 @@ from sqlalchemy import select
 from clearance.services.queries import ItemDetail, PartView, RevisionView, item_detail
 from clearance.storage.models import Decision, Revision, User
 from webapp.context import reader, runtime
+from webapp.preview import CACHE as PREVIEWS
+from webapp.preview import Preview
 
 MAX_INLINE_TEXT = 2 * 1024 * 1024
 
@@ -178,3 +181,38 @@ def iter_attachments(revision: RevisionView) -> Iterator[tuple[int, PartView]]:
     for index, part in enumerate(revision.parts):
         if part.role != "body":
             yield index, part
+
+
+INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentView:
+    """One attachment as it will be published: the image inline, the text, or a preview."""
+
+    index: int
+    part: PartView
+    mime: str  # of the bytes shown (the sanitized ones when there are)
+    image: bool
+    text: str | None
+    preview: Preview | None
+
+
+def release_attachments(revision: RevisionView) -> list[AttachmentView]:
+    """Every attachment of ``revision`` from its sanitized bytes (the published ones)."""
+    blobs = runtime().blobs
+    views: list[AttachmentView] = []
+    for index, part in iter_attachments(revision):
+        digest = part.sanitized_sha256 or part.sha256
+        mime = (part.sanitized_mime if part.sanitized_sha256 else part.mime) or part.mime
+        views.append(
+            AttachmentView(
+                index=index,
+                part=part,
+                mime=mime,
+                image=mime in INLINE_IMAGES,
+                text=part_text(part, sanitized=True),
+                preview=PREVIEWS.get(digest, mime, partial(blobs.read, digest)),
+            )
+        )
+    return views
