@@ -12,8 +12,16 @@ Findings are located by line with one incremental newline count over the sorted 
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
+import os
+import pickle
 import re
+import threading
+import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 
 from clearance.screening.detectors.automaton import (
     TAG_DEGREE,
@@ -36,7 +44,7 @@ from clearance.screening.detectors.identifiers import (
     find_plates,
 )
 from clearance.screening.detectors.markings import judge_folded, judge_marking
-from clearance.screening.limits import Budget
+from clearance.screening.limits import Budget, Held
 from clearance.screening.normalise import has_spaced_run, nfkc, normalise, rejoin_spaced
 from clearance.screening.prefilter import classify, needs_cleaning, spaced_lines
 from clearance.screening.rules import IdentifierKind, IdentifierRule, ScreeningRules
@@ -268,10 +276,8 @@ def _allowed(rules: ScreeningRules, hit: Hit) -> bool:
     return False
 
 
-def scan_text(
-    text: str, rules: ScreeningRules, *, part: str, budget: Budget | None = None
-) -> list[Finding]:
-    """Every finding in ``text``, located in ``part`` by line, excerpts masked."""
+def _scan_hits(text: str, rules: ScreeningRules, budget: Budget | None) -> tuple[list[Hit], str]:
+    """The allowed-out hits of ``text`` and the normalised text their offsets refer to."""
     text = nfkc(text)
     fast = fast_matcher_for(rules)
     if fast is not None:
@@ -299,16 +305,41 @@ def scan_text(
     hits = [hit for hit in _hits(rules, raw, text, lower, numbers) if not _allowed(rules, hit)]
     if budget is not None:
         budget.check()
-    return _to_findings(hits, text if len(text) == len(lower) else lower, part)
+    return hits, text if len(text) == len(lower) else lower
 
 
-def _to_findings(hits: list[Hit], text: str, part: str) -> list[Finding]:
+def scan_text(
+    text: str, rules: ScreeningRules, *, part: str, budget: Budget | None = None
+) -> list[Finding]:
+    """Every finding in ``text``, located in ``part`` by line, excerpts masked."""
+    if len(text) >= PARALLEL_MIN_CHARS and _workers() > 0 and text.count("\n", 0, 1_000_000):
+        return _scan_parallel(text, rules, part, budget)
+    hits, located = _scan_hits(text, rules, budget)
+    findings, counts = _locate(hits, located, part)
+    return findings + _summaries(counts, part)
+
+
+Counts = Counter[tuple[str, Severity]]
+
+
+def _locate(
+    hits: list[Hit],
+    text: str,
+    part: str,
+    *,
+    line_offset: int = 0,
+    keep: tuple[int, int] | None = None,
+) -> tuple[list[Finding], Counts]:
+    """Findings of the first :data:`MAX_PER_RULE` hits per rule and severity (those starting
+    inside ``keep`` when given), in text order, and how many hits each rule had."""
     hits.sort(key=lambda hit: (hit.start, hit.rule))
-    counts: Counter[tuple[str, Severity]] = Counter()
+    counts: Counts = Counter()
     findings: list[Finding] = []
-    line = 1
+    line = 1 + line_offset
     position = 0
     for hit in hits:
+        if keep is not None and not keep[0] <= hit.start < keep[1]:
+            continue
         counts[hit.rule, hit.severity] += 1
         if counts[hit.rule, hit.severity] > MAX_PER_RULE:
             continue
@@ -330,14 +361,118 @@ def _to_findings(hits: list[Hit], text: str, part: str) -> list[Finding]:
                 level=hit.level,
             )
         )
-    for (rule, _severity), count in sorted(counts.items()):
-        if count > MAX_PER_RULE:
-            findings.append(
-                Finding(
-                    rule=rule,
-                    severity=Severity.INFO,
-                    message=f"{count - MAX_PER_RULE} more occurrences of this rule not listed.",
-                    part=part,
-                )
-            )
-    return findings
+    return findings, counts
+
+
+def _summaries(counts: Counts, part: str) -> list[Finding]:
+    return [
+        Finding(
+            rule=rule,
+            severity=Severity.INFO,
+            message=f"{count - MAX_PER_RULE} more occurrences of this rule not listed.",
+            part=part,
+        )
+        for (rule, _severity), count in sorted(counts.items())
+        if count > MAX_PER_RULE
+    ]
+
+
+# Large texts are screened in two halves on the target machine's two cores: the second half in
+# a worker process created once. The halves overlap by OVERLAP characters (more than every
+# context window: excerpts 40, identifier context 60, decision reference 300, top of document
+# 4,000), are cut at line starts, and each keeps only the hits that start in its own half, so
+# the findings are those of one pass (``tests/screening/test_parallel.py`` compares them).
+PARALLEL_MIN_CHARS = 4_000_000
+OVERLAP = 8_192
+_POOL: list[ProcessPoolExecutor] = []
+_POOL_LOCK = threading.Lock()
+_TOKENS: dict[int, tuple[ScreeningRules, str]] = {}
+_WORKER_RULES: dict[str, ScreeningRules] = {}
+
+
+def _workers() -> int:
+    """Worker processes for large texts: 1 on a machine with two cores or more (the target
+    machine has two), 0 to disable (``CLEARANCE_SCREENING_WORKERS=0``)."""
+    configured = os.environ.get("CLEARANCE_SCREENING_WORKERS")
+    if configured is not None:
+        return max(0, min(1, int(configured) if configured.isdigit() else 0))
+    return 1 if (os.cpu_count() or 1) >= 2 else 0
+
+
+def _pool() -> ProcessPoolExecutor:
+    with _POOL_LOCK:
+        if not _POOL:
+            context = multiprocessing.get_context("spawn")  # never fork a threaded server
+            _POOL.append(ProcessPoolExecutor(max_workers=1, mp_context=context))
+        return _POOL[0]
+
+
+def _token(rules: ScreeningRules) -> str:
+    cached = _TOKENS.get(id(rules))
+    if cached is not None and cached[0] is rules:
+        return cached[1]
+    token = hashlib.sha256(pickle.dumps(rules)).hexdigest()
+    _TOKENS[id(rules)] = (rules, token)
+    return token
+
+
+def _after_newlines(text: str, count: int) -> int:
+    """The index just after the ``count``-th newline of ``text`` (0 for none)."""
+    if count == 0:
+        return 0
+    return len(text) - len(text.split("\n", count)[-1])
+
+
+def _half(
+    text: str, rules: ScreeningRules, part: str, skip_lines: int, keep_lines: int | None,
+    line_offset: int, budget: Budget | None,
+) -> tuple[list[Finding], Counts]:  # fmt: skip
+    """Findings of the hits after the first ``skip_lines`` lines and within ``keep_lines``."""
+    hits, located = _scan_hits(text, rules, budget)
+    low = _after_newlines(located, skip_lines)
+    high = len(located) + 1 if keep_lines is None else _after_newlines(located, keep_lines)
+    return _locate(hits, located, part, line_offset=line_offset, keep=(low, high))
+
+
+def _worker_half(
+    text: str, token: str, rules: ScreeningRules, part: str, skip_lines: int, line_offset: int
+) -> tuple[list[Finding], Counts]:  # pragma: no cover - runs in the worker process
+    cached = _WORKER_RULES.setdefault(token, rules)
+    return _half(text, cached, part, skip_lines, None, line_offset, None)
+
+
+def _scan_parallel(
+    text: str, rules: ScreeningRules, part: str, budget: Budget | None
+) -> list[Finding]:
+    split = text.find("\n", len(text) // 2) + 1
+    if split <= 0 or split >= len(text):
+        hits, located = _scan_hits(text, rules, budget)
+        findings, counts = _locate(hits, located, part)
+        return findings + _summaries(counts, part)
+    second_start = text.rfind("\n", 0, max(0, split - OVERLAP)) + 1
+    skip = text.count("\n", second_start, split)
+    offset = text.count("\n", 0, second_start)
+    future = _pool().submit(
+        _worker_half, text[second_start:], _token(rules), rules, part, skip, offset
+    )
+    first_end = text.find("\n", min(len(text), split + OVERLAP))
+    first = text[: len(text) if first_end < 0 else first_end + 1]
+    keep_lines = text.count("\n", 0, split)
+    findings, counts = _half(first, rules, part, 0, keep_lines, 0, budget)
+    remaining = None if budget is None else max(0.0, budget.deadline - time.monotonic())
+    try:
+        more, more_counts = future.result(timeout=remaining)
+    except FuturesTimeout:
+        raise Held(
+            f"screening took longer than {budget.limits.max_seconds if budget else '?'} s"
+        ) from None
+    per_key: Counts = Counter()
+    merged: list[Finding] = []
+    for finding in findings:
+        per_key[finding.rule, finding.severity] += 1
+        merged.append(finding)
+    for finding in more:
+        per_key[finding.rule, finding.severity] += 1
+        if per_key[finding.rule, finding.severity] <= MAX_PER_RULE:
+            merged.append(finding)
+    return merged + _summaries(counts + more_counts, part)

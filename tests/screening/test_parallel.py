@@ -1,0 +1,47 @@
+"""Large texts screened in two halves on two processes give the findings of one pass."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from clearance.screening import ScreeningRules
+from clearance.screening.detectors import scan
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from screening_text import generate
+
+TRICKS = [
+    "MẬT", "TỐI MẶT", "GIẢI MẬT", "Theo Quyết định số 12/QĐ-UBND", "Độ mật: Tối mật",
+    "Liên hệ 0905 123 456", "CCCD 001090012345", "Tọa độ 16.0544, 108.2022", "M Ậ T",
+    "M\u200bẬT", "kế hoạch tác chiến", "biển số 43A-123.45", "y y y", "mật ong",
+]  # fmt: skip
+
+
+def _text(seed: int) -> str:
+    rng = random.Random(seed)
+    lines = generate(1, rng).split("\n")
+    middle = len(lines) // 2
+    for offset in range(-40, 40, 3):  # crowd the cut with context-sensitive findings
+        lines.insert(middle + offset, rng.choice(TRICKS))
+    for _ in range(60):  # more than MAX_PER_RULE of some rules, on both sides
+        lines.insert(rng.randrange(len(lines)), rng.choice(TRICKS))
+    return "\n".join(lines)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_two_halves_equal_one_pass(
+    rules: ScreeningRules, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = _text(seed)
+    monkeypatch.setattr(scan, "_workers", lambda: 0)
+    one_pass = scan.scan_text(text, rules, part="t")
+    monkeypatch.setattr(scan, "_workers", lambda: 1)
+    monkeypatch.setattr(scan, "PARALLEL_MIN_CHARS", 1000)
+    halves = scan.scan_text(text, rules, part="t")
+    assert halves == one_pass
+    assert len(one_pass) > 40
