@@ -3,7 +3,7 @@ by the review task worker; then the throughput ratio to an empty task on the sam
 
 Targets: 1,000 submissions all screened within 10 minutes on the embedded default (and >= 5/s
 on the PostgreSQL-backed scale path: run with CLEARANCE_BENCH_DATABASE_URL and PREFECT_API_URL
-pointing at a PostgreSQL-backed Prefect server). Environment: N (default 1000), THREADS (8).
+pointing at a PostgreSQL-backed Prefect server). Environment: N (default 1000), THREADS (2), M (100, ratio runs), K (10, flow runs).
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ def _wait_all(rt: object, items: list[str], timeout: float) -> float:
 
 def main() -> None:
     n = int(os.environ.get("N", "1000"))
-    threads = int(os.environ.get("THREADS", "8"))
+    threads = int(os.environ.get("THREADS", "2"))
     rt, settings = fresh_home()
     with pipeline_running(settings):
-        from flows.pipeline import noop_task, review_task
+        from flows.pipeline import empty, noop_task, review, review_task
 
         t0 = time.perf_counter()
         items = [submit_one(rt, i) for i in range(n)]
@@ -56,15 +56,39 @@ def main() -> None:
         states = [state_of(rt, i) for i in items[:50]]
         print(f"sample states: {sorted(set(states))}")
 
-        m = min(n, 300)
-        t3 = time.perf_counter()
-        with ThreadPoolExecutor(threads) as pool:
-            futures = list(pool.map(noop_task.delay, [f"noop-{i}" for i in range(m)]))
-        for future in futures:
-            future.wait(timeout=600)
-        empty_rate = m / (time.perf_counter() - t3)
-        print(f"empty task, same server and worker: {empty_rate:.2f}/s over {m}")
-        print(f"throughput ratio review/empty: {review_rate / empty_rate:.2f}")
+        m = int(os.environ.get("M", "100"))
+        print(f"ratios over {m} runs each (completion read back from Prefect for both):")
+        task_rates = {}
+        for label, fn in (("review task", review_task), ("empty task", noop_task)):
+            batch = (
+                [submit_one(rt, 10_000 + k) for k in range(m)]
+                if fn is review_task
+                else [f"noop-{k}" for k in range(m)]
+            )
+            t3 = time.perf_counter()
+            with ThreadPoolExecutor(threads) as pool:
+                futures = list(pool.map(fn.delay, batch))
+            for future in futures:
+                future.wait(timeout=600)
+            task_rates[label] = m / (time.perf_counter() - t3)
+            print(f"  {label}: {task_rates[label]:.2f}/s")
+        print(f"  task throughput ratio review/empty: "
+              f"{task_rates['review task'] / task_rates['empty task']:.2f}")  # fmt: skip
+        k = int(os.environ.get("K", "10"))
+        flow_rates = {}
+        for label, flow_fn in (("review flow", review), ("empty flow", empty)):
+            ids = (
+                [submit_one(rt, 20_000 + i) for i in range(k)]
+                if flow_fn is review
+                else [f"e-{i}" for i in range(k)]
+            )
+            t4 = time.perf_counter()
+            for item_id in ids:
+                flow_fn(item_id)
+            flow_rates[label] = k / (time.perf_counter() - t4)
+            print(f"  {label} (1 task, in-process, sequential): {flow_rates[label]:.2f} runs/s")
+        print(f"  flow throughput ratio review/empty: "
+              f"{flow_rates['review flow'] / flow_rates['empty flow']:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -146,6 +146,9 @@ def worker_env(api_url: str, base: Mapping[str, str] | None = None) -> dict[str,
     env["PREFECT_API_URL"] = api_url
     env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "1")
     env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # run logs stay in the worker's log file: shipping them to the API costs a write per line
+    # on the embedded SQLite server
+    env.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
     return env
 
 
