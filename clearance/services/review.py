@@ -23,9 +23,9 @@ from clearance.notifications import NotificationKind, deliver_pending, notify
 from clearance.policy import Classification, Policy, SignoffState, classify, signoff_status
 from clearance.policy.store import policy_for_item
 from clearance.runtime import Runtime
+from clearance.screening import screen_file
 from clearance.screening.types import FileResult, Finding, Verdict, combine
 from clearance.services.items import current_revision, load_item, transition
-from clearance.services.screening_port import screen_part
 from clearance.storage.models import Item, Revision, SignoffRequest, User
 
 #: sign-off request status values (``signoff_requests.status``)
@@ -129,7 +129,7 @@ def _where(name: str, finding: Finding) -> str:
 def _screen(rt: Runtime, policy: Policy, channels: Sequence[str], part: _PartInput) -> _Screened:
     data = rt.blobs.read(part.sha256)
     allowed = frozenset.intersection(*(policy.channel(c).file_types for c in channels))
-    result = screen_part(policy, name=part.name, data=data, allowed_types=allowed)
+    result = screen_file(data, part.name, policy.screening, allowed_types=allowed)
     derived = result.sanitized if result.sanitized is not None else data
     ref = rt.blobs.put_bytes(derived, name=f"the sanitized {part.name!r}")
     if part.role is PartRole.BODY:
