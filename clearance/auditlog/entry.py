@@ -141,7 +141,8 @@ def parse_leaf(leaf: bytes) -> Entry:
     """Parse a leaf strictly; raise BadInput naming what is wrong."""
     try:
         # Duplicate keys collapse on parsing, so they fail the canonical re-encoding below.
-        data = _DECODER.decode(leaf.decode("utf-8"))
+        text = leaf.decode("utf-8")
+        data = _DECODER.decode(text)
     except UnicodeDecodeError:
         raise BadInput("entry is not UTF-8") from None
     except json.JSONDecodeError as exc:
@@ -150,6 +151,7 @@ def parse_leaf(leaf: bytes) -> Entry:
         raise BadInput(f"entry must be a JSON object, got {type(data).__name__}")
     _validate(data)
     # Same encoding as canonical_json; floats cannot occur here (parse_float refuses them).
-    if _ENCODER.encode(data).encode("utf-8") != leaf:
+    # Compared as text: an escaped lone surrogate re-encodes raw and must not raise here.
+    if _ENCODER.encode(data) != text:
         raise BadInput("entry is not in canonical JSON form (sorted keys, no spaces, raw UTF-8)")
     return Entry(**data)

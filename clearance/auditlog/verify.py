@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -31,7 +32,7 @@ from clearance.errors import BadInput, VerificationError
 
 MAX_FINDINGS = 100
 PARALLEL_THRESHOLD = 20_000
-SLICE_LINES = 50_000
+SLICE_LINES = 20_000
 
 
 @dataclass
@@ -112,17 +113,43 @@ def check_signatures(batch: Sequence[SignatureJob]) -> list[int]:
     return bad
 
 
-class SignatureChecker:
-    """Approver signatures in batches: in the pool when there is one (overlapping the main
-    process's scan), else inline."""
-
-    BATCH = 2_000
+class _Tasks:
+    """Work for the pool, in order. ``gather`` runs the tasks no worker has started yet in this
+    process (from the back of the queue), so no process idles while another has a backlog."""
 
     def __init__(self, pool: Executor | None) -> None:
         self._pool = pool
+        self._items: list[tuple[Future[Any] | None, Callable[[Any], Any], Any]] = []
+        self.results: list[Any] = []
+
+    def submit(self, function: Callable[[Any], Any], argument: Any) -> int:
+        if self._pool is None:
+            self._items.append((None, function, argument))
+            self.results.append(function(argument))
+        else:
+            self._items.append((self._pool.submit(function, argument), function, argument))
+            self.results.append(None)
+        return len(self._items) - 1
+
+    def gather(self) -> None:
+        for number in range(len(self._items) - 1, -1, -1):
+            future, function, argument = self._items[number]
+            if future is not None and future.cancel():
+                self.results[number] = function(argument)
+        for number, (future, _, _) in enumerate(self._items):
+            if future is not None and not future.cancelled():
+                self.results[number] = future.result()
+
+
+class SignatureChecker:
+    """Approver signatures in batches of ``BATCH``, handed to ``tasks`` as they fill."""
+
+    BATCH = 2_000
+
+    def __init__(self, tasks: _Tasks) -> None:
+        self._tasks = tasks
         self._pending: list[SignatureJob] = []
-        self._futures: list[Future[list[int]]] = []
-        self._bad: list[int] = []
+        self._numbers: list[int] = []
         self.count = 0
 
     def add(self, jobs: list[SignatureJob]) -> None:
@@ -130,22 +157,16 @@ class SignatureChecker:
         self.count += len(jobs)
         jobs.clear()
         if len(self._pending) >= self.BATCH:
-            self._flush()
+            self.flush()
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
         batch, self._pending = self._pending, []
-        if not batch:
-            return
-        if self._pool is None:
-            self._bad += check_signatures(batch)
-        else:
-            self._futures.append(self._pool.submit(check_signatures, batch))
+        if batch:
+            self._numbers.append(self._tasks.submit(check_signatures, batch))
 
-    def finish(self) -> list[int]:
-        self._flush()
-        for future in self._futures:
-            self._bad += future.result()
-        return sorted(self._bad)
+    def bad(self) -> list[int]:
+        """Indices of bad signatures (after ``flush`` and the tasks' ``gather``)."""
+        return sorted(i for n in self._numbers for i in self._tasks.results[n])
 
 
 class _KeyTimeline:
@@ -238,29 +259,31 @@ def verify_export(
         if parallel
         else None
     )
+    tasks = _Tasks(pool)
     try:
         parts = slices(path, data, hashes, log_key.name, GENESIS_PREV, SLICE_LINES)
         del data
-        pending: list[Future[Finding | None]] = []
-        if pool is not None:
-            pending = [pool.submit(check_slice, part) for part in parts]
+        numbers = [tasks.submit(check_slice, part) for part in parts] if pool else []
         rows = [
             (i, line, hashes[i - 1].hex() if i else GENESIS_PREV)
             for i, line in enumerate(lines)
             if is_relevant(line)
         ]
         del lines
-        signatures = SignatureChecker(pool)
-        scan = _Scan(log_key, signatures)
+        scan = _Scan(log_key, SignatureChecker(tasks))
         scan.replay(rows)
+        scan.signatures.flush()
         del rows
         levels = Levels(hashes)
         del hashes
-        found = [f.result() for f in pending] if pool else [check_slice(p) for p in parts]
+        if pool is None:  # one process: the slices after the workflow, as they come
+            numbers = [tasks.submit(check_slice, part) for part in parts]
+        tasks.gather()
+        found: list[Finding | None] = [tasks.results[n] for n in numbers]
         return _verify(scan, found, levels, stored, trusted_files, log_key)
     finally:
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _Scan:
@@ -399,7 +422,7 @@ def _verify(
             )
     signatures = scan.signatures
     report.signatures = signatures.count
-    for index in signatures.finish():
+    for index in signatures.bad():
         workflow.findings.append(
             Finding("signoff-signature", index, "the approver's signature does not verify")
         )

@@ -24,15 +24,23 @@ def audit() -> None:
 
 @audit.command("export")
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
-def export_cmd(directory: Path) -> None:
+@click.option("--checkpoints", "selection", default="every:1000", show_default=True,
+              help="Earlier signed checkpoints to include besides the latest: all, latest, or "
+                   "every:N (the first of each run of N entries).")  # fmt: skip
+def export_cmd(directory: Path, selection: str) -> None:
     """Write entries, checkpoints and the log's vkey to DIRECTORY for an auditor."""
-    from clearance.auditlog.export import export_log
+    from clearance.auditlog.export import export_log, parse_selection
     from clearance.cli.common import open_runtime
+    from clearance.errors import BadInput
 
+    try:
+        chosen = parse_selection(selection)
+    except BadInput as exc:
+        raise click.BadParameter(str(exc), param_hint="--checkpoints") from None
     rt = open_runtime()
     vkey = (rt.settings.keys_dir / "log.vkey").read_text(encoding="utf-8").strip()
     with rt.sessions() as session:
-        count = export_log(session, directory, vkey)
+        count = export_log(session, directory, vkey, chosen)
     click.echo(f"exported {count} entries to {directory}")
 
 

@@ -97,8 +97,8 @@ class Scenario:
     def signoff(self, username: str, **kwargs: Any) -> int:
         return self.add(signoff_event(self.sign(username, **kwargs), policy_hash=POLICY))
 
-    def export(self, directory: Path) -> Path:
-        export_log(self.session, directory, self.signer.verifier.vkey)
+    def export(self, directory: Path, checkpoints: str = "all") -> Path:
+        export_log(self.session, directory, self.signer.verifier.vkey, checkpoints)
         return directory
 
 
