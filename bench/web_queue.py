@@ -1,6 +1,7 @@
 """Approver queue and item page under 20 concurrent clients, served by gunicorn.
 
     .venv/bin/python bench/web_queue.py [--items 100000] [--postgres URL] [--seconds 20]
+        [--workers 2] [--threads 4] [--backends sqlite,postgresql]
 
 Seeds N items awaiting sign-off (bulk rows, not the services: this measures reading), starts
 gunicorn (2 workers x 4 threads) on the app and on a bare Flask page, and prints p50/p95 latency,
@@ -69,9 +70,13 @@ def seed(settings, n: int) -> str:  # type: ignore[no-untyped-def]
     return f"b{n // 2:015d}"
 
 
+GUNICORN = {"workers": 2, "threads": 4}
+
+
 def serve(app_spec: str, port: int, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--workers", "2", "--threads", "4", "--bind",
+        [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(GUNICORN["workers"]),
+         "--threads", str(GUNICORN["threads"]), "--bind",
          f"127.0.0.1:{port}", "--log-level", "warning", app_spec],
         env=env, cwd=cwd, start_new_session=True,
     )  # fmt: skip
@@ -142,11 +147,19 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=100_000)
     ap.add_argument("--postgres", default=os.environ.get("CLEARANCE_TEST_POSTGRES_URL"))
     ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--workers", type=int, default=GUNICORN["workers"])
+    ap.add_argument("--threads", type=int, default=GUNICORN["threads"])
+    ap.add_argument("--backends", default="sqlite,postgresql", help="comma-separated subset")
     args = ap.parse_args()
+    GUNICORN.update(workers=args.workers, threads=args.threads)
+    print(f"gunicorn --workers {args.workers} --threads {args.threads}; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
     from tests.webapp.conftest import settings_for
 
     tmp = Path(tempfile.mkdtemp(prefix="clearance-bench-"))
+    wanted = set(args.backends.split(","))
     backends = [("sqlite", None)] + ([("postgresql", args.postgres)] if args.postgres else [])
+    backends = [(name, url) for name, url in backends if name in wanted]
     try:
         (tmp / "bare.py").write_text(BARE)
         env = {**os.environ, "PYTHONPATH": f"{ROOT}:{tmp}"}
@@ -181,6 +194,7 @@ def main() -> None:
                                     ("item page", f"/approvals/items/{item}")):  # fmt: skip
                     times, errors = load(f"http://127.0.0.1:8766{path}", opener, args.seconds)
                     report(f"[{name}] {label}", times, errors, args.seconds, bare_rps)
+                print(f"[{name}] load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             finally:
                 os.killpg(proc.pid, 15)
                 if base_url:

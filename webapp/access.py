@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import ParamSpec, TypeVar, cast
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user, fresh_login_required, login_required
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -80,34 +80,35 @@ def chain_roles(policy: Policy, level: str | None) -> frozenset[str]:
 
 
 def routed_to(session: Session, policy: Policy, item: Item, user: WebUser) -> bool:
+    """Two queries: the current revision with "did I decide on any revision", then the roles
+    its sign-off requests name (only when the first does not settle it)."""
     if not user.has("approver"):
         return False
-    revision_ids = select(Revision.id).where(Revision.item_id == item.id)
-    decided = session.scalar(
-        select(
-            exists().where(Decision.approver_id == user.id, Decision.revision_id.in_(revision_ids))
-        )
+    decided = exists().where(
+        Decision.approver_id == user.id,
+        Decision.revision_id.in_(select(Revision.id).where(Revision.item_id == item.id)),
     )
-    if decided:
+    current = session.execute(
+        select(Revision.id, Revision.level, Revision.declared_level, decided).where(
+            Revision.item_id == item.id, Revision.number == item.current_revision
+        )
+    ).first()
+    if current is None:
+        return False
+    revision_id, level, declared_level, did_decide = current
+    if did_decide:
         return True
     if item.state not in ROUTED_STATES:
         return False
     mine = user.view.signoff_roles
     if not mine:
         return False
-    current = session.scalar(
-        select(Revision).where(
-            Revision.item_id == item.id, Revision.number == item.current_revision
-        )
-    )
-    if current is None:
-        return False
-    requests = session.scalars(
-        select(SignoffRequest).where(SignoffRequest.revision_id == current.id)
+    requested = session.scalars(
+        select(SignoffRequest.roles).where(SignoffRequest.revision_id == revision_id)
     ).all()
-    if any(mine & set(req.roles or ()) for req in requests):
+    if any(mine & set(roles or ()) for roles in requested):
         return True
-    return bool(mine & chain_roles(policy, current.level or current.declared_level))
+    return bool(mine & chain_roles(policy, level or declared_level))
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,9 @@ def item_access(
     item = session.get(Item, item_id)
     if item is None:
         abort(404)
+    # the session's identity map holds objects weakly: keeping the item for the request lets
+    # the page's later lookups of it (detail, sign-off progress) skip the database
+    g.setdefault("clearance_items", []).append(item)
     if "author" in allow and user.has("author") and item.author_id == user.id:
         return Access(item_id, "author")
     if "approver" in allow and routed_to(session, runtime().policy, item, user):

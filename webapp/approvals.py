@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from clearance.errors import BadInput, Conflict, PolicyRefusal
 from clearance.services.users import authenticate
@@ -12,7 +15,8 @@ from webapp import itemview, progress
 from webapp.access import fresh, item_access, role_required
 from webapp.context import me, runtime
 from webapp.forms import DecisionForm, EnrolKeyForm
-from webapp.queue import Cursor, QueueFilter, queue, refresh_search
+from webapp.i18n import fmt_datetime
+from webapp.queue import Cursor, QueueFilter, QueueRow, queue, refresh_search
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
@@ -41,11 +45,47 @@ def queue_page() -> ResponseReturnValue:
     return render_template(
         "approvals/queue.html",
         rows=rows,
+        rows_html=queue_rows_html(rows),
         next_after=next_page.token() if next_page else None,
         f=f,
         levels=[lv for lv in policy.levels if lv.publishable],
         channels=sorted(policy.channels),
     )
+
+
+#: one queue row; ``Markup.format`` escapes every value that is not itself Markup
+_ROW = Markup(
+    '<tr{late_class}><td><a href="{item_base}{item_id}">{title}</a></td><td>{author}</td>'
+    "<td>{level}</td><td>{channels}</td><td>{stage}</td><td>{due}{late_badge}</td></tr>"
+)
+_LATE_CLASS = Markup(' class="overdue"')
+_LATE_BADGE = Markup(' <span class="badge overdue">{}</span>')
+
+
+def queue_rows_html(rows: list[QueueRow]) -> Markup:
+    """The table body in one pass: fifty rows through Jinja's per-value calls cost more than the
+    query. Every value from the database is escaped by ``Markup.format``."""
+    item_base = url_for("approvals.item", item_id="_")[:-1]
+    badge = _LATE_BADGE.format(_("Overdue"))
+    now = datetime.now(UTC)
+    out: list[Markup] = []
+    for r in rows:
+        late = r.due_at is not None and r.due_at < now
+        out.append(
+            _ROW.format(
+                late_class=_LATE_CLASS if late else "",
+                item_base=item_base,
+                item_id=r.item_id,
+                title=r.title,
+                author=r.author,
+                level=r.level or "",
+                channels=", ".join(r.channels),
+                stage=r.stage,
+                due=fmt_datetime(r.due_at),
+                late_badge=badge if late else "",
+            )
+        )
+    return Markup("\n").join(out)
 
 
 # the endpoint name the role home and the navigation use

@@ -26,7 +26,7 @@ from webapp.context import me, reader, runtime
 from webapp.errors import error_page
 from webapp.forms import ChangePasswordForm, EmptyForm, LoginForm
 from webapp.security import LoginLimiter, safe_next
-from webapp.users import WebUser
+from webapp.users import WebUser, load_web_user
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 login_manager = LoginManager()
@@ -36,11 +36,7 @@ def load_user(user_id: str) -> WebUser | None:
     raw_id, _sep, fingerprint = user_id.partition(":")
     if not raw_id.isdigit():
         return None
-    user = reader().get(User, int(raw_id))
-    if user is None or not user.active:
-        return None
-    candidate = WebUser.of(user)
-    return candidate if candidate.fingerprint == fingerprint else None
+    return load_web_user(reader().connection(), int(raw_id), fingerprint)
 
 
 def init_app(app: Flask) -> None:

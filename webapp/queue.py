@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, String, and_, cast, exists, or_, select
+from sqlalchemy import Connection, Select, String, and_, bindparam, cast, exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -125,7 +125,9 @@ def _base(user_id: int, signoff_roles: frozenset[str], f: QueueFilter) -> Select
     return query
 
 
-def _rows(session: Session, query: Select[Any], limit: int) -> list[QueueRow]:
+def _rows(
+    connection: Connection, query: Select[Any], limit: int, batch: list[int]
+) -> list[QueueRow]:
     return [
         QueueRow(
             item_id=item_id,
@@ -139,13 +141,17 @@ def _rows(session: Session, query: Select[Any], limit: int) -> list[QueueRow]:
             request_id=request_id,
         )
         for item_id, title, username, level, channels, stage, due_at, number, request_id in (
-            session.execute(query.limit(limit))
+            connection.execute(query.limit(limit), {"batch": batch})
         )
     ]
 
 
-#: open requests read per step of the walk (in index order) before the filters are applied
-BATCH = 400
+#: open requests read by the first step of the walk (in index order) before the filters apply;
+#: each further step reads ``GROWTH`` times more, up to ``MAX_BATCH`` (a selective filter then
+#: costs few steps, while the common page, where most open requests match, reads little)
+FIRST_BATCH = 2 * (PAGE + 1)
+GROWTH = 4
+MAX_BATCH = 3200
 
 
 def _walk(
@@ -165,6 +171,12 @@ def _walk(
     """
     rows: list[QueueRow] = []
     position = after
+    size = max(FIRST_BATCH, 2 * want)
+    connection = session.connection()
+    # one expanding parameter: the ids are bound as values, not coerced one by one into the SQL
+    in_batch = base.where(SignoffRequest.id.in_(bindparam("batch", expanding=True))).order_by(
+        SignoffRequest.due_at, SignoffRequest.id
+    )
     while len(rows) < want:
         step = select(SignoffRequest.id, SignoffRequest.due_at).where(
             SignoffRequest.status == "open"
@@ -187,25 +199,20 @@ def _walk(
             step = step.where(SignoffRequest.due_at.is_(None))
             if position is not None:
                 step = step.where(SignoffRequest.id > position.request_id)
-        batch = session.execute(
+        batch = connection.execute(
             step.order_by(SignoffRequest.status, SignoffRequest.due_at, SignoffRequest.id).limit(
-                BATCH
+                size
             )
         ).all()
         if not batch:
             break
-        found = _rows(
-            session,
-            base.where(SignoffRequest.id.in_([rid for rid, _due in batch])).order_by(
-                SignoffRequest.due_at, SignoffRequest.id
-            ),
-            want - len(rows),
-        )
+        found = _rows(connection, in_batch, want - len(rows), [rid for rid, _due in batch])
         rows += found
         last_id, last_due = batch[-1]
         position = Cursor(last_due, last_id)
-        if len(batch) < BATCH:
+        if len(batch) < size:
             break
+        size = min(size * GROWTH, MAX_BATCH)
     return rows
 
 

@@ -6,12 +6,56 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from sqlalchemy import Connection, select
+
 from clearance.services.users import UserView
 from clearance.storage.models import User
 
 
+def fingerprint_of(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
+
+
 def session_fingerprint(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:16]
+    return fingerprint_of(user.password_hash)
+
+
+#: the columns a request needs to know who is signed in (no timestamps, no lockout counters)
+USER_COLUMNS = (
+    User.id,
+    User.username,
+    User.display_name,
+    User.email,
+    User.unit,
+    User.roles,
+    User.signoff_roles,
+    User.active,
+    User.must_change_password,
+    User.password_hash,
+)
+
+
+def load_web_user(connection: Connection, user_id: int, fingerprint: str) -> WebUser | None:
+    """The signed-in user from one narrow Core query, or None (unknown, inactive, or the password
+    changed since the session began). Runs on every request: no ORM instance, no argon2."""
+    row = connection.execute(select(*USER_COLUMNS).where(User.id == user_id)).first()
+    if row is None:
+        return None
+    (uid, username, display, email, unit, roles, signoff, active, must_change, password_hash) = row
+    if not active or fingerprint_of(password_hash) != fingerprint:
+        return None
+    view = UserView(
+        id=uid,
+        username=username,
+        display_name=display,
+        email=email,
+        unit=unit,
+        roles=frozenset((roles or "").split()),
+        signoff_roles=frozenset((signoff or "").split()),
+        active=bool(active),
+        must_change_password=bool(must_change),
+    )
+    return WebUser(view, fingerprint)
 
 
 @dataclass(frozen=True)
