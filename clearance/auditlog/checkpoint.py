@@ -6,6 +6,7 @@ lines. The log key's name is the origin.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from clearance.auditlog.rfc6962 import HASH_SIZE
 from clearance.errors import BadInput, VerificationError
 
 MAX_SIZE = (1 << 63) - 1
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,7 @@ class Checkpoint:
     root: bytes
 
     def __post_init__(self) -> None:
-        if not self.origin or any(ord(c) < 0x20 or c == "\x7f" for c in self.origin):
+        if not self.origin or _CONTROL.search(self.origin):
             raise BadInput(f"checkpoint origin {self.origin!r} is empty or has control characters")
         if not 0 <= self.size <= MAX_SIZE:
             raise BadInput(f"checkpoint size {self.size} is out of range")

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from clearance.canonical import canonical_json
 from clearance.errors import BadInput
@@ -96,8 +96,34 @@ class Entry:
         }
 
     def to_leaf(self) -> bytes:
-        _validate(self.as_dict())
-        return canonical_json(self.as_dict())
+        data = self.as_dict()
+        _validate(data)
+        if not _plain(data["body"]):
+            return canonical_json(data)  # refuses floats and non-string keys, naming the path
+        # canonical_json's encoding (same settings), without its float walk: _plain did it.
+        return _ENCODER.encode(data).encode("utf-8")
+
+
+_PLAIN_SCALARS = (str, int, bool, type(None))
+
+
+def _plain(value: object) -> bool:
+    """True when ``value`` holds only dicts with string keys, lists, str, int, bool and None
+    (exact types): then it has no float and its canonical JSON is plain ``json`` output."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            mapping = cast("dict[object, object]", item)
+            if any(type(key) is not str for key in mapping):
+                return False
+            stack.extend(mapping.values())
+        elif kind is list:
+            stack.extend(cast("list[object]", item))
+        elif kind not in _PLAIN_SCALARS:
+            return False
+    return True
 
 
 def _no_float(text: str) -> Any:
