@@ -1,13 +1,15 @@
 """Benchmark: offline verification of a 1,000,000-entry export with 100,000 approver signatures.
 
 Builds the export directly (same leaf and note formats as the server), then times
-``verify_export`` with 2 worker processes. Target: <= 30 s on 2 cores.
-Usage: python bench/auditlog_verify.py [ENTRIES] [SIGNOFFS]
+``verify_export`` with 2 worker processes. Target: <= 30 s on 2 cores. On a shared machine the
+wall clock depends on the load, so the CPU time of this process and of the workers is printed too.
+Usage: python bench/auditlog_verify.py [ENTRIES] [SIGNOFFS] [WORKERS] [KEEP_DIR]
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -109,25 +111,39 @@ def build(directory: Path, total: int, signoffs: int) -> None:
     (directory / "log.vkey").write_text(log.verifier.vkey + "\n")
 
 
-def main() -> None:
-    total = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    signoffs = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
-    with tempfile.TemporaryDirectory() as tmp:
-        directory = Path(tmp) / "export"
-        t0 = time.perf_counter()
-        build(directory, total, signoffs)
-        print(f"built export: {total} entries, {signoffs} sign-offs "
-              f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
-        vkey = (directory / "log.vkey").read_text().strip()
-        workers = min(os.cpu_count() or 1, 2)
-        t0 = time.perf_counter()
-        report = verify_export(directory, vkey, workers=workers)
-        elapsed = time.perf_counter() - t0
+def timed_verify(directory: Path, workers: int) -> None:
+    vkey = (directory / "log.vkey").read_text().strip()
+    load = os.getloadavg()
+    t0, c0 = time.perf_counter(), time.process_time()
+    report = verify_export(directory, vkey, workers=workers)
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child_cpu = children.ru_utime + children.ru_stime
     assert report.ok, report.findings[:3]
     print(f"verified {report.entries} entries, {report.checkpoints} checkpoints, "
-          f"{report.signatures} approver signatures with {workers} workers: {elapsed:.1f} s")  # fmt: skip
-    print(f"target <= 30 s: {elapsed / 30:.2f} of the limit "
-          f"({'within' if elapsed <= 30 else 'OVER'} target)")  # fmt: skip
+          f"{report.signatures} approver signatures with {workers} workers: {elapsed:.1f} s wall; "
+          f"CPU {cpu:.1f} s in this process + {child_cpu:.1f} s in workers "
+          f"(load average before: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f})")  # fmt: skip
+    print(f"target <= 30 s: wall {elapsed / 30:.2f} of the limit "
+          f"({'within' if elapsed <= 30 else 'OVER'} target); CPU over 2 cores "
+          f"{(cpu + child_cpu) / 2:.1f} s = {(cpu + child_cpu) / 60:.2f} of the 60 CPU-s budget")  # fmt: skip
+
+
+def main() -> None:
+    """``[ENTRIES] [SIGNOFFS] [WORKERS] [DIR]``: with DIR, build the export there once and reuse
+    it on later runs (building 1,000,000 entries takes minutes)."""
+    total = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    signoffs = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else min(os.cpu_count() or 1, 2)
+    keep = Path(sys.argv[4]) if len(sys.argv) > 4 else None
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = keep if keep is not None else Path(tmp) / "export"
+        if not (directory / "checkpoint").exists():
+            t0 = time.perf_counter()
+            build(directory, total, signoffs)
+            print(f"built export: {total} entries, {signoffs} sign-offs "
+                  f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+        timed_verify(directory, workers)
 
 
 if __name__ == "__main__":
