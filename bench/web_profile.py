@@ -1,7 +1,7 @@
 """Where one request's time goes: cProfile over the test client (in-process, no server).
 
     .venv/bin/python bench/web_profile.py [--items 100000] [--requests 200] [--postgres URL]
-        [--page queue|item|both] [--top 40] [--home DIR]
+        [--page queue|item|both] [--top 40] [--home DIR] [--no-profile]
 
 Seeds the same world as ``bench/web_queue.py`` (``--home`` keeps it between runs), signs in as an
 approver, times ``--requests`` requests of each page, then prints the profile of the same number
@@ -33,6 +33,7 @@ def main() -> None:
     ap.add_argument("--page", choices=("queue", "item", "both"), default="both")
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--home", default=None)
+    ap.add_argument("--no-profile", action="store_true", help="only the timings")
     args = ap.parse_args()
 
     from web_queue import PASSWORD, seed
@@ -87,6 +88,8 @@ def main() -> None:
             f"{name}: mean {sum(times) / len(times) * 1000:.1f} ms, "
             f"p50 {times[len(times) // 2] * 1000:.1f} ms, p95 {times[int(len(times) * 0.95)] * 1000:.1f} ms"
         )
+        if args.no_profile:
+            continue
         profile = cProfile.Profile()
         profile.enable()
         for _ in range(args.requests):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from clearance.errors import BadInput, Conflict, PolicyRefusal
 from clearance.services.users import authenticate
@@ -53,39 +53,24 @@ def queue_page() -> ResponseReturnValue:
     )
 
 
-#: one queue row; ``Markup.format`` escapes every value that is not itself Markup
-_ROW = Markup(
-    '<tr{late_class}><td><a href="{item_base}{item_id}">{title}</a></td><td>{author}</td>'
-    "<td>{level}</td><td>{channels}</td><td>{stage}</td><td>{due}{late_badge}</td></tr>"
-)
-_LATE_CLASS = Markup(' class="overdue"')
-_LATE_BADGE = Markup(' <span class="badge overdue">{}</span>')
-
-
 def queue_rows_html(rows: list[QueueRow]) -> Markup:
-    """The table body in one pass: fifty rows through Jinja's per-value calls cost more than the
-    query. Every value from the database is escaped by ``Markup.format``."""
-    item_base = url_for("approvals.item", item_id="_")[:-1]
-    badge = _LATE_BADGE.format(_("Overdue"))
+    """The table body in one pass: fifty rows through Jinja's per-value calls (or through
+    ``Markup.format``, a pure-Python formatter) cost more than the query. Every value from the
+    database goes through ``escape`` (markupsafe's C escaper) before it is joined."""
+    item_base = escape(url_for("approvals.item", item_id="_")[:-1])
+    badge = f' <span class="badge overdue">{escape(_("Overdue"))}</span>'
     now = datetime.now(UTC)
-    out: list[Markup] = []
+    out: list[str] = []
     for r in rows:
         late = r.due_at is not None and r.due_at < now
         out.append(
-            _ROW.format(
-                late_class=_LATE_CLASS if late else "",
-                item_base=item_base,
-                item_id=r.item_id,
-                title=r.title,
-                author=r.author,
-                level=r.level or "",
-                channels=", ".join(r.channels),
-                stage=r.stage,
-                due=fmt_datetime(r.due_at),
-                late_badge=badge if late else "",
-            )
+            f"<tr{' class=overdue' if late else ''}>"
+            f'<td><a href="{item_base}{escape(r.item_id)}">{escape(r.title)}</a></td>'
+            f"<td>{escape(r.author)}</td><td>{escape(r.level or '')}</td>"
+            f"<td>{escape(', '.join(r.channels))}</td><td>{escape(r.stage)}</td>"
+            f"<td>{escape(fmt_datetime(r.due_at))}{badge if late else ''}</td></tr>"
         )
-    return Markup("\n").join(out)
+    return Markup("\n".join(out))  # noqa: S704 - every interpolated value is escaped above
 
 
 # the endpoint name the role home and the navigation use
