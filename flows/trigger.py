@@ -12,8 +12,10 @@ service runs inline in the caller. Either way the outcome is recorded only by th
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from clearance.runtime import Runtime
 from clearance.services.items import current_revision, load_item
@@ -37,17 +39,34 @@ def mode() -> Mode:
     return Mode.PREFECT if os.environ.get("PREFECT_API_URL") else Mode.INLINE
 
 
+def prefect_settings() -> AbstractContextManager[object]:
+    """Prefect reads its settings once, at import; the API URL and the shared result storage
+    can change afterwards (``pipeline_running`` sets them), so each call uses the current ones."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_RESULTS_LOCAL_STORAGE_PATH,
+        temporary_settings,
+    )
+
+    updates: dict[Any, Any] = {PREFECT_API_URL: os.environ["PREFECT_API_URL"]}
+    storage = os.environ.get("PREFECT_RESULTS_LOCAL_STORAGE_PATH")
+    if storage:
+        updates[PREFECT_RESULTS_LOCAL_STORAGE_PATH] = storage
+    return temporary_settings(updates=updates)
+
+
 def _run(deployment: str, item_id: str, key: str) -> str:
     from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
 
-    run = run_deployment(
-        deployment,
-        parameters={"item_id": item_id},
-        timeout=0,
-        idempotency_key=key,
-        as_subflow=False,
-    )
+    with prefect_settings():
+        run = run_deployment(
+            deployment,
+            parameters={"item_id": item_id},
+            timeout=0,
+            idempotency_key=key,
+            as_subflow=False,
+        )
     assert isinstance(run, FlowRun)
     return str(run.id)
 
@@ -62,7 +81,8 @@ def after_submit(rt: Runtime, item_id: str) -> Triggered:
     if os.environ.get("CLEARANCE_REVIEW_VIA", "task") == "task":
         from flows.pipeline import review_task
 
-        future = review_task.delay(item_id)
+        with prefect_settings():
+            future = review_task.delay(item_id)
         return Triggered(Mode.PREFECT, str(future.task_run_id))
     with rt.sessions() as session:
         number = load_item(session, item_id).current_revision

@@ -66,6 +66,8 @@ def _wait_state(rt: Runtime, item: str, leaving: str, timeout: float = 60) -> st
 def _final_flow_state(flow_run_id: str, timeout: float = 90) -> str:
     from prefect import get_client
 
+    from flows.trigger import prefect_settings
+
     async def poll() -> str:
         async with get_client() as client:
             deadline = time.monotonic() + timeout
@@ -76,7 +78,8 @@ def _final_flow_state(flow_run_id: str, timeout: float = 90) -> str:
                 await asyncio.sleep(0.25)
         return "TIMEOUT"
 
-    return asyncio.run(poll())
+    with prefect_settings():
+        return asyncio.run(poll())
 
 
 def test_server_state_lives_under_clearance_home(live: tuple[Runtime, Pipeline]) -> None:
