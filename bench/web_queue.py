@@ -1,10 +1,10 @@
 """Approver queue and item page under 20 concurrent clients, served by gunicorn.
 
     .venv/bin/python bench/web_queue.py [--items 100000] [--postgres URL] [--seconds 20]
-        [--workers 2] [--threads 4] [--backends sqlite,postgresql]
+        [--workers 4] [--threads 1] [--backends sqlite,postgresql]
 
 Seeds N items awaiting sign-off (bulk rows, not the services: this measures reading), starts
-gunicorn (2 workers x 4 threads) on the app and on a bare Flask page, and prints p50/p95 latency,
+gunicorn (4 workers x 1 thread by default) on the app and on a bare Flask page, and prints p50/p95 latency,
 requests/s and the ratio to the bare page.
 """
 
@@ -70,7 +70,7 @@ def seed(settings, n: int) -> str:  # type: ignore[no-untyped-def]
     return f"b{n // 2:015d}"
 
 
-GUNICORN = {"workers": 2, "threads": 4}
+GUNICORN = {"workers": 4, "threads": 1}  # 2 x cores, no threads: see docs/DEPLOY.md
 
 
 def serve(app_spec: str, port: int, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
