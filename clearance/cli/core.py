@@ -309,6 +309,10 @@ def submit(
             ),
         )
     click.echo(item_id)
+    # Start the review: on the pipeline when a Prefect API is configured, inline otherwise.
+    from flows.trigger import after_submit
+
+    after_submit(rt, item_id)
 
 
 def _read_text(path: Path) -> str:
