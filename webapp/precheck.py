@@ -28,7 +28,7 @@ def run(
     rt: Runtime, text: str, staged: list[dict[str, str]], channels: list[str]
 ) -> list[dict[str, Any]]:
     """Findings for the body text and every staged file, each with ``file`` naming where."""
-    from clearance.services.screening_port import screen_part
+    from clearance.screening import screen_file
 
     policy = rt.policy
     allowed = _allowed_types(rt, channels)
@@ -39,7 +39,7 @@ def run(
     findings: list[dict[str, Any]] = []
     for name, data in inputs:
         try:
-            result = screen_part(policy, name=name, data=data, allowed_types=allowed)
+            result = screen_file(data, name, policy.screening, allowed_types=allowed)
         except ClearanceError as exc:
             findings.append(
                 {"file": name, "rule": "unreadable", "severity": "block", "message": exc.message}
