@@ -21,6 +21,7 @@ def serve(host: str, port: int, no_pipeline: bool) -> None:
     """Run the web UI (development server; use gunicorn in production, see docs/DEPLOY.md)."""
     import contextlib
     import os
+    import signal
 
     from werkzeug.serving import run_simple
 
@@ -29,6 +30,11 @@ def serve(host: str, port: int, no_pipeline: bool) -> None:
 
     settings = load_settings()
     url = f"http://{host}:{port}/"
+
+    def _stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops like Ctrl+C: the pipeline is shut down cleanly
+
+    signal.signal(signal.SIGTERM, _stop)
     with contextlib.ExitStack() as stack:
         if no_pipeline:
             os.environ["CLEARANCE_PIPELINE"] = "inline"
@@ -44,4 +50,6 @@ def serve(host: str, port: int, no_pipeline: bool) -> None:
             "Log in as the administrator `clearance init` created, with the one-time password it "
             "printed (you will choose a new one). Press Ctrl+C to stop."
         )
-        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+        with contextlib.suppress(KeyboardInterrupt):
+            run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+        click.echo("stopping...")
