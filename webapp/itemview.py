@@ -10,17 +10,14 @@ from typing import Any
 
 from flask import g
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
 
-from clearance.errors import NotFound
 from clearance.services.queries import (
-    HistoryEntry,
     ItemDetail,
-    ItemSummary,
     PartView,
     RevisionView,
+    load_item_detail,
 )
-from clearance.storage.models import Decision, Item, Revision, StateChange, User
+from clearance.storage.models import Decision, Revision, User
 from webapp.context import reader, runtime
 from webapp.preview import CACHE as PREVIEWS
 from webapp.preview import Preview
@@ -181,81 +178,12 @@ def decisions(item_id: str, current_manifest: str | None) -> list[DecisionRow]:
 def load(item_id: str) -> ItemDetail:
     """The item's detail on this request's reader session, loaded once per request.
 
-    The same view as ``clearance.services.queries.item_detail`` in three queries (the item is
-    usually already in the session from the access check; revisions with their parts; history
-    with the actors' names), on the request's snapshot instead of a second connection.
+    ``clearance.services.queries.load_item_detail`` on the request's snapshot (three queries).
     """
     memo: dict[str, ItemDetail] = g.setdefault("clearance_item_detail", {})
     if item_id not in memo:
-        memo[item_id] = _load(reader(), item_id)
+        memo[item_id] = load_item_detail(reader(), item_id)
     return memo[item_id]
-
-
-def _load(session: Session, item_id: str) -> ItemDetail:
-    item = session.get(Item, item_id)
-    if item is None:
-        raise NotFound(f"there is no item {item_id!r}")
-    revisions = list(
-        session.scalars(
-            select(Revision)
-            .where(Revision.item_id == item_id)
-            .order_by(Revision.number)
-            .options(selectinload(Revision.parts))
-        )
-    )
-    history = session.execute(
-        select(StateChange, User.username)
-        .outerjoin(User, User.id == StateChange.actor_id)
-        .where(StateChange.item_id == item_id)
-        .order_by(StateChange.id)
-    ).all()
-    current = revisions[-1]
-    return ItemDetail(
-        summary=ItemSummary(
-            id=item.id,
-            title=current.title,
-            author=item.author.username,
-            state=item.state,
-            revision=item.current_revision,
-            level=current.level,
-            declared_level=current.declared_level,
-            channels=tuple(current.channels),
-            updated_at=item.updated_at,
-        ),
-        revisions=tuple(
-            RevisionView(
-                number=r.number,
-                title=r.title,
-                channels=tuple(r.channels),
-                declared_level=r.declared_level,
-                level=r.level,
-                manifest_hash=r.manifest_hash,
-                release_manifest_hash=r.release_manifest_hash,
-                screening_verdict=r.screening_verdict,
-                screening=r.screening,
-                classification=r.classification,
-                note=r.note,
-                created_at=r.created_at,
-                parts=tuple(
-                    PartView(
-                        p.filename,
-                        p.role,
-                        p.sha256,
-                        p.size,
-                        p.mime,
-                        p.sanitized_sha256,
-                        p.sanitized_mime,
-                    )
-                    for p in r.parts
-                ),
-            )
-            for r in revisions
-        ),
-        history=tuple(
-            HistoryEntry(h.at, h.revision, h.from_state, h.to_state, username, h.reason)
-            for h, username in history
-        ),
-    )
 
 
 def current(detail: ItemDetail) -> RevisionView:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from clearance.errors import NotFound
 from clearance.runtime import Runtime
@@ -118,66 +119,61 @@ def _summary(item: Item, rev: Revision, user: User) -> ItemSummary:
 
 def item_detail(rt: Runtime, item_id: str) -> ItemDetail:
     with rt.readers() as session:
-        item = session.get(Item, item_id)
-        if item is None:
-            raise NotFound(f"there is no item {item_id!r}; list items with `clearance items list`")
-        revisions = list(
-            session.scalars(
-                select(Revision).where(Revision.item_id == item_id).order_by(Revision.number)
+        return load_item_detail(session, item_id)
+
+
+def load_item_detail(session: Session, item_id: str) -> ItemDetail:
+    """An item's detail in three queries on the caller's session (e.g. a web request's)."""
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound(f"there is no item {item_id!r}; list items with `clearance items list`")
+    revisions = list(
+        session.scalars(
+            select(Revision)
+            .where(Revision.item_id == item_id)
+            .order_by(Revision.number)
+            .options(selectinload(Revision.parts))
+        )
+    )
+    history = session.execute(
+        select(StateChange, User.username)
+        .outerjoin(User, User.id == StateChange.actor_id)
+        .where(StateChange.item_id == item_id)
+        .order_by(StateChange.id)
+    ).all()
+    return ItemDetail(
+        summary=_summary(item, revisions[-1], item.author),
+        revisions=tuple(
+            RevisionView(
+                number=r.number,
+                title=r.title,
+                channels=tuple(r.channels),
+                declared_level=r.declared_level,
+                level=r.level,
+                manifest_hash=r.manifest_hash,
+                release_manifest_hash=r.release_manifest_hash,
+                screening_verdict=r.screening_verdict,
+                screening=r.screening,
+                classification=r.classification,
+                note=r.note,
+                created_at=r.created_at,
+                parts=tuple(
+                    PartView(
+                        p.filename,
+                        p.role,
+                        p.sha256,
+                        p.size,
+                        p.mime,
+                        p.sanitized_sha256,
+                        p.sanitized_mime,
+                    )
+                    for p in r.parts
+                ),
             )
-        )
-        history = list(
-            session.scalars(
-                select(StateChange).where(StateChange.item_id == item_id).order_by(StateChange.id)
-            )
-        )
-        actor_ids = {h.actor_id for h in history if h.actor_id is not None}
-        names = dict(
-            session.execute(select(User.id, User.username).where(User.id.in_(actor_ids)))
-            .tuples()
-            .all()
-        )
-        current = revisions[-1]
-        return ItemDetail(
-            summary=_summary(item, current, item.author),
-            revisions=tuple(
-                RevisionView(
-                    number=r.number,
-                    title=r.title,
-                    channels=tuple(r.channels),
-                    declared_level=r.declared_level,
-                    level=r.level,
-                    manifest_hash=r.manifest_hash,
-                    release_manifest_hash=r.release_manifest_hash,
-                    screening_verdict=r.screening_verdict,
-                    screening=r.screening,
-                    classification=r.classification,
-                    note=r.note,
-                    created_at=r.created_at,
-                    parts=tuple(
-                        PartView(
-                            p.filename,
-                            p.role,
-                            p.sha256,
-                            p.size,
-                            p.mime,
-                            p.sanitized_sha256,
-                            p.sanitized_mime,
-                        )
-                        for p in r.parts
-                    ),
-                )
-                for r in revisions
-            ),
-            history=tuple(
-                HistoryEntry(
-                    h.at,
-                    h.revision,
-                    h.from_state,
-                    h.to_state,
-                    names.get(h.actor_id) if h.actor_id else None,
-                    h.reason,
-                )
-                for h in history
-            ),
-        )
+            for r in revisions
+        ),
+        history=tuple(
+            HistoryEntry(h.at, h.revision, h.from_state, h.to_state, username, h.reason)
+            for h, username in history
+        ),
+    )
