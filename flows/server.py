@@ -15,6 +15,7 @@ Leaving the block stops the worker and the server (SIGTERM, then SIGKILL after a
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -32,6 +33,8 @@ from clearance.settings import Settings
 
 READY_TIMEOUT = 90.0
 STOP_GRACE = 15.0
+#: fresh ports tried when the embedded server cannot bind the one it was given
+START_ATTEMPTS = 3
 #: deployments the worker serves, as ``flow/deployment`` names for run_deployment
 DEPLOYMENTS = ("review/review", "publish/publish", "deadlines/deadlines")
 
@@ -73,23 +76,48 @@ def server_env(settings: Settings, base: Mapping[str, str] | None = None) -> dic
 
 
 def wait_ready(
-    api_url: str, *, timeout: float = READY_TIMEOUT, proc: subprocess.Popen[bytes] | None = None
+    api_url: str,
+    *,
+    timeout: float = READY_TIMEOUT,
+    proc: subprocess.Popen[bytes] | None = None,
+    home: Path | None = None,
 ) -> None:
+    """Wait until the API answers; with ``home``, until it is *our* server that answers.
+
+    The port comes from ``free_port()`` and is free only when probed: another server starting at
+    the same moment (a second pipeline on this host, a parallel test) can take it, ours then exits
+    with "address already in use" and the other one answers the health check. Asking the server
+    for its ``PREFECT_HOME`` tells the two apart.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise ConfigurationError(
+            raise ServerExited(
                 f"the Prefect server exited with code {proc.returncode} while starting; "
                 "see prefect-server.log under CLEARANCE_HOME/prefect"
             )
         try:
             with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
+                if response.status == 200 and (home is None or _serves_home(api_url, home)):
                     return
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.25)
     raise ConfigurationError(f"the Prefect API at {api_url} did not answer within {timeout:.0f} s")
+
+
+class ServerExited(ConfigurationError):
+    """The embedded server stopped while starting (most often: its port was taken)."""
+
+
+def _serves_home(api_url: str, home: Path) -> bool:
+    """Whether the server at ``api_url`` keeps its state in ``home`` (i.e. is the one we started)."""
+    try:
+        with urllib.request.urlopen(f"{api_url}/admin/settings", timeout=2) as response:  # noqa: S310
+            served = json.loads(response.read()).get("home")
+    except (urllib.error.URLError, OSError, ValueError, AttributeError):
+        return False
+    return isinstance(served, str) and Path(served).resolve() == home.resolve()
 
 
 def stop(proc: subprocess.Popen[bytes], *, grace: float = STOP_GRACE) -> None:
@@ -116,23 +144,32 @@ def prefect_server(settings: Settings) -> Iterator[Pipeline]:
         wait_ready(external.rstrip("/"), timeout=30)
         yield Pipeline(external.rstrip("/"), False, log_dir)
         return
-    port = free_port()
-    log = (log_dir / "prefect-server.log").open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(port)],
-        env=server_env(settings),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        api = f"http://127.0.0.1:{port}/api"
-        wait_ready(api, proc=proc)
-        yield Pipeline(api, True, log_dir)
-    finally:
-        stop(proc)
-        log.close()
+    env = server_env(settings)
+    home = Path(env["PREFECT_HOME"])
+    for attempt in range(1, START_ATTEMPTS + 1):
+        port = free_port()
+        log = (log_dir / "prefect-server.log").open("ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+             "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            api = f"http://127.0.0.1:{port}/api"
+            try:
+                wait_ready(api, proc=proc, home=home)
+            except ServerExited:
+                if attempt == START_ATTEMPTS:
+                    raise
+                continue  # most likely the port was taken in the meantime: another one
+            yield Pipeline(api, True, log_dir)
+            return
+        finally:
+            stop(proc)
+            log.close()
 
 
 def storage_path(settings: Settings) -> Path:
@@ -217,8 +254,24 @@ def pipeline_running(settings: Settings) -> Iterator[Pipeline]:
         finally:
             for worker in workers:
                 stop(worker)
+            forget_prefect_clients()
             for name, value in previous.items():
                 if value is None:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+
+def forget_prefect_clients(timeout: float = 5.0) -> None:
+    """Drop this process's Prefect services bound to the API that is going away.
+
+    Prefect keeps one events worker per process, created with the API URL current at the first
+    event and reused afterwards: after the pipeline restarts on another port (``clearance serve``
+    restarted in one process, a second pipeline in a test run) every event would still go to the
+    old server and be lost. Draining it here makes the next trigger start one on the new API.
+    """
+    worker_module = sys.modules.get("prefect.events.worker")
+    if worker_module is None:
+        return  # this process never talked to Prefect
+    with contextlib.suppress(Exception):  # best effort: the server may already be gone
+        worker_module.EventsWorker.drain_all(timeout=timeout, at_exit=False)

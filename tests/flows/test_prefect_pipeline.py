@@ -19,7 +19,8 @@ from flows.server import Pipeline, pipeline_running
 from flows.trigger import Mode, after_signoff, after_submit
 from tests.flows.conftest import SECRET_BODY, approve_fully, log_types, make_settings, submit_text
 
-pytestmark = pytest.mark.slow
+#: every test that starts a Prefect server runs on one xdist worker, one server at a time
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect_server")]
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ from flows.trigger import after_signoff, after_submit
 from tests.conftest import PG_URL, pg_schema_url
 from tests.flows.conftest import PASSWORD, approve_fully, make_settings, submit_text
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+#: with the other server-starting tests on one xdist worker (see test_prefect_pipeline)
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("prefect_server")]
 
 
 @pytest.fixture
