@@ -27,6 +27,8 @@ from clearance.errors import BadInput
 
 MAX_ALTERNATIVES = 256
 APPROVE, REJECT, REQUEST_CHANGES = "approve", "reject", "request_changes"
+#: the signed decisions that count as approvals (recommendations travel in the comment)
+APPROVALS = frozenset({APPROVE, "approve_with_recommendations"})
 HELD_FOR_REVIEW, ALWAYS = "held_for_review", "always"
 
 
@@ -227,7 +229,7 @@ def chain_status(
         return Outcome("rejected", ())
     if any(d.decision == REQUEST_CHANGES for d in current):
         return Outcome("changes_requested", ())
-    approvals = [d for d in current if d.decision == APPROVE]
+    approvals = [d for d in current if d.decision in APPROVALS]
     out = frozenset(excluded)
     counted: set[str] = set()
     missing: list[str] = []

@@ -50,6 +50,7 @@ class _Statement(StrEnum):
     """The decision words a signed statement can carry (``clearance.signing.statement``)."""
 
     APPROVE = "approve"
+    APPROVE_WITH_RECOMMENDATIONS = "approve_with_recommendations"
     REJECT = "reject"
     REQUEST_CHANGES = "request_changes"
 
@@ -80,10 +81,8 @@ def parse_decision(raw: str) -> DecisionKind:
 
 
 def statement_decision(kind: DecisionKind) -> str:
-    """The word the signed statement carries: an approval with recommendations is an approval
-    (the recommendations travel in the comment and the log entry's ``kind``)."""
-    if kind.approves:
-        return _Statement.APPROVE.value
+    """The word the signed statement carries: the exact decision kind, so an approval with
+    recommendations is signed as such (not only recorded in the log entry's body)."""
     return _Statement(kind.value).value
 
 

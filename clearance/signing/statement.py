@@ -7,7 +7,7 @@ Text (every line ``<field> <value>``, in this order, ending in a newline)::
     item <item id>
     revision <revision number>
     manifest <revision manifest hash, 64 hex>
-    decision approve|reject|request_changes
+    decision approve|approve_with_recommendations|reject|request_changes
     role <sign-off role>
     stage <chain stage>
     signer <username>
@@ -38,6 +38,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 class Decision(StrEnum):
     APPROVE = "approve"
+    #: an approval whose recommendations (in the comment) the approver signs as such
+    APPROVE_WITH_RECOMMENDATIONS = "approve_with_recommendations"
     REJECT = "reject"
     REQUEST_CHANGES = "request_changes"
 

@@ -145,3 +145,26 @@ def test_request_changes_then_resubmit_reopens_review(rt: Runtime) -> None:
     assert again.revision == 2 and again.state is State.AWAITING_SIGNOFF
     ok = decide(rt, item_id=item, approver="hung.le", password=PASSWORD, decision="approve")
     assert ok.revision == 2 and ok.status is SignoffStatus.WAITING
+
+
+def test_approval_with_recommendations_is_signed_as_such_and_still_publishes(rt: Runtime) -> None:
+    from clearance.auditlog.note import split
+    from clearance.publishing import check_release
+    from clearance.signing.statement import Decision as Signed
+    from clearance.signing.statement import parse_statement
+
+    item = submit_text(rt)
+    review_revision(rt, item)
+    decide(rt, item_id=item, approver="hung.le", password=PASSWORD, decision="approve")
+    out = decide(
+        rt,
+        item_id=item,
+        approver="quan.vo",
+        password=PASSWORD,
+        decision="approve-with-recommendations",
+        comment="Thêm ảnh.",
+    )
+    assert out.publish
+    signed = parse_statement(split(out.statement)[0])
+    assert signed.decision is Signed.APPROVE_WITH_RECOMMENDATIONS
+    assert check_release(rt, item).item_id == item  # the release point accepts it
