@@ -138,24 +138,30 @@ def xlsx(
 
 def pdf(lines: list[str], *, title: str = "", javascript: bool = False) -> bytes:
     """A one-page PDF whose text (ASCII, Helvetica) is ``lines``, one per line."""
+    return pdf_pages([lines], title=title, javascript=javascript)
+
+
+def pdf_pages(pages: list[list[str]], *, title: str = "", javascript: bool = False) -> bytes:
+    """A PDF with one page per entry, each line drawn in Helvetica (ASCII)."""
     document = pikepdf.new()
     font = document.make_indirect(
         pikepdf.Dictionary(
             Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
         )
     )
-    commands = ["BT /F1 12 Tf 72 720 Td 14 TL"]
-    for line in lines:
-        safe = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        commands.append(f"({safe}) Tj T*")
-    commands.append("ET")
-    page = pikepdf.Dictionary(
-        Type=pikepdf.Name.Page,
-        MediaBox=[0, 0, 612, 792],
-        Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
-        Contents=document.make_stream("\n".join(commands).encode("latin-1")),
-    )
-    document.pages.append(pikepdf.Page(page))
+    for lines in pages:
+        commands = ["BT /F1 12 Tf 72 720 Td 14 TL"]
+        for line in lines:
+            safe = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            commands.append(f"({safe}) Tj T*")
+        commands.append("ET")
+        page = pikepdf.Dictionary(
+            Type=pikepdf.Name.Page,
+            MediaBox=[0, 0, 612, 792],
+            Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
+            Contents=document.make_stream("\n".join(commands).encode("latin-1")),
+        )
+        document.pages.append(pikepdf.Page(page))
     if title:
         document.docinfo["/Title"] = title
         document.docinfo["/Author"] = "Nguyen Van A"

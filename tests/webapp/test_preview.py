@@ -7,40 +7,14 @@ import io
 import zipfile
 from xml.sax.saxutils import escape
 
-import pikepdf
 from flask import Flask
 
+from tests.screening.corpus import pdf_pages
 from tests.webapp.helpers import browser
 from tests.webapp.test_story import BODY
 from webapp.preview import DOCX, PDF, build_preview
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-
-
-def make_pdf(pages: list[list[str]]) -> bytes:
-    """A PDF with one page per entry, each line drawn in Helvetica (ASCII)."""
-    document = pikepdf.new()
-    font = document.make_indirect(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
-        )
-    )
-    for lines in pages:
-        commands = ["BT /F1 12 Tf 72 720 Td 14 TL"]
-        for line in lines:
-            safe = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-            commands.append(f"({safe}) Tj T*")
-        commands.append("ET")
-        page = pikepdf.Dictionary(
-            Type=pikepdf.Name.Page,
-            MediaBox=[0, 0, 612, 792],
-            Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
-            Contents=document.make_stream("\n".join(commands).encode("latin-1")),
-        )
-        document.pages.append(pikepdf.Page(page))
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def make_docx(paragraphs: list[str], *, hidden: str | None = None) -> bytes:
@@ -101,7 +75,7 @@ def submit_to_press(app: Flask, files: dict[str, bytes]) -> str:
 
 
 def test_pdf_preview_is_text_per_page() -> None:
-    preview = build_preview(PDF, make_pdf([["First page", "line two"], ["Second page"]]))
+    preview = build_preview(PDF, pdf_pages([["First page", "line two"], ["Second page"]]))
     assert preview is not None and preview.problem is None
     pages = [s for s in preview.sections if s.kind == "page"]
     assert [s.number for s in pages] == [1, 2]
@@ -136,7 +110,7 @@ def test_long_documents_are_cut_with_a_notice() -> None:
 
 def test_approver_sees_sanitized_escaped_previews_and_downloads(app: Flask) -> None:
     hostile = "<script>alert(1)</script>"
-    pdf = make_pdf([["Trang mot: le hoi", hostile], ["Trang hai: chuong trinh"]])
+    pdf = pdf_pages([["Trang mot: le hoi", hostile], ["Trang hai: chuong trinh"]])
     docx = make_docx(["Đoạn một về lễ hội.", f"Đoạn hai {hostile}"], hidden="GHI CHU AN")
     item_id = submit_to_press(app, {"le-hoi.pdf": pdf, "chuong-trinh.docx": docx})
 
