@@ -4,8 +4,10 @@ Why: pyahocorasick walks its trie one character at a time in a Python extension 
 with 2,000 phrases, measured in ``bench/screening_text.py``); Hyperscan compiles the same
 literals into SIMD matchers (about 1 ms/MB here). Three small databases over the UTF-8 bytes:
 
-- keywords: every automaton key as a literal (byte offsets are mapped back to ``str`` indices
-  by decoding only the stretches between hits; UTF-8 literals can only match whole characters);
+- keywords: every automaton key as a literal over the UTF-16-LE encoding of the text, where a
+  byte offset is twice a ``str`` index (no mapping pass over the text; matches at odd offsets
+  straddle two characters and are dropped). Texts with characters beyond the BMP (surrogate
+  pairs) use a UTF-8 database instead, whose offsets are mapped by counting continuation bytes;
 - alarm: any character that full normalisation would change (format and zero-width
   characters, confusable scripts, combining marks); the scan stops at the first one;
 - classes, over one class byte per character (UTF-8 with continuation bytes deleted):
@@ -81,7 +83,6 @@ _NUMBERS = rb"D(?:[SP]*D){8}[DSP]*(?:[^DSP]|\z)"
 class FastScan:
     """What one pass found. Offsets are ``str`` indices into the scanned text."""
 
-    encoded: bytes = b""  # UTF-8 of the scanned text
     alarm: bool = False
     spaced_ends: list[int] = field(default_factory=list)  # exclusive end of a candidate
     number_ends: list[int] = field(default_factory=list)  # exclusive end of a number run
@@ -94,18 +95,24 @@ class FastMatcher:
         self._payloads = list(keys.values())
         self._lengths = [len(key) for key in keys]
         self._keyword_db = _compile([key.encode("utf-8", "surrogatepass") for key in keys], True)
+        # Hyperscan's literal API stops at a NUL byte, which UTF-16 has in every ASCII letter:
+        # the UTF-16 keys are compiled as regular expressions made only of escaped bytes.
+        self._keyword16_db = _compile(
+            [_escaped(key.encode("utf-16-le", "surrogatepass")) for key in keys], False
+        )
         self._alarm_db = _compile(_alarm_literals(), True)
         self._class_db = _compile([_SPACED, _NUMBERS], False)
         self._local = threading.local()
 
-    def _scratch(self) -> tuple[Any, Any, Any]:
-        scratch: tuple[Any, Any, Any] | None = getattr(self._local, "scratch", None)
+    def _scratch(self) -> tuple[Any, Any, Any, Any]:
+        scratch: tuple[Any, Any, Any, Any] | None = getattr(self._local, "scratch", None)
         if scratch is None:
             assert _hs is not None
             scratch = (
                 _hs.Scratch(self._keyword_db),
                 _hs.Scratch(self._alarm_db),
                 _hs.Scratch(self._class_db),
+                _hs.Scratch(self._keyword16_db),
             )
             self._local.scratch = scratch
         return scratch
@@ -120,23 +127,23 @@ class FastMatcher:
             if any(start <= end <= stop for start, stop, _delta in shifts):
                 return self.prescan(lower)
             result.number_ends.append(end + sum(d for _s, stop, d in shifts if stop < end))
-        result.encoded = lower.encode("utf-8", "surrogatepass")
         result.alarm = found.alarm
         return result
 
     def prescan(self, lower: str) -> FastScan:
         """The alarm, spaced-letter and number candidates (no keyword hits yet)."""
         result = FastScan()
-        result.encoded = lower.encode("utf-8", "surrogatepass")
-        _keyword, alarm_scratch, class_scratch = self._scratch()
+        encoded = lower.encode("utf-8", "surrogatepass")
+        _keyword, alarm_scratch, class_scratch, _keyword16 = self._scratch()
 
         def on_alarm(_ident: int, _start: int, _end: int, _flags: int, _context: object) -> bool:
             result.alarm = True
             return True  # one is enough: stop the scan
 
         with contextlib.suppress(_hs.ScanTerminated):
-            self._alarm_db.scan(result.encoded, match_event_handler=on_alarm, scratch=alarm_scratch)
-        classes = result.encoded.translate(_CLASSES, _CONTINUATION)
+            self._alarm_db.scan(encoded, match_event_handler=on_alarm, scratch=alarm_scratch)
+        classes = encoded.translate(_CLASSES, _CONTINUATION)
+        del encoded
         spaced, numbers = result.spaced_ends, result.number_ends
 
         def on_class(ident: int, _start: int, end: int, _flags: int, _context: object) -> None:
@@ -147,8 +154,29 @@ class FastMatcher:
         numbers.sort()
         return result
 
-    def keyword_hits(self, lower: str, encoded: bytes) -> list[tuple[int, tuple[Payload, ...]]]:
+    def keyword_hits(self, lower: str) -> list[tuple[int, tuple[Payload, ...]]]:
         """Every (end index inclusive, payloads) of every key, in pyahocorasick's order."""
+        wide = lower.encode("utf-16-le", "surrogatepass")
+        if len(wide) != 2 * len(lower):  # surrogate pairs: UTF-16 offsets are not indices
+            del wide
+            return self._keyword_hits_utf8(lower, lower.encode("utf-8", "surrogatepass"))
+        found16: list[tuple[int, int, int]] = []
+        append16 = found16.append
+        lengths = self._lengths
+
+        def on_key16(ident: int, _start: int, end: int, _flags: int, _context: object) -> None:
+            if not end & 1:  # an odd end straddles two characters
+                append16(((end >> 1) - 1, -lengths[ident], ident))
+
+        self._keyword16_db.scan(wide, match_event_handler=on_key16, scratch=self._scratch()[3])
+        found16.sort()  # by end, the longest key first
+        payloads = self._payloads
+        return [(end_incl, payloads[ident]) for end_incl, _neg, ident in found16]
+
+    def _keyword_hits_utf8(
+        self, lower: str, encoded: bytes
+    ) -> list[tuple[int, tuple[Payload, ...]]]:
+        """:meth:`keyword_hits` over UTF-8, for texts with characters beyond the BMP."""
         found: list[tuple[int, int]] = []
         append = found.append
 
@@ -170,6 +198,11 @@ class FastMatcher:
         keyword.sort()  # by end, the longest key first
         payloads = self._payloads
         return [(end_incl, payloads[ident]) for end_incl, _neg, ident in keyword]
+
+
+def _escaped(literal: bytes) -> bytes:
+    """A regular expression matching exactly ``literal`` (every byte escaped)."""
+    return b"".join(b"\\x%02x" % byte for byte in literal)
 
 
 def _compile(expressions: list[bytes], literal: bool) -> Any:

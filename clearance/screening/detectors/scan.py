@@ -291,7 +291,7 @@ def _scan_hits(text: str, rules: ScreeningRules, budget: Budget | None) -> tuple
                     found = fast.prescan(lower)
                 else:
                     found = fast.reencode(found, lower, shifts)
-        raw = fast.keyword_hits(lower, found.encoded)
+        raw = fast.keyword_hits(lower)
         numbers = find_numbers_in_runs(lower, found.number_ends)
     else:
         cleaned = _renormalised(text)
