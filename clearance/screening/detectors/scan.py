@@ -424,21 +424,31 @@ def _after_newlines(text: str, count: int) -> int:
 
 
 def _half(
-    text: str, rules: ScreeningRules, part: str, skip_lines: int, keep_lines: int | None,
-    line_offset: int, budget: Budget | None,
+    text: str, rules: ScreeningRules, part: str, keep: tuple[int, int | None],
+    lines: tuple[int, int | None], line_offset: int, budget: Budget | None,
 ) -> tuple[list[Finding], Counts]:  # fmt: skip
-    """Findings of the hits after the first ``skip_lines`` lines and within ``keep_lines``."""
+    """Findings of the hits from ``keep[0]`` to ``keep[1]`` (indices into ``text``, None for its
+    end), which are the starts of line ``lines[0]`` and ``lines[1]``. When normalisation changed
+    the text's length, the bounds are found again by counting lines in the normalised text."""
     hits, located = _scan_hits(text, rules, budget)
-    low = _after_newlines(located, skip_lines)
-    high = len(located) + 1 if keep_lines is None else _after_newlines(located, keep_lines)
+    if located is text:
+        low, high = keep[0], len(text) + 1 if keep[1] is None else keep[1]
+    else:
+        low = _after_newlines(located, lines[0])
+        high = len(located) + 1 if lines[1] is None else _after_newlines(located, lines[1])
     return _locate(hits, located, part, line_offset=line_offset, keep=(low, high))
 
 
 def _worker_half(
-    text: str, token: str, rules: ScreeningRules, part: str, skip_lines: int, line_offset: int
-) -> tuple[list[Finding], Counts]:  # pragma: no cover - runs in the worker process
+    wide: bytes, token: str, rules: ScreeningRules, part: str, keep_from: int, skip_lines: int,
+    line_offset: int,
+) -> tuple[list[Finding], Counts]:  # fmt: skip  # pragma: no cover - runs in the worker process
+    """The second half, sent as UTF-16-LE: a plain copy to encode and to decode (pickling a
+    ``str`` encodes it to UTF-8, which costs the main process twice as much)."""
     cached = _WORKER_RULES.setdefault(token, rules)
-    return _half(text, cached, part, skip_lines, None, line_offset, None)
+    text = wide.decode("utf-16-le", "surrogatepass")
+    del wide
+    return _half(text, cached, part, (keep_from, None), (skip_lines, None), line_offset, None)
 
 
 def _scan_parallel(
@@ -452,13 +462,15 @@ def _scan_parallel(
     second_start = text.rfind("\n", 0, max(0, split - OVERLAP)) + 1
     skip = text.count("\n", second_start, split)
     offset = text.count("\n", 0, second_start)
+    wide = text[second_start:].encode("utf-16-le", "surrogatepass")
     future = _pool().submit(
-        _worker_half, text[second_start:], _token(rules), rules, part, skip, offset
+        _worker_half, wide, _token(rules), rules, part, split - second_start, skip, offset
     )
+    del wide
     first_end = text.find("\n", min(len(text), split + OVERLAP))
     first = text[: len(text) if first_end < 0 else first_end + 1]
     keep_lines = text.count("\n", 0, split)
-    findings, counts = _half(first, rules, part, 0, keep_lines, 0, budget)
+    findings, counts = _half(first, rules, part, (0, split), (0, keep_lines), 0, budget)
     remaining = None if budget is None else max(0.0, budget.deadline - time.monotonic())
     try:
         more, more_counts = future.result(timeout=remaining)
