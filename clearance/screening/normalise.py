@@ -7,7 +7,10 @@ Steps, each skipped when the text does not need it (the common case costs one C-
 2. Removal of format characters (Unicode category Cf: zero-width space/joiners, soft hyphen,
    bidi controls, BOM...) and variation selectors, then mapping of confusable letters from other
    scripts (Cyrillic/Greek look-alikes of Latin letters) to Latin, with one ``str.translate``.
-3. Rejoining letters spaced or dotted apart ("M Ậ T", "M.Ậ.T", "T-Ố-I") with one regex.
+3. Reattaching combining marks set apart from their letter by separators ("MA ̣̂T"), then
+   rejoining letters spaced or dotted apart ("M Ậ T", "M.Ậ.T", "T-Ố-I") with one regex.
+   Stamps whose letters are set apart only in places ("mậ t", "TỐ I MẬT") are found by the
+   loose stamp check of ``detectors/markings.py``.
 
 Diacritics are never dropped here: "MẬT" stays distinct from "mát", "mắt", "mặt". Accent folding
 (:func:`fold`) exists only to raise hints on short lines.
@@ -106,9 +109,23 @@ def strip_invisible(text: str) -> str:
     return unicodedata.normalize("NFC", cleaned)
 
 
+# Separators in front of a combining mark (which then sits on the separator, not the letter).
+_SEPARATED_MARK = re.compile(
+    r"[ \t.\-_·*/|]+(?=[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f])"
+)
+
+
+def attach_marks(text: str) -> str:
+    """Drop separators standing between a letter and its combining marks, then recompose."""
+    if _SEPARATED_MARK.search(text) is None:
+        return text
+    return unicodedata.normalize("NFC", _SEPARATED_MARK.sub("", text))
+
+
 def normalise(text: str) -> str:
-    """The full normalisation: NFKC, invisible characters, confusables, spaced letters."""
-    return rejoin_spaced(strip_invisible(nfkc(text)))
+    """The full normalisation: NFKC, invisible characters, confusables, separated marks, spaced
+    letters."""
+    return rejoin_spaced(attach_marks(strip_invisible(nfkc(text))))
 
 
 _FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "D"})

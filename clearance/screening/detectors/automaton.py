@@ -19,13 +19,15 @@ Payloads are small tuples ``(tag, index, phrase)`` so the hot loop does no attri
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick
 
+from clearance.screening.detectors.markings import compact, loose_pattern
 from clearance.screening.normalise import fold
-from clearance.screening.rules import IdentifierKind, ScreeningRules
+from clearance.screening.rules import IdentifierKind, MarkingPosition, ScreeningRules
 
 TAG_KEYWORD = 0
 TAG_MARKING = 1
@@ -36,6 +38,8 @@ TAG_DEGREE = 5
 TAG_PLATE_CONTEXT = 6
 
 Payload = tuple[int, int, str]
+# The letters of a stamp phrase (separators dropped) and the (marking index, phrase) it spells.
+LooseKey = tuple[str, tuple[tuple[int, str], ...]]
 
 _FAMILIES = [
     "aàáảãạăằắẳẵặâầấẩẫậ",
@@ -75,10 +79,46 @@ def accent_variants(phrase: str) -> set[str]:
 @dataclass(frozen=True, slots=True)
 class Matcher:
     automaton: Any  # ahocorasick.Automaton has no type stubs
+    loose: list[LooseKey]
+    loose_re: re.Pattern[str] | None
 
     def hits(self, lower: str) -> list[tuple[int, tuple[Payload, ...]]]:
         """Every (end index inclusive, payloads) of every key in ``lower``."""
         return list(self.automaton.iter(lower))
+
+    def loose_hits(self, lower: str) -> list[tuple[int, int]]:
+        """(end index, index into ``loose``) of loose stamp candidates (:func:`loose_regex`)."""
+        return loose_candidates(self.loose_re, lower)
+
+
+def loose_keys(rules: ScreeningRules) -> list[LooseKey]:
+    """The stamp phrases a line may spell with separators between the letters, longest first."""
+    by_letters: dict[str, list[tuple[int, str]]] = {}
+    for index, marking in enumerate(rules.markings):
+        if marking.position is MarkingPosition.FIELD:
+            continue
+        for phrase in marking.phrases:
+            lowered = phrase.lower()
+            letters = compact(lowered)
+            if letters:
+                by_letters.setdefault(letters, []).append((index, lowered))
+    ordered = sorted(by_letters.items(), key=lambda item: (-len(item[0]), item[0]))
+    return [(letters, tuple(spellings)) for letters, spellings in ordered]
+
+
+def loose_regex(keys: list[LooseKey]) -> re.Pattern[str] | None:
+    """One alternation (a group per key, the longest first) of :func:`markings.loose_pattern`:
+    a handful of stamp phrases, not the policy's keyword lists."""
+    if not keys:
+        return None
+    return re.compile("|".join(f"({loose_pattern(letters)})" for letters, _ in keys))
+
+
+def loose_candidates(pattern: re.Pattern[str] | None, lower: str) -> list[tuple[int, int]]:
+    """(end index, key index) of every match of :func:`loose_regex` in ``lower``."""
+    if pattern is None:
+        return []
+    return [(match.end(), (match.lastindex or 1) - 1) for match in pattern.finditer(lower)]
 
 
 def matcher_keys(rules: ScreeningRules) -> dict[str, tuple[Payload, ...]]:
@@ -113,4 +153,5 @@ def build_matcher(rules: ScreeningRules) -> Matcher:
     for key, payloads in matcher_keys(rules).items():
         automaton.add_word(key, payloads)
     automaton.make_automaton()
-    return Matcher(automaton)
+    loose = loose_keys(rules)
+    return Matcher(automaton, loose, loose_regex(loose))

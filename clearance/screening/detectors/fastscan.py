@@ -29,7 +29,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from clearance.screening.detectors.automaton import Payload
+from clearance.screening.detectors.automaton import (
+    LooseKey,
+    Payload,
+    loose_candidates,
+    loose_regex,
+)
+from clearance.screening.detectors.markings import compact
 from clearance.screening.normalise import SPACED_SEPARATORS, suspicious_characters
 
 _hs: Any
@@ -91,14 +97,18 @@ class FastScan:
 class FastMatcher:
     """Compiled Hyperscan databases for one rule set; thread-safe (one scratch per thread)."""
 
-    def __init__(self, keys: dict[str, tuple[Payload, ...]]) -> None:
+    def __init__(self, keys: dict[str, tuple[Payload, ...]], loose: list[LooseKey]) -> None:
         self._payloads = list(keys.values())
         self._lengths = [len(key) for key in keys]
+        self.loose = loose
+        self._loose_re = loose_regex(loose)
         self._keyword_db = _compile([key.encode("utf-8", "surrogatepass") for key in keys], True)
         # Hyperscan's literal API stops at a NUL byte, which UTF-16 has in every ASCII letter:
         # the UTF-16 keys are compiled as regular expressions made only of escaped bytes.
         self._keyword16_db = _compile(
-            [_escaped(key.encode("utf-16-le", "surrogatepass")) for key in keys], False
+            [_escaped(key.encode("utf-16-le", "surrogatepass")) for key in keys]
+            + [_loose16(letters) for letters, _spellings in loose],
+            False,
         )
         self._alarm_db = _compile(_alarm_literals(), True)
         self._class_db = _compile([_SPACED, _NUMBERS], False)
@@ -154,24 +164,35 @@ class FastMatcher:
         numbers.sort()
         return result
 
-    def keyword_hits(self, lower: str) -> list[tuple[int, tuple[Payload, ...]]]:
-        """Every (end index inclusive, payloads) of every key, in pyahocorasick's order."""
+    def keyword_hits(
+        self, lower: str
+    ) -> tuple[list[tuple[int, tuple[Payload, ...]]], list[tuple[int, int]]]:
+        """Every (end index inclusive, payloads) of every key, in pyahocorasick's order, and the
+        (end index, index into ``loose``) of loose stamp candidates."""
         wide = lower.encode("utf-16-le", "surrogatepass")
         if len(wide) != 2 * len(lower):  # surrogate pairs: UTF-16 offsets are not indices
             del wide
-            return self._keyword_hits_utf8(lower, lower.encode("utf-8", "surrogatepass"))
+            raw = self._keyword_hits_utf8(lower, lower.encode("utf-8", "surrogatepass"))
+            return raw, loose_candidates(self._loose_re, lower)
         found16: list[tuple[int, int, int]] = []
         append16 = found16.append
+        loose: list[tuple[int, int]] = []
         lengths = self._lengths
+        keys = len(lengths)
 
         def on_key16(ident: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            if not end & 1:  # an odd end straddles two characters
+            if end & 1:  # an odd end straddles two characters
+                return
+            if ident < keys:
                 append16(((end >> 1) - 1, -lengths[ident], ident))
+            else:
+                loose.append((end >> 1, ident - keys))
 
         self._keyword16_db.scan(wide, match_event_handler=on_key16, scratch=self._scratch()[3])
         found16.sort()  # by end, the longest key first
+        loose.sort()
         payloads = self._payloads
-        return [(end_incl, payloads[ident]) for end_incl, _neg, ident in found16]
+        return [(end_incl, payloads[ident]) for end_incl, _neg, ident in found16], loose
 
     def _keyword_hits_utf8(
         self, lower: str, encoded: bytes
@@ -205,6 +226,12 @@ def _escaped(literal: bytes) -> bytes:
     return b"".join(b"\\x%02x" % byte for byte in literal)
 
 
+def _loose16(letters: str) -> bytes:
+    """:func:`markings.loose_pattern` over UTF-16-LE: the letters, any separators between."""
+    gap = b"(?:" + b"|".join(_escaped(sep.encode("utf-16-le")) for sep in SPACED_SEPARATORS)
+    return (gap + b")*").join(_escaped(ch.encode("utf-16-le")) for ch in compact(letters))
+
+
 def _compile(expressions: list[bytes], literal: bool) -> Any:
     assert _hs is not None
     database = _hs.Database(mode=_hs.HS_MODE_BLOCK)
@@ -223,11 +250,11 @@ def available() -> bool:
     return _hs is not None
 
 
-def fast_matcher(keys: dict[str, tuple[Payload, ...]]) -> FastMatcher | None:
+def fast_matcher(keys: dict[str, tuple[Payload, ...]], loose: list[LooseKey]) -> FastMatcher | None:
     """The Hyperscan matcher for ``keys``, or None where Hyperscan is unavailable or fails."""
     if _hs is None:
         return None
     try:
-        return FastMatcher(keys)
+        return FastMatcher(keys, loose)
     except Exception:  # an unsupported CPU or a compile error: the portable path runs
         return None

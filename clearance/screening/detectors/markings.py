@@ -12,6 +12,10 @@ A capitalised multi-word level inside running text ("ba cấp độ TUYỆT MẬ
 an ``info`` mention: news about the state-secret law must stay clear. A stamp line that equals a
 marking only after accent folding ("TỐI MẶT", "MAT") raises a ``warn`` hint, never a block.
 Markings that need a decision reference (``GIẢI MẬT``) drop to ``info`` when one is nearby.
+
+A line whose letters spell a stamp or handling phrase once the separators obfuscators put between
+letters are dropped ("T Ố I M Ậ T", "mậ t", "TỐ I-MẬT", "TỐIMẬT") is that stamp too
+(:func:`judge_loose`); candidates come from the same scan as the phrases (``loose_pattern``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import re
 
 from clearance.screening.detectors.hits import Hit
-from clearance.screening.normalise import fold
+from clearance.screening.normalise import SPACED_SEPARATORS, fold
 from clearance.screening.rules import Marking, MarkingCase, MarkingPosition, ScreeningRules
 from clearance.screening.types import Severity
 
@@ -108,8 +112,12 @@ def judge_marking(
                 marking.reference,
             )
         return None
+    return _stamp_hit(marking, phrase, lower, start, end, "")
+
+
+def _stamp_hit(marking: Marking, phrase: str, lower: str, start: int, end: int, how: str) -> Hit:
     severity = marking.severity
-    message = f"Secrecy marking '{phrase.upper()}' stands as a stamp."
+    message = f"Secrecy marking '{phrase.upper()}' stands as a stamp{how}."
     if marking.requires_reference is not None:
         window = lower[max(0, start - 300) : min(len(lower), end + 300)]
         if marking.requires_reference.search(window):
@@ -149,3 +157,46 @@ def judge_folded(marking: Marking, phrase: str, lower: str, start: int, end: int
         "Accent-folded matches are hints only; check whether the diacritics were altered.",
         marking.reference,
     )
+
+
+# Separators dropped between the letters of a loose stamp (never a newline: stamps are lines).
+_DROP_SEPARATORS = str.maketrans(dict.fromkeys(SPACED_SEPARATORS))
+LOOSE_LINE_FACTOR = 8  # a loose stamp line holds at most this many characters per phrase letter
+
+
+def compact(phrase: str) -> str:
+    """``phrase`` without separators or spaces: the letters a loose stamp must spell."""
+    return phrase.translate(_DROP_SEPARATORS)
+
+
+def loose_pattern(phrase: str) -> str:
+    """A regular expression for the letters of ``phrase`` with any separators between them."""
+    gap = "[" + re.escape(SPACED_SEPARATORS) + "]*"
+    return gap.join(re.escape(letter) for letter in compact(phrase))
+
+
+def judge_loose(
+    rules: ScreeningRules,
+    marking: Marking,
+    phrase: str,
+    lower: str,
+    original: str,
+    end: int,
+) -> Hit | None:
+    """The stamp hit of the line holding a loose match of ``phrase`` ending at ``end``, when the
+    whole line (decorations stripped) spells ``phrase`` with separators between its letters.
+    The plain phrase alone on its line is left to :func:`judge_marking` (one finding)."""
+    if marking.position is MarkingPosition.FIELD:
+        return None
+    line_start, line_end = _line_bounds(lower, max(0, end - 1), end)
+    if line_end - line_start > LOOSE_LINE_FACTOR * len(phrase) + 16:
+        return None  # running text, not a stamp line (cheap exit)
+    line = lower[line_start:line_end]
+    core = line.strip(DECORATION)
+    if core == phrase or compact(core) != compact(phrase):
+        return None
+    start = line_start + len(line) - len(line.lstrip(DECORATION))
+    stop = start + len(core)
+    if marking.case is MarkingCase.UPPER and not _is_upper(original, start, stop):
+        return None
+    return _stamp_hit(marking, phrase, lower, start, stop, " (its letters set apart)")

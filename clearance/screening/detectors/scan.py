@@ -29,9 +29,11 @@ from clearance.screening.detectors.automaton import (
     TAG_KEYWORD,
     TAG_MARKING,
     TAG_PLATE_CONTEXT,
+    LooseKey,
     Matcher,
     Payload,
     build_matcher,
+    loose_keys,
     matcher_keys,
 )
 from clearance.screening.detectors.fastscan import FastMatcher, FastScan, fast_matcher
@@ -43,7 +45,7 @@ from clearance.screening.detectors.identifiers import (
     find_numbers_in_runs,
     find_plates,
 )
-from clearance.screening.detectors.markings import judge_folded, judge_marking
+from clearance.screening.detectors.markings import judge_folded, judge_loose, judge_marking
 from clearance.screening.limits import Budget, Held
 from clearance.screening.normalise import has_spaced_run, nfkc, normalise, rejoin_spaced
 from clearance.screening.prefilter import classify, needs_cleaning, spaced_lines
@@ -79,7 +81,7 @@ def fast_matcher_for(rules: ScreeningRules) -> FastMatcher | None:
     cached = _FAST.get(id(rules))
     if cached is not None and cached[0] is rules:
         return cached[1]
-    matcher = fast_matcher(matcher_keys(rules))
+    matcher = fast_matcher(matcher_keys(rules), loose_keys(rules))
     if len(_FAST) > 8:
         _FAST.clear()
     _FAST[id(rules)] = (rules, matcher)
@@ -208,6 +210,8 @@ def _hits(
     text: str,
     lower: str,
     numbers: list[IdentifierMatch],
+    loose: list[tuple[int, int]],
+    loose_table: list[LooseKey],
 ) -> list[Hit]:
     original = text if len(text) == len(lower) else lower
     by_kind: dict[IdentifierKind, IdentifierRule] = {}
@@ -253,6 +257,16 @@ def _hits(
                 identifiers.extend(find_dms(lower, end - 1, end))
             elif tag == TAG_PLATE_CONTEXT:
                 identifiers.extend(find_plates(lower, end - len(phrase), end))
+    judged: set[tuple[int, int, str]] = set()
+    for end, key in loose:
+        line_start = lower.rfind("\n", 0, max(0, end - 1)) + 1
+        for index, phrase in loose_table[key][1]:
+            if (line_start, index, phrase) in judged:
+                continue
+            judged.add((line_start, index, phrase))
+            hit = judge_loose(rules, rules.markings[index], phrase, lower, original, end)
+            if hit is not None:
+                out.append(hit)
     identifiers.extend(numbers)
     seen: set[tuple[int, int]] = set()
     for match in identifiers:
@@ -291,18 +305,23 @@ def _scan_hits(text: str, rules: ScreeningRules, budget: Budget | None) -> tuple
                     found = fast.prescan(lower)
                 else:
                     found = fast.reencode(found, lower, shifts)
-        raw = fast.keyword_hits(lower)
+        raw, loose = fast.keyword_hits(lower)
         numbers = find_numbers_in_runs(lower, found.number_ends)
+        loose_table = fast.loose
     else:
         cleaned = _renormalised(text)
         if cleaned is not None:
             text = cleaned
         lower = text.lower()
-        raw = matcher_for(rules).hits(lower)
+        matcher = matcher_for(rules)
+        raw = matcher.hits(lower)
+        loose = matcher.loose_hits(lower)
+        loose_table = matcher.loose
         numbers = find_numbers(lower)
     if budget is not None:
         budget.check()
-    hits = [hit for hit in _hits(rules, raw, text, lower, numbers) if not _allowed(rules, hit)]
+    found_hits = _hits(rules, raw, text, lower, numbers, loose, loose_table)
+    hits = [hit for hit in found_hits if not _allowed(rules, hit)]
     if budget is not None:
         budget.check()
     return hits, text if len(text) == len(lower) else lower
