@@ -1,16 +1,31 @@
-"""Shared set-up for the pipeline benchmarks: a fresh embedded home and its environment."""
+"""Shared set-up for the pipeline benchmarks: a fresh embedded home and its environment.
+
+PostgreSQL: ``CLEARANCE_BENCH_POSTGRES_URL=postgresql+psycopg://user:pw@host/db`` (a role that
+may create databases) gives every run two fresh databases, one for Clearance and one for the
+Prefect server the pipeline starts, dropped afterwards (``fresh_postgres()``). Reusing databases
+across runs measures the previous runs' rows too. ``CLEARANCE_BENCH_DATABASE_URL`` and
+``CLEARANCE_PREFECT_DATABASE_URL`` still name fixed databases when set instead.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import secrets
 import statistics
 import tempfile
 import time
+import urllib.request
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from sqlalchemy import create_engine, func, select, text
+
 from clearance.runtime import Runtime
-from clearance.services.items import Submission, load_item, submit
+from clearance.services.items import Submission, submit
 from clearance.settings import Settings, load_settings
+from clearance.storage.models import Item
 from flows.people import open_home
 
 PASSWORD = "bench-password-2026"
@@ -50,9 +65,51 @@ def submit_one(rt: Runtime, n: int) -> str:
     )
 
 
+@contextlib.contextmanager
+def fresh_postgres() -> Iterator[None]:
+    """With CLEARANCE_BENCH_POSTGRES_URL: two new databases for this run, dropped at the end."""
+    admin_url = os.environ.get("CLEARANCE_BENCH_POSTGRES_URL")
+    if not admin_url:
+        yield
+        return
+    suffix = secrets.token_hex(4)
+    names = {"core": f"bench_core_{suffix}", "prefect": f"bench_prefect_{suffix}"}
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    base = admin_url.split("://", 1)[1].rsplit("/", 1)[0]
+    with admin.connect() as connection:
+        for name in names.values():
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    os.environ["CLEARANCE_BENCH_DATABASE_URL"] = f"postgresql+psycopg://{base}/{names['core']}"
+    os.environ["CLEARANCE_PREFECT_DATABASE_URL"] = f"postgresql+asyncpg://{base}/{names['prefect']}"
+    try:
+        yield
+    finally:
+        with admin.connect() as connection:
+            for name in names.values():
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def state_of(rt: Runtime, item_id: str) -> str:
-    with rt.sessions() as session:
-        return load_item(session, item_id).state
+    with rt.readers() as session:
+        return str(session.scalar(select(Item.state).where(Item.id == item_id)))
+
+
+def count_waiting(rt: Runtime, items: Sequence[str]) -> int:
+    """How many of ``items`` are still ``submitted`` (one read-only query)."""
+    waiting = 0
+    with rt.readers() as session:
+        for start in range(0, len(items), 500):
+            chunk = list(items[start : start + 500])
+            waiting += int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(Item)
+                    .where(Item.id.in_(chunk), Item.state == "submitted")
+                )
+                or 0
+            )
+    return waiting
 
 
 def wait_reviewed(rt: Runtime, item_id: str, timeout: float = 120.0) -> float:
@@ -62,6 +119,42 @@ def wait_reviewed(rt: Runtime, item_id: str, timeout: float = 120.0) -> float:
             raise TimeoutError(f"{item_id} was not reviewed within {timeout} s")
         time.sleep(0.01)
     return time.perf_counter()
+
+
+def wait_all_reviewed(rt: Runtime, items: Sequence[str], timeout: float) -> float:
+    start = time.perf_counter()
+    while left := count_waiting(rt, items):
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError(f"{left} items not reviewed after {timeout} s")
+        time.sleep(0.1)
+    return time.perf_counter()
+
+
+def completed_task_runs(api_url: str, name_like: str) -> int:
+    """Task runs Prefect has recorded as Completed whose name contains ``name_like``."""
+    body = {"task_runs": {"name": {"like_": name_like}, "state": {"type": {"any_": ["COMPLETED"]}}}}
+    request = urllib.request.Request(
+        f"{api_url}/task_runs/count",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(response.read())
+
+
+def wait_recorded(api_url: str, name_like: str, expected: int, timeout: float) -> float:
+    """Wait until Prefect has recorded ``expected`` completed task runs (its events caught up)."""
+    start = time.perf_counter()
+    while completed_task_runs(api_url, name_like) < expected:
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError(f"Prefect had not recorded {expected} task runs after {timeout} s")
+        time.sleep(0.25)
+    return time.perf_counter()
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
 
 
 def summary(values: list[float]) -> str:

@@ -1,6 +1,7 @@
-"""The three flows: ``review`` (on submission), ``publish`` (after the last sign-off) and
-``deadlines`` (scheduled). Each task calls one core service; the core's database and audit log
-hold every decision, Prefect only sequences and retries.
+"""The flows: ``review-batch`` (the items waiting for review, one task run each), ``review`` (one
+item), ``publish`` (after the last sign-off) and ``deadlines`` (scheduled). Each task calls one
+core service; the core's database and audit log hold every decision, Prefect only sequences and
+retries.
 
 Retries: only tasks whose side effects are idempotent and whose failures can be transient
 (database busy, channel unreachable) retry, with exponential backoff. Reading a decision or
@@ -10,10 +11,14 @@ re-verifying a release never reuses a cached result (``NO_CACHE``) and never ret
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 from sqlalchemy.exc import OperationalError
 
@@ -25,8 +30,16 @@ from clearance.runtime import Runtime
 from clearance.services.review import review_revision
 from clearance.settings import load_settings
 
+#: task runs of one review batch running at once (threads of the batch flow's task runner)
+REVIEW_CONCURRENCY = 4
+
 #: failures worth another attempt: the database was busy, a channel could not be reached
 TRANSIENT = (OperationalError, WebhookError, ConnectionError, TimeoutError)
+
+
+def threads(workers: int) -> TaskRunner[PrefectFuture[Any]]:
+    """A thread-pool task runner, typed as Prefect's decorators expect."""
+    return cast("TaskRunner[PrefectFuture[Any]]", ThreadPoolTaskRunner(max_workers=workers))
 
 
 def _transient(task_: object, task_run: object, state: object) -> bool:
@@ -66,6 +79,20 @@ class ReviewResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemFailure:
+    """An item whose review raised: it stays ``submitted`` and is offered again later."""
+
+    item_id: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    reviewed: tuple[ReviewResult, ...]
+    failed: tuple[ItemFailure, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ReleaseResult:
     item_id: str
     revision: int
@@ -100,6 +127,11 @@ def review_task(item_id: str) -> ReviewResult:
         outcome.level,
         outcome.stages,
     )
+
+
+#: the review task as the batch flow runs it: never persisted (its outcome is in the core's
+#: database; a Prefect task worker serving ``review_task`` turns persistence on for that object)
+review_item_task = review_task.with_options(persist_result=False)
 
 
 @task(cache_policy=NO_CACHE)
@@ -145,6 +177,46 @@ def review(item_id: str) -> ReviewResult:
     return result
 
 
+def _batch_run_name() -> str:
+    from prefect.runtime import flow_run
+
+    ids = list(flow_run.parameters.get("item_ids") or ())
+    return f"review-{ids[0]}+{len(ids) - 1}" if ids else "review-none"
+
+
+@flow(
+    name="review-batch",
+    flow_run_name=_batch_run_name,
+    task_runner=threads(REVIEW_CONCURRENCY),
+    persist_result=False,
+    log_prints=False,
+)
+def review_batch(item_ids: list[str]) -> BatchResult:
+    """Review each item in its own task run; a failing item does not stop the others.
+
+    Every item goes through the same core service (its own transaction and audit entries) as
+    ``review``; one flow run per batch only saves Prefect the per-item flow run and hand-off.
+    """
+    return _collect(item_ids, [review_item_task.submit(item_id) for item_id in item_ids])
+
+
+def _collect(
+    item_ids: Sequence[str], futures: Sequence[PrefectFuture[ReviewResult]]
+) -> BatchResult:
+    reviewed: list[ReviewResult] = []
+    failed: list[ItemFailure] = []
+    for item_id, future in zip(item_ids, futures, strict=True):
+        try:
+            reviewed.append(future.result())
+        except Exception as exc:  # recorded per item; the batch goes on
+            failed.append(ItemFailure(item_id, f"{type(exc).__name__}: {exc}"))
+    logger = get_run_logger()
+    logger.info("reviewed %d item(s), %d failed", len(reviewed), len(failed))
+    for failure in failed:
+        logger.warning("item %s was not reviewed: %s", failure.item_id, failure.error)
+    return BatchResult(tuple(reviewed), tuple(failed))
+
+
 @flow(name="publish", flow_run_name="publish-{item_id}")
 def publish_flow(item_id: str) -> list[ChannelResult]:
     release = verify_release_task(item_id)
@@ -175,3 +247,19 @@ def empty(item_id: str) -> str:
 def noop_task(item_id: str) -> str:
     """The benchmark's baseline task: same parameters, no work."""
     return item_id
+
+
+noop_item_task = noop_task.with_options(persist_result=False)
+
+
+@flow(
+    name="empty-batch",
+    flow_run_name=_batch_run_name,
+    task_runner=threads(REVIEW_CONCURRENCY),
+    persist_result=False,
+    log_prints=False,
+)
+def empty_batch(item_ids: list[str]) -> int:
+    """``review_batch`` with the same number of task runs doing nothing: the baseline."""
+    futures = [noop_item_task.submit(item_id) for item_id in item_ids]
+    return sum(1 for future in futures if future.result() is not None)

@@ -1,9 +1,13 @@
 """Start the pipeline after a submission and after the last sign-off.
 
 With a Prefect API configured (``PREFECT_API_URL``; ``clearance serve`` sets it for the embedded
-server) the review goes to the warm task worker (``review_task.delay``; set
-``CLEARANCE_REVIEW_VIA=deployment`` to use the served ``review`` deployment instead) and the
-publication to the served deployment, started with ``run_deployment(..., timeout=0,
+server) the review is left to the review dispatcher (``flows.dispatch``, in the warm
+``flows.task_worker`` process): the submission is already committed as ``submitted``, and the
+dispatcher reviews the waiting items in ``review-batch`` flow runs, so ``after_submit`` only
+returns. ``CLEARANCE_REVIEW_VIA`` (read by the trigger and by the worker; set it for the whole
+installation) chooses another hand-off: ``task`` sends one ``review_task.delay(item_id)`` per
+submission to the task worker, ``deployment`` starts the served ``review`` deployment. The
+publication goes to the served deployment, started with ``run_deployment(..., timeout=0,
 idempotency_key=...)``: the call returns at once and a repeated trigger for the same revision or
 release starts no second run. Without one (scripts, tests, ``CLEARANCE_PIPELINE=inline``) the core
 service runs inline in the caller. Either way the outcome is recorded only by the core.
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from clearance.errors import ConfigurationError
 from clearance.runtime import Runtime
 from clearance.services.items import current_revision, load_item
 
@@ -30,6 +35,24 @@ class Mode(StrEnum):
 class Triggered:
     mode: Mode
     flow_run_id: str | None = None
+
+
+class ReviewVia(StrEnum):
+    BATCH = "batch"
+    TASK = "task"
+    DEPLOYMENT = "deployment"
+
+
+def review_via() -> ReviewVia:
+    """How submissions reach the review (``CLEARANCE_REVIEW_VIA``, default ``batch``)."""
+    value = os.environ.get("CLEARANCE_REVIEW_VIA", "").strip().lower() or ReviewVia.BATCH.value
+    try:
+        return ReviewVia(value)
+    except ValueError:
+        raise ConfigurationError(
+            f"CLEARANCE_REVIEW_VIA={value!r} is not one of batch, task, deployment; "
+            "unset it for the default (batch)"
+        ) from None
 
 
 def mode() -> Mode:
@@ -78,7 +101,10 @@ def after_submit(rt: Runtime, item_id: str) -> Triggered:
 
         review_revision(rt, item_id)
         return Triggered(Mode.INLINE)
-    if os.environ.get("CLEARANCE_REVIEW_VIA", "task") == "task":
+    via = review_via()
+    if via is ReviewVia.BATCH:
+        return Triggered(Mode.PREFECT)  # committed as submitted: the dispatcher takes it
+    if via is ReviewVia.TASK:
         from flows.pipeline import review_task
 
         with prefect_settings():

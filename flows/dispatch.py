@@ -1,0 +1,248 @@
+"""Hand the items waiting for review to Prefect in batches: one ``review-batch`` flow run takes up
+to ``batch_size`` items that are ``submitted`` in the core's database and reviews each in its own
+task run.
+
+The core's database is the queue. A submission is committed as ``submitted`` before anything else
+happens; the dispatcher asks the database, not Prefect, what is still waiting, so an item is
+never lost: if a process dies (the dispatcher, the Prefect server, the machine) everything not
+yet reviewed is still ``submitted`` and the next poll of any dispatcher offers it again. The
+review is idempotent in the core, so an item offered twice is recorded once.
+
+An item whose review raised stays ``submitted`` and waits ``retry_after`` seconds, doubled per
+failure up to ``max_retry_after``, before this dispatcher offers it again (the failures are
+remembered in this process only: a restarted dispatcher tries every waiting item at once).
+
+On PostgreSQL several dispatchers (processes, machines) may share one database: each takes a
+session advisory lock per item before offering it (``pg_try_advisory_lock``), held until its
+batch ends and released by PostgreSQL if the process dies, so two dispatchers never screen the
+same item at the same time. On SQLite (the embedded default, one host) run one dispatcher.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, select, text
+
+from clearance.domain.lifecycle import State
+from clearance.runtime import Runtime
+from clearance.storage.models import Item
+from flows.pipeline import BatchResult
+
+log = logging.getLogger("flows.dispatch")
+
+#: items one review-batch flow run takes at most
+BATCH_SIZE = 50
+#: seconds between two looks at the database when nothing is waiting
+INTERVAL = 0.2
+#: first pause before an item whose review failed is offered again; doubled per failure
+RETRY_AFTER = 30.0
+MAX_RETRY_AFTER = 900.0
+#: first argument of the two-key advisory lock: the review dispatcher's namespace
+LOCK_NAMESPACE = 0x5245_5645  # "REVE"
+
+BatchRunner = Callable[[list[str]], BatchResult]
+
+
+class Claims(Protocol):
+    """Which of the waiting items this dispatcher may review now (held until released)."""
+
+    def take(self, item_ids: Sequence[str]) -> list[str]: ...
+
+    def release(self, item_ids: Sequence[str]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class LocalClaims:
+    """One dispatcher per database (SQLite): every waiting item is ours."""
+
+    def take(self, item_ids: Sequence[str]) -> list[str]:
+        return list(item_ids)
+
+    def release(self, item_ids: Sequence[str]) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class AdvisoryClaims:
+    """PostgreSQL session advisory locks, one per item, on a connection of their own (opened
+    again after a failure: the locks of a lost connection are gone with it)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self._engine = rt.engine
+        self._connection: Connection | None = None
+
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            self._connection = self._engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT"
+            )
+        return self._connection
+
+    def take(self, item_ids: Sequence[str]) -> list[str]:
+        lock = text("SELECT pg_try_advisory_lock(:ns, hashtext(:item))")
+        try:
+            connection = self._connect()
+            return [
+                item_id
+                for item_id in item_ids
+                if connection.execute(lock, {"ns": LOCK_NAMESPACE, "item": item_id}).scalar()
+            ]
+        except Exception:
+            self.close()
+            raise
+
+    def release(self, item_ids: Sequence[str]) -> None:
+        unlock = text("SELECT pg_advisory_unlock(:ns, hashtext(:item))")
+        try:
+            connection = self._connect()
+            for item_id in item_ids:
+                connection.execute(unlock, {"ns": LOCK_NAMESPACE, "item": item_id})
+        except Exception:
+            self.close()  # the locks went with the connection
+            raise
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+
+
+def claims_for(rt: Runtime) -> Claims:
+    if rt.engine.dialect.name == "postgresql":
+        return AdvisoryClaims(rt)
+    return LocalClaims()
+
+
+@dataclass
+class _Failure:
+    count: int
+    not_before: float
+
+
+@dataclass
+class ReviewDispatcher:
+    """Offer the waiting items to ``run_batch`` (the ``review-batch`` flow) until stopped."""
+
+    rt: Runtime
+    run_batch: BatchRunner
+    batch_size: int = BATCH_SIZE
+    interval: float = INTERVAL
+    retry_after: float = RETRY_AFTER
+    max_retry_after: float = MAX_RETRY_AFTER
+    clock: Callable[[], float] = time.monotonic
+    claims: Claims = field(default_factory=LocalClaims)
+    _failures: dict[str, _Failure] = field(default_factory=dict)
+
+    def waiting(self) -> list[str]:
+        """Items still ``submitted``, oldest first, without those resting after a failure."""
+        now = self.clock()
+        resting = {i for i, f in self._failures.items() if f.not_before > now}
+        with self.rt.readers() as session:
+            ids = session.scalars(
+                select(Item.id)
+                .where(Item.state == State.SUBMITTED.value)
+                .order_by(Item.updated_at, Item.id)
+                .limit(self.batch_size + len(resting))
+            ).all()
+        return [i for i in ids if i not in resting][: self.batch_size]
+
+    def run_once(self) -> BatchResult | None:
+        """One batch of what is waiting now; None when nothing is."""
+        item_ids = self.claims.take(self.waiting())
+        if not item_ids:
+            return None
+        try:
+            result = self.run_batch(item_ids)
+        finally:
+            self.claims.release(item_ids)
+        for reviewed in result.reviewed:
+            self._failures.pop(reviewed.item_id, None)
+        now = self.clock()
+        for failure in result.failed:
+            previous = self._failures.get(failure.item_id)
+            count = previous.count + 1 if previous else 1
+            pause = min(self.retry_after * 2 ** (count - 1), self.max_retry_after)
+            self._failures[failure.item_id] = _Failure(count, now + pause)
+            log.warning(
+                "item %s was not reviewed (%s); offered again in %.0f s",
+                failure.item_id,
+                failure.error,
+                pause,
+            )
+        return result
+
+    def serve(self, stop: threading.Event) -> None:
+        """Run batches back to back while items wait; poll every ``interval`` s otherwise."""
+        while not stop.is_set():
+            try:
+                result = self.run_once()
+            except Exception:  # Prefect or the database unreachable: the items stay submitted
+                log.exception("review batch did not run; trying again shortly")
+                stop.wait(max(self.interval, 1.0) * 5)
+                continue
+            if result is None:
+                stop.wait(self.interval)
+
+
+def prefect_batch_runner(
+    concurrency: int, settings: Callable[[], AbstractContextManager[Any]] | None = None
+) -> BatchRunner:
+    """``review_batch`` as a Prefect flow run on the configured API, without the per-run
+    heartbeat (it costs about a second per run; the core's records, not Prefect's liveness,
+    say what happened to an item)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows.pipeline import review_batch, threads
+
+    batch = review_batch.with_options(task_runner=threads(concurrency))
+
+    def run(item_ids: list[str]) -> BatchResult:
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            if settings is None:
+                return batch(item_ids)
+            with settings():
+                return batch(item_ids)
+
+    return run
+
+
+def start_dispatcher(
+    rt: Runtime,
+    stop: threading.Event,
+    *,
+    batch_size: int = BATCH_SIZE,
+    interval: float = INTERVAL,
+    concurrency: int | None = None,
+) -> threading.Thread:
+    """A daemon thread serving the review dispatcher until ``stop`` is set."""
+    from flows.pipeline import REVIEW_CONCURRENCY
+
+    dispatcher = ReviewDispatcher(
+        rt,
+        prefect_batch_runner(concurrency or REVIEW_CONCURRENCY),
+        batch_size=batch_size,
+        interval=interval,
+        claims=claims_for(rt),
+    )
+
+    def serve() -> None:
+        try:
+            dispatcher.serve(stop)
+        finally:
+            dispatcher.claims.close()
+
+    thread = threading.Thread(target=serve, name="review-dispatcher", daemon=True)
+    thread.start()
+    return thread
