@@ -13,7 +13,7 @@ from clearance.errors import BadInput, Conflict, PolicyRefusal
 from clearance.services.users import authenticate
 from webapp import itemview, progress
 from webapp.access import fresh, item_access, role_required
-from webapp.context import me, runtime
+from webapp.context import me, reader, runtime
 from webapp.forms import DecisionForm, EnrolKeyForm
 from webapp.i18n import fmt_datetime
 from webapp.queue import Cursor, QueueFilter, QueueRow, queue, refresh_search
@@ -37,10 +37,7 @@ def queue_page() -> ResponseReturnValue:
     user = me()
     if f.q:
         refresh_search(rt)
-    with rt.readers() as session:
-        rows, next_page = queue(
-            session, user_id=user.id, signoff_roles=user.view.signoff_roles, f=f
-        )
+    rows, next_page = queue(reader(), user_id=user.id, signoff_roles=user.view.signoff_roles, f=f)
     policy = rt.policy
     return render_template(
         "approvals/queue.html",

@@ -9,18 +9,31 @@ which an index cannot serve on SQLite).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, String, and_, bindparam, cast, exists, or_, select
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from clearance.admin import search
 from clearance.admin.models import SearchEntry
 from clearance.runtime import Runtime
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest, User
+from clearance.storage.types import UTCDateTime
 
 PAGE = 50
 NO_DEADLINE = "-"
@@ -86,11 +99,55 @@ class QueueRow:
         return Cursor(self.due_at, self.request_id)
 
 
-def _json_contains(column: Any, value: str) -> ColumnElement[bool]:
-    return cast(column, String).like(f'%"{value}"%')
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What a queue statement looks like; the values go in as bound parameters."""
+
+    roles: int  # how many sign-off roles the approver holds
+    level: bool
+    channel: bool
+    search: bool
+    dated: bool  # the section with deadlines (else the one without)
+    before: bool  # only requests due before a moment (the overdue view)
+    after: bool  # the walk starts after a (deadline, id) position
 
 
-def _base(user_id: int, signoff_roles: frozenset[str], f: QueueFilter) -> Select[Any]:
+def _walk_order(shape: _Shape) -> Select[Any]:
+    """Open requests of one section in index order (status, deadline, id) from the position.
+
+    The position is written ``due >= d AND (due > d OR id > i)`` so that both databases seek
+    the index to ``d`` instead of filtering from the start of the section.
+    """
+    sr = SignoffRequest
+    step = select(sr.id.label("id"), sr.due_at.label("due_at")).where(sr.status == "open")
+    if shape.dated:
+        step = step.where(sr.due_at.is_not(None))
+        if shape.before:
+            step = step.where(sr.due_at < bindparam("before", type_=UTCDateTime()))
+        if shape.after:
+            due = bindparam("after_due", type_=UTCDateTime())
+            step = step.where(
+                sr.due_at >= due, or_(sr.due_at > due, sr.id > bindparam("after_id", type_=Integer))
+            )
+    else:
+        step = step.where(sr.due_at.is_(None))
+        if shape.after:
+            step = step.where(sr.id > bindparam("after_id", type_=Integer))
+    return step.order_by(sr.status, sr.due_at, sr.id)
+
+
+@lru_cache(maxsize=256)
+def _page_statement(shape: _Shape) -> Select[Any]:
+    """The rows of one batch of the walk that pass the filters, in order, at most ``want``.
+
+    The batch (``size`` open requests in index order) is a LIMIT subquery, so every planner
+    reads it from the index first and joins each of its rows by primary key (PostgreSQL
+    misjudges the JSON role filter and would otherwise sort the whole open set). Built once
+    per shape: constructing a statement costs more than running it.
+    """
+    batch = _walk_order(shape).limit(bindparam("size", type_=Integer)).subquery("batch")
+    me = bindparam("me", type_=Integer)
+    roles = cast(SignoffRequest.roles, String)
     query = (
         select(
             Item.id,
@@ -103,118 +160,96 @@ def _base(user_id: int, signoff_roles: frozenset[str], f: QueueFilter) -> Select
             Revision.number,
             SignoffRequest.id,
         )
-        .select_from(SignoffRequest)
+        .select_from(batch)
+        .join(SignoffRequest, SignoffRequest.id == batch.c.id)
         .join(Revision, Revision.id == SignoffRequest.revision_id)
         .join(Item, and_(Item.id == Revision.item_id, Item.current_revision == Revision.number))
         .join(User, User.id == Item.author_id)
-        .where(SignoffRequest.status == "open", Item.state == "awaiting_signoff")
-        .where(or_(*(_json_contains(SignoffRequest.roles, r) for r in sorted(signoff_roles))))
-        .where(Item.author_id != user_id)
-        .where(
-            ~exists().where(Decision.revision_id == Revision.id, Decision.approver_id == user_id)
-        )
+        .where(Item.state == "awaiting_signoff", Item.author_id != me)
+        .where(or_(*(roles.like(bindparam(f"role_{i}"), escape="\\") for i in range(shape.roles))))
+        .where(~exists().where(Decision.revision_id == Revision.id, Decision.approver_id == me))
     )
-    if f.level:
-        query = query.where(Revision.level == f.level)
-    if f.channel:
-        query = query.where(_json_contains(Revision.channels, f.channel))
-    if f.q and search.fold(f.q):
+    if shape.level:
+        query = query.where(Revision.level == bindparam("level"))
+    if shape.channel:
+        query = query.where(cast(Revision.channels, String).like(bindparam("channel"), escape="\\"))
+    if shape.search:
         query = query.join(SearchEntry, SearchEntry.revision_id == Revision.id).where(
-            SearchEntry.folded.like(search.like_pattern(f.q), escape="\\")
+            SearchEntry.folded.like(bindparam("q"), escape="\\")
         )
-    return query
+    return query.order_by(batch.c.due_at, batch.c.id).limit(bindparam("want", type_=Integer))
 
 
-def _rows(
-    connection: Connection, query: Select[Any], limit: int, batch: list[int]
-) -> list[QueueRow]:
-    return [
-        QueueRow(
-            item_id=item_id,
-            title=title,
-            author=username,
-            level=level,
-            channels=tuple(channels or ()),
-            stage=stage,
-            due_at=due_at,
-            revision=number,
-            request_id=request_id,
-        )
-        for item_id, title, username, level, channels, stage, due_at, number, request_id in (
-            connection.execute(query.limit(limit), {"batch": batch})
-        )
-    ]
+@lru_cache(maxsize=64)
+def _last_of_batch(shape: _Shape) -> Select[Any]:
+    """The (id, deadline) of the batch's last request, where the next batch starts."""
+    return _walk_order(shape).limit(1).offset(bindparam("skip", type_=Integer))
 
 
-#: open requests read by the first step of the walk (in index order) before the filters apply;
-#: each further step reads ``GROWTH`` times more, up to ``MAX_BATCH`` (a selective filter then
-#: costs few steps, while the common page, where most open requests match, reads little)
+def _json_word(value: str) -> str:
+    """A LIKE pattern (escape ``\\``) matching ``value`` as one string of a stored JSON list."""
+    escaped = json.dumps(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+#: open requests read by the first batch (in index order) before the filters apply; each
+#: further batch reads ``GROWTH`` times more, up to ``MAX_BATCH`` (a selective filter then
+#: costs few steps, while the common page, where most open requests match, reads one batch)
 FIRST_BATCH = 2 * (PAGE + 1)
-#: the first step with a filter (search, level, channel), which passes fewer requests per batch
+#: the first batch with a filter (search, level, channel), which passes fewer requests
 FIRST_FILTERED_BATCH = 400
 GROWTH = 4
 MAX_BATCH = 3200
 
 
 def _walk(
-    session: Session,
-    base: Select[Any],
+    connection: Connection,
+    shape: _Shape,
+    params: dict[str, Any],
     *,
-    dated: bool,
     after: Cursor | None,
-    before: datetime | None,
     want: int,
-    first: int = FIRST_BATCH,
+    first: int,
 ) -> list[QueueRow]:
-    """Rows of one section in (deadline, id) order, read in index-ordered batches.
-
-    The batch query is only status, deadline and id, so every planner walks the index (PostgreSQL
-    misjudges the JSON role filter and would otherwise sort the whole open set); the filters run
-    on each batch by primary key.
-    """
+    """Rows of one section in (deadline, id) order, read batch by batch from the index."""
     rows: list[QueueRow] = []
-    position = after
     size = max(first, 2 * want)
-    connection = session.connection()
-    # one expanding parameter: the ids are bound as values, not coerced one by one into the SQL
-    in_batch = base.where(SignoffRequest.id.in_(bindparam("batch", expanding=True))).order_by(
-        SignoffRequest.due_at, SignoffRequest.id
-    )
+    if after is not None:
+        shape = replace(shape, after=True)
+        params = {**params, "after_due": after.due_at, "after_id": after.request_id}
     while len(rows) < want:
-        step = select(SignoffRequest.id, SignoffRequest.due_at).where(
-            SignoffRequest.status == "open"
-        )
-        if dated:
-            step = step.where(SignoffRequest.due_at.is_not(None))
-            if before is not None:
-                step = step.where(SignoffRequest.due_at < before)
-            if position is not None and position.due_at is not None:
-                step = step.where(
-                    or_(
-                        SignoffRequest.due_at > position.due_at,
-                        and_(
-                            SignoffRequest.due_at == position.due_at,
-                            SignoffRequest.id > position.request_id,
-                        ),
-                    )
+        page = _page_statement(shape)
+        for (
+            item_id,
+            title,
+            username,
+            level,
+            channels,
+            stage,
+            due_at,
+            number,
+            request_id,
+        ) in connection.execute(page, {**params, "size": size, "want": want - len(rows)}):
+            rows.append(
+                QueueRow(
+                    item_id=item_id,
+                    title=title,
+                    author=username,
+                    level=level,
+                    channels=tuple(channels or ()),
+                    stage=stage,
+                    due_at=due_at,
+                    revision=number,
+                    request_id=request_id,
                 )
-        else:
-            step = step.where(SignoffRequest.due_at.is_(None))
-            if position is not None:
-                step = step.where(SignoffRequest.id > position.request_id)
-        batch = connection.execute(
-            step.order_by(SignoffRequest.status, SignoffRequest.due_at, SignoffRequest.id).limit(
-                size
             )
-        ).all()
-        if not batch:
+        if len(rows) >= want:
             break
-        found = _rows(connection, in_batch, want - len(rows), [rid for rid, _due in batch])
-        rows += found
-        last_id, last_due = batch[-1]
-        position = Cursor(last_due, last_id)
-        if len(batch) < size:
+        last = connection.execute(_last_of_batch(shape), {**params, "skip": size - 1}).first()
+        if last is None:  # the batch was the rest of the section
             break
+        shape = replace(shape, after=True)
+        params = {**params, "after_due": last.due_at, "after_id": last.id}
         size = min(size * GROWTH, MAX_BATCH)
     return rows
 
@@ -225,23 +260,40 @@ def queue(
     """One page of the queue and the cursor of the next page (None on the last page)."""
     if not signoff_roles:
         return [], None
-    base = _base(user_id, signoff_roles, f)
-    first = FIRST_FILTERED_BATCH if (f.q or f.level or f.channel) else FIRST_BATCH
+    roles = sorted(signoff_roles)
+    params: dict[str, Any] = {"me": user_id}
+    params.update((f"role_{i}", _json_word(role)) for i, role in enumerate(roles))
+    q = f.q if f.q and search.fold(f.q) else None
+    if f.level:
+        params["level"] = f.level
+    if f.channel:
+        params["channel"] = _json_word(f.channel)
+    if q:
+        params["q"] = search.like_pattern(q)
+    overdue = f.view == "overdue"
+    shape = _Shape(
+        roles=len(roles),
+        level=bool(f.level),
+        channel=bool(f.channel),
+        search=bool(q),
+        dated=True,
+        before=overdue,
+        after=False,
+    )
+    if overdue:
+        params["before"] = datetime.now(UTC)
+    first = FIRST_FILTERED_BATCH if (q or f.level or f.channel) else FIRST_BATCH
+    connection = session.connection()
     after = f.after
     rows: list[QueueRow] = []
     if after is None or after.due_at is not None:
-        before = datetime.now(UTC) if f.view == "overdue" else None
-        rows = _walk(
-            session, base, dated=True, after=after, before=before, want=PAGE + 1, first=first
-        )
-    if len(rows) <= PAGE and f.view != "overdue":
-        undated_after = after if after is not None and after.due_at is None else None
+        rows = _walk(connection, shape, params, after=after, want=PAGE + 1, first=first)
+    if len(rows) <= PAGE and not overdue:
         rows += _walk(
-            session,
-            base,
-            dated=False,
-            after=undated_after,
-            before=None,
+            connection,
+            replace(shape, dated=False, before=False),
+            params,
+            after=after if after is not None and after.due_at is None else None,
             want=PAGE + 1 - len(rows),
             first=first,
         )
