@@ -38,8 +38,8 @@ TAG_DEGREE = 5
 TAG_PLATE_CONTEXT = 6
 
 Payload = tuple[int, int, str]
-# The letters of a stamp phrase (separators dropped) and the (marking index, phrase) it spells.
-LooseKey = tuple[str, tuple[tuple[int, str], ...]]
+# The letters of stamp phrases (separators dropped) -> the (marking index, phrase) they spell.
+LooseTable = dict[str, tuple[tuple[int, str], ...]]
 
 _FAMILIES = [
     "aàáảãạăằắẳẵặâầấẩẫậ",
@@ -79,20 +79,16 @@ def accent_variants(phrase: str) -> set[str]:
 @dataclass(frozen=True, slots=True)
 class Matcher:
     automaton: Any  # ahocorasick.Automaton has no type stubs
-    loose: list[LooseKey]
+    loose: LooseTable
     loose_re: re.Pattern[str] | None
 
     def hits(self, lower: str) -> list[tuple[int, tuple[Payload, ...]]]:
         """Every (end index inclusive, payloads) of every key in ``lower``."""
         return list(self.automaton.iter(lower))
 
-    def loose_hits(self, lower: str) -> list[tuple[int, int]]:
-        """(end index, index into ``loose``) of loose stamp candidates (:func:`loose_regex`)."""
-        return loose_candidates(self.loose_re, lower)
 
-
-def loose_keys(rules: ScreeningRules) -> list[LooseKey]:
-    """The stamp phrases a line may spell with separators between the letters, longest first."""
+def loose_keys(rules: ScreeningRules) -> LooseTable:
+    """The stamp phrases a line may spell with separators between the letters."""
     by_letters: dict[str, list[tuple[int, str]]] = {}
     for index, marking in enumerate(rules.markings):
         if marking.position is MarkingPosition.FIELD:
@@ -102,23 +98,21 @@ def loose_keys(rules: ScreeningRules) -> list[LooseKey]:
             letters = compact(lowered)
             if letters:
                 by_letters.setdefault(letters, []).append((index, lowered))
-    ordered = sorted(by_letters.items(), key=lambda item: (-len(item[0]), item[0]))
-    return [(letters, tuple(spellings)) for letters, spellings in ordered]
+    return {letters: tuple(spellings) for letters, spellings in by_letters.items()}
 
 
-def loose_regex(keys: list[LooseKey]) -> re.Pattern[str] | None:
-    """One alternation (a group per key, the longest first) of :func:`markings.loose_pattern`:
-    a handful of stamp phrases, not the policy's keyword lists."""
-    if not keys:
+def loose_regex(table: LooseTable) -> re.Pattern[str] | None:
+    """Lines spelling a loose stamp: one alternation of :func:`markings.loose_pattern` over a
+    handful of stamp phrases (not the policy's keyword lists)."""
+    if not table:
         return None
-    return re.compile("|".join(f"({loose_pattern(letters)})" for letters, _ in keys))
+    alternatives = "|".join(f"(?:{loose_pattern(letters)})" for letters in sorted(table))
+    return re.compile(alternatives, re.MULTILINE)
 
 
-def loose_candidates(pattern: re.Pattern[str] | None, lower: str) -> list[tuple[int, int]]:
-    """(end index, key index) of every match of :func:`loose_regex` in ``lower``."""
-    if pattern is None:
-        return []
-    return [(match.end(), (match.lastindex or 1) - 1) for match in pattern.finditer(lower)]
+def loose_line_ends(pattern: re.Pattern[str] | None, lower: str) -> list[int]:
+    """The end index of every line of ``lower`` that :func:`loose_regex` matches."""
+    return [] if pattern is None else [match.end() for match in pattern.finditer(lower)]
 
 
 def matcher_keys(rules: ScreeningRules) -> dict[str, tuple[Payload, ...]]:

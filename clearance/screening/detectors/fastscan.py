@@ -29,13 +29,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from clearance.screening.detectors.automaton import (
-    LooseKey,
-    Payload,
-    loose_candidates,
-    loose_regex,
-)
-from clearance.screening.detectors.markings import compact
+from clearance.screening.detectors.automaton import LooseTable, Payload
+from clearance.screening.detectors.markings import DECORATION, LOOSE_EDGE
 from clearance.screening.normalise import SPACED_SEPARATORS, suspicious_characters
 
 _hs: Any
@@ -85,6 +80,18 @@ _SPACED = rb"SLS{1,3}L(?:[^L]|\z)"
 _NUMBERS = rb"D(?:[SP]*D){8}[DSP]*(?:[^DSP]|\z)"
 
 
+def _loose_line(letters: str) -> bytes:
+    """:func:`markings.loose_pattern` over the UTF-8 of the lower-cased text (multi-line mode)."""
+
+    def chars(characters: str) -> bytes:
+        single = bytes(sorted({ord(ch) for ch in characters if ch.isascii()}))
+        wide = [_escaped(ch.encode("utf-8")) for ch in characters if not ch.isascii()]
+        return b"(?:" + b"|".join([b"[" + _escaped(single) + b"]", *wide]) + b")*"
+
+    core = chars(SPACED_SEPARATORS).join(_escaped(ch.encode("utf-8")) for ch in letters)
+    return b"^" + chars(LOOSE_EDGE) + core + chars(LOOSE_EDGE) + b"$"
+
+
 @dataclass(slots=True)
 class FastScan:
     """What one pass found. Offsets are ``str`` indices into the scanned text."""
@@ -92,30 +99,37 @@ class FastScan:
     alarm: bool = False
     spaced_ends: list[int] = field(default_factory=list)  # exclusive end of a candidate
     number_ends: list[int] = field(default_factory=list)  # exclusive end of a number run
+    loose_ends: list[int] = field(default_factory=list)  # end of a loose stamp candidate line
 
 
 class FastMatcher:
     """Compiled Hyperscan databases for one rule set; thread-safe (one scratch per thread)."""
 
-    def __init__(self, keys: dict[str, tuple[Payload, ...]], loose: list[LooseKey]) -> None:
+    def __init__(self, keys: dict[str, tuple[Payload, ...]], loose: LooseTable) -> None:
         self._payloads = list(keys.values())
         self._lengths = [len(key) for key in keys]
         self.loose = loose
-        self._loose_re = loose_regex(loose)
+        # A line reading as one of these is left to the plain phrase's judge (see _loose_lines).
+        self._plain = {
+            spelling
+            for spellings in loose.values()
+            for _index, spelling in spellings
+            if all(other == spelling for _other_index, other in spellings)
+        }
         self._keyword_db = _compile([key.encode("utf-8", "surrogatepass") for key in keys], True)
         # Hyperscan's literal API stops at a NUL byte, which UTF-16 has in every ASCII letter:
         # the UTF-16 keys are compiled as regular expressions made only of escaped bytes.
         self._keyword16_db = _compile(
-            [_escaped(key.encode("utf-16-le", "surrogatepass")) for key in keys]
-            + [_loose16(letters) for letters, _spellings in loose],
-            False,
+            [_escaped(key.encode("utf-16-le", "surrogatepass")) for key in keys], False
         )
         self._alarm_db = _compile(_alarm_literals(), True)
         self._class_db = _compile([_SPACED, _NUMBERS], False)
+        lines = [_loose_line(letters) for letters in loose]
+        self._loose_db = _compile(lines, False, _hs.HS_FLAG_MULTILINE) if lines else None
         self._local = threading.local()
 
-    def _scratch(self) -> tuple[Any, Any, Any, Any]:
-        scratch: tuple[Any, Any, Any, Any] | None = getattr(self._local, "scratch", None)
+    def _scratch(self) -> tuple[Any, Any, Any, Any, Any]:
+        scratch: tuple[Any, Any, Any, Any, Any] | None = getattr(self._local, "scratch", None)
         if scratch is None:
             assert _hs is not None
             scratch = (
@@ -123,6 +137,7 @@ class FastMatcher:
                 _hs.Scratch(self._alarm_db),
                 _hs.Scratch(self._class_db),
                 _hs.Scratch(self._keyword16_db),
+                None if self._loose_db is None else _hs.Scratch(self._loose_db),
             )
             self._local.scratch = scratch
         return scratch
@@ -137,6 +152,10 @@ class FastMatcher:
             if any(start <= end <= stop for start, stop, _delta in shifts):
                 return self.prescan(lower)
             result.number_ends.append(end + sum(d for _s, stop, d in shifts if stop < end))
+        # A loose candidate ends its line; rejoining drops separators only, so a changed line
+        # stays a candidate and its end moves with its own change too.
+        for end in found.loose_ends:
+            result.loose_ends.append(end + sum(d for _s, stop, d in shifts if stop <= end))
         result.alarm = found.alarm
         return result
 
@@ -144,7 +163,7 @@ class FastMatcher:
         """The alarm, spaced-letter and number candidates (no keyword hits yet)."""
         result = FastScan()
         encoded = lower.encode("utf-8", "surrogatepass")
-        _keyword, alarm_scratch, class_scratch, _keyword16 = self._scratch()
+        alarm_scratch, class_scratch = self._scratch()[1:3]
 
         def on_alarm(_ident: int, _start: int, _end: int, _flags: int, _context: object) -> bool:
             result.alarm = True
@@ -152,6 +171,7 @@ class FastMatcher:
 
         with contextlib.suppress(_hs.ScanTerminated):
             self._alarm_db.scan(encoded, match_event_handler=on_alarm, scratch=alarm_scratch)
+        result.loose_ends = self._loose_lines(encoded)
         classes = encoded.translate(_CLASSES, _CONTINUATION)
         del encoded
         spaced, numbers = result.spaced_ends, result.number_ends
@@ -164,35 +184,47 @@ class FastMatcher:
         numbers.sort()
         return result
 
-    def keyword_hits(
-        self, lower: str
-    ) -> tuple[list[tuple[int, tuple[Payload, ...]]], list[tuple[int, int]]]:
-        """Every (end index inclusive, payloads) of every key, in pyahocorasick's order, and the
-        (end index, index into ``loose``) of loose stamp candidates."""
+    def _loose_lines(self, encoded: bytes) -> list[int]:
+        """The end index of every line spelling a stamp with its letters set apart. Lines that
+        hold the plain phrase are left out (:func:`markings.judge_loose` skips them): the rest
+        are rare, so their byte offsets are turned into indices by decoding what precedes."""
+        if self._loose_db is None:
+            return []
+        byte_ends: set[int] = set()
+
+        def on_line(_ident: int, _start: int, end: int, _flags: int, _context: object) -> None:
+            byte_ends.add(end)
+
+        self._loose_db.scan(encoded, match_event_handler=on_line, scratch=self._scratch()[4])
+        ends: list[int] = []
+        byte_at = char_at = 0
+        for end in sorted(byte_ends):
+            line = encoded[encoded.rfind(b"\n", 0, end) + 1 : end].decode("utf-8", "surrogatepass")
+            if line.strip(DECORATION) in self._plain:
+                continue
+            char_at += len(encoded[byte_at:end].decode("utf-8", "surrogatepass"))
+            byte_at = end
+            ends.append(char_at)
+        return ends
+
+    def keyword_hits(self, lower: str) -> list[tuple[int, tuple[Payload, ...]]]:
+        """Every (end index inclusive, payloads) of every key, in pyahocorasick's order."""
         wide = lower.encode("utf-16-le", "surrogatepass")
         if len(wide) != 2 * len(lower):  # surrogate pairs: UTF-16 offsets are not indices
             del wide
-            raw = self._keyword_hits_utf8(lower, lower.encode("utf-8", "surrogatepass"))
-            return raw, loose_candidates(self._loose_re, lower)
+            return self._keyword_hits_utf8(lower, lower.encode("utf-8", "surrogatepass"))
         found16: list[tuple[int, int, int]] = []
         append16 = found16.append
-        loose: list[tuple[int, int]] = []
         lengths = self._lengths
-        keys = len(lengths)
 
         def on_key16(ident: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            if end & 1:  # an odd end straddles two characters
-                return
-            if ident < keys:
+            if not end & 1:  # an odd end straddles two characters
                 append16(((end >> 1) - 1, -lengths[ident], ident))
-            else:
-                loose.append((end >> 1, ident - keys))
 
         self._keyword16_db.scan(wide, match_event_handler=on_key16, scratch=self._scratch()[3])
         found16.sort()  # by end, the longest key first
-        loose.sort()
         payloads = self._payloads
-        return [(end_incl, payloads[ident]) for end_incl, _neg, ident in found16], loose
+        return [(end_incl, payloads[ident]) for end_incl, _neg, ident in found16]
 
     def _keyword_hits_utf8(
         self, lower: str, encoded: bytes
@@ -226,20 +258,14 @@ def _escaped(literal: bytes) -> bytes:
     return b"".join(b"\\x%02x" % byte for byte in literal)
 
 
-def _loose16(letters: str) -> bytes:
-    """:func:`markings.loose_pattern` over UTF-16-LE: the letters, any separators between."""
-    gap = b"(?:" + b"|".join(_escaped(sep.encode("utf-16-le")) for sep in SPACED_SEPARATORS)
-    return (gap + b")*").join(_escaped(ch.encode("utf-16-le")) for ch in compact(letters))
-
-
-def _compile(expressions: list[bytes], literal: bool) -> Any:
+def _compile(expressions: list[bytes], literal: bool, flags: int = 0) -> Any:
     assert _hs is not None
     database = _hs.Database(mode=_hs.HS_MODE_BLOCK)
     database.compile(
         expressions=expressions,
         ids=list(range(len(expressions))),
         elements=len(expressions),
-        flags=[0] * len(expressions),
+        flags=[flags] * len(expressions),
         literal=literal,
     )
     return database
@@ -250,7 +276,7 @@ def available() -> bool:
     return _hs is not None
 
 
-def fast_matcher(keys: dict[str, tuple[Payload, ...]], loose: list[LooseKey]) -> FastMatcher | None:
+def fast_matcher(keys: dict[str, tuple[Payload, ...]], loose: LooseTable) -> FastMatcher | None:
     """The Hyperscan matcher for ``keys``, or None where Hyperscan is unavailable or fails."""
     if _hs is None:
         return None

@@ -161,7 +161,8 @@ def judge_folded(marking: Marking, phrase: str, lower: str, start: int, end: int
 
 # Separators dropped between the letters of a loose stamp (never a newline: stamps are lines).
 _DROP_SEPARATORS = str.maketrans(dict.fromkeys(SPACED_SEPARATORS))
-LOOSE_LINE_FACTOR = 8  # a loose stamp line holds at most this many characters per phrase letter
+# What may stand around a loose stamp on its line.
+LOOSE_EDGE = DECORATION + "".join(ch for ch in SPACED_SEPARATORS if ch not in DECORATION)
 
 
 def compact(phrase: str) -> str:
@@ -170,9 +171,11 @@ def compact(phrase: str) -> str:
 
 
 def loose_pattern(phrase: str) -> str:
-    """A regular expression for the letters of ``phrase`` with any separators between them."""
+    """A whole line (``re.MULTILINE``) spelling ``phrase`` with any separators between its
+    letters and decorations around them."""
+    edge = "[" + re.escape(LOOSE_EDGE) + "]*"
     gap = "[" + re.escape(SPACED_SEPARATORS) + "]*"
-    return gap.join(re.escape(letter) for letter in compact(phrase))
+    return "^" + edge + gap.join(re.escape(letter) for letter in compact(phrase)) + edge + "$"
 
 
 def judge_loose(
@@ -183,19 +186,17 @@ def judge_loose(
     original: str,
     end: int,
 ) -> Hit | None:
-    """The stamp hit of the line holding a loose match of ``phrase`` ending at ``end``, when the
-    whole line (decorations stripped) spells ``phrase`` with separators between its letters.
-    The plain phrase alone on its line is left to :func:`judge_marking` (one finding)."""
+    """The stamp hit of the line ending at ``end`` when it spells ``phrase`` with separators
+    between the letters (the line matched :func:`loose_pattern`). The plain phrase alone on its
+    line is left to :func:`judge_marking` (one finding)."""
     if marking.position is MarkingPosition.FIELD:
         return None
     line_start, line_end = _line_bounds(lower, max(0, end - 1), end)
-    if line_end - line_start > LOOSE_LINE_FACTOR * len(phrase) + 16:
-        return None  # running text, not a stamp line (cheap exit)
     line = lower[line_start:line_end]
-    core = line.strip(DECORATION)
-    if core == phrase or compact(core) != compact(phrase):
+    core = line.strip(LOOSE_EDGE)
+    if line.strip(DECORATION) == phrase or compact(core) != compact(phrase):
         return None
-    start = line_start + len(line) - len(line.lstrip(DECORATION))
+    start = line_start + len(line) - len(line.lstrip(LOOSE_EDGE))
     stop = start + len(core)
     if marking.case is MarkingCase.UPPER and not _is_upper(original, start, stop):
         return None

@@ -29,11 +29,12 @@ from clearance.screening.detectors.automaton import (
     TAG_KEYWORD,
     TAG_MARKING,
     TAG_PLATE_CONTEXT,
-    LooseKey,
+    LooseTable,
     Matcher,
     Payload,
     build_matcher,
     loose_keys,
+    loose_line_ends,
     matcher_keys,
 )
 from clearance.screening.detectors.fastscan import FastMatcher, FastScan, fast_matcher
@@ -45,7 +46,13 @@ from clearance.screening.detectors.identifiers import (
     find_numbers_in_runs,
     find_plates,
 )
-from clearance.screening.detectors.markings import judge_folded, judge_loose, judge_marking
+from clearance.screening.detectors.markings import (
+    LOOSE_EDGE,
+    compact,
+    judge_folded,
+    judge_loose,
+    judge_marking,
+)
 from clearance.screening.limits import Budget, Held
 from clearance.screening.normalise import has_spaced_run, nfkc, normalise, rejoin_spaced
 from clearance.screening.prefilter import classify, needs_cleaning, spaced_lines
@@ -210,8 +217,8 @@ def _hits(
     text: str,
     lower: str,
     numbers: list[IdentifierMatch],
-    loose: list[tuple[int, int]],
-    loose_table: list[LooseKey],
+    loose: list[int],
+    loose_table: LooseTable,
 ) -> list[Hit]:
     original = text if len(text) == len(lower) else lower
     by_kind: dict[IdentifierKind, IdentifierRule] = {}
@@ -257,14 +264,17 @@ def _hits(
                 identifiers.extend(find_dms(lower, end - 1, end))
             elif tag == TAG_PLATE_CONTEXT:
                 identifiers.extend(find_plates(lower, end - len(phrase), end))
-    judged: set[tuple[int, int, str]] = set()
-    for end, key in loose:
+    judged = -1
+    for end in loose:  # ends of candidate lines, ascending
         line_start = lower.rfind("\n", 0, max(0, end - 1)) + 1
-        for index, phrase in loose_table[key][1]:
-            if (line_start, index, phrase) in judged:
-                continue
-            judged.add((line_start, index, phrase))
-            hit = judge_loose(rules, rules.markings[index], phrase, lower, original, end)
+        if line_start == judged:
+            continue
+        judged = line_start
+        line_end = lower.find("\n", line_start)
+        line_end = len(lower) if line_end < 0 else line_end
+        spellings = loose_table.get(compact(lower[line_start:line_end].strip(LOOSE_EDGE)), ())
+        for index, phrase in spellings:
+            hit = judge_loose(rules, rules.markings[index], phrase, lower, original, line_end)
             if hit is not None:
                 out.append(hit)
     identifiers.extend(numbers)
@@ -305,9 +315,10 @@ def _scan_hits(text: str, rules: ScreeningRules, budget: Budget | None) -> tuple
                     found = fast.prescan(lower)
                 else:
                     found = fast.reencode(found, lower, shifts)
-        raw, loose = fast.keyword_hits(lower)
+        raw = fast.keyword_hits(lower)
         numbers = find_numbers_in_runs(lower, found.number_ends)
         loose_table = fast.loose
+        loose = found.loose_ends
     else:
         cleaned = _renormalised(text)
         if cleaned is not None:
@@ -315,7 +326,7 @@ def _scan_hits(text: str, rules: ScreeningRules, budget: Budget | None) -> tuple
         lower = text.lower()
         matcher = matcher_for(rules)
         raw = matcher.hits(lower)
-        loose = matcher.loose_hits(lower)
+        loose = loose_line_ends(matcher.loose_re, lower)
         loose_table = matcher.loose
         numbers = find_numbers(lower)
     if budget is not None:
