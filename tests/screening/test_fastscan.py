@@ -59,3 +59,33 @@ def test_same_findings_on_long_text(rules: ScreeningRules, text: str) -> None:
     fast, portable = _both(text, rules)
     assert fast == portable
     assert fast  # the texts hold findings: the comparison is not vacuous
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=60), st.integers(1, 40))
+def test_same_findings_when_prescanned_in_small_chunks(
+    rules: ScreeningRules, pieces: list[str], chunk: int
+) -> None:
+    """Lower-casing and prescanning chunk by chunk (cut after a newline) changes nothing."""
+    text = "".join(pieces)
+    whole = scan.scan_text(text, rules, part="t")
+    saved = fastscan.CHUNK
+    fastscan.CHUNK = chunk
+    try:
+        chunked = scan.scan_text(text, rules, part="t")
+    finally:
+        fastscan.CHUNK = saved
+    assert chunked == whole
+
+
+def test_chunked_lower_equals_lower(rules: ScreeningRules) -> None:
+    matcher = scan.fast_matcher_for(rules)
+    assert matcher is not None
+    text = "ΣΑΣ\nΟΔΟΣ\nİstanbul\nĐÀ NẴNG ΣΑΣ\n" * 50 + "MẬT"
+    saved = fastscan.CHUNK
+    fastscan.CHUNK = 3
+    try:
+        lower, _found = matcher.lower_and_prescan(text, stop_on_alarm=False)
+    finally:
+        fastscan.CHUNK = saved
+    assert lower == text.lower()

@@ -92,6 +92,9 @@ def _loose_line(letters: str) -> bytes:
     return b"^" + chars(LOOSE_EDGE) + core + chars(LOOSE_EDGE) + b"$"
 
 
+CHUNK = 1 << 16  # characters lower-cased and pre-scanned at a time (see lower_and_prescan)
+
+
 @dataclass(slots=True)
 class FastScan:
     """What one pass found. Offsets are ``str`` indices into the scanned text."""
@@ -160,8 +163,36 @@ class FastMatcher:
         return result
 
     def prescan(self, lower: str) -> FastScan:
-        """The alarm, spaced-letter and number candidates (no keyword hits yet)."""
+        """The alarm, spaced-letter, number and loose-stamp candidates of lower-cased text."""
+        return self.lower_and_prescan(lower, lowered=True, stop_on_alarm=False)[1]
+
+    def lower_and_prescan(
+        self, text: str, *, lowered: bool = False, stop_on_alarm: bool = True
+    ) -> tuple[str, FastScan]:
+        """``text.lower()`` and :meth:`prescan` of it, in chunks of about ``CHUNK`` characters
+        cut after a newline, so that each step works on data still in the CPU cache (lower-
+        casing 20 MB at once is 1.7 times slower, measured). Every candidate stays within one
+        line, and lower-casing depends only on the line (final sigma), so the chunks give
+        what one pass gives. With ``stop_on_alarm``, the first alarm ends the work (the text
+        is normalised and scanned again); the lower-cased text is then empty."""
         result = FastScan()
+        lowers: list[str] = []
+        position = 0
+        while position < len(text):
+            cut = text.find("\n", position + CHUNK)
+            cut = len(text) if cut < 0 else cut + 1
+            chunk = text[position:cut] if position or cut < len(text) else text
+            lower = chunk if lowered else chunk.lower()
+            if len(lower) != len(chunk):  # a character lower-cases to two (U+0130)
+                result.alarm = True
+            self._prescan_chunk(lower, position, result)
+            if result.alarm and stop_on_alarm:
+                return "", result
+            lowers.append(lower)
+            position = cut
+        return (lowers[0] if len(lowers) == 1 else "".join(lowers)), result
+
+    def _prescan_chunk(self, lower: str, base: int, result: FastScan) -> None:
         encoded = lower.encode("utf-8", "surrogatepass")
         alarm_scratch, class_scratch = self._scratch()[1:3]
 
@@ -169,20 +200,20 @@ class FastMatcher:
             result.alarm = True
             return True  # one is enough: stop the scan
 
-        with contextlib.suppress(_hs.ScanTerminated):
-            self._alarm_db.scan(encoded, match_event_handler=on_alarm, scratch=alarm_scratch)
-        result.loose_ends = self._loose_lines(encoded)
+        if not result.alarm:
+            with contextlib.suppress(_hs.ScanTerminated):
+                self._alarm_db.scan(encoded, match_event_handler=on_alarm, scratch=alarm_scratch)
+        result.loose_ends.extend(base + end for end in self._loose_lines(encoded))
         classes = encoded.translate(_CLASSES, _CONTINUATION)
         del encoded
         spaced, numbers = result.spaced_ends, result.number_ends
 
         def on_class(ident: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            (numbers if ident else spaced).append(end)
+            (numbers if ident else spaced).append(base + end)
 
         self._class_db.scan(classes, match_event_handler=on_class, scratch=class_scratch)
         spaced.sort()
         numbers.sort()
-        return result
 
     def _loose_lines(self, encoded: bytes) -> list[int]:
         """The end index of every line spelling a stamp with its letters set apart. Lines that

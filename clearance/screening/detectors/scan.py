@@ -305,9 +305,11 @@ def _scan_hits(text: str, rules: ScreeningRules, budget: Budget | None) -> tuple
     text = nfkc(text)
     fast = fast_matcher_for(rules)
     if fast is not None:
-        lower = text.lower()
-        found = fast.prescan(lower)
-        if found.alarm or found.spaced_ends:
+        lower, found = fast.lower_and_prescan(text)
+        if found.alarm:  # the prescan stopped there: normalise everything, scan again
+            text = normalise(text)
+            lower, found = fast.lower_and_prescan(text, stop_on_alarm=False)
+        elif found.spaced_ends:
             renormalised = _renormalised_fast(text, lower, found)
             if renormalised is not None:
                 text, lower, shifts = renormalised
