@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from typing import ParamSpec, TypeVar, cast
 
 from flask import abort, g
 from flask_login import current_user, fresh_login_required, login_required
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.orm import aliased
 
 from clearance.policy import Policy
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest
@@ -79,36 +80,101 @@ def chain_roles(policy: Policy, level: str | None) -> frozenset[str]:
     return frozenset(roles)
 
 
-def routed_to(session: Session, policy: Policy, item: Item, user: WebUser) -> bool:
-    """Two queries: the current revision with "did I decide on any revision", then the roles
-    its sign-off requests name (only when the first does not settle it)."""
-    if not user.has("approver"):
-        return False
-    decided = exists().where(
-        Decision.approver_id == user.id,
-        Decision.revision_id.in_(select(Revision.id).where(Revision.item_id == item.id)),
+@dataclass(frozen=True, slots=True)
+class ItemHead:
+    """What access checks read: the item, its current revision, and whether I decided on it."""
+
+    item_id: str
+    author_id: int
+    state: str
+    current_revision: int
+    revision_id: int | None  # None only if the current revision row is missing
+    level: str | None
+    declared_level: str | None
+    decided_by_me: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    """One sign-off request of a revision."""
+
+    stage: int
+    stage_name: str
+    roles: tuple[str, ...]
+    created_at: datetime
+
+
+_MINE = aliased(Revision)
+# built once: constructing these statements costs more than running them
+_HEAD = (
+    select(
+        Item.id,
+        Item.author_id,
+        Item.state,
+        Item.current_revision,
+        Revision.id,
+        Revision.level,
+        Revision.declared_level,
+        select(Decision.id)
+        .join(_MINE, _MINE.id == Decision.revision_id)
+        .where(_MINE.item_id == Item.id, Decision.approver_id == bindparam("me"))
+        .exists(),
     )
-    current = session.execute(
-        select(Revision.id, Revision.level, Revision.declared_level, decided).where(
-            Revision.item_id == item.id, Revision.number == item.current_revision
+    .outerjoin(
+        Revision, and_(Revision.item_id == Item.id, Revision.number == Item.current_revision)
+    )
+    .where(Item.id == bindparam("item_id"))
+)
+_REQUESTS = (
+    select(
+        SignoffRequest.stage,
+        SignoffRequest.stage_name,
+        SignoffRequest.roles,
+        SignoffRequest.created_at,
+    )
+    .where(SignoffRequest.revision_id == bindparam("revision_id"))
+    .order_by(SignoffRequest.id)
+)
+
+
+def item_head(item_id: str) -> ItemHead | None:
+    """The item's head for the signed-in user, read once per request (one query)."""
+    memo: dict[str, ItemHead | None] = g.setdefault("clearance_heads", {})
+    if item_id not in memo:
+        row = reader().connection().execute(_HEAD, {"item_id": item_id, "me": me().id}).first()
+        memo[item_id] = ItemHead(*row) if row is not None else None
+    return memo[item_id]
+
+
+def signoff_requests(revision_id: int) -> tuple[RequestRow, ...]:
+    """The sign-off requests of a revision, read once per request (one query)."""
+    memo: dict[int, tuple[RequestRow, ...]] = g.setdefault("clearance_requests", {})
+    if revision_id not in memo:
+        memo[revision_id] = tuple(
+            RequestRow(stage, name, tuple(roles or ()), created_at)
+            for stage, name, roles, created_at in reader()
+            .connection()
+            .execute(_REQUESTS, {"revision_id": revision_id})
         )
-    ).first()
-    if current is None:
+    return memo[revision_id]
+
+
+def routed_to(head: ItemHead, policy: Policy, user: WebUser) -> bool:
+    """The item is in front of ``user`` as an approver: they decided on one of its revisions,
+    or, while it is in or past sign-off, a request of its current revision names one of their
+    roles or its level's chain does."""
+    if not user.has("approver") or head.revision_id is None:
         return False
-    revision_id, level, declared_level, did_decide = current
-    if did_decide:
+    if head.decided_by_me:
         return True
-    if item.state not in ROUTED_STATES:
+    if head.state not in ROUTED_STATES:
         return False
     mine = user.view.signoff_roles
     if not mine:
         return False
-    requested = session.scalars(
-        select(SignoffRequest.roles).where(SignoffRequest.revision_id == revision_id)
-    ).all()
-    if any(mine & set(roles or ()) for roles in requested):
+    if any(mine & set(r.roles) for r in signoff_requests(head.revision_id)):
         return True
-    return bool(mine & chain_roles(policy, level or declared_level))
+    return bool(mine & chain_roles(policy, head.level or head.declared_level))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,16 +188,13 @@ def item_access(
 ) -> Access:
     """The capacity in which the signed-in user may see ``item_id``, or 404."""
     user = me()
-    session = reader()
-    item = session.get(Item, item_id)
-    if item is None:
+    head = item_head(item_id)
+    if head is None:
         abort(404)
-    # the session's identity map holds objects weakly: keeping the item for the request lets
-    # the page's later lookups of it (detail, sign-off progress) skip the database
-    g.setdefault("clearance_items", []).append(item)
-    if "author" in allow and user.has("author") and item.author_id == user.id:
+        raise AssertionError  # pragma: no cover - abort raises
+    if "author" in allow and user.has("author") and head.author_id == user.id:
         return Access(item_id, "author")
-    if "approver" in allow and routed_to(session, runtime().policy, item, user):
+    if "approver" in allow and routed_to(head, runtime().policy, user):
         return Access(item_id, "approver")
     if "auditor" in allow and user.has("auditor"):
         return Access(item_id, "auditor")

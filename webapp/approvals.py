@@ -12,10 +12,10 @@ from markupsafe import Markup, escape
 from clearance.errors import BadInput, Conflict, PolicyRefusal
 from clearance.services.users import authenticate
 from webapp import itemview, progress
-from webapp.access import fresh, item_access, role_required
+from webapp.access import fresh, item_access, item_head, role_required
 from webapp.context import me, reader, runtime
 from webapp.forms import DecisionForm, EnrolKeyForm
-from webapp.i18n import fmt_datetime
+from webapp.i18n import fmt_datetime, language
 from webapp.queue import Cursor, QueueFilter, QueueRow, queue, refresh_search
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
@@ -78,7 +78,10 @@ bp.add_url_rule("/", "queue", queue_page)
 @role_required("approver")
 def item(item_id: str) -> ResponseReturnValue:
     item_access(item_id, allow=("approver",))
-    detail = itemview.load(item_id)
+    head = item_head(item_id)
+    assert head is not None  # item_access answered 404 otherwise
+    # the current revision and the one before it (for the diff); no history on this page
+    detail = itemview.snapshot(item_id, since=head.current_revision - 1, history=False).detail
     rev = itemview.current(detail)
     findings = itemview.findings_of(rev.screening)
     state = progress.signoff(item_id)
@@ -88,8 +91,6 @@ def item(item_id: str) -> ResponseReturnValue:
         and detail.summary.state == "awaiting_signoff"
         and state.may_sign(user.id, user.view.signoff_roles, user.view.unit)
     )
-    form = DecisionForm()
-    form.manifest_hash.data = rev.release_manifest_hash or ""
     return render_template(
         "approvals/item.html",
         detail=detail,
@@ -101,8 +102,24 @@ def item(item_id: str) -> ResponseReturnValue:
         signoff=state,
         may_sign=may_sign,
         diff=itemview.revision_diff(detail, rev.number),
-        form=form,
+        decision_fields=decision_fields() if may_sign else None,
     )
+
+
+_DECISION_FIELDS: dict[str, Markup] = {}
+
+
+def decision_fields() -> Markup:
+    """The decision form's visible fields, rendered once per language: on the item page they
+    never carry data or errors (a failed decision redirects back), so only the CSRF token and
+    the manifest hash, written by the page itself, differ between requests."""
+    lang = language()
+    found = _DECISION_FIELDS.get(lang)
+    if found is None:
+        form = DecisionForm(formdata=None, meta={"csrf": False})
+        found = Markup(render_template("approvals/_decision_fields.html", form=form).strip())  # noqa: S704 - a rendered template
+        _DECISION_FIELDS[lang] = found
+    return found
 
 
 @bp.post("/items/<item_id>/decide")

@@ -9,13 +9,14 @@ from functools import partial
 from typing import Any
 
 from flask import g
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from clearance.services.queries import (
     ItemDetail,
+    ItemSnapshot,
     PartView,
     RevisionView,
-    load_item_detail,
+    load_item_snapshot,
 )
 from clearance.storage.models import Decision, Revision, User
 from webapp.context import reader, runtime
@@ -146,44 +147,90 @@ def revision_diff(detail: ItemDetail, number: int) -> list[DiffLine]:
     return diff_lines(revision_text(by_number[number - 1]), revision_text(by_number[number]))
 
 
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """A recorded decision on any revision of an item, as the pages and the sign-off need it."""
+
+    revision_id: int
+    revision: int
+    approver_id: int
+    approver: str
+    unit: str | None
+    stage: int
+    role: str
+    decision: str
+    comment: str | None
+    manifest_hash: str
+    at: Any
+
+
+# built once: constructing the statement costs more than running it
+_DECISIONS = (
+    select(
+        Decision.revision_id,
+        Revision.number,
+        Decision.approver_id,
+        User.username,
+        User.unit,
+        Decision.stage,
+        Decision.role,
+        Decision.decision,
+        Decision.comment,
+        Decision.manifest_hash,
+        Decision.created_at,
+    )
+    .join(Revision, Revision.id == Decision.revision_id)
+    .join(User, User.id == Decision.approver_id)
+    .where(Revision.item_id == bindparam("item_id"))
+    .order_by(Decision.created_at, Decision.id)
+)
+
+
+def decision_records(item_id: str) -> tuple[DecisionRecord, ...]:
+    """Every decision on every revision of the item, oldest first (one query per request)."""
+    memo: dict[str, tuple[DecisionRecord, ...]] = g.setdefault("clearance_decisions", {})
+    if item_id not in memo:
+        rows = reader().connection().execute(_DECISIONS, {"item_id": item_id})
+        memo[item_id] = tuple(DecisionRecord(*row) for row in rows)
+    return memo[item_id]
+
+
 def decisions(item_id: str, current_manifest: str | None) -> list[DecisionRow]:
     """Every decision on every revision; those not on the current release manifest are stale."""
-    rows = (
-        reader()
-        .execute(
-            select(Decision, Revision.number, User.username)
-            .join(Revision, Revision.id == Decision.revision_id)
-            .join(User, User.id == Decision.approver_id)
-            .where(Revision.item_id == item_id)
-            .order_by(Decision.created_at, Decision.id)
-        )
-        .all()
-    )
     return [
         DecisionRow(
-            revision=number,
-            approver=username,
+            revision=d.revision,
+            approver=d.approver,
             stage=d.stage,
             role=d.role,
             decision=d.decision,
             comment=d.comment,
             manifest_hash=d.manifest_hash,
-            at=d.created_at,
+            at=d.at,
             superseded=d.manifest_hash != current_manifest,
         )
-        for d, number, username in rows
+        for d in decision_records(item_id)
     ]
 
 
-def load(item_id: str) -> ItemDetail:
-    """The item's detail on this request's reader session, loaded once per request.
+def snapshot(item_id: str, *, since: int = 1, history: bool = True) -> ItemSnapshot:
+    """The item on this request's reader session, loaded once per request: revisions from
+    ``since`` on (the current one always) and, when asked, the history. A snapshot loaded
+    earlier in the request with at least that much is reused."""
+    memo: dict[str, ItemSnapshot] = g.setdefault("clearance_snapshots", {})
+    known = memo.get(item_id)
+    if known is not None and (known.detail.history or not history):
+        first = known.detail.revisions[0].number
+        if first <= since or first == 1:
+            return known
+    loaded = load_item_snapshot(reader(), item_id, since=since, history=history)
+    memo[item_id] = loaded
+    return loaded
 
-    ``clearance.services.queries.load_item_detail`` on the request's snapshot (three queries).
-    """
-    memo: dict[str, ItemDetail] = g.setdefault("clearance_item_detail", {})
-    if item_id not in memo:
-        memo[item_id] = load_item_detail(reader(), item_id)
-    return memo[item_id]
+
+def load(item_id: str) -> ItemDetail:
+    """The item's full detail (every revision, the history) on this request's reader."""
+    return snapshot(item_id).detail
 
 
 def current(detail: ItemDetail) -> RevisionView:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
 
 from clearance.errors import NotFound
 from clearance.runtime import Runtime
-from clearance.storage.models import Item, Revision, StateChange, User
+from clearance.storage.models import Item, Part, Revision, StateChange, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,35 +118,123 @@ def _summary(item: Item, rev: Revision, user: User) -> ItemSummary:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RevisionFacts:
+    """Who produced a revision's bytes (the sign-off engine keeps them from approving it)."""
+
+    revision_id: int
+    created_by: int
+    uploaded_by: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSnapshot:
+    """An item's detail with what evaluating its sign-off needs besides the decisions."""
+
+    detail: ItemDetail
+    author_id: int
+    author_unit: str | None
+    policy_hash: str | None
+    #: by revision number, for the revisions in ``detail``
+    facts: dict[int, RevisionFacts]
+
+
 def item_detail(rt: Runtime, item_id: str) -> ItemDetail:
     with rt.readers() as session:
         return load_item_detail(session, item_id)
 
 
+# Built once: constructing a statement costs more than running these primary-key lookups.
+_ITEM = (
+    select(
+        Item.id,
+        Item.state,
+        Item.current_revision,
+        Item.updated_at,
+        Item.author_id,
+        Item.policy_hash,
+        User.username,
+        User.unit,
+    )
+    .join(User, User.id == Item.author_id)
+    .where(Item.id == bindparam("item_id"))
+)
+#: revisions from a number on, each with its parts in order (one row per part, or one row
+#: with no part)
+_REVISIONS = (
+    select(
+        Revision.id,
+        Revision.number,
+        Revision.title,
+        Revision.channels,
+        Revision.declared_level,
+        Revision.level,
+        Revision.manifest_hash,
+        Revision.release_manifest_hash,
+        Revision.screening_verdict,
+        Revision.screening,
+        Revision.classification,
+        Revision.note,
+        Revision.created_at,
+        Revision.created_by,
+        Part.filename,
+        Part.role,
+        Part.sha256,
+        Part.size,
+        Part.mime,
+        Part.sanitized_sha256,
+        Part.sanitized_mime,
+        Part.uploaded_by,
+    )
+    .outerjoin(Part, Part.revision_id == Revision.id)
+    .where(Revision.item_id == bindparam("item_id"), Revision.number >= bindparam("since"))
+    .order_by(Revision.number, Part.position)
+)
+_HISTORY = (
+    select(
+        StateChange.at,
+        StateChange.revision,
+        StateChange.from_state,
+        StateChange.to_state,
+        User.username,
+        StateChange.reason,
+    )
+    .outerjoin(User, User.id == StateChange.actor_id)
+    .where(StateChange.item_id == bindparam("item_id"))
+    .order_by(StateChange.id)
+)
+
+
 def load_item_detail(session: Session, item_id: str) -> ItemDetail:
     """An item's detail in three queries on the caller's session (e.g. a web request's)."""
-    item = session.get(Item, item_id)
-    if item is None:
+    return load_item_snapshot(session, item_id).detail
+
+
+def load_item_snapshot(
+    session: Session, item_id: str, *, since: int = 1, history: bool = True
+) -> ItemSnapshot:
+    """The item with its revisions from number ``since`` on (the current one always) and, when
+    asked, its history: two or three Core queries on the caller's session."""
+    connection = session.connection()
+    head = connection.execute(_ITEM, {"item_id": item_id}).first()
+    if head is None:
         raise NotFound(f"there is no item {item_id!r}; list items with `clearance items list`")
-    revisions = list(
-        session.scalars(
-            select(Revision)
-            .where(Revision.item_id == item_id)
-            .order_by(Revision.number)
-            .options(selectinload(Revision.parts))
+    _id, state, current, updated_at, author_id, policy_hash, author, unit = head
+    since = min(since, current)
+    rows = connection.execute(_REVISIONS, {"item_id": item_id, "since": since}).all()
+    revisions: list[RevisionView] = []
+    facts: dict[int, RevisionFacts] = {}
+    for number, group in groupby(rows, key=lambda row: row.number):
+        block = list(group)
+        r = block[0]
+        parts = tuple(
+            PartView(p[14], p[15], p[16], p[17], p[18], p[19], p[20])
+            for p in block
+            if p[14] is not None
         )
-    )
-    history = session.execute(
-        select(StateChange, User.username)
-        .outerjoin(User, User.id == StateChange.actor_id)
-        .where(StateChange.item_id == item_id)
-        .order_by(StateChange.id)
-    ).all()
-    return ItemDetail(
-        summary=_summary(item, revisions[-1], item.author),
-        revisions=tuple(
+        revisions.append(
             RevisionView(
-                number=r.number,
+                number=number,
                 title=r.title,
                 channels=tuple(r.channels),
                 declared_level=r.declared_level,
@@ -157,23 +246,36 @@ def load_item_detail(session: Session, item_id: str) -> ItemDetail:
                 classification=r.classification,
                 note=r.note,
                 created_at=r.created_at,
-                parts=tuple(
-                    PartView(
-                        p.filename,
-                        p.role,
-                        p.sha256,
-                        p.size,
-                        p.mime,
-                        p.sanitized_sha256,
-                        p.sanitized_mime,
-                    )
-                    for p in r.parts
-                ),
+                parts=parts,
             )
-            for r in revisions
-        ),
-        history=tuple(
-            HistoryEntry(h.at, h.revision, h.from_state, h.to_state, username, h.reason)
-            for h, username in history
-        ),
+        )
+        facts[number] = RevisionFacts(
+            r.id, r.created_by, tuple(p[21] for p in block if p[14] is not None)
+        )
+    entries: tuple[HistoryEntry, ...] = ()
+    if history:
+        entries = tuple(
+            HistoryEntry(at, revision, from_state, to_state, actor, reason)
+            for at, revision, from_state, to_state, actor, reason in connection.execute(
+                _HISTORY, {"item_id": item_id}
+            )
+        )
+    last = revisions[-1]
+    summary = ItemSummary(
+        id=item_id,
+        title=last.title,
+        author=author,
+        state=state,
+        revision=current,
+        level=last.level,
+        declared_level=last.declared_level,
+        channels=last.channels,
+        updated_at=updated_at,
+    )
+    return ItemSnapshot(
+        detail=ItemDetail(summary=summary, revisions=tuple(revisions), history=entries),
+        author_id=author_id,
+        author_unit=unit,
+        policy_hash=policy_hash,
+        facts=facts,
     )
