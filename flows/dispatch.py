@@ -29,7 +29,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, Engine, select, text
 
 from clearance.domain.lifecycle import State
 from clearance.runtime import Runtime
@@ -78,8 +78,8 @@ class AdvisoryClaims:
     """PostgreSQL session advisory locks, one per item, on a connection of their own (opened
     again after a failure: the locks of a lost connection are gone with it)."""
 
-    def __init__(self, rt: Runtime) -> None:
-        self._engine = rt.engine
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._connection: Connection | None = None
 
     def _connect(self) -> Connection:
@@ -113,15 +113,17 @@ class AdvisoryClaims:
             raise
 
     def close(self) -> None:
+        """Drop the connection for good (not back to the pool: it would keep the locks)."""
         if self._connection is not None:
             with contextlib.suppress(Exception):
+                self._connection.invalidate()
                 self._connection.close()
             self._connection = None
 
 
 def claims_for(rt: Runtime) -> Claims:
     if rt.engine.dialect.name == "postgresql":
-        return AdvisoryClaims(rt)
+        return AdvisoryClaims(rt.engine)
     return LocalClaims()
 
 

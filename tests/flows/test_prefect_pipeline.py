@@ -134,3 +134,26 @@ def test_review_through_the_served_deployment(live: tuple[Runtime, Pipeline]) ->
     assert _final_flow_state(run.flow_run_id) == "COMPLETED"
     with rt.sessions() as session:
         assert load_item(session, item).state == "awaiting_signoff"
+
+
+def test_review_batch_flow_isolates_a_failing_item(live: tuple[Runtime, Pipeline]) -> None:
+    from flows.pipeline import review_batch
+    from flows.trigger import prefect_settings
+
+    rt, _ = live
+    good = [submit_text(rt, title=f"Tin lô {k}") for k in range(2)]
+    with prefect_settings():
+        result = review_batch([good[0], "no-such-item", good[1]])
+    assert sorted(r.item_id for r in result.reviewed) == sorted(good)
+    assert [f.item_id for f in result.failed] == ["no-such-item"]
+    for item in good:
+        assert _wait_state(rt, item, "submitted") == "awaiting_signoff"
+        assert log_types(rt, item).count("revision.screened") == 1
+
+
+def test_waiting_items_are_picked_up_without_a_trigger(live: tuple[Runtime, Pipeline]) -> None:
+    """A submission whose trigger never ran (the web process died right after the commit) is
+    still reviewed: the dispatcher reads what waits from the core's database."""
+    rt, _ = live
+    items = [submit_text(rt, title=f"Không kích hoạt {k}") for k in range(3)]
+    assert [_wait_state(rt, item, "submitted") for item in items] == ["awaiting_signoff"] * 3
