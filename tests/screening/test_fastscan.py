@@ -85,7 +85,7 @@ def test_chunked_lower_equals_lower(rules: ScreeningRules) -> None:
     saved = fastscan.CHUNK
     fastscan.CHUNK = 3
     try:
-        lower, _found = matcher.lower_and_prescan(text, stop_on_alarm=False)
+        _text, lower, _found = matcher.lower_and_prescan(text, stop_on_alarm=False)
     finally:
         fastscan.CHUNK = saved
     assert lower == text.lower()

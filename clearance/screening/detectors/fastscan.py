@@ -31,7 +31,12 @@ from typing import Any
 
 from clearance.screening.detectors.automaton import LooseTable, Payload
 from clearance.screening.detectors.markings import DECORATION, LOOSE_EDGE
-from clearance.screening.normalise import SPACED_SEPARATORS, suspicious_characters
+from clearance.screening.normalise import (
+    SPACED_SEPARATORS,
+    has_spaced_run,
+    rejoin_spaced,
+    suspicious_characters,
+)
 
 _hs: Any
 try:  # pragma: no cover - depends on the platform
@@ -145,54 +150,53 @@ class FastMatcher:
             self._local.scratch = scratch
         return scratch
 
-    def reencode(self, found: FastScan, lower: str, shifts: list[tuple[int, int, int]]) -> FastScan:
-        """``found`` for ``lower``, the text after spaced letters were rejoined in some lines
-        (``shifts``: old start, old end, change in length). Number runs never touch a
-        rejoined stretch (it starts and ends with a letter), so runs in other lines only move;
-        a run in a changed line means a full prescan. No alarm can appear."""
-        result = FastScan()
-        for end in found.number_ends:
-            if any(start <= end <= stop for start, stop, _delta in shifts):
-                return self.prescan(lower)
-            result.number_ends.append(end + sum(d for _s, stop, d in shifts if stop < end))
-        # A loose candidate ends its line; rejoining drops separators only, so a changed line
-        # stays a candidate and its end moves with its own change too.
-        for end in found.loose_ends:
-            result.loose_ends.append(end + sum(d for _s, stop, d in shifts if stop <= end))
-        result.alarm = found.alarm
-        return result
-
-    def prescan(self, lower: str) -> FastScan:
-        """The alarm, spaced-letter, number and loose-stamp candidates of lower-cased text."""
-        return self.lower_and_prescan(lower, lowered=True, stop_on_alarm=False)[1]
-
     def lower_and_prescan(
-        self, text: str, *, lowered: bool = False, stop_on_alarm: bool = True
-    ) -> tuple[str, FastScan]:
-        """``text.lower()`` and :meth:`prescan` of it, in chunks of about ``CHUNK`` characters
-        cut after a newline, so that each step works on data still in the CPU cache (lower-
-        casing 20 MB at once is 1.7 times slower, measured). Every candidate stays within one
-        line, and lower-casing depends only on the line (final sigma), so the chunks give
-        what one pass gives. With ``stop_on_alarm``, the first alarm ends the work (the text
-        is normalised and scanned again); the lower-cased text is then empty."""
+        self, text: str, *, stop_on_alarm: bool = True, rejoin: bool = True
+    ) -> tuple[str, str, FastScan]:
+        """(text, its lower-cased form, the candidates found in it), the text with the letters
+        of real runs of spaced letters rejoined line by line (``normalise.rejoin_spaced``) when
+        ``rejoin``. The work goes in chunks of about :data:`CHUNK` characters cut after a
+        newline, so that each step works on data still in the CPU cache (lower-casing 20 MB at
+        once is 1.7 times slower, measured) and a rejoined line costs a rescan of its chunk, not
+        a copy of the whole text. Every candidate stays within one line and lower-casing
+        depends only on the line (final sigma), so the chunks give what one pass gives. With
+        ``stop_on_alarm`` the first alarm ends the work: the caller normalises the whole text
+        and scans again (the texts returned are then the input and "")."""
         result = FastScan()
+        texts: list[str] = []
         lowers: list[str] = []
-        position = 0
+        changed = False
+        position = length = 0
         while position < len(text):
             cut = text.find("\n", position + CHUNK)
             cut = len(text) if cut < 0 else cut + 1
             chunk = text[position:cut] if position or cut < len(text) else text
-            lower = chunk if lowered else chunk.lower()
-            if len(lower) != len(chunk):  # a character lower-cases to two (U+0130)
-                result.alarm = True
-            self._prescan_chunk(lower, position, result)
-            if result.alarm and stop_on_alarm:
-                return "", result
-            lowers.append(lower)
             position = cut
-        return (lowers[0] if len(lowers) == 1 else "".join(lowers)), result
+            lower = chunk.lower()
+            found = self._prescan_chunk(chunk, lower)
+            if rejoin and found.spaced_ends and not found.alarm:
+                joined = _rejoin_lines(chunk, found.spaced_ends)
+                if joined is not None:
+                    chunk, lower, changed = joined, joined.lower(), True
+                    found = self._prescan_chunk(chunk, lower)
+            if found.alarm:
+                result.alarm = True
+                if stop_on_alarm:
+                    return text, "", result
+            result.number_ends.extend(length + end for end in found.number_ends)
+            result.loose_ends.extend(length + end for end in found.loose_ends)
+            length += len(chunk)
+            texts.append(chunk)
+            lowers.append(lower)
+        if not changed:
+            texts = [text]
+        if len(lowers) == 1:
+            return texts[0], lowers[0], result
+        return (texts[0] if len(texts) == 1 else "".join(texts)), "".join(lowers), result
 
-    def _prescan_chunk(self, lower: str, base: int, result: FastScan) -> None:
+    def _prescan_chunk(self, chunk: str, lower: str) -> FastScan:
+        """The candidates of one chunk (offsets within it)."""
+        result = FastScan(alarm=len(lower) != len(chunk))  # U+0130 lower-cases to two
         encoded = lower.encode("utf-8", "surrogatepass")
         alarm_scratch, class_scratch = self._scratch()[1:3]
 
@@ -203,17 +207,18 @@ class FastMatcher:
         if not result.alarm:
             with contextlib.suppress(_hs.ScanTerminated):
                 self._alarm_db.scan(encoded, match_event_handler=on_alarm, scratch=alarm_scratch)
-        result.loose_ends.extend(base + end for end in self._loose_lines(encoded))
+        result.loose_ends = self._loose_lines(encoded)
         classes = encoded.translate(_CLASSES, _CONTINUATION)
         del encoded
         spaced, numbers = result.spaced_ends, result.number_ends
 
         def on_class(ident: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            (numbers if ident else spaced).append(base + end)
+            (numbers if ident else spaced).append(end)
 
         self._class_db.scan(classes, match_event_handler=on_class, scratch=class_scratch)
         spaced.sort()
         numbers.sort()
+        return result
 
     def _loose_lines(self, encoded: bytes) -> list[int]:
         """The end index of every line spelling a stamp with its letters set apart. Lines that
@@ -282,6 +287,27 @@ class FastMatcher:
         keyword.sort()  # by end, the longest key first
         payloads = self._payloads
         return [(end_incl, payloads[ident]) for end_incl, _neg, ident in keyword]
+
+
+def _rejoin_lines(text: str, spaced_ends: list[int]) -> str | None:
+    """``text`` with ``rejoin_spaced`` applied to every line holding a real run of spaced
+    letters (the candidates end at ``spaced_ends``), or None when no candidate is real."""
+    pieces: list[str] = []
+    position = 0
+    for end in spaced_ends:
+        if end <= position or not has_spaced_run(text, max(0, end - 8), end):
+            continue
+        line_start = text.rfind("\n", 0, end - 1) + 1
+        line_end = text.find("\n", end - 1)
+        line_end = len(text) if line_end < 0 else line_end
+        if line_start < position:
+            continue
+        pieces += [text[position:line_start], rejoin_spaced(text[line_start:line_end])]
+        position = line_end
+    if not pieces:
+        return None
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def _escaped(literal: bytes) -> bytes:

@@ -37,7 +37,7 @@ from clearance.screening.detectors.automaton import (
     loose_line_ends,
     matcher_keys,
 )
-from clearance.screening.detectors.fastscan import FastMatcher, FastScan, fast_matcher
+from clearance.screening.detectors.fastscan import FastMatcher, fast_matcher
 from clearance.screening.detectors.hits import Hit
 from clearance.screening.detectors.identifiers import (
     IdentifierMatch,
@@ -54,7 +54,7 @@ from clearance.screening.detectors.markings import (
     judge_marking,
 )
 from clearance.screening.limits import Budget, Held
-from clearance.screening.normalise import has_spaced_run, nfkc, normalise, rejoin_spaced
+from clearance.screening.normalise import nfkc, normalise, rejoin_spaced
 from clearance.screening.prefilter import classify, needs_cleaning, spaced_lines
 from clearance.screening.rules import IdentifierKind, IdentifierRule, ScreeningRules
 from clearance.screening.types import Finding, Severity
@@ -137,47 +137,6 @@ def _renormalised(text: str) -> str | None:
         position = line_end
     pieces.append(text[position:])
     return "".join(pieces)
-
-
-_Renormalised = tuple[str, str, list[tuple[int, int, int]] | None]
-
-
-def _renormalised_fast(text: str, lower: str, found: FastScan) -> _Renormalised | None:
-    """:func:`_renormalised` from what the fast prescan reported: (text, lower, shifts) or None.
-
-    Only the lines holding a real run of spaced letters are rejoined and lower-cased again;
-    ``shifts`` lists (old start, old end of a rejoined line, change in length), None after a full
-    normalisation (everything must be scanned again).
-    """
-    if found.alarm or len(lower) != len(text):
-        cleaned = normalise(text)
-        return (cleaned, cleaned.lower(), None) if cleaned != text else None
-    texts: list[str] = []
-    lowers: list[str] = []
-    shifts: list[tuple[int, int, int]] = []
-    position = 0
-    for end in found.spaced_ends:
-        if end <= position or not has_spaced_run(text, max(0, end - 8), end):
-            continue
-        line_start = text.rfind("\n", 0, end - 1) + 1
-        line_end = text.find("\n", end - 1)
-        line_end = len(text) if line_end < 0 else line_end
-        if line_start < position:
-            continue
-        joined = rejoin_spaced(text[line_start:line_end])
-        joined_lower = joined.lower()
-        if len(joined_lower) != len(joined):
-            cleaned = normalise(text)
-            return cleaned, cleaned.lower(), None
-        texts += [text[position:line_start], joined]
-        lowers += [lower[position:line_start], joined_lower]
-        shifts.append((line_start, line_end, len(joined) - (line_end - line_start)))
-        position = line_end
-    if not texts:
-        return None
-    texts.append(text[position:])
-    lowers.append(lower[position:])
-    return "".join(texts), "".join(lowers), shifts
 
 
 def _has_context(lower: str, start: int, end: int, rule: IdentifierRule) -> bool:
@@ -305,18 +264,10 @@ def _scan_hits(text: str, rules: ScreeningRules, budget: Budget | None) -> tuple
     text = nfkc(text)
     fast = fast_matcher_for(rules)
     if fast is not None:
-        lower, found = fast.lower_and_prescan(text)
+        text, lower, found = fast.lower_and_prescan(text)
         if found.alarm:  # the prescan stopped there: normalise everything, scan again
             text = normalise(text)
-            lower, found = fast.lower_and_prescan(text, stop_on_alarm=False)
-        elif found.spaced_ends:
-            renormalised = _renormalised_fast(text, lower, found)
-            if renormalised is not None:
-                text, lower, shifts = renormalised
-                if shifts is None:
-                    found = fast.prescan(lower)
-                else:
-                    found = fast.reencode(found, lower, shifts)
+            text, lower, found = fast.lower_and_prescan(text, stop_on_alarm=False, rejoin=False)
         raw = fast.keyword_hits(lower)
         numbers = find_numbers_in_runs(lower, found.number_ends)
         loose_table = fast.loose
