@@ -18,7 +18,7 @@ so the verifier does not import the policy package (YAML, screening). The semant
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,6 +213,29 @@ def evaluate(
     return best
 
 
+Evaluation = tuple[bool, tuple[str, ...], int]
+#: ``evaluate`` results by its arguments, shared by the ``chain_status`` calls of one log
+Memo = dict[tuple[tuple[Alternative, ...], tuple[Signer, ...], str | None], Evaluation]
+
+
+def _memoised(
+    memo: Memo,
+) -> Callable[[Sequence[Alternative], Sequence[Signer], str | None], Evaluation]:
+    """``evaluate`` remembering its results in ``memo`` (it is a pure function of its arguments,
+    and the same stage meets the same approvers again and again in a log)."""
+
+    def evaluate_once(
+        alternatives: Sequence[Alternative], signers: Sequence[Signer], unit: str | None
+    ) -> Evaluation:
+        key = (tuple(alternatives), tuple(signers), unit)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = evaluate(alternatives, signers, unit)
+        return found
+
+    return evaluate_once
+
+
 def chain_status(
     chain: Chain,
     *,
@@ -221,8 +244,11 @@ def chain_status(
     excluded: Iterable[str],
     drafting_unit: str | None,
     held_for_review: bool,
+    memo: Memo | None = None,
 ) -> Outcome:
-    """The status of ``chain`` for the revision whose released manifest is ``manifest``."""
+    """The status of ``chain`` for the revision whose released manifest is ``manifest``.
+    Pass the same ``memo`` to calls on one log to evaluate each stage and set of approvers once."""
+    evaluate_ = evaluate if memo is None else _memoised(memo)
     ordered = sorted(decisions, key=lambda d: (d.time, d.who, d.stage, d.decision))
     current = [d for d in ordered if d.manifest == manifest]
     if any(d.decision == REJECT for d in current):
@@ -244,7 +270,7 @@ def chain_status(
         signers: tuple[Signer, ...] = ()
         completed_at: str | None = None
         # ``state`` is always evaluate(stage.alternatives, signers, drafting_unit).
-        state = evaluate(stage.alternatives, signers, drafting_unit)
+        state = evaluate_(stage.alternatives, signers, drafting_unit)
         for d in approvals:
             if d.stage != stage.id or d.who in out or d.who in counted:
                 continue
@@ -253,7 +279,7 @@ def chain_status(
             if opened_at is not None and d.time < opened_at:
                 continue
             signer = Signer(d.who, frozenset({d.role}), d.unit)
-            trial = evaluate(stage.alternatives, (*signers, signer), drafting_unit)
+            trial = evaluate_(stage.alternatives, (*signers, signer), drafting_unit)
             # Counted only if it completes the stage or fills a missing slot; never once it is met.
             if state[0] or not (trial[0] or trial[2] < state[2]):
                 continue

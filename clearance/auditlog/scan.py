@@ -22,14 +22,26 @@ import hashlib
 import json
 import json.encoder
 import json.scanner
-from collections.abc import Sequence
+import marshal
+import operator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from clearance.auditlog.entry import _DECODER, _ENCODER, _TIME, FIELDS, parse_leaf
+from clearance.auditlog import canonfast
+from clearance.auditlog.entry import (
+    _DECODER,
+    _ENCODER,
+    _TIME,
+    FIELDS,
+    GENESIS_PREV,
+    EntryTuple,
+    parse_leaf,
+)
 from clearance.auditlog.findings import Finding
+from clearance.auditlog.workflow import SignedOff, key_problem, read_signoff
 from clearance.errors import BadInput
 
 #: entry types the verifier replays (workflow rules and log-key rotations)
@@ -59,12 +71,6 @@ _SCAN_ERRORS = (ValueError, RecursionError, StopIteration, BadInput, UnicodeDeco
 
 def is_relevant(line: bytes) -> bool:
     return line[line.rfind(_TYPE_KEY) :] in _RELEVANT_TAILS
-
-
-def leaf_hashes(lines: Sequence[bytes]) -> list[bytes]:
-    """SHA-256(0x00 || line) of every line (rfc6962.leaf_hash, inlined for a million lines)."""
-    sha256 = hashlib.sha256
-    return [sha256(b"\x00" + line).digest() for line in lines]
 
 
 def chain_finding(index: int, recorded: str, actual: str) -> Finding:
@@ -187,50 +193,198 @@ def check_lines(
     return out, None
 
 
+def _strict_line(line: bytes, index: int, prev: str, origin: str, times: _TimeCheck) -> Any:
+    """The parsed leaf when ``line`` passes every check of ``parse_leaf`` and the sequence
+    checks, else None (the standard library's scanner and encoder, as ``check_lines``)."""
+    try:
+        text = line.decode("utf-8")
+        data, end = _scan_once(text, 0)
+    except _SCAN_ERRORS:
+        return None
+    if end != len(text) or not _well_formed(data, index, prev, origin, times):
+        return None
+    if "".join(_encode_chunk(data, 0)) != text:
+        return None
+    return data
+
+
+def _fast_line(line: bytes, index: int, prev: str, origin: str, times: _TimeCheck) -> Any:
+    """``_strict_line`` with orjson: the parsed leaf, or None when orjson cannot vouch for the line
+    (then ``_strict_line`` decides). Sound because orjson's sorted output equals canonical_json
+    for every float-free value (canonfast), and the standard library reads that output back as
+    the same value."""
+    loads, dumps = canonfast.loads, canonfast.dumps_sorted
+    if loads is None or dumps is None:
+        return None
+    try:
+        data = loads(line)
+    except canonfast.LOAD_ERRORS:
+        return None
+    if (
+        not _well_formed(data, index, prev, origin, times)
+        or not canonfast.float_free(data["body"])
+        or dumps(data) != line
+    ):
+        return None
+    return data
+
+
+#: how a workflow line travels from a slice to the replay (marshalled tuples, see ``load_records``)
+ENTRY, SIGNOFF_READ, SIGNOFF_FINDING = 0, 1, 2
+#: a parsed leaf's values in ``EntryTuple`` order
+_ENTRY_VALUES = operator.itemgetter(*EntryTuple._fields)
+
+
 @dataclass(frozen=True, slots=True)
 class Slice:
-    """Lines [first_index, ...) at bytes [start, end) of ``path``; ``prev`` is the hex leaf hash
-    of the line before (or the genesis value)."""
+    """Lines [first_index, first_index + lines) at bytes [start, end) of ``path``. ``before``
+    is the first byte of the line before (its hash is the first line's ``prev``), -1 at the
+    start of the file."""
 
     path: str
     start: int
     end: int
     first_index: int
-    prev: str
+    lines: int
+    before: int
     origin: str
 
 
-def check_slice(part: Slice) -> Finding | None:
-    """The first bad line of a slice, skipping the relevant lines (the caller checks those)."""
+@dataclass(frozen=True, slots=True)
+class SliceResult:
+    """``hashes``: the leaf hash of every line (32 bytes each). ``finding``: the first bad
+    line's. ``stop``: the first bad line the workflow would replay (the replay ends there).
+    ``records``: the workflow lines before ``stop``, marshalled (see ``load_records``);
+    ``key_problems``: ``workflow.key_problem`` of the vkeys those lines register."""
+
+    first_index: int
+    lines: int
+    before_hash: bytes | None
+    hashes: bytes
+    finding: Finding | None
+    stop: int | None
+    records: bytes
+    key_problems: dict[str, str | None]
+
+
+def check_slice(part: Slice) -> SliceResult:
+    """Every per-line check of a slice: leaf hashes, canonical form, origin, sequence and chain;
+    the stateless reading of its workflow lines (sign-off statements, registered keys)."""
     with Path(part.path).open("rb") as handle:
-        handle.seek(part.start)
-        data = handle.read(part.end - part.start)
+        first = part.start if part.before < 0 else part.before
+        handle.seek(first)
+        data = handle.read(part.end - first)
     lines = data.split(b"\n")
+    del data
     lines.pop()
     sha256 = hashlib.sha256
-    prev = part.prev
-    rows: list[tuple[int, bytes, str]] = []
+    prev, before_hash = GENESIS_PREV, None
+    if part.before >= 0:
+        before_hash = sha256(b"\x00" + lines[0]).digest()
+        prev = before_hash.hex()
+        del lines[0]
+    check = _fast_line if canonfast.loads is not None else _strict_line
+    origin, times = part.origin, _TimeCheck()
+    relevant = RELEVANT
+    hashes: list[bytes] = []
+    records: list[tuple[Any, ...]] = []
+    problems: dict[str, str | None] = {}
+    finding: Finding | None = None
+    stop: int | None = None
     index = part.first_index
     for line in lines:
-        if not is_relevant(line):
-            rows.append((index, line, prev))
-        prev = sha256(b"\x00" + line).hexdigest()
+        digest = sha256(b"\x00" + line).digest()
+        hashes.append(digest)
+        if stop is None:
+            data = check(line, index, prev, origin, times)
+            if data is None and check is _fast_line:
+                data = _strict_line(line, index, prev, origin, times)
+            if data is None:
+                if finding is None:
+                    finding = _slow_finding(index, line, prev, origin)
+                if is_relevant(line):
+                    stop = index
+            elif data["type"] in relevant:  # is_relevant(line), for a canonical line
+                records.append(_record(index, data, problems))
+        prev = digest.hex()
         index += 1
-    return check_lines(rows, part.origin)[1]
+    return SliceResult(
+        part.first_index,
+        len(hashes),
+        before_hash,
+        b"".join(hashes),
+        finding,
+        stop,
+        marshal.dumps(records),
+        problems,
+    )
 
 
-def slices(
-    path: Path, data: bytes, hashes: Sequence[bytes], origin: str, genesis: str, lines: int
-) -> list[Slice]:
-    """Cut ``data`` (the file's bytes, ending in a newline) into slices of about ``lines``."""
-    out: list[Slice] = []
-    start, index = 0, 0
-    step = max(len(data) // max(len(hashes) // max(lines, 1), 1), 1)
-    while start < len(data):
-        cut = data.find(b"\n", min(start + step, len(data) - 1))
-        end = len(data) if cut < 0 else cut + 1
-        prev = hashes[index - 1].hex() if index else genesis
-        out.append(Slice(str(path), start, end, index, prev, origin))
-        index += data.count(b"\n", start, end)
-        start = end
-    return out
+def _record(index: int, data: dict[str, Any], problems: dict[str, str | None]) -> tuple[Any, ...]:
+    entry = EntryTuple._make(_ENTRY_VALUES(data))
+    if entry.type == "signoff.decided":
+        read = read_signoff(index, entry)
+        if isinstance(read, Finding):
+            return (index, SIGNOFF_FINDING, read.code, read.message)
+        return (index, SIGNOFF_READ, tuple(read))
+    if entry.type in _KEY_TYPES:
+        body = entry.body
+        new = body.get("vkey") if entry.type == "key.registered" else body.get("new_vkey")
+        if isinstance(new, str) and new not in problems:
+            problems[new] = key_problem(new)
+    return (index, ENTRY, tuple(entry))
+
+
+_KEY_TYPES = frozenset({"key.registered", "key.rotated"})
+
+
+def load_records(records: bytes) -> Iterator[tuple[int, EntryTuple | SignedOff | Finding]]:
+    """The workflow lines of a ``SliceResult``, in order: the entry, or its sign-off as
+    ``read_signoff`` read it."""
+    make_entry, make_signoff = EntryTuple._make, SignedOff._make
+    for record in marshal.loads(records):  # noqa: S302 - written by check_slice, never read from disk
+        index, kind = record[0], record[1]
+        if kind == ENTRY:
+            yield index, make_entry(record[2])
+        elif kind == SIGNOFF_READ:
+            yield index, make_signoff(record[2])
+        else:
+            yield index, Finding(record[2], index, record[3])
+
+
+def line_size(path: Path) -> int:
+    """The average length of the first lines of ``path`` (at least 1), to size the slices."""
+    with path.open("rb") as handle:
+        sample = handle.read(PLAN_SAMPLE)
+    return max(len(sample) // max(sample.count(b"\n"), 1), 1)
+
+
+def plan_slices(path: Path, size: int, origin: str, step: int) -> Iterator[Slice]:
+    """Cut the file (``size`` bytes, ending in a newline) into slices of about ``step`` bytes
+    that end at line ends, counting their lines on the way (workers check them)."""
+    changed = f"{path} changed while it was being verified; verify a copy that nobody writes"
+    with path.open("rb") as handle:
+        start, index, before = 0, 0, -1
+        while start < size:
+            chunk = handle.read(step)
+            while chunk and not chunk.endswith(b"\n"):
+                more = handle.read(PLAN_SAMPLE)
+                if not more:
+                    raise BadInput(changed)
+                cut = more.find(b"\n")
+                if cut >= 0:
+                    chunk += more[: cut + 1]
+                    handle.seek(start + len(chunk))
+                    break
+                chunk += more
+            if not chunk:
+                raise BadInput(changed)
+            count = chunk.count(b"\n")
+            yield Slice(str(path), start, start + len(chunk), index, count, before, origin)
+            last = chunk.rfind(b"\n", 0, len(chunk) - 1)
+            before = start + last + 1
+            index += count
+            start += len(chunk)
+
+
+PLAN_SAMPLE = 1 << 16

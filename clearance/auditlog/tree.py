@@ -106,25 +106,35 @@ def root_of(leaf_hashes: Iterable[bytes]) -> bytes:
     return builder.root()
 
 
-def _pairs(items: list[bytes]) -> zip[tuple[bytes, bytes]]:
-    """(items[0], items[1]), (items[2], items[3]), ...; an odd last item is left out."""
-    return zip(items[0::2], items[1::2], strict=False)
-
-
 class Levels:
-    """Every complete node of a tree: ``levels[h][i]`` is the root of leaves [i*2^h, (i+1)*2^h)."""
+    """Every complete node of a tree: level h holds the roots of leaves [i*2^h, (i+1)*2^h),
+    32 bytes each, concatenated."""
 
     def __init__(self, leaf_hashes: Sequence[bytes]) -> None:
-        levels: list[list[bytes]] = [list(leaf_hashes)]
+        blob = b"".join(leaf_hashes)
+        if len(blob) != HASH_SIZE * len(leaf_hashes):
+            raise BadInput(f"leaf hashes must be {HASH_SIZE} bytes each")
+        self._build(blob, len(leaf_hashes))
+
+    @classmethod
+    def from_blob(cls, blob: bytes) -> Levels:
+        """The levels over leaf hashes given concatenated (32 bytes each)."""
+        if len(blob) % HASH_SIZE:
+            raise BadInput(f"leaf hashes of {len(blob)} bytes are not a multiple of {HASH_SIZE}")
+        levels = cls.__new__(cls)
+        levels._build(blob, len(blob) // HASH_SIZE)
+        return levels
+
+    def _build(self, blob: bytes, size: int) -> None:
+        levels = [blob]
         sha256 = hashlib.sha256
-        while len(levels[-1]) > 1:
+        while len(levels[-1]) > HASH_SIZE:
             below = levels[-1]
-            # node_hash inlined: this loop is most of the work of verifying a large export
-            levels.append(
-                [sha256(b"\x01" + left + right).digest() for left, right in _pairs(below)]
-            )
+            # node_hash inlined: a pair of siblings is 64 consecutive bytes of the level below
+            pairs = range(0, len(below) - 2 * HASH_SIZE + 1, 2 * HASH_SIZE)
+            levels.append(b"".join([sha256(b"\x01" + below[i : i + 64]).digest() for i in pairs]))
         self._levels = levels
-        self.size = len(leaf_hashes)
+        self.size = size
 
     def subtree(self, start: int, end: int) -> bytes:
         """Merkle tree hash of leaves [start, end), as RFC 6962 MTH(D[start:end])."""
@@ -132,7 +142,8 @@ class Levels:
             raise BadInput(f"subtree [{start}, {end}) is outside a tree of size {self.size}")
         width = end - start
         if width & (width - 1) == 0 and start % width == 0:
-            return self._levels[width.bit_length() - 1][start // width]
+            at = start // width * HASH_SIZE
+            return self._levels[width.bit_length() - 1][at : at + HASH_SIZE]
         split = 1 << ((width - 1).bit_length() - 1)
         return node_hash(self.subtree(start, start + split), self.subtree(start + split, end))
 

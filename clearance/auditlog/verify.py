@@ -22,10 +22,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from clearance.auditlog.checkpoint import Checkpoint, open_checkpoint, parse_body
-from clearance.auditlog.entry import GENESIS_PREV, Entry
+from clearance.auditlog.entry import EntryTuple
 from clearance.auditlog.findings import Finding
 from clearance.auditlog.note import Verifier, open_note, parse_vkey, split
-from clearance.auditlog.scan import check_lines, check_slice, is_relevant, leaf_hashes, slices
+from clearance.auditlog.rfc6962 import HASH_SIZE
+from clearance.auditlog.scan import SliceResult, check_slice, line_size, load_records, plan_slices
 from clearance.auditlog.tree import Levels
 from clearance.auditlog.workflow import SignatureJob, Workflow
 from clearance.errors import BadInput, VerificationError
@@ -114,30 +115,39 @@ def check_signatures(batch: Sequence[SignatureJob]) -> list[int]:
 
 
 class _Tasks:
-    """Work for the pool, in order. ``gather`` runs the tasks no worker has started yet in this
-    process (from the back of the queue), so no process idles while another has a backlog."""
+    """Work for the pool, in order (in this process, when there is no pool). ``take`` waits for
+    one task's result and hands it over; ``gather`` runs the tasks no worker has started yet in
+    this process (from the back of the queue), so no process idles while another has a backlog."""
 
     def __init__(self, pool: Executor | None) -> None:
         self._pool = pool
         self._items: list[tuple[Future[Any] | None, Callable[[Any], Any], Any]] = []
+        self._taken: set[int] = set()
         self.results: list[Any] = []
 
     def submit(self, function: Callable[[Any], Any], argument: Any) -> int:
-        if self._pool is None:
-            self._items.append((None, function, argument))
-            self.results.append(function(argument))
-        else:
-            self._items.append((self._pool.submit(function, argument), function, argument))
-            self.results.append(None)
+        future = None if self._pool is None else self._pool.submit(function, argument)
+        self._items.append((future, function, argument))
+        self.results.append(None)
         return len(self._items) - 1
+
+    def take(self, number: int) -> Any:
+        future, function, argument = self._items[number]
+        self._taken.add(number)
+        self._items[number] = (None, function, None)
+        return function(argument) if future is None else future.result()
 
     def gather(self) -> None:
         for number in range(len(self._items) - 1, -1, -1):
             future, function, argument = self._items[number]
-            if future is not None and future.cancel():
+            if number in self._taken:
+                continue
+            if future is None or future.cancel():
                 self.results[number] = function(argument)
+                self._items[number] = (None, function, None)
+                self._taken.add(number)
         for number, (future, _, _) in enumerate(self._items):
-            if future is not None and not future.cancelled():
+            if number not in self._taken and future is not None:
                 self.results[number] = future.result()
 
 
@@ -212,15 +222,20 @@ def _rotation(index: int, body: object, timeline: _KeyTimeline) -> Finding | Non
     return None
 
 
-def _read_entries(directory: Path) -> tuple[Path, bytes]:
+def _entries_file(directory: Path) -> tuple[Path, int]:
+    """The entries file and its size; it must end in a newline."""
     path = directory / "entries.jsonl"
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            if size:
+                handle.seek(size - 1)
+                last = handle.read(1)
     except FileNotFoundError:
         raise BadInput(f"{path} does not exist; is {directory} an export?") from None
-    if data and not data.endswith(b"\n"):
+    if size and last != b"\n":
         raise BadInput(f"{path} does not end in a newline; the export is incomplete")
-    return path, data
+    return path, size
 
 
 def verify_export(
@@ -233,14 +248,16 @@ def verify_export(
     """Verify the export in ``directory`` against the auditor's ``vkey`` and ``trusted``
     checkpoint notes. Raise BadInput for unusable input; return findings for everything else.
 
-    With ``workers`` > 1, that many processes check the lines the workflow does not replay and
-    the approver signatures, while this process hashes every line, checks and replays the
-    workflow entries, and builds the tree.
+    The entries file is cut into slices by byte ranges. With ``workers`` > 1, that many processes
+    do all the per-line work from the start (hashes, canonical form, chain and sequence, reading
+    sign-off statements and registered keys), then the approver signatures; this process only
+    counts lines to cut the slices, replays the workflow lines in order as the slices come back,
+    and builds the tree.
     """
     log_key = parse_vkey(vkey)
     if not directory.is_dir():
         raise BadInput(f"export folder {directory} does not exist")
-    path, data = _read_entries(directory)
+    path, size = _entries_file(directory)
     stored = [_peek("checkpoint", read_text(directory / "checkpoint", "latest checkpoint"))]
     folder = directory / "checkpoints"
     if folder.is_dir():
@@ -250,10 +267,8 @@ def verify_export(
     for t in trusted_files:
         if t.checkpoint is None:
             raise BadInput(f"{t.name} is not a well-formed signed checkpoint")
-    lines = data.split(b"\n")
-    lines.pop()
-    hashes = leaf_hashes(lines)
-    parallel = workers > 1 and len(lines) >= PARALLEL_THRESHOLD
+    per_line = line_size(path)
+    parallel = workers > 1 and size >= PARALLEL_THRESHOLD * per_line
     pool = (
         ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
         if parallel
@@ -261,54 +276,60 @@ def verify_export(
     )
     tasks = _Tasks(pool)
     try:
-        parts = slices(path, data, hashes, log_key.name, GENESIS_PREV, SLICE_LINES)
-        del data
-        numbers = [tasks.submit(check_slice, part) for part in parts] if pool else []
-        rows = [
-            (i, line, hashes[i - 1].hex() if i else GENESIS_PREV)
-            for i, line in enumerate(lines)
-            if is_relevant(line)
-        ]
-        del lines
+        parts = list(plan_slices(path, size, log_key.name, per_line * SLICE_LINES))
+        numbers = [tasks.submit(check_slice, part) for part in parts]
         scan = _Scan(log_key, SignatureChecker(tasks))
-        scan.replay(rows)
+        hashes: list[bytes] = []
+        findings: list[Finding | None] = []
+        for part, number in zip(parts, numbers, strict=True):
+            result: SliceResult = tasks.take(number)
+            last = hashes[-1][-HASH_SIZE:] if hashes else None
+            if result.lines != part.lines or result.before_hash != last:
+                raise BadInput(
+                    f"{path} changed while it was being verified; verify a copy nobody writes"
+                )
+            hashes.append(result.hashes)
+            findings.append(result.finding)
+            scan.replay(result)
         scan.signatures.flush()
-        del rows
-        levels = Levels(hashes)
+        levels = Levels.from_blob(b"".join(hashes))
         del hashes
-        if pool is None:  # one process: the slices after the workflow, as they come
-            numbers = [tasks.submit(check_slice, part) for part in parts]
         tasks.gather()
-        found: list[Finding | None] = [tasks.results[n] for n in numbers]
-        return _verify(scan, found, levels, stored, trusted_files, log_key)
+        return _verify(scan, findings, levels, stored, trusted_files, log_key)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _Scan:
-    """This process's share: check the workflow entries and replay them in order."""
+    """This process's share: replay the workflow lines in order."""
 
     def __init__(self, log_key: Verifier, signatures: SignatureChecker) -> None:
         self.origin = log_key.name
         self.workflow = Workflow()
         self.timeline = _KeyTimeline(log_key)
         self.rotation_findings: list[Finding] = []
-        self.finding: Finding | None = None
         self.signatures = signatures
+        self.stopped = False
 
-    def replay(self, rows: Sequence[tuple[int, bytes, str]]) -> None:
-        leaves, self.finding = check_lines(rows, self.origin)
+    def replay(self, result: SliceResult) -> None:
+        """Apply a slice's workflow lines; after a bad one, nothing more is interpreted."""
+        if self.stopped:
+            return
         workflow, signatures = self.workflow, self.signatures
-        for (index, _, _), data in zip(rows, leaves, strict=False):
-            entry = Entry(**data)
-            if entry.type == "log.key_rotated":
-                finding = _rotation(index, entry.body, self.timeline)
-                if finding is not None:
-                    self.rotation_findings.append(finding)
-            workflow.apply(index, entry)
+        workflow.key_problems.update(result.key_problems)
+        for index, item in load_records(result.records):
+            if isinstance(item, EntryTuple):
+                if item.type == "log.key_rotated":
+                    finding = _rotation(index, item.body, self.timeline)
+                    if finding is not None:
+                        self.rotation_findings.append(finding)
+                workflow.apply(index, item)
+            else:
+                workflow.signed_off(index, item)
             if workflow.jobs:
                 signatures.add(workflow.jobs)
+        self.stopped = result.stop is not None
 
 
 def _verify(
@@ -324,7 +345,7 @@ def _verify(
     report = Report(entries=size)
     workflow, timeline = scan.workflow, scan.timeline
     # The first bad line; nothing at or after it is interpreted.
-    candidates = [f for f in (scan.finding, *slice_findings) if f is not None]
+    candidates = [f for f in slice_findings if f is not None]
     # (a chain finding names the line before the one that revealed it, so it sorts after)
     first = min(candidates, key=lambda f: (f.index or 0, f.code == "entry-chain"), default=None)
     broken_at = size if first is None or first.index is None else first.index

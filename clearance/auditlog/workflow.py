@@ -38,14 +38,16 @@ by someone who held the role signed under.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+from clearance.auditlog import chains
 from clearance.auditlog.chains import Chain, Decision, chain_status, parse_policy
-from clearance.auditlog.entry import Entry
+from clearance.auditlog.entry import AnyEntry
 from clearance.auditlog.findings import Finding
 from clearance.auditlog.note import Verifier, parse_vkey, split
 from clearance.auditlog.pointcheck import check_public_key
 from clearance.errors import BadInput
-from clearance.signing.statement import SignOff, parse_statement
+from clearance.signing.statement import parse_statement
 
 PUBLISHABLE_VERDICTS = ("clear", "review")
 
@@ -53,6 +55,71 @@ PUBLISHABLE_VERDICTS = ("clear", "review")
 #: An approver signature to check, deferred so checks run in parallel: (entry index, public key,
 #: message, signature), plain bytes so a batch pickles cheaply.
 SignatureJob = tuple[int, bytes, bytes, bytes]
+
+
+class SignedOff(NamedTuple):
+    """What a ``signoff.decided`` entry says, read without any log state (``read_signoff``):
+    the statement's fields, the signed message and the note's signature lines."""
+
+    item: str
+    revision: int
+    manifest: str
+    decision: str
+    role: str
+    stage: str
+    signer: str
+    time: str
+    checkpoint_size: int
+    checkpoint_root: bytes
+    message: bytes
+    signatures: tuple[tuple[str, bytes, bytes], ...]  # (name, key ID, signature) per line
+
+
+def read_signoff(index: int, entry: AnyEntry) -> SignedOff | Finding:
+    """The checks of a sign-off that need no log state (so they can run in a worker process):
+    the signed statement is well-formed and says what the entry records."""
+    body = entry.body
+    note = body.get("statement")
+    if not isinstance(note, str):
+        return Finding("signoff-malformed", index, "signoff.decided has no signed statement")
+    try:
+        text, signatures = split(note)
+        s = parse_statement(text)
+    except BadInput as exc:
+        return Finding("signoff-malformed", index, f"sign-off statement is malformed: {exc}")
+    pairs = (
+        ("origin", s.origin, entry.origin),
+        ("item", s.item, entry.item),
+        ("revision", s.revision, entry.revision),
+        ("manifest", s.manifest, entry.manifest),
+        ("decision", s.decision.value, body.get("decision")),
+        ("role", s.role, body.get("role")),
+        ("stage", s.stage, body.get("stage")),
+        ("signer", s.signer, entry.actor),
+    )
+    for name, signed, recorded in pairs:
+        if signed != recorded:
+            return Finding(
+                "signoff-mismatch",
+                index,
+                f"the entry records {name} {recorded!r} but the signed statement says "
+                f"{signed!r}: the sign-off was replayed or altered",
+            )
+    return SignedOff(
+        s.item, s.revision, s.manifest, s.decision.value, s.role, s.stage, s.signer, s.time,
+        s.checkpoint_size, s.checkpoint_root, text.encode(),
+        tuple((sig.name, sig.key_id, sig.signature) for sig in signatures),
+    )  # fmt: skip
+
+
+def key_problem(vkey: str) -> str | None:
+    """Why a registered vkey is refused (malformed, non-canonical, small or mixed order), or
+    None. Pure, so a worker process may compute it (the point check is slow in Python)."""
+    try:
+        check_public_key(parse_vkey(vkey).public_key)
+    except BadInput as exc:
+        return str(exc)
+    return None
 
 
 @dataclass
@@ -78,19 +145,23 @@ class Workflow:
         self.roles: dict[str, frozenset[str]] = {}
         self.units: dict[str, str | None] = {}
         self.keys: dict[str, Verifier] = {}
+        self.key_ids: dict[str, bytes] = {}
         self.policies: dict[str, dict[str, Chain]] = {}
         self.revisions: dict[tuple[str, int], RevisionState] = {}
+        #: ``key_problem`` of each vkey seen so far (callers may fill it in ahead of time)
+        self.key_problems: dict[str, str | None] = {}
+        self.chain_memo: chains.Memo = {}
 
     def _find(self, code: str, index: int, message: str) -> None:
         self.findings.append(Finding(code, index, message))
 
-    def apply(self, index: int, entry: Entry) -> None:
+    def apply(self, index: int, entry: AnyEntry) -> None:
         handler = _HANDLERS.get(entry.type)
         if handler is not None:
             handler(self, index, entry)
 
     # --- users and keys -------------------------------------------------------------------
-    def _user(self, index: int, entry: Entry) -> None:
+    def _user(self, index: int, entry: AnyEntry) -> None:
         body = entry.body
         roles = body.get("signoff_roles")
         if entry.type == "user.roles_changed":
@@ -103,19 +174,23 @@ class Workflow:
         if isinstance(name, str) and (unit is None or isinstance(unit, str)) and "unit" in body:
             self.units[name] = unit or None
 
-    def _key(self, index: int, entry: Entry) -> None:
+    def _key(self, index: int, entry: AnyEntry) -> None:
         body = entry.body
         name = body.get("username")
         new = body.get("vkey") if entry.type == "key.registered" else body.get("new_vkey")
         if not isinstance(name, str) or not isinstance(new, str):
             self._find("key-malformed", index, f"{entry.type} needs username and vkey strings")
             return
-        try:
-            verifier = parse_vkey(new)
-            check_public_key(verifier.public_key)
-        except BadInput as exc:
-            self._find("bad-key", index, f"{entry.type} for {name} registers a refused key: {exc}")
+        if new in self.key_problems:
+            problem = self.key_problems[new]
+        else:
+            problem = self.key_problems[new] = key_problem(new)
+        if problem is not None:
+            self._find(
+                "bad-key", index, f"{entry.type} for {name} registers a refused key: {problem}"
+            )
             return
+        verifier = parse_vkey(new)
         if verifier.name != name:
             self._find("bad-key", index, f"key named {verifier.name!r} registered for {name!r}")
             return
@@ -125,9 +200,10 @@ class Workflow:
                 self._find("bad-key", index, f"key.rotated for {name} does not name the active key")
                 return
         self.keys[name] = verifier
+        self.key_ids[name] = verifier.key_id
 
     # --- policy and revisions -------------------------------------------------------------
-    def _policy(self, index: int, entry: Entry) -> None:
+    def _policy(self, index: int, entry: AnyEntry) -> None:
         try:
             policy_hash, chains = parse_policy(entry.body)
         except BadInput as exc:
@@ -135,12 +211,12 @@ class Workflow:
             return
         self.policies[policy_hash] = chains
 
-    def _revision(self, entry: Entry) -> RevisionState | None:
+    def _revision(self, entry: AnyEntry) -> RevisionState | None:
         if entry.item is None or entry.revision is None:
             return None
         return self.revisions.get((entry.item, entry.revision))
 
-    def _submitted(self, index: int, entry: Entry) -> None:
+    def _submitted(self, index: int, entry: AnyEntry) -> None:
         if entry.item is None or entry.revision is None or entry.manifest is None:
             self._find(
                 "submission-malformed", index, "item.submitted needs item, revision, manifest"
@@ -156,14 +232,14 @@ class Workflow:
         rev.manifests.add(entry.manifest)
         self.revisions[(entry.item, entry.revision)] = rev
 
-    def _classified(self, index: int, entry: Entry) -> None:
+    def _classified(self, index: int, entry: AnyEntry) -> None:
         rev = self._revision(entry)
         level = entry.body.get("level")
         if rev is not None and isinstance(level, str):
             rev.level = level
             rev.policy = entry.policy or rev.policy
 
-    def _screened(self, index: int, entry: Entry) -> None:
+    def _screened(self, index: int, entry: AnyEntry) -> None:
         rev = self._revision(entry)
         verdict = entry.body.get("verdict")
         if rev is not None:
@@ -173,100 +249,70 @@ class Workflow:
                 rev.manifests.add(entry.manifest)
 
     # --- sign-offs ------------------------------------------------------------------------
-    def _signoff(self, index: int, entry: Entry) -> None:
-        body = entry.body
-        note = body.get("statement")
-        if not isinstance(note, str):
-            self._find("signoff-malformed", index, "signoff.decided has no signed statement")
+    def _signoff(self, index: int, entry: AnyEntry) -> None:
+        self.signed_off(index, read_signoff(index, entry))
+
+    def signed_off(self, index: int, read: SignedOff | Finding) -> None:
+        """Apply a sign-off entry read by ``read_signoff`` (here or in a worker process)."""
+        if isinstance(read, Finding):
+            self.findings.append(read)
             return
-        try:
-            text, signatures = split(note)
-            statement = parse_statement(text)
-        except BadInput as exc:
-            self._find("signoff-malformed", index, f"sign-off statement is malformed: {exc}")
-            return
-        if not self._statement_matches(index, entry, statement):
-            return
-        actor = statement.signer
+        actor = read.signer
         key = self.keys.get(actor)
         if key is None:
             self._find("signoff-unknown-key", index, f"{actor} signed off with no registered key")
             return
-        sig = next((s for s in signatures if s.name == key.name and s.key_id == key.key_id), None)
+        key_name, key_id = key.name, self.key_ids[actor]
+        sig = next(
+            (s for name, kid, s in read.signatures if name == key_name and kid == key_id), None
+        )
         if sig is None:
             self._find(
                 "signoff-signature", index, f"the statement is not signed by {actor}'s active key"
             )
             return
-        self.jobs.append((index, key.public_key, text.encode(), sig.signature))
-        if statement.checkpoint_size > index:
+        self.jobs.append((index, key.public_key, read.message, sig))
+        if read.checkpoint_size > index:
             self._find(
                 "signoff-checkpoint",
                 index,
-                f"the statement cites checkpoint size {statement.checkpoint_size}, "
+                f"the statement cites checkpoint size {read.checkpoint_size}, "
                 f"beyond its own entry {index}",
             )
             return
-        self.checkpoint_refs.append((index, statement.checkpoint_size, statement.checkpoint_root))
-        rev = self._revision(entry)
+        self.checkpoint_refs.append((index, read.checkpoint_size, read.checkpoint_root))
+        # read_signoff checked that the statement's item and revision are the entry's
+        rev = self.revisions.get((read.item, read.revision))
         if rev is None:
             self._find("signoff-unknown-revision", index,
-                       f"sign-off on {entry.item} revision {entry.revision}, never submitted")  # fmt: skip
+                       f"sign-off on {read.item} revision {read.revision}, never submitted")  # fmt: skip
             return
-        if statement.manifest not in rev.manifests:
+        if read.manifest not in rev.manifests:
             self._find(
                 "signoff-mismatch",
                 index,
-                f"sign-off on manifest {statement.manifest[:12]}, which the log never recorded "
-                f"for revision {entry.revision} of {entry.item}",
+                f"sign-off on manifest {read.manifest[:12]}, which the log never recorded "
+                f"for revision {read.revision} of {read.item}",
             )
             return
         if actor in rev.excluded:
             self._find("self-approval", index,
-                       f"{actor} signed off on {entry.item} revision {entry.revision}, "
+                       f"{actor} signed off on {read.item} revision {read.revision}, "
                        "which they authored")  # fmt: skip
             return
-        if statement.role not in self.roles.get(actor, frozenset()):
+        if read.role not in self.roles.get(actor, frozenset()):
             self._find("unauthorised-approver", index,
-                       f"{actor} does not hold the sign-off role {statement.role!r}")  # fmt: skip
+                       f"{actor} does not hold the sign-off role {read.role!r}")  # fmt: skip
             return
         rev.decisions.append(
             Decision(
-                actor,
-                statement.role,
-                self.units.get(actor),
-                statement.decision.value,
-                statement.manifest,
-                statement.stage,
-                statement.time,
+                actor, read.role, self.units.get(actor), read.decision, read.manifest,
+                read.stage, read.time,
             )
-        )
-
-    def _statement_matches(self, index: int, entry: Entry, s: SignOff) -> bool:
-        body = entry.body
-        pairs = (
-            ("origin", s.origin, entry.origin),
-            ("item", s.item, entry.item),
-            ("revision", s.revision, entry.revision),
-            ("manifest", s.manifest, entry.manifest),
-            ("decision", s.decision.value, body.get("decision")),
-            ("role", s.role, body.get("role")),
-            ("stage", s.stage, body.get("stage")),
-            ("signer", s.signer, entry.actor),
-        )
-        for name, signed, recorded in pairs:
-            if signed != recorded:
-                self._find(
-                    "signoff-mismatch",
-                    index,
-                    f"the entry records {name} {recorded!r} but the signed statement says "
-                    f"{signed!r}: the sign-off was replayed or altered",
-                )
-                return False
-        return True
+        )  # fmt: skip
 
     # --- publication ----------------------------------------------------------------------
-    def _published(self, index: int, entry: Entry) -> None:
+    def _published(self, index: int, entry: AnyEntry) -> None:
         rev = self._revision(entry)
         where = f"{entry.item} revision {entry.revision}"
         if rev is None:
@@ -302,6 +348,7 @@ class Workflow:
             excluded=rev.excluded,
             drafting_unit=self.units.get(rev.author or ""),
             held_for_review=rev.verdict == "review",
+            memo=self.chain_memo,
         )
         if outcome.status != "approved":
             missing = "; ".join(outcome.missing) or outcome.status.replace("_", " ")
