@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clearance.screening import ScreeningRules
 from clearance.screening.detectors import scan
@@ -45,3 +47,13 @@ def test_two_halves_equal_one_pass(
     halves = scan.scan_text(text, rules, part="t")
     assert halves == one_pass
     assert len(one_pass) > 40
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab\n", max_size=300), st.integers(0, 20000))
+def test_after_newlines_finds_the_start_of_a_line(text: str, count: int) -> None:
+    """Also across the 64K blocks it counts by (the text repeated 50 times is longer)."""
+    for sample in (text, text * 500):
+        lines = min(count, sample.count("\n"))
+        expected = 0 if lines == 0 else len(sample) - len(sample.split("\n", lines)[-1])
+        assert scan._after_newlines(sample, lines) == expected
