@@ -52,7 +52,7 @@ def test_two_halves_equal_one_pass(
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="ab\n", max_size=300), st.integers(0, 20000))
 def test_after_newlines_finds_the_start_of_a_line(text: str, count: int) -> None:
-    """Also across the 64K blocks it counts by (the text repeated 50 times is longer)."""
+    """Also across the 64K blocks it counts by (the text repeated 500 times is longer)."""
     for sample in (text, text * 500):
         lines = min(count, sample.count("\n"))
         expected = 0 if lines == 0 else len(sample) - len(sample.split("\n", lines)[-1])
