@@ -8,7 +8,9 @@ and keeps Clearance there too.
 
 Environment: N (default 1000) submissions, THREADS (2) submitting threads, VIA (batch; ``task``
 measures the per-item ``review_task.delay`` hand-off), CLEARANCE_REVIEW_BATCH (50) and
-CLEARANCE_REVIEW_CONCURRENCY (4) for the dispatcher.
+CLEARANCE_REVIEW_CONCURRENCY (4) for the dispatcher, CLEARANCE_REVIEW_WORKERS (1) review worker
+processes (PostgreSQL only above 1: they share the items through advisory locks), RATIO (1; 0
+skips the empty-flow comparison).
 
 Clocks: "reviewed" is when the last item left ``submitted`` in Clearance's database (the
 record); "recorded by Prefect" is when the Prefect server had also written every review task
@@ -48,7 +50,8 @@ def main() -> None:
     with fresh_postgres():
         rt, settings = fresh_home()
         database = "PostgreSQL" if rt.engine.dialect.name == "postgresql" else "SQLite"
-        print(f"hand-off {via}, Clearance on {database}, {load()}")
+        workers = os.environ.get("CLEARANCE_REVIEW_WORKERS", "1")
+        print(f"hand-off {via}, {workers} review worker(s), Clearance on {database}, {load()}")
         with pipeline_running(settings) as pipeline:
             api = pipeline.api_url
             warm = submit_one(rt, -1)
@@ -57,7 +60,7 @@ def main() -> None:
             recorded_before = completed_task_runs(api, "review-")
 
             def burst_one(k: int) -> str:
-                item = submit_one(rt, k)
+                item: str = submit_one(rt, k)
                 after_submit(rt, item)
                 return item
 
@@ -81,6 +84,8 @@ def main() -> None:
                 f"after the burst began ({recorded_rate:.2f}/s)"
             )
 
+            if os.environ.get("RATIO", "1") == "0":
+                return
             from flows.pipeline import empty_batch
 
             ids = [f"empty-{k}" for k in range(n)]

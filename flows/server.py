@@ -8,8 +8,10 @@
   database under ``CLEARANCE_HOME/prefect``, analytics off and ``DO_NOT_TRACK=1``
   (``CLEARANCE_PREFECT_DATABASE_URL=postgresql+asyncpg://...`` puts that server on PostgreSQL).
 
-Then ``python -m flows.worker`` serves the ``review``, ``publish`` and ``deadlines`` deployments.
-Leaving the block stops the worker and the server (SIGTERM, then SIGKILL after a grace period).
+Then ``python -m flows.worker`` serves the ``review``, ``publish`` and ``deadlines`` deployments
+and ``python -m flows.task_worker`` (``CLEARANCE_REVIEW_WORKERS`` of them, default 1) reviews the
+waiting items (``flows.dispatch``). Leaving the block stops the workers and the server (SIGTERM,
+then SIGKILL after a grace period).
 """
 
 from __future__ import annotations
@@ -233,6 +235,29 @@ def wait_deployments(
             time.sleep(0.25)
 
 
+def review_workers(settings: Settings) -> int:
+    """How many review worker processes to start (``CLEARANCE_REVIEW_WORKERS``, default 1).
+
+    More than one needs Clearance on PostgreSQL, where the dispatchers share the waiting items
+    through advisory locks; on SQLite a second dispatcher would screen the same items again.
+    """
+    raw = settings.extra.get("CLEARANCE_REVIEW_WORKERS", "1")
+    try:
+        count = int(raw)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ConfigurationError(
+            f"CLEARANCE_REVIEW_WORKERS={raw!r} is not a positive whole number; unset it for one"
+        )
+    if count > 1 and settings.is_sqlite:
+        raise ConfigurationError(
+            "CLEARANCE_REVIEW_WORKERS above 1 needs Clearance on PostgreSQL "
+            "(CLEARANCE_DATABASE_URL=postgresql+psycopg://...); on SQLite run one"
+        )
+    return count
+
+
 @contextlib.contextmanager
 def pipeline_running(settings: Settings) -> Iterator[Pipeline]:
     """Server (or PREFECT_API_URL) plus a worker serving the flows; PREFECT_API_URL is set in
@@ -246,7 +271,10 @@ def pipeline_running(settings: Settings) -> Iterator[Pipeline]:
         os.environ.update(shared)
         workers = [
             start_worker(pipeline.api_url, pipeline.log_dir, module="flows.worker"),
-            start_worker(pipeline.api_url, pipeline.log_dir, module="flows.task_worker"),
+            *(
+                start_worker(pipeline.api_url, pipeline.log_dir, module="flows.task_worker")
+                for _ in range(review_workers(settings))
+            ),
         ]
         try:
             wait_deployments(pipeline.api_url, proc=workers[0])

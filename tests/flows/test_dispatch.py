@@ -6,18 +6,21 @@ test_review_dispatch_kill)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select
 
+from clearance.errors import ConfigurationError
 from clearance.runtime import Runtime
 from clearance.services.items import load_item
 from clearance.services.review import review_revision
 from clearance.storage.models import Part, Revision
 from flows.dispatch import AdvisoryClaims, ReviewDispatcher
 from flows.pipeline import BatchResult, ItemFailure, ReviewResult
+from flows.server import review_workers
 from tests.conftest import PG_URL
-from tests.flows.conftest import SECRET_BODY, log_types, submit_text
+from tests.flows.conftest import SECRET_BODY, log_types, make_settings, submit_text
 
 
 class Clock:
@@ -145,3 +148,17 @@ def test_advisory_claims_keep_two_dispatchers_off_the_same_items() -> None:
         first.close()
         second.close()
         engine.dispose()
+
+
+def test_more_than_one_review_worker_needs_postgresql(tmp_path: Path) -> None:
+    assert review_workers(make_settings(tmp_path)) == 1
+    assert review_workers(make_settings(tmp_path, {"CLEARANCE_REVIEW_WORKERS": "1"})) == 1
+    with pytest.raises(ConfigurationError, match="PostgreSQL"):
+        review_workers(make_settings(tmp_path, {"CLEARANCE_REVIEW_WORKERS": "2"}))
+    with pytest.raises(ConfigurationError, match="positive whole number"):
+        review_workers(make_settings(tmp_path, {"CLEARANCE_REVIEW_WORKERS": "many"}))
+    on_postgres = {
+        "CLEARANCE_DATABASE_URL": "postgresql+psycopg://u:p@127.0.0.1/db",
+        "CLEARANCE_REVIEW_WORKERS": "3",
+    }
+    assert review_workers(make_settings(tmp_path, on_postgres)) == 3
