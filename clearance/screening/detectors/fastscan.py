@@ -130,22 +130,25 @@ class FastMatcher:
         self._keyword16_db = _compile(
             [_escaped(key.encode("utf-16-le", "surrogatepass")) for key in keys], False
         )
-        self._alarm_db = _compile(_alarm_literals(), True)
-        self._class_db = _compile([_SPACED, _NUMBERS], False)
+        # One pass over each chunk's UTF-8 finds the alarm characters (each reported once) and
+        # the loose stamp lines (cheaper than two passes, measured).
+        alarm = [_escaped(literal) for literal in _alarm_literals()]
+        self._alarms = len(alarm)
         lines = [_loose_line(letters) for letters in loose]
-        self._loose_db = _compile(lines, False, _hs.HS_FLAG_MULTILINE) if lines else None
+        flags = [_hs.HS_FLAG_SINGLEMATCH] * len(alarm) + [_hs.HS_FLAG_MULTILINE] * len(lines)
+        self._first_db = _compile(alarm + lines, False, flags)
+        self._class_db = _compile([_SPACED, _NUMBERS], False)
         self._local = threading.local()
 
-    def _scratch(self) -> tuple[Any, Any, Any, Any, Any]:
-        scratch: tuple[Any, Any, Any, Any, Any] | None = getattr(self._local, "scratch", None)
+    def _scratch(self) -> tuple[Any, Any, Any, Any]:
+        scratch: tuple[Any, Any, Any, Any] | None = getattr(self._local, "scratch", None)
         if scratch is None:
             assert _hs is not None
             scratch = (
                 _hs.Scratch(self._keyword_db),
-                _hs.Scratch(self._alarm_db),
+                _hs.Scratch(self._first_db),
                 _hs.Scratch(self._class_db),
                 _hs.Scratch(self._keyword16_db),
-                None if self._loose_db is None else _hs.Scratch(self._loose_db),
             )
             self._local.scratch = scratch
         return scratch
@@ -173,12 +176,12 @@ class FastMatcher:
             chunk = text[position:cut] if position or cut < len(text) else text
             position = cut
             lower = chunk.lower()
-            found = self._prescan_chunk(chunk, lower)
+            found = self._prescan_chunk(chunk, lower, stop_on_alarm)
             if rejoin and found.spaced_ends and not found.alarm:
                 joined = _rejoin_lines(chunk, found.spaced_ends)
                 if joined is not None:
                     chunk, lower, changed = joined, joined.lower(), True
-                    found = self._prescan_chunk(chunk, lower)
+                    found = self._prescan_chunk(chunk, lower, stop_on_alarm)
             if found.alarm:
                 result.alarm = True
                 if stop_on_alarm:
@@ -194,20 +197,28 @@ class FastMatcher:
             return texts[0], lowers[0], result
         return (texts[0] if len(texts) == 1 else "".join(texts)), "".join(lowers), result
 
-    def _prescan_chunk(self, chunk: str, lower: str) -> FastScan:
+    def _prescan_chunk(self, chunk: str, lower: str, stop_on_alarm: bool) -> FastScan:
         """The candidates of one chunk (offsets within it)."""
         result = FastScan(alarm=len(lower) != len(chunk))  # U+0130 lower-cases to two
+        if result.alarm and stop_on_alarm:
+            return result
         encoded = lower.encode("utf-8", "surrogatepass")
-        alarm_scratch, class_scratch = self._scratch()[1:3]
+        first_scratch, class_scratch = self._scratch()[1:3]
+        alarms = self._alarms
+        byte_ends: set[int] = set()
 
-        def on_alarm(_ident: int, _start: int, _end: int, _flags: int, _context: object) -> bool:
-            result.alarm = True
-            return True  # one is enough: stop the scan
+        def on_first(ident: int, _start: int, end: int, _flags: int, _context: object) -> bool:
+            if ident < alarms:
+                result.alarm = True
+                return stop_on_alarm  # one is enough when the text is normalised anyway
+            byte_ends.add(end)
+            return False
 
-        if not result.alarm:
-            with contextlib.suppress(_hs.ScanTerminated):
-                self._alarm_db.scan(encoded, match_event_handler=on_alarm, scratch=alarm_scratch)
-        result.loose_ends = self._loose_lines(encoded)
+        with contextlib.suppress(_hs.ScanTerminated):
+            self._first_db.scan(encoded, match_event_handler=on_first, scratch=first_scratch)
+        if result.alarm and stop_on_alarm:
+            return result
+        result.loose_ends = self._loose_lines(encoded, byte_ends)
         classes = encoded.translate(_CLASSES, _CONTINUATION)
         del encoded
         spaced, numbers = result.spaced_ends, result.number_ends
@@ -220,18 +231,11 @@ class FastMatcher:
         numbers.sort()
         return result
 
-    def _loose_lines(self, encoded: bytes) -> list[int]:
-        """The end index of every line spelling a stamp with its letters set apart. Lines that
-        hold the plain phrase are left out (:func:`markings.judge_loose` skips them): the rest
-        are rare, so their byte offsets are turned into indices by decoding what precedes."""
-        if self._loose_db is None:
-            return []
-        byte_ends: set[int] = set()
-
-        def on_line(_ident: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            byte_ends.add(end)
-
-        self._loose_db.scan(encoded, match_event_handler=on_line, scratch=self._scratch()[4])
+    def _loose_lines(self, encoded: bytes, byte_ends: set[int]) -> list[int]:
+        """The end index of every line spelling a stamp with its letters set apart (the lines
+        ending at ``byte_ends``). Lines that hold the plain phrase are left out
+        (:func:`markings.judge_loose` skips them): the rest are rare, so their byte offsets are
+        turned into indices by decoding what precedes."""
         ends: list[int] = []
         byte_at = char_at = 0
         for end in sorted(byte_ends):
@@ -315,14 +319,14 @@ def _escaped(literal: bytes) -> bytes:
     return b"".join(b"\\x%02x" % byte for byte in literal)
 
 
-def _compile(expressions: list[bytes], literal: bool, flags: int = 0) -> Any:
+def _compile(expressions: list[bytes], literal: bool, flags: int | list[int] = 0) -> Any:
     assert _hs is not None
     database = _hs.Database(mode=_hs.HS_MODE_BLOCK)
     database.compile(
         expressions=expressions,
         ids=list(range(len(expressions))),
         elements=len(expressions),
-        flags=[flags] * len(expressions),
+        flags=flags if isinstance(flags, list) else [flags] * len(expressions),
         literal=literal,
     )
     return database
