@@ -1,10 +1,11 @@
 """Where one request's time goes: cProfile over the test client (in-process, no server).
 
     .venv/bin/python bench/web_profile.py [--items 100000] [--requests 200] [--postgres URL]
-        [--page queue|item|both] [--top 40] [--home DIR] [--no-profile]
+        [--page queue|search|item|all] [--sql] [--top 40] [--home DIR] [--no-profile]
 
 Seeds the same world as ``bench/web_queue.py`` (``--home`` keeps it between runs), signs in as an
-approver, times ``--requests`` requests of each page, then prints the profile of the same number
+approver, counts the SQL statements of one request, times ``--requests`` requests of
+each page (process CPU and wall), then prints the profile of the same number
 of requests sorted by cumulative time.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import hashlib
+import os
 import pstats
 import re
 import sys
@@ -30,13 +31,15 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--postgres", default=None)
-    ap.add_argument("--page", choices=("queue", "item", "both"), default="both")
+    ap.add_argument("--page", choices=("queue", "search", "item", "all"), default="all")
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--home", default=None)
     ap.add_argument("--no-profile", action="store_true", help="only the timings")
+    ap.add_argument("--sql", action="store_true", help="print the statements of one request")
     args = ap.parse_args()
 
-    from web_queue import PASSWORD, seed
+    from sqlalchemy import event
+    from web_queue import PASSWORD, pg_schema, seed
 
     from clearance.runtime import Runtime
     from tests.webapp.conftest import settings_for
@@ -49,7 +52,7 @@ def main() -> None:
         # a schema of its own, kept with --home for the next run (drop it by hand when done)
         from sqlalchemy import create_engine, text
 
-        schema = "prof_" + hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:8]
+        schema = pg_schema(home)
         with create_engine(url).begin() as c:
             c.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
@@ -64,6 +67,10 @@ def main() -> None:
         marker.write_text(item)
         print(f"seeded {args.items} items in {time.time() - t:.0f} s")
     rt = Runtime.open(settings)
+    statements: list[str] = []
+    event.listen(
+        rt.engine, "before_cursor_execute", lambda _c, _cur, sql, *_rest: statements.append(sql)
+    )
     app = create_app(settings, runtime=rt)
     client = app.test_client()
     page = client.get("/auth/login").get_data(as_text=True)
@@ -72,22 +79,37 @@ def main() -> None:
         "/auth/login", data={"csrf_token": token, "username": "lanh.dao", "password": PASSWORD}
     )
     assert login.status_code == 302, login.status_code
-    pages = {"queue": "/approvals/", "item": f"/approvals/items/{item}"}
-    chosen = list(pages) if args.page == "both" else [args.page]
+    pages = {
+        "queue": "/approvals/",
+        "search": "/approvals/?q=le+hoi",
+        "item": f"/approvals/items/{item}",
+    }
+    chosen = list(pages) if args.page == "all" else [args.page]
     for name in chosen:
         url = pages[name]
         for _ in range(10):
             assert client.get(url).status_code == 200
+        statements.clear()
+        client.get(url)
+        count = sum(1 for sql in statements if not sql.startswith("BEGIN"))
         times = []
+        cpu = time.process_time()
         for _ in range(args.requests):
             t = time.perf_counter()
             client.get(url)
             times.append(time.perf_counter() - t)
+        cpu = time.process_time() - cpu
         times.sort()
         print(
-            f"{name}: mean {sum(times) / len(times) * 1000:.1f} ms, "
-            f"p50 {times[len(times) // 2] * 1000:.1f} ms, p95 {times[int(len(times) * 0.95)] * 1000:.1f} ms"
+            f"{name}: {count} SQL statements (+ BEGIN); CPU {cpu / args.requests * 1000:.2f} ms "
+            f"per request; wall mean {sum(times) / len(times) * 1000:.1f} ms, "
+            f"p50 {times[len(times) // 2] * 1000:.1f} ms, "
+            f"p95 {times[int(len(times) * 0.95)] * 1000:.1f} ms; load average "
+            + " ".join(f"{x:.2f}" for x in os.getloadavg())
         )
+        if args.sql:
+            for sql in statements:
+                print("   ", " ".join(sql.split())[:160])
         if args.no_profile:
             continue
         profile = cProfile.Profile()

@@ -40,13 +40,14 @@ _ZONE = ZoneInfo(TIMEZONE)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def fmt_datetime(value: datetime | None) -> str:
-    """``DATETIME_PATTERN`` in Vietnam's time, formatted directly (a queue page shows fifty)."""
+def fmt_datetime(value: datetime | None, lang: str | None = None) -> str:
+    """``DATETIME_PATTERN`` in Vietnam's time, formatted directly (a queue page shows fifty);
+    ``lang`` defaults to the request's language."""
     if value is None:
         return "—"
     local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(_ZONE)
     clock = f"{local.hour:02d}:{local.minute:02d}"
-    if language() == "en":
+    if (lang or language()) == "en":
         return f"{local.day:02d} {_MONTHS[local.month - 1]} {local.year:04d}, {clock}"
     return f"{local.day:02d}/{local.month:02d}/{local.year:04d} {clock}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from flask import Flask, url_for
 from flask_babel import gettext as _
@@ -48,5 +49,31 @@ def nav_links() -> tuple[tuple[str, str], ...]:
     return _links(language(), me().roles, request.script_root)
 
 
+#: the layout's fixed links (stylesheet, script, home, language, password, logout) by name
+LAYOUT: dict[str, tuple[str, dict[str, Any]]] = {
+    "css": ("static", {"filename": "app.css"}),
+    "js": ("static", {"filename": "app.js"}),
+    "home": ("index", {}),
+    "language": ("i18n.set_language", {}),
+    "password": ("auth.change_password", {}),
+    "logout": ("auth.logout", {}),
+}
+
+
+@lru_cache(maxsize=16)
+def _layout(root: str) -> dict[str, str]:
+    del root  # cache key: the URLs depend on it
+    return {name: url_for(endpoint, **values) for name, (endpoint, values) in LAYOUT.items()}
+
+
+def layout_urls() -> dict[str, str]:
+    """The layout's links, built once per application root instead of six ``url_for`` calls
+    on every page."""
+    from flask import request
+
+    return _layout(request.script_root)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["nav_links"] = nav_links
+    app.jinja_env.globals["layout_urls"] = layout_urls

@@ -4,6 +4,7 @@ two approvers sign, the item is approved (and published when a publisher is wire
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from flask import Flask
 
@@ -13,10 +14,13 @@ BODY = "Thông cáo báo chí về lễ hội mùa xuân của tỉnh.\nMời đ
 
 
 def submit(
-    app: Flask, title: str = "Lễ hội mùa xuân", body: str = BODY, files: dict | None = None
+    app: Flask,
+    title: str = "Lễ hội mùa xuân",
+    body: str = BODY,
+    files: dict[str, bytes] | None = None,
 ) -> str:
     author = browser(app, "tac.gia")
-    data = {
+    data: dict[str, Any] = {
         "title": title,
         "body": body,
         "channels": ["website"],
