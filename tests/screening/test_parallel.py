@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
+from multiprocessing import shared_memory
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,21 @@ def test_after_newlines_finds_the_start_of_a_line(text: str, count: int) -> None
         lines = min(count, sample.count("\n"))
         expected = 0 if lines == 0 else len(sample) - len(sample.split("\n", lines)[-1])
         assert scan._after_newlines(sample, lines) == expected
+
+
+@pytest.mark.slow
+def test_without_shared_memory_one_pass_screens_it_all(
+    rules: ScreeningRules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = _text(4)
+    monkeypatch.setattr(scan, "_workers", lambda: 0)
+    one_pass = scan.scan_text(text, rules, part="t")
+
+    def unavailable(*_args: object, **_kwargs: object) -> None:
+        raise OSError("no /dev/shm")
+
+    monkeypatch.setattr(shared_memory, "SharedMemory", unavailable)
+    monkeypatch.setattr(scan, "_workers", lambda: 1)
+    monkeypatch.setattr(scan, "PARALLEL_MIN_CHARS", 1000)
+    assert scan.scan_text(text, rules, part="t") == one_pass
+    assert len(one_pass) > 40

@@ -2,24 +2,31 @@
 
 Why: pyahocorasick walks its trie one character at a time in a Python extension (25-40 ms/MB
 with 2,000 phrases, measured in ``bench/screening_text.py``); Hyperscan compiles the same
-literals into SIMD matchers (about 1 ms/MB here). Three small databases over the UTF-8 bytes:
+literals into SIMD matchers (about 1.5 ms/MB here). The text is lower-cased and pre-scanned in
+chunks of about 64K characters cut after a newline (cache-resident; every candidate lies within
+a line), each chunk's UTF-8 going through two small databases:
 
-- keywords: every automaton key as a literal over the UTF-16-LE encoding of the text, where a
-  byte offset is twice a ``str`` index (no mapping pass over the text; matches at odd offsets
-  straddle two characters and are dropped). Texts with characters beyond the BMP (surrogate
-  pairs) use a UTF-8 database instead, whose offsets are mapped by counting continuation bytes;
-- alarm: any character that full normalisation would change (format and zero-width
-  characters, confusable scripts, combining marks); the scan stops at the first one;
+- first: any character that full normalisation would change (format and zero-width
+  characters, confusable scripts, combining marks; the first one ends the pass, the whole text
+  is then normalised and scanned again), and every line that spells a stamp phrase with
+  separators between its letters ("T Ố I M Ậ T", "mậ t"; ``markings.judge_loose`` decides);
 - classes, over one class byte per character (UTF-8 with continuation bytes deleted):
   ``spaced``, a single letter between separators followed by another single letter ("M Ậ T"),
-  a superset of what ``normalise.rejoin_spaced`` joins (Python confirms each); ``numbers``, the
-  end of every run of number characters holding nine digits or more, the only places an
-  identifier or a coordinate pair can be (``identifiers.find_numbers_in_runs`` parses them).
+  a superset of what ``normalise.rejoin_spaced`` joins (Python confirms each and rejoins the
+  line in its chunk); ``numbers``, the end of every run of number characters holding nine
+  digits or more, the only places an identifier or a coordinate pair can be
+  (``identifiers.find_numbers_in_runs`` parses them).
+
+Then one pass for the policy phrases: every automaton key as a literal over the UTF-16-LE
+encoding of the whole lower-cased text, where a byte offset is twice a ``str`` index (no
+mapping pass; matches at odd offsets straddle two characters and are dropped). Texts with
+characters beyond the BMP (surrogate pairs) use a UTF-8 database instead, whose offsets are
+mapped by counting continuation bytes.
 
 Findings are exactly those of the portable path (``automaton.build_matcher``, ``prefilter``,
-``find_numbers``); ``tests/screening/test_fastscan.py`` compares both. Hyperscan needs x86-64
-with SSSE3: where the wheel is missing or compilation fails, :func:`fast_matcher` returns None
-and the portable path runs.
+``find_numbers``); ``tests/screening/test_fastscan.py`` compares both, also with tiny chunks.
+Hyperscan needs x86-64 with SSSE3: where the wheel is missing or compilation fails,
+:func:`fast_matcher` returns None and the portable path runs.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
 """Scan one text part: normalise, find keyword/marking hits and identifiers, judge each hit.
 
-Hot path (``fastscan``, Hyperscan): an NFKC quick-check, one ``str.lower()``, one UTF-8
-encoding, a stop-at-first scan for characters normalisation would change, one class-byte pass
-for spaced letters and number runs, one literal scan for every policy phrase. Full
-normalisation runs only when the alarm fires; spaced letters are rejoined only in the lines
-that hold a real run. Identifier parsing looks only at runs of number characters that hold
-nine digits or more. Portable path (no Hyperscan): the pyahocorasick automaton, the byte-class
-``prefilter`` and one number regex over the whole text; both paths give the same findings.
-Findings are located by line with one incremental newline count over the sorted offsets.
+Hot path (``fastscan``, Hyperscan): an NFKC quick-check, then, chunk by chunk, lower-casing,
+one UTF-8 encoding, a pass for characters normalisation would change (the first one stops it)
+and for loose stamp lines, one class-byte pass for spaced letters and number runs (real runs
+are rejoined in their line at once); then one literal scan of the UTF-16 text for every policy
+phrase. Full normalisation runs only when the alarm fires. Identifier parsing looks only at
+runs of number characters that hold nine digits or more. Portable path (no Hyperscan): the
+pyahocorasick automaton, the byte-class ``prefilter``, one number regex and one loose-stamp
+regex over the whole text; both paths give the same findings. Findings are located by line
+with one incremental newline count over the sorted offsets.
 """
 
 from __future__ import annotations
@@ -298,6 +299,10 @@ def scan_text(
     """Every finding in ``text``, located in ``part`` by line, excerpts masked."""
     if len(text) >= PARALLEL_MIN_CHARS and _workers() > 0 and text.count("\n", 0, 1_000_000):
         return _scan_parallel(text, rules, part, budget)
+    return _one_pass(text, rules, part, budget)
+
+
+def _one_pass(text: str, rules: ScreeningRules, part: str, budget: Budget | None) -> list[Finding]:
     hits, located = _scan_hits(text, rules, budget)
     findings, counts = _locate(hits, located, part)
     return findings + _summaries(counts, part)
@@ -463,14 +468,16 @@ def _scan_parallel(
 ) -> list[Finding]:
     split = text.find("\n", int(len(text) * MAIN_SHARE)) + 1
     if split <= 0 or split >= len(text):
-        hits, located = _scan_hits(text, rules, budget)
-        findings, counts = _locate(hits, located, part)
-        return findings + _summaries(counts, part)
+        return _one_pass(text, rules, part, budget)
     second_start = text.rfind("\n", 0, max(0, split - OVERLAP)) + 1
     skip = text.count("\n", second_start, split)
     offset = text.count("\n", 0, second_start)
     wide = text[second_start:].encode("utf-16-le", "surrogatepass")
-    shared = shared_memory.SharedMemory(create=True, size=max(1, len(wide)))
+    try:
+        shared = shared_memory.SharedMemory(create=True, size=max(1, len(wide)))
+    except OSError:  # no shared memory here (/dev/shm missing or full): one pass instead
+        del wide
+        return _one_pass(text, rules, part, budget)
     try:
         assert shared.buf is not None  # typeshed: None only after close()
         shared.buf[: len(wide)] = wide
