@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clearance.screening import ScreeningRules, Verdict, screen_text
+from clearance.screening.detectors import markings
 
 BLOCKED = {
     "stamp alone": "MẬT\nBáo cáo tình hình",
@@ -97,3 +100,23 @@ def test_findings_serialise(rules: ScreeningRules) -> None:
     assert data["verdict"] == "blocked"
     assert data["findings"][0]["rule"] == "marking.mat"
     assert set(data["findings"][0]) >= {"rule", "severity", "message", "part", "location"}
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([" ", "*", "-", "—", "|", "x", "mật", "\n", "[", "]", "·", "1"]), max_size=8
+    ),
+    st.lists(
+        st.sampled_from([" ", "*", "-", "—", "|", "x", "mật", "\n", "[", "]", "·", "1"]), max_size=8
+    ),
+)
+def test_alone_is_strip_equals_phrase(before: list[str], after: list[str]) -> None:
+    """The cheap test for a stamp standing alone agrees with stripping the line."""
+    prefix = "".join(before)
+    lower = prefix + "mật" + "".join(after)
+    start, end = len(prefix), len(prefix) + len("mật")
+    line_start = lower.rfind("\n", 0, start) + 1
+    line_end = lower.find("\n", end)
+    line = lower[line_start : len(lower) if line_end < 0 else line_end]
+    assert markings.alone(lower, start, end) == (line.strip(markings.DECORATION) == "mật")

@@ -46,6 +46,23 @@ def _in_top(lower: str, line_start: int, top_lines: int) -> bool:
     return sum(1 for line in before if line.strip(DECORATION)) < top_lines
 
 
+_DECORATION_RUN = re.compile("[" + re.escape(DECORATION) + "]*")
+
+
+def alone(lower: str, start: int, end: int) -> bool:
+    """Whether ``lower[start:end]`` is all its line holds but decorations: the same as
+    ``line.strip(DECORATION) == lower[start:end]`` for a phrase that starts and ends with a
+    letter, without copying or stripping a long line."""
+    line_start = lower.rfind("\n", 0, start) + 1
+    before = _DECORATION_RUN.match(lower, line_start, start)
+    if before is None or before.end() != start:
+        return False
+    line_end = lower.find("\n", end)
+    line_end = len(lower) if line_end < 0 else line_end
+    after = _DECORATION_RUN.match(lower, end, line_end)
+    return after is not None and after.end() == line_end
+
+
 def _bounded(lower: str, start: int, end: int) -> bool:
     before = lower[start - 1] if start > 0 else " "
     after = lower[end] if end < len(lower) else " "
@@ -72,6 +89,8 @@ def judge_marking(
     upper = _is_upper(original, start, end)
     if marking.case is MarkingCase.UPPER and not upper:
         return None
+    if marking.position is MarkingPosition.STAMP and not upper and not alone(lower, start, end):
+        return None  # cheap exit for the common mention in running text ("mật ong")
     line_start, line_end = _line_bounds(lower, start, end)
     line = lower[line_start:line_end]
     core = line.strip(DECORATION)
