@@ -119,11 +119,14 @@ def timed_verify(directory: Path, workers: int) -> None:
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     child_cpu = children.ru_utime + children.ru_stime
+    after = os.getloadavg()
     assert report.ok, report.findings[:3]
     print(f"verified {report.entries} entries, {report.checkpoints} checkpoints, "
           f"{report.signatures} approver signatures with {workers} workers: {elapsed:.1f} s wall; "
           f"CPU {cpu:.1f} s in this process + {child_cpu:.1f} s in workers "
-          f"(load average before: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f})")  # fmt: skip
+          f"(load average before: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; "
+          f"after: {after[0]:.1f} {after[1]:.1f} {after[2]:.1f}; "
+          f"{os.cpu_count()} CPUs: wall is meaningful only when the load before is well under 1)")  # fmt: skip
     print(f"target <= 30 s: wall {elapsed / 30:.2f} of the limit "
           f"({'within' if elapsed <= 30 else 'OVER'} target); CPU over 2 cores "
           f"{(cpu + child_cpu) / 2:.1f} s = {(cpu + child_cpu) / 60:.2f} of the 60 CPU-s budget")  # fmt: skip

@@ -10,10 +10,12 @@ the workflow rules in ``workflow`` hold, including every approver signature.
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -276,29 +278,46 @@ def verify_export(
     )
     tasks = _Tasks(pool)
     try:
-        parts = list(plan_slices(path, size, log_key.name, per_line * SLICE_LINES))
-        numbers = [tasks.submit(check_slice, part) for part in parts]
-        scan = _Scan(log_key, SignatureChecker(tasks))
-        hashes: list[bytes] = []
-        findings: list[Finding | None] = []
-        for part, number in zip(parts, numbers, strict=True):
-            result: SliceResult = tasks.take(number)
-            last = hashes[-1][-HASH_SIZE:] if hashes else None
-            if result.lines != part.lines or result.before_hash != last:
-                raise BadInput(
-                    f"{path} changed while it was being verified; verify a copy nobody writes"
-                )
-            hashes.append(result.hashes)
-            findings.append(result.finding)
-            scan.replay(result)
-        scan.signatures.flush()
-        levels = Levels.from_blob(b"".join(hashes))
-        del hashes
-        tasks.gather()
-        return _verify(scan, findings, levels, stored, trusted_files, log_key)
+        with _cyclic_gc_paused():
+            parts = list(plan_slices(path, size, log_key.name, per_line * SLICE_LINES))
+            numbers = [tasks.submit(check_slice, part) for part in parts]
+            scan = _Scan(log_key, SignatureChecker(tasks))
+            hashes: list[bytes] = []
+            findings: list[Finding | None] = []
+            for part, number in zip(parts, numbers, strict=True):
+                result: SliceResult = tasks.take(number)
+                last = hashes[-1][-HASH_SIZE:] if hashes else None
+                if result.lines != part.lines or result.before_hash != last:
+                    raise BadInput(
+                        f"{path} changed while it was being verified; verify a copy nobody writes"
+                    )
+                hashes.append(result.hashes)
+                findings.append(result.finding)
+                scan.replay(result)
+            scan.signatures.flush()
+            levels = Levels.from_blob(b"".join(hashes))
+            del hashes
+            tasks.gather()
+            return _verify(scan, findings, levels, stored, trusted_files, log_key)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector, if it runs, while verifying. The replay keeps a few
+    long-lived objects per revision and sign-off and makes no reference cycles; the collector
+    would rescan them all each time their number grows by a quarter (a third of this process's
+    time on a million entries). Reference counting still frees everything else at once."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class _Scan:

@@ -51,7 +51,9 @@ def export_cmd(directory: Path, selection: str) -> None:
 @click.option("--checkpoint", "checkpoints", type=click.Path(path_type=Path), multiple=True,
               help="A checkpoint you saw earlier; the export must extend it.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
-@click.option("--workers", type=int, default=None, help="Processes for signature checks.")
+@click.option("--workers", type=int, default=None,
+              help="Worker processes that check the entries and signatures "
+                   "(default: the number of CPUs, at most 4; 1 checks in this process).")  # fmt: skip
 def verify_cmd(
     directory: Path,
     vkey_file: Path,

@@ -230,3 +230,20 @@ def test_same_report_without_orjson(
     monkeypatch.setattr(canonfast, "dumps_sorted", None)
     assert verify_module.verify_export(t, vkey).as_dict() == fast
     assert fast["ok"] == (attack is None)
+
+
+def test_verification_leaves_the_garbage_collector_as_it_found_it(
+    honest: tuple[Scenario, Path],
+) -> None:
+    import gc
+
+    s, export = honest
+    assert gc.isenabled()
+    assert verify_module.verify_export(export, s.signer.verifier.vkey).ok
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert verify_module.verify_export(export, s.signer.verifier.vkey).ok
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
