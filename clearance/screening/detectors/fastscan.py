@@ -193,21 +193,20 @@ class FastMatcher:
         ``stop_on_alarm`` the first alarm ends the work: the caller normalises the whole text
         and scans again (the texts returned are then the input and "")."""
         result = FastScan()
-        texts: list[str] = []
         lowers: list[str] = []
-        changed = False
+        rejoined: list[tuple[int, int, str]] = []  # (start, end) in ``text``, the new chunk
         position = length = 0
         while position < len(text):
             cut = text.find("\n", position + CHUNK)
             cut = len(text) if cut < 0 else cut + 1
             chunk = text[position:cut] if position or cut < len(text) else text
-            position = cut
             lower = chunk.lower()
             found = self._prescan_chunk(chunk, lower, stop_on_alarm)
             if rejoin and found.spaced_ends and not found.alarm:
                 joined = _rejoin_lines(chunk, found.spaced_ends)
                 if joined is not None:
-                    chunk, lower, changed = joined, joined.lower(), True
+                    rejoined.append((position, cut, joined))
+                    chunk, lower = joined, joined.lower()
                     found = self._prescan_chunk(chunk, lower, stop_on_alarm)
             if found.alarm:
                 result.alarm = True
@@ -216,13 +215,9 @@ class FastMatcher:
             result.number_ends.extend(length + end for end in found.number_ends)
             result.loose_ends.extend(length + end for end in found.loose_ends)
             length += len(chunk)
-            texts.append(chunk)
             lowers.append(lower)
-        if not changed:
-            texts = [text]
-        if len(lowers) == 1:
-            return texts[0], lowers[0], result
-        return (texts[0] if len(texts) == 1 else "".join(texts)), "".join(lowers), result
+            position = cut
+        return _spliced(text, rejoined), "".join(lowers), result
 
     def _prescan_chunk(self, chunk: str, lower: str, stop_on_alarm: bool) -> FastScan:
         """The candidates of one chunk (offsets within it)."""
@@ -325,6 +320,19 @@ class FastMatcher:
         keyword.sort()  # by end, the longest key first
         payloads = self._payloads
         return [(end_incl, payloads[ident]) for end_incl, _neg, ident in keyword]
+
+
+def _spliced(text: str, replaced: list[tuple[int, int, str]]) -> str:
+    """``text`` with ``text[start:end]`` replaced by each (start, end, new), in order."""
+    if not replaced:
+        return text
+    pieces: list[str] = []
+    position = 0
+    for start, end, new in replaced:
+        pieces += [text[position:start], new]
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def _rejoin_lines(text: str, spaced_ends: list[int]) -> str | None:
