@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from clearance.policy import Policy
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest
-from webapp.context import me, reader, runtime
+from webapp.context import me, read_connection, runtime
 from webapp.users import WebUser
 
 P = ParamSpec("P")
@@ -141,7 +141,7 @@ def item_head(item_id: str) -> ItemHead | None:
     """The item's head for the signed-in user, read once per request (one query)."""
     memo: dict[str, ItemHead | None] = g.setdefault("clearance_heads", {})
     if item_id not in memo:
-        row = reader().connection().execute(_HEAD, {"item_id": item_id, "me": me().id}).first()
+        row = read_connection().execute(_HEAD, {"item_id": item_id, "me": me().id}).first()
         memo[item_id] = ItemHead(*row) if row is not None else None
     return memo[item_id]
 
@@ -152,9 +152,9 @@ def signoff_requests(revision_id: int) -> tuple[RequestRow, ...]:
     if revision_id not in memo:
         memo[revision_id] = tuple(
             RequestRow(stage, name, tuple(roles or ()), created_at)
-            for stage, name, roles, created_at in reader()
-            .connection()
-            .execute(_REQUESTS, {"revision_id": revision_id})
+            for stage, name, roles, created_at in read_connection().execute(
+                _REQUESTS, {"revision_id": revision_id}
+            )
         )
     return memo[revision_id]
 

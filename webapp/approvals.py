@@ -13,9 +13,9 @@ from clearance.errors import BadInput, Conflict, PolicyRefusal
 from clearance.services.users import authenticate
 from webapp import itemview, progress
 from webapp.access import fresh, item_access, item_head, role_required
-from webapp.context import me, reader, runtime
+from webapp.context import me, read_connection, runtime
 from webapp.forms import DecisionForm, EnrolKeyForm
-from webapp.i18n import fmt_datetime, language
+from webapp.i18n import fmt_datetime, language, translated
 from webapp.queue import Cursor, QueueFilter, QueueRow, queue, refresh_search
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
@@ -37,7 +37,9 @@ def queue_page() -> ResponseReturnValue:
     user = me()
     if f.q:
         refresh_search(rt)
-    rows, next_page = queue(reader(), user_id=user.id, signoff_roles=user.view.signoff_roles, f=f)
+    rows, next_page = queue(
+        read_connection(), user_id=user.id, signoff_roles=user.view.signoff_roles, f=f
+    )
     policy = rt.policy
     return render_template(
         "approvals/queue.html",
@@ -56,7 +58,7 @@ def queue_rows_html(rows: list[QueueRow]) -> Markup:
     database goes through ``escape`` (markupsafe's C escaper) before it is joined; values that
     repeat down the page (authors, levels, channels, stages, deadlines) are escaped once."""
     item_base = escape(url_for("approvals.item", item_id="_")[:-1])
-    badge = f' <span class="badge overdue">{escape(_("Overdue"))}</span>'
+    badge = f' <span class="badge overdue">{translated("Overdue")}</span>'
     now = datetime.now(UTC)
     lang = language()
     seen: dict[str, str] = {}

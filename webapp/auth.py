@@ -22,7 +22,7 @@ from clearance.errors import BadInput, PolicyRefusal
 from clearance.services import users as user_service
 from clearance.storage.models import User
 from webapp.access import signed_in
-from webapp.context import me, reader, runtime
+from webapp.context import me, read_connection, runtime
 from webapp.errors import error_page
 from webapp.forms import ChangePasswordForm, EmptyForm, LoginForm
 from webapp.security import LoginLimiter, safe_next
@@ -36,7 +36,7 @@ def load_user(user_id: str) -> WebUser | None:
     raw_id, _sep, fingerprint = user_id.partition(":")
     if not raw_id.isdigit():
         return None
-    return load_web_user(reader().connection(), int(raw_id), fingerprint)
+    return load_web_user(read_connection(), int(raw_id), fingerprint)
 
 
 def init_app(app: Flask) -> None:

@@ -6,6 +6,7 @@ from typing import cast
 
 from flask import Flask, current_app, g
 from flask_login import current_user
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from clearance.runtime import Runtime
@@ -14,23 +15,44 @@ from webapp.users import WebUser
 
 RUNTIME_KEY = "clearance.runtime"
 _READER = "clearance_reader"
+_CONNECTION = "clearance_read_connection"
 
 
 def runtime() -> Runtime:
     return cast(Runtime, current_app.extensions[RUNTIME_KEY])
 
 
+def read_connection() -> Connection:
+    """This request's read-only connection: one pooled connection and one snapshot (a deferred
+    BEGIN on SQLite) per page. The hot pages query it with Core statements directly; an ORM
+    session, when a page needs one (``reader``), runs on the same connection and snapshot."""
+    connection = g.get(_CONNECTION)
+    if connection is None:
+        connection = _read_engine().connect()
+        connection.begin()
+        setattr(g, _CONNECTION, connection)
+    return cast(Connection, connection)
+
+
 def reader() -> Session:
-    """This request's read-only session (one snapshot and one pooled connection per page).
+    """This request's read-only ORM session, on ``read_connection()``.
 
     Views that write use ``runtime().uow()`` or ``runtime().sessions()``; this one never commits
     and is closed when the request ends.
     """
     session = g.get(_READER)
     if session is None:
-        session = runtime().readers()
+        session = runtime().readers(bind=read_connection())
         setattr(g, _READER, session)
     return cast(Session, session)
+
+
+def _read_engine() -> Engine:
+    """The runtime's engine with the read-only options its ``readers`` sessions use."""
+    rt = runtime()
+    bind = rt.readers.kw.get("bind", rt.engine)
+    assert isinstance(bind, Engine)
+    return bind
 
 
 def init_app(app: Flask) -> None:
@@ -39,6 +61,9 @@ def init_app(app: Flask) -> None:
         session = g.pop(_READER, None)
         if session is not None:
             session.close()
+        connection = g.pop(_CONNECTION, None)
+        if connection is not None:
+            connection.close()  # rolls the read transaction back and returns it to the pool
 
 
 def settings() -> Settings:

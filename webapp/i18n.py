@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, g, redirect, request, session
+from flask import Blueprint, Flask, g, has_request_context, redirect, request, session
 from flask.typing import ResponseReturnValue
-from flask_babel import Babel, format_decimal, get_locale, get_translations, lazy_gettext
+from flask_babel import Babel, format_decimal, get_translations, lazy_gettext
 from markupsafe import Markup
 
 from webapp.security import safe_next
@@ -31,7 +31,8 @@ def language() -> str:
     """The request's language (cached on ``g``: a page asks for it several times)."""
     chosen = g.get("clearance_language")
     if chosen is None:
-        chosen = str(get_locale() or DEFAULT_LANGUAGE)
+        # what flask-babel's get_locale() would select, without parsing a babel Locale
+        chosen = select_locale() if has_request_context() else DEFAULT_LANGUAGE
         g.clearance_language = chosen
     return str(chosen)
 
@@ -122,10 +123,28 @@ def _translations() -> Any:
     return found
 
 
+#: (language, message) -> translation; the catalogues are loaded once per process
+_TRANSLATED: dict[tuple[str, str], Markup] = {}
+
+
+def translated(message: str) -> Markup:
+    """``message`` in the request's language, as markup (what the template ``_()`` gives
+    without variables), looked up once per process."""
+    key = (language(), message)
+    found = _TRANSLATED.get(key)
+    if found is None:
+        if len(_TRANSLATED) > 10_000:
+            _TRANSLATED.clear()
+        found = _TRANSLATED[key] = Markup(_translations().ugettext(message)) % {}  # noqa: S704 - our catalogue
+    return found
+
+
 def template_gettext(message: str, **variables: Any) -> Markup:
     """``_()`` in templates: what Jinja's new-style gettext does in an autoescaped template
     (the translation is trusted markup, the variables are escaped into it), in one call
     instead of three context-passing ones."""
+    if not variables:
+        return translated(message)
     return Markup(_translations().ugettext(message)) % variables  # noqa: S704 - our catalogue
 
 

@@ -19,7 +19,7 @@ from clearance.services.queries import (
     load_item_snapshot,
 )
 from clearance.storage.models import Decision, Revision, User
-from webapp.context import reader, runtime
+from webapp.context import read_connection, runtime
 from webapp.preview import CACHE as PREVIEWS
 from webapp.preview import Preview
 
@@ -190,7 +190,7 @@ def decision_records(item_id: str) -> tuple[DecisionRecord, ...]:
     """Every decision on every revision of the item, oldest first (one query per request)."""
     memo: dict[str, tuple[DecisionRecord, ...]] = g.setdefault("clearance_decisions", {})
     if item_id not in memo:
-        rows = reader().connection().execute(_DECISIONS, {"item_id": item_id})
+        rows = read_connection().execute(_DECISIONS, {"item_id": item_id})
         memo[item_id] = tuple(DecisionRecord(*row) for row in rows)
     return memo[item_id]
 
@@ -223,7 +223,7 @@ def snapshot(item_id: str, *, since: int = 1, history: bool = True) -> ItemSnaps
         first = known.detail.revisions[0].number
         if first <= since or first == 1:
             return known
-    loaded = load_item_snapshot(reader(), item_id, since=since, history=history)
+    loaded = load_item_snapshot(read_connection(), item_id, since=since, history=history)
     memo[item_id] = loaded
     return loaded
 

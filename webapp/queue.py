@@ -26,14 +26,15 @@ from sqlalchemy import (
     exists,
     or_,
     select,
+    type_coerce,
 )
-from sqlalchemy.orm import Session
 
 from clearance.admin import search
 from clearance.admin.models import SearchEntry
 from clearance.runtime import Runtime
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest, User
 from clearance.storage.types import UTCDateTime
+from webapp.rowtypes import FAST_UTC, STRING_TUPLE
 
 PAGE = 50
 NO_DEADLINE = "-"
@@ -154,9 +155,9 @@ def _page_statement(shape: _Shape) -> Select[Any]:
             Revision.title,
             User.username,
             Revision.level,
-            Revision.channels,
+            type_coerce(Revision.channels, STRING_TUPLE),
             SignoffRequest.stage_name,
-            SignoffRequest.due_at,
+            type_coerce(SignoffRequest.due_at, FAST_UTC),
             Revision.number,
             SignoffRequest.id,
         )
@@ -236,7 +237,7 @@ def _walk(
                     title=title,
                     author=username,
                     level=level,
-                    channels=tuple(channels or ()),
+                    channels=channels,
                     stage=stage,
                     due_at=due_at,
                     revision=number,
@@ -255,7 +256,7 @@ def _walk(
 
 
 def queue(
-    session: Session, *, user_id: int, signoff_roles: frozenset[str], f: QueueFilter
+    connection: Connection, *, user_id: int, signoff_roles: frozenset[str], f: QueueFilter
 ) -> tuple[list[QueueRow], Cursor | None]:
     """One page of the queue and the cursor of the next page (None on the last page)."""
     if not signoff_roles:
@@ -283,7 +284,6 @@ def queue(
     if overdue:
         params["before"] = datetime.now(UTC)
     first = FIRST_FILTERED_BATCH if (q or f.level or f.channel) else FIRST_BATCH
-    connection = session.connection()
     after = f.after
     rows: list[QueueRow] = []
     if after is None or after.due_at is not None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from clearance.errors import NotFound
@@ -211,11 +211,11 @@ def load_item_detail(session: Session, item_id: str) -> ItemDetail:
 
 
 def load_item_snapshot(
-    session: Session, item_id: str, *, since: int = 1, history: bool = True
+    session: Session | Connection, item_id: str, *, since: int = 1, history: bool = True
 ) -> ItemSnapshot:
     """The item with its revisions from number ``since`` on (the current one always) and, when
-    asked, its history: two or three Core queries on the caller's session."""
-    connection = session.connection()
+    asked, its history: two or three Core queries on the caller's session or connection."""
+    connection = session.connection() if isinstance(session, Session) else session
     head = connection.execute(_ITEM, {"item_id": item_id}).first()
     if head is None:
         raise NotFound(f"there is no item {item_id!r}; list items with `clearance items list`")

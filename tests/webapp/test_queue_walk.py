@@ -142,7 +142,7 @@ def _all_pages(sessions: Sessions, f: QueueFilter) -> list[str]:
     for _ in range(500):
         with sessions() as session:
             rows, next_page = queue(
-                session,
+                session.connection(),
                 user_id=ME,
                 signoff_roles=MY_ROLES,
                 f=QueueFilter(f.view, f.level, f.channel, f.q, after),
@@ -196,7 +196,9 @@ def test_every_page_matches_the_rules(world: World, f: QueueFilter) -> None:
 def test_no_roles_no_queue(world: World) -> None:
     _reqs, sessions = world
     with sessions() as session:
-        assert queue(session, user_id=OTHER, signoff_roles=frozenset(), f=QueueFilter()) == (
+        assert queue(
+            session.connection(), user_id=OTHER, signoff_roles=frozenset(), f=QueueFilter()
+        ) == (
             [],
             None,
         )
