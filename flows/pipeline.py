@@ -181,7 +181,8 @@ def _batch_run_name() -> str:
     from prefect.runtime import flow_run
 
     ids = list(flow_run.parameters.get("item_ids") or ())
-    return f"review-{ids[0]}+{len(ids) - 1}" if ids else "review-none"
+    first = f"{ids[0]}+{len(ids) - 1}" if ids else "none"
+    return f"{flow_run.flow_name}-{first}"
 
 
 @flow(
