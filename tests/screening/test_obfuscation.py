@@ -93,3 +93,16 @@ def test_near_misses_are_never_blocked(rules: ScreeningRules, fast: bool, line: 
     with _path(fast):
         result = screen_text(line + BODY, rules)
     assert result.verdict is not Verdict.BLOCKED, result.findings
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["hyperscan", "portable"])
+@settings(max_examples=200, deadline=None)
+@given(stamp=obfuscated(), label=st.sampled_from(["Độ mật: ", "ĐỘ MẬT: ", "Độ mật | ", "Độ mật "]))
+def test_obfuscated_level_in_a_field_is_blocked(
+    rules: ScreeningRules, fast: bool, stamp: tuple[str, str], label: str
+) -> None:
+    value, _rule = stamp
+    with _path(fast):
+        result = screen_text("Số: 12/BC\n" + label + value.strip(" *[]—") + BODY, rules)
+    assert result.verdict is Verdict.BLOCKED, (value, result.findings)
+    assert any(f.rule == "marking.do_mat_field" for f in result.findings), result.findings

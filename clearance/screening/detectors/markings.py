@@ -29,7 +29,14 @@ from clearance.screening.types import Severity
 
 DECORATION = " \t\r\f\v*#=~_-–—|:;.,!\"'`«»“”‘’()[]{}<>【】〔〕「」『』•·○●□■◆◇─━│┃┌┐└┘├┤┬┴┼═║╔╗╚╝"
 _TOP_SEPARATOR = re.compile(r"\s*[:\-–—|/,(]|\s{2,}|\t")
-_FIELD_VALUE = re.compile(r"\s*[:：|]?\s*(tuyệt mật|tối mật|mật)(?!\w)")
+_LEVEL_VALUES = ("tuyệt mật", "tối mật", "mật")
+_GAP = "[" + re.escape(SPACED_SEPARATORS) + "]*"
+# The value of a level field, its letters possibly set apart ("Độ mật: T ố i m ậ t").
+_FIELD_VALUE = re.compile(
+    r"\s*[:：|]?\s*("
+    + "|".join(_GAP.join(re.escape(ch) for ch in value.replace(" ", "")) for value in _LEVEL_VALUES)
+    + r")(?!\w)"
+)
 _TOP_WINDOW = 4000
 
 
@@ -98,8 +105,14 @@ def judge_marking(
         value = _FIELD_VALUE.match(lower, end)
         if value is None:
             return None
+        letters = compact(value.group(1))
         level = next(
-            (m.level for m in rules.markings if value.group(1) in m.phrases and m.level), None
+            (
+                m.level
+                for m in rules.markings
+                if m.level and any(compact(p) == letters for p in m.phrases)
+            ),
+            None,
         )
         return Hit(
             marking.id,
