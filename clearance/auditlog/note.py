@@ -44,7 +44,11 @@ def b64encode(raw: bytes) -> str:
 
 
 def is_valid_name(name: str) -> bool:
-    return bool(name) and "+" not in name and not any(c.isspace() for c in name)
+    # \s matches exactly the characters for which str.isspace() is true
+    return bool(name) and "+" not in name and not _SPACE.search(name)
+
+
+_SPACE = re.compile(r"\s")
 
 
 def key_id(name: str, public_key: bytes) -> bytes:
