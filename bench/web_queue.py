@@ -196,6 +196,9 @@ def opener_for(base: str):  # type: ignore[no-untyped-def]
         {"csrf_token": token, "username": "lanh.dao", "password": PASSWORD}
     )
     opener.open(f"{base}/auth/login", data=data.encode())
+    # the first page after login stores the CSRF secret in the session (a new cookie); a
+    # browser sends that cookie from then on, so the load does too
+    opener.open(f"{base}/approvals/").read()
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     return opener, cookie
 
@@ -294,6 +297,8 @@ def check_page(opener, url: str, marker: str) -> None:  # type: ignore[no-untype
         body = response.read().decode()
         if response.url != url or response.status != 200 or marker not in body:
             raise SystemExit(f"{url} did not answer the signed-in page (got {response.url})")
+        if response.headers.get("Set-Cookie"):  # the load's fixed cookie would be stale
+            raise SystemExit(f"{url} changed the session cookie; the load would not be steady")
 
 
 def main() -> None:

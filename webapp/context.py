@@ -16,6 +16,7 @@ from webapp.users import WebUser
 RUNTIME_KEY = "clearance.runtime"
 _READER = "clearance_reader"
 _CONNECTION = "clearance_read_connection"
+_ENGINES = "clearance.read_engines"
 
 
 def runtime() -> Runtime:
@@ -48,11 +49,23 @@ def reader() -> Session:
 
 
 def _read_engine() -> Engine:
-    """The runtime's engine with the read-only options its ``readers`` sessions use."""
+    """The runtime's engine with the read-only options its ``readers`` sessions use.
+
+    On PostgreSQL the page reads in autocommit: under its default READ COMMITTED isolation
+    every statement takes its own snapshot inside a transaction too, so BEGIN and ROLLBACK
+    would only add two round trips per page. (SQLite keeps its deferred BEGIN: there the
+    transaction is what holds one snapshot for the whole page.)
+    """
+    engines: dict[int, Engine] = current_app.extensions.setdefault(_ENGINES, {})
     rt = runtime()
-    bind = rt.readers.kw.get("bind", rt.engine)
-    assert isinstance(bind, Engine)
-    return bind
+    found = engines.get(id(rt))
+    if found is None:
+        bind = rt.readers.kw.get("bind", rt.engine)
+        assert isinstance(bind, Engine)
+        if bind.dialect.name == "postgresql":
+            bind = bind.execution_options(isolation_level="AUTOCOMMIT")
+        found = engines[id(rt)] = bind
+    return found
 
 
 def init_app(app: Flask) -> None:

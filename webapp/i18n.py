@@ -108,10 +108,22 @@ ROLE_LABELS = {
 }
 
 
+#: (language, table, key) -> label; the tables and catalogues never change in a process
+_LABELS: dict[tuple[str, int, str], str] = {}
+
+
 def label(table: dict[str, object], key: str | None) -> str:
+    """The translated label of ``key`` (the key itself when the table has none), resolved
+    once per language instead of through flask-babel on every use."""
     if key is None:
         return "—"
-    return str(table.get(key, key))
+    cache_key = (language(), id(table), key)
+    found = _LABELS.get(cache_key)
+    if found is None:
+        if len(_LABELS) > 10_000:
+            _LABELS.clear()
+        found = _LABELS[cache_key] = str(table.get(key, key))
+    return found
 
 
 def _translations() -> Any:
