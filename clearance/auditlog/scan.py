@@ -1,19 +1,26 @@
-"""Integrity checks of ``entries.jsonl`` lines (pure; also runs in worker processes).
+"""Integrity checks of ``entries.jsonl`` lines (pure; runs in the verifier's worker processes).
 
 Every line must be the canonical JSON leaf of an entry with the log's origin, ``seq`` equal to its
 line index and ``prev`` equal to the hex leaf hash of the line before. The strictness is that of
-``entry.parse_leaf``; only the speed differs:
+``entry.parse_leaf``; only the speed differs. ``check_slice`` does all the per-line work of a
+byte range of the file: the leaf hash of every line, then
 
-- each line is decoded by the C scanner, which must consume the whole line and yield an object;
-- the objects of a chunk of lines are re-encoded canonically in one C call and compared with the
-  chunk's lines joined by commas inside brackets. That comparison is exact per line: every item is
-  a JSON object, and an object's text ends at its matching brace, so equal joined texts with the
-  same number of objects force equal texts object by object;
-- the first line that fails any check is re-read with ``parse_leaf`` for the exact message.
+- with orjson (``canonfast``): parse, check the fields, refuse any float (orjson reads integers
+  beyond 64 bits as floats), re-encode with sorted keys and compare bytes. orjson's sorted output
+  is canonical_json's for every float-free value, so an accepted line is exactly what the
+  standard library would accept;
+- whatever orjson cannot vouch for, and everything without orjson: the standard library's C
+  scanner, which must consume the whole line, and its C encoder (``_strict_line``);
+- the first line that fails is re-read with ``parse_leaf`` for the exact message.
+
+It also reads what the workflow replay needs without log state (sign-off statements, the point
+check of registered keys) and hands the workflow lines over as marshalled tuples.
+``check_lines`` is the same check over rows in one process, chunk by chunk: the objects of a
+chunk are re-encoded in one C call and compared with the chunk's lines joined by commas inside
+brackets, which is exact per line because an object's text ends at its matching brace.
 
 ``is_relevant`` picks, without parsing, the lines whose ``type`` the workflow replays: ``type`` is
 the last key of a canonical leaf, so a canonical line of such a type ends ``"type":"<type>"}``.
-A non-canonical line that is missed here is still caught by the full check.
 """
 
 from __future__ import annotations
