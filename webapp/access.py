@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 from clearance.policy import Policy
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest
 from webapp.context import me, read_connection, runtime
+from webapp.fastsql import Prepared
 from webapp.users import WebUser
 
 P = ParamSpec("P")
@@ -106,7 +107,7 @@ class RequestRow:
 
 _MINE = aliased(Revision)
 # built once: constructing these statements costs more than running them
-_HEAD = (
+_HEAD = Prepared(
     select(
         Item.id,
         Item.author_id,
@@ -125,7 +126,7 @@ _HEAD = (
     )
     .where(Item.id == bindparam("item_id"))
 )
-_REQUESTS = (
+_REQUESTS = Prepared(
     select(
         SignoffRequest.stage,
         SignoffRequest.stage_name,
@@ -141,7 +142,7 @@ def item_head(item_id: str) -> ItemHead | None:
     """The item's head for the signed-in user, read once per request (one query)."""
     memo: dict[str, ItemHead | None] = g.setdefault("clearance_heads", {})
     if item_id not in memo:
-        row = read_connection().execute(_HEAD, {"item_id": item_id, "me": me().id}).first()
+        row = _HEAD.first(read_connection(), {"item_id": item_id, "me": me().id})
         memo[item_id] = ItemHead(*row) if row is not None else None
     return memo[item_id]
 
@@ -152,8 +153,8 @@ def signoff_requests(revision_id: int) -> tuple[RequestRow, ...]:
     if revision_id not in memo:
         memo[revision_id] = tuple(
             RequestRow(stage, name, tuple(roles or ()), created_at)
-            for stage, name, roles, created_at in read_connection().execute(
-                _REQUESTS, {"revision_id": revision_id}
+            for stage, name, roles, created_at in _REQUESTS.rows(
+                read_connection(), {"revision_id": revision_id}
             )
         )
     return memo[revision_id]

@@ -20,6 +20,7 @@ from clearance.services.queries import (
 )
 from clearance.storage.models import Decision, Revision, User
 from webapp.context import read_connection, runtime
+from webapp.fastsql import Prepared
 from webapp.preview import CACHE as PREVIEWS
 from webapp.preview import Preview
 
@@ -165,7 +166,7 @@ class DecisionRecord:
 
 
 # built once: constructing the statement costs more than running it
-_DECISIONS = (
+_DECISIONS = Prepared(
     select(
         Decision.revision_id,
         Revision.number,
@@ -190,7 +191,7 @@ def decision_records(item_id: str) -> tuple[DecisionRecord, ...]:
     """Every decision on every revision of the item, oldest first (one query per request)."""
     memo: dict[str, tuple[DecisionRecord, ...]] = g.setdefault("clearance_decisions", {})
     if item_id not in memo:
-        rows = read_connection().execute(_DECISIONS, {"item_id": item_id})
+        rows = _DECISIONS.rows(read_connection(), {"item_id": item_id})
         memo[item_id] = tuple(DecisionRecord(*row) for row in rows)
     return memo[item_id]
 

@@ -34,6 +34,7 @@ from clearance.admin.models import SearchEntry
 from clearance.runtime import Runtime
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest, User
 from clearance.storage.types import UTCDateTime
+from webapp.fastsql import Prepared
 from webapp.rowtypes import FAST_UTC, STRING_TUPLE
 
 PAGE = 50
@@ -138,7 +139,7 @@ def _walk_order(shape: _Shape) -> Select[Any]:
 
 
 @lru_cache(maxsize=256)
-def _page_statement(shape: _Shape) -> Select[Any]:
+def _page_statement(shape: _Shape) -> Prepared:
     """The rows of one batch of the walk that pass the filters, in order, at most ``want``.
 
     The batch (``size`` open requests in index order) is a LIMIT subquery, so every planner
@@ -178,13 +179,15 @@ def _page_statement(shape: _Shape) -> Select[Any]:
         query = query.join(SearchEntry, SearchEntry.revision_id == Revision.id).where(
             SearchEntry.folded.like(bindparam("q"), escape="\\")
         )
-    return query.order_by(batch.c.due_at, batch.c.id).limit(bindparam("want", type_=Integer))
+    return Prepared(
+        query.order_by(batch.c.due_at, batch.c.id).limit(bindparam("want", type_=Integer))
+    )
 
 
 @lru_cache(maxsize=64)
-def _last_of_batch(shape: _Shape) -> Select[Any]:
+def _last_of_batch(shape: _Shape) -> Prepared:
     """The (id, deadline) of the batch's last request, where the next batch starts."""
-    return _walk_order(shape).limit(1).offset(bindparam("skip", type_=Integer))
+    return Prepared(_walk_order(shape).limit(1).offset(bindparam("skip", type_=Integer)))
 
 
 def _json_word(value: str) -> str:
@@ -230,7 +233,7 @@ def _walk(
             due_at,
             number,
             request_id,
-        ) in connection.execute(page, {**params, "size": size, "want": want - len(rows)}):
+        ) in page.rows(connection, {**params, "size": size, "want": want - len(rows)}):
             rows.append(
                 QueueRow(
                     item_id=item_id,
@@ -246,11 +249,12 @@ def _walk(
             )
         if len(rows) >= want:
             break
-        last = connection.execute(_last_of_batch(shape), {**params, "skip": size - 1}).first()
+        last = _last_of_batch(shape).first(connection, {**params, "skip": size - 1})
         if last is None:  # the batch was the rest of the section
             break
+        last_id, last_due = last
         shape = replace(shape, after=True)
-        params = {**params, "after_due": last.due_at, "after_id": last.id}
+        params = {**params, "after_due": last_due, "after_id": last_id}
         size = min(size * GROWTH, MAX_BATCH)
     return rows
 
