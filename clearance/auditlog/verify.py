@@ -28,7 +28,14 @@ from clearance.auditlog.entry import EntryTuple
 from clearance.auditlog.findings import Finding
 from clearance.auditlog.note import Verifier, open_note, parse_vkey, split
 from clearance.auditlog.rfc6962 import HASH_SIZE
-from clearance.auditlog.scan import SliceResult, check_slice, line_size, load_records, plan_slices
+from clearance.auditlog.scan import (
+    Slice,
+    SliceResult,
+    check_slice,
+    line_size,
+    load_records,
+    plan_slices,
+)
 from clearance.auditlog.tree import Levels
 from clearance.auditlog.workflow import SignatureJob, Workflow
 from clearance.errors import BadInput, VerificationError
@@ -279,8 +286,11 @@ def verify_export(
     tasks = _Tasks(pool)
     try:
         with _cyclic_gc_paused():
-            parts = list(plan_slices(path, size, log_key.name, per_line * SLICE_LINES))
-            numbers = [tasks.submit(check_slice, part) for part in parts]
+            parts: list[Slice] = []
+            numbers: list[int] = []
+            for part in plan_slices(path, size, log_key.name, per_line * SLICE_LINES):
+                parts.append(part)  # the workers start on the first slices at once
+                numbers.append(tasks.submit(check_slice, part))
             scan = _Scan(log_key, SignatureChecker(tasks))
             hashes: list[bytes] = []
             findings: list[Finding | None] = []
