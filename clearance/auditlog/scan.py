@@ -362,7 +362,7 @@ def load_records(records: bytes) -> Iterator[tuple[int, EntryTuple | SignedOff |
 def line_size(path: Path) -> int:
     """The average length of the first lines of ``path`` (at least 1), to size the slices."""
     with path.open("rb") as handle:
-        sample = handle.read(PLAN_SAMPLE)
+        sample = handle.read(SIZE_SAMPLE)
     return max(len(sample) // max(sample.count(b"\n"), 1), 1)
 
 
@@ -395,3 +395,4 @@ def plan_slices(path: Path, size: int, origin: str, step: int) -> Iterator[Slice
 
 
 PLAN_SAMPLE = 1 << 16
+SIZE_SAMPLE = 1 << 20  # a policy line may be large: sample many lines
