@@ -102,3 +102,14 @@ class Prepared:
     def first(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         found = self.rows(connection, params)
         return found[0] if found else None
+
+
+_PREPARED: dict[int, Prepared] = {}
+
+
+def prepared(statement: Select[Any]) -> Prepared:
+    """The ``Prepared`` of a statement built once elsewhere (kept alive by its module)."""
+    found = _PREPARED.get(id(statement))
+    if found is None or found.statement is not statement:
+        found = _PREPARED[id(statement)] = Prepared(statement)
+    return found

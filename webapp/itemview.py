@@ -20,7 +20,7 @@ from clearance.services.queries import (
 )
 from clearance.storage.models import Decision, Revision, User
 from webapp.context import read_connection, runtime
-from webapp.fastsql import Prepared
+from webapp.fastsql import Prepared, prepared
 from webapp.preview import CACHE as PREVIEWS
 from webapp.preview import Preview
 
@@ -224,7 +224,14 @@ def snapshot(item_id: str, *, since: int = 1, history: bool = True) -> ItemSnaps
         first = known.detail.revisions[0].number
         if first <= since or first == 1:
             return known
-    loaded = load_item_snapshot(read_connection(), item_id, since=since, history=history)
+    connection = read_connection()
+    loaded = load_item_snapshot(
+        connection,
+        item_id,
+        since=since,
+        history=history,
+        run=lambda statement, params: prepared(statement).rows(connection, params),
+    )
     memo[item_id] = loaded
     return loaded
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from clearance.errors import NotFound
@@ -210,21 +211,39 @@ def load_item_detail(session: Session, item_id: str) -> ItemDetail:
     return load_item_snapshot(session, item_id).detail
 
 
+#: runs a read statement with parameters and returns its rows (see ``load_item_snapshot``)
+Runner = Callable[[Select[Any], dict[str, Any]], Sequence[Sequence[Any]]]
+
+
 def load_item_snapshot(
-    session: Session | Connection, item_id: str, *, since: int = 1, history: bool = True
+    session: Session | Connection,
+    item_id: str,
+    *,
+    since: int = 1,
+    history: bool = True,
+    run: Runner | None = None,
 ) -> ItemSnapshot:
     """The item with its revisions from number ``since`` on (the current one always) and, when
-    asked, its history: two or three Core queries on the caller's session or connection."""
-    connection = session.connection() if isinstance(session, Session) else session
-    head = connection.execute(_ITEM, {"item_id": item_id}).first()
-    if head is None:
+    asked, its history: two or three Core queries on the caller's session or connection.
+
+    ``run`` executes each statement instead of ``Connection.execute`` (the web runs them
+    through its precompiled statements); it must return the rows with the columns in order.
+    """
+    if run is None:
+        connection = session.connection() if isinstance(session, Session) else session
+
+        def run(statement: Select[Any], params: dict[str, Any]) -> Sequence[Sequence[Any]]:
+            return connection.execute(statement, params).all()
+
+    heads = run(_ITEM, {"item_id": item_id})
+    if not heads:
         raise NotFound(f"there is no item {item_id!r}; list items with `clearance items list`")
-    _id, state, current, updated_at, author_id, policy_hash, author, unit = head
+    _id, state, current, updated_at, author_id, policy_hash, author, unit = heads[0]
     since = min(since, current)
-    rows = connection.execute(_REVISIONS, {"item_id": item_id, "since": since}).all()
+    rows = run(_REVISIONS, {"item_id": item_id, "since": since})
     revisions: list[RevisionView] = []
     facts: dict[int, RevisionFacts] = {}
-    for number, group in groupby(rows, key=lambda row: row.number):
+    for number, group in groupby(rows, key=lambda row: row[1]):
         block = list(group)
         r = block[0]
         parts = tuple(
@@ -235,28 +254,26 @@ def load_item_snapshot(
         revisions.append(
             RevisionView(
                 number=number,
-                title=r.title,
-                channels=tuple(r.channels),
-                declared_level=r.declared_level,
-                level=r.level,
-                manifest_hash=r.manifest_hash,
-                release_manifest_hash=r.release_manifest_hash,
-                screening_verdict=r.screening_verdict,
-                screening=r.screening,
-                classification=r.classification,
-                note=r.note,
-                created_at=r.created_at,
+                title=r[2],
+                channels=tuple(r[3]),
+                declared_level=r[4],
+                level=r[5],
+                manifest_hash=r[6],
+                release_manifest_hash=r[7],
+                screening_verdict=r[8],
+                screening=r[9],
+                classification=r[10],
+                note=r[11],
+                created_at=r[12],
                 parts=parts,
             )
         )
-        facts[number] = RevisionFacts(
-            r.id, r.created_by, tuple(p[21] for p in block if p[14] is not None)
-        )
+        facts[number] = RevisionFacts(r[0], r[13], tuple(p[21] for p in block if p[14] is not None))
     entries: tuple[HistoryEntry, ...] = ()
     if history:
         entries = tuple(
             HistoryEntry(at, revision, from_state, to_state, actor, reason)
-            for at, revision, from_state, to_state, actor, reason in connection.execute(
+            for at, revision, from_state, to_state, actor, reason in run(
                 _HISTORY, {"item_id": item_id}
             )
         )
