@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
+from urllib.parse import urlencode
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -13,7 +15,7 @@ from clearance.errors import BadInput, Conflict, PolicyRefusal
 from clearance.services.users import authenticate
 from webapp import itemview, progress
 from webapp.access import fresh, item_access, item_head, role_required
-from webapp.context import me, read_connection, runtime
+from webapp.context import me, read_connection, restart_read, runtime
 from webapp.forms import DecisionForm, EnrolKeyForm
 from webapp.i18n import fmt_datetime, language, translated
 from webapp.queue import Cursor, QueueFilter, QueueRow, queue, refresh_search
@@ -35,8 +37,8 @@ def queue_page() -> ResponseReturnValue:
     )
     rt = runtime()
     user = me()
-    if f.q:
-        refresh_search(rt)
+    if f.q and refresh_search(rt, read_connection()):
+        restart_read()  # the titles just indexed are after this request's snapshot
     rows, next_page = queue(
         read_connection(), user_id=user.id, signoff_roles=user.view.signoff_roles, f=f
     )
@@ -45,11 +47,46 @@ def queue_page() -> ResponseReturnValue:
         "approvals/queue.html",
         rows=rows,
         rows_html=queue_rows_html(rows),
-        next_after=next_page.token() if next_page else None,
+        next_url=queue_page_url(f, next_page.token()) if next_page else None,
+        first_url=queue_page_url(f, None) if f.after else None,
         f=f,
         levels=[lv for lv in policy.levels if lv.publishable],
         channels=sorted(policy.channels),
     )
+
+
+@lru_cache(maxsize=16)
+def _item_base(root: str) -> str:
+    """The item page URL without the id, per application root (escaped)."""
+    del root  # cache key: the URL depends on it
+    return str(escape(url_for("approvals.item", item_id="_")[:-1]))
+
+
+def queue_page_url(f: QueueFilter, after: str | None) -> str:
+    """A queue URL with the filters of ``f``: what ``url_for`` builds (same encoding), from
+    the queue's path built once per application root."""
+    query = [
+        (name, value)
+        for name, value in (
+            ("view", f.view),
+            ("level", f.level),
+            ("channel", f.channel),
+            ("q", f.q),
+            ("after", after),
+        )
+        if value is not None
+    ]
+    return f"{_queue_base(request.script_root)}?{urlencode(query, safe=URL_SAFE)}"
+
+
+#: the characters werkzeug leaves unquoted in query strings
+URL_SAFE = "!$'()*,/:;?@"
+
+
+@lru_cache(maxsize=16)
+def _queue_base(root: str) -> str:
+    del root  # cache key: the URL depends on it
+    return url_for("approvals.queue")
 
 
 def queue_rows_html(rows: list[QueueRow]) -> Markup:
@@ -57,7 +94,7 @@ def queue_rows_html(rows: list[QueueRow]) -> Markup:
     ``Markup.format``, a pure-Python formatter) cost more than the query. Every value from the
     database goes through ``escape`` (markupsafe's C escaper) before it is joined; values that
     repeat down the page (authors, levels, channels, stages, deadlines) are escaped once."""
-    item_base = escape(url_for("approvals.item", item_id="_")[:-1])
+    item_base = _item_base(request.script_root)
     badge = f' <span class="badge overdue">{translated("Overdue")}</span>'
     now = datetime.now(UTC)
     lang = language()

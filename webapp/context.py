@@ -48,6 +48,21 @@ def reader() -> Session:
     return cast(Session, session)
 
 
+def restart_read() -> None:
+    """End this request's read snapshot: the next read starts a new one (after a write the
+    page should see)."""
+    _close_read()
+
+
+def _close_read() -> None:
+    session = g.pop(_READER, None)
+    if session is not None:
+        session.close()
+    connection = g.pop(_CONNECTION, None)
+    if connection is not None:
+        connection.close()  # rolls the read transaction back and returns it to the pool
+
+
 def _read_engine() -> Engine:
     """The runtime's engine with the read-only options its ``readers`` sessions use.
 
@@ -71,12 +86,7 @@ def _read_engine() -> Engine:
 def init_app(app: Flask) -> None:
     @app.teardown_appcontext
     def _close_reader(_exc: BaseException | None) -> None:
-        session = g.pop(_READER, None)
-        if session is not None:
-            session.close()
-        connection = g.pop(_CONNECTION, None)
-        if connection is not None:
-            connection.close()  # rolls the read transaction back and returns it to the pool
+        _close_read()
 
 
 def settings() -> Settings:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     exists,
+    func,
     or_,
     select,
     type_coerce,
@@ -305,23 +306,32 @@ def queue(
     return page, (page[-1].cursor if len(rows) > PAGE else None)
 
 
-def refresh_search(rt: Runtime) -> None:
-    """Index titles added since the last search (a write only when something is new).
+#: the newest revision and the newest indexed one, in one statement
+_SEARCH_STATE = Prepared(
+    select(
+        select(func.max(Revision.id)).scalar_subquery(),
+        select(func.max(SearchEntry.revision_id)).scalar_subquery(),
+    )
+)
+
+
+def refresh_search(rt: Runtime, connection: Connection) -> bool:
+    """Index titles added since the last search (a write only when something is new); True
+    when it wrote, so the caller reads again on a fresh snapshot.
 
     Concurrent workers may index the same revisions at once; the loser's insert fails on the
     primary key and is dropped, since the winner indexed the same titles.
     """
-    from sqlalchemy import func
     from sqlalchemy.exc import IntegrityError
 
-    with rt.readers() as session:
-        newest = session.scalar(select(func.max(Revision.id))) or 0
-        indexed = session.scalar(select(func.max(SearchEntry.revision_id))) or 0
-    if newest <= indexed:
-        return
+    state = _SEARCH_STATE.first(connection, {})
+    newest, indexed = state if state is not None else (None, None)
+    if (newest or 0) <= (indexed or 0):
+        return False
     with rt.sessions() as session:
         try:
             search.refresh(session)
             session.commit()
         except IntegrityError:
             session.rollback()
+    return True
