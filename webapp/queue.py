@@ -25,6 +25,7 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal_column,
     or_,
     select,
     type_coerce,
@@ -139,16 +140,23 @@ def _walk_order(shape: _Shape) -> Select[Any]:
     return step.order_by(sr.status, sr.due_at, sr.id)
 
 
-@lru_cache(maxsize=256)
-def _page_statement(shape: _Shape) -> Prepared:
+def _count(value: int) -> Any:
+    """A row count written into the SQL: with the counts as parameters PostgreSQL cannot
+    settle on one generic plan and plans the join on every execution; the few batch sizes
+    give few statements."""
+    return literal_column(str(int(value)))
+
+
+@lru_cache(maxsize=1024)
+def _page_statement(shape: _Shape, size: int, want: int) -> Prepared:
     """The rows of one batch of the walk that pass the filters, in order, at most ``want``.
 
     The batch (``size`` open requests in index order) is a LIMIT subquery, so every planner
     reads it from the index first and joins each of its rows by primary key (PostgreSQL
     misjudges the JSON role filter and would otherwise sort the whole open set). Built once
-    per shape: constructing a statement costs more than running it.
+    per shape and counts: constructing a statement costs more than running it.
     """
-    batch = _walk_order(shape).limit(bindparam("size", type_=Integer)).subquery("batch")
+    batch = _walk_order(shape).limit(_count(size)).subquery("batch")
     me = bindparam("me", type_=Integer)
     roles = cast(SignoffRequest.roles, String)
     query = (
@@ -180,15 +188,13 @@ def _page_statement(shape: _Shape) -> Prepared:
         query = query.join(SearchEntry, SearchEntry.revision_id == Revision.id).where(
             SearchEntry.folded.like(bindparam("q"), escape="\\")
         )
-    return Prepared(
-        query.order_by(batch.c.due_at, batch.c.id).limit(bindparam("want", type_=Integer))
-    )
+    return Prepared(query.order_by(batch.c.due_at, batch.c.id).limit(_count(want)))
 
 
-@lru_cache(maxsize=64)
-def _last_of_batch(shape: _Shape) -> Prepared:
+@lru_cache(maxsize=256)
+def _last_of_batch(shape: _Shape, size: int) -> Prepared:
     """The (id, deadline) of the batch's last request, where the next batch starts."""
-    return Prepared(_walk_order(shape).limit(1).offset(bindparam("skip", type_=Integer)))
+    return Prepared(_walk_order(shape).limit(1).offset(_count(size - 1)))
 
 
 def _json_word(value: str) -> str:
@@ -223,7 +229,7 @@ def _walk(
         shape = replace(shape, after=True)
         params = {**params, "after_due": after.due_at, "after_id": after.request_id}
     while len(rows) < want:
-        page = _page_statement(shape)
+        page = _page_statement(shape, size, want - len(rows))
         for (
             item_id,
             title,
@@ -234,7 +240,7 @@ def _walk(
             due_at,
             number,
             request_id,
-        ) in page.rows(connection, {**params, "size": size, "want": want - len(rows)}):
+        ) in page.rows(connection, params):
             rows.append(
                 QueueRow(
                     item_id=item_id,
@@ -250,7 +256,7 @@ def _walk(
             )
         if len(rows) >= want:
             break
-        last = _last_of_batch(shape).first(connection, {**params, "skip": size - 1})
+        last = _last_of_batch(shape, size).first(connection, params)
         if last is None:  # the batch was the rest of the section
             break
         last_id, last_due = last
