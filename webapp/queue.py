@@ -147,16 +147,9 @@ def _count(value: int) -> Any:
     return literal_column(str(int(value)))
 
 
-@lru_cache(maxsize=1024)
-def _page_statement(shape: _Shape, size: int, want: int) -> Prepared:
-    """The rows of one batch of the walk that pass the filters, in order, at most ``want``.
-
-    The batch (``size`` open requests in index order) is a LIMIT subquery, so every planner
-    reads it from the index first and joins each of its rows by primary key (PostgreSQL
-    misjudges the JSON role filter and would otherwise sort the whole open set). Built once
-    per shape and counts: constructing a statement costs more than running it.
-    """
-    batch = _walk_order(shape).limit(_count(size)).subquery("batch")
+def _rows_of(shape: _Shape, source: Any, want: int) -> Select[Any]:
+    """The rows of the open requests in ``source`` (a subquery of their id and deadline) that
+    pass the filters, in (deadline, id) order, at most ``want``."""
     me = bindparam("me", type_=Integer)
     roles = cast(SignoffRequest.roles, String)
     query = (
@@ -171,8 +164,8 @@ def _page_statement(shape: _Shape, size: int, want: int) -> Prepared:
             Revision.number,
             SignoffRequest.id,
         )
-        .select_from(batch)
-        .join(SignoffRequest, SignoffRequest.id == batch.c.id)
+        .select_from(source)
+        .join(SignoffRequest, SignoffRequest.id == source.c.id)
         .join(Revision, Revision.id == SignoffRequest.revision_id)
         .join(Item, and_(Item.id == Revision.item_id, Item.current_revision == Revision.number))
         .join(User, User.id == Item.author_id)
@@ -188,7 +181,51 @@ def _page_statement(shape: _Shape, size: int, want: int) -> Prepared:
         query = query.join(SearchEntry, SearchEntry.revision_id == Revision.id).where(
             SearchEntry.folded.like(bindparam("q"), escape="\\")
         )
-    return Prepared(query.order_by(batch.c.due_at, batch.c.id).limit(_count(want)))
+    return query.order_by(source.c.due_at, source.c.id).limit(_count(want))
+
+
+@lru_cache(maxsize=1024)
+def _page_statement(shape: _Shape, size: int, want: int) -> Prepared:
+    """The rows of one batch of the walk that pass the filters, in order, at most ``want``.
+
+    The batch (``size`` open requests in index order) is a LIMIT subquery, so every planner
+    reads it from the index first and joins each of its rows by primary key (PostgreSQL
+    misjudges the JSON role filter and would otherwise sort the whole open set). Built once
+    per shape and counts: constructing a statement costs more than running it.
+    """
+    batch = _walk_order(shape).limit(_count(size)).subquery("batch")
+    return Prepared(_rows_of(shape, batch, want))
+
+
+#: a search first reads the revisions whose title matches, at most this many; fewer means a
+#: rare term, whose rows are read from those revisions alone (the walk would read the whole
+#: open set to fill a page); as many means a common term, which the walk finds quickly
+SEARCH_CAP = 2000
+
+
+@lru_cache(maxsize=16)
+def _hits_statement(cap: int) -> Prepared:
+    """The ids of the revisions whose folded title matches, at most ``cap`` (one scan of the
+    short folded titles)."""
+    return Prepared(
+        select(SearchEntry.revision_id)
+        .where(SearchEntry.folded.like(bindparam("q"), escape="\\"))
+        .limit(_count(cap))
+    )
+
+
+@lru_cache(maxsize=256)
+def _hit_page_statement(shape: _Shape, want: int) -> Select[Any]:
+    """The rows of the open requests of the revisions ``ids`` (a rare term's matches) in one
+    section from the position, in order, at most ``want``: read by revision, then sorted.
+
+    The ids are written into the SQL (integers read from the database), so each planner sees
+    the real list; SQLAlchemy runs it, since the list's length varies.
+    """
+    sr = SignoffRequest
+    hits = _walk_order(shape).order_by(None)
+    hits = hits.where(sr.revision_id.in_(bindparam("ids", expanding=True, literal_execute=True)))
+    return _rows_of(replace(shape, search=False), hits.subquery("hits"), want)
 
 
 @lru_cache(maxsize=256)
@@ -213,6 +250,21 @@ GROWTH = 4
 MAX_BATCH = 3200
 
 
+def _row(values: Any) -> QueueRow:
+    item_id, title, username, level, channels, stage, due_at, number, request_id = values
+    return QueueRow(
+        item_id=item_id,
+        title=title,
+        author=username,
+        level=level,
+        channels=channels,
+        stage=stage,
+        due_at=due_at,
+        revision=number,
+        request_id=request_id,
+    )
+
+
 def _walk(
     connection: Connection,
     shape: _Shape,
@@ -221,39 +273,23 @@ def _walk(
     after: Cursor | None,
     want: int,
     first: int,
+    hits: list[int] | None = None,
 ) -> list[QueueRow]:
-    """Rows of one section in (deadline, id) order, read batch by batch from the index."""
-    rows: list[QueueRow] = []
-    size = max(first, 2 * want)
+    """Rows of one section in (deadline, id) order, read batch by batch from the index, or
+    from the revisions ``hits`` alone when given (a rare search term's matches)."""
     if after is not None:
         shape = replace(shape, after=True)
         params = {**params, "after_due": after.due_at, "after_id": after.request_id}
+    if hits is not None:
+        if not hits:
+            return []
+        statement = _hit_page_statement(shape, want)
+        return [_row(values) for values in connection.execute(statement, {**params, "ids": hits})]
+    rows: list[QueueRow] = []
+    size = max(first, 2 * want)
     while len(rows) < want:
         page = _page_statement(shape, size, want - len(rows))
-        for (
-            item_id,
-            title,
-            username,
-            level,
-            channels,
-            stage,
-            due_at,
-            number,
-            request_id,
-        ) in page.rows(connection, params):
-            rows.append(
-                QueueRow(
-                    item_id=item_id,
-                    title=title,
-                    author=username,
-                    level=level,
-                    channels=channels,
-                    stage=stage,
-                    due_at=due_at,
-                    revision=number,
-                    request_id=request_id,
-                )
-            )
+        rows.extend(_row(values) for values in page.rows(connection, params))
         if len(rows) >= want:
             break
         last = _last_of_batch(shape, size).first(connection, params)
@@ -264,6 +300,14 @@ def _walk(
         params = {**params, "after_due": last_due, "after_id": last_id}
         size = min(size * GROWTH, MAX_BATCH)
     return rows
+
+
+def _search_hits(connection: Connection, pattern: str) -> list[int] | None:
+    """The revisions whose title matches ``pattern`` when fewer than ``SEARCH_CAP`` do, else
+    None (a common term: the walk finds its page quickly)."""
+    cap = SEARCH_CAP
+    found = _hits_statement(cap).rows(connection, {"q": pattern})
+    return None if len(found) >= cap else [revision_id for (revision_id,) in found]
 
 
 def queue(
@@ -280,14 +324,16 @@ def queue(
         params["level"] = f.level
     if f.channel:
         params["channel"] = _json_word(f.channel)
+    hits: list[int] | None = None
     if q:
         params["q"] = search.like_pattern(q)
+        hits = _search_hits(connection, params["q"])
     overdue = f.view == "overdue"
     shape = _Shape(
         roles=len(roles),
         level=bool(f.level),
         channel=bool(f.channel),
-        search=bool(q),
+        search=bool(q) and hits is None,
         dated=True,
         before=overdue,
         after=False,
@@ -298,7 +344,7 @@ def queue(
     after = f.after
     rows: list[QueueRow] = []
     if after is None or after.due_at is not None:
-        rows = _walk(connection, shape, params, after=after, want=PAGE + 1, first=first)
+        rows = _walk(connection, shape, params, after=after, want=PAGE + 1, first=first, hits=hits)
     if len(rows) <= PAGE and not overdue:
         rows += _walk(
             connection,
@@ -307,6 +353,7 @@ def queue(
             after=after if after is not None and after.due_at is None else None,
             want=PAGE + 1 - len(rows),
             first=first,
+            hits=hits,
         )
     page = rows[:PAGE]
     return page, (page[-1].cursor if len(rows) > PAGE else None)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.admin import search
@@ -180,17 +180,50 @@ FILTERS = [
     QueueFilter(q="100%"),  # wildcards are literal
     QueueFilter(q="đúng_h"),
     QueueFilter(q="nothing matches this"),
+    QueueFilter(q="bien 1"),  # a rarer term: a few tens of titles
+    QueueFilter(q="tai chinh 15"),  # a handful
     QueueFilter(view="overdue", level="cong_khai", channel="website", q="du lich"),
+    QueueFilter(level="noi_bo", channel="social", q="dau tu 1"),
 ]
+#: a search reads at most this many matching revisions first: with 4 every term but the rarest
+#: is common (the walk joins the titles), with 10,000 every term is rare (read by revision)
+SEARCH_CAPS = [4, 10_000]
 
 
+@pytest.mark.parametrize("cap", SEARCH_CAPS, ids=lambda cap: f"cap{cap}")
 @pytest.mark.parametrize("f", FILTERS, ids=lambda f: f"{f.view}-{f.level}-{f.channel}-{f.q}")
-def test_every_page_matches_the_rules(world: World, f: QueueFilter) -> None:
+def test_every_page_matches_the_rules(
+    world: World, f: QueueFilter, cap: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if cap != SEARCH_CAPS[0] and not f.q:
+        pytest.skip("the cap matters only to a search")
+    monkeypatch.setattr(queue_module, "SEARCH_CAP", cap)
     reqs, sessions = world
     expected = _expected(reqs, f)
     assert _all_pages(sessions, f) == expected
     if f == QueueFilter():
         assert len(expected) > 30  # the world is big enough to need many pages
+
+
+@pytest.mark.parametrize(
+    ("q", "cap", "rare"),
+    [("le hoi", 4, False), ("le hoi", 10_000, True), ("tai chinh 15", 100, True), ("zzz", 1, True)],
+)
+def test_a_search_reads_the_matches_first_when_they_are_few(
+    world: World, q: str, cap: int, rare: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reqs, sessions = world
+    monkeypatch.setattr(queue_module, "SEARCH_CAP", cap)
+    with sessions() as session:
+        hits = queue_module._search_hits(session.connection(), search.like_pattern(q))
+    assert (hits is not None) == rare
+    if hits is not None:  # every revision (current or not) whose title matches
+        folded = search.fold(q)
+        matching = {r.item_id for r in reqs if folded in search.fold(r.title)}
+        with sessions() as session:
+            items = session.scalars(select(Revision.item_id).where(Revision.id.in_(hits))).all()
+        assert set(items) == matching
+        assert len(hits) < cap
 
 
 def test_no_roles_no_queue(world: World) -> None:
