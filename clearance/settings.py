@@ -80,6 +80,9 @@ class Settings:
     secret_key: str | None = None
     site_dir: Path | None = None
     public_base_url: str = "http://127.0.0.1:8000"
+    #: screen attachments in a child process with a wall timeout and a memory limit (a parser
+    #: stuck inside one C call cannot be interrupted in-process); off only for trusted input
+    isolate_screening: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -149,6 +152,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secret_key=env.get("CLEARANCE_SECRET_KEY") or None,
         site_dir=Path(site).resolve() if site else None,
         public_base_url=env.get("CLEARANCE_PUBLIC_BASE_URL") or "http://127.0.0.1:8000",
+        isolate_screening=_get(env, "CLEARANCE_ISOLATE_SCREENING", coerce_bool, True),
         extra=extra,
     )
 

@@ -24,6 +24,7 @@ from clearance.policy import Classification, Policy, SignoffState, classify, sig
 from clearance.policy.store import policy_for_item
 from clearance.runtime import Runtime
 from clearance.screening import screen_file
+from clearance.screening.isolated import screen_file_isolated
 from clearance.screening.types import FileResult, Finding, Verdict, combine
 from clearance.services.items import current_revision, load_item, transition
 from clearance.storage.models import Item, Revision, SignoffRequest, User
@@ -129,7 +130,11 @@ def _where(name: str, finding: Finding) -> str:
 def _screen(rt: Runtime, policy: Policy, channels: Sequence[str], part: _PartInput) -> _Screened:
     data = rt.blobs.read(part.sha256)
     allowed = frozenset.intersection(*(policy.channel(c).file_types for c in channels))
-    result = screen_file(data, part.name, policy.screening, allowed_types=allowed)
+    if part.role is PartRole.ATTACHMENT and rt.settings.isolate_screening:
+        # the hard guard: a parser hung in C or a runaway allocation becomes a held result
+        result = screen_file_isolated(data, part.name, policy.screening, allowed_types=allowed)
+    else:
+        result = screen_file(data, part.name, policy.screening, allowed_types=allowed)
     derived = result.sanitized if result.sanitized is not None else data
     ref = rt.blobs.put_bytes(derived, name=f"the sanitized {part.name!r}")
     if part.role is PartRole.BODY:
