@@ -29,17 +29,21 @@ def run(
 ) -> list[dict[str, Any]]:
     """Findings for the body text and every staged file, each with ``file`` naming where."""
     from clearance.screening import screen_file
+    from clearance.screening.isolated import screen_file_isolated
 
     policy = rt.policy
     allowed = _allowed_types(rt, channels)
-    inputs: list[tuple[str, bytes]] = []
+    inputs: list[tuple[str, bytes, bool]] = []  # name, bytes, is a file
     if text.strip():
-        inputs.append((BODY, text.encode("utf-8")))
-    inputs.extend((s["name"], rt.blobs.read(s["sha256"])) for s in staged)
+        inputs.append((BODY, text.encode("utf-8"), False))
+    inputs.extend((s["name"], rt.blobs.read(s["sha256"]), True) for s in staged)
     findings: list[dict[str, Any]] = []
-    for name, data in inputs:
+    for name, data, is_file in inputs:
         try:
-            result = screen_file(data, name, policy.screening, allowed_types=allowed)
+            if is_file and rt.settings.isolate_screening:  # a hung parser must not hang us
+                result = screen_file_isolated(data, name, policy.screening, allowed_types=allowed)
+            else:
+                result = screen_file(data, name, policy.screening, allowed_types=allowed)
         except ClearanceError as exc:
             findings.append(
                 {"file": name, "rule": "unreadable", "severity": "block", "message": exc.message}
