@@ -9,8 +9,9 @@ Steps, each skipped when the text does not need it (the common case costs one C-
    scripts (Cyrillic/Greek look-alikes of Latin letters) to Latin, with one ``str.translate``.
 3. Reattaching combining marks set apart from their letter by separators ("MA ̣̂T"), then
    rejoining letters spaced or dotted apart ("M Ậ T", "M.Ậ.T", "T-Ố-I") with one regex.
-   Stamps whose letters are set apart only in places ("mậ t", "TỐ I MẬT") are found by the
-   loose stamp check of ``detectors/markings.py``.
+   Stamps whose letters are set apart only in places ("mậ t", "TỐ I MẬT"), alone on their line
+   or opening a top line ("MẬ T - Số 12"), and field labels so written ("Đ ộ  m ậ t: Mật") are
+   found by the loose checks of ``detectors/markings.py``.
 
 Diacritics are never dropped here: "MẬT" stays distinct from "mát", "mắt", "mặt". Accent folding
 (:func:`fold`) exists only to raise hints on short lines.

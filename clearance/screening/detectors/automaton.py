@@ -25,7 +25,13 @@ from typing import Any
 
 import ahocorasick
 
-from clearance.screening.detectors.markings import compact, loose_pattern
+from clearance.screening.detectors.markings import (
+    compact,
+    field_labels,
+    loose_field_regex,
+    loose_pattern,
+    loose_top_regex,
+)
 from clearance.screening.normalise import fold
 from clearance.screening.rules import IdentifierKind, MarkingPosition, ScreeningRules
 
@@ -81,6 +87,9 @@ class Matcher:
     automaton: Any  # ahocorasick.Automaton has no type stubs
     loose: LooseTable
     loose_re: re.Pattern[str] | None
+    top_re: re.Pattern[str] | None  # markings.loose_top_regex
+    fields: LooseTable  # markings.field_labels
+    field_re: re.Pattern[str] | None  # markings.loose_field_regex
 
     def hits(self, lower: str) -> list[tuple[int, tuple[Payload, ...]]]:
         """Every (end index inclusive, payloads) of every key in ``lower``."""
@@ -110,9 +119,16 @@ def loose_regex(table: LooseTable) -> re.Pattern[str] | None:
     return re.compile(alternatives, re.MULTILINE)
 
 
-def loose_line_ends(pattern: re.Pattern[str] | None, lower: str) -> list[int]:
-    """The end index of every line of ``lower`` that :func:`loose_regex` matches."""
-    return [] if pattern is None else [match.end() for match in pattern.finditer(lower)]
+def loose_line_ends(
+    pattern: re.Pattern[str] | None, lower: str, fields: re.Pattern[str] | None = None
+) -> list[int]:
+    """The end index of every line of ``lower`` that :func:`loose_regex` matches, and of every
+    level field (``fields``, :func:`markings.loose_field_regex`), ascending."""
+    ends = [] if pattern is None else [match.end() for match in pattern.finditer(lower)]
+    if fields is not None:
+        ends.extend(match.end() for match in fields.finditer(lower))
+        ends.sort()
+    return ends
 
 
 def matcher_keys(rules: ScreeningRules) -> dict[str, tuple[Payload, ...]]:
@@ -148,4 +164,12 @@ def build_matcher(rules: ScreeningRules) -> Matcher:
         automaton.add_word(key, payloads)
     automaton.make_automaton()
     loose = loose_keys(rules)
-    return Matcher(automaton, loose, loose_regex(loose))
+    fields = field_labels(rules)
+    return Matcher(
+        automaton,
+        loose,
+        loose_regex(loose),
+        loose_top_regex(loose),
+        fields,
+        loose_field_regex(fields),
+    )

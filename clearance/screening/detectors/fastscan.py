@@ -9,7 +9,9 @@ a line), each chunk's UTF-8 going through two small databases:
 - first: any character that full normalisation would change (format and zero-width
   characters, confusable scripts, combining marks; the first one ends the pass, the whole text
   is then normalised and scanned again), and every line that spells a stamp phrase with
-  separators between its letters ("T Ố I M Ậ T", "mậ t"; ``markings.judge_loose`` decides);
+  separators between its letters ("T Ố I M Ậ T", "mậ t"; ``markings.judge_loose`` decides),
+  and every place where a level field's label departs from its plain form ("Đ ộ  m ậ t: Mật";
+  ``markings.judge_loose_fields`` decides on the lines around it);
 - classes, over one class byte per character (UTF-8 with continuation bytes deleted):
   ``spaced``, a single letter between separators followed by another single letter ("M Ậ T"),
   a superset of what ``normalise.rejoin_spaced`` joins (Python confirms each and rejoins the
@@ -37,7 +39,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clearance.screening.detectors.automaton import LooseTable, Payload
-from clearance.screening.detectors.markings import DECORATION, LOOSE_EDGE
+from clearance.screening.detectors.markings import (
+    DECORATION,
+    LEVEL_VALUES,
+    LOOSE_EDGE,
+    compact,
+    loose_field_regex,
+    loose_top_regex,
+)
 from clearance.screening.normalise import (
     SPACED_SEPARATORS,
     has_spaced_run,
@@ -110,6 +119,49 @@ def _loose_line(letters: str) -> bytes:
     return b"^" + edge + core + edge + b"$"
 
 
+def _gaps() -> tuple[bytes, bytes, bytes]:
+    """Byte patterns of a run of separators: any (``*``), one or more, and one that is not a
+    single space (another separator, or two or more). Single byte classes only, the bytes of
+    "·" among them (a superset: Python confirms): an alternative of several bytes keeps
+    Hyperscan from finding a literal to look for and cost three times as much, measured."""
+    wide = b"".join(ch.encode("utf-8") for ch in SPACED_SEPARATORS if not ch.isascii())
+    ascii_gap = bytes(sorted({ord(ch) for ch in SPACED_SEPARATORS if ch.isascii()}))
+    one = b"[" + _escaped(ascii_gap + wide) + b"]"
+    other = b"[" + _escaped(bytes(sorted(set(ascii_gap) - {ord(" ")})) + wide) + b"]"
+    return one + b"*", one + b"+", b"(?:" + other + one + b"*|" + one + one + b"+)"
+
+
+def _loose_fields(label: str) -> list[bytes]:
+    """Where a field ``label`` may be written otherwise than plainly (over the UTF-8 of the
+    lower-cased text): one pattern per place where it departs from its plain form, two letters
+    of a word set apart ("đ.ộ", "m ậ") or the letters around a space joined ("ộm") or set apart
+    otherwise ("ộ - m"). Every loose label holds one of these, and plain text hardly has them,
+    so the pass stays cheap (the whole label, value and all, in one pattern cost the screening
+    4 % more, these 1 %, measured), and the label's end glued to a value's first letter.
+    Python confirms each candidate's lines with
+    :func:`markings.loose_field_regex`."""
+    _any_gap, some_gap, not_space = _gaps()
+    letters = compact(label)
+    patterns: list[bytes] = []
+    position = 0
+    for index, letter in enumerate(letters[:-1]):
+        position = label.index(letter, position) + 1
+        pair = (_escaped(letter.encode("utf-8")), _escaped(letters[index + 1].encode("utf-8")))
+        between = label[position : label.index(letters[index + 1], position)]
+        if not between:
+            patterns.append(pair[0] + some_gap + pair[1])
+        else:  # joined, or set apart otherwise than by the plain single space
+            patterns += [
+                pair[0] + pair[1],
+                pair[0] + (not_space if between == " " else some_gap) + pair[1],
+            ]
+    # The value glued to the label by the rejoining of single letters ("Độ mậtM ật").
+    firsts = sorted({compact(value)[0] for value in LEVEL_VALUES})
+    glued = b"|".join(_escaped(first.encode("utf-8")) for first in firsts)
+    patterns.append(_escaped(letters[-2:].encode("utf-8")) + b"(?:" + glued + b")")
+    return patterns
+
+
 def _byte_classes(literals: list[bytes]) -> list[bytes]:
     """Regular expressions matching exactly ``literals``: one per common prefix, its last
     bytes as a class (a dozen patterns compile ten times faster than 200)."""
@@ -138,10 +190,15 @@ class FastScan:
 class FastMatcher:
     """Compiled Hyperscan databases for one rule set; thread-safe (one scratch per thread)."""
 
-    def __init__(self, keys: dict[str, tuple[Payload, ...]], loose: LooseTable) -> None:
+    def __init__(
+        self, keys: dict[str, tuple[Payload, ...]], loose: LooseTable, fields: LooseTable
+    ) -> None:
         self._payloads = list(keys.values())
         self._lengths = [len(key) for key in keys]
         self.loose = loose
+        self.top_re = loose_top_regex(loose)
+        self.fields = fields
+        self.field_re = loose_field_regex(fields)
         # A line reading as one of these is left to the plain phrase's judge (see _loose_lines).
         self._plain = {
             spelling
@@ -161,9 +218,17 @@ class FastMatcher:
         # the loose stamp lines (cheaper than two passes, measured).
         alarm = _byte_classes(_alarm_literals())
         self._alarms = len(alarm)
+        self._fields_from = len(alarm) + len(loose)  # ids of the level field patterns
+        # Level fields with a loose label ("Đ ộ  m ậ t: Mật") are reported as loose lines too.
         lines = [_loose_line(letters) for letters in loose]
+        labels = [
+            pattern
+            for spellings in fields.values()
+            for label in {label for _index, label in spellings}
+            for pattern in _loose_fields(label)
+        ]
         flags = [_hs.HS_FLAG_SINGLEMATCH] * len(alarm) + [_hs.HS_FLAG_MULTILINE] * len(lines)
-        self._first_db = _compile(alarm + lines, False, flags)
+        self._first_db = _compile(alarm + lines + labels, False, flags + [0] * len(labels))
         self._class_db = _compile([_SPACED, _NUMBERS], False)
         self._local = threading.local()
 
@@ -228,19 +293,21 @@ class FastMatcher:
         first_scratch, class_scratch = self._scratch()[1:3]
         alarms = self._alarms
         byte_ends: set[int] = set()
+        field_ends: set[int] = set()
+        fields_from = self._fields_from
 
         def on_first(ident: int, _start: int, end: int, _flags: int, _context: object) -> bool:
             if ident < alarms:
                 result.alarm = True
                 return stop_on_alarm  # one is enough when the text is normalised anyway
-            byte_ends.add(end)
+            (field_ends if ident >= fields_from else byte_ends).add(end)
             return False
 
         with contextlib.suppress(_hs.ScanTerminated):
             self._first_db.scan(encoded, match_event_handler=on_first, scratch=first_scratch)
         if result.alarm and stop_on_alarm:
             return result
-        result.loose_ends = self._loose_lines(encoded, byte_ends)
+        result.loose_ends = self._loose_lines(encoded, byte_ends, field_ends)
         classes = encoded.translate(_CLASSES, _CONTINUATION)
         del encoded
         spaced, numbers = result.spaced_ends, result.number_ends
@@ -253,16 +320,16 @@ class FastMatcher:
         numbers.sort()
         return result
 
-    def _loose_lines(self, encoded: bytes, byte_ends: set[int]) -> list[int]:
+    def _loose_lines(self, encoded: bytes, byte_ends: set[int], field_ends: set[int]) -> list[int]:
         """The end index of every line spelling a stamp with its letters set apart (the lines
-        ending at ``byte_ends``). Lines that hold the plain phrase are left out
-        (:func:`markings.judge_loose` skips them): the rest are rare, so their byte offsets are
-        turned into indices by decoding what precedes."""
+        ending at ``byte_ends``) and of every level field (ending at ``field_ends``). Lines that
+        hold the plain phrase are left out (:func:`markings.judge_loose` skips them): the rest
+        are rare, so their byte offsets are turned into indices by decoding what precedes."""
         ends: list[int] = []
         byte_at = char_at = 0
-        for end in sorted(byte_ends):
+        for end in sorted(byte_ends | field_ends):
             line = encoded[encoded.rfind(b"\n", 0, end) + 1 : end].decode("utf-8", "surrogatepass")
-            if line.strip(DECORATION) in self._plain:
+            if end not in field_ends and line.strip(DECORATION) in self._plain:
                 continue
             char_at += len(encoded[byte_at:end].decode("utf-8", "surrogatepass"))
             byte_at = end
@@ -379,11 +446,13 @@ def available() -> bool:
     return _hs is not None
 
 
-def fast_matcher(keys: dict[str, tuple[Payload, ...]], loose: LooseTable) -> FastMatcher | None:
+def fast_matcher(
+    keys: dict[str, tuple[Payload, ...]], loose: LooseTable, fields: LooseTable | None = None
+) -> FastMatcher | None:
     """The Hyperscan matcher for ``keys``, or None where Hyperscan is unavailable or fails."""
     if _hs is None:
         return None
     try:
-        return FastMatcher(keys, loose)
+        return FastMatcher(keys, loose, fields or {})
     except Exception:  # an unsupported CPU or a compile error: the portable path runs
         return None

@@ -16,6 +16,14 @@ Markings that need a decision reference (``GIẢI MẬT``) drop to ``info`` when
 A line whose letters spell a stamp or handling phrase once the separators obfuscators put between
 letters are dropped ("T Ố I M Ậ T", "mậ t", "TỐ I-MẬT", "TỐIMẬT") is that stamp too
 (:func:`judge_loose`); candidates come from the same scan as the phrases (``loose_pattern``).
+Two shapes with letters set apart in places get the verdict of their plain form too:
+
+- a stamp opening one of the top lines, followed by other text ("MẬ T - Số 12/UBND",
+  "TỐIMẬT  Số: 45"): :func:`judge_loose_top` runs the plain rule (capitals, separator) on the
+  few top lines of the part (at most ``top_lines`` lines in the first 4,000 characters),
+- a field label ("Đ ộ  m ậ t: Mật", "Đ.ộ m.ậ.t: Tối mật"): :func:`judge_loose_fields` confirms the
+  candidates of ``loose_field_pattern`` (label, separator, level value), which come from the
+  same scan as the loose stamp lines.
 """
 
 from __future__ import annotations
@@ -29,14 +37,15 @@ from clearance.screening.types import Severity
 
 DECORATION = " \t\r\f\v*#=~_-–—|:;.,!\"'`«»“”‘’()[]{}<>【】〔〕「」『』•·○●□■◆◇─━│┃┌┐└┘├┤┬┴┼═║╔╗╚╝"
 _TOP_SEPARATOR = re.compile(r"\s*[:\-–—|/,(]|\s{2,}|\t")
-_LEVEL_VALUES = ("tuyệt mật", "tối mật", "mật")
+LEVEL_VALUES = ("tuyệt mật", "tối mật", "mật")
 _GAP = "[" + re.escape(SPACED_SEPARATORS) + "]*"
 # The value of a level field, its letters possibly set apart ("Độ mật: T ố i m ậ t").
-_FIELD_VALUE = re.compile(
+_FIELD_VALUE_BODY = (
     r"\s*[:：|]?\s*("
-    + "|".join(_GAP.join(re.escape(ch) for ch in value.replace(" ", "")) for value in _LEVEL_VALUES)
+    + "|".join(_GAP.join(re.escape(ch) for ch in value.replace(" ", "")) for value in LEVEL_VALUES)
     + r")(?!\w)"
 )
+_FIELD_VALUE = re.compile(_FIELD_VALUE_BODY)
 _TOP_WINDOW = 4000
 
 
@@ -105,25 +114,7 @@ def judge_marking(
         value = _FIELD_VALUE.match(lower, end)
         if value is None:
             return None
-        letters = compact(value.group(1))
-        level = next(
-            (
-                m.level
-                for m in rules.markings
-                if m.level and any(compact(p) == letters for p in m.phrases)
-            ),
-            None,
-        )
-        return Hit(
-            marking.id,
-            marking.severity,
-            f"Field '{phrase}' declares the level '{value.group(1)}'.",
-            start,
-            value.end(),
-            marking.explanation,
-            marking.reference,
-            level,
-        )
+        return _field_hit(rules, marking, phrase, start, value.group(1), value.end())
     stamp = marking.position is MarkingPosition.ANYWHERE or core == phrase
     if (
         not stamp
@@ -145,6 +136,30 @@ def judge_marking(
             )
         return None
     return _stamp_hit(marking, phrase, lower, start, end, "")
+
+
+def _field_hit(
+    rules: ScreeningRules, marking: Marking, phrase: str, start: int, value: str, end: int
+) -> Hit:
+    letters = compact(value)
+    level = next(
+        (
+            m.level
+            for m in rules.markings
+            if m.level and any(compact(p) == letters for p in m.phrases)
+        ),
+        None,
+    )
+    return Hit(
+        marking.id,
+        marking.severity,
+        f"Field '{phrase}' declares the level '{value}'.",
+        start,
+        end,
+        marking.explanation,
+        marking.reference,
+        level,
+    )
 
 
 def _stamp_hit(marking: Marking, phrase: str, lower: str, start: int, end: int, how: str) -> Hit:
@@ -233,3 +248,146 @@ def judge_loose(
     if marking.case is MarkingCase.UPPER and not _is_upper(original, start, stop):
         return None
     return _stamp_hit(marking, phrase, lower, start, stop, " (its letters set apart)")
+
+
+def _gapped(letters: str) -> str:
+    return _GAP.join(re.escape(letter) for letter in letters)
+
+
+def _alternation(phrases: set[str]) -> str:
+    return "|".join(_gapped(letters) for letters in sorted(phrases, key=lambda p: (-len(p), p)))
+
+
+def loose_top_regex(table: dict[str, tuple[tuple[int, str], ...]]) -> re.Pattern[str] | None:
+    """The start of a line (``match`` at its first character) spelling a stamp of ``table``
+    (letters -> spellings) with separators between the letters; group 1 is the stamp."""
+    if not table:
+        return None
+    return re.compile("[" + re.escape(DECORATION) + "]*(" + _alternation(set(table)) + ")")
+
+
+def judge_loose_top(
+    rules: ScreeningRules,
+    pattern: re.Pattern[str] | None,
+    table: dict[str, tuple[tuple[int, str], ...]],
+    lower: str,
+    original: str,
+) -> list[Hit]:
+    """Hits of the top lines of the part that open with a stamp whose letters are set apart,
+    followed by other text ("MẬ T - Số 12/UBND"): judged as the plain phrase would be there
+    (:func:`judge_marking`). A stamp written plainly is left to :func:`judge_marking`, a line
+    that is the loose stamp alone to :func:`judge_loose` (one finding each)."""
+    if pattern is None:
+        return []
+    hits: list[Hit] = []
+    position = seen = 0
+    while position <= min(len(lower), _TOP_WINDOW) and seen < rules.top_lines:
+        line_end = lower.find("\n", position)
+        line_end = len(lower) if line_end < 0 else line_end
+        lead = _DECORATION_RUN.match(lower, position, line_end)
+        if lead is not None and lead.end() < line_end:
+            seen += 1
+            match = pattern.match(lower, position, line_end)
+            if match is not None:
+                hits.extend(_top_hits(rules, table, lower, original, match, line_end))
+        position = line_end + 1
+    return hits
+
+
+def _top_hits(
+    rules: ScreeningRules,
+    table: dict[str, tuple[tuple[int, str], ...]],
+    lower: str,
+    original: str,
+    match: re.Match[str],
+    line_end: int,
+) -> list[Hit]:
+    start, end = match.span(1)
+    stamp_text = match.group(1)
+    rest = _LOOSE_EDGE_RUN.match(lower, end, line_end)
+    if rest is not None and rest.end() == line_end:
+        return []  # the loose stamp alone on its line: judge_loose's
+    if not _bounded(lower, start, end):
+        return []
+    hits: list[Hit] = []
+    for index, phrase in table.get(compact(stamp_text), ()):
+        marking = rules.markings[index]
+        if stamp_text == phrase or marking.position is MarkingPosition.FIELD:
+            continue  # written plainly: judge_marking's
+        upper = _is_upper(original, start, end)
+        if marking.case is MarkingCase.UPPER and not upper:
+            continue
+        if marking.position is MarkingPosition.ANYWHERE or (
+            upper and _TOP_SEPARATOR.match(lower, end) is not None
+        ):
+            hits.append(_stamp_hit(marking, phrase, lower, start, end, " (its letters set apart)"))
+        elif upper and " " in phrase:
+            hits.append(
+                Hit(
+                    f"{marking.id}.mention",
+                    Severity.INFO,
+                    f"'{phrase.upper()}' is mentioned in running text, not as a stamp.",
+                    start,
+                    end,
+                    "A mention of a level (e.g. in news about the law) does not block.",
+                    marking.reference,
+                )
+            )
+    return hits
+
+
+def field_labels(rules: ScreeningRules) -> dict[str, tuple[tuple[int, str], ...]]:
+    """The letters of every field label -> the (marking index, label) they spell."""
+    by_letters: dict[str, list[tuple[int, str]]] = {}
+    for index, marking in enumerate(rules.markings):
+        if marking.position is MarkingPosition.FIELD:
+            for phrase in marking.phrases:
+                letters = compact(phrase.lower())
+                if letters:
+                    by_letters.setdefault(letters, []).append((index, phrase.lower()))
+    return {letters: tuple(labels) for letters, labels in by_letters.items()}
+
+
+def loose_field_regex(labels: dict[str, tuple[tuple[int, str], ...]]) -> re.Pattern[str] | None:
+    """A field label with separators between its letters followed by a level value (group 1
+    the label, group 2 the value)."""
+    if not labels:
+        return None
+    return re.compile("(" + _alternation(set(labels)) + ")" + _FIELD_VALUE_BODY)
+
+
+def judge_loose_fields(
+    rules: ScreeningRules,
+    pattern: re.Pattern[str] | None,
+    labels: dict[str, tuple[tuple[int, str], ...]],
+    lower: str,
+    original: str,
+    low: int,
+    high: int,
+) -> list[Hit]:
+    """Hits of the level fields in ``lower[low:high]`` whose label has its letters set apart
+    ("Đ ộ  m ậ t: Mật"), judged as the plain label would be (:func:`judge_marking`); a plain
+    label is left to it. Letters rejoined up to the value ("ĐộmậtMật" from "Đ ộ m ậ t M ậ t",
+    "Độ mậtM ật" from "Độ m ậ t | M ật") count too."""
+    if pattern is None:
+        return []
+    hits: list[Hit] = []
+    for match in pattern.finditer(lower, low, high):
+        start, end = match.span(1)
+        label = match.group(1)
+        if start > 0 and lower[start - 1].isalnum():
+            continue
+        glued = end < len(lower) and lower[end].isalnum()
+        if glued and match.start(2) != end:
+            continue
+        for index, phrase in labels.get(compact(label), ()):
+            marking = rules.markings[index]
+            if label == phrase and not glued:
+                continue  # written plainly: judge_marking's
+            if marking.case is MarkingCase.UPPER and not _is_upper(original, start, end):
+                continue
+            hits.append(_field_hit(rules, marking, phrase, start, match.group(2), match.end()))
+    return hits
+
+
+_LOOSE_EDGE_RUN = re.compile("[" + re.escape(LOOSE_EDGE) + "]*")

@@ -6,8 +6,9 @@ and for loose stamp lines, one class-byte pass for spaced letters and number run
 are rejoined in their line at once); then one literal scan of the UTF-16 text for every policy
 phrase. Full normalisation runs only when the alarm fires. Identifier parsing looks only at
 runs of number characters that hold nine digits or more. Portable path (no Hyperscan): the
-pyahocorasick automaton, the byte-class ``prefilter``, one number regex and one loose-stamp
-regex over the whole text; both paths give the same findings. Findings are located by line
+pyahocorasick automaton, the byte-class ``prefilter``, one number regex, one loose-stamp regex
+and one loose field regex over the whole text; both paths give the same findings. Stamps with
+their letters set apart that open a top line are looked for in those few lines only. Findings are located by line
 with one incremental newline count over the sorted offsets.
 """
 
@@ -31,7 +32,6 @@ from clearance.screening.detectors.automaton import (
     TAG_KEYWORD,
     TAG_MARKING,
     TAG_PLATE_CONTEXT,
-    LooseTable,
     Matcher,
     Payload,
     build_matcher,
@@ -51,8 +51,11 @@ from clearance.screening.detectors.identifiers import (
 from clearance.screening.detectors.markings import (
     LOOSE_EDGE,
     compact,
+    field_labels,
     judge_folded,
     judge_loose,
+    judge_loose_fields,
+    judge_loose_top,
     judge_marking,
 )
 from clearance.screening.limits import Budget, Held
@@ -90,7 +93,7 @@ def fast_matcher_for(rules: ScreeningRules) -> FastMatcher | None:
     cached = _FAST.get(id(rules))
     if cached is not None and cached[0] is rules:
         return cached[1]
-    matcher = fast_matcher(matcher_keys(rules), loose_keys(rules))
+    matcher = fast_matcher(matcher_keys(rules), loose_keys(rules), field_labels(rules))
     if len(_FAST) > 8:
         _FAST.clear()
     _FAST[id(rules)] = (rules, matcher)
@@ -179,7 +182,7 @@ def _hits(
     lower: str,
     numbers: list[IdentifierMatch],
     loose: list[int],
-    loose_table: LooseTable,
+    matcher: Matcher | FastMatcher,
 ) -> list[Hit]:
     original = text if len(text) == len(lower) else lower
     by_kind: dict[IdentifierKind, IdentifierRule] = {}
@@ -225,8 +228,10 @@ def _hits(
                 identifiers.extend(find_dms(lower, end - 1, end))
             elif tag == TAG_PLATE_CONTEXT:
                 identifiers.extend(find_plates(lower, end - len(phrase), end))
+    loose_table, fields, field_re = matcher.loose, matcher.fields, matcher.field_re
     judged = -1
-    for end in loose:  # ends of candidate lines, ascending
+    fields_seen: set[tuple[str, int]] = set()
+    for end in loose:  # ends of candidate lines (loose stamps, level fields), ascending
         line_start = lower.rfind("\n", 0, max(0, end - 1)) + 1
         if line_start == judged:
             continue
@@ -238,6 +243,17 @@ def _hits(
             hit = judge_loose(rules, rules.markings[index], phrase, lower, original, line_end)
             if hit is not None:
                 out.append(hit)
+        if field_re is not None:
+            # The line before and after too: a field's value may follow its label on the next
+            # line, and a candidate may stand in the label or at the value's end.
+            low = lower.rfind("\n", 0, max(0, line_start - 1)) + 1
+            high = lower.find("\n", min(len(lower), line_end + 1))
+            high = len(lower) if high < 0 else high
+            for hit in judge_loose_fields(rules, field_re, fields, lower, original, low, high):
+                if (hit.rule, hit.start) not in fields_seen:
+                    fields_seen.add((hit.rule, hit.start))
+                    out.append(hit)
+    out.extend(judge_loose_top(rules, matcher.top_re, loose_table, lower, original))
     identifiers.extend(numbers)
     seen: set[tuple[int, int]] = set()
     for match in identifiers:
@@ -272,8 +288,8 @@ def _scan_hits(text: str, rules: ScreeningRules, budget: Budget | None) -> tuple
             text, lower, found = fast.lower_and_prescan(text, stop_on_alarm=False, rejoin=False)
         raw = fast.keyword_hits(lower)
         numbers = find_numbers_in_runs(lower, found.number_ends)
-        loose_table = fast.loose
         loose = found.loose_ends
+        judges: Matcher | FastMatcher = fast
     else:
         cleaned = _renormalised(text)
         if cleaned is not None:
@@ -281,12 +297,12 @@ def _scan_hits(text: str, rules: ScreeningRules, budget: Budget | None) -> tuple
         lower = text.lower()
         matcher = matcher_for(rules)
         raw = matcher.hits(lower)
-        loose = loose_line_ends(matcher.loose_re, lower)
-        loose_table = matcher.loose
+        loose = loose_line_ends(matcher.loose_re, lower, matcher.field_re)
         numbers = find_numbers(lower)
+        judges = matcher
     if budget is not None:
         budget.check()
-    found_hits = _hits(rules, raw, text, lower, numbers, loose, loose_table)
+    found_hits = _hits(rules, raw, text, lower, numbers, loose, judges)
     hits = [hit for hit in found_hits if not _allowed(rules, hit)]
     if budget is not None:
         budget.check()
