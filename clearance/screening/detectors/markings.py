@@ -125,15 +125,7 @@ def judge_marking(
         stamp = _TOP_SEPARATOR.match(lower, end) is not None
     if not stamp:
         if upper and " " in phrase:
-            return Hit(
-                f"{marking.id}.mention",
-                Severity.INFO,
-                f"'{phrase.upper()}' is mentioned in running text, not as a stamp.",
-                start,
-                end,
-                "A mention of a level (e.g. in news about the law) does not block.",
-                marking.reference,
-            )
+            return _mention_hit(marking, phrase, start, end)
         return None
     return _stamp_hit(marking, phrase, lower, start, end, "")
 
@@ -159,6 +151,19 @@ def _field_hit(
         marking.explanation,
         marking.reference,
         level,
+    )
+
+
+def _mention_hit(marking: Marking, phrase: str, start: int, end: int) -> Hit:
+    """A level named in running text (news about the law): information, never a block."""
+    return Hit(
+        f"{marking.id}.mention",
+        Severity.INFO,
+        f"'{phrase.upper()}' is mentioned in running text, not as a stamp.",
+        start,
+        end,
+        "A mention of a level (e.g. in news about the law) does not block.",
+        marking.reference,
     )
 
 
@@ -322,17 +327,7 @@ def _top_hits(
         ):
             hits.append(_stamp_hit(marking, phrase, lower, start, end, " (its letters set apart)"))
         elif upper and " " in phrase:
-            hits.append(
-                Hit(
-                    f"{marking.id}.mention",
-                    Severity.INFO,
-                    f"'{phrase.upper()}' is mentioned in running text, not as a stamp.",
-                    start,
-                    end,
-                    "A mention of a level (e.g. in news about the law) does not block.",
-                    marking.reference,
-                )
-            )
+            hits.append(_mention_hit(marking, phrase, start, end))
     return hits
 
 
