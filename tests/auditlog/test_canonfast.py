@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from clearance.auditlog import canonfast
 from clearance.auditlog import verify as verify_module
-from clearance.auditlog.entry import GENESIS_PREV, Entry, parse_leaf
+from clearance.auditlog.entry import GENESIS_PREV
 from clearance.auditlog.rfc6962 import leaf_hash
 from clearance.auditlog.scan import (
     Slice,
@@ -29,9 +29,8 @@ from clearance.auditlog.tree import Levels
 from clearance.canonical import canonical_json
 from clearance.errors import BadInput
 from tests.auditlog.auditlog_scenario import Scenario, build
+from tests.auditlog.lines import ORIGIN, TIME, leaf, strict_ok
 
-ORIGIN = "clearance.test/log"
-TIME = "2025-03-01T08:30:00.000000Z"
 needs_orjson = pytest.mark.skipif(canonfast.dumps_sorted is None, reason="orjson is not installed")
 
 # Everything JSON can carry except floats: integers over the whole 64-bit range orjson writes,
@@ -86,19 +85,6 @@ def test_orjson_reads_huge_integers_as_floats_which_float_free_spots() -> None:
     data = canonfast.loads(b'{"a":[1,{"b":123456789012345678901234567890}]}')
     assert not canonfast.float_free(data)
     assert canonfast.float_free({"a": [1, {"b": 2**64 - 1}], "c": None, "d": True})
-
-
-def leaf(seq: int = 0, prev: str = GENESIS_PREV, **body: object) -> bytes:
-    return Entry(ORIGIN, seq, prev, TIME, "item.submitted", "an", "itm_1", 1, "ab" * 32, None,
-                 body).to_leaf()  # fmt: skip
-
-
-def strict_ok(line: bytes) -> bool:
-    try:
-        entry = parse_leaf(line)
-    except BadInput:
-        return False
-    return entry.seq == 0 and entry.prev == GENESIS_PREV and entry.origin == ORIGIN
 
 
 def slice_finding(tmp: Path, lines: list[bytes]) -> tuple[Any, ...]:

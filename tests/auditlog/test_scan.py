@@ -12,27 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clearance.auditlog import verify as verify_module
-from clearance.auditlog.entry import GENESIS_PREV, Entry, parse_leaf
+from clearance.auditlog.entry import GENESIS_PREV
 from clearance.auditlog.scan import check_lines, is_relevant
-from clearance.errors import BadInput
 from tests.auditlog.auditlog_scenario import Scenario, build
-
-ORIGIN = "clearance.test/log"
-TIME = "2025-03-01T08:30:00.000000Z"
-
-
-def leaf(seq: int = 0, prev: str = GENESIS_PREV, **body: object) -> bytes:
-    return Entry(ORIGIN, seq, prev, TIME, "item.submitted", "an", "itm_1", 1, "ab" * 32, None,
-                 body).to_leaf()  # fmt: skip
-
-
-def strict_ok(line: bytes) -> bool:
-    try:
-        entry = parse_leaf(line)
-    except BadInput:
-        return False
-    return entry.seq == 0 and entry.prev == GENESIS_PREV and entry.origin == ORIGIN
-
+from tests.auditlog.lines import ORIGIN, TIME, leaf, strict_ok
 
 MUTATIONS = [
     lambda b: b.replace(b":", b": ", 1),
