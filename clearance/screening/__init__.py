@@ -16,7 +16,9 @@ Public API::
 
 ``FileResult.to_json()`` gives ``{"verdict", "detected_type", "level", "held_reason",
 "sanitized_type", "findings": [{"rule", "severity", "message", "part", "location", "excerpt",
-"explanation", "reference", "level"}]}``. ``FileResult.sanitized`` holds the derivative to approve
+"explanation", "reference", "level"}], "coverage": [{"part", "method", "chars", "pixels"}]}``:
+every part read is in ``coverage``; every part not read is a ``screening.uninspected`` finding
+(severity review), so ``clear`` means everything a reader can see was read. ``FileResult.sanitized`` holds the derivative to approve
 and publish (None: the original bytes need no change, or the file is blocked/held).
 
 Layout: ``rules`` (policy schema), ``types`` (results), ``normalise``, ``detectors/`` (automaton,

@@ -22,7 +22,14 @@ from clearance.screening.sanitise.image import sanitise_image
 from clearance.screening.sanitise.markup import sanitise_html, sanitise_svg
 from clearance.screening.sanitise.ooxml import sanitise_ooxml
 from clearance.screening.sanitise.pdf import sanitise_pdf
-from clearance.screening.types import FileResult, Finding, Severity, Verdict, verdict_for
+from clearance.screening.types import (
+    Coverage,
+    FileResult,
+    Finding,
+    Severity,
+    Verdict,
+    verdict_for,
+)
 
 Extractor = Callable[[bytes, Budget], Extraction]
 
@@ -69,7 +76,14 @@ def _level(rules: ScreeningRules, findings: list[Finding]) -> str | None:
     return best
 
 
-def _stopped(detected: str, reason: str, *, refused: bool, findings: list[Finding]) -> FileResult:
+def _stopped(
+    detected: str,
+    reason: str,
+    *,
+    refused: bool,
+    findings: list[Finding],
+    coverage: list[Coverage] | None = None,
+) -> FileResult:
     rule = "screening.refused" if refused else "screening.held"
     severity = Severity.BLOCK if refused else Severity.REVIEW
     stop = Finding(rule, severity, reason, part="file", explanation="Anything not fully inspected "
@@ -80,14 +94,37 @@ def _stopped(detected: str, reason: str, *, refused: bool, findings: list[Findin
         level=None,
         findings=(*findings, stop),
         held_reason=reason,
+        coverage=tuple(coverage or ()),
+    )
+
+
+UNINSPECTED_RULE = "screening.uninspected"
+
+
+def _unread_finding(part: str, reason: str) -> Finding:
+    return Finding(
+        UNINSPECTED_RULE,
+        Severity.REVIEW,
+        f"This part was not read: {reason}.",
+        part=part,
+        explanation="Clear means everything a reader can see was read; a part that was not read "
+        "holds the file for a human and is left out of the sanitised derivative.",
     )
 
 
 def _inspect(
-    data: bytes, filename: str, rules: ScreeningRules, detected: str, budget: Budget, depth: int
+    data: bytes,
+    filename: str,
+    rules: ScreeningRules,
+    detected: str,
+    budget: Budget,
+    depth: int,
+    coverage: list[Coverage],
 ) -> list[Finding]:
+    """Extract and scan ``data``; append what was read to ``coverage``; return the findings."""
     extraction = _EXTRACTORS[detected](data, budget)
-    findings: list[Finding] = []
+    coverage.extend(extraction.coverage)
+    findings: list[Finding] = [_unread_finding(u.part, u.reason) for u in extraction.unread]
     for part in extraction.parts:
         budget.check()
         findings.extend(scan_text(part.text, rules, part=part.name, budget=budget))
@@ -111,6 +148,10 @@ def _inspect(
         if depth + 1 > rules.limits.max_depth:
             raise Held(f"embedded objects nest deeper than {rules.limits.max_depth} levels")
         result = _screen(child.data, child.name, rules, None, budget, depth + 1)
+        coverage.extend(
+            Coverage(f"{child.name} > {c.part}", c.method, c.chars, c.pixels)
+            for c in result.coverage
+        )
         for finding in result.findings:
             findings.append(
                 Finding(
@@ -138,6 +179,7 @@ def _screen(
 ) -> FileResult:
     detected = "unknown"
     findings: list[Finding] = []
+    coverage: list[Coverage] = []
     try:
         if len(data) > rules.limits.max_file_bytes:
             raise Held(f"the file has {len(data)} bytes, more than {rules.limits.max_file_bytes}")
@@ -145,19 +187,19 @@ def _screen(
             detected = OLE_TYPE
             judge_ole(data, filename)
         detected = filetype.detect(data, filename, allowed_types)
-        findings = _inspect(data, filename, rules, detected, budget, depth)
+        findings = _inspect(data, filename, rules, detected, budget, depth, coverage)
         verdict = _verdict(findings)
         sanitized: bytes | None = None
         sanitized_type: str | None = None
         if verdict is not Verdict.BLOCKED and depth == 0:
             sanitized, sanitized_type = _sanitise(detected, data)
     except Refused as stop:
-        return _stopped(detected, stop.reason, refused=True, findings=findings)
+        return _stopped(detected, stop.reason, refused=True, findings=findings, coverage=coverage)
     except Held as stop:
-        return _stopped(detected, stop.reason, refused=False, findings=findings)
+        return _stopped(detected, stop.reason, refused=False, findings=findings, coverage=coverage)
     except Exception as exc:
         reason = f"the file could not be inspected ({type(exc).__name__}: {str(exc)[:200]})"
-        return _stopped(detected, reason, refused=False, findings=findings)
+        return _stopped(detected, reason, refused=False, findings=findings, coverage=coverage)
     return FileResult(
         verdict=verdict,
         detected_type=detected,
@@ -165,6 +207,7 @@ def _screen(
         findings=tuple(findings),
         sanitized=sanitized,
         sanitized_type=sanitized_type,
+        coverage=tuple(coverage),
     )
 
 
@@ -194,4 +237,5 @@ def screen_text(text: str, rules: ScreeningRules, *, part: str = "text") -> File
         detected_type="text/plain",
         level=_level(rules, findings),
         findings=tuple(findings),
+        coverage=(Coverage(part, "text", len(text)),),
     )

@@ -23,7 +23,7 @@ import sys
 from typing import Any
 
 from clearance.screening.rules import ScreeningRules
-from clearance.screening.types import FileResult, Finding, Severity, Verdict
+from clearance.screening.types import Coverage, FileResult, Finding, Severity, Verdict
 
 DEFAULT_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
 _GRACE_SECONDS = 10.0  # interpreter start and imports on a loaded machine
@@ -70,6 +70,7 @@ def result_from_json(raw: dict[str, Any], sanitized: bytes | None) -> FileResult
         sanitized=sanitized,
         sanitized_type=None if raw.get("sanitized_type") is None else str(raw["sanitized_type"]),
         held_reason=None if raw.get("held_reason") is None else str(raw["held_reason"]),
+        coverage=tuple(Coverage.from_json(c) for c in raw.get("coverage", ())),
     )
 
 

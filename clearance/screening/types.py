@@ -86,9 +86,40 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class Coverage:
+    """One part of a file and how it was read: the account that makes ``clear`` mean "read".
+
+    ``part`` names the part as findings do (``word/header7.xml``, ``page 2``, ``frame 3``,
+    ``attachment.docx > word/document.xml``); ``method`` says how it was read (``xml``, ``text``,
+    ``ocr``, ``render``, ``metadata``, ``structure``...); ``chars`` counts the characters of text it
+    gave and ``pixels`` the pixels OCR looked at. A part that was *not* read has no coverage entry:
+    it is an ``uninspected`` finding instead (see :meth:`Extraction.uninspected`).
+    """
+
+    part: str
+    method: str
+    chars: int = 0
+    pixels: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "part": self.part,
+            "method": self.method,
+            "chars": self.chars,
+            "pixels": self.pixels,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Coverage:
+        return cls(str(raw["part"]), str(raw["method"]), int(raw["chars"]), int(raw["pixels"]))
+
+
+@dataclass(frozen=True, slots=True)
 class FileResult:
     """Screening outcome of one file (or one text).
 
+    ``coverage`` lists every part that was read and how; a part that was not read is a finding
+    (``screening.uninspected``), so a result is ``clear`` only when everything was read.
     ``sanitized`` is the derivative that gets approved and published (metadata, comments, tracked
     changes and GPS removed), or ``None`` when none is produced (blocked files, plain text that
     needs no change: then the original bytes are the derivative).
@@ -101,6 +132,7 @@ class FileResult:
     sanitized: bytes | None = field(default=None, repr=False)
     sanitized_type: str | None = None
     held_reason: str | None = None
+    coverage: tuple[Coverage, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -110,6 +142,7 @@ class FileResult:
             "held_reason": self.held_reason,
             "sanitized_type": self.sanitized_type,
             "findings": [f.to_json() for f in self.findings],
+            "coverage": [c.to_json() for c in self.coverage],
         }
 
 

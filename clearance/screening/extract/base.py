@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from clearance.screening.rules import MetadataKind
+from clearance.screening.types import Coverage
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +33,39 @@ class Embedded:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class Unread:
+    """A part the extractor found but did not read, and why: it holds the file for a human."""
+
+    part: str
+    reason: str
+
+
 @dataclass(slots=True)
 class Extraction:
+    """What an extractor found. Every part of the file ends in exactly one of two places:
+    ``coverage`` (read: :meth:`text` records it, :meth:`covered` records a part read without text)
+    or ``unread`` (:meth:`uninspected`, which becomes a ``screening.uninspected`` finding)."""
+
     parts: list[TextPart] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     embedded: list[Embedded] = field(default_factory=list)
+    coverage: list[Coverage] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)
 
-    def text(self, name: str, text: str) -> None:
+    def text(self, name: str, text: str, *, method: str = "text", pixels: int = 0) -> None:
+        """Record ``text`` read from part ``name`` (empty text still counts as read)."""
+        self.coverage.append(Coverage(name, method, len(text), pixels))
         if text.strip():
             self.parts.append(TextPart(name, text))
+
+    def covered(self, part: str, method: str, *, chars: int = 0, pixels: int = 0) -> None:
+        """Record a part read without text of its own (structure, a raster with no text)."""
+        self.coverage.append(Coverage(part, method, chars, pixels))
+
+    def uninspected(self, part: str, reason: str) -> None:
+        """Record a part that was not read: the file is held for review, never ``clear``."""
+        self.unread.append(Unread(part, reason))
 
     def observe(self, kind: MetadataKind, part: str, message: str) -> None:
         self.observations.append(Observation(kind, part, message))
