@@ -10,14 +10,13 @@ and confirms the screening verdict and classification. Any doubt raises ``Verifi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearance.auditlog.entry import parse_leaf
-from clearance.auditlog.note import parse_vkey
 from clearance.auditlog.store import leaf_at, seqs_for_item
 from clearance.canonical import canonical_json
 from clearance.domain.lifecycle import State
@@ -28,9 +27,9 @@ from clearance.policy import DecisionKind, Policy, SignoffStatus
 from clearance.policy.store import stored_policy
 from clearance.runtime import Runtime
 from clearance.screening.types import Verdict
+from clearance.services.grants import Divergence, Grants, divergence, logged_grants, report_unlogged
 from clearance.services.items import current_revision, load_item
 from clearance.services.signoff import revision_signoff_state, statement_decision
-from clearance.signing.models import approver_keys
 from clearance.signing.statement import verify_statement
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest
 
@@ -105,50 +104,71 @@ class Release:
 
 
 def check_release(rt: Runtime, item_id: str, channel: str | None = None) -> Release:
-    """Re-verify everything about the current revision of ``item_id`` and return its release."""
+    """Re-verify everything about the current revision of ``item_id`` and return its release.
+
+    A sign-off that counts on a role or unit granted outside the service (in the tables, not
+    in the log) refuses the release and is reported in the audit log."""
     with rt.sessions() as session:
-        item = load_item(session, item_id)
-        if State(item.state) not in (State.APPROVED, State.PUBLISHED):
-            raise PolicyRefusal(
-                f"item {item_id} is {item.state}, not approved; only approved items are published"
-            )
-        revision = current_revision(session, item)
-        manifest = _manifest(revision)
-        if channel is not None and channel not in manifest.channels:
-            raise PolicyRefusal(f"item {item_id} was not approved for channel {channel}")
-        if revision.screening_verdict not in PUBLISHABLE_VERDICTS:
-            raise VerificationError(
-                f"item {item_id} has screening verdict {revision.screening_verdict!r}; "
-                "only a clear or reviewed verdict may be published"
-            )
-        assert revision.policy_hash is not None and revision.level is not None
-        policy = stored_policy(session, revision.policy_hash)
-        _check_level(policy, revision, manifest)
-        decisions, approvals = _verified_decisions(rt, session, item, revision)
-        state = revision_signoff_state(session, policy, item, revision, decisions=decisions)
-        if state.status is not SignoffStatus.APPROVED:
-            missing = "; ".join(state.missing) or state.status.value
-            raise VerificationError(
-                f"the recorded sign-offs of item {item_id} do not satisfy policy "
-                f"{policy.version} ({missing}); it will not be published"
-            )
-        counted = state.counted
-        parts = tuple(
-            ReleasePart(p.name, p.role.value, p.mime, p.sha256, _exact_bytes(rt, p.sha256, p.size))
-            for p in manifest.parts
+        found = _release_in(rt, session, item_id, channel)
+    if isinstance(found, Release):
+        return found
+    for one in found:
+        report_unlogged(rt, one, where="release", item_id=item_id)
+    raise VerificationError(
+        f"the sign-off of {found[0].username} on item {item_id} counts on "
+        f"{found[0].describe()}, which no logged, confirmed change granted (it was written "
+        "into the users table outside the service); it will not be published until an "
+        "administrator grants it through the admin page and the item is signed again"
+    )
+
+
+def _release_in(
+    rt: Runtime, session: Session, item_id: str, channel: str | None
+) -> Release | list[Divergence]:
+    item = load_item(session, item_id)
+    if State(item.state) not in (State.APPROVED, State.PUBLISHED):
+        raise PolicyRefusal(
+            f"item {item_id} is {item.state}, not approved; only approved items are published"
         )
-        return Release(
-            item_id=item.id,
-            revision=revision.number,
-            title=manifest.title,
-            level=revision.level,
-            channels=manifest.channels,
-            manifest_json=revision.release_manifest_json or "",
-            manifest_hash=manifest.hash,
-            policy_hash=policy.content_hash,
-            parts=parts,
-            approvals=tuple(a for a, d in approvals if d.approver_id in counted),
+    revision = current_revision(session, item)
+    manifest = _manifest(revision)
+    if channel is not None and channel not in manifest.channels:
+        raise PolicyRefusal(f"item {item_id} was not approved for channel {channel}")
+    if revision.screening_verdict not in PUBLISHABLE_VERDICTS:
+        raise VerificationError(
+            f"item {item_id} has screening verdict {revision.screening_verdict!r}; "
+            "only a clear or reviewed verdict may be published"
         )
+    assert revision.policy_hash is not None and revision.level is not None
+    policy = stored_policy(session, revision.policy_hash)
+    _check_level(policy, revision, manifest)
+    decisions, approvals, unlogged = _verified_decisions(rt, session, item, revision)
+    if unlogged:
+        return unlogged
+    state = revision_signoff_state(session, policy, item, revision, decisions=decisions)
+    if state.status is not SignoffStatus.APPROVED:
+        missing = "; ".join(state.missing) or state.status.value
+        raise VerificationError(
+            f"the recorded sign-offs of item {item_id} do not satisfy policy "
+            f"{policy.version} ({missing}); it will not be published"
+        )
+    counted = state.counted
+    parts = tuple(
+        ReleasePart(p.name, p.role.value, p.mime, p.sha256, _exact_bytes(rt, p.sha256, p.size))
+        for p in manifest.parts
+    )
+    return Release(
+        item_id=item.id,
+        revision=revision.number,
+        title=manifest.title,
+        level=revision.level,
+        channels=manifest.channels,
+        manifest_json=revision.release_manifest_json or "",
+        manifest_hash=manifest.hash,
+        policy_hash=policy.content_hash,
+        parts=parts,
+        approvals=tuple(a for a, d in approvals if d.approver_id in counted),
+    )
 
 
 def _manifest(revision: Revision) -> Manifest:
@@ -203,22 +223,6 @@ def _logged_statements(session: Session, item_id: str) -> dict[str, int]:
     return found
 
 
-def _keys(session: Session, username: str) -> list[tuple[str, datetime, datetime | None]]:
-    rows = session.execute(
-        select(approver_keys.c.vkey, approver_keys.c.created_at, approver_keys.c.retired_at)
-        .where(approver_keys.c.username == username)
-        .order_by(approver_keys.c.id)
-    )
-    return [(str(r.vkey), _aware(r.created_at), _aware(r.retired_at)) for r in rows]
-
-
-def _aware(moment: Any) -> Any:
-    """SQLite returns naive datetimes for plain DateTime columns; they are UTC."""
-    if isinstance(moment, datetime) and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def _stage_names(session: Session, revision: Revision) -> dict[int, str]:
     rows = session.execute(
         select(SignoffRequest.stage, SignoffRequest.stage_name).where(
@@ -230,10 +234,13 @@ def _stage_names(session: Session, revision: Revision) -> dict[int, str]:
 
 def _verified_decisions(
     rt: Runtime, session: Session, item: Item, revision: Revision
-) -> tuple[list[RuleDecision], list[tuple[Approval, RuleDecision]]]:
-    """Every decision of the revision whose signature, log entry and role all hold.
+) -> tuple[list[RuleDecision], list[tuple[Approval, RuleDecision]], list[Divergence]]:
+    """Every decision of the revision whose signature, log entry and logged grant all hold.
 
-    A decision that fails any check is dropped (it then cannot count towards the chain)."""
+    The role, unit and key that count are the ones the audit log granted the approver before
+    the decision's own entry (``logged_grants``), never the ``users`` or ``approver_keys``
+    tables. A decision that fails any check is dropped (it then cannot count towards the
+    chain); one whose role or unit only the tables give is also returned as a divergence."""
     logged = _logged_statements(session, item.id)
     stages = _stage_names(session, revision)
     rows = session.scalars(
@@ -241,14 +248,25 @@ def _verified_decisions(
     )
     decisions: list[RuleDecision] = []
     approvals: list[tuple[Approval, RuleDecision]] = []
+    unlogged: list[Divergence] = []
     for row in rows:
         stage = stages.get(row.stage, f"#{row.stage}")
-        if not _decision_holds(rt, session, item, revision, row, stage, logged):
+        seq = logged.get(row.statement or "")
+        if seq is None or not row.approver.active:
+            continue
+        grants = logged_grants(session, row.approver.username, before=seq)
+        found = divergence(row.approver, grants)
+        if found is not None and (row.role in found.unlogged_roles or found.unit_differs):
+            unlogged.append(found)
+            continue
+        if row.role not in grants.signoff_roles:
+            continue
+        if not _decision_holds(rt, item, revision, row, stage, grants):
             continue
         rule = RuleDecision(
             approver_id=row.approver_id,
             roles=frozenset({row.role}),
-            unit=row.approver.unit,
+            unit=grants.unit,
             kind=DecisionKind(row.decision),
             manifest_hash=row.manifest_hash,
             stage=stage,
@@ -267,42 +285,28 @@ def _verified_decisions(
                 statement=row.statement or "",
             )
             approvals.append((approval, rule))
-    return decisions, approvals
+    return decisions, approvals, unlogged
 
 
 def _decision_holds(
-    rt: Runtime,
-    session: Session,
-    item: Item,
-    revision: Revision,
-    row: Decision,
-    stage: str,
-    logged: dict[str, int],
+    rt: Runtime, item: Item, revision: Revision, row: Decision, stage: str, grants: Grants
 ) -> bool:
-    approver = row.approver
-    if row.statement is None or row.statement not in logged:
-        return False
-    if not approver.active or row.role not in approver.signoff_role_set:
+    """The decision's statement is signed by the key the log registered to its approver and
+    says exactly what the row records."""
+    if grants.key is None or row.statement is None:
         return False
     try:
         kind = DecisionKind(row.decision)
-    except ValueError:
+        statement = verify_statement(row.statement, grants.key)
+    except (ValueError, BadInput, VerificationError):
         return False
-    for vkey, created, retired in _keys(session, approver.username):
-        if created > row.created_at or (retired is not None and retired <= row.created_at):
-            continue
-        try:
-            statement = verify_statement(row.statement, parse_vkey(vkey))
-        except (BadInput, VerificationError):
-            continue
-        return (
-            statement.origin == rt.settings.log_origin
-            and statement.item == item.id
-            and statement.revision == revision.number
-            and statement.manifest == row.manifest_hash
-            and statement.decision.value == statement_decision(kind)
-            and statement.role == row.role
-            and statement.stage == stage
-            and statement.signer == approver.username
-        )
-    return False
+    return (
+        statement.origin == rt.settings.log_origin
+        and statement.item == item.id
+        and statement.revision == revision.number
+        and statement.manifest == row.manifest_hash
+        and statement.decision.value == statement_decision(kind)
+        and statement.role == row.role
+        and statement.stage == stage
+        and statement.signer == row.approver.username
+    )

@@ -27,6 +27,7 @@ from clearance.policy import DecisionKind, Policy, SignoffState, SignoffStatus, 
 from clearance.policy.store import stored_policy
 from clearance.runtime import Runtime
 from clearance.screening.types import Verdict
+from clearance.services.grants import Divergence, divergence, logged_grants, report_unlogged
 from clearance.services.items import current_revision, load_item, transition
 from clearance.services.review import CLOSED, COMPLETE, OPEN, WAITING, eligible_approvers
 from clearance.services.users import get_user, require_role
@@ -44,6 +45,14 @@ __all__ = [
 ]
 
 MAX_COMMENT = 4000
+
+
+class UnloggedGrant(Exception):
+    """Raised inside the decision's transaction (rolled back), reported after it."""
+
+    def __init__(self, found: Divergence) -> None:
+        super().__init__(found.describe())
+        self.found = found
 
 
 class _Statement(StrEnum):
@@ -143,7 +152,7 @@ def revision_signoff_state(
         author_id=item.author_id,
         uploader_ids=[p.uploaded_by for p in revision.parts],
         editor_ids=[revision.created_by],
-        drafting_unit=item.author.unit,
+        drafting_unit=logged_grants(session, item.author.username).unit,
         held_for_review=revision.screening_verdict == Verdict.REVIEW.value,
         submitted_at=chain_opened_at(session, revision),
     )
@@ -180,9 +189,17 @@ def decide(
     if text is not None and len(text) > MAX_COMMENT:
         raise BadInput(f"the comment is {len(text)} characters long; keep it under {MAX_COMMENT}")
     now = datetime.now(UTC)
-    with rt.uow() as uow:
-        outcome, note_ids = _decide_in(uow, rt, item_id, approver, password, kind, text, now)
-        uow.commit(now=now)
+    try:
+        with rt.uow() as uow:
+            outcome, note_ids = _decide_in(uow, rt, item_id, approver, password, kind, text, now)
+            uow.commit(now=now)
+    except UnloggedGrant as exc:
+        report_unlogged(rt, exc.found, where="signoff", item_id=item_id)
+        raise PolicyRefusal(
+            f"your account holds {exc.found.describe()} that no logged, confirmed change "
+            "granted (it was written into the users table outside the service), so you cannot "
+            "sign; ask an administrator to grant your roles through the admin page"
+        ) from None
     deliver_pending(rt, note_ids)
     return outcome
 
@@ -216,7 +233,11 @@ def _decide_in(
         )
     if any(d.decision.approver_id == user.id and not d.superseded for d in before.decisions):
         raise Conflict(f"{user.username} has already decided on this revision of item {item_id}")
-    role = _pick_role(before, user.id, user.signoff_role_set, user.unit)
+    granted = logged_grants(session, user.username)
+    unlogged = divergence(user, granted)
+    if unlogged is not None:
+        raise UnloggedGrant(unlogged)
+    role = _pick_role(before, user.id, granted.signoff_roles, granted.unit)
     assert before.open_stage is not None
     stage_id = before.open_stage.stage_id
     checkpoint = latest_checkpoint(session)
