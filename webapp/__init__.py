@@ -34,6 +34,7 @@ def create_app(
         i18n,
         nav,
         notifications,
+        params,
     )
     from webapp.context import RUNTIME_KEY
     from webapp.security import configure_security
@@ -50,6 +51,7 @@ def create_app(
     if config:
         app.config.update(config)
     app.extensions[RUNTIME_KEY] = runtime if runtime is not None else Runtime.open(settings)
+    params.init_app(app)  # before any route: bounds every <int:...> segment
     context.init_app(app)
     configure_security(app, settings)
     i18n.init_app(app)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import urlencode
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -28,12 +28,15 @@ bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 def queue_page() -> ResponseReturnValue:
     args = request.args
     view = args.get("view", "mine")
+    after = Cursor.parse(args.get("after"))
+    if args.get("after") and after is None:
+        abort(400, _("The page link is damaged; go back to the first page of the queue."))
     f = QueueFilter(
         view=view if view in ("mine", "overdue") else "mine",
         level=args.get("level") or None,
         channel=args.get("channel") or None,
         q=(args.get("q") or "").strip()[:200] or None,
-        after=Cursor.parse(args.get("after")),
+        after=after,
     )
     rt = runtime()
     user = me()

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from webapp import evidence, itemview, progress
 from webapp.access import item_access, role_required
+from webapp.params import MAX_ID, int_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -24,7 +25,7 @@ def log() -> ResponseReturnValue:
         event=args.get("event") or None,
         since=args.get("since") or None,
         until=args.get("until") or None,
-        before=args.get("before", type=int),
+        before=int_arg("before", default=None, minimum=1, maximum=MAX_ID),
     )
     entries, next_before = evidence.browse(f)
     return render_template(

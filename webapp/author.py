@@ -18,6 +18,7 @@ from webapp import itemview, precheck, progress
 from webapp.access import item_access, role_required
 from webapp.context import me, runtime
 from webapp.forms import ReasonForm, SubmissionForm
+from webapp.params import MAX_PAGE, int_arg
 
 bp = Blueprint("author", __name__, url_prefix="/author")
 STAGED_KEY = "staged_uploads"
@@ -89,7 +90,7 @@ def _close(uploads: list[Upload]) -> None:
 @bp.get("/")
 @role_required("author")
 def my_items() -> ResponseReturnValue:
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = int_arg("page", default=1, minimum=1, maximum=MAX_PAGE) or 1
     size = 50
     rows = list_items(runtime(), author=me().username, limit=size + 1, offset=(page - 1) * size)
     return render_template(

@@ -37,6 +37,7 @@ from clearance.runtime import Runtime
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest, User
 from clearance.storage.types import UTCDateTime
 from webapp.fastsql import Prepared
+from webapp.params import MAX_ID
 from webapp.rowtypes import FAST_UTC, STRING_TUPLE
 
 PAGE = 50
@@ -60,7 +61,9 @@ class Cursor:
         if not token:
             return None
         due, sep, raw_id = token.rpartition("~")
-        if not sep or not raw_id.isdigit():
+        if not sep or not raw_id.isascii() or not raw_id.isdigit() or len(raw_id) > 19:
+            return None
+        if int(raw_id) > MAX_ID:
             return None
         if due == NO_DEADLINE:
             return cls(None, int(raw_id))
