@@ -94,6 +94,16 @@ def _polyglot(data: bytes, detected: str) -> str | None:
     return None
 
 
+def _decodes_as_text(data: bytes) -> bool:
+    from clearance.screening.extract.text import decode_text
+
+    try:
+        decode_text(data)
+    except Held:
+        return False
+    return True
+
+
 def detect(data: bytes, filename: str, allowed_types: frozenset[str] | None) -> str:
     """The detected MIME type, or :class:`Refused` / :class:`Held` with the reason."""
     extension = PurePath(filename).suffix.lower()
@@ -111,6 +121,8 @@ def detect(data: bytes, filename: str, allowed_types: frozenset[str] | None) -> 
         raise Refused(f"the extension '{extension or '(none)'}' is not an accepted file type")
     if detected in _TEXTUAL and expected & {TEXT}:
         detected = TEXT
+    if detected == "application/octet-stream" and TEXT in expected and _decodes_as_text(data):
+        detected = TEXT  # BOM-less UTF-16/32 and legacy Vietnamese text libmagic cannot name
     if detected == "image/svg" or (detected in ("text/xml", "application/xml") and SVG in expected):
         detected = SVG
     if detected not in expected:
