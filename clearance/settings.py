@@ -83,6 +83,9 @@ class Settings:
     #: screen attachments in a child process with a wall timeout and a memory limit (a parser
     #: stuck inside one C call cannot be interrupted in-process); off only for trusted input
     isolate_screening: bool = True
+    #: the witnesses that cosign the log's checkpoints and how many must (a policy file, see
+    #: clearance/auditlog/witnesspolicy.py); None: the log is not witnessed
+    witness_policy: Path | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -140,6 +143,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         )
     policy = Path(env.get("CLEARANCE_POLICY") or DEFAULT_POLICY)
     site = env.get("CLEARANCE_SITE_DIR")
+    witness_policy = env.get("CLEARANCE_WITNESS_POLICY")
     extra = {k: v for k, v in env.items() if k.startswith("CLEARANCE_")}
     return Settings(
         home=home,
@@ -153,6 +157,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         site_dir=Path(site).resolve() if site else None,
         public_base_url=env.get("CLEARANCE_PUBLIC_BASE_URL") or "http://127.0.0.1:8000",
         isolate_screening=_get(env, "CLEARANCE_ISOLATE_SCREENING", coerce_bool, True),
+        witness_policy=Path(witness_policy).resolve() if witness_policy else None,
         extra=extra,
     )
 

@@ -12,6 +12,7 @@ from clearance.auditlog.checkpoint import parse_body
 from clearance.auditlog.note import split
 from clearance.auditlog.receipt import build_receipt
 from clearance.auditlog.tree import Levels
+from clearance.auditlog.witnessing import cosignature_lines, with_cosignatures
 from clearance.errors import BadInput, NotFound
 
 #: ``clearance audit export --checkpoints`` default: a signed checkpoint per thousand entries
@@ -55,7 +56,9 @@ def export_log(
 ) -> int:
     """Write ``entries.jsonl``, ``checkpoint``, ``checkpoints/`` and ``log.vkey``; return count.
 
-    Run inside one transaction so the entries and checkpoints are one consistent snapshot.
+    The export ends at the latest signed checkpoint, which carries the cosignatures witnesses
+    returned for it (:func:`unsigned_tail` says when the log holds entries beyond it). Run
+    inside one transaction so the entries and checkpoints are one consistent snapshot.
     """
     selection = parse_selection(checkpoints) if isinstance(checkpoints, str) else checkpoints
     if directory.exists() and any(directory.iterdir()):
@@ -80,17 +83,37 @@ def export_log(
         if selection.keeps(size, last_kept):
             (directory / "checkpoints" / f"{size:0{width}d}").write_text(note, encoding="utf-8")
             last_kept = size
+    latest = with_cosignatures(latest, cosignature_lines(session, latest_size))
     (directory / "checkpoint").write_text(latest, encoding="utf-8")
     (directory / "log.vkey").write_text(vkey + "\n", encoding="utf-8")
     return count
 
 
+def unsigned_tail(session: Session) -> str | None:
+    """Why an export cannot end at the log's last entry, or None when it can: the log holds
+    entries beyond its latest signed checkpoint (every commit writes one, so a missing one was
+    deleted)."""
+    latest = store.latest_checkpoint(session)
+    signed = 0 if latest is None else parse_body(split(latest)[0]).size
+    held = store.size(session)
+    if held <= signed:
+        return None
+    return (
+        f"the log holds {held} entries but its latest signed checkpoint covers {signed}: the "
+        f"checkpoint of entries {signed}..{held - 1} is missing (deleted from audit_checkpoints); "
+        f"the export ends at {signed} and those entries are not exported; compare with the "
+        "witnesses' cosigned size"
+    )
+
+
 def prove_item(session: Session, item_id: str) -> dict[str, object]:
-    """A receipt for every entry of ``item_id`` against the latest checkpoint."""
+    """A receipt for every entry of ``item_id`` against the latest checkpoint (with the
+    cosignatures witnesses returned for it)."""
     latest = store.latest_checkpoint(session)
     if latest is None:
         raise NotFound("the audit log is empty")
     size = parse_body(split(latest)[0]).size
+    latest = with_cosignatures(latest, cosignature_lines(session, size))
     seqs = [s for s in store.seqs_for_item(session, item_id) if s < size]
     if not seqs:
         raise NotFound(f"the audit log has no entry for item {item_id}")

@@ -33,3 +33,15 @@ tree_state = Table(
     Column("edge", LargeBinary, nullable=False),
     Column("last_hash", LargeBinary(32), nullable=False),
 )
+
+#: cosignature lines that witnesses returned for a checkpoint of this log (c2sp.org/tlog-witness);
+#: the export appends them to the checkpoint they cosign
+cosignatures = Table(
+    "audit_cosignatures",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("witness", String(200), nullable=False),
+    Column("size", BigInteger, nullable=False, index=True),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("line", Text, nullable=False),
+)

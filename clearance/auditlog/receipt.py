@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from clearance.auditlog.checkpoint import open_checkpoint, parse_body
+from clearance.auditlog.cosignature import verified_cosignatures
 from clearance.auditlog.entry import Entry, parse_leaf
 from clearance.auditlog.note import b64decode_strict, b64encode, parse_vkey, split
 from clearance.auditlog.proof import inclusion_proof, verify_inclusion
 from clearance.auditlog.rfc6962 import leaf_hash
 from clearance.auditlog.tree import Levels
+from clearance.auditlog.witnesspolicy import WitnessPolicy
 from clearance.errors import BadInput, VerificationError
 
 FORMAT = "clearance-receipt/v1"
@@ -50,10 +52,13 @@ class ReceiptCheck:
     item: str
     size: int
     entries: tuple[Entry, ...]
+    #: the witnesses whose cosignature on the checkpoint verified
+    witnesses: tuple[str, ...] = ()
 
 
-def verify_receipt(text: str, vkey: str) -> ReceiptCheck:
-    """Raise BadInput for a malformed receipt, VerificationError when it does not hold."""
+def verify_receipt(text: str, vkey: str, *, witnesses: WitnessPolicy | None = None) -> ReceiptCheck:
+    """Raise BadInput for a malformed receipt, VerificationError when it does not hold (with a
+    witness policy: also when fewer than its quorum of witnesses cosigned the checkpoint)."""
     key = parse_vkey(vkey)
     try:
         data = json.loads(text)
@@ -83,4 +88,13 @@ def verify_receipt(text: str, vkey: str) -> ReceiptCheck:
         entries.append(entry)
     if not entries:
         raise VerificationError(f"the receipt proves no entry for item {item!r}")
-    return ReceiptCheck(item, cp.size, tuple(entries))
+    cosigned: tuple[str, ...] = ()
+    if witnesses is not None:
+        cosigned = tuple(sorted(c.name for c in verified_cosignatures(note, witnesses.keys)))
+        if len(cosigned) < witnesses.quorum:
+            raise VerificationError(
+                f"the receipt's checkpoint carries {len(cosigned)} valid cosignature(s) of the "
+                f"policy's witnesses, the policy needs {witnesses.quorum}: independent witnesses "
+                "have not confirmed this log"
+            )
+    return ReceiptCheck(item, cp.size, tuple(entries), cosigned)

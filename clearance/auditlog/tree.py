@@ -136,6 +136,28 @@ class Levels:
         self._levels = levels
         self.size = size
 
+    def extend(self, leaf_hashes: bytes) -> None:
+        """Append leaves (their hashes concatenated), hashing only the nodes they complete."""
+        if len(leaf_hashes) % HASH_SIZE:
+            raise BadInput(f"leaf hashes of {len(leaf_hashes)} bytes are not 32 bytes each")
+        if not leaf_hashes:
+            return
+        sha256 = hashlib.sha256
+        levels = [bytearray(level) for level in self._levels]
+        levels[0] += leaf_hashes
+        h = 0
+        while len(levels[h]) > HASH_SIZE:
+            below = levels[h]
+            if h + 1 == len(levels):
+                levels.append(bytearray())
+            above = levels[h + 1]
+            start = len(above) * 2
+            pairs = range(start, len(below) - 2 * HASH_SIZE + 1, 2 * HASH_SIZE)
+            above += b"".join([sha256(b"\x01" + below[i : i + 64]).digest() for i in pairs])
+            h += 1
+        self._levels = [bytes(level) for level in levels]
+        self.size += len(leaf_hashes) // HASH_SIZE
+
     def subtree(self, start: int, end: int) -> bytes:
         """Merkle tree hash of leaves [start, end), as RFC 6962 MTH(D[start:end])."""
         if not 0 <= start < end <= self.size:

@@ -37,10 +37,25 @@ from clearance.auditlog.scan import (
     plan_slices,
 )
 from clearance.auditlog.tree import Levels
+from clearance.auditlog.witnesscheck import Observation, check_witnesses
+from clearance.auditlog.witnesspolicy import WitnessPolicy
 from clearance.auditlog.workflow import SignatureJob, Workflow
 from clearance.errors import BadInput, VerificationError
 
 MAX_FINDINGS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessRequirement:
+    """The auditor's witness policy and what the witnesses said (see ``witnesscheck``)."""
+
+    policy: WitnessPolicy
+    observations: Sequence[Observation] = ()
+    notes: Sequence[str] = ()
+    now: int | None = None
+    max_age: int | None = None
+
+
 PARALLEL_THRESHOLD = 20_000
 SLICE_LINES = 20_000
 
@@ -53,6 +68,8 @@ class Report:
     signatures: int = 0
     root: str | None = None
     findings: list[Finding] = field(default_factory=list)
+    #: what the verifier could not check and why (a witness that was not reached); not failures
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -72,6 +89,7 @@ class Report:
             "root": self.root,
             "first": self.first.as_dict() if self.first else None,
             "findings": [f.as_dict() for f in self.findings],
+            "notes": list(self.notes),
         }
 
 
@@ -253,6 +271,7 @@ def verify_export(
     trusted: Sequence[str] = (),
     *,
     workers: int = 1,
+    witnesses: WitnessRequirement | None = None,
 ) -> Report:
     """Verify the export in ``directory`` against the auditor's ``vkey`` and ``trusted``
     checkpoint notes. Raise BadInput for unusable input; return findings for everything else.
@@ -308,7 +327,20 @@ def verify_export(
             levels = Levels.from_blob(b"".join(hashes))
             del hashes
             tasks.gather()
-            return _verify(scan, findings, levels, stored, trusted_files, log_key)
+            report = _verify(scan, findings, levels, stored, trusted_files, log_key)
+            if witnesses is not None:
+                witnessed = check_witnesses(
+                    stored[0].text,
+                    levels.size,
+                    levels.root,
+                    witnesses.policy,
+                    witnesses.observations,
+                    now=witnesses.now,
+                    max_age=witnesses.max_age,
+                )
+                report.findings = (report.findings + witnessed)[:MAX_FINDINGS]
+                report.notes.extend(witnesses.notes)
+            return report
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -37,11 +37,17 @@ def export_cmd(directory: Path, selection: str) -> None:
         chosen = parse_selection(selection)
     except BadInput as exc:
         raise click.BadParameter(str(exc), param_hint="--checkpoints") from None
+    from clearance.auditlog.export import unsigned_tail
+
     rt = open_runtime()
     vkey = (rt.settings.keys_dir / "log.vkey").read_text(encoding="utf-8").strip()
     with rt.sessions() as session:
         count = export_log(session, directory, vkey, chosen)
+        gap = unsigned_tail(session)
     click.echo(f"exported {count} entries to {directory}")
+    if gap is not None:
+        click.echo(f"error: {gap}", err=True)
+        sys.exit(1)
 
 
 @audit.command("verify")
@@ -54,15 +60,35 @@ def export_cmd(directory: Path, selection: str) -> None:
 @click.option("--workers", type=int, default=None,
               help="Worker processes that check the entries and signatures "
                    "(default: the number of CPUs, at most 4; 1 checks in this process).")  # fmt: skip
+@click.option("--witness-policy", type=click.Path(path_type=Path), default=None,
+              help="Witnesses and quorum (witness <vkey> [<url>] / quorum <k>|all): the latest "
+                   "checkpoint needs that many cosignatures, and each witness with a URL is "
+                   "asked for the largest tree it cosigned.")  # fmt: skip
+@click.option("--offline", is_flag=True, help="Do not ask the witnesses (cosignatures only).")
+@click.option("--max-age", type=int, default=None,
+              help="Report when the newest cosignature is older than this many seconds.")  # fmt: skip
 def verify_cmd(
     directory: Path,
     vkey_file: Path,
     checkpoints: tuple[Path, ...],
     as_json: bool,
     workers: int | None,
+    witness_policy: Path | None,
+    offline: bool,
+    max_age: int | None,
 ) -> None:
     """Verify an export offline: exit 0 ok, 1 tampered or rule broken, 2 bad input."""
-    sys.exit(run_verify(directory, vkey_file, checkpoints, as_json=as_json, workers=workers))
+    code = run_verify(
+        directory,
+        vkey_file,
+        checkpoints,
+        as_json=as_json,
+        workers=workers,
+        witness_policy=witness_policy,
+        online=not offline,
+        max_age=max_age,
+    )
+    sys.exit(code)
 
 
 @audit.command("prove")
@@ -89,9 +115,47 @@ def prove_cmd(item_id: str, out: Path | None) -> None:
 @click.argument("receipt", type=click.Path(path_type=Path))
 @click.option("--vkey", "vkey_file", type=click.Path(path_type=Path), required=True)
 @click.option("--json", "as_json", is_flag=True)
-def verify_receipt_cmd(receipt: Path, vkey_file: Path, as_json: bool) -> None:
+@click.option("--witness-policy", type=click.Path(path_type=Path), default=None,
+              help="Require the policy's quorum of witness cosignatures on the checkpoint.")  # fmt: skip
+def verify_receipt_cmd(
+    receipt: Path, vkey_file: Path, as_json: bool, witness_policy: Path | None
+) -> None:
     """Check a receipt offline: exit 0 ok, 1 invalid, 2 bad input."""
-    sys.exit(run_verify_receipt(receipt, vkey_file, as_json=as_json))
+    sys.exit(run_verify_receipt(receipt, vkey_file, as_json=as_json, witness_policy=witness_policy))
+
+
+@audit.command("witness-sync")
+@click.option("--watch", "interval", type=float, default=None,
+              help="Keep going: a round every this many seconds until stopped.")  # fmt: skip
+def witness_sync_cmd(interval: float | None) -> None:
+    """Send the latest checkpoint to the witnesses of CLEARANCE_WITNESS_POLICY and store their
+    cosignatures (exit 1 when a witness refused or was not reached)."""
+    from clearance.auditlog.witnessing import Outcome, TreeCache, collect, watch
+    from clearance.auditlog.witnesspolicy import load_policy
+    from clearance.cli.common import open_runtime
+    from clearance.errors import ConfigurationError
+
+    rt = open_runtime()
+    if rt.settings.witness_policy is None:
+        raise ConfigurationError(
+            "CLEARANCE_WITNESS_POLICY is not set; point it at a witness policy file "
+            "(lines 'witness <vkey> <url>' and 'quorum <k>')"
+        )
+    policy = load_policy(rt.settings.witness_policy)
+
+    def report(outcome: Outcome) -> None:
+        state = "ok" if outcome.ok else "FAILED"
+        click.echo(f"{outcome.witness}: size {outcome.size}: {state}: {outcome.message}")
+
+    if interval is not None:
+        watch(rt.sessions, policy, interval=interval, stop=lambda: False, report=report)
+        return
+    outcomes = collect(rt.sessions, policy, TreeCache())
+    for outcome in outcomes:
+        report(outcome)
+    if not outcomes:
+        click.echo("every witness has cosigned the latest checkpoint")
+    sys.exit(0 if all(o.ok for o in outcomes) else 1)
 
 
 @click.group()
