@@ -27,6 +27,19 @@ if ! have_libmagic; then
   }
 fi
 
+# OCR of images and scanned PDF pages: Tesseract with its Vietnamese and orientation data, and
+# poppler's pdftoppm to render PDF pages. Without them such files are held, never passed.
+have_ocr() {
+  command -v tesseract >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 &&
+    tesseract --list-langs 2>/dev/null | grep -qx vie && tesseract --list-langs 2>/dev/null | grep -qx osd
+}
+if ! have_ocr; then
+  apt_install tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd poppler-utils || {
+    echo "setup: Tesseract or poppler is missing: images and scanned PDFs will be held for review." >&2
+    echo "       Install them: 'sudo apt-get install tesseract-ocr tesseract-ocr-vie poppler-utils'." >&2
+  }
+fi
+
 if [ "$want_test" = "test" ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium fonts-dejavu-core || echo "setup: Chromium is not installed; browser tests will be skipped (install the 'chromium' package)" >&2
 fi

@@ -6,6 +6,7 @@ verdict with the reason; nothing escapes, nothing is skipped silently.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from clearance.screening import filetype
 from clearance.screening.detectors.scan import scan_text
@@ -112,6 +113,18 @@ def _unread_finding(part: str, reason: str) -> Finding:
     )
 
 
+def _placed(findings: list[Finding], locations: tuple[str, ...]) -> list[Finding]:
+    """Findings located by line moved to the place the part gives that line (page and box)."""
+    placed: list[Finding] = []
+    for finding in findings:
+        number = finding.location.removeprefix("line ")
+        if number.isdigit() and 0 < int(number) <= len(locations):
+            placed.append(replace(finding, location=locations[int(number) - 1]))
+        else:
+            placed.append(finding)
+    return placed
+
+
 def _inspect(
     data: bytes,
     filename: str,
@@ -127,7 +140,8 @@ def _inspect(
     findings: list[Finding] = [_unread_finding(u.part, u.reason) for u in extraction.unread]
     for part in extraction.parts:
         budget.check()
-        findings.extend(scan_text(part.text, rules, part=part.name, budget=budget))
+        found = scan_text(part.text, rules, part=part.name, budget=budget)
+        findings.extend(_placed(found, part.locations) if part.locations else found)
     reported: set[tuple[str, str]] = set()
     for observation in extraction.observations:
         rule = rules.metadata_rule(observation.kind)
@@ -149,7 +163,7 @@ def _inspect(
             raise Held(f"embedded objects nest deeper than {rules.limits.max_depth} levels")
         result = _screen(child.data, child.name, rules, None, budget, depth + 1)
         coverage.extend(
-            Coverage(f"{child.name} > {c.part}", c.method, c.chars, c.pixels)
+            Coverage(f"{child.name} > {c.part}", c.method, c.chars, c.pixels, c.text)
             for c in result.coverage
         )
         for finding in result.findings:

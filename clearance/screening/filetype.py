@@ -22,7 +22,9 @@ TEXT = "text/plain"
 HTML = "text/html"
 SVG = "image/svg+xml"
 PDF = "application/pdf"
-IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/tiff"})
+IMAGES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "image/tiff", "image/bmp"}
+)
 
 _BY_EXTENSION: dict[str, frozenset[str]] = {
     ".txt": frozenset({TEXT}),
@@ -41,6 +43,7 @@ _BY_EXTENSION: dict[str, frozenset[str]] = {
     ".webp": frozenset({"image/webp"}),
     ".tif": frozenset({"image/tiff"}),
     ".tiff": frozenset({"image/tiff"}),
+    ".bmp": frozenset({"image/bmp"}),
 }
 _MACRO_EXTENSIONS = {".docm", ".dotm", ".xlsm", ".xltm", ".xlam", ".pptm", ".potm", ".ppsm"}
 _NEVER = (
@@ -125,6 +128,8 @@ def detect(data: bytes, filename: str, allowed_types: frozenset[str] | None) -> 
         detected = TEXT  # BOM-less UTF-16/32 and legacy Vietnamese text libmagic cannot name
     if detected == "image/svg" or (detected in ("text/xml", "application/xml") and SVG in expected):
         detected = SVG
+    if detected == "image/x-ms-bmp":
+        detected = "image/bmp"
     if detected not in expected:
         raise Refused(f"the content is {detected} but the name says {extension}; rename or convert")
     if allowed_types is not None and detected not in allowed_types:

@@ -92,7 +92,8 @@ class Coverage:
     ``part`` names the part as findings do (``word/header7.xml``, ``page 2``, ``frame 3``,
     ``attachment.docx > word/document.xml``); ``method`` says how it was read (``xml``, ``text``,
     ``ocr``, ``render``, ``metadata``, ``structure``...); ``chars`` counts the characters of text it
-    gave and ``pixels`` the pixels OCR looked at. A part that was *not* read has no coverage entry:
+    gave and ``pixels`` the pixels OCR looked at; ``text`` keeps what OCR read (shown to the
+    approver: it is nowhere in the file as text; empty for other methods). A part that was *not* read has no coverage entry:
     it is an ``uninspected`` finding instead (see :meth:`Extraction.uninspected`).
     """
 
@@ -100,18 +101,28 @@ class Coverage:
     method: str
     chars: int = 0
     pixels: int = 0
+    text: str = field(default="", repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        raw: dict[str, Any] = {
             "part": self.part,
             "method": self.method,
             "chars": self.chars,
             "pixels": self.pixels,
         }
+        if self.text:
+            raw["text"] = self.text
+        return raw
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Coverage:
-        return cls(str(raw["part"]), str(raw["method"]), int(raw["chars"]), int(raw["pixels"]))
+        return cls(
+            str(raw["part"]),
+            str(raw["method"]),
+            int(raw["chars"]),
+            int(raw["pixels"]),
+            str(raw.get("text", "")),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,12 @@ from clearance.screening.types import Coverage
 
 @dataclass(frozen=True, slots=True)
 class TextPart:
+    """Text read from part ``name``. ``locations`` (optional) places each line: a finding on
+    line N is located at ``locations[N - 1]`` (OCR gives the page and the box of each line)."""
+
     name: str
     text: str
+    locations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +57,21 @@ class Extraction:
     coverage: list[Coverage] = field(default_factory=list)
     unread: list[Unread] = field(default_factory=list)
 
-    def text(self, name: str, text: str, *, method: str = "text", pixels: int = 0) -> None:
-        """Record ``text`` read from part ``name`` (empty text still counts as read)."""
-        self.coverage.append(Coverage(name, method, len(text), pixels))
+    def text(
+        self,
+        name: str,
+        text: str,
+        *,
+        method: str = "text",
+        pixels: int = 0,
+        locations: tuple[str, ...] = (),
+    ) -> None:
+        """Record ``text`` read from part ``name`` (empty text still counts as read). OCR text
+        is kept in the coverage too: the approver cannot see it in the file's bytes."""
+        kept = text if method == "ocr" else ""
+        self.coverage.append(Coverage(name, method, len(text), pixels, kept))
         if text.strip():
-            self.parts.append(TextPart(name, text))
+            self.parts.append(TextPart(name, text, locations))
 
     def covered(self, part: str, method: str, *, chars: int = 0, pixels: int = 0) -> None:
         """Record a part read without text of its own (structure, a raster with no text)."""

@@ -2,12 +2,16 @@
 text chunks, and has a built-in decompression-bomb guard we tighten to our limits).
 
 Text scanned: EXIF descriptions, artist, copyright, Windows XP tags, user comments, GPS (also
-reported as a GPS leak), XMP packets, IPTC records, PNG text chunks. The pixels are decoded in
-full so a truncated or malformed image is held, not passed.
+reported as a GPS leak), XMP packets, IPTC records, PNG text chunks. The pixel count is checked from the header before decoding (see
+:func:`~clearance.screening.extract.ocr.cap_pixels`); the pixels are then decoded in full so a
+truncated or malformed image is held, not passed. Every page (TIFF) and every frame that differs
+from the ones before (GIF, WebP, APNG) is read by OCR; a frame equal to an earlier one is covered
+by that one's reading.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import warnings
@@ -15,6 +19,7 @@ import warnings
 from PIL import Image, IptcImagePlugin
 
 from clearance.screening.extract.base import Extraction
+from clearance.screening.extract.ocr import cap_pixels, ocr_image
 from clearance.screening.limits import Budget, Held
 from clearance.screening.rules import MetadataKind
 
@@ -59,7 +64,7 @@ def extract_image(data: bytes, budget: Budget) -> Extraction:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data))
+            image = cap_pixels(Image.open(io.BytesIO(data)), "image")
             image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise Held(f"the image is too large to decode safely ({exc})") from exc
@@ -101,4 +106,34 @@ def extract_image(data: bytes, budget: Budget) -> Extraction:
     comment = image.info.get("comment")
     if comment:
         out.text("comment", _as_text(comment))
+    _frames(image, budget, out)
     return out
+
+
+def _frames(image: Image.Image, budget: Budget, out: Extraction) -> None:
+    """OCR every page or distinct frame; frames past the page cap are uninspected."""
+    count = int(getattr(image, "n_frames", 1) or 1)
+    noun = "page" if image.format == "TIFF" else "frame"
+    read: dict[bytes, str] = {}
+    for index in range(count):
+        part = "image" if count == 1 else f"{noun} {index + 1}"
+        if index >= budget.limits.max_pages:
+            out.uninspected(
+                f"{noun}s {index + 1}-{count}",
+                f"the image has {count} {noun}s, more than the {budget.limits.max_pages} read",
+            )
+            return
+        budget.check()
+        if index:
+            image.seek(index)
+            image = cap_pixels(image, part)
+            image.load()
+        if count > 1:
+            palette = bytes(image.getpalette() or []) if image.mode == "P" else b""
+            digest = hashlib.sha256(image.tobytes() + palette).digest() + repr(image.size).encode()
+            if digest in read:
+                pixels = image.size[0] * image.size[1]
+                out.covered(part, f"ocr (same pixels as {read[digest]})", pixels=pixels)
+                continue
+            read[digest] = part
+        ocr_image(image, budget, part, out)
