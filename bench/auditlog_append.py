@@ -9,20 +9,26 @@ measured in rounds interleaved with the appends: bare sqlite3 commits of one row
 commits of exactly the rows an append writes (same schema, indexes and sizes, no Python work).
 Also printed: CPU time per append (``time.process_time``, excludes waiting for fsync) and, as
 extra information only, appends of 10 events per commit.
-Usage: python bench/auditlog_append.py [EVENTS] [ROUNDS]
+With ``--witness`` a witness (``clearance witness serve``, its own process and home) is configured
+and a collector process sends it the latest checkpoint every 0.2 s while the appends run, as the
+pipeline does; witnessing must not slow the commit path.
+Usage: python bench/auditlog_append.py [EVENTS] [ROUNDS] [--witness]
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,9 +91,40 @@ def appends(
     return count * per_commit / elapsed, (time.process_time() - c0) / count
 
 
+def _collector(db_path: str, policy_text: str, stop: Any, done: Any) -> None:
+    """A separate process, as in the product: a witnessing round every 0.2 s until ``stop``."""
+    from clearance.auditlog.witnessing import TreeCache, collect
+    from clearance.auditlog.witnesspolicy import parse_policy
+
+    sessions = make_session_factory(make_engine(f"sqlite:///{db_path}"))
+    policy, cache, cosigned = parse_policy(policy_text), TreeCache(), 0
+    while not stop.is_set():
+        cosigned += sum(o.ok for o in collect(sessions, policy, cache))
+        time.sleep(0.2)
+    done.value = cosigned
+
+
+def _start_witness(tmp: Path, log: AuditLog) -> tuple[subprocess.Popen[str], str]:
+    def clearance(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "clearance", *args], capture_output=True,
+                              text=True, check=True).stdout  # fmt: skip
+
+    home = tmp / "witness"
+    vkey = clearance("witness", "init", "--home", str(home), "--name", "bench.example/w1").strip()
+    clearance("witness", "trust", "--home", str(home), log.verifier.vkey)
+    server = subprocess.Popen([sys.executable, "-m", "clearance", "witness", "serve", "--home",
+                               str(home), "--listen", "127.0.0.1:0"], stderr=subprocess.PIPE,
+                              text=True)  # fmt: skip
+    assert server.stderr is not None
+    url = server.stderr.readline().strip().rsplit(" ", 1)[-1]
+    return server, f"witness {vkey} {url}\nquorum 1\n"
+
+
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 3_000
-    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 6
+    args = [a for a in sys.argv[1:] if a != "--witness"]
+    witnessed = "--witness" in sys.argv[1:]
+    count = int(args[0]) if len(args) > 0 else 3_000
+    rounds = int(args[1]) if len(args) > 1 else 6
     each = max(count // rounds, 1)
     print(f"load average at start: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,6 +135,13 @@ def main() -> None:
         one_row = bare_db(Path(tmp) / "bare.db", audit_schema=False)
         same_rows = bare_db(Path(tmp) / "bare_audit.db", audit_schema=True)
         appends(sessions, log, 50, 1)  # warm the pool and the page cache
+        if witnessed:
+            server, policy_text = _start_witness(Path(tmp), log)
+            stop, done = multiprocessing.Event(), multiprocessing.Value("i", 0)
+            collector = multiprocessing.Process(
+                target=_collector, args=(str(Path(tmp) / "bench.db"), policy_text, stop, done)
+            )
+            collector.start()
         rows: list[tuple[float, float, float, float]] = []
         for r in range(rounds):
             rate, cpu = appends(sessions, log, each, 1)
@@ -118,6 +162,12 @@ def main() -> None:
         print(f"ceilings at the same moments: bare 1-row commits {bare:,.0f}/s "
               f"(audit reaches {rate / bare:.0%}); bare commits of the same rows {same:,.0f}/s "
               f"(audit reaches {rate / same:.0%})")  # fmt: skip
+        if witnessed:
+            stop.set()
+            collector.join(30)
+            server.terminate()
+            server.wait(10)
+            print(f"witness configured: {done.value} cosignatures collected during the run")
         batch_rate, batch_cpu = appends(sessions, log, max(each // 4, 1), 10)
         print(f"extra (not the product's pattern): 10 events per commit: {batch_rate:,.0f} "
               f"events/s, {batch_cpu * 1e3:.2f} ms CPU per commit")  # fmt: skip

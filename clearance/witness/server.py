@@ -13,6 +13,7 @@ from clearance.witness.protocol import Answer, Witness
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the spec recommends
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed ACK
     server: WitnessServer
 
     def _send(self, answer: Answer) -> None:
