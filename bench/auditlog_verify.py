@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from clearance.approval import DecisionKind
 from clearance.auditlog.checkpoint import Checkpoint
 from clearance.auditlog.entry import GENESIS_PREV, Entry, format_time
 from clearance.auditlog.note import Signer
@@ -25,7 +26,7 @@ from clearance.auditlog.rfc6962 import leaf_hash
 from clearance.auditlog.tree import Builder
 from clearance.auditlog.verify import verify_export
 from clearance.canonical import canonical_hash
-from clearance.signing.statement import Decision, SignOff
+from clearance.signing.statement import SignOff
 
 ORIGIN = "bench.clearance.local/log"
 
@@ -92,7 +93,7 @@ def build(directory: Path, total: int, signoffs: int) -> None:
         for stage, signer in (("review", approvers[(2 * n) % 20]),
                               ("final", approvers[(2 * n + 1) % 20])):  # fmt: skip
             role = "tp" if stage == "review" else "ld"
-            statement = SignOff(ORIGIN, item, 1, manifest, Decision.APPROVE, role, stage,
+            statement = SignOff(ORIGIN, item, 1, manifest, DecisionKind.APPROVE, role, stage,
                                 signer.name, now, cp_size, cp_root)  # fmt: skip
             note = sign_note(statement.text(), [signer])
             add("signoff.decided", signer.name, {"decision": "approve", "role": role,

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from typing import cast
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from clearance.errors import ClearanceError
-from clearance.policy import Decision as RuleDecision
-from clearance.policy import DecisionKind, Policy, SignoffState, signoff_status
+from clearance.policy import Policy, SignoffState
 from clearance.runtime import Runtime
-from clearance.screening.types import Verdict
+from clearance.services.signoff import current_signoff_state
 from webapp.context import reader, runtime
 
 log = logging.getLogger("webapp.progress")
@@ -47,55 +47,13 @@ def trigger(item_id: str, step: str = SUBMITTED) -> None:
 
 
 def signoff(item_id: str) -> SignoffState | None:
-    """The sign-off engine's view of the item's current revision, or None before review.
+    """The core's sign-off state of the item's current revision, or None before review
+    (``clearance.services.signoff.current_signoff_state``, with the started policy remembered)."""
+    return current_signoff_state(reader(), runtime().policy, item_id, resolve=_cached_policy)
 
-    What ``clearance.services.signoff.revision_signoff_state`` evaluates, from what the page
-    has already read this request (the item snapshot, its sign-off requests and decisions)
-    instead of a query per fact; ``tests/webapp/test_signoff_view.py`` holds the two equal.
-    """
-    from webapp.access import item_head, signoff_requests
-    from webapp.itemview import decision_records, snapshot
 
-    head = item_head(item_id)
-    if head is None or head.revision_id is None:
-        return None
-    shot = snapshot(item_id, since=head.current_revision, history=False)
-    revision = shot.detail.revisions[-1]
-    facts = shot.facts[revision.number]
-    if revision.level is None or revision.release_manifest_hash is None:
-        return None
-    requests = signoff_requests(facts.revision_id)
-    stage_names: dict[int, str] = {}
-    for request in requests:
-        stage_names.setdefault(request.stage, request.stage_name)
-    decisions = [
-        RuleDecision(
-            approver_id=d.approver_id,
-            roles=frozenset({d.role}),
-            unit=d.unit,
-            kind=DecisionKind(d.decision),
-            manifest_hash=d.manifest_hash,
-            stage=stage_names.get(d.stage, f"#{d.stage}"),
-            at=d.at,
-        )
-        for d in decision_records(item_id)
-        if d.revision_id == facts.revision_id
-    ]
-    try:
-        return signoff_status(
-            item_policy(shot.policy_hash),
-            level=revision.level,
-            manifest_hash=revision.release_manifest_hash,
-            decisions=decisions,
-            author_id=shot.author_id,
-            uploader_ids=facts.uploaded_by,
-            editor_ids=[facts.created_by],
-            drafting_unit=shot.author_unit,
-            held_for_review=revision.screening_verdict == Verdict.REVIEW.value,
-            submitted_at=min((r.created_at for r in requests), default=None),
-        )
-    except ClearanceError:
-        return None
+def _cached_policy(session: Session, current: Policy, started_hash: str | None) -> Policy:
+    return item_policy(started_hash)
 
 
 #: policies items started under, by (policy in force, started) hash: both are content

@@ -15,7 +15,7 @@ Event bodies the verifier reads (other fields are allowed and ignored). ``actor`
 - ``policy.loaded``: ``{"policy_hash": str, "signoff_chains": {level: {"chain", "stages": [{"id",
   "when", "rule"}]}}, "document": {...}, ...}`` as ``clearance.policy.policy_event_body`` writes
   it; ``canonical_hash(document)`` must equal ``policy_hash``. Rules are read by
-  ``clearance.auditlog.chains``.
+  ``clearance.auditlog.chains`` and walked by ``clearance.approval.walk_chain``.
 - ``item.submitted``: entry item, revision, manifest, policy; body ``{"author": str, ...}``
   (defaults to the actor; the author and the submitting actor never approve the revision). A
   revision's submitted manifest is fixed here.
@@ -41,15 +41,21 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeGuard
 
-from clearance.auditlog import chains
-from clearance.auditlog.chains import Chain, Decision, chain_status, parse_policy
-from clearance.auditlog.entry import AnyEntry, check_time
+from clearance.approval import (
+    Chain,
+    Decision,
+    DecisionKind,
+    SignoffState,
+    SignoffStatus,
+    walk_chain,
+)
+from clearance.approval import statement as layout
+from clearance.auditlog.chains import parse_policy
+from clearance.auditlog.entry import AnyEntry, check_time, parse_time
 from clearance.auditlog.findings import Finding
 from clearance.auditlog.note import Verifier, b64decode_strict, parse_vkey, split
 from clearance.auditlog.pointcheck import check_public_key
 from clearance.errors import BadInput
-from clearance.signing.statement import HEADER as STATEMENT_HEADER
-from clearance.signing.statement import Decision as StatementDecision
 from clearance.signing.statement import parse_statement
 
 PUBLISHABLE_VERDICTS = ("clear", "review")
@@ -99,7 +105,7 @@ def read_signoff(index: int, entry: AnyEntry) -> SignedOff | Finding:
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 _HEX64 = re.compile("[0-9a-f]{64}")
 _STATEMENT_TAIL = re.compile("([^\n]*)\ncheckpoint ([0-9]+) ([^\n]*)\n")
-_DECISIONS = frozenset(d.value for d in StatementDecision)
+_DECISIONS = frozenset(d.value for d in DecisionKind)
 
 
 def _text_field(value: object) -> TypeGuard[str]:
@@ -133,11 +139,11 @@ def _statement_of_entry(
         return None
     if type(decision) is not str or decision not in _DECISIONS:
         return None
-    prefix = (
-        f"{STATEMENT_HEADER}\norigin {origin}\nitem {item}\nrevision {revision}\n"
-        f"manifest {manifest}\ndecision {decision}\nrole {role}\nstage {stage}\n"
-        f"signer {signer}\ntime "
-    )
+    fields = {
+        "origin": origin, "item": item, "revision": str(revision), "manifest": manifest,
+        "decision": decision, "role": role, "stage": stage, "signer": signer,
+    }  # fmt: skip
+    prefix = layout.prefix(fields, "time")
     if not text.startswith(prefix):
         return None
     tail = _STATEMENT_TAIL.fullmatch(text, len(prefix))
@@ -230,7 +236,6 @@ class Workflow:
         self.revisions: dict[tuple[str, int], RevisionState] = {}
         #: ``key_problem`` of each vkey seen so far (callers may fill it in ahead of time)
         self.key_problems: dict[str, str | None] = {}
-        self.chain_memo: chains.Memo = {}
 
     def _find(self, code: str, index: int, message: str) -> None:
         self.findings.append(Finding(code, index, message))
@@ -386,10 +391,15 @@ class Workflow:
             return
         rev.decisions.append(
             Decision(
-                actor, read.role, self.units.get(actor), read.decision, read.manifest,
-                read.stage, read.time,
+                approver_id=actor,
+                roles=frozenset({read.role}),
+                unit=self.units.get(actor),
+                kind=DecisionKind(read.decision),
+                manifest_hash=read.manifest,
+                stage=read.stage,
+                at=parse_time(read.time),
             )
-        )  # fmt: skip
+        )
 
     # --- publication ----------------------------------------------------------------------
     def _published(self, index: int, entry: AnyEntry) -> None:
@@ -421,23 +431,35 @@ class Workflow:
             self._find("publication-unclassified", index,
                        f"{where} has level {rev.level!r}, with no chain in its policy")  # fmt: skip
             return
-        outcome = chain_status(
-            chain,
-            manifest=rev.screened_manifest,
-            decisions=rev.decisions,
-            excluded=rev.excluded,
-            drafting_unit=self.units.get(rev.author or ""),
-            held_for_review=rev.verdict == "review",
-            memo=self.chain_memo,
-        )
-        if outcome.status != "approved":
-            missing = "; ".join(outcome.missing) or outcome.status.replace("_", " ")
+        outcome = self.signoff_state(rev)
+        assert outcome is not None  # policy and chain were found above
+        if outcome.status is not SignoffStatus.APPROVED:
+            status = outcome.status.value.replace("_", " ")
+            missing = "; ".join(outcome.missing) or status
             self._find(
                 "publication-unapproved",
                 index,
                 f"{where} was published but its sign-off chain {chain.name} is "
-                f"{outcome.status.replace('_', ' ')} ({missing})",
+                f"{status} ({missing})",
             )
+
+    def signoff_state(self, rev: RevisionState) -> SignoffState | None:
+        """The engine's walk of ``rev``'s chain from what the log recorded so far: the screened
+        manifest, the signed decisions, the author and submitter excluded; None when the log
+        names no loaded policy or no chain for the revision's level."""
+        chain = self.policies.get(rev.policy or "", {}).get(rev.level or "")
+        if chain is None or rev.screened_manifest is None:
+            return None
+        return walk_chain(
+            chain,
+            level=rev.level or "",
+            policy_hash=rev.policy or "",
+            manifest_hash=rev.screened_manifest,
+            decisions=rev.decisions,
+            excluded=rev.excluded,
+            drafting_unit=self.units.get(rev.author or ""),
+            held_for_review=rev.verdict == "review",
+        )
 
 
 _HANDLERS = {

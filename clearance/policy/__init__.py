@@ -32,19 +32,28 @@ named by the policy; an approver's sign-off roles are assigned by administrators
 
 from __future__ import annotations
 
-from clearance.policy.classify import Classification, LevelHint, Reason, ReasonKind, classify
-from clearance.policy.loader import load_policy, policy_from_document
-from clearance.policy.rules import AllOf, AnyOf, Eligibility, Quorum, Rule, Signer, UserId
-from clearance.policy.signoff import (
+from clearance.approval import (
+    AllOf,
+    AnyOf,
+    Chain,
     Decision,
     DecisionKind,
+    Eligibility,
+    Quorum,
     ReviewedDecision,
+    Rule,
+    Signer,
     SignoffState,
     SignoffStatus,
+    Stage,
+    StageCondition,
     StageProgress,
     Standing,
-    signoff_status,
+    UserId,
 )
+from clearance.policy.classify import Classification, LevelHint, Reason, ReasonKind, classify
+from clearance.policy.loader import load_policy, policy_from_document
+from clearance.policy.signoff import signoff_status
 from clearance.policy.store import (
     POLICY_LOADED,
     policy_for_item,
@@ -53,15 +62,12 @@ from clearance.policy.store import (
 )
 from clearance.policy.values import (
     STATE_SECRET_LEVELS,
-    Chain,
     Channel,
     Level,
     Metadata,
     Policy,
     Publisher,
     Reference,
-    Stage,
-    StageCondition,
 )
 from clearance.policy.versioning import Comparison, compare, is_stricter, policy_event_body
 

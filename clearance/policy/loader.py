@@ -12,24 +12,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from clearance.approval import AllOf, AnyOf, Chain, Eligibility, Quorum, Rule, Stage, StageCondition
 from clearance.canonical import canonical_hash
 from clearance.domain.roles import Role
 from clearance.errors import PolicyInvalid, Problem
 from clearance.policy.reader import Reader, describe
-from clearance.policy.rules import AllOf, AnyOf, Eligibility, Quorum, Rule
 from clearance.policy.source import Source, join, read_source, to_json_value
 from clearance.policy.values import (
     KNOWN_ADAPTERS,
     STATE_SECRET_LEVELS,
-    Chain,
     Channel,
     Level,
     Metadata,
     Policy,
     Publisher,
     Reference,
-    Stage,
-    StageCondition,
 )
 from clearance.screening.rules import ScreeningRules, parse_screening_rules
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
+from clearance.approval.chain import Chain
 from clearance.errors import BadInput
-from clearance.policy.rules import Rule
 from clearance.screening.rules import ScreeningRules
 
 #: The three state-secret levels of Law 117/2025/QH15, lowest first. Never publishable.
@@ -17,14 +16,6 @@ STATE_SECRET_LEVELS = ("mat", "toi_mat", "tuyet_mat")
 
 #: Publisher adapters the pipeline provides (``clearance.publishing``).
 KNOWN_ADAPTERS = frozenset({"website", "directory", "webhook"})
-
-
-class StageCondition(StrEnum):
-    """When a stage is part of the chain."""
-
-    ALWAYS = "always"
-    #: only when screening held the revision for review (verdict "review")
-    HELD_FOR_REVIEW = "held_for_review"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,31 +61,6 @@ class Channel:
 
     def allows_file_type(self, mime: str) -> bool:
         return mime.split(";", 1)[0].strip().lower() in self.file_types
-
-
-@dataclass(frozen=True, slots=True)
-class Stage:
-    id: str
-    label_vi: str
-    rule: Rule
-    deadline_hours: int
-    when: StageCondition = StageCondition.ALWAYS
-    reference: str | None = None
-
-    def applies(self, *, held_for_review: bool) -> bool:
-        return self.when is StageCondition.ALWAYS or held_for_review
-
-
-@dataclass(frozen=True, slots=True)
-class Chain:
-    name: str
-    stages: tuple[Stage, ...]
-
-    def stage(self, stage_id: str) -> Stage:
-        for stage in self.stages:
-            if stage.id == stage_id:
-                return stage
-        raise BadInput(f"chain {self.name} has no stage {stage_id!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,9 +30,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from clearance.approval import Chain, StageCondition
+from clearance.approval.rules import at_least_as_strict
 from clearance.canonical import canonical_hash, canonical_json
-from clearance.policy.rules import at_least_as_strict
-from clearance.policy.values import Chain, Policy, StageCondition
+from clearance.policy.values import Policy
 
 #: Separation-of-duties rules the engine enforces, stated in the event for the offline verifier.
 SEPARATION_OF_DUTIES: dict[str, Any] = {

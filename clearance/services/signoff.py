@@ -9,10 +9,9 @@ and applied to the item in one transaction.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,7 +23,7 @@ from clearance.errors import BadInput, ConfigurationError, Conflict, PolicyRefus
 from clearance.notifications import NotificationKind, deliver_pending, notify
 from clearance.policy import Decision as RuleDecision
 from clearance.policy import DecisionKind, Policy, SignoffState, SignoffStatus, signoff_status
-from clearance.policy.store import stored_policy
+from clearance.policy.store import policy_for_item, stored_policy
 from clearance.runtime import Runtime
 from clearance.screening.types import Verdict
 from clearance.services.grants import Divergence, divergence, logged_grants, report_unlogged
@@ -38,6 +37,7 @@ from clearance.storage.uow import UnitOfWork
 __all__ = [
     "DecisionKind",
     "DecisionOutcome",
+    "current_signoff_state",
     "decide",
     "parse_decision",
     "revision_signoff_state",
@@ -53,15 +53,6 @@ class UnloggedGrant(Exception):
     def __init__(self, found: Divergence) -> None:
         super().__init__(found.describe())
         self.found = found
-
-
-class _Statement(StrEnum):
-    """The decision words a signed statement can carry (``clearance.signing.statement``)."""
-
-    APPROVE = "approve"
-    APPROVE_WITH_RECOMMENDATIONS = "approve_with_recommendations"
-    REJECT = "reject"
-    REQUEST_CHANGES = "request_changes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +83,7 @@ def parse_decision(raw: str) -> DecisionKind:
 def statement_decision(kind: DecisionKind) -> str:
     """The word the signed statement carries: the exact decision kind, so an approval with
     recommendations is signed as such (not only recorded in the log entry's body)."""
-    return _Statement(kind.value).value
+    return kind.value
 
 
 def _rule_decisions(session: Session, revision: Revision) -> list[RuleDecision]:
@@ -156,6 +147,33 @@ def revision_signoff_state(
         held_for_review=revision.screening_verdict == Verdict.REVIEW.value,
         submitted_at=chain_opened_at(session, revision),
     )
+
+
+PolicyResolver = Callable[[Session, Policy, "str | None"], Policy]
+
+
+def current_signoff_state(
+    session: Session,
+    current: Policy,
+    item_id: str,
+    *,
+    resolve: PolicyResolver = policy_for_item,
+) -> SignoffState | None:
+    """The sign-off state of ``item_id``'s current revision under the policy it is evaluated
+    by (``resolve``: the started policy unless ``current`` is stricter), or None before review
+    or for a level that has no chain. What every page and command shows as progress."""
+    item = session.get(Item, item_id)
+    if item is None:
+        return None
+    revision = current_revision(session, item)
+    if revision.level is None or revision.release_manifest_hash is None:
+        return None
+    try:
+        return revision_signoff_state(
+            session, resolve(session, current, item.policy_hash), item, revision
+        )
+    except PolicyRefusal:
+        return None
 
 
 def _pick_role(state: SignoffState, user_id: int, roles: frozenset[str], unit: str | None) -> str:

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from clearance.approval import DecisionKind
 from clearance.auditlog.checkpoint import parse_body
 from clearance.auditlog.entry import format_time
 from clearance.auditlog.note import Signer, parse_vkey, split
@@ -20,7 +21,7 @@ from clearance.errors import BadInput, NotFound
 from clearance.events import Event
 from clearance.signing.models import approver_keys
 from clearance.signing.sealed import seal, unseal
-from clearance.signing.statement import Decision, SignedStatement, SignOff, verify_statement
+from clearance.signing.statement import SignedStatement, SignOff, verify_statement
 
 __all__ = [
     "active_vkey",
@@ -84,7 +85,7 @@ def sign_decision(
     item_id: str,
     revision: int,
     manifest_hash: str,
-    decision: Decision | str,
+    decision: DecisionKind | str,
     role: str,
     stage: str,
     checkpoint: str,
@@ -108,7 +109,7 @@ def sign_decision(
         item=item_id,
         revision=revision,
         manifest=manifest_hash,
-        decision=Decision(decision),
+        decision=DecisionKind(decision),
         role=role,
         stage=stage,
         signer=username,

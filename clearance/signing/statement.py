@@ -1,47 +1,25 @@
 """Sign-off statements: the exact text an approver signs, as a C2SP signed note (pure).
 
-Text (every line ``<field> <value>``, in this order, ending in a newline)::
-
-    clearance.signoff.v1
-    origin <log origin>
-    item <item id>
-    revision <revision number>
-    manifest <revision manifest hash, 64 hex>
-    decision approve|approve_with_recommendations|reject|request_changes
-    role <sign-off role>
-    stage <chain stage>
-    signer <username>
-    time <RFC 3339 UTC>
-    checkpoint <size> <base64 root>
-
-The note is signed by the approver's key, whose name is the username.
+The text layout (header and fields in order) is ``clearance.approval.statement``; the decision
+words are ``clearance.approval.DecisionKind``. The note is signed by the approver's key, whose
+name is the username.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
+from clearance.approval.decision import DecisionKind
+from clearance.approval.statement import FIELDS, HEADER, render
 from clearance.auditlog.entry import parse_time
 from clearance.auditlog.note import Verifier, b64decode_strict, b64encode, open_note
 from clearance.errors import BadInput
 
-HEADER = "clearance.signoff.v1"
-FIELDS = (
-    "origin", "item", "revision", "manifest", "decision", "role", "stage", "signer", "time",
-    "checkpoint",
-)  # fmt: skip
+__all__ = ["FIELDS", "HEADER", "SignOff", "SignedStatement", "parse_statement", "verify_statement"]
+
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
-
-
-class Decision(StrEnum):
-    APPROVE = "approve"
-    #: an approval whose recommendations (in the comment) the approver signs as such
-    APPROVE_WITH_RECOMMENDATIONS = "approve_with_recommendations"
-    REJECT = "reject"
-    REQUEST_CHANGES = "request_changes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +28,7 @@ class SignOff:
     item: str
     revision: int
     manifest: str
-    decision: Decision
+    decision: DecisionKind
     role: str
     stage: str
     signer: str
@@ -84,7 +62,7 @@ class SignOff:
             "time": self.time,
             "checkpoint": f"{self.checkpoint_size} {b64encode(self.checkpoint_root)}",
         }
-        return HEADER + "\n" + "".join(f"{k} {values[k]}\n" for k in FIELDS)
+        return render(values)
 
 
 def parse_statement(text: str) -> SignOff:
@@ -101,7 +79,7 @@ def parse_statement(text: str) -> SignOff:
     if not size_text.isdigit() or not values["revision"].isdigit():
         raise BadInput("sign-off revision and checkpoint size must be decimal numbers")
     try:
-        decision = Decision(values["decision"])
+        decision = DecisionKind(values["decision"])
     except ValueError:
         raise BadInput(f"sign-off decision {values['decision']!r} is unknown") from None
     statement = SignOff(

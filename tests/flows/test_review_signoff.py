@@ -11,7 +11,7 @@ from clearance.policy import SignoffStatus
 from clearance.runtime import Runtime
 from clearance.services.review import review_revision
 from clearance.services.signoff import decide
-from tests.flows.conftest import PASSWORD, SECRET_BODY, submit_text
+from tests.flows.conftest import PASSWORD, SECRET_BODY, log_types, submit_text
 
 
 def test_clean_item_awaits_signoff_and_notifies_the_unit_head(rt: Runtime) -> None:
@@ -78,6 +78,19 @@ def test_wrong_people_are_refused(rt: Runtime, approver: str, error: type[Except
     review_revision(rt, item)
     with pytest.raises(error):
         decide(rt, item_id=item, approver=approver, password=PASSWORD, decision="approve")
+
+
+def test_the_author_cannot_sign_their_own_item_even_holding_the_open_role(rt: Runtime) -> None:
+    from clearance.services.users import set_roles
+
+    set_roles(rt, actor="test", username="hung.le", roles="author approver",
+              signoff_roles="unit_head")  # fmt: skip
+    item = submit_text(rt, author="hung.le")
+    review_revision(rt, item)
+    before = log_types(rt, item)
+    with pytest.raises(PolicyRefusal, match="hung.le wrote, uploaded or edited item"):
+        decide(rt, item_id=item, approver="hung.le", password=PASSWORD, decision="approve")
+    assert log_types(rt, item) == before  # nothing signed, stored or logged
 
 
 def test_wrong_password_records_nothing(rt: Runtime) -> None:
@@ -150,7 +163,7 @@ def test_request_changes_then_resubmit_reopens_review(rt: Runtime) -> None:
 def test_approval_with_recommendations_is_signed_as_such_and_still_publishes(rt: Runtime) -> None:
     from clearance.auditlog.note import split
     from clearance.publishing import check_release
-    from clearance.signing.statement import Decision as Signed
+    from clearance.approval import DecisionKind as Signed
     from clearance.signing.statement import parse_statement
 
     item = submit_text(rt)

@@ -1,4 +1,4 @@
-"""Sign-off rules as small policy objects: ``Quorum``, ``AllOf``, ``AnyOf``.
+"""Sign-off rules as small policy objects: ``Quorum``, ``AllOf``, ``AnyOf`` (stdlib only).
 
 A rule is satisfied by a set of *distinct* signers. Every rule flattens into alternatives; each
 alternative is a tuple of slots (one :class:`Eligibility` per signer needed), and an alternative is
@@ -9,6 +9,7 @@ Empty composites and a quorum below one are refused: they would be trivially tru
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,7 +81,9 @@ Alternative = tuple[Eligibility, ...]
 
 
 class Rule(Protocol):
-    """A sign-off requirement: the alternatives that would satisfy it."""
+    """A sign-off requirement: the alternatives that would satisfy it (a frozen, hashable value)."""
+
+    def __hash__(self) -> int: ...
 
     def alternatives(self) -> tuple[Alternative, ...]: ...
 
@@ -193,8 +196,20 @@ def evaluate(rule: Rule, signers: Sequence[Signer], drafting_unit: str | None) -
     ids = [signer.user_id for signer in signers]
     if len(set(ids)) != len(ids):
         raise ValueError("evaluate() needs distinct signers; one person counts once")
+    return _evaluate(rule, tuple(signers), drafting_unit)
+
+
+@functools.lru_cache(maxsize=1024)
+def _alternatives(rule: Rule) -> tuple[Alternative, ...]:
+    return rule.alternatives()
+
+
+@functools.lru_cache(maxsize=8192)
+def _evaluate(rule: Rule, signers: tuple[Signer, ...], drafting_unit: str | None) -> Evaluation:
+    """The best alternative of ``rule`` for ``signers``: a pure function of frozen values,
+    remembered because a log meets the same stage and approvers again and again."""
     best: Evaluation | None = None
-    for slots in rule.alternatives():
+    for slots in _alternatives(rule):
         matched = _match(slots, signers, drafting_unit)
         missing = tuple(slot for i, slot in enumerate(slots) if i not in matched)
         counted = tuple(signers[matched[i]].user_id for i in sorted(matched))
