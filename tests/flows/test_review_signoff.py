@@ -88,7 +88,7 @@ def test_the_author_cannot_sign_their_own_item_even_holding_the_open_role(rt: Ru
     item = submit_text(rt, author="hung.le")
     review_revision(rt, item)
     before = log_types(rt, item)
-    with pytest.raises(PolicyRefusal, match="hung.le wrote, uploaded or edited item"):
+    with pytest.raises(PolicyRefusal, match=r"hung\.le wrote, uploaded or edited item"):
         decide(rt, item_id=item, approver="hung.le", password=PASSWORD, decision="approve")
     assert log_types(rt, item) == before  # nothing signed, stored or logged
 
@@ -161,9 +161,9 @@ def test_request_changes_then_resubmit_reopens_review(rt: Runtime) -> None:
 
 
 def test_approval_with_recommendations_is_signed_as_such_and_still_publishes(rt: Runtime) -> None:
+    from clearance.approval import DecisionKind as Signed
     from clearance.auditlog.note import split
     from clearance.publishing import check_release
-    from clearance.approval import DecisionKind as Signed
     from clearance.signing.statement import parse_statement
 
     item = submit_text(rt)
