@@ -1,7 +1,8 @@
 """``clearance screen PATH... [--policy FILE] [--channel NAME] [--json]``.
 
 Exit 0 when nothing is blocked, 1 when anything is blocked, 2 for bad input (missing file, bad
-policy, unknown channel). ``--policy`` accepts a full policy file (through
+policy, unknown channel). Each file is screened in the isolated child with the pipeline's caps
+(memory, CPU, wall time): a file that hits one is held. ``--policy`` accepts a full policy file (through
 ``clearance.policy.load_policy`` when available: its ``screening`` rules and its channels' allowed
 types) or a stand-alone screening file such as ``policies/screening.yaml``.
 """
@@ -17,7 +18,7 @@ import click
 
 from clearance.errors import BadInput, ClearanceError
 from clearance.screening import FileResult, ScreeningRules, Verdict, load_screening_rules
-from clearance.screening.engine import screen_file
+from clearance.screening.isolated import screen_file_isolated
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "policies" / "screening.yaml"
 
@@ -82,8 +83,10 @@ def screen(paths: tuple[str, ...], policy: str | None, channel: str | None, as_j
     except OSError as exc:
         click.echo(f"error: {exc}; check the path and permissions", err=True)
         raise SystemExit(2) from exc
+    # the same hard guard as the pipeline: each file in a capped child (memory, CPU, wall time)
     results = [
-        (path, screen_file(data, path, rules, allowed_types=allowed)) for path, data in blobs
+        (path, screen_file_isolated(data, path, rules, allowed_types=allowed))
+        for path, data in blobs
     ]
     if as_json:
         payload = {
@@ -102,6 +105,7 @@ def screen(paths: tuple[str, ...], policy: str | None, channel: str | None, as_j
                         }
                         for f in result.findings
                     ],
+                    "coverage": [c.to_json() for c in result.coverage],
                 }
                 for path, result in results
             ]

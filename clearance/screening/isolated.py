@@ -1,32 +1,40 @@
 """A hard guard around :func:`screen_file`: the screening runs in a child process with a wall
-timeout and an address-space limit, so a parser stuck inside one C call, a runaway allocation or
-a crash cannot hang or take down the caller. Any such end becomes a held result with the reason.
+timeout, an address-space limit and a CPU-time limit, so a parser stuck inside one C call, a
+runaway allocation or a crash cannot hang or take down the caller. Any such end becomes a held
+result with the reason.
 
-The parent sends ``(data, filename, rules, allowed_types)`` pickled on the child's stdin (the
-parent trusts its own objects). The child answers with JSON only (never pickle), because the
-child is the process that touched hostile bytes: a compromised child can at worst return a wrong
-verdict, and anything malformed is itself held.
-
-Cost: one interpreter start (a few hundred milliseconds), so the pipeline uses it per file, not
-per text snippet. Run by ``python -m clearance.screening.isolated`` (internal protocol).
+The children are forked from a warm server (:mod:`clearance.screening.forkserver`) that has
+imported the engine and compiled the rules once, so a file costs a fork (a few milliseconds)
+instead of an interpreter start (several hundred). Each child screens one file and exits, so the
+caps are per file and a cap hit never affects the next one; a server that dies is restarted on the
+next call. The parent sends its request pickled (it trusts its own objects); the child answers
+JSON only (never pickle), because it is the process that touched hostile bytes: a compromised
+child can at worst return a wrong verdict, and anything malformed is itself held.
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
 import binascii
+import contextlib
 import json
 import os
 import pickle
+import signal
+import socket
 import subprocess
 import sys
+import threading
 from typing import Any
 
+from clearance.screening.frames import read_frame, rules_digest, write_frame
 from clearance.screening.rules import ScreeningRules
 from clearance.screening.types import Coverage, FileResult, Finding, Severity, Verdict
 
 DEFAULT_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
-_GRACE_SECONDS = 10.0  # interpreter start and imports on a loaded machine
+_GRACE_SECONDS = 2.0  # a fork, the answer's transfer, a loaded machine
+_START_SECONDS = 60.0  # the server's own start: one interpreter and the imports
 
 
 def _held(reason: str) -> FileResult:
@@ -74,6 +82,93 @@ def result_from_json(raw: dict[str, Any], sanitized: bytes | None) -> FileResult
     )
 
 
+class ForkServer:
+    """The parent's handle on one warm fork server; restarted when it has died."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._path = ""
+        self._loaded: set[str] = set()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def _start(self) -> None:
+        self.stop()
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "clearance.screening.forkserver"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            start_new_session=True,  # a signal for the caller's group is not the server's
+        )
+        self._process = process
+        assert process.stdout is not None
+        kind, payload = read_frame(process.stdout)
+        if kind != b"A":
+            raise OSError("the screening server did not announce its socket")
+        self._path = payload.decode()
+        self._loaded = set()
+
+    def stop(self) -> None:
+        """End the server (its children end at their own alarms); the next call starts one."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+    def address(self, pickled_rules: bytes) -> tuple[str, str]:
+        """The socket path of a live server that holds these rules, and the rules' digest."""
+        digest = rules_digest(pickled_rules)
+        with self._lock:
+            for attempt in (1, 2):
+                if self._process is None or self._process.poll() is not None:
+                    self._start()
+                if digest in self._loaded:
+                    return self._path, digest
+                process = self._process
+                assert process is not None and process.stdin is not None
+                assert process.stdout is not None
+                try:
+                    write_frame(process.stdin, b"L", pickled_rules)
+                    kind, payload = read_frame(process.stdout)
+                except (OSError, EOFError):
+                    if attempt == 2:
+                        raise
+                    self._process = None
+                    continue
+                if kind != b"K" or payload.decode() != digest:
+                    raise OSError("the screening server did not load the rules")
+                self._loaded.add(digest)
+                return self._path, digest
+        raise OSError("the screening server could not be started")  # pragma: no cover
+
+
+_SERVER = ForkServer()
+atexit.register(_SERVER.stop)
+
+
+def _signal_reason(number: int, limit: float, cpu_seconds: int) -> str:
+    if number == signal.SIGALRM:
+        return f"screening did not finish within {limit:g} s and was stopped"
+    if number in (signal.SIGXCPU, signal.SIGKILL):
+        return (
+            f"screening used more than {cpu_seconds} s of CPU time (or was killed) and was stopped"
+        )
+    return f"the screening process failed (signal {number})"
+
+
 def screen_file_isolated(
     data: bytes,
     filename: str,
@@ -82,58 +177,58 @@ def screen_file_isolated(
     allowed_types: frozenset[str] | None = None,
     timeout: float | None = None,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
+    cpu_seconds: int | None = None,
 ) -> FileResult:
-    """:func:`screen_file` in a child process killed after ``timeout`` seconds (default: the
-    policy's ``max_seconds`` plus a start-up grace) and limited to ``memory_bytes`` of address
-    space. Never raises for bad content; a timeout, a crash or a malformed answer is held."""
+    """:func:`screen_file` in a child process stopped after ``timeout`` wall seconds (default:
+    the policy's ``max_seconds`` plus a grace) or ``cpu_seconds`` of CPU (default: the same
+    figure), limited to ``memory_bytes`` of address space. Never raises for bad content; a cap
+    hit, a crash or a malformed answer is held."""
     limit = rules.limits.max_seconds + _GRACE_SECONDS if timeout is None else timeout
-    request = pickle.dumps((data, filename, rules, allowed_types, memory_bytes))
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    cpu = max(1, int(limit + 0.999)) if cpu_seconds is None else cpu_seconds
     try:
-        completed = subprocess.run(
-            [sys.executable, "-m", "clearance.screening.isolated"],
-            input=request,
-            capture_output=True,
-            timeout=limit,
-            env=env,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return _held(
-            f"screening did not finish within {limit:g} s and was stopped; "
-            "a reviewer must inspect the file by hand"
-        )
-    except OSError as exc:
-        return _held(f"the screening process could not be started ({exc.strerror})")
-    if completed.returncode != 0:
-        how = (
-            f"signal {-completed.returncode}"
-            if completed.returncode < 0
-            else f"exit status {completed.returncode}"
-        )
-        tail = completed.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-        return _held(f"the screening process failed ({how}) {tail[0][:200]}".strip())
+        path, digest = _SERVER.address(pickle.dumps(rules))
+    except (OSError, EOFError) as exc:
+        return _held(f"the screening process could not be started ({exc})")
+    request = pickle.dumps((digest, data, filename, allowed_types, memory_bytes, cpu, limit))
+    held_note = "; a reviewer must inspect the file by hand"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        pid = 0
+        try:
+            connection.settimeout(_START_SECONDS)
+            connection.connect(path)
+            kind, payload = read_frame(connection)
+            pid = int(payload) if kind == b"P" else 0
+            connection.settimeout(limit + _GRACE_SECONDS)
+            write_frame(connection, b"Q", request)
+            answer: bytes | None = None
+            outcome: dict[str, Any] = {}
+            while True:
+                kind, payload = read_frame(connection)
+                if kind == b"R":
+                    answer = payload
+                elif kind == b"X":
+                    outcome = json.loads(payload)
+                    break
+        except TimeoutError:
+            _kill_group(pid)
+            return _held(f"screening did not finish within {limit:g} s and was stopped{held_note}")
+        except (OSError, EOFError, ValueError) as exc:
+            _kill_group(pid)
+            return _held(f"the screening process ended without an answer ({exc}){held_note}")
+    if "signal" in outcome:
+        return _held(_signal_reason(int(outcome["signal"]), limit, cpu) + held_note)
+    if outcome.get("exit") != 0 or answer is None:
+        return _held(f"the screening process failed (exit status {outcome.get('exit')})")
     try:
-        answer = json.loads(completed.stdout)
-        sanitized = answer.get("sanitized")
+        raw = json.loads(answer)
+        sanitized = raw.get("sanitized")
         derivative = None if sanitized is None else base64.b64decode(sanitized, validate=True)
-        return result_from_json(answer["result"], derivative)
+        return result_from_json(raw["result"], derivative)
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         return _held(f"the screening process gave a malformed answer ({type(exc).__name__})")
 
 
-def _child() -> None:  # pragma: no cover - runs in the child process
-    import resource
-
-    request = sys.stdin.buffer.read()  # written by our own parent: trusted, never file data
-    data, filename, rules, allowed_types, memory_bytes = pickle.loads(request)  # noqa: S301
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    from clearance.screening.engine import screen_file
-
-    result = screen_file(data, filename, rules, allowed_types=allowed_types)
-    sanitized = None if result.sanitized is None else base64.b64encode(result.sanitized).decode()
-    sys.stdout.write(json.dumps({"result": result.to_json(), "sanitized": sanitized}))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _child()
+def _kill_group(pid: int) -> None:
+    if pid > 0:
+        with contextlib.suppress(OSError):  # already gone
+            os.killpg(pid, signal.SIGKILL)

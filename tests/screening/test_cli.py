@@ -30,7 +30,13 @@ def test_json_and_exit_codes(tmp_path: Path) -> None:
     bad = runner.invoke(cli(), ["screen", str(clear), str(secret), "--json"])
     assert bad.exit_code == 1
     result = json.loads(bad.output)["results"][1]
-    assert set(result) == {"path", "verdict", "detected_type", "level", "findings"}
+    assert set(result) == {"path", "verdict", "detected_type", "level", "findings", "coverage"}
+    assert result["coverage"] and set(result["coverage"][0]) == {
+        "part",
+        "method",
+        "chars",
+        "pixels",
+    }
     assert result["verdict"] == "blocked" and result["level"] == "mat"
     assert set(result["findings"][0]) == {"rule", "severity", "message", "location"}
     text = runner.invoke(cli(), ["screen", str(secret)])
@@ -45,3 +51,15 @@ def test_bad_input_exits_2(tmp_path: Path) -> None:
     some = tmp_path / "a.txt"
     some.write_text("x", encoding="utf-8")
     assert runner.invoke(cli(), ["screen", str(some), "--policy", str(policy)]).exit_code == 2
+
+
+def test_each_file_is_screened_in_the_capped_child(tmp_path: Path) -> None:
+    from clearance.screening.isolated import _SERVER
+
+    _SERVER.stop()
+    some = tmp_path / "tin.txt"
+    some.write_text("Tin du lịch.", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(cli(), ["screen", str(some), "--json"])
+    assert result.exit_code == 0
+    assert _SERVER.pid is not None  # the pipeline's warm fork server screened it

@@ -1,0 +1,173 @@
+"""The pre-loaded fork server behind :func:`clearance.screening.isolated.screen_file_isolated`.
+
+One long-lived, single-threaded process imports the screening engine once and keeps each rules
+object it is sent, with its matchers already compiled. For every file it forks one child, which
+inherits all of that warm state and costs a fork instead of an interpreter start. The child moves
+to its own process group, sets its own caps (address space, CPU seconds, a wall-clock alarm),
+screens the file, answers JSON on its connection and exits; a cap hit kills only that child.
+
+Run by ``python -m clearance.screening.forkserver`` (internal protocol, see :mod:`.isolated`):
+
+- control pipe (stdin/stdout): the server first writes ``A`` + its socket path; the parent sends
+  ``L`` + pickled rules, the server answers ``K`` + the rules' digest once they are compiled.
+- one Unix-socket connection per file: the child writes ``P`` + its pid, reads ``Q`` + pickled
+  ``(digest, data, filename, allowed_types, memory_bytes, cpu_seconds, wall_seconds)``, writes
+  ``R`` + the JSON answer; after reaping it the server writes ``X`` + the JSON exit status.
+
+Requests come from the parent that started the server (trusted, hence pickle); answers come from
+the process that touched hostile bytes, hence JSON only. The server exits when its stdin closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pickle
+import selectors
+import signal
+import socket
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from clearance.screening.frames import read_frame, rules_digest, write_frame
+
+
+class _Server:
+    def __init__(self) -> None:
+        self.rules: dict[str, Any] = {}
+        self.waiting: dict[int, socket.socket] = {}
+        self.directory = tempfile.mkdtemp(prefix="clearance-screen-")
+        self.path = str(Path(self.directory) / "fork.sock")
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(self.path)
+        self.listener.listen(64)
+        self.control_in = os.fdopen(0, "rb", buffering=0)  # unbuffered: select() sees every frame
+        self.control_out = sys.stdout.buffer
+        wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_write, False)
+        os.set_blocking(wake_read, False)
+        self.wake = wake_read
+        signal.set_wakeup_fd(wake_write)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+
+    def load(self, pickled: bytes) -> None:
+        from clearance.screening.engine import screen_file, screen_text
+
+        digest = rules_digest(pickled)
+        if digest not in self.rules:
+            rules = pickle.loads(pickled)  # noqa: S301 - sent by the parent that started us
+            screen_text("warm-up", rules)  # compiles the matchers once, inherited by every child
+            screen_file(b"warm-up\n", "warm-up.txt", rules)
+            self.rules[digest] = rules
+        write_frame(self.control_out, b"K", digest.encode())
+
+    def serve(self) -> None:
+        write_frame(self.control_out, b"A", self.path.encode())
+        selector = selectors.DefaultSelector()
+        selector.register(self.listener, selectors.EVENT_READ, "accept")
+        selector.register(self.control_in, selectors.EVENT_READ, "control")
+        selector.register(self.wake, selectors.EVENT_READ, "reap")
+        try:
+            while True:
+                for key, _events in selector.select():
+                    if key.data == "control":
+                        try:
+                            kind, payload = read_frame(self.control_in)
+                        except EOFError:
+                            return
+                        if kind == b"L":
+                            self.load(payload)
+                    elif key.data == "accept":
+                        connection, _address = self.listener.accept()
+                        self.fork(connection)
+                    else:
+                        self.reap()
+        finally:
+            Path(self.path).unlink()
+            Path(self.directory).rmdir()
+
+    def fork(self, connection: socket.socket) -> None:
+        if threading.active_count() != 1:  # forking a threaded process could copy a held lock
+            connection.close()
+            return
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            code = 70
+            try:
+                self.listener.close()
+                for other in self.waiting.values():
+                    other.close()
+                code = _child(connection, self.rules)
+            finally:
+                os._exit(code)
+        self.waiting[pid] = connection
+
+    def reap(self) -> None:
+        try:
+            while os.read(self.wake, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        while self.waiting:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            connection = self.waiting.pop(pid, None)
+            if connection is None:
+                continue
+            if os.WIFSIGNALED(status):
+                outcome = {"signal": os.WTERMSIG(status)}
+            else:
+                outcome = {"exit": os.waitstatus_to_exitcode(status)}
+            with contextlib.suppress(OSError):  # the parent may have given up and closed it
+                write_frame(connection, b"X", json.dumps(outcome).encode())
+            connection.close()
+
+
+def _child(connection: socket.socket, known: dict[str, Any]) -> int:  # pragma: no cover
+    import base64
+    import resource
+
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setpgid(0, 0)  # a timeout kills this child and anything it started (LibreOffice, OCR)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)  # stdout is the server's control pipe: never write on it
+    write_frame(connection, b"P", str(os.getpid()).encode())
+    kind, payload = read_frame(connection)
+    if kind != b"Q":
+        return 65
+    request = pickle.loads(payload)  # noqa: S301 - written by the parent that started the server
+    digest, data, filename, allowed, memory_bytes, cpu_seconds, wall_seconds = request
+    rules = known.get(digest)
+    if rules is None:
+        return 66
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    signal.alarm(max(1, int(wall_seconds + 0.999)))  # default action ends the process
+    from clearance.screening.engine import screen_file
+
+    result = screen_file(data, filename, rules, allowed_types=allowed)
+    sanitized = None if result.sanitized is None else base64.b64encode(result.sanitized).decode()
+    answer = json.dumps({"result": result.to_json(), "sanitized": sanitized})
+    write_frame(connection, b"R", answer.encode())
+    connection.close()
+    return 0
+
+
+def main() -> None:  # pragma: no cover - runs as the server process
+    import clearance.screening.engine  # noqa: F401 - the point: import once, fork many
+
+    _Server().serve()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
