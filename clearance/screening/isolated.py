@@ -90,6 +90,7 @@ class ForkServer:
         self._process: subprocess.Popen[bytes] | None = None
         self._path = ""
         self._loaded: set[str] = set()
+        self._owner = os.getpid()
 
     @property
     def pid(self) -> int | None:
@@ -132,6 +133,8 @@ class ForkServer:
         """The socket path of a live server that holds these rules, and the rules' digest."""
         digest = rules_digest(pickled_rules)
         with self._lock:
+            if self._owner != os.getpid():  # a forked copy of the caller: never share the pipe
+                self._process, self._owner = None, os.getpid()
             for attempt in (1, 2):
                 if self._process is None or self._process.poll() is not None:
                     self._start()
