@@ -86,6 +86,15 @@ class Settings:
     #: the witnesses that cosign the log's checkpoints and how many must (a policy file, see
     #: clearance/auditlog/witnesspolicy.py); None: the log is not witnessed
     witness_policy: Path | None = None
+    #: a web session ends after this many minutes without a request (CLEARANCE_SESSION_IDLE_MINUTES)
+    session_idle_minutes: int = 30
+    #: and at the latest this many hours after login, busy or not (CLEARANCE_SESSION_MAX_HOURS)
+    session_max_hours: int = 8
+    #: failed logins from one address for one username before that pair waits
+    #: (CLEARANCE_LOGIN_MAX_FAILURES); the wait doubles with each further failure
+    login_max_failures: int = 5
+    #: the longest wait of one (address, username) pair, in minutes (CLEARANCE_LOGIN_MAX_WAIT_MINUTES)
+    login_max_wait_minutes: int = 15
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -158,8 +167,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_base_url=env.get("CLEARANCE_PUBLIC_BASE_URL") or "http://127.0.0.1:8000",
         isolate_screening=_get(env, "CLEARANCE_ISOLATE_SCREENING", coerce_bool, True),
         witness_policy=Path(witness_policy).resolve() if witness_policy else None,
+        session_idle_minutes=_get(env, "CLEARANCE_SESSION_IDLE_MINUTES", _positive, 30),
+        session_max_hours=_get(env, "CLEARANCE_SESSION_MAX_HOURS", _positive, 8),
+        login_max_failures=_get(env, "CLEARANCE_LOGIN_MAX_FAILURES", _positive, 5),
+        login_max_wait_minutes=_get(env, "CLEARANCE_LOGIN_MAX_WAIT_MINUTES", _positive, 15),
         extra=extra,
     )
+
+
+def _positive(name: str, raw: str) -> int:
+    value = coerce_int(name, raw)
+    if value < 1:
+        raise BadInput(f"{name} must be at least 1, found {value}; set a positive number")
+    return value
 
 
 def generate_secret_key(home: Path) -> bool:

@@ -50,6 +50,9 @@ def create_app(
     )
     if config:
         app.config.update(config)
+    from clearance.services.users import prepare_login
+
+    prepare_login()
     app.extensions[RUNTIME_KEY] = runtime if runtime is not None else Runtime.open(settings)
     params.init_app(app)  # before any route: bounds every <int:...> segment
     context.init_app(app)

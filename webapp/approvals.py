@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from clearance.errors import BadInput, Conflict, PolicyRefusal
-from clearance.services.users import authenticate
+from clearance.services.users import confirm_password
 from webapp import itemview, progress
 from webapp.access import fresh, item_access, item_head, role_required
 from webapp.context import me, read_connection, restart_read, runtime
@@ -195,9 +195,9 @@ def decide(item_id: str) -> ResponseReturnValue:
             "the item changed after you opened it; read the new revision before deciding"
         )
     try:
-        # the password is checked like a login first (failures count towards the lockout),
-        # then it unlocks the signing key inside the core
-        authenticate(runtime(), me().username, form.password.data or "")
+        # the step-up: the signed-in approver's password again (never locked by others'
+        # failed logins), then it unlocks the signing key inside the core
+        confirm_password(runtime(), me().username, form.password.data or "")
         outcome = record_decision(
             runtime(),
             item_id=item_id,
@@ -241,7 +241,7 @@ def key() -> ResponseReturnValue:
     if form.validate_on_submit():
         password = form.password.data or ""
         try:
-            authenticate(rt, user.username, password)
+            confirm_password(rt, user.username, password)
         except PolicyRefusal as exc:
             flash(exc.message, "error")
             return redirect(url_for("approvals.key"))

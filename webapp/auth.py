@@ -1,4 +1,5 @@
-"""Log in (rate-limited; the core locks accounts), log out, change password, role home."""
+"""Log in (rate-limited per address; the core throttles each address and username pair), log
+out and change password (both end the server-side session), role home."""
 
 from __future__ import annotations
 
@@ -26,9 +27,22 @@ from webapp.context import me, read_connection, runtime
 from webapp.errors import error_page
 from webapp.forms import ChangePasswordForm, EmptyForm, LoginForm
 from webapp.security import LoginLimiter, safe_next
+from webapp.sessions import renew
 from webapp.users import WebUser, load_web_user
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def login_refused() -> str:
+    """The one message of every failed login (wrong password, unknown user, waiting)."""
+    return str(
+        _(
+            "The username or password is wrong, or there were too many attempts from here; "
+            "check them and try again in a few minutes."
+        )
+    )
+
+
 login_manager = LoginManager()
 
 
@@ -79,12 +93,14 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         username = (form.username.data or "").strip().lower()
         address = request.remote_addr or "unknown"
-        if not _limiter().allow(address, username):
+        if not _limiter().allow(address):
             return error_page(429)
         try:
-            view = user_service.authenticate(runtime(), username, form.password.data or "")
-        except PolicyRefusal as exc:
-            flash(exc.message, "error")
+            view = user_service.authenticate(
+                runtime(), username, form.password.data or "", address=address
+            )
+        except user_service.LoginRefused:
+            flash(login_refused(), "error")
             return render_template("auth/login.html", form=form), 401
         with runtime().readers() as db:
             user = db.get(User, view.id)
@@ -95,6 +111,7 @@ def login() -> ResponseReturnValue:
         if lang:
             session["lang"] = lang
         login_user(web_user, remember=False, fresh=True)
+        renew()  # a new session id at login: one planted before login is worthless
         if view.must_change_password:
             flash(_("Choose a new password before you continue."), "info")
             return redirect(url_for("auth.change_password"))
@@ -111,6 +128,7 @@ def logout() -> ResponseReturnValue:
     lang = session.get("lang")
     logout_user()
     session.clear()
+    renew()  # the old id's row is deleted: a copied cookie no longer signs anyone in
     if lang:
         session["lang"] = lang
     flash(_("You are logged out."), "info")
@@ -134,6 +152,7 @@ def change_password() -> ResponseReturnValue:
             assert user is not None
             web_user = WebUser.of(user)
         login_user(web_user, remember=False, fresh=True)
+        renew()  # the core ended every session of this user; this browser gets a new one
         flash(_("Your password was changed."), "info")
         return redirect(url_for("index"))
     return render_template("auth/password.html", form=form)

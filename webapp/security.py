@@ -11,6 +11,7 @@ from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
 
 from clearance.settings import Mode, Settings, coerce_bool
+from webapp.sessions import ServerSessionInterface
 
 csrf = CSRFProtect()
 
@@ -50,9 +51,10 @@ def configure_security(app: Flask, settings: Settings) -> None:
         REMEMBER_COOKIE_SECURE=secure,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        PERMANENT_SESSION_LIFETIME=settings.session_max_hours * 3600,
         WTF_CSRF_SSL_STRICT=secure,
     )
+    app.session_interface = ServerSessionInterface()
     csrf.init_app(app)
     app.extensions["clearance.login_limiter"] = LoginLimiter()
 
@@ -86,39 +88,29 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 
 class LoginLimiter:
-    """Sliding-window limits on login attempts per client address and per username.
+    """A sliding-window limit on login attempts per client address (any usernames).
 
-    Per process: under gunicorn each worker counts on its own, so the effective limit is
-    ``workers x limit``; the account lockout in the core is global and still applies.
+    Per process: under gunicorn each worker counts on its own. There is deliberately no limit
+    per username here: anyone could spend it and lock the owner out. The core throttles each
+    (address, username) pair instead (``clearance.accounts.throttle``), across processes.
     """
 
-    def __init__(
-        self, *, per_address: int = 20, per_user: int = 10, window_seconds: float = 300.0
-    ) -> None:
+    def __init__(self, *, per_address: int = 30, window_seconds: float = 300.0) -> None:
         self.per_address = per_address
-        self.per_user = per_user
         self.window = window_seconds
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _count(self, key: str, now: float) -> deque[float]:
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        return hits
-
-    def allow(self, address: str, username: str) -> bool:
-        """Record one attempt; False when either limit is already reached."""
+    def allow(self, address: str) -> bool:
+        """Record one attempt; False when the address already reached its limit."""
         now = time.monotonic()
-        keys = (
-            (f"a:{address}", self.per_address),
-            (f"u:{username.strip().lower()}", self.per_user),
-        )
         with self._lock:
             if len(self._hits) > 100_000:
                 self._hits.clear()
-            if any(len(self._count(key, now)) >= limit for key, limit in keys):
+            hits = self._hits.setdefault(address, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.per_address:
                 return False
-            for key, _ in keys:
-                self._hits[key].append(now)
+            hits.append(now)
             return True

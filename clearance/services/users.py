@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clearance.accounts import sessions, throttle
 from clearance.domain.roles import Role, format_roles, parse_roles
 from clearance.errors import BadInput, NotFound, NotPermitted, PolicyRefusal
 from clearance.events import Event
@@ -25,8 +28,6 @@ from clearance.storage.uow import UnitOfWork
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _SIGNOFF_ROLE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,41 +227,70 @@ def reset_password(rt: Runtime, *, actor: str | None, username: str) -> str:
         user = get_user(uow.session, username)
         user.password_hash = hash_password(password)
         user.must_change_password = True
-        user.failed_logins = 0
-        user.locked_until = None
+        sessions.revoke_user(uow.session, user.id)
         uow.record(Event("user.password_reset", actor=actor, body={"username": user.username}))
         uow.commit()
     return password
 
 
-def authenticate(rt: Runtime, username: str, password: str) -> UserView:
-    """Check a password with lockout after repeated failures. Raises PolicyRefusal on failure."""
+class LoginRefused(PolicyRefusal):
+    """Every failed login, whatever the reason: one message, so it reveals nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the username or password is wrong, or there were too many attempts from here; "
+            "check them and try again in a few minutes"
+        )
+
+
+@cache
+def _dummy_hash() -> str:
+    """An argon2 hash with the current parameters, verified for missing or inactive users
+    so that every login costs one verification (made once per process: ``prepare_login``)."""
+    return hash_password(secrets.token_urlsafe(24))
+
+
+def prepare_login() -> None:
+    """Make the dummy hash now (the web app calls it at start), so not even the first login
+    of a missing user in this process pays for a hash."""
+    _dummy_hash()
+
+
+def authenticate(rt: Runtime, username: str, password: str, *, address: str = "local") -> UserView:
+    """Check a password, throttled per (``address``, username). Raises ``LoginRefused``.
+
+    Every attempt runs exactly one argon2 verification and writes the throttle row, whether
+    the username exists, is inactive, or its pair is waiting; only success is different."""
     now = datetime.now(UTC)
-    refused = PolicyRefusal("the username or password is wrong; try again")
+    name = username.strip().lower()
     with rt.uow() as uow:
-        user = uow.session.scalar(select(User).where(User.username == username.strip().lower()))
-        if user is None or not user.active:
-            verify_password(hash_password("timing-equaliser"), password)
-            raise refused
-        if user.locked_until is not None and user.locked_until > now:
-            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-            raise PolicyRefusal(
-                f"the account is locked after repeated failed logins; try again in {minutes} min"
-            )
-        if not verify_password(user.password_hash, password):
-            user.failed_logins += 1
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.locked_until = now + LOCKOUT
-                user.failed_logins = 0
+        session = uow.session
+        user = session.scalar(select(User).where(User.username == name))
+        waiting = throttle.blocked(session, address, name, now)
+        usable = user is not None and user.active
+        stored = user.password_hash if usable and user is not None else _dummy_hash()
+        matches = verify_password(stored, password)
+        if not (matches and usable and not waiting) or user is None:
+            throttle.record_failure(session, address, name, now, rt.settings)
             uow.commit()
-            raise refused
-        user.failed_logins = 0
-        user.locked_until = None
+            raise LoginRefused()
+        throttle.clear(session, address, name)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         view = UserView.of(user)
         uow.commit()
     return view
+
+
+def confirm_password(rt: Runtime, username: str, password: str) -> None:
+    """The step-up of a signed-in user before signing: the password again, checked without any
+    lock (failed logins by others never stop the owner signing). Raises ``PolicyRefusal``."""
+    with rt.readers() as session:
+        user = get_user(session, username)
+        stored = user.password_hash if user.active else _dummy_hash()
+        ok = verify_password(stored, password) and user.active
+    if not ok:
+        raise PolicyRefusal("the password is wrong; enter your own password to sign")
 
 
 def change_password(rt: Runtime, *, username: str, old: str, new: str) -> None:
@@ -271,4 +301,7 @@ def change_password(rt: Runtime, *, username: str, old: str, new: str) -> None:
             raise PolicyRefusal("the current password is wrong; try again")
         user.password_hash = hash_password(new)
         user.must_change_password = False
+        sessions.revoke_user(uow.session, user.id)
+        uow.record(Event("user.password_changed", actor=user.username,
+                         body={"username": user.username}))  # fmt: skip
         uow.commit()

@@ -14,6 +14,7 @@ _OPTIONAL = (
     "clearance.publishing.models",
     "clearance.notifications.models",
     "clearance.admin.models",
+    "clearance.accounts.models",
 )
 
 

@@ -102,13 +102,14 @@ def test_failed_append_rolls_back_everything(rt: Runtime, sink: ListSink) -> Non
         assert session.scalar(select(User).where(User.username == "ghost")) is None
 
 
-def test_lockout_after_repeated_failures(rt: Runtime) -> None:
+def test_repeated_failures_make_the_pair_wait_with_the_same_refusal(rt: Runtime) -> None:
     users.add_user(rt, actor=None, username="an", roles="author", password="correct horse 1")
-    for _ in range(users.MAX_FAILED_LOGINS):
-        with pytest.raises(PolicyRefusal, match="username or password is wrong"):
-            users.authenticate(rt, "an", "wrong password!")
-    with pytest.raises(PolicyRefusal, match="locked"):
-        users.authenticate(rt, "an", "correct horse 1")
+    for _ in range(rt.settings.login_max_failures):
+        with pytest.raises(users.LoginRefused, match="username or password is wrong"):
+            users.authenticate(rt, "an", "wrong password!", address="192.0.2.1")
+    with pytest.raises(users.LoginRefused, match="username or password is wrong"):
+        users.authenticate(rt, "an", "correct horse 1", address="192.0.2.1")
+    assert users.authenticate(rt, "an", "correct horse 1", address="192.0.2.2").username == "an"
 
 
 def test_unreachable_database_is_one_clear_sentence(settings: Settings) -> None:

@@ -1,0 +1,1 @@
+"""Account security: login throttling per (address, username) and server-side web sessions."""
