@@ -129,8 +129,8 @@ def _frames(image: Image.Image, budget: Budget, out: Extraction) -> None:
             image = cap_pixels(image, part)
             image.load()
         if count > 1:
-            palette = bytes(image.getpalette() or []) if image.mode == "P" else b""
-            digest = hashlib.sha256(image.tobytes() + palette).digest() + repr(image.size).encode()
+            pixels_rgb = image.convert("RGBA").tobytes()  # frames after a GIF's first are RGB(A)
+            digest = hashlib.sha256(pixels_rgb).digest() + repr(image.size).encode()
             if digest in read:
                 pixels = image.size[0] * image.size[1]
                 out.covered(part, f"ocr (same pixels as {read[digest]})", pixels=pixels)

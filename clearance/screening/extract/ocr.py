@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
-from PIL import Image, ImageChops, ImageFilter, ImageOps
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
 from clearance.screening.extract.base import Extraction
 from clearance.screening.limits import Budget, Held
@@ -46,6 +46,7 @@ _SMALL_SIDE = 600
 _STAMP_MIN_SIDE = 24
 _STAMP_TEXT_HEIGHT = 360
 _GRID = 8
+_FRAME_SHARE = 170  # of 255: a row or column at least this full of ink is a frame side
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2}
 
 
@@ -268,11 +269,11 @@ def red_ink(rgb: Image.Image) -> Image.Image:
     return ImageChops.multiply(ImageChops.multiply(red_hue, saturated), lit)
 
 
-def stamp_regions(mask: Image.Image) -> list[Box]:
+def stamp_regions(mask: Image.Image, *, reach: int = 5) -> list[Box]:
     """Connected regions of ``mask`` (red ink), found on a grid of :data:`_GRID` px cells with
     neighbouring cells joined, so one stamp's letters and frame make one region."""
     cols, rows = max(1, mask.size[0] // _GRID), max(1, mask.size[1] // _GRID)
-    grid = mask.resize((cols, rows), Image.Resampling.BOX).filter(ImageFilter.MaxFilter(5))
+    grid = mask.resize((cols, rows), Image.Resampling.BOX).filter(ImageFilter.MaxFilter(reach))
     cells = grid.tobytes()
     seen = bytearray(len(cells))
     regions: list[Box] = []
@@ -320,7 +321,29 @@ def deskew_angle(ink: Image.Image) -> float:
     return best
 
 
-def _read_stamp(mask: Image.Image, box: Box, budget: Budget) -> list[OcrLine]:
+def unframe(ink: Image.Image) -> Image.Image:
+    """``ink`` (upright, ink = 255) without the stamp's frame: rows and columns that are mostly
+    ink are the frame's sides (a letter never fills that much of the region) and are erased, so
+    Tesseract reads the letters instead of taking the framed block for a picture."""
+    bounds = ink.point(lambda p: 255 if p >= 128 else 0).getbbox()
+    if bounds:
+        ink = ink.crop(bounds)
+    width, height = ink.size
+    rows = ink.resize((1, height), Image.Resampling.BOX).tobytes()
+    cols = ink.resize((width, 1), Image.Resampling.BOX).tobytes()
+    out = ink.copy()
+    draw = ImageDraw.Draw(out)
+    for y, value in enumerate(rows):
+        if value >= _FRAME_SHARE:
+            draw.line((0, y - 2, width, y - 2), fill=0, width=5)
+    for x, value in enumerate(cols):
+        if value >= _FRAME_SHARE:
+            draw.line((x - 2, 0, x - 2, height), fill=0, width=5)
+    return out
+
+
+def _upright_ink(mask: Image.Image, box: Box) -> tuple[Image.Image, Box]:
+    """The ink of region ``box`` cropped with a margin, upscaled and deskewed."""
     pad = _GRID * 2
     crop = (max(0, box.x - pad), max(0, box.y - pad), min(mask.size[0], box.x + box.w + pad),
             min(mask.size[1], box.y + box.h + pad))  # fmt: skip
@@ -333,14 +356,70 @@ def _read_stamp(mask: Image.Image, box: Box, budget: Budget) -> list[OcrLine]:
         )
     if angle:
         ink = ink.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
-    page = ImageOps.expand(ImageOps.invert(ink.filter(ImageFilter.GaussianBlur(1))), 32, 255)
-    found = _read(page, budget, "6") or _read(page, budget, "11")
-    stamp = Box(crop[0], crop[1], crop[2] - crop[0], crop[3] - crop[1])
-    return [OcrLine(line.text, stamp) for line in found]
+    return ink, Box(crop[0], crop[1], crop[2] - crop[0], crop[3] - crop[1])
+
+
+def framed(ink: Image.Image) -> bool:
+    """Whether upright ``ink`` is drawn inside a frame: a nearly full row near its top and its
+    bottom and a nearly full column near its left and right (a stamp's rectangle)."""
+    bounds = ink.point(lambda p: 255 if p >= 128 else 0).getbbox()
+    if not bounds:
+        return False
+    ink = ink.crop(bounds)
+    width, height = ink.size
+    if width < _STAMP_MIN_SIDE or height < _STAMP_MIN_SIDE // 2:
+        return False
+    rows = ink.resize((1, height), Image.Resampling.BOX).tobytes()
+    cols = ink.resize((width, 1), Image.Resampling.BOX).tobytes()
+    edge_rows, edge_cols = max(2, height // 8), max(2, width // 8)
+    return all(
+        max(values) >= _FRAME_SHARE
+        for values in (rows[:edge_rows], rows[-edge_rows:], cols[:edge_cols], cols[-edge_cols:])
+    )
+
+
+def _read_ink(ink: Image.Image, stamp: Box, budget: Budget) -> list[OcrLine]:
+    ink = unframe(ink)
+    texts: list[str] = []
+    for variant in (ink.filter(ImageFilter.GaussianBlur(1)), ink):  # two readings, kept both
+        page = ImageOps.expand(ImageOps.invert(variant), 32, 255)
+        for line in _read(page, budget, "6"):
+            if line.text not in texts:
+                texts.append(line.text)
+    return [OcrLine(text, stamp) for text in texts]
+
+
+def _overlaps(box: Box, others: list[Box]) -> bool:
+    return any(
+        box.x < o.x + o.w and o.x < box.x + box.w and box.y < o.y + o.h and o.y < box.y + box.h
+        for o in others
+    )
+
+
+def stamps(flat: Image.Image, gray: Image.Image, budget: Budget) -> list[OcrLine]:
+    """Stamps read on their own: every red-ink region, and every framed region of dark ink (a
+    black-and-white scan or fax of a stamp), each upright and upscaled."""
+    lines: list[OcrLine] = []
+    red: list[Box] = []
+    if flat.mode == "RGB":
+        mask = red_ink(flat)
+        red = stamp_regions(mask)
+        for box in red:
+            budget.check()
+            lines.extend(_read_ink(*_upright_ink(mask, box), budget))
+    dark = gray.point(lambda p: 255 if p < 128 else 0)
+    for box in stamp_regions(dark, reach=3):
+        if _overlaps(box, red) or box.w * box.h > gray.size[0] * gray.size[1] // 4:
+            continue
+        budget.check()
+        ink, where = _upright_ink(dark, box)
+        if framed(ink):
+            lines.extend(_read_ink(ink, where, budget))
+    return lines
 
 
 def read_raster(image: Image.Image, budget: Budget) -> OcrResult:
-    """OCR one decoded raster (within the memory cap): upright, page text, then red stamps."""
+    """OCR one decoded raster (within the memory cap): upright, page text, then stamps."""
     flat = _flatten(image)
     pixels = flat.size[0] * flat.size[1]
     gray = flat if flat.mode == "L" else flat.convert("L")
@@ -362,11 +441,7 @@ def read_raster(image: Image.Image, budget: Budget) -> OcrResult:
         size = (int(gray.size[0] * scale), int(gray.size[1] * scale))
         page = gray.resize(size, Image.Resampling.BICUBIC)
     lines = _read(page, budget, "3", scale=scale)
-    if flat.mode == "RGB":
-        mask = red_ink(flat)
-        for box in stamp_regions(mask):
-            budget.check()
-            lines.extend(_read_stamp(mask, box, budget))
+    lines.extend(stamps(flat, gray, budget))
     return OcrResult(tuple(lines), pixels, rotation)
 
 

@@ -1,0 +1,111 @@
+"""Scanned PDF pages: a page whose text layer holds almost nothing is rendered and read by OCR.
+
+Rendering is poppler's ``pdftoppm`` (Debian ``poppler-utils``, already the second opinion for PDF
+text): it runs as its own process, so a page that makes the renderer crash or spin ends as a held
+page, and it inherits the isolated child's memory limit; no PyPI wheel with a bundled PDF engine
+is needed. Each page is rendered in colour (red stamps) at up to 300 dpi, fewer dots when the page is so large
+that 300 dpi would exceed :data:`~clearance.screening.extract.ocr.OCR_PIXELS`. Pages are rendered
+and read two at a time (each Tesseract and pdftoppm runs on one thread).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PIL import Image
+
+from clearance.screening.extract.base import Extraction
+from clearance.screening.extract.ocr import OCR_PIXELS, ocr_image
+from clearance.screening.limits import Budget, Held
+
+#: A page whose text layer has fewer visible characters than this is read as a scan too.
+FEW_CHARS = 200
+DPI = 300
+
+
+def ocr_workers() -> int:
+    """Pages read at once (``CLEARANCE_OCR_WORKERS``, default: the CPUs, at most 2)."""
+    raw = os.environ.get("CLEARANCE_OCR_WORKERS", "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def needs_ocr(text: str) -> bool:
+    """Whether a page's text layer covers too little to trust it alone."""
+    return sum(1 for char in text if not char.isspace()) < FEW_CHARS
+
+
+def _dpi(size_points: tuple[float, float]) -> int:
+    width, height = (max(1.0, abs(v)) / 72 for v in size_points)
+    fitting = int((OCR_PIXELS / (width * height)) ** 0.5)
+    return max(36, min(DPI, fitting))
+
+
+def _render(path: Path, number: int, dpi: int, budget: Budget) -> Image.Image:
+    command = shutil.which("pdftoppm")
+    if command is None:
+        raise Held("poppler's pdftoppm is not installed, so the scanned page was not rendered")
+    args = [command, "-f", str(number), "-l", str(number), "-r", str(dpi)]
+    try:
+        done = subprocess.run(
+            [*args, "-singlefile", str(path), str(path.with_name(f"page-{number}"))],
+            capture_output=True,
+            timeout=max(0.5, budget.deadline - time.monotonic()),
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise Held(f"rendering page {number} took longer than the budget") from exc
+    rendered = path.with_name(f"page-{number}.ppm")
+    if done.returncode != 0 or not rendered.exists():
+        detail = done.stderr.decode("utf-8", "replace").strip()[:160] or "no image"
+        raise Held(f"page {number} could not be rendered ({detail})")
+    try:
+        with Image.open(rendered) as image:
+            image.load()
+            return image.copy()
+    finally:
+        rendered.unlink()
+
+
+def _page(path: Path, number: int, size: tuple[float, float], budget: Budget) -> Extraction:
+    out = Extraction()
+    part = f"page {number}"
+    try:
+        image = _render(path, number, _dpi(size), budget)
+    except Held as stop:
+        if "longer than" in stop.reason:
+            raise
+        out.uninspected(part, stop.reason)
+        return out
+    ocr_image(image, budget, part, out)
+    return out
+
+
+def ocr_scanned_pages(
+    data: bytes,
+    texts: list[str],
+    sizes: list[tuple[float, float]],
+    budget: Budget,
+    out: Extraction,
+) -> None:
+    """Render and OCR every page whose text layer :func:`needs_ocr`; record them in ``out``.
+    ``texts`` and ``sizes`` (points) are per page, from the caller's parser."""
+    wanted = [n for n, text in enumerate(texts, start=1) if needs_ocr(text)]
+    if not wanted:
+        return
+    with tempfile.TemporaryDirectory(prefix="clearance-pdf-") as folder:
+        path = Path(folder) / "in.pdf"
+        path.write_bytes(data)
+        with ThreadPoolExecutor(max_workers=ocr_workers()) as pool:
+            pages = list(pool.map(lambda n: _page(path, n, sizes[n - 1], budget), wanted))
+    for page in pages:
+        out.coverage.extend(page.coverage)
+        out.parts.extend(page.parts)
+        out.unread.extend(page.unread)

@@ -1,0 +1,163 @@
+"""OCR of rasters and scans: a letter with a red stamp rendered, photographed and saved in every
+raster format and as an image-only PDF is blocked with the page and box of the stamp; near-misses
+stay clear; without Tesseract a raster with content is held, never clear; pixel caps hold."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from clearance.screening import ScreeningRules
+from clearance.screening.engine import screen_file
+from clearance.screening.extract import ocr
+from clearance.screening.isolated import screen_file_isolated
+from clearance.screening.types import FileResult, Severity, Verdict
+from tests.screening import corpus_ocr as c
+
+pytestmark = pytest.mark.slow
+
+
+def _cases() -> dict[str, bytes]:
+    gif_frames = [c.letter(None), c.letter("TỐI MẬT"), c.letter(None)]
+    return {
+        "mat.png": c.encode(c.letter("MẬT"), "PNG"),
+        "toi-mat-turned-90.png": c.encode(c.photograph(c.letter("TỐI MẬT"), turn=90), "PNG"),
+        "tuyet-mat-phone-180.jpg": c.encode(
+            c.photograph(c.letter("TUYỆT MẬT"), turn=180, blur=1.0, noise=800), "JPEG", quality=60
+        ),
+        "mat-fax.png": c.encode(c.photograph(c.letter("MẬT"), fax=True, skew=2), "PNG"),
+        "toi-mat-skewed.webp": c.encode(c.photograph(c.letter("TỐI MẬT"), skew=4), "WEBP"),
+        "mat.bmp": c.encode(c.letter("MẬT"), "BMP"),
+        "stamp-page-2.tiff": c.tiff_pages([c.letter(None), c.letter("MẬT")]),
+        "stamp-frame-2.gif": c.animated(gif_frames, "GIF"),
+        "scan-page-2.pdf": c.image_pdf([c.letter(None), c.letter("TỐI MẬT")]),
+        "hoa-toc.png": c.encode(c.letter("HỎA TỐC"), "PNG"),
+        "mat-ong.jpg": c.encode(
+            c.letter(None, lines=("Đặc sản mật ong rừng U Minh Hạ", "Du khách mua mật ong")),
+            "JPEG",
+        ),
+        "do-mat-thuong.png": c.encode(
+            c.letter(None, lines=("Độ mật: Thường", "Kính gửi: các sở, ban, ngành")), "PNG"
+        ),
+        "scan-hoa-toc.pdf": c.image_pdf([c.letter("HỎA TỐC")]),
+    }
+
+
+@pytest.fixture(scope="session")
+def screened(rules: ScreeningRules) -> dict[str, FileResult]:
+    return {name: screen_file(data, name, rules) for name, data in _cases().items()}
+
+
+BLOCKED = {
+    "mat.png": ("image", "marking.mat"),
+    "toi-mat-turned-90.png": ("image", "marking.toi_mat"),
+    "tuyet-mat-phone-180.jpg": ("image", "marking.tuyet_mat"),
+    "mat-fax.png": ("image", "marking.mat"),
+    "toi-mat-skewed.webp": ("image", "marking.toi_mat"),
+    "mat.bmp": ("image", "marking.mat"),
+    "stamp-page-2.tiff": ("page 2", "marking.mat"),
+    "stamp-frame-2.gif": ("frame 2", "marking.toi_mat"),
+    "scan-page-2.pdf": ("page 2", "marking.toi_mat"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BLOCKED))
+def test_a_stamped_scan_is_blocked_at_its_page_and_box(
+    screened: dict[str, FileResult], name: str
+) -> None:
+    result = screened[name]
+    part, rule = BLOCKED[name]
+    assert result.verdict is Verdict.BLOCKED, result.findings
+    hits = [f for f in result.findings if f.rule == rule and f.severity is Severity.BLOCK]
+    assert hits, [(f.rule, f.part) for f in result.findings]
+    assert all(f.part == part for f in hits)
+    assert all(f.location.startswith(f"{part}, line ") and "box (" in f.location for f in hits)
+    ocr_read = [cov for cov in result.coverage if cov.part == part and cov.method == "ocr"]
+    assert ocr_read and ocr_read[0].pixels > 0 and "MẬT" in ocr_read[0].text
+
+
+@pytest.mark.parametrize("name", ["hoa-toc.png", "mat-ong.jpg", "do-mat-thuong.png",
+                                  "scan-hoa-toc.pdf"])  # fmt: skip
+def test_near_misses_read_by_ocr_stay_clear(screened: dict[str, FileResult], name: str) -> None:
+    result = screened[name]
+    assert result.verdict is Verdict.CLEAR, [(f.rule, f.excerpt) for f in result.findings]
+    text = "\n".join(cov.text for cov in result.coverage if cov.method == "ocr")
+    expected = {"hoa-toc.png": "HỎA TỐC", "mat-ong.jpg": "mật ong",
+                "do-mat-thuong.png": "Thường", "scan-hoa-toc.pdf": "HỎA TỐC"}  # fmt: skip
+    assert expected[name] in text
+
+
+def test_every_tiff_page_and_every_distinct_gif_frame_is_accounted_for(
+    screened: dict[str, FileResult],
+) -> None:
+    tiff = {(cov.part, cov.method) for cov in screened["stamp-page-2.tiff"].coverage}
+    assert {("page 1", "ocr"), ("page 2", "ocr")} <= tiff
+    gif = {cov.part: cov.method for cov in screened["stamp-frame-2.gif"].coverage}
+    assert gif["frame 1"] == "ocr" and gif["frame 2"] == "ocr"
+    assert gif["frame 3"] == "ocr (same pixels as frame 1)"
+
+
+def test_image_only_pdf_pages_are_rendered_and_read(screened: dict[str, FileResult]) -> None:
+    methods = {(cov.part, cov.method) for cov in screened["scan-page-2.pdf"].coverage}
+    assert {("page 1", "text"), ("page 1", "ocr"), ("page 2", "ocr")} <= methods
+
+
+def test_the_json_result_shows_the_ocr_text_to_the_approver(
+    screened: dict[str, FileResult],
+) -> None:
+    coverage = screened["mat.png"].to_json()["coverage"]
+    assert any(entry["method"] == "ocr" and "MẬT" in entry["text"] for entry in coverage)
+    assert all("text" not in entry for entry in coverage if entry["method"] != "ocr")
+
+
+def test_without_tesseract_a_raster_with_content_is_held(
+    rules: ScreeningRules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLEARANCE_TESSERACT", "/nonexistent/tesseract")
+    result = screen_file(c.encode(c.letter("MẬT"), "PNG"), "letter.png", rules)
+    assert result.verdict is Verdict.REVIEW
+    held = [f for f in result.findings if f.rule == "screening.uninspected"]
+    assert held and held[0].part == "image" and "/nonexistent/tesseract" in held[0].message
+    pdf = screen_file(c.image_pdf([c.letter("MẬT")]), "scan.pdf", rules)
+    assert pdf.verdict is Verdict.REVIEW
+    assert [f.part for f in pdf.findings if f.rule == "screening.uninspected"] == ["page 1"]
+
+
+def test_without_tesseract_a_blank_raster_is_read_as_blank(
+    rules: ScreeningRules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLEARANCE_TESSERACT", "/nonexistent/tesseract")
+    result = screen_file(c.encode(Image.new("RGB", (300, 200), "white"), "PNG"), "b.png", rules)
+    assert result.verdict is Verdict.CLEAR
+    assert [(cov.part, cov.method, cov.chars) for cov in result.coverage if cov.part == "image"] \
+        == [("image", "ocr", 0)]  # fmt: skip
+
+
+def _png(mode: str, size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, 255 if mode in ("1", "L") else (255, 255, 255)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_an_image_whose_pixels_exceed_the_memory_cap_is_held_before_decoding(
+    rules: ScreeningRules,
+) -> None:
+    data = _png("RGB", (10_000, 8_000))  # 80 Mpx, 320 MB decoded, a few hundred KB on disk
+    assert len(data) < 2_000_000
+    result = screen_file(data, "huge.png", rules)
+    assert result.verdict is Verdict.REVIEW
+    assert result.held_reason is not None and "80 Mpx" in result.held_reason
+    assert "lower resolution" in result.held_reason
+
+
+def test_a_79_megapixel_scan_is_read_downscaled_within_500_mb(rules: ScreeningRules) -> None:
+    page = c.letter("MẬT", width=1000).convert("1")
+    big = Image.new("1", (7_500, 10_600), 1)
+    big.paste(page.resize((7_500, 10_600)), (0, 0))
+    out = io.BytesIO()
+    big.save(out, "PNG", optimize=True)
+    result = screen_file_isolated(out.getvalue(), "big.png", rules, memory_bytes=900 * 2**20)
+    assert result.verdict is Verdict.BLOCKED, (result.held_reason, result.findings)
+    assert all(cov.pixels <= ocr.OCR_PIXELS for cov in result.coverage)
