@@ -126,13 +126,17 @@ def submit() -> ResponseReturnValue:
                 _close(list(submission.attachments))
         except (BadInput, PolicyRefusal) as exc:
             flash(exc.message, "error")
-            return render_template("author/submit.html", form=form, staged=_staged()), 400
+            return render_template(
+                "author/submit.html", form=form, findings=None, staged=_staged()
+            ), 400
         session.pop(STAGED_KEY, None)
         progress.trigger(item_id)
         flash(_("The item was submitted for approval."), "info")
         return redirect(url_for("author.item", item_id=item_id))
     if request.method == "POST":
-        return render_template("author/submit.html", form=form, staged=_staged()), 400
+        return render_template(
+            "author/submit.html", form=form, findings=None, staged=_staged()
+        ), 400
     return render_template("author/submit.html", form=form, findings=findings, staged=[])
 
 

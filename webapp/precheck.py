@@ -28,8 +28,7 @@ def run(
     rt: Runtime, text: str, staged: list[dict[str, str]], channels: list[str]
 ) -> list[dict[str, Any]]:
     """Findings for the body text and every staged file, each with ``file`` naming where."""
-    from clearance.screening import screen_file
-    from clearance.screening.isolated import screen_file_isolated
+    from clearance.services.review import screen_part
 
     policy = rt.policy
     allowed = _allowed_types(rt, channels)
@@ -40,10 +39,9 @@ def run(
     findings: list[dict[str, Any]] = []
     for name, data, is_file in inputs:
         try:
-            if is_file and rt.settings.isolate_screening:  # a hung parser must not hang us
-                result = screen_file_isolated(data, name, policy.screening, allowed_types=allowed)
-            else:
-                result = screen_file(data, name, policy.screening, allowed_types=allowed)
+            result = screen_part(
+                rt, policy.screening, name=name, data=data, body=not is_file, allowed=allowed
+            )
         except ClearanceError as exc:
             findings.append(
                 {"file": name, "rule": "unreadable", "severity": "block", "message": exc.message}

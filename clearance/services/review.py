@@ -23,7 +23,7 @@ from clearance.notifications import NotificationKind, deliver_pending, notify
 from clearance.policy import Classification, Policy, SignoffState, classify, signoff_status
 from clearance.policy.store import policy_for_item
 from clearance.runtime import Runtime
-from clearance.screening import screen_file
+from clearance.screening import ScreeningRules, screen_file, screen_text
 from clearance.screening.isolated import screen_file_isolated
 from clearance.screening.types import FileResult, Finding, Verdict, combine
 from clearance.services.items import current_revision, load_item, transition
@@ -127,14 +127,44 @@ def _where(name: str, finding: Finding) -> str:
     return f"{name}: {finding.part}" if finding.part else name
 
 
+def screen_part(
+    rt: Runtime,
+    rules: ScreeningRules,
+    *,
+    name: str,
+    data: bytes,
+    body: bool,
+    allowed: frozenset[str],
+) -> FileResult:
+    """Screen one part of a submission: the review and the author's pre-check both call this.
+
+    The body is text whatever it contains (HTML, a script, a PDF signature are words the
+    author typed): it is screened as text, never typed by its content. An attachment is
+    typed by its bytes against its name and the channels, in the isolated child when set."""
+    if body:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None  # not what store_body wrote: let the file path hold it
+        if text is not None:
+            return screen_text(text, rules, part=name)
+    if not body and rt.settings.isolate_screening:
+        # the hard guard: a parser hung in C or a runaway allocation becomes a held result
+        return screen_file_isolated(data, name, rules, allowed_types=allowed)
+    return screen_file(data, name, rules, allowed_types=allowed)
+
+
 def _screen(rt: Runtime, policy: Policy, channels: Sequence[str], part: _PartInput) -> _Screened:
     data = rt.blobs.read(part.sha256)
     allowed = frozenset.intersection(*(policy.channel(c).file_types for c in channels))
-    if part.role is PartRole.ATTACHMENT and rt.settings.isolate_screening:
-        # the hard guard: a parser hung in C or a runaway allocation becomes a held result
-        result = screen_file_isolated(data, part.name, policy.screening, allowed_types=allowed)
-    else:
-        result = screen_file(data, part.name, policy.screening, allowed_types=allowed)
+    result = screen_part(
+        rt,
+        policy.screening,
+        name=part.name,
+        data=data,
+        body=part.role is PartRole.BODY,
+        allowed=allowed,
+    )
     derived = result.sanitized if result.sanitized is not None else data
     ref = rt.blobs.put_bytes(derived, name=f"the sanitized {part.name!r}")
     if part.role is PartRole.BODY:
