@@ -150,6 +150,13 @@ class NoteSigner(Protocol):
     def sign(self, message: bytes) -> bytes: ...
 
 
+class LogSigner(NoteSigner, Protocol):
+    """A note signer that also names its public key (a local key or the signing helper)."""
+
+    @property
+    def verifier(self) -> Verifier: ...
+
+
 class PreparedSigner:
     """A signer with its key object and key ID computed once (for the log's hot path)."""
 

@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy.orm import sessionmaker
 
 from clearance.auditlog.entry import format_time
-from clearance.auditlog.keyfile import read_private, write_private, write_public
+from clearance.auditlog.keyfile import is_sealed, read_private, reseal, write_private, write_public
 from clearance.auditlog.note import Signer
 from clearance.auditlog.note import sign as sign_note
 from clearance.auditlog.store import AuditLog
 from clearance.errors import ConfigurationError
 from clearance.events import Event
-from clearance.settings import Settings
+from clearance.settings import Mode, Settings, generate_secret_key
 
 ROTATION_HEADER = "clearance.log-key-rotation.v1"
 
@@ -25,13 +25,30 @@ def _paths(settings: Settings) -> tuple[Path, Path]:
     return settings.keys_dir / "log.key", settings.keys_dir / "log.vkey"
 
 
+def _passphrase(settings: Settings) -> str | None:
+    return settings.log_key_secret()
+
+
 def init_log(settings: Settings) -> str:
-    """Create the log key under ``home/keys`` if missing (0600) and return the public vkey."""
+    """Create the log key under ``home/keys`` if missing (0600, sealed under the passphrase) and
+    return the public vkey. In embedded mode a passphrase is generated under ``home/secrets``
+    when none is configured, and a key found unsealed is sealed in place."""
+    if settings.log_signer is not None:
+        from clearance.auditlog.remotesigner import RemoteSigner
+
+        return RemoteSigner.connect(settings.log_signer, settings.log_origin).verifier.vkey
     private, public = _paths(settings)
+    if settings.mode is Mode.EMBEDDED and not (
+        settings.log_key_passphrase or settings.log_key_passphrase_file
+    ):
+        generate_secret_key(settings.home, "log_key_passphrase")
+    passphrase = _passphrase(settings)
     if not private.exists():
         signer = Signer.generate(settings.log_origin)
-        write_private(private, signer, settings.log_key_passphrase)
-    signer = read_private(private, settings.log_key_passphrase)
+        write_private(private, signer, passphrase)
+    elif passphrase and not is_sealed(private):
+        reseal(private, passphrase)
+    signer = read_private(private, passphrase, require_sealed=settings.mode is Mode.PRODUCTION)
     if signer.name != settings.log_origin:
         raise ConfigurationError(
             f"the log key at {private} is for origin {signer.name!r}, not "
@@ -44,9 +61,20 @@ def init_log(settings: Settings) -> str:
 
 
 def open_log(settings: Settings) -> AuditLog:
-    """The runtime's event sink, signing with the log key from ``home/keys/log.key``."""
+    """The runtime's event sink, signing with the log key from ``home/keys/log.key`` (sealed:
+    production refuses an unsealed key), or through the signing helper of
+    ``CLEARANCE_LOG_SIGNER``."""
+    if settings.log_signer is not None:
+        from clearance.auditlog.remotesigner import RemoteSigner
+
+        return AuditLog(
+            settings.log_origin, [RemoteSigner.connect(settings.log_signer, settings.log_origin)]
+        )
     private, _ = _paths(settings)
-    return AuditLog(settings.log_origin, [read_private(private, settings.log_key_passphrase)])
+    signer = read_private(
+        private, _passphrase(settings), require_sealed=settings.mode is Mode.PRODUCTION
+    )
+    return AuditLog(settings.log_origin, [signer])
 
 
 def rotation_statement(origin: str, old_vkey: str, new_vkey: str, now: datetime) -> str:
@@ -64,13 +92,17 @@ def rotate_log_key(
     The new key is written beside the old one before the commit and moved into place after it,
     so a failed commit leaves the old key in force.
     """
+    if settings.log_signer is not None:
+        raise ConfigurationError(
+            "the log key is held by the signing helper (CLEARANCE_LOG_SIGNER); rotate it there"
+        )
     private, public = _paths(settings)
-    old = read_private(private, settings.log_key_passphrase)
+    old = read_private(private, _passphrase(settings))
     new = Signer.generate(settings.log_origin)
     pending = private.with_name("log.key.next")
     with contextlib.suppress(FileNotFoundError):
         pending.unlink()
-    write_private(pending, new, settings.log_key_passphrase)
+    write_private(pending, new, _passphrase(settings))
     statement = sign_note(
         rotation_statement(settings.log_origin, old.verifier.vkey, new.verifier.vkey, now),
         [old, new],

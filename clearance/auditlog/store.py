@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from clearance.auditlog.checkpoint import Checkpoint
 from clearance.auditlog.entry import GENESIS_PREV, Entry, format_time
 from clearance.auditlog.models import checkpoints, entries, tree_state
-from clearance.auditlog.note import PreparedSigner, Signer, Verifier
+from clearance.auditlog.note import LogSigner, NoteSigner, PreparedSigner, Signer, Verifier
 from clearance.auditlog.rfc6962 import leaf_hash
 from clearance.auditlog.tree import RightEdge
 from clearance.errors import BadInput, ConfigurationError
@@ -53,7 +53,7 @@ _STATE_ID = 1
 class AuditLog:
     """Appends events as signed, hash-chained Merkle-tree leaves."""
 
-    def __init__(self, origin: str, signers: Sequence[Signer]) -> None:
+    def __init__(self, origin: str, signers: Sequence[LogSigner]) -> None:
         if not signers:
             raise ConfigurationError("the audit log needs its signing key; run `clearance init`")
         for signer in signers:
@@ -64,7 +64,9 @@ class AuditLog:
                 )
         self.origin = origin
         self._verifier = signers[0].verifier
-        self._signers = tuple(PreparedSigner(s) for s in signers)
+        self._signers: tuple[NoteSigner, ...] = tuple(
+            PreparedSigner(s) if isinstance(s, Signer) else s for s in signers
+        )
 
     @property
     def verifier(self) -> Verifier:

@@ -188,3 +188,36 @@ def export_key_cmd(destination: Path) -> None:
     target = destination / "log.vkey"
     target.write_text(vkey + "\n", encoding="utf-8")
     click.echo(f"wrote {target}")
+
+
+@keys.command("serve-signer")
+@click.option("--key", "key_file", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The log's private key file (sealed: the passphrase comes from "
+                   "CLEARANCE_LOG_KEY_PASSPHRASE_FILE or CLEARANCE_LOG_KEY_PASSPHRASE).")  # fmt: skip
+@click.option("--socket", "socket_path", type=click.Path(path_type=Path), required=True,
+              help="The Unix socket to listen on (the log connects with "
+                   "CLEARANCE_LOG_SIGNER=unix:PATH).")  # fmt: skip
+@click.option("--state", "state_dir", type=click.Path(path_type=Path, file_okay=False),
+              required=True, help="Where the largest signed size and the journal are kept.")  # fmt: skip
+def serve_signer_cmd(key_file: Path, socket_path: Path, state_dir: Path) -> None:
+    """Hold the log key in this process and sign checkpoints for the log (never a smaller
+    tree than the largest signed, never anything but a checkpoint of its origin)."""
+    import os
+
+    from clearance.auditlog.keyfile import read_private
+    from clearance.auditlog.signerd import SigningHelper, SigningServer, SigningState
+
+    passphrase = os.environ.get("CLEARANCE_LOG_KEY_PASSPHRASE") or None
+    passphrase_file = os.environ.get("CLEARANCE_LOG_KEY_PASSPHRASE_FILE")
+    if passphrase is None and passphrase_file:
+        passphrase = Path(passphrase_file).read_text(encoding="utf-8").strip()
+    signer = read_private(key_file, passphrase)
+    server = SigningServer(socket_path, SigningHelper(signer, SigningState(state_dir)))
+    click.echo(f"signing checkpoints of {signer.name} on {socket_path}", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        socket_path.unlink(missing_ok=True)
