@@ -30,6 +30,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from clearance.auditlog.witnessing import witnessing_in_background
 from clearance.errors import ConfigurationError
 from clearance.settings import Settings
 
@@ -278,7 +279,8 @@ def pipeline_running(settings: Settings) -> Iterator[Pipeline]:
         ]
         try:
             wait_deployments(pipeline.api_url, proc=workers[0])
-            yield pipeline
+            with witnessing_in_background(settings):
+                yield pipeline
         finally:
             for worker in workers:
                 stop(worker)

@@ -6,9 +6,12 @@ pipeline), never inside it: a slow or absent witness never slows or stops an app
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -26,6 +29,7 @@ from clearance.auditlog.tree import Levels
 from clearance.auditlog.witnesspolicy import WitnessPolicy, WitnessSpec
 from clearance.auditlog.witnessrequest import SIZE_TYPE, format_request
 from clearance.errors import BadInput, VerificationError
+from clearance.settings import Settings
 
 Sessions = Callable[[], AbstractContextManager[Session]]
 DEFAULT_TIMEOUT = 5.0
@@ -232,3 +236,42 @@ def watch(
         deadline = time.monotonic() + interval
         while not stop() and time.monotonic() < deadline:
             time.sleep(min(0.2, interval))
+
+
+@contextlib.contextmanager
+def witnessing_in_background(settings: Settings, *, interval: float = 1.0) -> Iterator[None]:
+    """While the block runs, a thread sends each new checkpoint to the witnesses of
+    ``settings.witness_policy`` (nothing when no policy is set). Refusals are logged as warnings;
+    the log goes on without them and the verifier reports the missing cosignatures."""
+    if settings.witness_policy is None:
+        yield
+        return
+    from clearance.auditlog.witnesspolicy import load_policy
+    from clearance.storage.db import make_engine, make_session_factory
+
+    policy = load_policy(settings.witness_policy)
+    engine = make_engine(settings.database_url)
+    stopping = threading.Event()
+    logger = logging.getLogger("clearance.witness")
+
+    def report(outcome: Outcome) -> None:
+        if not outcome.ok:
+            logger.warning(
+                "witness %s, size %d: %s", outcome.witness, outcome.size, outcome.message
+            )
+
+    def run() -> None:
+        try:
+            watch(make_session_factory(engine), policy, interval=interval,
+                  stop=stopping.is_set, report=report)  # fmt: skip
+        except Exception:
+            logger.exception("the witness collector stopped")
+
+    thread = threading.Thread(target=run, name="witness-collector", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopping.set()
+        thread.join(10)
+        engine.dispose()

@@ -471,3 +471,40 @@ def test_extending_levels_equals_building_them(chunks: list[int]) -> None:
         assert levels.size == whole.size
         for size in range(1, done + 1):
             assert levels.root(size) == whole.root(size)
+
+
+def test_the_background_collector_cosigns_new_checkpoints(tmp_path: Path) -> None:
+    from clearance.auditlog.witnessing import witnessing_in_background
+    from clearance.settings import Settings
+    from clearance.witness.server import WitnessServer
+
+    s, _ = build(tmp_path)
+    s.session.commit()
+    cosigner = Cosigner.generate("audit.example/w2")
+    state = WitnessState(tmp_path / "w2.db")
+    server = WitnessServer(
+        ("127.0.0.1", 0), Witness(cosigner, {ORIGIN: [s.signer.verifier]}, state)
+    )
+    server.start_background()
+    policy_file = tmp_path / "witnesses.txt"
+    policy_file.write_text(f"witness {cosigner.key.vkey} {server.url}\n")
+    settings = Settings(
+        home=tmp_path / "home",
+        database_url=f"sqlite:///{tmp_path / 'log.db'}",
+        witness_policy=policy_file,
+    )
+    try:
+        with witnessing_in_background(settings, interval=0.05):
+            s.add(Event("item.note", actor="an", item_id="itm_1", body={"x": 1}))
+            size = store.size(s.session)
+            s.session.commit()
+            for _ in range(200):
+                seen = state.seen(ORIGIN)
+                if seen is not None and seen.size == size:
+                    break
+                threading.Event().wait(0.05)
+        assert seen is not None and seen.size == size
+    finally:
+        server.shutdown()
+        server.server_close()
+        state.close()
