@@ -10,7 +10,8 @@ Environment: N (default 1000) submissions, THREADS (2) submitting threads, VIA (
 measures the per-item ``review_task.delay`` hand-off), CLEARANCE_REVIEW_BATCH (50) and
 CLEARANCE_REVIEW_CONCURRENCY (4) for the dispatcher, CLEARANCE_REVIEW_WORKERS (1) review worker
 processes (PostgreSQL only above 1: they share the items through advisory locks), RATIO (1; 0
-skips the empty-flow comparison).
+skips the empty-flow comparison), ATTACHMENTS (0) small files per item (a note, a one-page PDF, a
+photo, cycled), each screened in its isolated child: compare the rate with ATTACHMENTS=0.
 
 Clocks: "reviewed" is when the last item left ``submitted`` in Clearance's database (the
 record); "recorded by Prefect" is when the Prefect server had also written every review task
@@ -32,6 +33,7 @@ from pipeline_common import (
     fresh_home,
     fresh_postgres,
     load,
+    small_attachments,
     submit_one,
     wait_all_reviewed,
     wait_recorded,
@@ -47,20 +49,24 @@ def main() -> None:
     threads = int(os.environ.get("THREADS", "2"))
     via = os.environ.setdefault("CLEARANCE_REVIEW_VIA", os.environ.get("VIA", "batch"))
     batch = int(os.environ.get("CLEARANCE_REVIEW_BATCH", "50"))
+    attachments = small_attachments(int(os.environ.get("ATTACHMENTS", "0")))
     with fresh_postgres():
         rt, settings = fresh_home()
         database = "PostgreSQL" if rt.engine.dialect.name == "postgresql" else "SQLite"
         workers = os.environ.get("CLEARANCE_REVIEW_WORKERS", "1")
-        print(f"hand-off {via}, {workers} review worker(s), Clearance on {database}, {load()}")
+        print(
+            f"hand-off {via}, {workers} review worker(s), Clearance on {database}, "
+            f"{len(attachments)} attachment(s) per item, {load()}"
+        )
         with pipeline_running(settings) as pipeline:
             api = pipeline.api_url
-            warm = submit_one(rt, -1)
+            warm = submit_one(rt, -1, attachments)
             after_submit(rt, warm)
             wait_reviewed(rt, warm)
             recorded_before = completed_task_runs(api, "review-")
 
             def burst_one(k: int) -> str:
-                item: str = submit_one(rt, k)
+                item: str = submit_one(rt, k, attachments)
                 after_submit(rt, item)
                 return item
 

@@ -10,6 +10,7 @@ across runs measures the previous runs' rows too. ``CLEARANCE_BENCH_DATABASE_URL
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import secrets
@@ -24,6 +25,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from clearance.runtime import Runtime
 from clearance.services.items import Submission, submit
+from clearance.services.uploads import Upload
 from clearance.settings import Settings, load_settings
 from clearance.storage.models import Item
 from flows.people import open_home
@@ -52,7 +54,27 @@ def fresh_home(extra: dict[str, str] | None = None) -> tuple[Runtime, Settings]:
     return open_home(settings, PASSWORD, actor="bench"), settings
 
 
-def submit_one(rt: Runtime, n: int) -> str:
+def small_attachments(count: int) -> list[tuple[str, bytes]]:
+    """``count`` small files a press office attaches (a note, a one-page PDF, a photo), cycled."""
+    import sys
+
+    from PIL import Image
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.screening import corpus
+
+    photo = io.BytesIO()
+    Image.new("RGB", (320, 240), (40, 120, 200)).save(photo, "PNG")
+    pdf = corpus.pdf(["Press release: investment forum", "Contact the press office"] * 10)
+    kinds = [
+        ("ghi-chu.txt", f"{BODY}\n".encode()),
+        ("thong-cao.pdf", pdf),
+        ("anh.png", photo.getvalue()),
+    ]
+    return [kinds[k % len(kinds)] for k in range(count)]
+
+
+def submit_one(rt: Runtime, n: int, attachments: Sequence[tuple[str, bytes]] = ()) -> str:
     return submit(
         rt,
         author="lan.nguyen",
@@ -61,6 +83,7 @@ def submit_one(rt: Runtime, n: int) -> str:
             channels=["website"],
             declared_level="cong_khai",
             body_text=f"{BODY} ({n})",
+            attachments=[Upload(name, io.BytesIO(data)) for name, data in attachments],
         ),
     )
 

@@ -61,7 +61,8 @@ class _Server:
         if digest not in self.rules:
             rules = pickle.loads(pickled)  # noqa: S301 - sent by the parent that started us
             screen_text("warm-up", rules)  # compiles the matchers once, inherited by every child
-            screen_file(b"warm-up\n", "warm-up.txt", rules)
+            for name, data in _samples():  # and imports what the extractors load on first use
+                screen_file(data, name, rules)
             self.rules[digest] = rules
         write_frame(self.control_out, b"K", digest.encode())
 
@@ -129,6 +130,27 @@ class _Server:
             with contextlib.suppress(OSError):  # the parent may have given up and closed it
                 write_frame(connection, b"X", json.dumps(outcome).encode())
             connection.close()
+
+
+def _samples() -> list[tuple[str, bytes]]:
+    import io
+
+    import pikepdf
+    from PIL import Image
+
+    pdf, png, jpeg = io.BytesIO(), io.BytesIO(), io.BytesIO()
+    with pikepdf.new() as document:
+        document.add_blank_page()
+        document.save(pdf)
+    Image.new("RGB", (8, 8)).save(png, "PNG")
+    Image.new("RGB", (8, 8)).save(jpeg, "JPEG")
+    return [
+        ("warm-up.txt", b"warm-up\n"),
+        ("warm-up.pdf", pdf.getvalue()),
+        ("warm-up.png", png.getvalue()),
+        ("warm-up.jpg", jpeg.getvalue()),
+        ("warm-up.html", b"<html><body><p>warm-up</p></body></html>"),
+    ]
 
 
 def _child(connection: socket.socket, known: dict[str, Any]) -> int:  # pragma: no cover
