@@ -18,6 +18,8 @@ from clearance.screening.extract.ooxml import extract_docx, extract_xlsx
 from clearance.screening.extract.pdf import extract_pdf
 from clearance.screening.extract.text import extract_text
 from clearance.screening.limits import Budget, Held, Refused
+from clearance.screening.render import is_rendered
+from clearance.screening.rendercheck import compare_rendered
 from clearance.screening.rules import ScreeningRules
 from clearance.screening.sanitise.image import sanitise_image
 from clearance.screening.sanitise.markup import sanitise_html, sanitise_svg
@@ -183,6 +185,20 @@ def _inspect(
     return findings
 
 
+def _rendered(
+    data: bytes,
+    detected: str,
+    rules: ScreeningRules,
+    findings: list[Finding],
+    budget: Budget,
+    coverage: list[Coverage],
+) -> list[Finding]:
+    """Render and compare (:mod:`.rendercheck`): what only the rendered pages show."""
+    added, pages, unread = compare_rendered(data, detected, rules, findings, budget)
+    coverage.extend(pages)
+    return [*added, *(_unread_finding(part, reason) for part, reason in unread)]
+
+
 def _screen(
     data: bytes,
     filename: str,
@@ -202,6 +218,8 @@ def _screen(
             judge_ole(data, filename)
         detected = filetype.detect(data, filename, allowed_types)
         findings = _inspect(data, filename, rules, detected, budget, depth, coverage)
+        if depth == 0 and is_rendered(detected) and _verdict(findings) is not Verdict.BLOCKED:
+            findings.extend(_rendered(data, detected, rules, findings, budget, coverage))
         verdict = _verdict(findings)
         sanitized: bytes | None = None
         sanitized_type: str | None = None

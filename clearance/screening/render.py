@@ -1,0 +1,184 @@
+"""Office documents rendered as a viewer shows them: LibreOffice headless converts the file to PDF
+(its own throw-away profile, its own process group, address-space and CPU caps through
+``prlimit``, a wall timeout that kills the group), poppler reads the text of each rendered page
+(``pdftotext``) and draws the pages as PNG for the approver's preview (``pdftoppm``).
+
+A cold LibreOffice start with a fresh profile costs about a second, which meets the 3 s target
+for a 5-page DOCX (``bench/screening_render.py``), so no long-running office process is kept
+between files: every file gets a clean one that cannot carry state from the previous file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from clearance.screening import filetype
+
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+ODT = "application/vnd.oasis.opendocument.text"
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+ODP = "application/vnd.oasis.opendocument.presentation"
+RTF = "application/rtf"
+
+# the office formats a viewer lays out (fields, numbering, styles, headers): rendered and compared
+SUFFIXES: dict[str, str] = {
+    filetype.DOCX: ".docx",
+    filetype.XLSX: ".xlsx",
+    PPTX: ".pptx",
+    ODT: ".odt",
+    ODS: ".ods",
+    ODP: ".odp",
+    RTF: ".rtf",
+    "text/rtf": ".rtf",
+}
+
+RENDER_MEMORY_BYTES = 1536 * 1024 * 1024
+PREVIEW_DPI = 60
+_MAX_PAGES = 500
+
+
+class RenderUnavailable(Exception):
+    """LibreOffice or poppler is not installed: the rendered view cannot be checked."""
+
+
+class RenderFailed(Exception):
+    """The document could not be rendered (timeout, cap, crash, no output): ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """The rendered document: its PDF, the text of each page, and each page as PNG (when asked)."""
+
+    pdf_bytes: bytes
+    page_texts: tuple[str, ...]
+    page_pngs: tuple[bytes, ...] = ()
+
+
+def is_rendered(detected: str) -> bool:
+    return detected in SUFFIXES
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise RenderUnavailable(f"{name} is not installed (scripts/setup.sh installs it)")
+    return path
+
+
+def _memory_cap() -> int:
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    return RENDER_MEMORY_BYTES if soft == resource.RLIM_INFINITY else min(soft, RENDER_MEMORY_BYTES)
+
+
+def _run(command: list[str], *, deadline: float, home: Path, what: str) -> bytes:
+    """Run ``command`` under ``prlimit`` caps in its own process group; kill the group at the
+    deadline. Returns stdout; :class:`RenderFailed` on a timeout or a failure."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise RenderFailed(f"no time was left to {what}")
+    cpu = max(1, int(remaining + 0.999))
+    capped = [_tool("prlimit"), f"--as={_memory_cap()}", f"--cpu={cpu}", "--", *command]
+    env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    with subprocess.Popen(
+        capped,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    ) as process:
+        try:
+            out, err = process.communicate(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise RenderFailed(f"could not {what} within {remaining:.0f} s") from None
+        finally:
+            with contextlib.suppress(OSError):  # anything it left behind (soffice.bin)
+                os.killpg(process.pid, signal.SIGKILL)
+    if process.returncode != 0:
+        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        raise RenderFailed(f"could not {what} (exit status {process.returncode}) {tail[0][:160]}")
+    return out
+
+
+def render_pages(
+    data: bytes,
+    detected: str,
+    *,
+    seconds: float = 30.0,
+    pngs: bool = True,
+    dpi: int = PREVIEW_DPI,
+) -> Rendering:
+    """Render an office document (``detected`` is its MIME type, one of :data:`SUFFIXES`) to PDF
+    pages with LibreOffice, read each page's text with poppler and, when ``pngs``, draw each
+    page at ``dpi``. :class:`RenderUnavailable` when a tool is missing, :class:`RenderFailed`
+    when rendering fails or takes longer than ``seconds``."""
+    soffice = _tool("soffice")
+    pdftotext = _tool("pdftotext")
+    deadline = time.monotonic() + seconds
+    with tempfile.TemporaryDirectory(prefix="clearance-render-") as work:
+        root = Path(work)
+        source = root / f"document{SUFFIXES.get(detected, '.bin')}"
+        source.write_bytes(data)
+        out = root / "out"
+        command = [
+            soffice,
+            f"-env:UserInstallation={(root / 'profile').as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--nolockcheck",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(source),
+        ]
+        _run(command, deadline=deadline, home=root, what="render the document with LibreOffice")
+        rendered = out / "document.pdf"
+        if not rendered.is_file():
+            raise RenderFailed("LibreOffice rendered no pages (the file may be damaged)")
+        pdf = rendered.read_bytes()
+        text = _run(
+            [pdftotext, "-layout", "-enc", "UTF-8", str(rendered), "-"],
+            deadline=deadline,
+            home=root,
+            what="read the rendered pages' text",
+        ).decode("utf-8", "replace")
+        pages = text.split("\f")
+        if pages and not pages[-1].strip():
+            pages.pop()  # pdftotext ends every page with a form feed
+        if len(pages) > _MAX_PAGES:
+            raise RenderFailed(f"the rendered document has more than {_MAX_PAGES} pages")
+        images: tuple[bytes, ...] = ()
+        if pngs:
+            images = _draw(rendered, root, deadline, dpi)
+        return Rendering(pdf, tuple(pages), images)
+
+
+def _draw(rendered: Path, root: Path, deadline: float, dpi: int) -> tuple[bytes, ...]:
+    pdftoppm = _tool("pdftoppm")
+    prefix = root / "page"
+    _run(
+        [pdftoppm, "-r", str(dpi), "-png", str(rendered), str(prefix)],
+        deadline=deadline,
+        home=root,
+        what="draw the rendered pages",
+    )
+    drawn = sorted(root.glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+    return tuple(p.read_bytes() for p in drawn)
