@@ -82,14 +82,13 @@ def _export(directory: Path) -> int:
 
 
 def verification() -> dict[str, Any]:
-    """Export a consistent snapshot and verify it exactly as an offline auditor would."""
-    from clearance.auditlog.verify import verify_export
+    """Export a consistent snapshot and verify it exactly as an offline auditor would (with the
+    witness policy when one is configured)."""
+    from clearance.auditlog.selfcheck import verify_installation
 
-    with tempfile.TemporaryDirectory(prefix="clearance-verify-") as tmp:
-        directory = Path(tmp) / "export"
-        _export(directory)
-        report = verify_export(directory, vkey())
-    return report.as_dict()
+    rt = runtime()
+    with rt.readers() as session:
+        return verify_installation(session, rt.settings, vkey()).as_dict()
 
 
 def export_zip() -> bytes:

@@ -508,3 +508,26 @@ def test_the_background_collector_cosigns_new_checkpoints(tmp_path: Path) -> Non
         server.shutdown()
         server.server_close()
         state.close()
+
+
+def test_the_installation_check_reports_missing_witnesses_and_an_unsigned_tail(
+    tmp_path: Path,
+) -> None:
+    from clearance.auditlog.selfcheck import verify_installation
+    from clearance.settings import Settings
+
+    s, _ = build(tmp_path)
+    absent = Cosigner.generate("audit.example/w3")
+    policy_file = tmp_path / "witnesses.txt"
+    policy_file.write_text(f"witness {absent.key.vkey} http://127.0.0.1:9\n")  # nobody listens
+    settings = Settings(home=tmp_path / "h", database_url="sqlite://", witness_policy=policy_file)
+    report = verify_installation(s.session, settings, s.signer.verifier.vkey)
+    assert [f.code for f in report.findings] == ["witness-quorum"]
+    assert any("could not be asked" in note for note in report.notes)
+    _attacker(s)
+    s.session.execute(
+        text("DELETE FROM audit_checkpoints WHERE size = :n"), {"n": store.size(s.session)}
+    )
+    plain = Settings(home=tmp_path / "h", database_url="sqlite://")
+    report = verify_installation(s.session, plain, s.signer.verifier.vkey)
+    assert [f.code for f in report.findings][:1] == ["unsigned-tail"]

@@ -20,7 +20,14 @@ function loadVerification(box) {
       }
       for (const finding of data.findings || []) {
         const dd = document.createElement("dd");
-        dd.textContent = JSON.stringify(finding);
+        dd.className = "finding";
+        dd.textContent = finding.message + " [" + finding.code + "]";
+        report.append(dd);
+      }
+      for (const note of data.notes || []) {
+        const dd = document.createElement("dd");
+        dd.className = "note";
+        dd.textContent = note;
         report.append(dd);
       }
     })
