@@ -10,19 +10,25 @@ from dataclasses import replace
 
 from clearance.screening import filetype
 from clearance.screening.detectors.scan import scan_text
+from clearance.screening.extract.archive import extract_zip
 from clearance.screening.extract.base import Extraction
 from clearance.screening.extract.image import extract_image
+from clearance.screening.extract.mail import extract_eml
 from clearance.screening.extract.markup import extract_html, extract_svg
+from clearance.screening.extract.odf import extract_odf
 from clearance.screening.extract.ole import OLE_TYPE, is_ole_embedding, judge_ole
 from clearance.screening.extract.ooxml import extract_docx, extract_xlsx
 from clearance.screening.extract.pdf import extract_pdf
+from clearance.screening.extract.rtf import extract_rtf
 from clearance.screening.extract.text import extract_text
 from clearance.screening.limits import Budget, Held, Refused
+from clearance.screening.metadata import at_least_review, is_metadata_part, metadata_markings
 from clearance.screening.render import is_rendered
 from clearance.screening.rendercheck import compare_rendered
 from clearance.screening.rules import ScreeningRules
 from clearance.screening.sanitise.image import sanitise_image
 from clearance.screening.sanitise.markup import sanitise_html, sanitise_svg
+from clearance.screening.sanitise.odf import sanitise_odf
 from clearance.screening.sanitise.ooxml import sanitise_ooxml
 from clearance.screening.sanitise.pdf import sanitise_pdf
 from clearance.screening.types import (
@@ -44,6 +50,10 @@ _EXTRACTORS: dict[str, Extractor] = {
     filetype.XLSX: extract_xlsx,
     filetype.PDF: extract_pdf,
     **dict.fromkeys(filetype.IMAGES, extract_image),
+    **dict.fromkeys(filetype.ODF, extract_odf),
+    filetype.EML: extract_eml,
+    filetype.RTF: extract_rtf,
+    filetype.ZIP: extract_zip,
 }
 
 
@@ -58,6 +68,8 @@ def _sanitise(detected: str, data: bytes) -> tuple[bytes | None, str | None]:
         return sanitise_html(data), detected
     if detected == filetype.SVG:
         return sanitise_svg(data), detected
+    if detected in filetype.ODF:
+        return sanitise_odf(data, detected), detected
     return None, None
 
 
@@ -143,6 +155,10 @@ def _inspect(
     for part in extraction.parts:
         budget.check()
         found = scan_text(part.text, rules, part=part.name, budget=budget)
+        if part.metadata or is_metadata_part(part.name):
+            found = [at_least_review(finding) for finding in found]
+            if not any(f.rule.startswith("marking.") for f in found):
+                found.extend(metadata_markings(part.text, rules, part.name))
         findings.extend(_placed(found, part.locations) if part.locations else found)
     reported: set[tuple[str, str]] = set()
     for observation in extraction.observations:

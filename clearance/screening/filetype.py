@@ -1,14 +1,16 @@
 """The true type of a file: libmagic (python-magic) over the whole buffer, checked against the
 extension, the channel's allow list, and signs of polyglots.
 
-Refused (blocked): executables, archives, scripts, macro-enabled documents, unsupported types, a
-type that contradicts the extension, a type the channel does not accept. Held (review): polyglots,
-i.e. a file carrying a second format's signature where it has no business.
+Refused (blocked): executables, archives other than ZIP (ZIP members are screened one by one),
+scripts, macro-enabled documents, unsupported types, a type that contradicts the extension, a type
+the channel does not accept. Held (review): polyglots, i.e. a file carrying a second format's
+signature where it has no business.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import PurePath
 
@@ -22,6 +24,14 @@ TEXT = "text/plain"
 HTML = "text/html"
 SVG = "image/svg+xml"
 PDF = "application/pdf"
+ODT = "application/vnd.oasis.opendocument.text"
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+ODP = "application/vnd.oasis.opendocument.presentation"
+ODF = frozenset({ODT, ODS, ODP})
+_ODF_TEMPLATES = {f"{kind}-template": kind for kind in ODF}
+EML = "message/rfc822"
+RTF = "text/rtf"
+ZIP = "application/zip"
 IMAGES = frozenset(
     {"image/png", "image/jpeg", "image/gif", "image/webp", "image/tiff", "image/bmp"}
 )
@@ -44,12 +54,22 @@ _BY_EXTENSION: dict[str, frozenset[str]] = {
     ".tif": frozenset({"image/tiff"}),
     ".tiff": frozenset({"image/tiff"}),
     ".bmp": frozenset({"image/bmp"}),
+    ".odt": frozenset({ODT}),
+    ".ott": frozenset({ODT}),
+    ".ods": frozenset({ODS}),
+    ".ots": frozenset({ODS}),
+    ".odp": frozenset({ODP}),
+    ".otp": frozenset({ODP}),
+    ".eml": frozenset({EML}),
+    ".mht": frozenset({EML}),
+    ".rtf": frozenset({RTF}),
+    ".zip": frozenset({ZIP}),
 }
 _MACRO_EXTENSIONS = {".docm", ".dotm", ".xlsm", ".xltm", ".xlam", ".pptm", ".potm", ".ppsm"}
 _NEVER = (
     "application/x-executable", "application/x-dosexec", "application/x-msdownload",
     "application/x-sharedlib", "application/x-mach-binary", "application/x-pie-executable",
-    "application/x-elf", "application/vnd.microsoft.portable-executable", "application/zip",
+    "application/x-elf", "application/vnd.microsoft.portable-executable",
     "application/x-rar", "application/vnd.rar", "application/x-7z-compressed", "application/gzip",
     "application/x-gzip", "application/x-tar", "application/x-bzip2", "application/x-xz",
     "application/zstd", "application/java-archive", "application/x-msi", "text/x-shellscript",
@@ -81,8 +101,9 @@ def _ooxml_kind(data: bytes) -> str | None:
 
 
 def _polyglot(data: bytes, detected: str) -> str | None:
-    own = {PDF: b"%PDF-", DOCX: b"PK\x03\x04", XLSX: b"PK\x03\x04"}.get(detected)
-    if detected in (DOCX, XLSX) and not data.startswith(b"PK\x03\x04"):
+    zipped = {DOCX, XLSX, ZIP, *ODF}
+    own = b"%PDF-" if detected == PDF else b"PK\x03\x04" if detected in zipped else None
+    if detected in zipped and not data.startswith(b"PK\x03\x04"):
         return "the document has data before its zip container"
     if detected == PDF and not data.startswith(b"%PDF-"):
         return "the PDF does not start with its header"
@@ -95,6 +116,15 @@ def _polyglot(data: bytes, detected: str) -> str | None:
         if detected == PDF and signature == b"PK\x03\x04" and b"PK\x05\x06" in tail:
             return "the PDF also carries a zip archive"
     return None
+
+
+_MAIL_HEADER = re.compile(rb"^[!-9;-~]+:[ \t]", re.MULTILINE)
+
+
+def _looks_like_mail(data: bytes) -> bool:
+    head = data[:8192].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    names = {m.group(0).split(b":")[0].lower() for m in _MAIL_HEADER.finditer(head)}
+    return bool(names & {b"from", b"to", b"subject", b"date", b"message-id", b"mime-version"})
 
 
 def _decodes_as_text(data: bytes) -> bool:
@@ -113,6 +143,14 @@ def detect(data: bytes, filename: str, allowed_types: frozenset[str] | None) -> 
     if extension in _MACRO_EXTENSIONS:
         raise Refused(f"macro-enabled documents ({extension}) are never published")
     detected = magic.from_buffer(data, mime=True)
+    detected = _ODF_TEMPLATES.get(detected, detected)
+    if (
+        detected == "text/plain"
+        and EML in _BY_EXTENSION.get(extension, ())
+        and _looks_like_mail(data)
+    ):
+        detected = EML  # libmagic names a message by its first header; a message may start
+        # with any of them
     if detected in (DOCX, XLSX, "application/zip", "application/octet-stream") and data.startswith(
         b"PK"
     ):

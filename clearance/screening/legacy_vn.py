@@ -63,6 +63,17 @@ def _font_byte(char: str) -> int | None:
 
 
 @cache
+def _common() -> frozenset[str]:
+    raw = yaml.safe_load(_TABLES.read_text(encoding="utf-8"))
+    return frozenset(str(raw["common"]).split())
+
+
+def _common_words(text: str, limit: int = 4000) -> int:
+    common = _common()
+    return sum(1 for word in text.lower().split()[:limit] if word.strip(_EDGE) in common)
+
+
+@cache
 def _tcvn3_map() -> dict[int, str]:
     tcvn3, _vni = _tables()
     table: dict[int, str] = {}
@@ -222,9 +233,15 @@ def decode_bytes(data: bytes) -> tuple[str, str] | None:
         score, words = vietnamese_score(text)
         readings.append((score, words, encoding, text))
     if readings:
-        # a tie goes to the shorter reading: VNI folds two bytes into one letter
-        score, words, encoding, text = max(readings, key=lambda r: (r[0], r[1], -len(r[3])))
+        # a tie goes to the reading with more frequent syllables; a tie that remains is
+        # undecodable (held) rather than a guess
+        ranked = sorted(
+            ((r[0], r[1], _common_words(r[3]), r[2], r[3]) for r in readings), reverse=True
+        )
+        score, words, _common, encoding, text = ranked[0]
         if words and score >= _CONVINCING:
+            if len(ranked) > 1 and ranked[1][:3] == ranked[0][:3] and ranked[1][4] != text:
+                return None
             return text, encoding
         if score > _FOREIGN:
             return None

@@ -158,8 +158,9 @@ _SYLLABLES = st.sampled_from(
 def test_round_trip_or_nothing(words: list[str], encoding: str) -> None:
     text = " ".join(words)
     decoded = L.decode_bytes(L.encode(text, encoding))
-    assert decoded is not None
-    assert decoded[0] == text  # never a wrong reading
+    assert decoded is None or decoded[0] == text  # held or read right, never a wrong reading
+    if len({w for w in words if not w.isascii()}) >= 4:
+        assert decoded is not None  # a few words of real text are enough to tell
 
 
 @settings(max_examples=60, deadline=None)

@@ -10,7 +10,9 @@ A marking phrase found by the automaton counts when:
 
 A capitalised multi-word level inside running text ("ba cấp độ TUYỆT MẬT, TỐI MẬT và MẬT") is only
 an ``info`` mention: news about the state-secret law must stay clear. A stamp line that equals a
-marking only after accent folding ("TỐI MẶT", "MAT") raises a ``warn`` hint, never a block.
+marking only after accent folding is the stamp when it is written in capitals with no diacritics
+at all in the top lines ("TUYET MAT", "TOI MAT", "MAT" above the title); otherwise ("TỐI MẶT",
+"Toi mat", further down) it raises a ``warn`` hint, never a block.
 Markings that need a decision reference (``GIẢI MẬT``) drop to ``info`` when one is nearby.
 
 A line whose letters spell a stamp or handling phrase once the separators obfuscators put between
@@ -189,8 +191,19 @@ def _stamp_hit(marking: Marking, phrase: str, lower: str, start: int, end: int, 
     )
 
 
-def judge_folded(marking: Marking, phrase: str, lower: str, start: int, end: int) -> Hit | None:
-    """A hint when a stamp line equals ``phrase`` only after accent folding."""
+def judge_folded(
+    rules: ScreeningRules,
+    marking: Marking,
+    phrase: str,
+    lower: str,
+    original: str,
+    start: int,
+    end: int,
+) -> Hit | None:
+    """A stamp line that equals ``phrase`` only after accent folding: the stamp itself when it is
+    written in capitals without any diacritics in the top lines of the part ("TUYET MAT",
+    "TOI MAT", "MAT" above the title: typed on a keyboard without Vietnamese input), else a hint
+    (diacritics altered, "TỐI MẶT"; lower case; further down the text)."""
     if not _bounded(lower, start, end) or marking.position is MarkingPosition.FIELD:
         return None
     line_start, line_end = _line_bounds(lower, start, end)
@@ -200,6 +213,13 @@ def judge_folded(marking: Marking, phrase: str, lower: str, start: int, end: int
     # NFC folding maps one character to one, so a different length can never fold equal.
     if core == phrase or len(core) != len(phrase) or fold(core) != fold(phrase):
         return None
+    if (
+        core.isascii()
+        and marking.requires_reference is None
+        and _is_upper(original, start, end)
+        and _in_top(lower, line_start, rules.top_lines)
+    ):
+        return _stamp_hit(marking, phrase, lower, start, end, " (written without diacritics)")
     return Hit(
         f"{marking.id}.folded",
         Severity.WARN,

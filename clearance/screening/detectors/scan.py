@@ -221,7 +221,9 @@ def _hits(
                     out.append(hit)
             elif tag == TAG_FOLDED:
                 # NFC folding maps one character to one, so the variant has the phrase's length.
-                hint = judge_folded(rules.markings[index], phrase, lower, end - len(phrase), end)
+                hint = judge_folded(
+                    rules, rules.markings[index], phrase, lower, original, end - len(phrase), end
+                )
                 if hint is not None:
                     out.append(hint)
             elif tag == TAG_DEGREE:

@@ -22,6 +22,7 @@ class TextPart:
     name: str
     text: str
     locations: tuple[str, ...] = ()
+    metadata: bool = False  # metadata, custom XML, comments: a marking here holds for review
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +66,15 @@ class Extraction:
         method: str = "text",
         pixels: int = 0,
         locations: tuple[str, ...] = (),
+        metadata: bool = False,
     ) -> None:
         """Record ``text`` read from part ``name`` (empty text still counts as read). OCR text
-        is kept in the coverage too: the approver cannot see it in the file's bytes."""
+        is kept in the coverage too: the approver cannot see it in the file's bytes.
+        ``metadata``: a part a reader does not see (see :mod:`clearance.screening.metadata`)."""
         kept = text if method == "ocr" else ""
         self.coverage.append(Coverage(name, method, len(text), pixels, kept))
         if text.strip():
-            self.parts.append(TextPart(name, text, locations))
+            self.parts.append(TextPart(name, text, locations, metadata))
 
     def covered(self, part: str, method: str, *, chars: int = 0, pixels: int = 0) -> None:
         """Record a part read without text of its own (structure, a raster with no text)."""

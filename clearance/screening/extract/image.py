@@ -21,6 +21,7 @@ from PIL import Image, IptcImagePlugin
 from clearance.screening.extract.base import Extraction
 from clearance.screening.extract.ocr import cap_pixels, ocr_image
 from clearance.screening.limits import Budget, Held
+from clearance.screening.metadata import observe_xmp_gps
 from clearance.screening.rules import MetadataKind
 
 MAX_PIXELS = 80_000_000
@@ -92,6 +93,7 @@ def extract_image(data: bytes, budget: Budget) -> Extraction:
         raw = xmp.decode("utf-8", "replace") if isinstance(xmp, bytes) else str(xmp)
         out.observe(MetadataKind.DESCRIPTION, "xmp", "XMP metadata")
         out.text("xmp", _TAGS.sub("\n", raw))
+        observe_xmp_gps(out, "xmp", raw)
     try:
         iptc = IptcImagePlugin.getiptcinfo(image)
     except (SyntaxError, ValueError, OSError):

@@ -21,6 +21,7 @@ from pypdf.generic import DictionaryObject, IndirectObject
 from clearance.screening.extract.base import Embedded, Extraction
 from clearance.screening.extract.pdf_ocr import ocr_scanned_pages
 from clearance.screening.limits import Budget, Held
+from clearance.screening.metadata import observe_xmp_gps
 from clearance.screening.rules import MetadataKind
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -95,6 +96,7 @@ def _document(reader: PdfReader, out: Extraction) -> None:
     if xmp is not None and hasattr(xmp, "get_data"):
         raw = xmp.get_data().decode("utf-8", "replace")
         out.text("xmp", _TAGS.sub("\n", raw))
+        observe_xmp_gps(out, "xmp", raw)
         out.observe(MetadataKind.DESCRIPTION, "xmp", "XMP metadata")
     if "/OpenAction" in root:
         action = _resolve(root["/OpenAction"])

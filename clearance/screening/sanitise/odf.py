@@ -1,0 +1,116 @@
+"""OpenDocument derivative: a new package holding only the parts the screener read and rebuilt.
+
+Kept: ``mimetype`` (first, stored), ``content.xml`` and ``styles.xml`` of the document and of its
+``Object N/`` sub-documents, with annotations, tracked changes (deleted text; insertions stay as
+accepted text) and hidden text removed, and the pictures under ``Pictures/`` re-encoded by the
+image sanitiser (metadata gone). Everything else is dropped: ``meta.xml`` (author, dates, custom
+fields), ``settings.xml`` (printer names, view state), thumbnails (a picture of the original),
+``manifest.rdf``, UI configuration, object replacement images and any part the screener does not
+read. The manifest is rewritten to list what is left.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from xml.etree import ElementTree as ET
+
+import defusedxml.ElementTree as DET
+
+from clearance.screening.extract.odf import MANIFEST, MANIFEST_PART, OFFICE, TEXT
+from clearance.screening.sanitise.image import sanitise_image
+
+_KEEP_XML = re.compile(r"^(?:Object [^/]+/)?(?:content|styles)\.xml$")
+_PICTURE = re.compile(r"^Pictures/[^/]+\.(?:png|jpe?g|gif|webp|tiff?|bmp)$", re.IGNORECASE)
+_DROP = {
+    f"{{{OFFICE}}}annotation",
+    f"{{{OFFICE}}}annotation-end",
+    f"{{{TEXT}}}tracked-changes",
+    f"{{{TEXT}}}change",
+    f"{{{TEXT}}}change-start",
+    f"{{{TEXT}}}change-end",
+    f"{{{TEXT}}}hidden-text",
+    f"{{{TEXT}}}hidden-paragraph",
+}
+
+
+def _namespaces(data: bytes) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for _event, item in DET.iterparse(io.BytesIO(data), events=("start-ns",), forbid_dtd=True):
+        prefix, uri = item
+        found.append((prefix, uri))
+    return found
+
+
+def _remove(parent: ET.Element) -> None:
+    for index in range(len(parent) - 1, -1, -1):
+        child = parent[index]
+        if child.tag in _DROP:
+            tail = child.tail or ""
+            if tail:
+                if index > 0:
+                    parent[index - 1].tail = (parent[index - 1].tail or "") + tail
+                else:
+                    parent.text = (parent.text or "") + tail
+            del parent[index]
+        else:
+            _remove(child)
+
+
+def clean_xml(data: bytes) -> bytes:
+    """``data`` without annotations, tracked changes and hidden text, its prefixes kept."""
+    for prefix, uri in _namespaces(data):
+        if prefix and not prefix.startswith("ns"):
+            ET.register_namespace(prefix, uri)
+    root = DET.fromstring(data, forbid_dtd=True)
+    _remove(root)
+    return bytes(ET.tostring(root, encoding="UTF-8", xml_declaration=True))
+
+
+def _manifest(media_type: str, kept: dict[str, str]) -> bytes:
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<manifest:manifest xmlns:manifest="{MANIFEST}" manifest:version="1.2">',
+        f' <manifest:file-entry manifest:full-path="/" manifest:media-type="{media_type}"/>',
+    ]
+    lines += [
+        f' <manifest:file-entry manifest:full-path="{_escape(path)}" '
+        f'manifest:media-type="{_escape(kind)}"/>'
+        for path, kind in kept.items()
+    ]
+    lines.append("</manifest:manifest>")
+    return "\n".join(lines).encode("utf-8")
+
+
+def _escape(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def sanitise_odf(data: bytes, media_type: str) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    names = set(source.namelist())
+    manifest = DET.fromstring(source.read(MANIFEST_PART), forbid_dtd=True)
+    types = {
+        entry.get(f"{{{MANIFEST}}}full-path", ""): entry.get(f"{{{MANIFEST}}}media-type", "")
+        for entry in manifest.iter(f"{{{MANIFEST}}}file-entry")
+    }
+    kept: dict[str, str] = {}
+    parts: dict[str, bytes] = {}
+    for name in sorted(names):
+        if _KEEP_XML.match(name):
+            parts[name] = clean_xml(source.read(name))
+            kept[name] = "text/xml"
+        elif _PICTURE.match(name):
+            clean, _kind = sanitise_image(source.read(name))
+            parts[name] = clean
+            kept[name] = types.get(name, "") or "image/png"
+    for directory in sorted({n.split("/", 1)[0] + "/" for n in kept if n.startswith("Object ")}):
+        kept[directory] = types.get(directory, "") or "application/vnd.oasis.opendocument.chart"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        target.writestr(zipfile.ZipInfo("mimetype"), media_type.encode(), zipfile.ZIP_STORED)
+        for name, content in parts.items():
+            target.writestr(name, content)
+        target.writestr(MANIFEST_PART, _manifest(media_type, kept))
+    return out.getvalue()
