@@ -15,7 +15,7 @@ import click
 from clearance.errors import ClearanceError
 
 #: modules under clearance.cli that contribute commands through ``register(group)``
-COMMAND_MODULES = ("core", "audit", "policy", "screen", "pipeline", "web", "witness")
+COMMAND_MODULES = ("core", "audit", "policy", "screen", "pipeline", "web", "witness", "report")
 
 
 class ClearanceGroup(click.Group):

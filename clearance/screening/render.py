@@ -116,6 +116,46 @@ def _run(command: list[str], *, deadline: float, home: Path, what: str) -> bytes
     return out
 
 
+#: import filters for formats LibreOffice would otherwise open in a mode that drops content
+#: (HTML opens in Writer/Web, whose PDF export loses headings): lay them out in Writer
+_IMPORT_FILTERS = {".html": "HTML (StarWriter)"}
+
+
+def _soffice_pdf(data: bytes, suffix: str, root: Path, deadline: float) -> Path:
+    """Lay ``data`` (a file ending in ``suffix``) out as PDF with LibreOffice under the caps, in a
+    fresh profile under ``root``; return the PDF's path."""
+    soffice = _tool("soffice")
+    source = root / f"document{suffix}"
+    source.write_bytes(data)
+    out = root / "out"
+    command = [
+        soffice,
+        f"-env:UserInstallation={(root / 'profile').as_uri()}",
+        "--headless",
+        "--norestore",
+        "--nologo",
+        "--nolockcheck",
+        *([f"--infilter={_IMPORT_FILTERS[suffix]}"] if suffix in _IMPORT_FILTERS else []),
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(out),
+        str(source),
+    ]
+    _run(command, deadline=deadline, home=root, what="render the document with LibreOffice")
+    rendered = out / "document.pdf"
+    if not rendered.is_file():
+        raise RenderFailed("LibreOffice rendered no pages (the file may be damaged)")
+    return rendered
+
+
+def convert_to_pdf(data: bytes, suffix: str, *, seconds: float = 60.0) -> bytes:
+    """The PDF LibreOffice lays out for ``data`` (``suffix`` names its format: ``.html``,
+    ``.odt``...), under the same caps as rendering for screening."""
+    with tempfile.TemporaryDirectory(prefix="clearance-render-") as work:
+        return _soffice_pdf(data, suffix, Path(work), time.monotonic() + seconds).read_bytes()
+
+
 def render_pages(
     data: bytes,
     detected: str,
@@ -128,31 +168,11 @@ def render_pages(
     pages with LibreOffice, read each page's text with poppler and, when ``pngs``, draw each
     page at ``dpi``. :class:`RenderUnavailable` when a tool is missing, :class:`RenderFailed`
     when rendering fails or takes longer than ``seconds``."""
-    soffice = _tool("soffice")
     pdftotext = _tool("pdftotext")
     deadline = time.monotonic() + seconds
     with tempfile.TemporaryDirectory(prefix="clearance-render-") as work:
         root = Path(work)
-        source = root / f"document{SUFFIXES.get(detected, '.bin')}"
-        source.write_bytes(data)
-        out = root / "out"
-        command = [
-            soffice,
-            f"-env:UserInstallation={(root / 'profile').as_uri()}",
-            "--headless",
-            "--norestore",
-            "--nologo",
-            "--nolockcheck",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(out),
-            str(source),
-        ]
-        _run(command, deadline=deadline, home=root, what="render the document with LibreOffice")
-        rendered = out / "document.pdf"
-        if not rendered.is_file():
-            raise RenderFailed("LibreOffice rendered no pages (the file may be damaged)")
+        rendered = _soffice_pdf(data, SUFFIXES.get(detected, ".bin"), root, deadline)
         pdf = rendered.read_bytes()
         text = _run(
             [pdftotext, "-layout", "-enc", "UTF-8", str(rendered), "-"],

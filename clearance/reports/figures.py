@@ -1,0 +1,273 @@
+"""The oversight report: figures for a period and filters, each with the log entries behind it.
+
+Periods are in the agency's local time (Asia/Ho_Chi_Minh by default): ``2026-11`` (a month),
+``2026-Q4`` (a quarter), ``2026`` (a year), ``2026-11-01..2026-11-15`` (inclusive days).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from clearance.errors import BadInput
+from clearance.reports.history import BLOCK_REASONS, Event, History, Item
+
+DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
+OUTCOMES = ("submitted", "published", "blocked", "rejected", "sent_back")
+STAGES = ("review", "signoff", "publication", "total")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    label: str
+    start: datetime  # inclusive, aware
+    end: datetime  # exclusive, aware
+
+    def holds(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
+
+    def months(self) -> list[tuple[int, int]]:
+        local = self.start
+        months: list[tuple[int, int]] = []
+        year, month = local.year, local.month
+        while True:
+            first = datetime(year, month, 1, tzinfo=self.start.tzinfo)
+            if first >= self.end:
+                return months
+            months.append((year, month))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_period(text: str, zone: str = DEFAULT_ZONE) -> Period:
+    """``YYYY-MM``, ``YYYY-Qn``, ``YYYY`` or ``YYYY-MM-DD..YYYY-MM-DD`` in ``zone``."""
+    tz = ZoneInfo(zone)
+    text = text.strip()
+
+    def at(d: date) -> datetime:
+        return datetime(d.year, d.month, d.day, tzinfo=tz)
+
+    if re.fullmatch(r"\d{4}", text):
+        year = int(text)
+        return Period(text, at(date(year, 1, 1)), at(date(year + 1, 1, 1)))
+    if found := re.fullmatch(r"(\d{4})-Q([1-4])", text, flags=re.IGNORECASE):
+        year, quarter = int(found.group(1)), int(found.group(2))
+        start = date(year, 3 * quarter - 2, 1)
+        end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+        return Period(f"{year}-Q{quarter}", at(start), at(end))
+    if found := re.fullmatch(r"(\d{4})-(\d{2})", text):
+        year, month = int(found.group(1)), int(found.group(2))
+        if not 1 <= month <= 12:
+            raise BadInput(f"month {month} in {text!r} is not 01..12")
+        end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+        return Period(text, at(date(year, month, 1)), at(end))
+    if ".." in text:
+        first, _, last = text.partition("..")
+        a, b = _day(first), _day(last)
+        if b < a:
+            raise BadInput(f"the period {text!r} ends before it starts")
+        return Period(text, at(a), at(b + timedelta(days=1)))
+    raise BadInput(
+        f"period {text!r} is not YYYY-MM, YYYY-Qn, YYYY or YYYY-MM-DD..YYYY-MM-DD "
+        "(e.g. 2026-11, 2026-Q4, 2026, 2026-11-01..2026-11-15)"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    unit: str | None = None
+    channel: str | None = None
+    theme: str | None = None
+    language: str | None = None
+    level: str | None = None
+
+    def admits(self, item: Item) -> bool:
+        if self.unit is not None and item.unit != self.unit:
+            return False
+        if self.channel is not None and self.channel not in item.channels:
+            return False
+        if self.theme is not None and self.theme not in item.themes:
+            return False
+        if self.language is not None and item.language != self.language:
+            return False
+        return self.level is None or item.level == self.level
+
+
+@dataclass
+class Figure:
+    """A count and the sequence numbers of the entries behind it."""
+
+    value: int = 0
+    entries: list[int] = field(default_factory=list)
+
+    def add(self, event: Event) -> None:
+        self.value += 1
+        self.entries.append(event.seq)
+
+    def to_json(self) -> dict[str, object]:
+        return {"value": self.value, "entries": sorted(self.entries)}
+
+
+@dataclass
+class Duration:
+    """Seconds from one event to another over a set of items."""
+
+    seconds: list[float] = field(default_factory=list)
+    entries: list[int] = field(default_factory=list)
+
+    def add(self, start: Event, end: Event) -> None:
+        self.seconds.append((end.time - start.time).total_seconds())
+        self.entries += [start.seq, end.seq]
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.seconds) if self.seconds else None
+
+    @property
+    def p90(self) -> float | None:
+        if not self.seconds:
+            return None
+        ordered = sorted(self.seconds)
+        return ordered[min(len(ordered) - 1, max(0, -(-9 * len(ordered) // 10) - 1))]
+
+    def to_json(self) -> dict[str, object]:
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 1)
+
+        return {"count": len(self.seconds), "median_seconds": rounded(self.median),
+                "p90_seconds": rounded(self.p90), "entries": sorted(set(self.entries))}  # fmt: skip
+
+
+@dataclass
+class Report:
+    period: Period
+    filters: Filters
+    log_size: int
+    outcomes: dict[str, Figure] = field(default_factory=lambda: {k: Figure() for k in OUTCOMES})
+    resubmitted: Figure = field(default_factory=Figure)
+    blocked_by: dict[str, Figure] = field(
+        default_factory=lambda: {k: Figure() for k in BLOCK_REASONS}
+    )
+    by_channel: dict[str, Figure] = field(default_factory=dict)
+    by_theme: dict[str, Figure] = field(default_factory=dict)
+    recalls: Figure = field(default_factory=Figure)
+    drifts: Figure = field(default_factory=Figure)
+    overdue_by_stage: dict[str, Figure] = field(default_factory=dict)
+    stage_times: dict[str, Duration] = field(
+        default_factory=lambda: {k: Duration() for k in STAGES}
+    )
+    monthly: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "format": "clearance-report/v1",
+            "period": {
+                "label": self.period.label,
+                "start": self.period.start.isoformat(),
+                "end": self.period.end.isoformat(),
+            },
+            "filters": {k: v for k, v in vars_of(self.filters).items() if v is not None},
+            "log_size": self.log_size,
+            "outcomes": {k: f.to_json() for k, f in self.outcomes.items()},
+            "resubmitted": self.resubmitted.to_json(),
+            "blocked_by": {k: f.to_json() for k, f in self.blocked_by.items()},
+            "publications_by_channel": {k: f.to_json() for k, f in sorted(self.by_channel.items())},
+            "publications_by_theme": {k: f.to_json() for k, f in sorted(self.by_theme.items())},
+            "recalls": self.recalls.to_json(),
+            "drifts": self.drifts.to_json(),
+            "overdue_by_stage": {k: f.to_json() for k, f in sorted(self.overdue_by_stage.items())},
+            "stage_times": {k: d.to_json() for k, d in self.stage_times.items()},
+            "monthly": self.monthly,
+        }
+
+
+def vars_of(filters: Filters) -> dict[str, str | None]:
+    return {"unit": filters.unit, "channel": filters.channel, "theme": filters.theme,
+            "language": filters.language, "level": filters.level}  # fmt: skip
+
+
+def _first(events: Iterable[Event]) -> Event | None:
+    return min(events, key=lambda e: e.seq, default=None)
+
+
+def compute(history: History, period: Period, filters: Filters = Filters()) -> Report:
+    """The report for ``period``: events counted when their entry's time falls in it."""
+    report = Report(period, filters, history.size)
+    tz = period.start.tzinfo
+    months = {f"{y}-{m:02d}": dict.fromkeys(OUTCOMES, 0) for y, m in period.months()}
+    report.monthly = months
+
+    def count(outcome: str, event: Event) -> None:
+        if period.holds(event.time):
+            report.outcomes[outcome].add(event)
+            local = event.time.astimezone(tz)
+            bucket = months.get(f"{local.year}-{local.month:02d}")
+            if bucket is not None:
+                bucket[outcome] += 1
+
+    for item in history.items.values():
+        if item.submitted is None or not filters.admits(item):
+            continue
+        count("submitted", item.submitted)
+        for event in item.resubmissions:
+            if period.holds(event.time):
+                report.resubmitted.add(event)
+        for event, reasons in item.blocked:
+            count("blocked", event)
+            if period.holds(event.time):
+                for reason in reasons:
+                    report.blocked_by[reason].add(event)
+        for event in item.rejected:
+            count("rejected", event)
+        for event in item.sent_back:
+            count("sent_back", event)
+        first_published = _first(e for e, _ in item.published)
+        if first_published is not None:
+            count("published", first_published)
+        for event, channel in item.published:
+            if period.holds(event.time):
+                report.by_channel.setdefault(channel, Figure()).add(event)
+                for theme in item.themes:
+                    report.by_theme.setdefault(theme, Figure()).add(event)
+        for event in item.recalled:
+            if period.holds(event.time):
+                report.recalls.add(event)
+        for event, _ in item.drifted:
+            if period.holds(event.time):
+                report.drifts.add(event)
+        for event, stage in item.overdue:
+            if period.holds(event.time):
+                report.overdue_by_stage.setdefault(stage, Figure()).add(event)
+        if first_published is not None and period.holds(first_published.time):
+            _stage_times(report, item, first_published)
+    return report
+
+
+def _stage_times(report: Report, item: Item, published: Event) -> None:
+    assert item.submitted is not None
+    times = report.stage_times
+    times["total"].add(item.submitted, published)
+    screened = _first(e for e in item.screened if e.seq < published.seq)
+    approved = _first(e for e in item.approved if e.seq < published.seq)
+    if screened is not None:
+        times["review"].add(item.submitted, screened)
+        if approved is not None:
+            times["signoff"].add(screened, approved)
+    if approved is not None:
+        times["publication"].add(approved, published)
+
+
+def counts(report: Report) -> Counter[str]:
+    """The outcome counts alone (for tests and summaries)."""
+    return Counter({k: f.value for k, f in report.outcomes.items()})

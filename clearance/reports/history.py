@@ -1,0 +1,207 @@
+"""What happened to every item, replayed from the signed log's entries (standard library only, so
+an inspector computes the same figures from an export offline).
+
+Each fact keeps the sequence numbers of the entries it came from, so every figure of a report
+can be traced back to the log. The replay is incremental: :meth:`History.extend` takes the
+entries after the last one seen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from clearance.errors import BadInput
+
+
+def parse_time(text: str) -> datetime:
+    """An entry's ``time`` (``2026-12-02T12:39:04.898136Z``) as an aware UTC datetime."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        try:
+            return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        except ValueError:
+            raise BadInput(f"entry time {text[:40]!r} is not an RFC 3339 UTC time") from None
+
+
+#: why a revision was blocked, by the rule that blocked it
+BLOCK_REASONS = ("marking", "personal_data", "metadata", "file_type", "level", "other")
+
+
+def block_reason(rule: str) -> str:
+    if rule.startswith("marking."):
+        return "marking"
+    if rule.startswith(("pii.", "geo.")):
+        return "personal_data"
+    if rule.startswith("metadata."):
+        return "metadata"
+    if rule in ("screening.refused", "screening.held") or rule.startswith("filetype."):
+        return "file_type"
+    return "other"
+
+
+@dataclass
+class Event:
+    """One entry reduced to what reports need."""
+
+    seq: int
+    time: datetime
+    type: str
+
+
+@dataclass
+class Item:
+    """Everything the log says about one item."""
+
+    id: str
+    author: str | None = None
+    unit: str | None = None
+    channels: tuple[str, ...] = ()
+    level: str | None = None
+    language: str | None = None
+    themes: tuple[str, ...] = ()
+    submitted: Event | None = None  # the first submission
+    resubmissions: list[Event] = field(default_factory=list)
+    screened: list[Event] = field(default_factory=list)
+    blocked: list[tuple[Event, tuple[str, ...]]] = field(default_factory=list)
+    approved: list[Event] = field(default_factory=list)
+    rejected: list[Event] = field(default_factory=list)
+    sent_back: list[Event] = field(default_factory=list)
+    published: list[tuple[Event, str]] = field(default_factory=list)  # (entry, channel)
+    recalled: list[Event] = field(default_factory=list)
+    drifted: list[tuple[Event, str]] = field(default_factory=list)
+    overdue: list[tuple[Event, str]] = field(default_factory=list)  # (entry, stage)
+    decisions: list[tuple[Event, str, str]] = field(default_factory=list)  # (entry, stage, who)
+
+
+class History:
+    """The replay of the log so far: items by id and the units of users."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Item] = {}
+        self.units: dict[str, str | None] = {}
+        self.size = 0
+        #: from the latest ``policy.loaded``: who issues the report, and Vietnamese labels of
+        #: levels, channels and themes by id
+        self.issuer: str | None = None
+        self.labels: dict[str, str] = {}
+
+    def extend(self, leaves: Iterable[bytes | str]) -> None:
+        """Replay entries ``size, size+1, ...`` (leaf bytes or text, as in ``entries.jsonl``)."""
+        for raw in leaves:
+            entry = json.loads(raw)
+            if entry.get("seq") != self.size:
+                raise BadInput(f"entry {entry.get('seq')} given where {self.size} was expected")
+            self._apply(entry)
+            self.size += 1
+
+    def _item(self, item_id: str) -> Item:
+        item = self.items.get(item_id)
+        if item is None:
+            item = self.items[item_id] = Item(item_id)
+        return item
+
+    def _apply(self, entry: dict[str, object]) -> None:
+        kind = str(entry["type"])
+        body = entry.get("body")
+        body = body if isinstance(body, dict) else {}
+        if kind == "policy.loaded":
+            self._policy(body)
+            return
+        if kind in ("user.registered", "user.roles_changed"):
+            name = body.get("username")
+            if isinstance(name, str) and "unit" in body:
+                self.units[name] = body.get("unit") if isinstance(body.get("unit"), str) else None
+            return
+        item_id = entry.get("item")
+        if not isinstance(item_id, str):
+            return
+        event = Event(int(str(entry["seq"])), parse_time(str(entry["time"])), kind)
+        item = self._item(item_id)
+        if kind == "item.submitted":
+            self._submitted(item, event, body)
+        elif kind == "revision.classified":
+            level = body.get("level")
+            item.level = level if isinstance(level, str) else item.level
+        elif kind == "revision.screened":
+            item.screened.append(event)
+            if body.get("to") == "blocked" or body.get("verdict") == "blocked":
+                item.blocked.append((event, _reasons(body)))
+        elif kind == "revision.approved":
+            item.approved.append(event)
+        elif kind == "revision.rejected":
+            item.rejected.append(event)
+        elif kind == "revision.changes_requested":
+            item.sent_back.append(event)
+        elif kind == "publication.published":
+            item.published.append((event, str(body.get("channel", ""))))
+        elif kind in ("item.recalled", "publication.recalled"):
+            item.recalled.append(event)
+        elif kind == "publication.drifted":
+            item.drifted.append((event, str(body.get("channel", ""))))
+        elif kind == "signoff.overdue":
+            item.overdue.append((event, str(body.get("stage", ""))))
+        elif kind == "signoff.decided":
+            who = entry.get("actor")
+            item.decisions.append((event, str(body.get("stage", "")), str(who or "")))
+
+    def _policy(self, body: dict[str, object]) -> None:
+        document = body.get("document")
+        if not isinstance(document, dict):
+            return
+        metadata = document.get("metadata")
+        if isinstance(metadata, dict) and isinstance(metadata.get("issuer"), str):
+            self.issuer = str(metadata["issuer"])
+        for section in ("levels", "themes"):
+            entries = document.get(section)
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict) and isinstance(entry.get("label_vi"), str):
+                    self.labels[str(entry.get("name", entry.get("id", "")))] = entry["label_vi"]
+        channels = document.get("channels")
+        if isinstance(channels, dict):
+            for name, channel in channels.items():
+                if isinstance(channel, dict) and isinstance(channel.get("label_vi"), str):
+                    self.labels[str(name)] = channel["label_vi"]
+        elif isinstance(channels, list):
+            for channel in channels:
+                if isinstance(channel, dict) and isinstance(channel.get("label_vi"), str):
+                    self.labels[str(channel.get("name", channel.get("id", "")))] = channel[
+                        "label_vi"
+                    ]
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name, name)
+
+    def _submitted(self, item: Item, event: Event, body: dict[str, object]) -> None:
+        if item.submitted is None:
+            item.submitted = event
+            author = body.get("author")
+            item.author = author if isinstance(author, str) else None
+            item.unit = self.units.get(item.author or "")
+        else:
+            item.resubmissions.append(event)
+        channels = body.get("channels")
+        if isinstance(channels, list):
+            item.channels = tuple(str(c) for c in channels)
+        language = body.get("language")
+        if isinstance(language, str):
+            item.language = language
+        themes = body.get("themes")
+        if isinstance(themes, list):
+            item.themes = tuple(str(t) for t in themes)
+
+
+def _reasons(body: dict[str, object]) -> tuple[str, ...]:
+    reasons: set[str] = set()
+    findings = body.get("findings")
+    for finding in findings if isinstance(findings, list) else []:
+        if isinstance(finding, dict) and finding.get("severity") == "block":
+            reasons.add(block_reason(str(finding.get("rule", ""))))
+    blocked = body.get("blocked")
+    for line in blocked if isinstance(blocked, list) else []:
+        if isinstance(line, str) and line.startswith("level ") and not reasons:
+            reasons.add("level")
+    return tuple(sorted(reasons or {"other"}))
