@@ -1,18 +1,15 @@
 """Who may reach what: role checks on every view and object-level checks on every item.
 
-- author: only items they authored;
-- approver: only items routed to them (their sign-off roles appear in the item's chain while it is
-  in or past sign-off, an open sign-off request names one of their roles, or they decided on it);
-- auditor: reads every item, changes nothing;
-- admin: users, roles, keys and policy, not item content (unless they also hold another role).
-Items a user may not see answer 404, so their existence is not revealed.
+The rule of who reads which item is the core's (``clearance.services.access``); this module
+reads the item's head once per request, asks the core, and answers 404 (so an item's existence
+is not revealed). Admins manage users, roles, keys and policy, not item content (unless they
+also hold another role).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from functools import wraps
 from typing import ParamSpec, TypeVar, cast
 
@@ -22,16 +19,14 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import aliased
 
 from clearance.policy import Policy
-from clearance.storage.models import Decision, Item, Revision, SignoffRequest
+from clearance.services.access import Reader, approver_reads
+from clearance.storage.models import Decision, Item, Revision, User
 from webapp.context import me, read_connection, runtime
 from webapp.fastsql import Prepared
 from webapp.users import WebUser
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-#: states in which an item is (or was) in front of approvers
-ROUTED_STATES = frozenset({"awaiting_signoff", "approved", "published", "rejected"})
 
 
 def role_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -63,24 +58,6 @@ def fresh(view: Callable[P, R]) -> Callable[P, R]:
     return cast(Callable[P, R], fresh_login_required(view))
 
 
-def chain_roles(policy: Policy, level: str | None) -> frozenset[str]:
-    """Every sign-off role that appears in the chain of ``level`` (empty when unpublishable)."""
-    if level is None:
-        return frozenset()
-    try:
-        chain = policy.chain_for(level)
-    except Exception:  # an unknown level has no chain
-        return frozenset()
-    if chain is None:
-        return frozenset()
-    roles: set[str] = set()
-    for stage in chain.stages:
-        for alternative in stage.rule.alternatives():
-            for slot in alternative:
-                roles |= slot.roles
-    return frozenset(roles)
-
-
 @dataclass(frozen=True, slots=True)
 class ItemHead:
     """What access checks read: the item, its current revision, and whether I decided on it."""
@@ -93,16 +70,7 @@ class ItemHead:
     level: str | None
     declared_level: str | None
     decided_by_me: bool
-
-
-@dataclass(frozen=True, slots=True)
-class RequestRow:
-    """One sign-off request of a revision."""
-
-    stage: int
-    stage_name: str
-    roles: tuple[str, ...]
-    created_at: datetime
+    drafting_unit: str | None
 
 
 _MINE = aliased(Revision)
@@ -120,21 +88,13 @@ _HEAD = Prepared(
         .join(_MINE, _MINE.id == Decision.revision_id)
         .where(_MINE.item_id == Item.id, Decision.approver_id == bindparam("me"))
         .exists(),
+        User.unit,
     )
+    .join(User, User.id == Item.author_id)
     .outerjoin(
         Revision, and_(Revision.item_id == Item.id, Revision.number == Item.current_revision)
     )
     .where(Item.id == bindparam("item_id"))
-)
-_REQUESTS = Prepared(
-    select(
-        SignoffRequest.stage,
-        SignoffRequest.stage_name,
-        SignoffRequest.roles,
-        SignoffRequest.created_at,
-    )
-    .where(SignoffRequest.revision_id == bindparam("revision_id"))
-    .order_by(SignoffRequest.id)
 )
 
 
@@ -147,35 +107,23 @@ def item_head(item_id: str) -> ItemHead | None:
     return memo[item_id]
 
 
-def signoff_requests(revision_id: int) -> tuple[RequestRow, ...]:
-    """The sign-off requests of a revision, read once per request (one query)."""
-    memo: dict[int, tuple[RequestRow, ...]] = g.setdefault("clearance_requests", {})
-    if revision_id not in memo:
-        memo[revision_id] = tuple(
-            RequestRow(stage, name, tuple(roles or ()), created_at)
-            for stage, name, roles, created_at in _REQUESTS.rows(
-                read_connection(), {"revision_id": revision_id}
-            )
-        )
-    return memo[revision_id]
+def reader_of(user: WebUser) -> Reader:
+    view = user.view
+    return Reader(view.id, frozenset(view.roles), frozenset(view.signoff_roles), view.unit)
 
 
 def routed_to(head: ItemHead, policy: Policy, user: WebUser) -> bool:
-    """The item is in front of ``user`` as an approver: they decided on one of its revisions,
-    or, while it is in or past sign-off, a request of its current revision names one of their
-    roles or its level's chain does."""
-    if not user.has("approver") or head.revision_id is None:
+    """The item is in front of ``user`` as an approver (the core's rule)."""
+    if head.revision_id is None:
         return False
-    if head.decided_by_me:
-        return True
-    if head.state not in ROUTED_STATES:
-        return False
-    mine = user.view.signoff_roles
-    if not mine:
-        return False
-    if any(mine & set(r.roles) for r in signoff_requests(head.revision_id)):
-        return True
-    return bool(mine & chain_roles(policy, head.level or head.declared_level))
+    return approver_reads(
+        policy,
+        reader_of(user),
+        state=head.state,
+        level=head.level or head.declared_level,
+        drafting_unit=head.drafting_unit,
+        decided=head.decided_by_me,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,10 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from clearance.errors import BadInput, Conflict, PolicyRefusal
+from clearance.services.access import open_stage_admits
 from clearance.services.users import confirm_password
 from webapp import itemview, progress
-from webapp.access import fresh, item_access, item_head, role_required
+from webapp.access import fresh, item_access, item_head, reader_of, role_required
 from webapp.context import me, read_connection, restart_read, runtime
 from webapp.forms import DecisionForm, EnrolKeyForm
 from webapp.i18n import fmt_datetime, language, translated
@@ -42,10 +43,15 @@ def queue_page() -> ResponseReturnValue:
     user = me()
     if f.q and refresh_search(rt, read_connection()):
         restart_read()  # the titles just indexed are after this request's snapshot
-    rows, next_page = queue(
-        read_connection(), user_id=user.id, signoff_roles=user.view.signoff_roles, f=f
-    )
     policy = rt.policy
+    reader = reader_of(user)
+    rows, next_page = queue(
+        read_connection(),
+        user_id=user.id,
+        signoff_roles=user.view.signoff_roles,
+        f=f,
+        keep=lambda row: open_stage_admits(policy, row.level, row.stage, reader, row.drafting_unit),
+    )
     return render_template(
         "approvals/queue.html",
         rows=rows,

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
+from clearance.services.access import reads_originals
 from webapp import itemview
 from webapp.access import item_access, role_required
 from webapp.context import runtime
@@ -48,8 +49,10 @@ def item_link(item_id: str) -> ResponseReturnValue:
 @bp.get("/<item_id>/r/<int:number>/parts/<int:index>")
 @role_required("author", "approver", "auditor")
 def download(item_id: str, number: int, index: int) -> ResponseReturnValue:
-    item_access(item_id)
+    capacity = item_access(item_id).capacity
     sanitized = request.args.get("variant", "release") == "release"
+    if not sanitized and not reads_originals(capacity):
+        abort(404)  # approvers read what will be published, never the uploaded originals
     digest, mime, name = _part(item_id, number, index, sanitized)
     stream = runtime().blobs.open(digest)
     inline = request.args.get("inline") == "1" and mime in INLINE_IMAGES

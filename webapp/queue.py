@@ -10,6 +10,7 @@ which an index cannot serve on SQLite).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -76,6 +77,10 @@ class Cursor:
         return cls(when.astimezone(UTC), int(raw_id))
 
 
+#: which of the rows the SQL found the approver may really see (the core's access rule)
+Keep = Callable[["QueueRow"], bool]
+
+
 @dataclass(frozen=True, slots=True)
 class QueueFilter:
     view: str = "mine"  # mine | overdue
@@ -96,6 +101,7 @@ class QueueRow:
     due_at: datetime | None
     revision: int
     request_id: int
+    drafting_unit: str | None = None
 
     @property
     def overdue(self) -> bool:
@@ -166,6 +172,7 @@ def _rows_of(shape: _Shape, source: Any, want: int) -> Select[Any]:
             type_coerce(SignoffRequest.due_at, FAST_UTC),
             Revision.number,
             SignoffRequest.id,
+            User.unit,
         )
         .select_from(source)
         .join(SignoffRequest, SignoffRequest.id == source.c.id)
@@ -254,7 +261,7 @@ MAX_BATCH = 3200
 
 
 def _row(values: Any) -> QueueRow:
-    item_id, title, username, level, channels, stage, due_at, number, request_id = values
+    item_id, title, username, level, channels, stage, due_at, number, request_id, unit = values
     return QueueRow(
         item_id=item_id,
         title=title,
@@ -265,6 +272,7 @@ def _row(values: Any) -> QueueRow:
         due_at=due_at,
         revision=number,
         request_id=request_id,
+        drafting_unit=unit,
     )
 
 
@@ -277,24 +285,36 @@ def _walk(
     want: int,
     first: int,
     hits: list[int] | None = None,
+    keep: Keep | None = None,
 ) -> list[QueueRow]:
-    """Rows of one section in (deadline, id) order, read batch by batch from the index, or
-    from the revisions ``hits`` alone when given (a rare search term's matches)."""
+    """Rows of one section in (deadline, id) order that ``keep`` accepts, read batch by batch
+    from the index, or from the revisions ``hits`` alone when given (a rare search term's
+    matches). When ``keep`` drops rows of a full read, the walk goes on right after the last
+    row read, so no row between it and the batch's end is skipped."""
     if after is not None:
         shape = replace(shape, after=True)
         params = {**params, "after_due": after.due_at, "after_id": after.request_id}
-    if hits is not None:
-        if not hits:
-            return []
-        statement = _hit_page_statement(shape, want)
-        return [_row(values) for values in connection.execute(statement, {**params, "ids": hits})]
     rows: list[QueueRow] = []
     size = max(first, 2 * want)
     while len(rows) < want:
-        page = _page_statement(shape, size, want - len(rows))
-        rows.extend(_row(values) for values in page.rows(connection, params))
+        asked = want - len(rows)
+        if hits is not None:
+            if not hits:
+                return []
+            statement = _hit_page_statement(shape, asked)
+            read = [_row(v) for v in connection.execute(statement, {**params, "ids": hits})]
+        else:
+            read = [_row(v) for v in _page_statement(shape, size, asked).rows(connection, params)]
+        kept = read if keep is None else [row for row in read if keep(row)]
+        rows.extend(kept)
         if len(rows) >= want:
             break
+        if len(read) == asked and len(kept) < len(read):  # more may follow in this batch
+            shape = replace(shape, after=True)
+            params = {**params, "after_due": read[-1].due_at, "after_id": read[-1].request_id}
+            continue
+        if hits is not None:
+            break  # the hits were all read
         last = _last_of_batch(shape, size).first(connection, params)
         if last is None:  # the batch was the rest of the section
             break
@@ -314,9 +334,17 @@ def _search_hits(connection: Connection, pattern: str) -> list[int] | None:
 
 
 def queue(
-    connection: Connection, *, user_id: int, signoff_roles: frozenset[str], f: QueueFilter
+    connection: Connection,
+    *,
+    user_id: int,
+    signoff_roles: frozenset[str],
+    f: QueueFilter,
+    keep: Keep | None = None,
 ) -> tuple[list[QueueRow], Cursor | None]:
-    """One page of the queue and the cursor of the next page (None on the last page)."""
+    """One page of the queue and the cursor of the next page (None on the last page).
+
+    The SQL finds the open requests naming one of ``signoff_roles``; ``keep`` (the core's
+    access rule: the stage's unit scope) decides which of them are really this approver's."""
     if not signoff_roles:
         return [], None
     roles = sorted(signoff_roles)
@@ -347,7 +375,9 @@ def queue(
     after = f.after
     rows: list[QueueRow] = []
     if after is None or after.due_at is not None:
-        rows = _walk(connection, shape, params, after=after, want=PAGE + 1, first=first, hits=hits)
+        rows = _walk(
+            connection, shape, params, after=after, want=PAGE + 1, first=first, hits=hits, keep=keep
+        )
     if len(rows) <= PAGE and not overdue:
         rows += _walk(
             connection,
@@ -357,6 +387,7 @@ def queue(
             want=PAGE + 1 - len(rows),
             first=first,
             hits=hits,
+            keep=keep,
         )
     page = rows[:PAGE]
     return page, (page[-1].cursor if len(rows) > PAGE else None)

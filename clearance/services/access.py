@@ -1,0 +1,95 @@
+"""Who may read an item, in one place: the web views, the approver queue and any other adapter
+ask these functions (``webapp/access.py`` only translates to 404).
+
+- author: the items they authored, originals included;
+- approver: an item routed to *their* scope as the policy says: they decided on one of its
+  revisions, or, while it is in or past sign-off, a stage of its level's chain has a slot that
+  admits them (their sign-off role *and* the slot's unit rule: ``units`` or ``same_unit`` with
+  the drafting unit); they read what will be published, never the originals;
+- auditor: every item, originals included, changing nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from clearance.approval.chain import Chain, Stage
+from clearance.approval.rules import Eligibility, Signer
+from clearance.errors import ClearanceError
+from clearance.policy import Policy
+
+#: states in which an item is (or was) in front of approvers
+ROUTED_STATES = frozenset({"awaiting_signoff", "approved", "published", "rejected"})
+#: capacities that may download the bytes the author uploaded (not only the sanitized ones)
+READS_ORIGINALS = frozenset({"author", "auditor"})
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who is asking: product roles, sign-off roles and unit."""
+
+    id: int
+    roles: frozenset[str]
+    signoff_roles: frozenset[str]
+    unit: str | None
+
+
+def _chain(policy: Policy, level: str | None) -> Chain | None:
+    if level is None:
+        return None
+    try:
+        return policy.chain_for(level)
+    except ClearanceError:  # an unknown level has no chain
+        return None
+
+
+def _slots(stage: Stage) -> Iterator[Eligibility]:
+    for alternative in stage.rule.alternatives():
+        yield from alternative
+
+
+def stage_admits(stage: Stage, reader: Reader, drafting_unit: str | None) -> bool:
+    """A slot of ``stage`` admits ``reader`` (role and unit rule both)."""
+    signer = Signer(reader.id, reader.signoff_roles, reader.unit)
+    return any(slot.admits(signer, drafting_unit) for slot in _slots(stage))
+
+
+def in_scope(policy: Policy, level: str | None, reader: Reader, drafting_unit: str | None) -> bool:
+    """Some stage of ``level``'s chain would admit ``reader`` for an item of ``drafting_unit``."""
+    chain = _chain(policy, level)
+    if chain is None or not reader.signoff_roles:
+        return False
+    return any(stage_admits(stage, reader, drafting_unit) for stage in chain.stages)
+
+
+def open_stage_admits(
+    policy: Policy, level: str | None, stage_id: str, reader: Reader, drafting_unit: str | None
+) -> bool:
+    """The queue's rule: the request's stage (by id) of ``level``'s chain admits ``reader``."""
+    chain = _chain(policy, level)
+    if chain is None:
+        return False
+    stage = next((s for s in chain.stages if s.id == stage_id), None)
+    return stage is not None and stage_admits(stage, reader, drafting_unit)
+
+
+def approver_reads(
+    policy: Policy,
+    reader: Reader,
+    *,
+    state: str,
+    level: str | None,
+    drafting_unit: str | None,
+    decided: bool,
+) -> bool:
+    """The item is in front of ``reader`` as an approver."""
+    if "approver" not in reader.roles:
+        return False
+    if decided:
+        return True
+    return state in ROUTED_STATES and in_scope(policy, level, reader, drafting_unit)
+
+
+def reads_originals(capacity: str) -> bool:
+    return capacity in READS_ORIGINALS
