@@ -29,7 +29,7 @@ def stamp(text: str, *, size: int = 44, angle: float = 6.0, colour: tuple[int, i
           ) -> Image.Image:  # fmt: skip
     """A rubber stamp: ``text`` in a rectangle, turned by ``angle`` degrees, on transparency."""
     face = font(size, bold=True)
-    left, top, right, bottom = face.getbbox(text)
+    left, top, right, bottom = (int(v) for v in face.getbbox(text))
     pad = size // 2
     width, height = right - left + 2 * pad, bottom - top + 2 * pad
     image = Image.new("RGBA", (width, height), (0, 0, 0, 0))

@@ -39,13 +39,18 @@ OCR_PIXELS = 16_000_000
 DECODE_BYTES = 256 * 1024 * 1024
 #: Grey levels between the darkest and lightest pixel below which a raster holds no text.
 BLANK_RANGE = 24
+#: Pixels the page text is read at (a 300 dpi A4 page is read at about 250 dpi).
+PAGE_PIXELS = 6_000_000
+_FEW_CHARS = 40
+_CONFIDENT = 70.0
 LANGUAGES = "vie"
-_OSD_SIDE = 1600
+_OSD_SIDE = 1000
 _MIN_OSD_CONFIDENCE = 1.5
 _SMALL_SIDE = 600
 _STAMP_MIN_SIDE = 24
 _STAMP_TEXT_HEIGHT = 360
 _GRID = 8
+_STAMP_PIXELS = 2_500_000  # stamps are looked for on a copy reduced to about this size
 _FRAME_SHARE = 170  # of 255: a row or column at least this full of ink is a frame side
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2}
 
@@ -70,6 +75,7 @@ class Box:
 class OcrLine:
     text: str
     box: Box
+    confidence: float = 100.0  # Tesseract's mean word confidence, 0-100
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,14 +235,14 @@ def orientation(gray: Image.Image, budget: Budget) -> int:
 
 def _lines(tsv: str, scale: float, dx: int, dy: int) -> list[OcrLine]:
     """Lines from Tesseract's TSV (one row per word), boxes mapped back by ``scale`` and offset."""
-    words: dict[tuple[str, str, str, str], list[tuple[str, int, int, int, int]]] = {}
+    words: dict[tuple[str, str, str, str], list[tuple[str, int, int, int, int, float]]] = {}
     for row in tsv.splitlines()[1:]:
         cells = row.split("\t")
         if len(cells) < 12 or cells[0] != "5" or not cells[11].strip():
             continue
         left, top, width, height = (int(c) for c in cells[6:10])
         words.setdefault((cells[1], cells[2], cells[3], cells[4]), []).append(
-            (cells[11].strip(), left, top, width, height)
+            (cells[11].strip(), left, top, width, height, float(cells[10]))
         )
     lines: list[OcrLine] = []
     for group in words.values():
@@ -250,7 +256,8 @@ def _lines(tsv: str, scale: float, dx: int, dy: int) -> list[OcrLine]:
             int((x1 - x0) / scale),
             int((y1 - y0) / scale),
         )
-        lines.append(OcrLine(" ".join(w[0] for w in group), box))
+        confidence = sum(w[5] for w in group) / len(group)
+        lines.append(OcrLine(" ".join(w[0] for w in group), box, confidence))
     return lines
 
 
@@ -335,28 +342,30 @@ def unframe(ink: Image.Image) -> Image.Image:
     draw = ImageDraw.Draw(out)
     for y, value in enumerate(rows):
         if value >= _FRAME_SHARE:
-            draw.line((0, y - 2, width, y - 2), fill=0, width=5)
+            draw.line((0, y, width, y), fill=0, width=5)
     for x, value in enumerate(cols):
         if value >= _FRAME_SHARE:
-            draw.line((x - 2, 0, x - 2, height), fill=0, width=5)
+            draw.line((x, 0, x, height), fill=0, width=5)
     return out
 
 
-def _upright_ink(mask: Image.Image, box: Box) -> tuple[Image.Image, Box]:
-    """The ink of region ``box`` cropped with a margin, upscaled and deskewed."""
+def _upright_ink(mask: Image.Image, box: Box, factor: int) -> tuple[Image.Image, Box]:
+    """The ink of region ``box`` cropped with a margin, upscaled and deskewed; the box returned
+    is in the pixels of the page ``factor`` times larger than ``mask``."""
     pad = _GRID * 2
     crop = (max(0, box.x - pad), max(0, box.y - pad), min(mask.size[0], box.x + box.w + pad),
             min(mask.size[1], box.y + box.h + pad))  # fmt: skip
     ink = mask.crop(crop)
     angle = deskew_angle(ink)
-    scale = max(1.0, min(4.0, _STAMP_TEXT_HEIGHT / max(1, ink.size[1])))
-    if scale > 1.0:
+    scale = max(0.25, min(4.0, _STAMP_TEXT_HEIGHT / max(1, ink.size[1])))
+    if scale > 1.0 or scale < 0.5:
         ink = ink.resize(
             (int(ink.size[0] * scale), int(ink.size[1] * scale)), Image.Resampling.BICUBIC
         )
     if angle:
         ink = ink.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
-    return ink, Box(crop[0], crop[1], crop[2] - crop[0], crop[3] - crop[1])
+    where = Box(crop[0], crop[1], crop[2] - crop[0], crop[3] - crop[1])
+    return ink, Box(where.x * factor, where.y * factor, where.w * factor, where.h * factor)
 
 
 def framed(ink: Image.Image) -> bool:
@@ -401,25 +410,51 @@ def stamps(flat: Image.Image, gray: Image.Image, budget: Budget) -> list[OcrLine
     black-and-white scan or fax of a stamp), each upright and upscaled."""
     lines: list[OcrLine] = []
     red: list[Box] = []
+    factor = max(1, int((flat.size[0] * flat.size[1] / _STAMP_PIXELS) ** 0.5 + 0.5))
+    if factor > 1:  # stamps are large: find and read them at a reduced size
+        flat, gray = flat.reduce(factor), gray.reduce(factor)
     if flat.mode == "RGB":
         mask = red_ink(flat)
         red = stamp_regions(mask)
         for box in red:
             budget.check()
-            lines.extend(_read_ink(*_upright_ink(mask, box), budget))
+            lines.extend(_read_ink(*_upright_ink(mask, box, factor), budget))
     dark = gray.point(lambda p: 255 if p < 128 else 0)
     for box in stamp_regions(dark, reach=3):
         if _overlaps(box, red) or box.w * box.h > gray.size[0] * gray.size[1] // 4:
             continue
         budget.check()
-        ink, where = _upright_ink(dark, box)
+        ink, where = _upright_ink(dark, box, factor)
         if framed(ink):
             lines.extend(_read_ink(ink, where, budget))
     return lines
 
 
+def _confident(lines: list[OcrLine]) -> bool:
+    """Whether a reading looks like upright text (else orientation detection is asked)."""
+    chars = sum(len(line.text) for line in lines)
+    if chars < _FEW_CHARS:
+        return False
+    return sum(line.confidence * len(line.text) for line in lines) / chars >= _CONFIDENT
+
+
+def _read_page(gray: Image.Image, budget: Budget) -> list[OcrLine]:
+    """The page text: a small image is enlarged, a large one reduced to :data:`PAGE_PIXELS`."""
+    scale = 1.0
+    if max(gray.size) < _SMALL_SIDE:
+        scale = min(4.0, _SMALL_SIDE * 2 / max(gray.size))
+    elif gray.size[0] * gray.size[1] > PAGE_PIXELS:
+        scale = (PAGE_PIXELS / (gray.size[0] * gray.size[1])) ** 0.5
+    page = gray
+    if scale != 1.0:
+        size = (max(1, int(gray.size[0] * scale)), max(1, int(gray.size[1] * scale)))
+        page = gray.resize(size, Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.BOX)
+    return _read(page, budget, "3", scale=scale)
+
+
 def read_raster(image: Image.Image, budget: Budget) -> OcrResult:
-    """OCR one decoded raster (within the memory cap): upright, page text, then stamps."""
+    """OCR one decoded raster (within the memory cap): page text (set upright by OSD when the
+    first reading is not confident), then stamps."""
     flat = _flatten(image)
     pixels = flat.size[0] * flat.size[1]
     gray = flat if flat.mode == "L" else flat.convert("L")
@@ -429,18 +464,14 @@ def read_raster(image: Image.Image, budget: Budget) -> OcrResult:
     if not ocr_available():
         _tesseract(gray, [], budget)  # raises OcrUnavailable with the reason
     budget.check()
-    scale = 1.0
-    if max(gray.size) < _SMALL_SIDE:
-        scale = min(4.0, _SMALL_SIDE * 2 / max(gray.size))
-    rotation = orientation(gray, budget) if min(gray.size) >= 64 else 0
-    if rotation:
-        flat = flat.rotate(rotation, expand=True)
-        gray = gray.rotate(rotation, expand=True, fillcolor=255)
-    page = gray
-    if scale > 1.0:
-        size = (int(gray.size[0] * scale), int(gray.size[1] * scale))
-        page = gray.resize(size, Image.Resampling.BICUBIC)
-    lines = _read(page, budget, "3", scale=scale)
+    lines = _read_page(gray, budget)
+    rotation = 0
+    if not _confident(lines) and min(gray.size) >= 64:
+        rotation = orientation(gray, budget)
+        if rotation:
+            flat = flat.rotate(rotation, expand=True)
+            gray = gray.rotate(rotation, expand=True, fillcolor=255)
+            lines = _read_page(gray, budget)
     lines.extend(stamps(flat, gray, budget))
     return OcrResult(tuple(lines), pixels, rotation)
 
