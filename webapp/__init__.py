@@ -35,6 +35,7 @@ def create_app(
         nav,
         notifications,
         params,
+        reports,
     )
     from webapp.context import RUNTIME_KEY
     from webapp.security import configure_security
@@ -61,7 +62,7 @@ def create_app(
     nav.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    for module in (auth, author, approvals, audit, admin, files, notifications):
+    for module in (auth, author, approvals, audit, admin, files, notifications, reports):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", auth.home)
     return app

@@ -18,6 +18,8 @@ LINKS: tuple[tuple[str | None, str, str], ...] = (
     ("approver", "approvals.key", "Signing key"),
     ("auditor", "audit.log", "Audit log"),
     ("auditor", "audit.verify_page", "Verification"),
+    ("approver", "reports.index", "Reports"),
+    ("auditor", "reports.index", "Reports"),
     ("admin", "admin.users", "Users"),
     ("admin", "admin.pending", "Pending changes"),
     ("admin", "admin.policy", "Policy"),
@@ -29,16 +31,16 @@ def _labels() -> None:
     """Marks the labels for extraction (babel reads literal gettext calls)."""
     _("My items"), _("New item"), _("Awaiting my approval"), _("Signing key"), _("Audit log")
     _("Verification"), _("Users"), _("Pending changes"), _("Policy"), _("Notifications")
+    _("Reports")
 
 
 @lru_cache(maxsize=64)
 def _links(language: str, roles: frozenset[str], root: str) -> tuple[tuple[str, str], ...]:
     del language, root  # cache keys: the labels and URLs depend on them
-    return tuple(
-        (url_for(endpoint), _(label))
-        for role, endpoint, label in LINKS
-        if role in roles or not role
-    )
+    endpoints = dict.fromkeys(
+        (endpoint, label) for role, endpoint, label in LINKS if role in roles or not role
+    )  # one link per page even when several of the user's roles lead to it
+    return tuple((url_for(endpoint), _(label)) for endpoint, label in endpoints)
 
 
 def nav_links() -> tuple[tuple[str, str], ...]:

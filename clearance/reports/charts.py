@@ -52,13 +52,18 @@ def monthly_bars(report: Report) -> str:
         'stroke="#555"/>'
     )
     legend = []
-    for index, outcome in enumerate(OUTCOMES):
-        x = left + index * 120
+    x, y = float(left), height - 14
+    for outcome in OUTCOMES:
+        label = OUTCOME_LABELS[outcome]
+        step = 14 + len(label) * 6.2 + 14
+        if x + step > width:
+            x, y = float(left), y + 16
         legend.append(
-            f'<rect x="{x}" y="{height - 14}" width="10" height="10" fill="{COLOURS[outcome]}"/>'
-            f'<text x="{x + 14}" y="{height - 5}" font-size="11">'
-            f"{escape(OUTCOME_LABELS[outcome])}</text>"
+            f'<rect x="{x:.0f}" y="{y}" width="10" height="10" fill="{COLOURS[outcome]}"/>'
+            f'<text x="{x + 14:.0f}" y="{y + 9}" font-size="11">{escape(label)}</text>'
         )
+        x += step
+    height = y + 14
     title = "Kết quả theo tháng"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
@@ -74,7 +79,7 @@ def stage_times(report: Report) -> str:
     width, row, left = 640, 34, 190
     height = row * len(stages) + 30
     peak = max((d.p90 or 0 for _, d in stages), default=0) or 1
-    scale = (width - left - 70) / peak
+    scale = (width - left - 230) / peak  # room on the right for the figures in words
     parts = []
     for index, (stage, duration) in enumerate(stages):
         y = 10 + index * row

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clearance.auditlog.entry import Entry, parse_leaf
 from clearance.auditlog.models import entries
 from clearance.errors import BadInput
 from clearance.reports.history import History
@@ -53,3 +54,13 @@ class LiveHistory:
                 self._history.extend(bytes(leaf) for leaf in rows)
                 if len(rows) < self.BATCH:
                     return self._history
+
+
+def entries_at(session: Session, seqs: list[int]) -> list[Entry]:
+    """The log entries with these sequence numbers, in order (those behind a figure)."""
+    if not seqs:
+        return []
+    rows = session.execute(
+        select(entries.c.leaf).where(entries.c.seq.in_(seqs)).order_by(entries.c.seq)
+    ).scalars()
+    return [parse_leaf(bytes(leaf)) for leaf in rows]

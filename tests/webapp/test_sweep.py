@@ -54,6 +54,9 @@ ROUTES: list[tuple[str, str, frozenset[str]]] = [
     ("GET", "/auth/password", ALL_SIGNED_IN),
     ("POST", "/auth/password", ALL_SIGNED_IN),
     ("POST", "/approvals/key", APPROVERS),
+    ("GET", "/reports/", APPROVERS | {"kiem.toan", "quan.tri"}),
+    ("GET", "/reports/entries", APPROVERS | {"kiem.toan", "quan.tri"}),
+    ("GET", "/reports/report.csv", APPROVERS | {"kiem.toan", "quan.tri"}),
 ]
 #: routes every visitor reaches (or that only end a session)
 PUBLIC = {"/auth/login", "/lang", "/auth/logout", "/", "/static/<path:filename>"}
@@ -107,6 +110,7 @@ def test_every_route_is_in_the_sweep(world) -> None:  # type: ignore[no-untyped-
             ("<int:change_id>", "1"),
             ("<int:note_id>", "1"),
             ("<username>", "tac.gia"),
+            ("report.<kind>", "report.csv"),
         ):
             path = path.replace(old, new)
         normalised.add(path)
