@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
-from clearance.canonical import canonical_json
+from clearance.canonical import canonical_json, canonical_text
 from clearance.errors import BadInput
 
 GENESIS_PREV = "0" * 64
@@ -100,8 +100,8 @@ class Entry:
         _validate(data)
         if not _plain(data["body"]):
             return canonical_json(data)  # refuses floats and non-string keys, naming the path
-        # canonical_json's encoding (same settings), without its float walk: _plain did it.
-        return _ENCODER.encode(data).encode("utf-8")
+        # canonical_json's encoding, without its float walk: _plain did it.
+        return canonical_text(data).encode("utf-8")
 
 
 class EntryTuple(NamedTuple):
@@ -178,9 +178,6 @@ def _validate(data: Mapping[str, Any]) -> None:
 
 
 _DECODER = json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float)
-_ENCODER = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)
 
 
 def parse_leaf(leaf: bytes) -> Entry:
@@ -198,6 +195,6 @@ def parse_leaf(leaf: bytes) -> Entry:
     _validate(data)
     # Same encoding as canonical_json; floats cannot occur here (parse_float refuses them).
     # Compared as text: an escaped lone surrogate re-encodes raw and must not raise here.
-    if _ENCODER.encode(data) != text:
+    if canonical_text(data) != text:
         raise BadInput("entry is not in canonical JSON form (sorted keys, no spaces, raw UTF-8)")
     return Entry(**data)

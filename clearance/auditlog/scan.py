@@ -37,10 +37,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from clearance.auditlog import canonfast
+from clearance import canonical as canonfast
 from clearance.auditlog.entry import (
     _DECODER,
-    _ENCODER,
     _TIME,
     FIELDS,
     GENESIS_PREV,
@@ -64,14 +63,15 @@ _RELEVANT_TAILS = frozenset(_TYPE_KEY + t.encode() + b'"}' for t in RELEVANT)
 CHUNK = 2_000
 _FIELD_COUNT = len(FIELDS)
 
-# The C scanner and encoder of the json module, called directly (the pure-Python ones otherwise).
+# The C scanner and encoder of the json module, called directly (the pure-Python ones otherwise);
+# the encoder has canonical_text's settings (tests/auditlog/test_canonfast.py holds them equal).
 _make_scanner: Any = json.scanner.c_make_scanner or json.scanner.py_make_scanner  # type: ignore[attr-defined]
 _scan_once: Any = _make_scanner(_DECODER)
 _make_encoder: Any = json.encoder.c_make_encoder  # type: ignore[attr-defined]
 _encode_chunk: Any = (
     _make_encoder(None, None, json.encoder.encode_basestring, None, ":", ",", True, False, False)
     if _make_encoder is not None
-    else lambda value, _level: (_ENCODER.encode(value),)
+    else lambda value, _level: (canonfast.canonical_text(value),)
 )
 _SCAN_ERRORS = (ValueError, RecursionError, StopIteration, BadInput, UnicodeDecodeError)
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clearance.auditlog import canonfast
+from clearance import canonical as canonfast
 from clearance.auditlog import verify as verify_module
 from clearance.auditlog.entry import GENESIS_PREV
 from clearance.auditlog.rfc6962 import leaf_hash
