@@ -1,4 +1,5 @@
-"""Read a YAML policy file into plain data plus a map from field paths to line numbers.
+"""The one strict YAML reader of the policy files (the policy and its screening section, also
+read on its own): plain data plus a map from field paths to line numbers.
 
 Field paths look like ``levels[2].chain`` or ``channels.website.levels[0]``. Duplicate keys,
 anchors/aliases (a way to build huge documents), floats and non-JSON scalars are reported as

@@ -61,7 +61,7 @@ AREAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "clearance/policy/classify.py",
             "clearance/policy/store.py",
             "clearance/policy/reader.py",
-            "clearance/policy/source.py",
+            "clearance/yamlsource.py",
         ),
         ("tests/policy",),
     ),

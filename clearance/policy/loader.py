@@ -17,7 +17,6 @@ from clearance.canonical import canonical_hash
 from clearance.domain.roles import Role
 from clearance.errors import PolicyInvalid, Problem
 from clearance.policy.reader import Reader, describe
-from clearance.policy.source import Source, join, read_source, to_json_value
 from clearance.policy.values import (
     KNOWN_ADAPTERS,
     STATE_SECRET_LEVELS,
@@ -29,6 +28,7 @@ from clearance.policy.values import (
     Reference,
 )
 from clearance.screening.rules import ScreeningRules, parse_screening_rules
+from clearance.yamlsource import Source, join, read_source, to_json_value
 
 TOP_KEYS = (
     "metadata",

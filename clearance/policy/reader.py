@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from clearance.errors import Problem
-from clearance.policy.source import Source, join
+from clearance.yamlsource import Source, join
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 NAME_EXPECTED = "a name of lowercase letters, digits and _ (starting with a letter)"

@@ -1,5 +1,5 @@
-"""The true type of a file: libmagic (python-magic) over the whole buffer, checked against the
-extension, the channel's allow list, and signs of polyglots.
+"""The true type of a file: libmagic (``clearance.filetype``, the one wrapper) over the whole
+buffer, checked against the extension, the channel's allow list, and signs of polyglots.
 
 Refused (blocked): executables, archives other than ZIP (ZIP members are screened one by one),
 scripts, macro-enabled documents, unsupported types, a type that contradicts the extension, a type
@@ -14,8 +14,7 @@ import re
 import zipfile
 from pathlib import PurePath
 
-import magic
-
+from clearance.filetype import detect_mime
 from clearance.screening.limits import Held, Refused
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -142,7 +141,7 @@ def detect(data: bytes, filename: str, allowed_types: frozenset[str] | None) -> 
     extension = PurePath(filename).suffix.lower()
     if extension in _MACRO_EXTENSIONS:
         raise Refused(f"macro-enabled documents ({extension}) are never published")
-    detected = magic.from_buffer(data, mime=True)
+    detected = detect_mime(data)
     detected = _ODF_TEMPLATES.get(detected, detected)
     if (
         detected == "text/plain"

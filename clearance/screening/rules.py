@@ -35,10 +35,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from clearance.errors import PolicyInvalid, Problem
 from clearance.screening.types import Severity
+from clearance.yamlsource import read_source
 
 LineOf = Callable[[str], "int | None"]
 
@@ -539,59 +538,21 @@ def parse_screening_rules(
     )
 
 
-def _yaml_line_index(text: str) -> Callable[[str], int | None]:
-    """Best-effort line lookup for a dotted field path: the line of its last key."""
-    lines: dict[str, int] = {}
-
-    def walk(node: yaml.Node, path: str) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                child = f"{path}.{key.value}" if path else str(key.value)
-                lines[child] = key.start_mark.line + 1
-                walk(value, child)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, value in enumerate(node.value):
-                child = f"{path}[{index}]"
-                lines[child] = value.start_mark.line + 1
-                walk(value, child)
-
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        root = None
-    if root is not None:
-        walk(root, "")
-
-    def line_of(field: str) -> int | None:
-        probe = field
-        while probe:
-            if probe in lines:
-                return lines[probe]
-            cut = max(probe.rfind("."), probe.rfind("["))
-            probe = probe[:cut] if cut > 0 else ""
-        return None
-
-    return line_of
-
-
 def load_screening_rules(path: str | Path, *, today: dt.date | None = None) -> ScreeningRules:
     """Read a stand-alone screening file (or a full policy's ``screening:`` section).
 
     Raises :class:`PolicyInvalid` listing every mistake.
     """
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyInvalid([Problem(file, "(file)", "a readable UTF-8 file", str(exc))]) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise PolicyInvalid([Problem(file, "(file)", "valid YAML", str(exc), line)]) from exc
+    problems: list[Problem] = []
+    source = read_source(Path(path), problems)
+    if source is None:
+        raise PolicyInvalid(problems)
+    data = source.data
     if not isinstance(data, Mapping):
-        raise PolicyInvalid([Problem(file, "(file)", "a mapping", type(data).__name__)])
+        raise PolicyInvalid(
+            [Problem(file, "(file)", "a mapping", type(data).__name__, source.line_of(""))]
+        )
     prefix = ""
     if "screening" in data and isinstance(data["screening"], Mapping):
         section = data["screening"]
@@ -599,11 +560,9 @@ def load_screening_rules(path: str | Path, *, today: dt.date | None = None) -> S
         if isinstance(include, str):
             return load_screening_rules(Path(path).parent / include, today=today)
         data, prefix = section, "screening"
-    base_line_of = _yaml_line_index(text)
-    problems: list[Problem] = []
 
     def line_of(field: str) -> int | None:
-        return base_line_of(field if prefix else field.removeprefix("screening."))
+        return source.line_of(field if prefix else field.removeprefix("screening."))
 
     rules = parse_screening_rules(
         data,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -64,3 +65,28 @@ def test_stand_alone_loader_reports_lines(tmp_path: Path) -> None:
     problem = caught.value.problems[0]
     assert problem.field == "screening.markings[0].severity"
     assert problem.line is not None
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected", "received"),
+    [
+        (lambda t: t.replace("severity: block", "severity: block\n    severity: block", 1),
+         "each key once", "a duplicate key"),
+        (lambda t: t.replace("severity: block", "severity: &s block", 1) + "\nextra: *s\n",
+         "no YAML anchors or aliases", "*alias"),
+        (lambda t: t.replace("top_lines: 12", "top_lines: 12.5", 1) if "top_lines: 12" in t
+         else t + "\ntop_lines: 12.5\n", "text, an integer, a boolean or a date", "a float"),
+    ],
+)  # fmt: skip
+def test_stand_alone_file_is_read_as_strictly_as_the_policy(
+    tmp_path: Path, edit: Any, expected: str, received: str
+) -> None:
+    """The screening file on its own goes through the policy's strict YAML reader
+    (``clearance.yamlsource``): duplicate keys, aliases and floats are problems with a line."""
+    broken = tmp_path / "s.yaml"
+    broken.write_text(edit(POLICY.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(PolicyInvalid) as caught:
+        load_screening_rules(broken)
+    found = [p for p in caught.value.problems if p.expected == expected]
+    assert found, caught.value.problems
+    assert found[0].found == received and found[0].line is not None and found[0].line > 1
