@@ -102,6 +102,9 @@ class Settings:
     login_max_failures: int = 5
     #: the longest wait of one (address, username) pair, in minutes (CLEARANCE_LOGIN_MAX_WAIT_MINUTES)
     login_max_wait_minutes: int = 15
+    #: reverse proxies in front of the web app whose X-Forwarded-For is trusted
+    #: (CLEARANCE_TRUSTED_PROXIES; 0: the client address is the connection's)
+    trusted_proxies: int = 0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -204,6 +207,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_max_hours=_get(env, "CLEARANCE_SESSION_MAX_HOURS", _positive, 8),
         login_max_failures=_get(env, "CLEARANCE_LOGIN_MAX_FAILURES", _positive, 5),
         login_max_wait_minutes=_get(env, "CLEARANCE_LOGIN_MAX_WAIT_MINUTES", _positive, 15),
+        trusted_proxies=_get(env, "CLEARANCE_TRUSTED_PROXIES", coerce_int, 0),
         extra=extra,
     )
 

@@ -65,4 +65,11 @@ def create_app(
     for module in (auth, author, approvals, audit, admin, files, notifications, reports):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", auth.home)
+    if settings.trusted_proxies:
+        # the client address (login throttling) from the proxies' X-Forwarded-For, no further
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
     return app

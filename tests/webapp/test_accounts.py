@@ -218,3 +218,43 @@ def test_an_approver_signed_in_signs_while_someone_hammers_their_login(
         form_page=f"/approvals/items/{item_id}",
     )
     assert wrong.status_code == 302  # the step-up refused it, back to the item with a message
+
+
+@pytest.mark.slow
+def test_a_missing_user_takes_as_long_as_a_wrong_password(rt: Runtime) -> None:
+    """Statistical: interleaved rounds, medians within a wide band (the defect was x1.9; the
+    path test above is the exact check, ``bench/accounts_login.py`` prints the figures)."""
+    import statistics
+    import time
+
+    user_service.prepare_login()
+
+    def timed(username: str) -> float:
+        start = time.perf_counter()
+        with pytest.raises(user_service.LoginRefused):
+            user_service.authenticate(rt, username, "wrong password", address="192.0.2.7")
+        return time.perf_counter() - start
+
+    existing: list[float] = []
+    missing: list[float] = []
+    for n in range(6):
+        order = [("tac.gia", existing), ("khong.co.ai", missing)]
+        for username, into in order if n % 2 else reversed(order):
+            into.append(timed(username))
+    ratio = statistics.median(missing) / statistics.median(existing)
+    assert 0.6 < ratio < 1.6, (ratio, existing, missing)
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(rt: Runtime) -> None:
+    from webapp import create_app
+
+    app = create_app(rt.settings.with_overrides(trusted_proxies=1), runtime=rt)
+    app.config.update(TESTING=True)
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(rt.settings.login_max_failures + 1):
+        b = Browser(app.test_client())
+        b.client.environ_base.update({**proxy, "HTTP_X_FORWARDED_FOR": "203.0.113.66"})
+        assert b.login("lanh.dao", "guess").status_code == 401
+    owner = Browser(app.test_client())
+    owner.client.environ_base.update({**proxy, "HTTP_X_FORWARDED_FOR": "10.1.2.3"})
+    assert owner.login("lanh.dao").status_code == 302
