@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from clearance.screening import filetype
+from clearance.screening import filetype, legacy_vn
 from clearance.screening.detectors.scan import scan_text
 from clearance.screening.extract.archive import extract_zip
 from clearance.screening.extract.base import Extraction
@@ -155,10 +155,13 @@ def _inspect(
     for part in extraction.parts:
         budget.check()
         found = scan_text(part.text, rules, part=part.name, budget=budget)
+        repaired, legacy = legacy_vn.repair(part.text)
+        if legacy is not None:  # legacy-font text with no font name: read it converted too
+            found.extend(scan_text(repaired, rules, part=f"{part.name} ({legacy})", budget=budget))
         if part.metadata or is_metadata_part(part.name):
             found = [at_least_review(finding) for finding in found]
             if not any(f.rule.startswith("marking.") for f in found):
-                found.extend(metadata_markings(part.text, rules, part.name))
+                found.extend(metadata_markings(repaired, rules, part.name))
         findings.extend(_placed(found, part.locations) if part.locations else found)
     reported: set[tuple[str, str]] = set()
     for observation in extraction.observations:

@@ -205,3 +205,29 @@ def test_undecodable_text_is_held(rules: ScreeningRules) -> None:
     result = screen_file(b"Tin tuc moi \xe0\x80\x81 \xc0 \x9d\x8f", "q.txt", rules)
     assert result.verdict is Verdict.REVIEW
     assert "legacy encoding" in (result.held_reason or "")
+
+
+def _docx_run(text: str, font: str | None) -> str:
+    fonts = f'<w:rPr><w:rFonts w:ascii="{font}" w:hAnsi="{font}"/></w:rPr>' if font else ""
+    return f'<w:p><w:r>{fonts}<w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
+
+
+@pytest.mark.parametrize(
+    ("encoding", "font", "text"),
+    [(L.TCVN3, ".VnTimeH", "tối mật"), (L.VNI, "VNI-Times", "TỐI MẬT"), (L.TCVN3, None, "TỐI MẬT")],
+    ids=["VnTimeH run", "VNI-Times run", "TCVN3 without a font name"],
+)
+def test_docx_runs_in_legacy_fonts(
+    rules: ScreeningRules, encoding: str, font: str | None, text: str
+) -> None:
+    from tests.screening.corpus import docx
+
+    stored = L.encode(text, encoding).decode("cp1252")
+    body = [_docx_run(stored, font), _docx_run("BÁO CÁO", None)]
+    if font is None:  # statistics need some words: a letter body typed in .VnTime
+        body.append(_docx_run(L.encode(SENTENCES[0], encoding).decode("cp1252"), None))
+    result = screen_file(docx(body), "a.docx", rules)
+    assert result.verdict is Verdict.BLOCKED, result.findings
+    near = L.encode(NEAR_MISS, encoding).decode("cp1252")
+    clear = screen_file(docx([_docx_run(near, font)]), "b.docx", rules)
+    assert clear.verdict is Verdict.CLEAR, clear.findings

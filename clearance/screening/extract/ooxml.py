@@ -17,6 +17,7 @@ import re
 
 import defusedxml.ElementTree as DET
 
+from clearance.screening import legacy_vn
 from clearance.screening.extract.base import Embedded, Extraction
 from clearance.screening.extract.safezip import SafeZip
 from clearance.screening.limits import Budget, Held, Refused
@@ -55,12 +56,19 @@ def _docx_part(data: bytes, budget: Budget, name: str, out: Extraction) -> str:
     chunks: list[str] = []
     seen_ins = seen_del = seen_hidden = False
     count = 0
+    legacy: str | None = None  # the run's legacy Vietnamese font encoding (w:rFonts), if any
     for event, element in _iter(data, budget):
         count += 1
         if count % 5000 == 0:
             budget.check()
         tag = element.tag
         if event == "start":
+            if tag == f"{W}r":
+                legacy = None
+            elif tag == f"{W}rFonts":
+                legacy = legacy_vn.encoding_for_font(
+                    element.get(f"{W}ascii") or element.get(f"{W}hAnsi")
+                )
             if tag in (f"{W}ins", f"{W}moveTo") and not seen_ins:
                 seen_ins = True
                 out.observe(MetadataKind.TRACKED_CHANGES, name, "tracked insertions")
@@ -72,7 +80,8 @@ def _docx_part(data: bytes, budget: Budget, name: str, out: Extraction) -> str:
                 out.observe(MetadataKind.HIDDEN_CONTENT, name, "hidden text (w:vanish)")
             continue
         if tag in (f"{W}t", f"{W}delText", f"{W}instrText", f"{W}delInstrText"):
-            chunks.append(element.text or "")
+            text = element.text or ""
+            chunks.append(legacy_vn.convert(text, legacy) if legacy else text)
         elif tag == f"{W}tab":
             chunks.append("\t")
         elif tag in (f"{W}br", f"{W}cr", f"{W}p", f"{W}tc"):
