@@ -40,6 +40,23 @@ if ! have_ocr; then
   }
 fi
 
+# Render and compare for office documents: LibreOffice headless (the nogui builds), poppler's
+# pdftotext/pdftoppm for the rendered pages, python3-uno for the warm renderer (the system
+# Python drives it), prlimit (util-linux) for the caps. Without LibreOffice office documents
+# are held (their rendered view uninspected), never passed.
+have_render() {
+  command -v soffice >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 &&
+    command -v prlimit >/dev/null 2>&1 && /usr/bin/python3 -c 'import uno' >/dev/null 2>&1
+}
+if ! have_render; then
+  apt_install libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
+    python3-uno poppler-utils util-linux fonts-dejavu-core || {
+    echo "setup: LibreOffice is missing: office documents will be held for review." >&2
+    echo "       Install it: 'sudo apt-get install libreoffice-writer-nogui libreoffice-calc-nogui" >&2
+    echo "       libreoffice-impress-nogui python3-uno poppler-utils'." >&2
+  }
+fi
+
 if [ "$want_test" = "test" ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium fonts-dejavu-core || echo "setup: Chromium is not installed; browser tests will be skipped (install the 'chromium' package)" >&2
 fi

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance.screening.frames import read_frame, rules_digest, write_frame
+from clearance.screening.render import ensure_driver
 
 
 class _Server:
@@ -67,6 +68,7 @@ class _Server:
         write_frame(self.control_out, b"K", digest.encode())
 
     def serve(self) -> None:
+        ensure_driver()
         write_frame(self.control_out, b"A", self.path.encode())
         selector = selectors.DefaultSelector()
         selector.register(self.listener, selectors.EVENT_READ, "accept")
@@ -85,6 +87,7 @@ class _Server:
                     elif key.data == "accept":
                         connection, _address = self.listener.accept()
                         self.fork(connection)
+                        ensure_driver()  # the warm LibreOffice the capped children render in
                     else:
                         self.reap()
         finally:

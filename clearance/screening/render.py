@@ -3,18 +3,25 @@
 ``prlimit``, a wall timeout that kills the group), poppler reads the text of each rendered page
 (``pdftotext``) and draws the pages as PNG for the approver's preview (``pdftoppm``).
 
-A cold LibreOffice start with a fresh profile costs about a second, which meets the 3 s target
-for a 5-page DOCX (``bench/screening_render.py``), so no long-running office process is kept
-between files: every file gets a clean one that cannot carry state from the previous file.
+Two ways to run LibreOffice, chosen by measurement (``bench/screening_render.py``): a cold start
+with a fresh profile costs 1.2 s on an idle machine but 3-4 s on a loaded one, against 0.1-0.4 s
+for a conversion in a warm soffice. So the warm one is used where it can be: one per user, driven
+through UNO by :mod:`.unodriver` under the system Python that has ``python3-uno``, capped in
+address space, killed with its group when a conversion outlives its time, recycled after
+``RECYCLE_AFTER`` documents or any error. Where it cannot be (no python3-uno, or this process is
+already capped below what LibreOffice needs), every file gets its own cold soffice.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import json
 import os
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -41,7 +48,8 @@ SUFFIXES: dict[str, str] = {
     "text/rtf": ".rtf",
 }
 
-RENDER_MEMORY_BYTES = 1536 * 1024 * 1024
+RENDER_MEMORY_BYTES = 1536 * 1024 * 1024  # as unodriver.MEMORY_BYTES
+SYSTEM_PYTHON = "/usr/bin/python3"  # where Debian's python3-uno is importable
 PREVIEW_DPI = 60
 _MAX_PAGES = 500
 
@@ -122,28 +130,31 @@ _IMPORT_FILTERS = {".html": "HTML (StarWriter)"}
 
 
 def _soffice_pdf(data: bytes, suffix: str, root: Path, deadline: float) -> Path:
-    """Lay ``data`` (a file ending in ``suffix``) out as PDF with LibreOffice under the caps, in a
-    fresh profile under ``root``; return the PDF's path."""
+    """Lay ``data`` (a file ending in ``suffix``) out as PDF with LibreOffice under the caps: in
+    the warm renderer where there is one, else a cold soffice with a fresh profile under
+    ``root``; return the PDF's path."""
     soffice = _tool("soffice")
     source = root / f"document{suffix}"
     source.write_bytes(data)
     out = root / "out"
-    command = [
-        soffice,
-        f"-env:UserInstallation={(root / 'profile').as_uri()}",
-        "--headless",
-        "--norestore",
-        "--nologo",
-        "--nolockcheck",
-        *([f"--infilter={_IMPORT_FILTERS[suffix]}"] if suffix in _IMPORT_FILTERS else []),
-        "--convert-to",
-        "pdf",
-        "--outdir",
-        str(out),
-        str(source),
-    ]
-    _run(command, deadline=deadline, home=root, what="render the document with LibreOffice")
+    out.mkdir()
     rendered = out / "document.pdf"
+    if suffix in _IMPORT_FILTERS or not _warm_convert(source, rendered, deadline):
+        command = [
+            soffice,
+            f"-env:UserInstallation={(root / 'profile').as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--nolockcheck",
+            *([f"--infilter={_IMPORT_FILTERS[suffix]}"] if suffix in _IMPORT_FILTERS else []),
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(source),
+        ]
+        _run(command, deadline=deadline, home=root, what="render the document with LibreOffice")
     if not rendered.is_file():
         raise RenderFailed("LibreOffice rendered no pages (the file may be damaged)")
     return rendered
@@ -189,6 +200,125 @@ def render_pages(
         if pngs:
             images = _draw(rendered, root, deadline, dpi)
         return Rendering(pdf, tuple(pages), images)
+
+
+def _driver_directory() -> Path | None:
+    """The user's private directory of the warm driver (None if it is not ours or not private)."""
+    directory = Path(tempfile.gettempdir()) / f"clearance-office-{os.getuid()}"
+    with contextlib.suppress(FileExistsError):
+        directory.mkdir(mode=0o700)
+    info = directory.lstat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o077 or not directory.is_dir():
+        return None
+    return directory
+
+
+def _can_start_driver() -> bool:
+    """Only an uncapped process starts the driver (a one-file child's caps would be inherited)."""
+    if not Path(SYSTEM_PYTHON).is_file() or shutil.which("prlimit") is None:
+        return False
+    limits = (*resource.getrlimit(resource.RLIMIT_AS), *resource.getrlimit(resource.RLIMIT_CPU))
+    return all(x == resource.RLIM_INFINITY for x in limits)
+
+
+def _connect(path: Path, deadline: float) -> socket.socket | None:
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.settimeout(max(0.1, deadline - time.monotonic()))
+        connection.connect(str(path))
+    except OSError:
+        connection.close()
+        return None
+    return connection
+
+
+_DRIVER: list[subprocess.Popen[bytes]] = []  # the driver this process started, if any
+
+
+def _spawn(directory: Path) -> subprocess.Popen[bytes] | None:
+    if _DRIVER and _DRIVER[0].poll() is None:
+        return _DRIVER[0]  # still starting (or running)
+    with (directory / "start.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another process is starting one
+        except BlockingIOError:
+            return None
+        if _alive(directory / "driver.sock"):
+            return None
+        driver = subprocess.Popen(
+            [SYSTEM_PYTHON, "-I", str(Path(__file__).with_name("unodriver.py")), str(directory)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # outlives the caller and any kill of the caller's group
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(directory)},
+        )
+    _DRIVER[:] = [driver]
+    return driver
+
+
+def _alive(path: Path) -> bool:
+    connection = _connect(path, time.monotonic() + 1)
+    if connection is None:
+        return False
+    connection.close()  # the driver reads an empty request and carries on
+    return True
+
+
+_CHECKED: list[float] = [0.0]
+
+
+def ensure_driver() -> None:
+    """Start the warm driver if it is not running, without waiting, at most every few seconds
+    (the fork server calls this so that its capped children find one)."""
+    if time.monotonic() - _CHECKED[0] < 5:
+        return
+    _CHECKED[0] = time.monotonic()
+    directory = _driver_directory()
+    if directory is None or not _can_start_driver() or shutil.which("soffice") is None:
+        return
+    if not _alive(directory / "driver.sock"):
+        _spawn(directory)
+
+
+def start_driver(deadline: float) -> socket.socket | None:
+    """A connection to the user's warm LibreOffice driver, started (and waited for) if this
+    process may start it; None where there is none (the caller converts cold)."""
+    directory = _driver_directory()
+    if directory is None:
+        return None
+    path = directory / "driver.sock"
+    connection = _connect(path, deadline)
+    if connection is not None or not _can_start_driver():
+        return connection
+    driver = _spawn(directory)
+    while time.monotonic() < deadline - 1 and (driver is None or driver.poll() is None):
+        connection = _connect(path, deadline)
+        if connection is not None:
+            return connection
+        time.sleep(0.05)
+    return None
+
+
+def _warm_convert(source: Path, target: Path, deadline: float) -> bool:
+    """Convert in the warm LibreOffice; False where there is none (convert cold instead).
+    :class:`RenderFailed` when it was tried and failed (held, not retried cold)."""
+    connection = start_driver(deadline)
+    if connection is None:
+        return False
+    seconds = deadline - time.monotonic()
+    with connection:
+        try:
+            connection.settimeout(max(0.1, seconds + 2))
+            request = {"source": str(source), "target": str(target), "seconds": seconds}
+            connection.sendall(json.dumps(request).encode() + b"\n")
+            answer = json.loads(connection.makefile("rb").readline() or b"{}")
+        except (OSError, ValueError) as exc:
+            raise RenderFailed(f"the LibreOffice renderer did not answer ({exc})") from None
+    if not answer.get("ok"):
+        reason = str(answer.get("error", "no answer"))[:200]
+        raise RenderFailed(f"could not render the document with LibreOffice: {reason}")
+    return True
 
 
 def _draw(rendered: Path, root: Path, deadline: float, dpi: int) -> tuple[bytes, ...]:

@@ -4,13 +4,18 @@ document that cannot be rendered is held (uninspected), never cleared."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clearance.screening import ScreeningRules, Verdict, screen_file
+from clearance.screening import ScreeningRules, Verdict, screen_file, screen_file_isolated
 from clearance.screening.engine import UNINSPECTED_RULE
 from clearance.screening.filetype import DOCX
 from clearance.screening.render import render_pages
@@ -67,3 +72,33 @@ def test_without_libreoffice_the_rendered_view_is_held(
     (unread,) = [f for f in result.findings if f.rule == UNINSPECTED_RULE]
     assert unread.part == RENDERED_PART
     assert "not installed" in unread.message
+
+
+def _driver_state() -> dict[str, int]:
+    state = Path(tempfile.gettempdir()) / f"clearance-office-{os.getuid()}" / "driver.json"
+    loaded: dict[str, int] = json.loads(state.read_text(encoding="utf-8"))
+    return loaded
+
+
+def test_the_warm_renderer_restarts_libreoffice_after_a_crash(rules: ScreeningRules) -> None:
+    secret = cr.numbered_docx("TUYỆT MẬT", pages=2)
+    assert screen_file(secret, "a.docx", rules).verdict is Verdict.BLOCKED
+    before = _driver_state()
+    os.killpg(before["office_group"], signal.SIGKILL)  # LibreOffice crashed on some document
+    time.sleep(0.2)
+    again = screen_file(secret, "a.docx", rules)
+    assert again.verdict is Verdict.BLOCKED
+    assert [f.location for f in again.findings if f.part == RENDERED_PART] == ["page 2, line 1"]
+    after = _driver_state()
+    assert after["driver"] == before["driver"]
+    assert after["office_group"] != before["office_group"]
+
+
+def test_isolated_children_render_in_the_warm_renderer(rules: ScreeningRules) -> None:
+    secret = cr.numbered_docx("TỐI MẬT", pages=1)
+    screen_file(secret, "warm.docx", rules)  # the warm renderer is up
+    start = time.monotonic()
+    result = screen_file_isolated(secret, "a.docx", rules)
+    assert time.monotonic() - start < 3  # a cold LibreOffice takes longer on this machine
+    assert result.verdict is Verdict.BLOCKED
+    assert result.to_json() == screen_file(secret, "a.docx", rules).to_json()
