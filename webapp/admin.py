@@ -13,6 +13,7 @@ from clearance.admin.policy_change import apply_policy, stage_policy
 from clearance.domain.roles import Role
 from clearance.errors import BadInput, PolicyInvalid, PolicyRefusal
 from clearance.services import users as user_service
+from clearance.services.grants import Divergence, unlogged_grants
 from webapp.access import role_required
 from webapp.context import me, runtime
 from webapp.forms import ConfirmForm, NewUserForm, PolicyForm, ReasonForm, RolesForm
@@ -60,9 +61,15 @@ def users() -> ResponseReturnValue:
         "admin/users.html",
         users=user_service.list_users(runtime()),
         keys=_key_status(),
+        unlogged=_unlogged(),
         form=form,
         one_time_password=password,
     )
+
+
+def _unlogged() -> list[Divergence]:
+    with runtime().readers() as session:
+        return unlogged_grants(session)
 
 
 @bp.route("/users/<username>", methods=["GET", "POST"])

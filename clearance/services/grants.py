@@ -40,12 +40,11 @@ class Grants:
     known: bool  # the log registered this account at all
 
 
-def logged_grants(session: Session, username: str, *, before: int | None = None) -> Grants:
-    """Replay the logged account events of ``username`` (those before log entry ``before``).
+def _replay(session: Session, *, only: str | None, before: int | None) -> tuple[Workflow, set[str]]:
+    """Feed the logged account events (of ``only``, or of everyone) to the verifier's rule.
 
     Each leaf read is checked against its stored hash; a damaged leaf raises
     ``VerificationError`` (``clearance audit verify`` then says where)."""
-    name = username.strip().lower()
     query = (
         select(entries.c.seq, entries.c.leaf, entries.c.leaf_hash)
         .where(entries.c.event_type.in_(ACCOUNT_EVENTS))
@@ -54,7 +53,7 @@ def logged_grants(session: Session, username: str, *, before: int | None = None)
     if before is not None:
         query = query.where(entries.c.seq < before)
     replay = Workflow()
-    known = False
+    registered: set[str] = set()
     for seq, leaf, stored_hash in session.execute(query):
         raw = bytes(leaf)
         if leaf_hash(raw) != bytes(stored_hash):
@@ -67,17 +66,30 @@ def logged_grants(session: Session, username: str, *, before: int | None = None)
             raise VerificationError(f"audit entry {seq} is unreadable: {exc}") from exc
         if entry.seq != seq:
             raise VerificationError(f"audit entry {seq} says it is entry {entry.seq}")
-        if entry.body.get("username") != name:
+        name = entry.body.get("username")
+        if only is not None and name != only:
             continue
-        known = known or entry.type == "user.registered"
+        if entry.type == "user.registered" and isinstance(name, str):
+            registered.add(name)
         replay.apply(int(seq), entry)
+    return replay, registered
+
+
+def _grants(replay: Workflow, registered: set[str], name: str) -> Grants:
     return Grants(
         username=name,
         signoff_roles=replay.roles.get(name, frozenset()),
         unit=replay.units.get(name),
         key=replay.keys.get(name),
-        known=known,
+        known=name in registered,
     )
+
+
+def logged_grants(session: Session, username: str, *, before: int | None = None) -> Grants:
+    """Replay the logged account events of ``username`` (those before log entry ``before``)."""
+    name = username.strip().lower()
+    replay, registered = _replay(session, only=name, before=before)
+    return _grants(replay, registered, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +119,17 @@ def divergence(user: User, grants: Grants) -> Divergence | None:
     extra = user.signoff_role_set - grants.signoff_roles
     found = Divergence(user.username, frozenset(extra), user.unit, grants.unit)
     return found if extra or found.unit_differs else None
+
+
+def unlogged_grants(session: Session) -> list[Divergence]:
+    """Every account whose table row gives more than the log granted (the admin page)."""
+    replay, registered = _replay(session, only=None, before=None)
+    found = []
+    for user in session.scalars(select(User).order_by(User.username)):
+        one = divergence(user, _grants(replay, registered, user.username))
+        if one is not None:
+            found.append(one)
+    return found
 
 
 def report_unlogged(

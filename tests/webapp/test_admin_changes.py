@@ -6,6 +6,7 @@ import re
 import threading
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
 from clearance.admin import service as changes
@@ -176,3 +177,24 @@ def test_a_stale_policy_proposal_is_a_conflict(rt: Runtime) -> None:
     with pytest.raises(Conflict):
         changes.confirm(rt, admin="quan.tri.2", change_id=ids[1], apply_policy=apply_policy)
     assert rt.policy.content_hash == first.content_hash
+
+
+def test_a_role_written_into_the_table_is_shown_to_the_admins(app: Flask, rt: Runtime) -> None:
+    from sqlalchemy import update
+
+    from clearance.storage.models import User
+    from tests.webapp.helpers import browser
+
+    page = browser(app, "quan.tri").get("/admin/users").get_data(as_text=True)
+    assert 'id="unlogged-grants"' not in page  # every account as the log granted it
+    with rt.sessions() as db:
+        db.execute(
+            update(User)
+            .where(User.username == "bao.mat")
+            .values(signoff_roles="provincial_leader security_officer")
+        )
+        db.commit()
+    page = browser(app, "quan.tri").get("/admin/users").get_data(as_text=True)
+    section = page.split('id="unlogged-grants"')[1].split("</section>")[0]
+    assert "bao.mat" in section and "provincial_leader" in section
+    assert "security_officer" not in section  # that one the log did grant
