@@ -27,6 +27,7 @@ from clearance.screening import ScreeningRules, screen_file, screen_text
 from clearance.screening.isolated import screen_file_isolated
 from clearance.screening.types import FileResult, Finding, Verdict, combine
 from clearance.services.items import current_revision, load_item, transition
+from clearance.services.previews import store_rendering
 from clearance.storage.models import Item, Revision, SignoffRequest, User
 
 #: sign-off request status values (``signoff_requests.status``)
@@ -66,6 +67,7 @@ class _Screened:
     part: _PartInput
     result: FileResult
     release: PartEntry
+    rendered: dict[str, Any] | None = None  # the preview's blobs (clearance.services.previews)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +174,10 @@ def _screen(rt: Runtime, policy: Policy, channels: Sequence[str], part: _PartInp
     else:
         mime = result.sanitized_type or result.detected_type or part.mime
     entry = PartEntry(name=part.name, role=part.role, sha256=ref.sha256, size=ref.size, mime=mime)
-    return _Screened(part, result, entry)
+    rendered = None
+    if part.role is PartRole.ATTACHMENT:
+        rendered = store_rendering(rt, part.name, data, result.detected_type)
+    return _Screened(part, result, entry, rendered)
 
 
 def _block_reasons(
@@ -204,7 +209,12 @@ def _screening_json(verdict: Verdict, screened: Sequence[_Screened]) -> dict[str
     return {
         "verdict": str(verdict),
         "parts": [
-            {"name": s.part.name, "sanitized_sha256": s.release.sha256, **s.result.to_json()}
+            {
+                "name": s.part.name,
+                "sanitized_sha256": s.release.sha256,
+                **s.result.to_json(),
+                **({"rendered": s.rendered} if s.rendered is not None else {}),
+            }
             for s in screened
         ],
     }
