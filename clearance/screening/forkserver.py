@@ -126,6 +126,8 @@ class _Server:
             connection = self.waiting.pop(pid, None)
             if connection is None:
                 continue
+            with contextlib.suppress(OSError):  # what it started (OCR, LibreOffice) ends with it
+                os.killpg(pid, signal.SIGKILL)
             if os.WIFSIGNALED(status):
                 outcome = {"signal": os.WTERMSIG(status)}
             else:
