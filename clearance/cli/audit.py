@@ -206,6 +206,7 @@ def serve_signer_cmd(key_file: Path, socket_path: Path, state_dir: Path) -> None
 
     from clearance.auditlog.keyfile import read_private
     from clearance.auditlog.signerd import SigningHelper, SigningServer, SigningState
+    from clearance.cli.common import serve_until_stopped
 
     passphrase = os.environ.get("CLEARANCE_LOG_KEY_PASSPHRASE") or None
     passphrase_file = os.environ.get("CLEARANCE_LOG_KEY_PASSPHRASE_FILE")
@@ -214,10 +215,6 @@ def serve_signer_cmd(key_file: Path, socket_path: Path, state_dir: Path) -> None
     signer = read_private(key_file, passphrase)
     server = SigningServer(socket_path, SigningHelper(signer, SigningState(state_dir)))
     click.echo(f"signing checkpoints of {signer.name} on {socket_path}", err=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        socket_path.unlink(missing_ok=True)
+    serve_until_stopped(
+        server.serve_forever, server.server_close, lambda: socket_path.unlink(missing_ok=True)
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import click
 
@@ -29,3 +29,14 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> None:
     click.echo(line.rstrip())
     for row in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def serve_until_stopped(serve: Callable[[], None], *cleanups: Callable[[], None]) -> None:
+    """Run a server's ``serve_forever`` until Ctrl+C, then run ``cleanups`` in order."""
+    try:
+        serve()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for cleanup in cleanups:
+            cleanup()

@@ -52,6 +52,7 @@ def trust_cmd(home: Path, log_vkey: str) -> None:
 @click.option("--verbose", is_flag=True, help="Log every request.")
 def serve_cmd(home: Path, listen: str, verbose: bool) -> None:
     """Answer add-checkpoint requests until stopped."""
+    from clearance.cli.common import serve_until_stopped
     from clearance.errors import BadInput
     from clearance.witness.home import load_cosigner, load_logs
     from clearance.witness.protocol import Witness
@@ -68,10 +69,4 @@ def serve_cmd(home: Path, listen: str, verbose: bool) -> None:
         verbose=verbose,
     )
     click.echo(f"witness {load_cosigner(home).name} listening on {server.url}", err=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        state.close()
+    serve_until_stopped(server.serve_forever, server.server_close, state.close)

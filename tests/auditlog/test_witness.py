@@ -259,6 +259,16 @@ def _verify(s: Scenario, export: Path, policy: WitnessPolicy, *, online: bool = 
     return [f.code for f in report.findings]
 
 
+def _witnessed(tmp_path: Path, w: WitnessProcess) -> tuple[Scenario, WitnessPolicy]:
+    """The honest story, followed by a running witness that has cosigned its latest checkpoint."""
+    s, _ = build(tmp_path)
+    _trust(w, s)
+    w.start()
+    policy = w.policy()
+    assert _sync(s, policy)[0][0]
+    return s, policy
+
+
 def _attacker(s: Scenario) -> None:
     """Someone with the database: the append-only triggers are no obstacle."""
     for table in ("audit_entries", "audit_checkpoints", "audit_cosignatures"):
@@ -314,11 +324,7 @@ def test_a_witnessed_log_verifies_and_its_receipt_carries_the_cosignature(
 def test_truncating_the_tail_with_its_checkpoints_is_caught(
     tmp_path: Path, witness_process: WitnessProcess
 ) -> None:
-    s, _ = build(tmp_path)
-    _trust(witness_process, s)
-    witness_process.start()
-    policy = witness_process.policy()
-    assert _sync(s, policy)[0][0]
+    s, policy = _witnessed(tmp_path, witness_process)
     full = store.size(s.session)
     _truncate(s, full - 3)
     export = s.export(tmp_path / "truncated")
@@ -333,11 +339,7 @@ def test_truncating_the_tail_with_its_checkpoints_is_caught(
 def test_dropping_the_latest_checkpoint_is_said_and_caught(
     tmp_path: Path, witness_process: WitnessProcess
 ) -> None:
-    s, _ = build(tmp_path)
-    _trust(witness_process, s)
-    witness_process.start()
-    policy = witness_process.policy()
-    assert _sync(s, policy)[0][0]
+    s, policy = _witnessed(tmp_path, witness_process)
     full = store.size(s.session)
     _attacker(s)
     s.session.execute(text("DELETE FROM audit_checkpoints WHERE size = :n"), {"n": full})
@@ -352,11 +354,7 @@ def test_dropping_the_latest_checkpoint_is_said_and_caught(
 def test_truncating_and_re_signing_with_the_log_key_is_caught(
     tmp_path: Path, witness_process: WitnessProcess
 ) -> None:
-    s, _ = build(tmp_path)
-    _trust(witness_process, s)
-    witness_process.start()
-    policy = witness_process.policy()
-    assert _sync(s, policy)[0][0]
+    s, policy = _witnessed(tmp_path, witness_process)
     full = store.size(s.session)
     _truncate(s, full - 2)
     s.add(Event("item.note", actor="attacker", item_id="itm_1", body={"x": 1}))
