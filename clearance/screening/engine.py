@@ -15,7 +15,7 @@ from clearance.screening.extract.base import Extraction
 from clearance.screening.extract.image import extract_image
 from clearance.screening.extract.mail import extract_eml
 from clearance.screening.extract.markup import extract_html, extract_svg
-from clearance.screening.extract.odf import extract_odf
+from clearance.screening.extract.odf import extract_flat_odf, extract_odf
 from clearance.screening.extract.ole import OLE_TYPE, is_ole_embedding, judge_ole
 from clearance.screening.extract.ooxml import extract_docx, extract_xlsx
 from clearance.screening.extract.pdf import extract_pdf
@@ -28,7 +28,7 @@ from clearance.screening.rendercheck import compare_rendered
 from clearance.screening.rules import ScreeningRules
 from clearance.screening.sanitise.image import sanitise_image
 from clearance.screening.sanitise.markup import sanitise_html, sanitise_svg
-from clearance.screening.sanitise.odf import sanitise_odf
+from clearance.screening.sanitise.odf import sanitise_flat_odf, sanitise_odf
 from clearance.screening.sanitise.ooxml import sanitise_ooxml
 from clearance.screening.sanitise.pdf import sanitise_pdf
 from clearance.screening.types import (
@@ -51,6 +51,7 @@ _EXTRACTORS: dict[str, Extractor] = {
     filetype.PDF: extract_pdf,
     **dict.fromkeys(filetype.IMAGES, extract_image),
     **dict.fromkeys(filetype.ODF, extract_odf),
+    **dict.fromkeys(filetype.FLAT_ODF, extract_flat_odf),
     filetype.EML: extract_eml,
     filetype.RTF: extract_rtf,
     filetype.ZIP: extract_zip,
@@ -70,6 +71,8 @@ def _sanitise(detected: str, data: bytes) -> tuple[bytes | None, str | None]:
         return sanitise_svg(data), detected
     if detected in filetype.ODF:
         return sanitise_odf(data, detected), detected
+    if detected in filetype.FLAT_ODF:
+        return sanitise_flat_odf(data), detected
     return None, None
 
 

@@ -27,6 +27,9 @@ ODT = "application/vnd.oasis.opendocument.text"
 ODS = "application/vnd.oasis.opendocument.spreadsheet"
 ODP = "application/vnd.oasis.opendocument.presentation"
 ODF = frozenset({ODT, ODS, ODP})
+FLAT_ODF = frozenset({f"{kind}-flat-xml" for kind in ODF})
+_FLAT_EXTENSIONS = {".fodt": f"{ODT}-flat-xml", ".fods": f"{ODS}-flat-xml",
+                    ".fodp": f"{ODP}-flat-xml"}  # fmt: skip
 _ODF_TEMPLATES = {f"{kind}-template": kind for kind in ODF}
 EML = "message/rfc822"
 RTF = "text/rtf"
@@ -59,6 +62,7 @@ _BY_EXTENSION: dict[str, frozenset[str]] = {
     ".ots": frozenset({ODS}),
     ".odp": frozenset({ODP}),
     ".otp": frozenset({ODP}),
+    **{extension: frozenset({kind}) for extension, kind in _FLAT_EXTENSIONS.items()},
     ".eml": frozenset({EML}),
     ".mht": frozenset({EML}),
     ".rtf": frozenset({RTF}),
@@ -163,6 +167,8 @@ def detect(data: bytes, filename: str, allowed_types: frozenset[str] | None) -> 
         detected = TEXT
     if detected == "application/octet-stream" and TEXT in expected and _decodes_as_text(data):
         detected = TEXT  # BOM-less UTF-16/32 and legacy Vietnamese text libmagic cannot name
+    if detected in ("text/xml", "application/xml") and extension in _FLAT_EXTENSIONS:
+        detected = _FLAT_EXTENSIONS[extension]  # the extractor checks the office:document root
     if detected == "image/svg" or (detected in ("text/xml", "application/xml") and SVG in expected):
         detected = SVG
     if detected == "image/x-ms-bmp":

@@ -247,3 +247,24 @@ def zip_of(members: dict[str, bytes]) -> bytes:
 
 def small_png() -> bytes:
     return png()
+
+
+def fodt(body: list[str], *, title: str = "", annotation: str | None = None,
+         picture: bytes | None = None) -> bytes:  # fmt: skip
+    """A flat ODT (one XML document); ``picture`` is kept inline as base64."""
+    inner = "".join(body)
+    if annotation is not None:
+        inner += f"<text:p>Xem<office:annotation>{p(annotation)}</office:annotation></text:p>"
+    if picture is not None:
+        import base64
+
+        inner += (
+            "<text:p><draw:frame><draw:image><office:binary-data>"
+            f"{base64.b64encode(picture).decode()}</office:binary-data></draw:image></draw:frame>"
+            "</text:p>"
+        )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document {NS} office:mimetype="{ODT}">'
+        f"<office:meta><dc:title>{escape(title)}</dc:title></office:meta>"
+        f"<office:body><office:text>{inner}</office:text></office:body></office:document>"
+    ).encode()

@@ -338,3 +338,45 @@ def test_odf_event_listeners_are_active_content(rules: ScreeningRules) -> None:
     )
     result = screen_file(C.odf_package(C.ODT, {"content.xml": content}), "a.odt", rules)
     assert "meta.active_content" in _rules_of(result)
+
+
+# --- scans inside messages and documents: OCR through the embedded files --------------------
+
+
+@pytest.mark.slow
+def test_scanned_stamp_inside_odt_rtf_eml_and_zip_blocks(rules: ScreeningRules) -> None:
+    from tests.screening import corpus_ocr
+
+    scan = corpus_ocr.encode(corpus_ocr.letter("TỐI MẬT"), "PNG")
+    clean_scan = corpus_ocr.encode(corpus_ocr.letter(None), "PNG")
+    containers = {
+        "odt": lambda image: (C.odt(PRESS, picture=image), "a.odt"),
+        "rtf": lambda image: (C.rtf("Th\\u244?ng c\\u225?o\\par " + C.rtf_picture(image)), "a.rtf"),
+        "eml": lambda image: (
+            C.eml("Công văn", "Đính kèm", attachments=[("cong-van.png", image, "image/png")]),
+            "a.eml",
+        ),
+        "zip": lambda image: (C.zip_of({"scan/cong-van.png": image}), "a.zip"),
+    }
+    for kind, build in containers.items():
+        data, name = build(scan)
+        result = screen_file(data, name, rules)
+        assert result.verdict is Verdict.BLOCKED, (kind, result.findings)
+        assert any(c.method == "ocr" for c in result.coverage), kind
+        data, name = build(clean_scan)
+        assert screen_file(data, name, rules).verdict is not Verdict.BLOCKED, kind
+
+
+def test_flat_odt(rules: ScreeningRules) -> None:
+    benign = C.fodt(PRESS, title="Thông cáo", annotation="ghi chú riêng", picture=C.small_png())
+    result = screen_file(benign, "thong-cao.fodt", rules)
+    assert result.verdict is Verdict.CLEAR, result.findings
+    assert any(c.part.startswith("picture 1.png > ") for c in result.coverage)
+    assert result.sanitized is not None
+    assert b"ghi ch" not in result.sanitized and b"office:meta" not in result.sanitized
+    assert "Lễ hội mật ong".encode() in result.sanitized
+    assert screen_file(C.fodt([C.p(STAMP), C.p("BÁO CÁO")]), "a.fodt", rules).verdict is (
+        Verdict.BLOCKED
+    )
+    held = screen_file(C.fodt(PRESS, title="Tài liệu tối mật"), "b.fodt", rules)
+    assert held.verdict is Verdict.REVIEW, held.findings

@@ -18,10 +18,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as DET
@@ -70,7 +73,8 @@ _FIELD_NAMESPACES = (f"{{{DC}}}", f"{{{META}}}")
 _HIDDEN = {f"{{{TEXT}}}{tag}" for tag in ("hidden-text", "hidden-paragraph", "conditional-text")}
 _ANNOTATION = f"{{{OFFICE}}}annotation"
 _TRACKED = f"{{{TEXT}}}tracked-changes"
-_SKIP_CHILDREN = {_ANNOTATION, _TRACKED}
+_BINARY = f"{{{OFFICE}}}binary-data"  # a picture inside a flat ODF document (base64)
+_SKIP_CHILDREN = {_ANNOTATION, _TRACKED, _BINARY}
 _MACRO_DIRECTORIES = ("Basic/", "Scripts/")
 
 
@@ -191,14 +195,27 @@ def _sections(root: Element) -> Iterator[tuple[str, str, list[Element]]]:
     yield "tracked changes", "tracked", list(root.iter(_TRACKED))
 
 
-def read_odf_xml(name: str, data: bytes, fonts: _Fonts, budget: Budget, out: Extraction) -> None:
-    """Read one XML part of an OpenDocument package (or a flat ODF document) into ``out``."""
+def read_odf_xml(
+    name: str,
+    data: bytes,
+    fonts: _Fonts,
+    budget: Budget,
+    out: Extraction,
+    *,
+    metadata: bool | None = None,
+) -> None:
+    """Read one XML part of an OpenDocument package (or a flat ODF document) into ``out``;
+    ``metadata`` says whether a reader sees it (default: by its name, meta.xml, settings.xml)."""
     budget.check()
     root = DET.fromstring(data, forbid_dtd=True)
     walk = _Walk(fonts, budget)
     walk.walk(root, None, walk.body)
     method = "xml" if not walk.legacy else "xml (" + ", ".join(sorted(walk.legacy)) + ")"
-    hidden_from_reader = PurePosixPath(name).name in ("meta.xml", "settings.xml", "manifest.rdf")
+    hidden_from_reader = (
+        PurePosixPath(name).name in ("meta.xml", "settings.xml", "manifest.rdf")
+        if metadata is None
+        else metadata
+    )
     out.text(name, "".join(walk.body), method=method, metadata=hidden_from_reader)
     observe_xmp_gps(out, name, data.decode("utf-8", "replace"))
     if walk.hidden:
@@ -292,3 +309,51 @@ def extract_odf(data: bytes, budget: Budget) -> Extraction:
         if path != "/" and not path.endswith("/") and path not in zf.infos:
             out.uninspected(path, "listed in the manifest but missing from the package")
     return out
+
+
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"GIF8", ".gif"),
+    (b"II*\x00", ".tif"), (b"MM\x00*", ".tif"), (b"BM", ".bmp"), (b"%PDF-", ".pdf"),
+)  # fmt: skip
+_METADATA_CHILDREN = {f"{{{OFFICE}}}meta", f"{{{OFFICE}}}settings"}
+
+
+def picture_extension(data: bytes) -> str | None:
+    return next((ext for signature, ext in _SIGNATURES if data.startswith(signature)), None)
+
+
+def extract_flat_odf(data: bytes, budget: Budget) -> Extraction:
+    """A flat OpenDocument file (.fodt, .fods, .fodp): one XML document holding what a package
+    keeps in parts. Each top-level section is read as a part (meta and settings as metadata);
+    pictures kept inline as base64 go to the engine as embedded files."""
+    root = DET.fromstring(data, forbid_dtd=True)
+    if root.tag != f"{{{OFFICE}}}document":
+        raise Held("the flat OpenDocument file has no office:document root; re-save it")
+    fonts = _Fonts()
+    fonts.read(root)
+    out = Extraction()
+    for child in list(root):
+        label = child.tag.rsplit("}", 1)[-1]
+        wrapped = ET.tostring(_wrap(root, child), encoding="utf-8")
+        read_odf_xml(label, wrapped, fonts, budget, out, metadata=child.tag in _METADATA_CHILDREN)
+    for index, element in enumerate(root.iter(_BINARY), 1):
+        try:
+            blob = base64.b64decode("".join((element.text or "").split()), validate=True)
+        except (binascii.Error, ValueError):
+            out.uninspected(f"picture {index}", "inline picture data is not valid base64")
+            continue
+        extension = picture_extension(blob)
+        if extension is None:
+            out.uninspected(
+                f"picture {index}", "inline picture in a format the screener cannot read"
+            )
+        else:
+            out.embedded.append(Embedded(f"picture {index}{extension}", blob))
+    return out
+
+
+def _wrap(root: Element, child: Element) -> Element:
+    """``child`` inside a copy of the root element (keeps the document's namespaces)."""
+    shell = ET.Element(root.tag, dict(root.attrib))
+    shell.append(child)
+    return shell

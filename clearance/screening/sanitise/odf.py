@@ -11,6 +11,8 @@ read. The manifest is rewritten to list what is left.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import re
 import zipfile
@@ -114,3 +116,27 @@ def sanitise_odf(data: bytes, media_type: str) -> bytes:
             target.writestr(name, content)
         target.writestr(MANIFEST_PART, _manifest(media_type, kept))
     return out.getvalue()
+
+
+def sanitise_flat_odf(data: bytes) -> bytes:
+    """A flat ODF document without its meta and settings sections, annotations, tracked changes
+    and hidden text; inline pictures re-encoded by the image sanitiser, unreadable ones dropped."""
+    for prefix, uri in _namespaces(data):
+        if prefix and not prefix.startswith("ns"):
+            ET.register_namespace(prefix, uri)
+    root = DET.fromstring(data, forbid_dtd=True)
+    for child in list(root):
+        if child.tag in (f"{{{OFFICE}}}meta", f"{{{OFFICE}}}settings"):
+            root.remove(child)
+    _remove(root)
+    binary = f"{{{OFFICE}}}binary-data"
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.tag != binary:
+                continue
+            try:
+                blob = base64.b64decode("".join((child.text or "").split()), validate=True)
+                child.text = base64.b64encode(sanitise_image(blob)[0]).decode("ascii")
+            except (binascii.Error, ValueError, OSError):
+                parent.remove(child)
+    return bytes(ET.tostring(root, encoding="UTF-8", xml_declaration=True))
