@@ -3,8 +3,9 @@
 Rendering is poppler's ``pdftoppm`` (Debian ``poppler-utils``, already the second opinion for PDF
 text): it runs as its own process, so a page that makes the renderer crash or spin ends as a held
 page, and it inherits the isolated child's memory limit; no PyPI wheel with a bundled PDF engine
-is needed. Each page is rendered in colour (red stamps) at up to 300 dpi, fewer dots when the page is so large
-that 300 dpi would exceed :data:`~clearance.screening.extract.ocr.OCR_PIXELS`. Pages are rendered
+is needed. Each page is rendered in colour (red stamps) at up to 300 dpi and at most
+:data:`~clearance.screening.extract.ocr.PAGE_PIXELS` (the size page text is read at: an A4
+page at about 250 dpi). Pages are rendered
 and read two at a time (each Tesseract and pdftoppm runs on one thread).
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from PIL import Image
 
 from clearance.screening.extract.base import Extraction
-from clearance.screening.extract.ocr import OCR_PIXELS, ocr_image
+from clearance.screening.extract.ocr import PAGE_PIXELS, ocr_image
 from clearance.screening.limits import Budget, Held
 
 #: A page whose text layer has fewer visible characters than this is read as a scan too.
@@ -44,7 +45,7 @@ def needs_ocr(text: str) -> bool:
 
 def _dpi(size_points: tuple[float, float]) -> int:
     width, height = (max(1.0, abs(v)) / 72 for v in size_points)
-    fitting = int((OCR_PIXELS / (width * height)) ** 0.5)
+    fitting = int((PAGE_PIXELS / (width * height)) ** 0.5)
     return max(36, min(DPI, fitting))
 
 
