@@ -19,6 +19,9 @@ from tests.screening import corpus_ocr as c
 pytestmark = pytest.mark.slow
 
 
+CAPTION = "Scanned by the provincial archive office; document register 2026, batch 14. " * 4
+
+
 def _cases() -> dict[str, bytes]:
     gif_frames = [c.letter(None), c.letter("TỐI MẬT"), c.letter(None)]
     return {
@@ -33,6 +36,7 @@ def _cases() -> dict[str, bytes]:
         "stamp-page-2.tiff": c.tiff_pages([c.letter(None), c.letter("MẬT")]),
         "stamp-frame-2.gif": c.animated(gif_frames, "GIF"),
         "scan-page-2.pdf": c.image_pdf([c.letter(None), c.letter("TỐI MẬT")]),
+        "scan-with-caption.pdf": c.image_pdf([c.letter("MẬT")], text=CAPTION),
         "hoa-toc.png": c.encode(c.letter("HỎA TỐC"), "PNG"),
         "mat-ong.jpg": c.encode(
             c.letter(None, lines=("Đặc sản mật ong rừng U Minh Hạ", "Du khách mua mật ong")),
@@ -60,6 +64,7 @@ BLOCKED = {
     "stamp-page-2.tiff": ("page 2", "marking.mat"),
     "stamp-frame-2.gif": ("frame 2", "marking.toi_mat"),
     "scan-page-2.pdf": ("page 2", "marking.toi_mat"),
+    "scan-with-caption.pdf": ("page 1", "marking.mat"),
 }
 
 

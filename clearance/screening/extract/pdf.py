@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject, IndirectObject
 
 from clearance.screening.extract.base import Embedded, Extraction
-from clearance.screening.extract.pdf_ocr import ocr_scanned_pages
+from clearance.screening.extract.pdf_ocr import ocr_scanned_pages, raster_pixels
 from clearance.screening.limits import Budget, Held
 from clearance.screening.metadata import observe_xmp_gps
 from clearance.screening.rules import MetadataKind
@@ -151,7 +151,8 @@ def extract_pdf(data: bytes, budget: Budget) -> Extraction:
     for number, text in enumerate(texts, start=1):
         out.text(f"page {number}", text)
     sizes = [(float(page.mediabox.width), float(page.mediabox.height)) for page in reader.pages]
-    ocr_scanned_pages(data, texts, sizes, budget, out)
+    rasters = [raster_pixels(page) for page in reader.pages]
+    ocr_scanned_pages(data, texts, sizes, budget, out, rasters)
     _annotations(reader, budget, out)
     _document(reader, out)
     _revisions(data, texts, budget, out)

@@ -18,6 +18,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -27,6 +28,9 @@ from clearance.screening.limits import Budget, Held
 
 #: A page whose text layer has fewer visible characters than this is read as a scan too.
 FEW_CHARS = 200
+#: A page drawing an image of at least this many pixels is read as a scan too (a quarter page
+#: at 100 dpi; logos and icons are smaller).
+RASTER_PIXELS = 250_000
 DPI = 300
 
 
@@ -38,9 +42,37 @@ def ocr_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def needs_ocr(text: str) -> bool:
-    """Whether a page's text layer covers too little to trust it alone."""
+def needs_ocr(text: str, raster_pixels: int = 0) -> bool:
+    """Whether a page must be read as a scan: its text layer covers too little to trust it
+    alone, or it draws a raster large enough to hold text of its own (a scanned page with a
+    caption or an OCR layer that may not say what the picture shows)."""
+    if raster_pixels >= RASTER_PIXELS:
+        return True
     return sum(1 for char in text if not char.isspace()) < FEW_CHARS
+
+
+def raster_pixels(page: Any, depth: int = 0) -> int:
+    """The pixels of the largest image XObject ``page`` (a pypdf page or Form XObject) draws,
+    looking into its Form XObjects (4 levels)."""
+    try:
+        resources = page.get("/Resources")
+        resources = resources.get_object() if resources is not None else None
+        xobjects = resources.get("/XObject") if resources is not None else None
+        xobjects = xobjects.get_object() if xobjects is not None else None
+    except (AttributeError, KeyError, ValueError, TypeError):
+        return 0
+    if xobjects is None or not hasattr(xobjects, "values"):
+        return 0
+    largest = 0
+    for raw in xobjects.values():
+        xobject = raw.get_object()
+        subtype = str(xobject.get("/Subtype", ""))
+        if subtype == "/Image":
+            width, height = int(xobject.get("/Width", 0) or 0), int(xobject.get("/Height", 0) or 0)
+            largest = max(largest, width * height)
+        elif subtype == "/Form" and depth < 4:
+            largest = max(largest, raster_pixels(xobject, depth + 1))
+    return largest
 
 
 def _dpi(size_points: tuple[float, float]) -> int:
@@ -95,10 +127,13 @@ def ocr_scanned_pages(
     sizes: list[tuple[float, float]],
     budget: Budget,
     out: Extraction,
+    rasters: list[int] | None = None,
 ) -> None:
-    """Render and OCR every page whose text layer :func:`needs_ocr`; record them in ``out``.
-    ``texts`` and ``sizes`` (points) are per page, from the caller's parser."""
-    wanted = [n for n, text in enumerate(texts, start=1) if needs_ocr(text)]
+    """Render and OCR every page that :func:`needs_ocr`; record them in ``out``. ``texts``,
+    ``sizes`` (points) and ``rasters`` (:func:`raster_pixels`) are per page, from the caller's
+    parser."""
+    drawn = rasters or [0] * len(texts)
+    wanted = [n for n, text in enumerate(texts, start=1) if needs_ocr(text, drawn[n - 1])]
     if not wanted:
         return
     with tempfile.TemporaryDirectory(prefix="clearance-pdf-") as folder:
