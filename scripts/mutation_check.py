@@ -35,7 +35,12 @@ AREAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "clearance/approval/statement.py",
             "clearance/policy/signoff.py",
         ),
-        ("tests/approval", "tests/policy/test_signoff.py", "tests/auditlog/test_chains.py"),
+        (
+            "tests/approval",
+            "tests/policy/test_signoff.py",
+            "tests/policy/test_versioning.py",
+            "tests/auditlog/test_chains.py",
+        ),
     ),
     "verifier": (
         ("clearance/auditlog/chains.py", "clearance/auditlog/workflow.py"),
@@ -146,6 +151,9 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1, help="pytest-xdist workers per run")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    parser.add_argument(
+        "--only", action="append", metavar="FILE:LINE", help="run only these mutants (re-check)"
+    )
     args = parser.parse_args()
     areas = args.area or sorted(AREAS)
     if not all(run_tests(AREAS[a][1], args.timeout, args.jobs) for a in areas) and not args.list:
@@ -155,7 +163,7 @@ def main() -> int:
     for area in areas:
         modules, tests = AREAS[area]
         for path in modules:
-            found = mutants(path)
+            found = [m for m in mutants(path) if not args.only or f"{m.path}:{m.line}" in args.only]
             if args.list:
                 for m in found:
                     print(f"{m.path}:{m.line}: {m.condition}")
