@@ -142,9 +142,8 @@ def check_signatures(batch: Sequence[SignatureJob]) -> list[int]:
 
 
 class _Tasks:
-    """Work for the pool, in order (in this process, when there is no pool). ``take`` waits for
-    one task's result and hands it over; ``gather`` runs the tasks no worker has started yet in
-    this process (from the back of the queue), so no process idles while another has a backlog."""
+    """Work for the standard library's process pool, results taken in submission order; without
+    a pool each task runs in this process when it is taken (or gathered)."""
 
     def __init__(self, pool: Executor | None) -> None:
         self._pool = pool
@@ -165,17 +164,10 @@ class _Tasks:
         return function(argument) if future is None else future.result()
 
     def gather(self) -> None:
-        for number in range(len(self._items) - 1, -1, -1):
-            future, function, argument = self._items[number]
-            if number in self._taken:
-                continue
-            if future is None or future.cancel():
-                self.results[number] = function(argument)
-                self._items[number] = (None, function, None)
-                self._taken.add(number)
-        for number, (future, _, _) in enumerate(self._items):
-            if number not in self._taken and future is not None:
-                self.results[number] = future.result()
+        """Wait for every task not taken and keep its result in ``results``."""
+        for number in range(len(self._items)):
+            if number not in self._taken:
+                self.results[number] = self.take(number)
 
 
 class SignatureChecker:
