@@ -380,3 +380,16 @@ def test_flat_odt(rules: ScreeningRules) -> None:
     )
     held = screen_file(C.fodt(PRESS, title="Tài liệu tối mật"), "b.fodt", rules)
     assert held.verdict is Verdict.REVIEW, held.findings
+
+
+def test_flat_odt_with_basic_source_is_refused(rules: ScreeningRules) -> None:
+    macro = (
+        f'<?xml version="1.0"?><office:document {C.NS} xmlns:ooo="http://openoffice.org/2004/office"'
+        f' office:mimetype="{C.ODT}"><office:scripts><office:script><ooo:libraries>'
+        "<ooo:library-embedded><ooo:module><ooo:source-code>Sub Main</ooo:source-code>"
+        "</ooo:module></ooo:library-embedded></ooo:libraries></office:script></office:scripts>"
+        f"<office:body><office:text>{C.p('Thông cáo')}</office:text></office:body></office:document>"
+    ).encode()
+    result = screen_file(macro, "a.fodt", rules)
+    assert result.verdict is Verdict.BLOCKED
+    assert "macro" in (result.held_reason or "")

@@ -76,6 +76,8 @@ _TRACKED = f"{{{TEXT}}}tracked-changes"
 _BINARY = f"{{{OFFICE}}}binary-data"  # a picture inside a flat ODF document (base64)
 _SKIP_CHILDREN = {_ANNOTATION, _TRACKED, _BINARY}
 _MACRO_DIRECTORIES = ("Basic/", "Scripts/")
+_MACRO_CODE = {"library-embedded", "module", "source-code"}  # Basic kept inside the XML
+_ACTIVE = {"event-listener"}  # script:event-listener, presentation:event-listener
 
 
 @dataclass(slots=True)
@@ -235,13 +237,16 @@ def read_odf_xml(
             out.observe(MetadataKind.TRACKED_CHANGES, name, "tracked changes")
         out.text(f"{name} {label}", "\n".join(chunks), method="xml", metadata=True)
     out.text(f"{name} attributes", "\n".join(walk.attributes), method="xml")
-    active = (
-        element
+    code = {
+        element.tag.rsplit("}", 1)[-1]
         for tag in ("scripts", "event-listeners")
-        for element in root.iter(f"{{{OFFICE}}}{tag}")
-        if len(element)  # LibreOffice writes an empty <office:scripts/> in every document
-    )
-    if next(active, None) is not None:
+        for container in root.iter(f"{{{OFFICE}}}{tag}")
+        for element in container.iter()
+    }
+    if code & _MACRO_CODE:
+        raise Refused(f"the document contains macros ({name}); save it without them")
+    # LibreOffice writes an empty Basic library container in every document: not active content
+    if code & _ACTIVE:
         out.observe(MetadataKind.ACTIVE_CONTENT, name, "scripts or event listeners")
     if any(
         value.startswith(("http:", "https:", "ftp:", "//", "file:"))
