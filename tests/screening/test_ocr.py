@@ -166,3 +166,25 @@ def test_a_79_megapixel_scan_is_read_downscaled_within_500_mb(rules: ScreeningRu
     result = screen_file_isolated(out.getvalue(), "big.png", rules, memory_bytes=900 * 2**20)
     assert result.verdict is Verdict.BLOCKED, (result.held_reason, result.findings)
     assert all(cov.pixels <= ocr.OCR_PIXELS for cov in result.coverage)
+
+
+def test_the_image_derivative_drops_metadata_without_copying_pixels(
+    rules: ScreeningRules,
+) -> None:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "Ảnh hội nghị du lịch")
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), (250, 250, 250)).save(out, "PNG", pnginfo=info)
+    result = screen_file(out.getvalue(), "p.png", rules)
+    assert result.sanitized is not None
+    assert not getattr(Image.open(io.BytesIO(result.sanitized)), "text", {})
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turned: the derivative is upright, without the tag
+    turned = io.BytesIO()
+    Image.new("RGB", (40, 20), (250, 250, 250)).save(turned, "JPEG", exif=exif)
+    derivative = screen_file(turned.getvalue(), "t.jpg", rules).sanitized
+    assert derivative is not None
+    upright = Image.open(io.BytesIO(derivative))
+    assert upright.size == (20, 40) and not upright.getexif()

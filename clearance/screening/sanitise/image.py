@@ -1,5 +1,8 @@
 """Image derivative with Pillow: orientation applied, then the pixels alone re-encoded in the same
-format, so EXIF (GPS included), XMP, IPTC, comments and trailing data are gone."""
+format, so EXIF (GPS included), XMP, IPTC, comments and trailing data are gone.
+
+The decoded image is re-encoded in place (its metadata dropped), not copied: a large scan costs
+its decoded pixels once, plus one rotated copy only when EXIF says it is turned."""
 
 from __future__ import annotations
 
@@ -7,18 +10,20 @@ import io
 
 from PIL import Image, ImageOps
 
+_ORIENTATION = 0x0112
+
 
 def sanitise_image(data: bytes) -> tuple[bytes, str]:
     with Image.open(io.BytesIO(data)) as opened:
         fmt = opened.format or "PNG"
-        image = ImageOps.exif_transpose(opened)
-        clean = Image.frombytes(image.mode, image.size, image.tobytes())
-        if image.mode == "P":
-            palette = image.getpalette()
-            if palette is not None:
-                clean.putpalette(palette)
-    out = io.BytesIO()
-    if fmt == "JPEG" and clean.mode not in ("RGB", "L", "CMYK"):
-        clean = clean.convert("RGB")
-    clean.save(out, format=fmt)
+        opened.load()
+        exif = opened.getexif()
+        turned = exif.get(_ORIENTATION, 1) != 1
+        image = ImageOps.exif_transpose(opened) if turned else opened
+        exif.clear()
+        image.info = {}
+        if fmt == "JPEG" and image.mode not in ("RGB", "L", "CMYK"):
+            image = image.convert("RGB")
+        out = io.BytesIO()
+        image.save(out, format=fmt)
     return out.getvalue(), Image.MIME.get(fmt, "application/octet-stream")
