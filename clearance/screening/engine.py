@@ -30,7 +30,7 @@ from clearance.screening.sanitise.image import sanitise_image
 from clearance.screening.sanitise.markup import sanitise_html, sanitise_svg
 from clearance.screening.sanitise.odf import sanitise_flat_odf, sanitise_odf
 from clearance.screening.sanitise.ooxml import sanitise_ooxml
-from clearance.screening.sanitise.pdf import sanitise_pdf
+from clearance.screening.sanitise.pdf import sanitise_pdf_report
 from clearance.screening.types import (
     Coverage,
     FileResult,
@@ -58,9 +58,14 @@ _EXTRACTORS: dict[str, Extractor] = {
 }
 
 
-def _sanitise(detected: str, data: bytes) -> tuple[bytes | None, str | None]:
+def _sanitise(
+    detected: str, data: bytes, findings: list[Finding]
+) -> tuple[bytes | None, str | None]:
+    """The derivative and its type; what it leaves out is appended to ``findings`` (info)."""
     if detected == filetype.PDF:
-        return sanitise_pdf(data), detected
+        sanitized, dropped = sanitise_pdf_report(data)
+        findings.extend(_dropped_finding(what) for what in dropped)
+        return sanitized, detected
     if detected in filetype.IMAGES:
         return sanitise_image(data)
     if detected in (filetype.DOCX, filetype.XLSX):
@@ -117,6 +122,17 @@ def _stopped(
 
 
 UNINSPECTED_RULE = "screening.uninspected"
+SANITISED_RULE = "screening.sanitised"
+
+
+def _dropped_finding(what: str) -> Finding:
+    return Finding(
+        SANITISED_RULE,
+        Severity.INFO,
+        f"Left out of the sanitised derivative: {what}.",
+        part="derivative",
+        explanation="The derivative keeps only what was read and rebuilt; this was not.",
+    )
 
 
 def _unread_finding(part: str, reason: str) -> Finding:
@@ -246,7 +262,7 @@ def _screen(
         sanitized: bytes | None = None
         sanitized_type: str | None = None
         if verdict is not Verdict.BLOCKED and depth == 0:
-            sanitized, sanitized_type = _sanitise(detected, data)
+            sanitized, sanitized_type = _sanitise(detected, data, findings)
     except Refused as stop:
         return _stopped(detected, stop.reason, refused=True, findings=findings, coverage=coverage)
     except Held as stop:

@@ -1,6 +1,13 @@
-"""PDF derivative with pikepdf (qpdf): actions, JavaScript, attachments, annotations other than
-links, XMP and document information removed, then the file is written whole (never an
-incremental update), which also drops every earlier revision."""
+"""PDF derivative with pikepdf (qpdf): only what the extractor reads and a viewer needs is kept.
+
+The catalogue and every page keep only the keys on an allow list (page tree, content, resources,
+boxes, links, labels, bookmarks, structure, layers); everything else goes: document and page
+actions, JavaScript, XFA and form fields, embedded files (their children are screened but not
+rebuilt), annotations other than plain links, XMP and document information, page-piece data,
+thumbnails. Bookmarks keep only in-document jumps. Resources no content uses are removed, and
+the file is written whole (never an incremental update), which drops every earlier revision and
+every object nothing points to. :func:`sanitise_pdf_report` also says what was left out.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +15,89 @@ import io
 
 import pikepdf
 
+_CATALOG_KEEP = {
+    "/Type", "/Version", "/Pages", "/PageLabels", "/PageLayout", "/PageMode", "/Lang",
+    "/MarkInfo", "/StructTreeRoot", "/Outlines", "/Dests", "/ViewerPreferences", "/OCProperties",
+    "/Names",
+}  # fmt: skip
+_PAGE_KEEP = {
+    "/Type", "/Parent", "/Resources", "/MediaBox", "/CropBox", "/BleedBox", "/TrimBox",
+    "/ArtBox", "/Contents", "/Rotate", "/Annots", "/UserUnit", "/Group", "/Tabs", "/StructParents",
+}  # fmt: skip
+_DESCRIBED = {
+    "/AcroForm": "form fields and XFA forms",
+    "/Metadata": "XMP metadata",
+    "/OpenAction": "the open action",
+    "/AA": "automatic actions",
+    "/PieceInfo": "application data (page pieces)",
+    "/Thumb": "page thumbnails",
+}
+_SAFE_ACTIONS = {pikepdf.Name.GoTo, pikepdf.Name.URI}
+MAX_OUTLINE_ITEMS = 100_000
+
 
 def _harmless_link(annot: pikepdf.Object) -> bool:
     if annot.get("/Subtype") != pikepdf.Name.Link:
         return False
     action = annot.get("/A")
-    return action is None or action.get("/S") != pikepdf.Name.JavaScript
+    return action is None or action.get("/S") in _SAFE_ACTIONS
+
+
+def _outline_actions(root: pikepdf.Object, dropped: set[str]) -> None:
+    outlines = root.get("/Outlines")
+    if outlines is None:
+        return
+    stack = [outlines.get("/First")]
+    seen: set[tuple[int, int]] = set()
+    while stack and len(seen) < MAX_OUTLINE_ITEMS:
+        item = stack.pop()
+        if not isinstance(item, pikepdf.Dictionary) or item.objgen in seen:
+            continue
+        if item.is_indirect:
+            seen.add(item.objgen)
+        action = item.get("/A")
+        if action is not None and action.get("/S") != pikepdf.Name.GoTo:
+            del item["/A"]
+            dropped.add("bookmark actions other than jumps inside the document")
+        stack.extend([item.get("/Next"), item.get("/First")])
+
+
+def sanitise_pdf_report(data: bytes) -> tuple[bytes, list[str]]:
+    """The derivative and a sorted list of what it leaves out."""
+    dropped: set[str] = set()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        root = pdf.Root
+        for key in list(root.keys()):
+            if key not in _CATALOG_KEEP:
+                del root[key]
+                dropped.add(_DESCRIBED.get(key, f"catalogue entry {key}"))
+        names = root.get("/Names")
+        if names is not None:
+            for key in list(names.keys()):
+                if key != "/Dests":
+                    del names[key]
+                    dropped.add(f"named {key[1:]} (JavaScript, embedded files and the like)")
+        _outline_actions(root, dropped)
+        for page in pdf.pages:
+            obj = page.obj
+            for key in list(obj.keys()):
+                if key not in _PAGE_KEEP:
+                    del obj[key]
+                    dropped.add(_DESCRIBED.get(key, f"page entry {key}"))
+            if "/Annots" in obj:
+                annots = list(obj.Annots)
+                kept = [annot for annot in annots if _harmless_link(annot)]
+                if len(kept) != len(annots):
+                    dropped.add("annotations other than plain links (comments, stamps, fields)")
+                obj.Annots = pikepdf.Array(kept)
+        if "/Info" in pdf.trailer:
+            del pdf.trailer["/Info"]
+            dropped.add("document information")
+        pdf.remove_unreferenced_resources()
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True, linearize=False)
+    return out.getvalue(), sorted(dropped)
 
 
 def sanitise_pdf(data: bytes) -> bytes:
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        root = pdf.Root
-        for key in ("/OpenAction", "/AA", "/Metadata", "/PieceInfo"):
-            if key in root:
-                del root[key]
-        if "/Names" in root:
-            for key in ("/JavaScript", "/EmbeddedFiles"):
-                if key in root.Names:
-                    del root.Names[key]
-        for page in pdf.pages:
-            if "/AA" in page.obj:
-                del page.obj["/AA"]
-            if "/Annots" in page.obj:
-                kept = pikepdf.Array([annot for annot in page.obj.Annots if _harmless_link(annot)])
-                page.obj.Annots = kept
-        if "/Info" in pdf.trailer:
-            del pdf.trailer["/Info"]
-        out = io.BytesIO()
-        pdf.save(out, deterministic_id=True, linearize=False)
-        return out.getvalue()
+    return sanitise_pdf_report(data)[0]
