@@ -244,12 +244,22 @@ def one_page(content: str, *, rotate: int = 0) -> bytes:
     return doc.save()
 
 
+BODY = (
+    "Tuần lễ du lịch tỉnh diễn ra từ ngày 12 đến ngày 18 tháng 5 tại công viên trung tâm.",
+    "Chương trình gồm hội chợ ẩm thực, triển lãm ảnh và các đêm nghệ thuật đường phố.",
+    "Du khách được miễn phí vé tham quan bảo tàng tỉnh trong suốt thời gian diễn ra sự kiện.",
+)
+
+
 def letter(extra: str = "") -> str:
-    """A benign letter's body (two lines), followed by ``extra`` operators."""
+    """A benign letter (a heading, a title and a body long enough to be a text page, not a scan
+    that OCR must read), followed by ``extra`` operators."""
+    body = [text_op(line, 72, 700 - 16 * n, size=10) for n, line in enumerate(BODY)]
     return "\n".join(
         [
             text_op("ỦY BAN NHÂN DÂN TỈNH", 72, 780),
             text_op("Thông cáo báo chí về tuần lễ du lịch", 72, 740),
+            *body,
             extra,
         ]
     )

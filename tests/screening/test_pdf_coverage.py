@@ -11,11 +11,12 @@ import pikepdf
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from clearance.screening import ScreeningRules, Verdict, screen_file
 from clearance.screening.extract.pdf_glyphs import Glyph
 from clearance.screening.extract.pdf_lines import reading_text
-from tests.screening import corpus
+from tests.screening import corpus, corpus_ocr
 from tests.screening import corpus_pdf as c
 
 Builder = Callable[[str], bytes]
@@ -192,24 +193,43 @@ def test_embedded_docx_is_screened_by_its_own_type(rules: ScreeningRules, on_pag
     assert any(cov.part.endswith("bao-cao.docx > word/document.xml") for cov in benign.coverage)
 
 
-def test_image_and_unknown_stream_are_uninspected_with_their_object(
-    rules: ScreeningRules,
-) -> None:
+def _image_page(image: Image.Image, *, extra: str = "") -> bytes:
     doc = c.PdfDoc()
-    image = doc.pdf.make_stream(bytes(12))
-    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
-    image.Width, image.Height, image.BitsPerComponent = 2, 2, 8
-    image.ColorSpace = pikepdf.Name.DeviceRGB
-    doc.page(c.letter("q 20 0 0 20 72 72 cm /Im1 Do Q"), XObject=pikepdf.Dictionary(Im1=image))
-    doc.pdf.Root.Mystery = doc.pdf.make_stream(b"MAT hidden payload")
-    data = doc.save()
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=90)
+    stream = doc.pdf.make_stream(buffer.getvalue())
+    stream.Type, stream.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    stream.Width, stream.Height = image.size
+    stream.BitsPerComponent, stream.ColorSpace = 8, pikepdf.Name.DeviceRGB
+    stream.Filter = pikepdf.Name.DCTDecode
+    placed = f"q {image.size[0] * 0.4:.1f} 0 0 {image.size[1] * 0.4:.1f} 72 60 cm /Im1 Do Q"
+    doc.page(c.letter(placed + extra), XObject=pikepdf.Dictionary(Im1=stream))
+    return doc.save()
+
+
+def test_unknown_stream_is_uninspected_and_images_are_read(rules: ScreeningRules) -> None:
+    data = _image_page(Image.new("RGB", (4, 4), "white"))
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        numbers = {pdf.Root.Mystery.objgen[0], pdf.pages[0].Resources.XObject.Im1.objgen[0]}
-    result = screen_file(data, "a.pdf", rules)
+        pdf.Root.Mystery = pdf.make_stream(b"MAT hidden payload")
+        out = io.BytesIO()
+        pdf.save(out)
+    with pikepdf.open(io.BytesIO(out.getvalue())) as pdf:
+        mystery = pdf.Root.Mystery.objgen[0]
+        image = pdf.pages[0].Resources.XObject.Im1.objgen[0]
+    result = screen_file(out.getvalue(), "a.pdf", rules)
     assert result.verdict is Verdict.REVIEW
     unread = [f.part for f in result.findings if f.rule == "screening.uninspected"]
-    for number in numbers:
-        assert any(part.startswith(f"object {number}") for part in unread), unread
+    assert unread == [f"object {mystery}"], unread
+    assert any(cov.part == f"object {image} (image 4x4)" for cov in result.coverage)
+
+
+@pytest.mark.slow
+def test_stamp_in_an_image_on_a_text_page_blocks(rules: ScreeningRules) -> None:
+    stamped = screen_file(_image_page(corpus_ocr.letter("MẬT")), "a.pdf", rules)
+    assert stamped.verdict is Verdict.BLOCKED
+    assert any(f.rule == "marking.mat" and "(image" in f.part for f in stamped.findings)
+    benign = screen_file(_image_page(corpus_ocr.letter("HỎA TỐC")), "a.pdf", rules)
+    assert benign.verdict is not Verdict.BLOCKED, benign.findings
 
 
 def test_strings_in_unknown_places_are_screened(rules: ScreeningRules) -> None:
@@ -250,11 +270,12 @@ def test_derivative_keeps_only_what_was_read(rules: ScreeningRules) -> None:
 def test_coverage_names_every_page_and_annotation(rules: ScreeningRules) -> None:
     doc = c.PdfDoc()
     page = doc.page(c.letter())
-    doc.page(c.text_op("Trang hai", 72, 700))
+    doc.page(c.letter(c.text_op("Trang hai", 72, 500)))
     doc.annotation(page, "/FreeText", c.text_op("Ghi chú", 10, 10))
-    parts = {cov.part: cov for cov in screen_file(doc.save(), "a.pdf", rules).coverage}
-    assert parts["page 1"].method == "glyphs" and parts["page 1"].chars > 20
-    assert parts["page 2"].chars == len("Trang hai")
+    coverage = screen_file(doc.save(), "a.pdf", rules).coverage
+    parts = {cov.part: cov for cov in coverage if cov.method != "ocr"}
+    assert parts["page 1"].method == "text" and parts["page 1"].chars > 200
+    assert parts["page 2"].chars == parts["page 1"].chars + len("Trang hai") + 1
     assert parts["page 1 annotation 1 (FreeText) appearance"].chars == len("Ghi chú")
 
 

@@ -29,9 +29,10 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamO
 
 from clearance.screening.extract.base import Embedded, Extraction
 from clearance.screening.extract.pdf_glyphs import GlyphCollector
+from clearance.screening.extract.pdf_images import page_images, read_images
 from clearance.screening.extract.pdf_inventory import Inventory, take_inventory
 from clearance.screening.extract.pdf_lines import reading_text
-from clearance.screening.extract.pdf_ocr import ocr_scanned_pages, raster_pixels
+from clearance.screening.extract.pdf_ocr import needs_ocr, ocr_scanned_pages, raster_pixels
 from clearance.screening.extract.pdf_second import is_material, missing_lines, pdfium_pages
 from clearance.screening.limits import Budget, Held
 from clearance.screening.metadata import observe_xmp_gps
@@ -100,7 +101,7 @@ class _PdfReading:
             except Exception as exc:
                 self.out.uninspected(f"page {number}", f"its content cannot be read ({exc})")
                 positional = ""
-            self.text(f"page {number}", positional, method="glyphs")
+            self.text(f"page {number}", positional)
             texts.append(positional)
         return texts
 
@@ -191,7 +192,7 @@ class _PdfReading:
         self.collector.glyphs = []
         for stream in streams:
             self.collector.form(stream, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), reader)
-        self.text(f"{part} appearance", reading_text(self.collector.glyphs), method="glyphs")
+        self.text(f"{part} appearance", reading_text(self.collector.glyphs))
 
     def unseen_forms(self, reader: PdfReader, inventory: Inventory) -> None:
         """Form XObjects and appearance streams no page or annotation draws: still read."""
@@ -299,11 +300,6 @@ class _PdfReading:
 
     def objects(self, reader: PdfReader | None, inventory: Inventory) -> None:
         out = self.out
-        for number, size in sorted(inventory.images.items()):
-            out.uninspected(
-                f"object {number} (image {size})",
-                "images inside a PDF are not read by OCR yet; a human must look at it",
-            )
         for number, reason in sorted(inventory.unknown.items()):
             out.uninspected(f"object {number}", reason)
         for number, role in sorted(inventory.roles.items()):
@@ -410,10 +406,15 @@ def extract_pdf(data: bytes, budget: Budget) -> Extraction:
     except Exception:
         reader, texts = None, None
     reading.second_opinion(texts, inventory.damage)
+    rendered: dict[int, int] = {}
     if reader is not None and texts is not None:
         sizes = [(float(page.mediabox.width), float(page.mediabox.height)) for page in reader.pages]
         rasters = [raster_pixels(page) for page in reader.pages]
         ocr_scanned_pages(data, texts, sizes, budget, reading.out, rasters)
+        for number, page in enumerate(reader.pages, start=1):
+            if needs_ocr(texts[number - 1], rasters[number - 1]):
+                rendered.update(dict.fromkeys(page_images(page), number))
+    read_images(data, inventory.images, rendered, budget, reading.out)
     if reader is not None:
         reading.annotations(reader)
         reading.document(reader)
