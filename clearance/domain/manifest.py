@@ -66,6 +66,16 @@ class Manifest:
     declared_level: str
     parts: tuple[PartEntry, ...]
 
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for part in self.parts:
+            if part.name in seen:
+                raise BadInput(
+                    f"two parts of item {self.item_id} are named {part.name!r}; every part "
+                    "needs a name of its own (rename the attachment)"
+                )
+            seen.add(part.name)
+
     @classmethod
     def build(
         cls,

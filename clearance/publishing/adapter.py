@@ -19,9 +19,14 @@ class ReadBack:
     digests: Mapping[str, str] | None
 
     def matches(self, release: Release) -> bool | None:
+        """Whether exactly the release's parts are live, each with its approved SHA-256: a
+        part missing, replaced or added is a mismatch, and so is a release whose parts share a
+        name (one would hide the other on the channel)."""
         if self.digests is None:
             return None
         want = {p.name: p.sha256 for p in release.parts}
+        if len(want) != len(release.parts):
+            return False
         return dict(self.digests) == want
 
     @property

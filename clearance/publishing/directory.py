@@ -32,7 +32,7 @@ class DirectoryChannel:
 
     def read_back(self, release: Release) -> ReadBack:
         folder = self.folder(release.item_id, release.manifest_hash)
-        found = digests(folder / "files", [p.name for p in release.parts])
+        found = digests(folder / "files")
         return ReadBack(str(folder), found)
 
     def remove(self, release_item: str, manifest_hash: str) -> None:

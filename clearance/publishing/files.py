@@ -58,14 +58,16 @@ def remove_folder(folder: Path) -> None:
     shutil.rmtree(doomed, ignore_errors=True)
 
 
-def digests(folder: Path, names: list[str]) -> dict[str, str]:
-    """SHA-256 of each named file under ``folder`` that exists now."""
-    found: dict[str, str] = {}
-    for name in names:
-        path = folder / name
-        if path.is_file():
-            found[name] = sha256_hex(path.read_bytes())
-    return found
+def digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder`` now, by its path relative to ``folder`` (read
+    from the disk each time: what is live, not what was written)."""
+    if not folder.is_dir():
+        return {}
+    return {
+        path.relative_to(folder).as_posix(): sha256_hex(path.read_bytes())
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 @contextlib.contextmanager

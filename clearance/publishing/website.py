@@ -78,7 +78,7 @@ class WebsiteChannel:
 
     def read_back(self, release: Release) -> ReadBack:
         folder = self.folder(release.item_id)
-        found = digests(folder / "files", [p.name for p in release.parts])
+        found = digests(folder / "files")
         manifest = folder / "manifest.json"
         if not manifest.is_file() or manifest.read_text("utf-8") != release.manifest_json:
             found["manifest.json"] = "missing-or-different"

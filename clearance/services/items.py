@@ -70,11 +70,19 @@ def _validate(rt: Runtime, sub: Submission) -> tuple[str, list[str]]:
 
 def _store_parts(rt: Runtime, sub: Submission) -> list[PartEntry]:
     parts: list[PartEntry] = []
+    body_name: str | None = None
     if sub.body_text and sub.body_text.strip():
-        parts.append(store_body(rt.blobs, sub.body_text))
+        body = store_body(rt.blobs, sub.body_text)
+        parts.append(body)
+        body_name = body.name
     names: set[str] = set()
     for upload in sub.attachments:
         entry = store_upload(rt.blobs, upload)
+        if entry.name == body_name:
+            raise BadInput(
+                f"an attachment is named {entry.name!r}, the name the body text is published "
+                "under; rename the attachment"
+            )
         if entry.name in names:
             raise BadInput(f"two attachments are named {entry.name!r}; rename one of them")
         names.add(entry.name)

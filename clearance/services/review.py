@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from clearance.crashpoint import crash_point
 from clearance.domain.lifecycle import Action, State, next_state
 from clearance.domain.manifest import Manifest, ManifestKind, PartEntry, PartRole
 from clearance.domain.roles import Role
@@ -97,6 +98,7 @@ def review_revision(rt: Runtime, item_id: str) -> ReviewOutcome:
         number, declared, title = revision.number, revision.declared_level, revision.title
     screened = [_screen(rt, policy, channels, part) for part in parts]
     verdict = combine(s.result for s in screened)
+    crash_point("review.screened")
     hints = [
         _PartFinding(f.rule, f.level, _where(s.part.name, f), f.location)
         for s in screened
@@ -318,6 +320,7 @@ def _record(
             )
         note_ids = [n.id for n in notes]
         uow.commit(now=now)
+    crash_point("review.committed")
     deliver_pending(rt, note_ids)
     return ReviewOutcome(
         item_id=item_id,

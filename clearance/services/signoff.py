@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clearance.auditlog.store import latest_checkpoint
+from clearance.crashpoint import crash_point
 from clearance.domain.lifecycle import Action, State, next_state
 from clearance.domain.roles import Role
 from clearance.errors import BadInput, ConfigurationError, Conflict, PolicyRefusal
@@ -210,7 +211,10 @@ def decide(
     try:
         with rt.uow() as uow:
             outcome, note_ids = _decide_in(uow, rt, item_id, approver, password, kind, text, now)
+            crash_point("signoff.signed")
             uow.commit(now=now)
+        if outcome.publish:
+            crash_point("signoff.committed")
     except UnloggedGrant as exc:
         report_unlogged(rt, exc.found, where="signoff", item_id=item_id)
         raise PolicyRefusal(

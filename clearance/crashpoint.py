@@ -1,0 +1,46 @@
+"""Test seam: die at a named step, for the crash-recovery tests.
+
+``crash_point(name)`` does nothing unless the environment says ``CLEARANCE_CRASH_POINT=<name>``
+*and* ``CLEARANCE_ENV=test``; then it SIGKILLs this process's whole process group at once (no
+``finally`` block, no flush, no atexit: what a power cut or ``kill -9`` of the pipeline leaves).
+``tests/flows/test_crash_recovery.py`` sets it in a child started in a session of its own,
+restarts, and checks that every approved item is published exactly once.
+
+Every name a caller may pass is listed in ``POINTS``; an unknown name is a programming error.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+ENV = "CLEARANCE_CRASH_POINT"
+
+#: the named steps, in the order an item meets them
+POINTS = frozenset(
+    {
+        "review.screened",  # screening done, nothing recorded yet
+        "review.committed",  # the review and its log entries committed
+        "signoff.signed",  # the statement signed, the decision not yet committed
+        "signoff.committed",  # the last sign-off committed, publication not started
+        "publish.claimed",  # the publication row committed as pending
+        "channel.staged",  # a file channel's new folder written beside the live one
+        "channel.written",  # the channel holds the release (the page is live)
+        "publish.read_back",  # read back, the completion not yet committed
+        "publish.completed",  # the completion and its log entry committed
+        "recall.claimed",  # the recall recorded as started, nothing removed yet
+        "recall.removed",  # taken down from the channels, the recall not yet completed
+    }
+)
+
+
+def crash_point(name: str) -> None:
+    """SIGKILL the whole process group here when the crash tests ask for ``name``."""
+    if name not in POINTS:
+        raise ValueError(f"unknown crash point {name!r}; add it to clearance.crashpoint.POINTS")
+    if os.environ.get(ENV) != name or os.environ.get("CLEARANCE_ENV") != "test":
+        return
+    try:
+        os.killpg(os.getpgid(0), signal.SIGKILL)
+    finally:
+        os.kill(os.getpid(), signal.SIGKILL)
