@@ -1,6 +1,8 @@
-"""Hand the items waiting for review to Prefect in batches: one ``review-batch`` flow run takes up
-to ``batch_size`` items that are ``submitted`` in the core's database and reviews each in its own
-task run.
+"""Hand the items waiting in the core's database to Prefect in batches: one ``review-batch`` flow
+run takes up to ``batch_size`` items that are ``submitted`` and reviews each in its own task run;
+one ``publish-batch`` flow run takes the items waiting for publication
+(``clearance.publishing.queue``: approved, or a recall under way) and publishes each on its
+channels. Both are the same ``Dispatcher`` with a different question to the database.
 
 The core's database is the queue. A submission is committed as ``submitted`` before anything else
 happens; the dispatcher asks the database, not Prefect, what is still waiting, so an item is
@@ -30,11 +32,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.orm import Session
 
 from clearance.domain.lifecycle import State
+from clearance.publishing.queue import LEASE, waiting_publications
 from clearance.runtime import Runtime
 from clearance.storage.models import Item
-from flows.pipeline import BatchResult
+from flows.pipeline import ItemFailure
 
 log = logging.getLogger("flows.dispatch")
 
@@ -47,8 +51,50 @@ RETRY_AFTER = 30.0
 MAX_RETRY_AFTER = 900.0
 #: first argument of the two-key advisory lock: the review dispatcher's namespace
 LOCK_NAMESPACE = 0x5245_5645  # "REVE"
+#: the publication dispatcher's namespace
+PUBLISH_LOCK_NAMESPACE = 0x5055_424C  # "PUBL"
 
-BatchRunner = Callable[[list[str]], BatchResult]
+
+class Outcome(Protocol):
+    """What a batch did: the items it finished and those that failed."""
+
+    @property
+    def done(self) -> tuple[str, ...]: ...
+
+    @property
+    def failed(self) -> tuple[ItemFailure, ...]: ...
+
+
+BatchRunner = Callable[[list[str]], Outcome]
+#: which items wait (at most ``limit``, oldest first), asked of a read-only session
+Finder = Callable[[Session, int], Sequence[str]]
+
+
+def submitted(session: Session, limit: int) -> Sequence[str]:
+    """Items still ``submitted``: they wait for review."""
+    return session.scalars(
+        select(Item.id)
+        .where(Item.state == State.SUBMITTED.value)
+        .order_by(Item.updated_at, Item.id)
+        .limit(limit)
+    ).all()
+
+
+@dataclass
+class PublicationFinder:
+    """Items waiting for publication (``clearance.publishing.queue``). ``startup_lease`` applies
+    to the first look only: with one dispatcher on the database (SQLite, guarded by the
+    pipeline lock) every claim made before this process started belongs to a process that is
+    gone, so the restart re-drives it at once instead of after the lease."""
+
+    lease: float = LEASE
+    startup_lease: float = LEASE
+    _started: bool = False
+
+    def __call__(self, session: Session, limit: int) -> Sequence[str]:
+        lease = self.lease if self._started else self.startup_lease
+        self._started = True
+        return waiting_publications(session, limit=limit, lease=lease)
 
 
 class Claims(Protocol):
@@ -78,8 +124,9 @@ class AdvisoryClaims:
     """PostgreSQL session advisory locks, one per item, on a connection of their own (opened
     again after a failure: the locks of a lost connection are gone with it)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, namespace: int = LOCK_NAMESPACE) -> None:
         self._engine = engine
+        self._namespace = namespace
         self._connection: Connection | None = None
 
     def _connect(self) -> Connection:
@@ -96,7 +143,7 @@ class AdvisoryClaims:
             return [
                 item_id
                 for item_id in item_ids
-                if connection.execute(lock, {"ns": LOCK_NAMESPACE, "item": item_id}).scalar()
+                if connection.execute(lock, {"ns": self._namespace, "item": item_id}).scalar()
             ]
         except Exception:
             self.close()
@@ -107,7 +154,7 @@ class AdvisoryClaims:
         try:
             connection = self._connect()
             for item_id in item_ids:
-                connection.execute(unlock, {"ns": LOCK_NAMESPACE, "item": item_id})
+                connection.execute(unlock, {"ns": self._namespace, "item": item_id})
         except Exception:
             self.close()  # the locks went with the connection
             raise
@@ -121,9 +168,9 @@ class AdvisoryClaims:
             self._connection = None
 
 
-def claims_for(rt: Runtime) -> Claims:
+def claims_for(rt: Runtime, namespace: int = LOCK_NAMESPACE) -> Claims:
     if rt.engine.dialect.name == "postgresql":
-        return AdvisoryClaims(rt.engine)
+        return AdvisoryClaims(rt.engine, namespace)
     return LocalClaims()
 
 
@@ -134,11 +181,13 @@ class _Failure:
 
 
 @dataclass
-class ReviewDispatcher:
-    """Offer the waiting items to ``run_batch`` (the ``review-batch`` flow) until stopped."""
+class Dispatcher:
+    """Offer the items ``find`` says wait to ``run_batch`` (the ``review-batch`` flow by
+    default) until stopped."""
 
     rt: Runtime
     run_batch: BatchRunner
+    find: Finder = submitted
     batch_size: int = BATCH_SIZE
     interval: float = INTERVAL
     retry_after: float = RETRY_AFTER
@@ -148,19 +197,14 @@ class ReviewDispatcher:
     _failures: dict[str, _Failure] = field(default_factory=dict)
 
     def waiting(self) -> list[str]:
-        """Items still ``submitted``, oldest first, without those resting after a failure."""
+        """Items waiting, oldest first, without those resting after a failure."""
         now = self.clock()
         resting = {i for i, f in self._failures.items() if f.not_before > now}
         with self.rt.readers() as session:
-            ids = session.scalars(
-                select(Item.id)
-                .where(Item.state == State.SUBMITTED.value)
-                .order_by(Item.updated_at, Item.id)
-                .limit(self.batch_size + len(resting))
-            ).all()
+            ids = self.find(session, self.batch_size + len(resting))
         return [i for i in ids if i not in resting][: self.batch_size]
 
-    def run_once(self) -> BatchResult | None:
+    def run_once(self) -> Outcome | None:
         """One batch of what is waiting now; None when nothing is."""
         item_ids = self.claims.take(self.waiting())
         if not item_ids:
@@ -169,8 +213,8 @@ class ReviewDispatcher:
             result = self.run_batch(item_ids)
         finally:
             self.claims.release(item_ids)
-        for reviewed in result.reviewed:
-            self._failures.pop(reviewed.item_id, None)
+        for done in result.done:
+            self._failures.pop(done, None)
         now = self.clock()
         for failure in result.failed:
             previous = self._failures.get(failure.item_id)
@@ -178,7 +222,7 @@ class ReviewDispatcher:
             pause = min(self.retry_after * 2 ** (count - 1), self.max_retry_after)
             self._failures[failure.item_id] = _Failure(count, now + pause)
             log.warning(
-                "item %s was not reviewed (%s); offered again in %.0f s",
+                "item %s was not handled (%s); offered again in %.0f s",
                 failure.item_id,
                 failure.error,
                 pause,
@@ -190,8 +234,8 @@ class ReviewDispatcher:
         while not stop.is_set():
             try:
                 result = self.run_once()
-            except Exception:  # Prefect or the database unreachable: the items stay submitted
-                log.exception("review batch did not run; trying again shortly")
+            except Exception:  # Prefect or the database unreachable: the items keep waiting
+                log.exception("batch did not run; trying again shortly")
                 stop.wait(max(self.interval, 1.0) * 5)
                 continue
             if result is None:
@@ -199,18 +243,26 @@ class ReviewDispatcher:
 
 
 def prefect_batch_runner(
-    concurrency: int, settings: Callable[[], AbstractContextManager[Any]] | None = None
+    concurrency: int,
+    settings: Callable[[], AbstractContextManager[Any]] | None = None,
+    *,
+    flow: str = "review-batch",
 ) -> BatchRunner:
-    """``review_batch`` as a Prefect flow run on the configured API, without the per-run
-    heartbeat (it costs about a second per run; the core's records, not Prefect's liveness,
-    say what happened to an item)."""
+    """``review_batch`` (or ``publish_batch``) as a Prefect flow run on the configured API,
+    without the per-run heartbeat (it costs about a second per run; the core's records, not
+    Prefect's liveness, say what happened to an item)."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.pipeline import review_batch, threads
+    from flows.pipeline import publish_batch, review_batch, threads
 
-    batch = review_batch.with_options(task_runner=threads(concurrency))
+    if flow == "publish-batch":
+        batch: Callable[[list[str]], Outcome] = publish_batch.with_options(
+            task_runner=threads(concurrency)
+        )
+    else:
+        batch = review_batch.with_options(task_runner=threads(concurrency))
 
-    def run(item_ids: list[str]) -> BatchResult:
+    def run(item_ids: list[str]) -> Outcome:
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             if settings is None:
                 return batch(item_ids)
@@ -231,20 +283,64 @@ def start_dispatcher(
     """A daemon thread serving the review dispatcher until ``stop`` is set."""
     from flows.pipeline import REVIEW_CONCURRENCY
 
-    dispatcher = ReviewDispatcher(
+    dispatcher = Dispatcher(
         rt,
         prefect_batch_runner(concurrency or REVIEW_CONCURRENCY),
         batch_size=batch_size,
         interval=interval,
         claims=claims_for(rt),
     )
+    return _serve_in_thread(dispatcher, stop, "review-dispatcher")
 
+
+def publication_dispatcher(
+    rt: Runtime,
+    run_batch: BatchRunner,
+    *,
+    lease: float = LEASE,
+    batch_size: int = BATCH_SIZE,
+    interval: float = INTERVAL,
+    retry_after: float = RETRY_AFTER,
+) -> Dispatcher:
+    """The publication dispatcher: on PostgreSQL several share the queue through advisory
+    locks and honour each other's leases; on SQLite it is alone (the pipeline lock), so its
+    first sweep re-drives every claim left by the processes before it."""
+    claims = claims_for(rt, PUBLISH_LOCK_NAMESPACE)
+    alone = isinstance(claims, LocalClaims)
+    return Dispatcher(
+        rt,
+        run_batch,
+        find=PublicationFinder(lease=lease, startup_lease=0.0 if alone else lease),
+        batch_size=batch_size,
+        interval=interval,
+        retry_after=retry_after,
+        claims=claims,
+    )
+
+
+def start_publication_dispatcher(
+    rt: Runtime,
+    stop: threading.Event,
+    *,
+    lease: float = LEASE,
+    interval: float = INTERVAL,
+    concurrency: int | None = None,
+) -> threading.Thread:
+    """A daemon thread serving the publication dispatcher until ``stop`` is set."""
+    from flows.pipeline import REVIEW_CONCURRENCY
+
+    runner = prefect_batch_runner(concurrency or REVIEW_CONCURRENCY, flow="publish-batch")
+    dispatcher = publication_dispatcher(rt, runner, lease=lease, interval=interval)
+    return _serve_in_thread(dispatcher, stop, "publication-dispatcher")
+
+
+def _serve_in_thread(dispatcher: Dispatcher, stop: threading.Event, name: str) -> threading.Thread:
     def serve() -> None:
         try:
             dispatcher.serve(stop)
         finally:
             dispatcher.claims.close()
 
-    thread = threading.Thread(target=serve, name="review-dispatcher", daemon=True)
+    thread = threading.Thread(target=serve, name=name, daemon=True)
     thread.start()
     return thread

@@ -1,11 +1,14 @@
 """The flows: ``review-batch`` (the items waiting for review, one task run each), ``review`` (one
-item), ``publish`` (after the last sign-off) and ``deadlines`` (scheduled). Each task calls one
-core service; the core's database and audit log hold every decision, Prefect only sequences and
-retries.
+item), ``publish-batch`` (the items waiting for publication, one task run each) and
+``deadlines`` (scheduled). Each task calls one core service; the core's database and audit log
+hold every decision, Prefect only sequences and retries.
 
 Retries: only tasks whose side effects are idempotent and whose failures can be transient
-(database busy, channel unreachable) retry, with exponential backoff. Reading a decision or
-re-verifying a release never reuses a cached result (``NO_CACHE``) and never retries a refusal.
+(database busy) retry, with exponential backoff. Reading a decision or re-verifying a release
+never reuses a cached result (``NO_CACHE``) and never retries a refusal. A channel write has one
+retry layer, the channel's own (the webhook retries its POST with backoff); the publish task does
+not retry on top of it: an item whose publication failed keeps waiting in the core's database and
+the publication dispatcher offers it again later.
 """
 
 from __future__ import annotations
@@ -24,8 +27,7 @@ from sqlalchemy.exc import OperationalError
 
 from clearance.errors import ClearanceError
 from clearance.notifications.deadlines import check_deadlines
-from clearance.publishing import check_release, publish
-from clearance.publishing.webhook import WebhookError
+from clearance.publishing.queue import drive
 from clearance.runtime import Runtime
 from clearance.services.review import review_revision
 from clearance.settings import load_settings
@@ -33,8 +35,8 @@ from clearance.settings import load_settings
 #: task runs of one review batch running at once (threads of the batch flow's task runner)
 REVIEW_CONCURRENCY = 4
 
-#: failures worth another attempt: the database was busy, a channel could not be reached
-TRANSIENT = (OperationalError, WebhookError, ConnectionError, TimeoutError)
+#: failures worth another attempt: the database was busy or could not be reached
+TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 
 
 def threads(workers: int) -> TaskRunner[PrefectFuture[Any]]:
@@ -91,13 +93,9 @@ class BatchResult:
     reviewed: tuple[ReviewResult, ...]
     failed: tuple[ItemFailure, ...]
 
-
-@dataclass(frozen=True, slots=True)
-class ReleaseResult:
-    item_id: str
-    revision: int
-    manifest_hash: str
-    channels: tuple[str, ...]
+    @property
+    def done(self) -> tuple[str, ...]:
+        return tuple(r.item_id for r in self.reviewed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +104,22 @@ class ChannelResult:
     location: str | None
     matches: bool | None
     already: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    item_id: str
+    channels: tuple[ChannelResult, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PublishBatchResult:
+    published: tuple[PublishResult, ...]
+    failed: tuple[ItemFailure, ...]
+
+    @property
+    def done(self) -> tuple[str, ...]:
+        return tuple(r.item_id for r in self.published)
 
 
 @task(
@@ -134,23 +148,18 @@ def review_task(item_id: str) -> ReviewResult:
 review_item_task = review_task.with_options(persist_result=False)
 
 
-@task(cache_policy=NO_CACHE)
-def verify_release_task(item_id: str) -> ReleaseResult:
-    """The release-point check, from the database and the audit log (never from Prefect)."""
-    release = check_release(runtime(), item_id)
-    return ReleaseResult(release.item_id, release.revision, release.manifest_hash, release.channels)
+@task(name="publish", task_run_name="publish-{item_id}", cache_policy=NO_CACHE)
+def publish_task(item_id: str) -> PublishResult:
+    """Publish (or finish the recall of) one item, exactly once per release and channel; the
+    release point re-verifies everything from the database and the audit log."""
+    outcomes = drive(runtime(), item_id)
+    return PublishResult(
+        item_id,
+        tuple(ChannelResult(o.channel, o.location, o.matches, o.already) for o in outcomes),
+    )
 
 
-@task(
-    cache_policy=NO_CACHE,
-    retries=4,
-    retry_delay_seconds=exponential_backoff(backoff_factor=1),
-    retry_condition_fn=_transient,
-)
-def publish_channel_task(item_id: str, channel: str) -> ChannelResult:
-    """Publish to one channel: exactly once per release manifest hash and channel."""
-    outcome = publish(runtime(), item_id, channel)
-    return ChannelResult(outcome.channel, outcome.location, outcome.matches, outcome.already)
+publish_item_task = publish_task.with_options(persist_result=False)
 
 
 @task(
@@ -218,19 +227,37 @@ def _collect(
     return BatchResult(tuple(reviewed), tuple(failed))
 
 
-@flow(name="publish", flow_run_name="publish-{item_id}")
-def publish_flow(item_id: str) -> list[ChannelResult]:
-    release = verify_release_task(item_id)
-    results = [publish_channel_task(item_id, channel) for channel in release.channels]
-    for r in results:
-        get_run_logger().info(
-            "item %s on %s: %s (read back matches: %s)",
-            item_id,
-            r.channel,
-            "already published" if r.already else r.location,
-            r.matches,
-        )
-    return results
+@flow(
+    name="publish-batch",
+    flow_run_name=_batch_run_name,
+    task_runner=threads(REVIEW_CONCURRENCY),
+    persist_result=False,
+    log_prints=False,
+)
+def publish_batch(item_ids: list[str]) -> PublishBatchResult:
+    """Publish each waiting item in its own task run; a failing item does not stop the others
+    (it keeps waiting in the core's database)."""
+    futures = [publish_item_task.submit(item_id) for item_id in item_ids]
+    published: list[PublishResult] = []
+    failed: list[ItemFailure] = []
+    for item_id, future in zip(item_ids, futures, strict=True):
+        try:
+            published.append(future.result())
+        except Exception as exc:  # recorded per item; the batch goes on
+            failed.append(ItemFailure(item_id, f"{type(exc).__name__}: {exc}"))
+    logger = get_run_logger()
+    for result in published:
+        for r in result.channels:
+            logger.info(
+                "item %s on %s: %s (read back matches: %s)",
+                result.item_id,
+                r.channel,
+                "already published" if r.already else r.location,
+                r.matches,
+            )
+    for failure in failed:
+        logger.warning("item %s was not published: %s", failure.item_id, failure.error)
+    return PublishBatchResult(tuple(published), tuple(failed))
 
 
 @flow(name="deadlines", flow_run_name="deadlines")

@@ -7,6 +7,9 @@ target, so the review runs in this long-lived process instead. By default
 in the core's database and reviews them in ``review-batch`` flow runs, up to
 ``CLEARANCE_REVIEW_BATCH`` items (default 50) per run, ``CLEARANCE_REVIEW_CONCURRENCY`` task runs
 at once (default 4), polling every ``CLEARANCE_REVIEW_POLL`` seconds (default 0.2) when idle.
+A second dispatcher thread publishes: it sweeps the approved items (and the recalls under way)
+from the core's database and publishes them in ``publish-batch`` flow runs; a pending
+publication claimed more than ``CLEARANCE_PUBLISH_LEASE`` seconds ago (default 120) is re-driven.
 The process also serves ``review_task`` as a Prefect task worker for
 ``CLEARANCE_REVIEW_VIA=task`` (one ``review_task.delay(item_id)`` per submission, over the
 server's websocket). Prefect records every flow and task run either way.
@@ -28,8 +31,9 @@ def main() -> None:
     rt = runtime()
     warm_up(rt)
     stop = threading.Event()
+    from flows.dispatch import BATCH_SIZE, INTERVAL, start_dispatcher
+
     if review_via() is ReviewVia.BATCH:
-        from flows.dispatch import BATCH_SIZE, INTERVAL, start_dispatcher
         from flows.pipeline import REVIEW_CONCURRENCY
 
         start_dispatcher(
@@ -41,6 +45,15 @@ def main() -> None:
                 os.environ.get("CLEARANCE_REVIEW_CONCURRENCY", str(REVIEW_CONCURRENCY))
             ),
         )
+    from clearance.publishing.queue import LEASE
+    from flows.dispatch import start_publication_dispatcher
+
+    start_publication_dispatcher(
+        rt,
+        stop,
+        lease=float(os.environ.get("CLEARANCE_PUBLISH_LEASE", str(LEASE))),
+        interval=float(os.environ.get("CLEARANCE_REVIEW_POLL", str(INTERVAL))),
+    )
     try:
         serve(review_task, noop_task, limit=int(os.environ.get("CLEARANCE_TASK_WORKER_LIMIT", "4")))
     finally:

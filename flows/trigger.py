@@ -6,10 +6,10 @@ server) the review is left to the review dispatcher (``flows.dispatch``, in the 
 dispatcher reviews the waiting items in ``review-batch`` flow runs, so ``after_submit`` only
 returns. ``CLEARANCE_REVIEW_VIA`` (read by the trigger and by the worker; set it for the whole
 installation) chooses another hand-off: ``task`` sends one ``review_task.delay(item_id)`` per
-submission to the task worker, ``deployment`` starts the served ``review`` deployment. The
-publication goes to the served deployment, started with ``run_deployment(..., timeout=0,
-idempotency_key=...)``: the call returns at once and a repeated trigger for the same revision or
-release starts no second run. Without one (scripts, tests, ``CLEARANCE_PIPELINE=inline``) the core
+submission to the task worker, ``deployment`` starts the served ``review`` deployment (with
+``run_deployment(..., timeout=0, idempotency_key=...)``). The publication has one hand-off: the
+approval is committed as ``approved`` and the publication dispatcher sweeps the approved items
+from the core's database, so ``after_signoff`` only returns. Without one (scripts, tests, ``CLEARANCE_PIPELINE=inline``) the core
 service runs inline in the caller. Either way the outcome is recorded only by the core.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 
 from clearance.errors import ConfigurationError
 from clearance.runtime import Runtime
-from clearance.services.items import current_revision, load_item
+from clearance.services.items import load_item
 
 
 class Mode(StrEnum):
@@ -116,13 +116,14 @@ def after_submit(rt: Runtime, item_id: str) -> Triggered:
 
 
 def after_signoff(rt: Runtime, item_id: str) -> Triggered:
-    """Publish the approved release of ``item_id`` (one run per release manifest hash)."""
+    """Publish the approved release of ``item_id``.
+
+    With Prefect there is nothing to send: the item is committed as ``approved`` and the
+    publication dispatcher (in ``flows.task_worker``) sweeps the approved items, so a flow run
+    that died never strands one. Inline, the core service publishes it now."""
     if mode() is Mode.INLINE:
         from clearance.publishing import publish_all
 
         publish_all(rt, item_id)
         return Triggered(Mode.INLINE)
-    with rt.sessions() as session:
-        revision = current_revision(session, load_item(session, item_id))
-        release = revision.release_manifest_hash or f"revision-{revision.number}"
-    return Triggered(Mode.PREFECT, _run("publish/publish", item_id, f"publish:{item_id}:{release}"))
+    return Triggered(Mode.PREFECT)  # committed as approved: the publication dispatcher takes it

@@ -1,4 +1,5 @@
-"""``python -m flows.worker``: serve the review, publish and deadlines deployments.
+"""``python -m flows.worker``: serve the review and deadlines deployments (publication is the
+publication dispatcher's, in ``flows.task_worker``).
 
 Reads CLEARANCE_* for the product and PREFECT_API_URL for the server. Runs until SIGTERM/SIGINT.
 ``CLEARANCE_DEADLINES_INTERVAL`` (seconds, default 900) schedules the deadlines flow.
@@ -14,14 +15,13 @@ def main() -> None:
     from prefect.deployments.runner import RunnerDeployment
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.pipeline import deadlines, empty, publish_flow, review
+    from flows.pipeline import deadlines, empty, review
 
     interval = int(os.environ.get("CLEARANCE_DEADLINES_INTERVAL", "900"))
     # The per-run heartbeat costs about a second per short run; the core's own records, not
     # Prefect's liveness, decide what happened to an item.
     deployments = [
         review.to_deployment(name="review"),
-        publish_flow.to_deployment(name="publish"),
         deadlines.to_deployment(name="deadlines", interval=interval),
         empty.to_deployment(name="empty"),
     ]

@@ -17,7 +17,11 @@ class PublicationStatus(StrEnum):
     #: claimed; the channel may or may not have been written (a worker may have died)
     PENDING = "pending"
     PUBLISHED = "published"
+    #: the recall is recorded (who, why) and under way: the channel may or may not be cleared
+    RECALLING = "recalling"
     RECALLED = "recalled"
+    #: was pending when the release stopped passing the release point: taken down, logged
+    REMOVED = "removed"
 
 
 class Publication(Base):
@@ -43,3 +47,6 @@ class Publication(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: who asked for the recall and why, kept from the request until it is completed
+    recall_actor: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    recall_reason: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from clearance.crashpoint import crash_point
 from clearance.domain.lifecycle import Action, State
 from clearance.domain.roles import Role
 from clearance.errors import PolicyRefusal, VerificationError
@@ -30,6 +31,8 @@ from clearance.runtime import Runtime
 from clearance.services.items import current_revision, load_item, transition
 from clearance.services.users import get_user
 from clearance.storage.uow import UnitOfWork
+
+REMOVED = PublicationStatus.REMOVED.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +100,10 @@ def _claim(rt: Runtime, release: Release, channel: str, adapter: str) -> Publica
                         claimed_at=datetime.now(UTC),
                     )
                     uow.session.add(row)
-                elif row.status == PublicationStatus.PENDING.value:
+                elif row.status in (PublicationStatus.PENDING.value, REMOVED):
+                    row.status = PublicationStatus.PENDING.value
                     row.attempts += 1
+                    row.claimed_at = datetime.now(UTC)  # the lease starts again
                 uow.commit()
                 return row
         except IntegrityError:  # another worker claimed it between our read and insert
@@ -115,14 +120,18 @@ def publish(
     claim = _claim(rt, release, channel, kind)
     if claim.status == PublicationStatus.PUBLISHED.value:
         return _view(claim)
-    if claim.status == PublicationStatus.RECALLED.value:
+    if claim.status in (PublicationStatus.RECALLED.value, PublicationStatus.RECALLING.value):
         raise PolicyRefusal(
             f"item {item_id} was recalled from {channel}; submit a new revision to publish again"
         )
+    crash_point("publish.claimed")
     target = adapter or adapter_for(rt, channel)
     location = target.put(release)
+    crash_point("channel.written")
     back = target.read_back(release)
+    crash_point("publish.read_back")
     outcome = _complete(rt, release, channel, kind, location, back)
+    crash_point("publish.completed")
     if outcome.matches is False:
         raise VerificationError(
             f"what is live on {channel} for item {item_id} differs from what was approved; "
@@ -223,64 +232,141 @@ def publish_all(rt: Runtime, item_id: str) -> list[PublicationOutcome]:
 
 
 def recall(rt: Runtime, item_id: str, *, actor: str, reason: str) -> list[PublicationOutcome]:
-    """Take a published item down from every channel and log ``publication.recalled``."""
+    """Take a published item down from every channel and log ``publication.recalled``.
+
+    The request is recorded first (the rows become ``recalling`` with who and why, committed),
+    then the channels are cleared and the recall completed in one transaction with its log
+    entries: a crash in between leaves ``recalling`` rows that ``finish_recall`` completes
+    after the restart (the publication dispatcher sweeps them)."""
     if not reason.strip():
         raise PolicyRefusal("a recall needs a reason; say why the item is taken down")
-    with rt.sessions() as session:
-        user = get_user(session, actor)
+    now = datetime.now(UTC)
+    with rt.uow() as uow:
+        user = get_user(uow.session, actor)
         if not ({Role.ADMIN.value, Role.APPROVER.value} & user.role_set) or not user.active:
             raise PolicyRefusal(f"{user.username} may not recall items; ask an approver or admin")
-        item = load_item(session, item_id)
+        item = load_item(uow.session, item_id, for_update=True)
         if State(item.state) is not State.PUBLISHED:
             raise PolicyRefusal(
                 f"item {item_id} is {item.state}; only published items are recalled"
             )
-        revision = current_revision(session, item)
+        rows = list(
+            uow.session.scalars(
+                select(Publication).where(
+                    Publication.item_id == item_id,
+                    Publication.status.in_(
+                        (PublicationStatus.PUBLISHED.value, PublicationStatus.RECALLING.value)
+                    ),
+                )
+            )
+        )
+        for row in rows:
+            if row.status == PublicationStatus.PUBLISHED.value:
+                row.status = PublicationStatus.RECALLING.value
+                row.recall_actor = user.username
+                row.recall_reason = reason
+                row.recalled_at = now  # the recall's lease
+        uow.commit(now=now)
+    crash_point("recall.claimed")
+    return finish_recall(rt, item_id)
+
+
+def finish_recall(rt: Runtime, item_id: str) -> list[PublicationOutcome]:
+    """Clear every channel of ``item_id`` whose recall is recorded and complete the recall
+    (idempotent: removing twice leaves nothing live; the log entries are written once)."""
+    with rt.sessions() as session:
         rows = list(
             session.scalars(
                 select(Publication).where(
                     Publication.item_id == item_id,
-                    Publication.status == PublicationStatus.PUBLISHED.value,
+                    Publication.status == PublicationStatus.RECALLING.value,
                 )
             )
         )
-        manifest = revision.release_manifest_hash or ""
-        policy_hash = revision.policy_hash
-    outcomes: list[PublicationOutcome] = []
     for row in rows:
         adapter_for(rt, row.channel).remove(item_id, row.manifest_hash)
+    crash_point("recall.removed")
     now = datetime.now(UTC)
+    outcomes: list[PublicationOutcome] = []
     with rt.uow() as uow:
-        user = get_user(uow.session, actor)
         item = load_item(uow.session, item_id, for_update=True)
+        revision = current_revision(uow.session, item)
+        recaller: str | None = None
+        reason = ""
         for row in rows:
             live = _find(uow, row.manifest_hash, row.channel)
-            assert live is not None
+            if live is None or live.status != PublicationStatus.RECALLING.value:
+                continue  # another process completed it meanwhile
             live.status = PublicationStatus.RECALLED.value
             live.recalled_at = now
+            recaller, reason = live.recall_actor, live.recall_reason or ""
             outcomes.append(_view(live))
             uow.record(
                 Event(
                     "publication.recalled",
-                    actor=user.username,
+                    actor=recaller,
                     item_id=item_id,
                     revision=live.revision,
                     manifest_hash=live.manifest_hash,
-                    policy_hash=policy_hash,
+                    policy_hash=revision.policy_hash,
                     body={"channel": live.channel, "location": live.location, "reason": reason},
                 )
             )
-        transition(
-            uow,
-            item,
-            Action.RECALL,
-            actor=user,
-            reason=reason,
-            event_type="item.recalled",
-            body={"reason": reason},
-            manifest_hash=manifest,
-            policy_hash=policy_hash,
+        if outcomes and State(item.state) is State.PUBLISHED:
+            assert recaller is not None
+            transition(
+                uow,
+                item,
+                Action.RECALL,
+                actor=get_user(uow.session, recaller),
+                reason=reason,
+                event_type="item.recalled",
+                body={"reason": reason},
+                manifest_hash=revision.release_manifest_hash or "",
+                policy_hash=revision.policy_hash,
+            )
+        uow.commit(now=now)
+    return outcomes
+
+
+def remove_unconfirmed(rt: Runtime, item_id: str, *, reason: str) -> list[PublicationOutcome]:
+    """Take down every pending publication of ``item_id`` (its release no longer passes the
+    release point: nothing may stay live without a ``publication.published`` entry) and log
+    ``publication.removed`` for each."""
+    with rt.sessions() as session:
+        rows = list(
+            session.scalars(
+                select(Publication).where(
+                    Publication.item_id == item_id,
+                    Publication.status == PublicationStatus.PENDING.value,
+                )
+            )
         )
+    for row in rows:
+        adapter_for(rt, row.channel).remove(item_id, row.manifest_hash)
+    now = datetime.now(UTC)
+    outcomes: list[PublicationOutcome] = []
+    with rt.uow() as uow:
+        item = load_item(uow.session, item_id, for_update=True)
+        revision = current_revision(uow.session, item)
+        for row in rows:
+            live = _find(uow, row.manifest_hash, row.channel)
+            if live is None or live.status != PublicationStatus.PENDING.value:
+                continue
+            live.status = REMOVED
+            live.error = reason
+            outcomes.append(_view(live))
+            uow.record(
+                Event(
+                    "publication.removed",
+                    actor=None,
+                    item_id=item_id,
+                    revision=live.revision,
+                    manifest_hash=live.manifest_hash,
+                    policy_hash=revision.policy_hash,
+                    body={"channel": live.channel, "location": live.location, "reason": reason},
+                )
+            )
         uow.commit(now=now)
     return outcomes
 

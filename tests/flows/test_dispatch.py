@@ -16,7 +16,7 @@ from clearance.runtime import Runtime
 from clearance.services.items import load_item
 from clearance.services.review import review_revision
 from clearance.storage.models import Part, Revision
-from flows.dispatch import AdvisoryClaims, ReviewDispatcher
+from flows.dispatch import AdvisoryClaims, Dispatcher
 from flows.pipeline import BatchResult, ItemFailure, ReviewResult
 from flows.server import review_workers
 from tests.conftest import PG_URL
@@ -74,7 +74,7 @@ def test_waiting_items_are_reviewed_oldest_first_in_batches(rt: Runtime) -> None
     items = [submit_text(rt, title=f"Tin số {k}") for k in range(5)]
     secret = submit_text(rt, SECRET_BODY, title="Kế hoạch")
     runner = InlineBatches(rt)
-    dispatcher = ReviewDispatcher(rt, runner, batch_size=2)
+    dispatcher = Dispatcher(rt, runner, batch_size=2)
     results = [dispatcher.run_once() for _ in range(3)]
     assert runner.batches == [items[0:2], items[2:4], [items[4], secret]]
     assert all(r is not None and not r.failed for r in results)
@@ -94,7 +94,7 @@ def test_a_failing_item_does_not_hold_back_the_others_and_is_offered_again(rt: R
     lost.unlink()
     clock = Clock()
     runner = InlineBatches(rt)
-    dispatcher = ReviewDispatcher(rt, runner, retry_after=30, max_retry_after=45, clock=clock)
+    dispatcher = Dispatcher(rt, runner, retry_after=30, max_retry_after=45, clock=clock)
 
     first = dispatcher.run_once()
     assert first is not None
@@ -121,7 +121,7 @@ def test_a_failing_item_does_not_hold_back_the_others_and_is_offered_again(rt: R
 
 def test_an_item_reviewed_elsewhere_meanwhile_is_recorded_once(rt: Runtime) -> None:
     item = submit_text(rt)
-    dispatcher = ReviewDispatcher(rt, InlineBatches(rt))
+    dispatcher = Dispatcher(rt, InlineBatches(rt))
     waiting = dispatcher.waiting()
     assert waiting == [item]
     review_revision(rt, item)  # e.g. `clearance review ITEM` ran in between
