@@ -31,6 +31,7 @@ from clearance.publishing.queue import drive
 from clearance.runtime import Runtime
 from clearance.services.review import review_revision
 from clearance.settings import load_settings
+from flows.supervise import die_with_runner
 
 #: task runs of one review batch running at once (threads of the batch flow's task runner)
 REVIEW_CONCURRENCY = 4
@@ -174,6 +175,7 @@ def deadlines_task() -> int:
 
 @flow(name="review", flow_run_name="review-{item_id}", log_prints=False)
 def review(item_id: str) -> ReviewResult:
+    die_with_runner()
     result = review_task(item_id)
     get_run_logger().info(
         "item %s revision %s: %s (%s, level %s)",
@@ -262,12 +264,14 @@ def publish_batch(item_ids: list[str]) -> PublishBatchResult:
 
 @flow(name="deadlines", flow_run_name="deadlines")
 def deadlines() -> int:
+    die_with_runner()
     return deadlines_task()
 
 
 @flow(name="empty", flow_run_name="empty-{item_id}")
 def empty(item_id: str) -> str:
     """A flow with as many tasks as ``review`` doing nothing: the benchmark's baseline."""
+    die_with_runner()
     return noop_task(item_id)
 
 

@@ -8,10 +8,11 @@
   database under ``CLEARANCE_HOME/prefect``, analytics off and ``DO_NOT_TRACK=1``
   (``CLEARANCE_PREFECT_DATABASE_URL=postgresql+asyncpg://...`` puts that server on PostgreSQL).
 
-Then ``python -m flows.worker`` serves the ``review``, ``publish`` and ``deadlines`` deployments
-and ``python -m flows.task_worker`` (``CLEARANCE_REVIEW_WORKERS`` of them, default 1) reviews the
-waiting items (``flows.dispatch``). Leaving the block stops the workers and the server (SIGTERM,
-then SIGKILL after a grace period).
+Then ``python -m flows.worker`` serves the ``review`` and ``deadlines`` deployments and ``python
+-m flows.task_worker`` (``CLEARANCE_REVIEW_WORKERS`` of them, default 1) reviews and publishes
+the waiting items (``flows.dispatch``). Leaving the block stops the workers and the server
+(SIGTERM, then SIGKILL after a grace period); if this process dies without leaving it, they die
+with it (``flows.supervise``), and a second pipeline on the same home refuses to start.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ from pathlib import Path
 from clearance.auditlog.witnessing import witnessing_in_background
 from clearance.errors import ConfigurationError
 from clearance.settings import Settings
+from flows.supervise import child_env, pipeline_lock
+
+#: the repository root: the workers' working directory (``flows`` importable)
+REPO = Path(__file__).resolve().parent.parent
 
 READY_TIMEOUT = 90.0
 STOP_GRACE = 15.0
@@ -153,9 +158,10 @@ def prefect_server(settings: Settings) -> Iterator[Pipeline]:
         port = free_port()
         log = (log_dir / "prefect-server.log").open("ab")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-             "--port", str(port)],
-            env=env,
+            [sys.executable, "-m", "flows.supervise", "prefect", "server", "start",
+             "--host", "127.0.0.1", "--port", str(port)],
+            env=child_env(env),
+            cwd=str(REPO),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -203,11 +209,11 @@ def start_worker(
     try:
         return subprocess.Popen(
             [sys.executable, "-m", module],
-            env=worker_env(api_url, env),
+            env=child_env(worker_env(api_url, env)),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            cwd=str(Path(__file__).resolve().parent.parent),
+            cwd=str(REPO),
         )
     finally:
         log.close()
@@ -262,8 +268,12 @@ def review_workers(settings: Settings) -> int:
 @contextlib.contextmanager
 def pipeline_running(settings: Settings) -> Iterator[Pipeline]:
     """Server (or PREFECT_API_URL) plus a worker serving the flows; PREFECT_API_URL is set in
-    this process while the block runs, so triggers reach the served deployments."""
-    with prefect_server(settings) as pipeline:
+    this process while the block runs, so triggers reach the served deployments.
+
+    One pipeline per home: ``CLEARANCE_HOME/pipeline.lock`` is held while the block runs (a
+    second one refuses to start); every process it starts dies with this one, even by SIGKILL
+    (``flows.supervise``)."""
+    with pipeline_lock(settings.home), prefect_server(settings) as pipeline:
         shared = {
             "PREFECT_API_URL": pipeline.api_url,
             "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(storage_path(settings)),

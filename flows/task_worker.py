@@ -24,6 +24,9 @@ from flows.trigger import ReviewVia, review_via
 
 
 def main() -> None:
+    from flows.supervise import take_group_down_with_parent
+
+    take_group_down_with_parent()
     from prefect.task_worker import serve
 
     from flows.pipeline import noop_task, review_task, runtime, warm_up

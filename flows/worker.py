@@ -11,6 +11,10 @@ import os
 
 
 def main() -> None:
+    from flows.supervise import RUNNER_ENV, take_group_down_with_parent
+
+    take_group_down_with_parent()
+    os.environ[RUNNER_ENV] = str(os.getpid())  # the flow-run processes die with this one
     from prefect import serve
     from prefect.deployments.runner import RunnerDeployment
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings

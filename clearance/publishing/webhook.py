@@ -2,10 +2,18 @@
 
 Headers: ``X-Clearance-Timestamp`` (Unix seconds), ``X-Clearance-Signature: sha256=<hex>`` over
 ``<timestamp>.<body bytes>`` with the channel's key, and ``X-Clearance-Idempotency-Key``
-(``<manifest hash>:<channel>``): a receiver that keeps the keys it has seen applies each release
-once even when a retried or re-run publication posts it again. A receiver may answer with
-``{"received": {"<part name>": "<sha256>"}}``: that is the read-back; without it the read-back
-is reported as unavailable (``matches: null`` in the log).
+(``<manifest hash>:<channel>``, ``...:recall`` for a recall): a receiver that keeps the keys it
+has seen applies each release once even when a retried or re-run publication posts it again.
+
+Actions (the body's ``action``): ``publish`` (the release with every part), ``recall``, and
+``read_back``, which asks the receiver what it holds now for that release: it answers
+``{"received": {"<part name>": "<sha256>"}}``, compared part by part with the release. The
+read-back always asks the receiver (never an earlier answer kept here); a receiver that answers
+without ``received`` cannot read back, reported as unavailable (``matches: null`` in the log).
+
+This is the channel write's only retry layer (``attempts`` POSTs, backoff doubling from
+``backoff`` s); the flows do not retry it again, and the publication dispatcher offers an item
+whose publication failed again later.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from clearance.errors import PolicyRefusal
@@ -49,7 +57,6 @@ class WebhookChannel:
     backoff: float = 0.5
     timeout: float = 10.0
     sleep: Callable[[float], None] = time.sleep
-    _echo: dict[str, dict[str, str] | None] = field(default_factory=dict, repr=False)
 
     def put(self, release: Release) -> str:
         payload = {
@@ -72,15 +79,21 @@ class WebhookChannel:
                 for p in release.parts
             ],
         }
-        answer = self._post(payload, f"{release.manifest_hash}:{self.channel}")
-        received = answer.get("received") if isinstance(answer, dict) else None
-        self._echo[release.manifest_hash] = (
-            {str(k): str(v) for k, v in received.items()} if isinstance(received, dict) else None
-        )
+        self._post(payload, f"{release.manifest_hash}:{self.channel}")
         return self.url
 
     def read_back(self, release: Release) -> ReadBack:
-        return ReadBack(self.url, self._echo.get(release.manifest_hash))
+        payload = {
+            "action": "read_back",
+            "channel": self.channel,
+            "item": release.item_id,
+            "manifest_hash": release.manifest_hash,
+        }
+        answer = self._post(payload, f"{release.manifest_hash}:{self.channel}:read_back")
+        received = answer.get("received") if isinstance(answer, dict) else None
+        if not isinstance(received, dict):
+            return ReadBack(self.url, None)
+        return ReadBack(self.url, {str(k): str(v) for k, v in received.items()})
 
     def remove(self, release_item: str, manifest_hash: str) -> None:
         payload = {

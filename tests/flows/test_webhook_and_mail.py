@@ -2,84 +2,35 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import socket
-import threading
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from clearance.errors import PolicyRefusal
-from clearance.publishing import publish_all
-from clearance.publishing.webhook import verify_signature
+from clearance.publishing import adapter_for, check_release, publish_all
+from clearance.publishing.webhook import WebhookChannel, WebhookError, sign
 from clearance.runtime import Runtime
 from clearance.services.review import review_revision
 from tests.flows.conftest import approve_fully, log_types, make_settings, submit_text
-
-KEY = b"test-webhook-key-0123456789abcdef"
-
-
-class Receiver:
-    def __init__(self, *, fail_first: int = 0, key: bytes = KEY) -> None:
-        self.fail_first = fail_first
-        self.key = key
-        self.seen: dict[str, dict[str, Any]] = {}
-        self.posts = 0
-
-
-def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            return
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            receiver.posts += 1
-            if receiver.posts <= receiver.fail_first:
-                self.send_response(503)
-                self.end_headers()
-                return
-            ok = verify_signature(
-                receiver.key,
-                self.headers["X-Clearance-Timestamp"],
-                body,
-                self.headers["X-Clearance-Signature"],
-            )
-            if not ok:
-                self.send_response(401)
-                self.end_headers()
-                return
-            payload = json.loads(body)
-            receiver.seen.setdefault(self.headers["X-Clearance-Idempotency-Key"], payload)
-            received = {
-                p["name"]: hashlib.sha256(base64.b64decode(p["data"])).hexdigest()
-                for p in payload.get("parts", [])
-            }
-            answer = json.dumps({"received": received}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-    return Handler
+from tests.flows.receiver import KEY, Receiver, serving
 
 
 @pytest.fixture
 def receiver() -> Iterator[tuple[Receiver, str]]:
     state = Receiver(fail_first=2)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
-    server.server_close()
+    with serving(state) as url:
+        yield state, url
+
+
+def test_webhook_signature_known_answer() -> None:
+    # printf '1700000000.{"action":"publish","item":"a1"}' \
+    #   | openssl dgst -sha256 -hmac 'test-webhook-key-0123456789abcdef'
+    want = "sha256=ba835d08182687add579f50c0201775adcdc653e3ce0f65387152d7950c30321"
+    assert sign(KEY, "1700000000", b'{"action":"publish","item":"a1"}') == want
 
 
 def _runtime_with(rt: Runtime, extra: dict[str, str]) -> Runtime:
@@ -96,10 +47,48 @@ def test_webhook_is_signed_retried_and_read_back(
     approve_fully(rt2, item)
     [outcome] = publish_all(rt2, item)
     assert outcome.matches is True
-    assert state.posts == 3  # two 503s, then delivered
-    [payload] = state.seen.values()
+    assert state.posts == 4  # two 503s, then delivered, then the read-back asked the receiver
+    assert state.actions == {"publish": 1, "read_back": 1}
+    [payload] = state.applied.values()
     assert payload["item"] == item and payload["manifest_hash"] == outcome.manifest_hash
     assert log_types(rt2, item).count("publication.published") == 1
+
+
+def test_webhook_read_back_asks_the_receiver_what_it_holds(
+    rt: Runtime, receiver: tuple[Receiver, str]
+) -> None:
+    """The receiver lost or changed a part after the delivery: the read-back is not fooled by
+    what the delivery answered earlier."""
+    state, url = receiver
+    state.fail_first = 0
+    rt2 = _runtime_with(rt, {"CLEARANCE_WEBHOOK_URL_SOCIAL": url})
+    item = submit_text(rt2, channels=("social",))
+    review_revision(rt2, item)
+    approve_fully(rt2, item)
+    [outcome] = publish_all(rt2, item)
+    assert outcome.matches is True
+    release = check_release(rt2, item, "social")
+    channel = adapter_for(rt2, "social")
+    [held] = state.live.values()
+    held["body.txt"] = "0" * 64
+    assert channel.read_back(release).matches(release) is False
+    state.live.clear()
+    assert channel.read_back(release).matches(release) is False
+
+
+def test_webhook_gives_up_after_its_own_attempts(
+    rt: Runtime, receiver: tuple[Receiver, str]
+) -> None:
+    state, url = receiver
+    state.fail_first = 10**6
+    channel = WebhookChannel(url=url, key=KEY, channel="social", backoff=0.01)
+    rt2 = _runtime_with(rt, {"CLEARANCE_WEBHOOK_URL_SOCIAL": url})
+    item = submit_text(rt2, channels=("social",))
+    review_revision(rt2, item)
+    approve_fully(rt2, item)
+    with pytest.raises(WebhookError, match="failed 4 times"):
+        channel.put(check_release(rt2, item, "social"))
+    assert state.posts == 4
 
 
 def test_webhook_with_a_wrong_key_is_refused_and_stays_pending(
