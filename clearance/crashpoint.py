@@ -1,8 +1,11 @@
 """Test seam: die at a named step, for the crash-recovery tests.
 
 ``crash_point(name)`` does nothing unless the environment says ``CLEARANCE_CRASH_POINT=<name>``
-*and* ``CLEARANCE_ENV=test``; then it SIGKILLs this process's whole process group at once (no
-``finally`` block, no flush, no atexit: what a power cut or ``kill -9`` of the pipeline leaves).
+*and* ``CLEARANCE_ENV=test``; then it SIGKILLs the whole process tree at once (no ``finally``
+block, no flush, no atexit: what a power cut or ``kill -9`` of the pipeline leaves): the process
+that started this one when it is a pipeline child (``CLEARANCE_PARENT_PID``, set by
+``flows.server``; the other children die with it, ``flows.supervise``), then this process's
+own process group.
 ``tests/flows/test_crash_recovery.py`` sets it in a child started in a session of its own,
 restarts, and checks that every approved item is published exactly once.
 
@@ -40,7 +43,10 @@ def crash_point(name: str) -> None:
         raise ValueError(f"unknown crash point {name!r}; add it to clearance.crashpoint.POINTS")
     if os.environ.get(ENV) != name or os.environ.get("CLEARANCE_ENV") != "test":
         return
+    parent = os.environ.get("CLEARANCE_PARENT_PID", "")
     try:
+        if parent.isdigit() and int(parent) == os.getppid():
+            os.kill(int(parent), signal.SIGKILL)
         os.killpg(os.getpgid(0), signal.SIGKILL)
     finally:
         os.kill(os.getpid(), signal.SIGKILL)

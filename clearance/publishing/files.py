@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from clearance.crashpoint import crash_point
 from clearance.publishing.adapter import sha256_hex
 
 
@@ -42,6 +43,7 @@ def replace_folder(final: Path, files: Mapping[str, bytes]) -> None:
             target.write_bytes(data)
             target.chmod(0o644)
         staging.chmod(0o755)
+        crash_point("channel.staged")
         remove_folder(final)
         staging.replace(final)
     except BaseException:

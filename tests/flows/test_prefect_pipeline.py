@@ -107,12 +107,18 @@ def test_submission_to_publication_through_prefect(live: tuple[Runtime, Pipeline
 
 def _flow_run_names(prefix: str) -> list[str]:
     from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
 
     from flows.trigger import prefect_settings
 
     async def read() -> list[str]:
         async with get_client() as client:
-            runs = await client.read_flow_runs(limit=200)
+            runs = await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_=prefix)),
+                sort=FlowRunSort.START_TIME_DESC,
+                limit=50,
+            )
         return [r.name for r in runs if r.name.startswith(prefix)]
 
     with prefect_settings():
