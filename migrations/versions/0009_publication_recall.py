@@ -1,8 +1,8 @@
 """publishing: a recall is recorded (who, why) before the channels are cleared, so a recall cut
 short by a crash is completed after the restart
 
-Revision ID: 0007_publication_recall
-Revises: 0006_webapp_indexes
+Revision ID: 0009_publication_recall
+Revises: 0008_accounts
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_publication_recall"
-down_revision: str | None = "0006_webapp_indexes"
+revision: str = "0009_publication_recall"
+down_revision: str | None = "0008_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
