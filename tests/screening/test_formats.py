@@ -393,3 +393,15 @@ def test_flat_odt_with_basic_source_is_refused(rules: ScreeningRules) -> None:
     result = screen_file(macro, "a.fodt", rules)
     assert result.verdict is Verdict.BLOCKED
     assert "macro" in (result.held_reason or "")
+
+
+def test_legacy_font_of_the_default_paragraph_style(rules: ScreeningRules) -> None:
+    stored = L.encode("tối mật", L.TCVN3).decode("cp1252")
+    styles = (
+        f'<?xml version="1.0"?><office:document-styles {C.NS}><office:font-face-decls>'
+        '<style:font-face style:name="VnH" svg:font-family=".VnTimeH"/></office:font-face-decls>'
+        '<office:styles><style:default-style style:family="paragraph"><style:text-properties '
+        'style:font-name="VnH"/></style:default-style></office:styles></office:document-styles>'
+    )
+    data = C.odt([C.p(stored), C.p("BAO CAO")], extra={"styles.xml": styles})
+    assert screen_file(data, "a.odt", rules).verdict is Verdict.BLOCKED

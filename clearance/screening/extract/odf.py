@@ -87,8 +87,20 @@ class _Fonts:
     faces: dict[str, str] = field(default_factory=dict)  # font-face name -> family
     style_font: dict[str, str] = field(default_factory=dict)  # style name -> font name/family
     parents: dict[str, str] = field(default_factory=dict)
+    default: str | None = None  # the font of style:default-style (paragraphs), if any
+
+    def default_encoding(self) -> str | None:
+        if self.default is None:
+            return None
+        return legacy_vn.encoding_for_font(self.faces.get(self.default, self.default))
 
     def read(self, root: Element) -> None:
+        for default in root.iter(f"{{{STYLE}}}default-style"):
+            if default.get(f"{{{STYLE}}}family") not in ("paragraph", None):
+                continue
+            for props in default.iter(f"{{{STYLE}}}text-properties"):
+                font = props.get(f"{{{STYLE}}}font-name") or props.get(f"{{{FO}}}font-family")
+                self.default = font or self.default
         for face in root.iter(f"{{{STYLE}}}font-face"):
             name = face.get(f"{{{STYLE}}}name")
             family = face.get(f"{{{SVG}}}font-family")
@@ -211,7 +223,7 @@ def read_odf_xml(
     budget.check()
     root = DET.fromstring(data, forbid_dtd=True)
     walk = _Walk(fonts, budget)
-    walk.walk(root, None, walk.body)
+    walk.walk(root, fonts.default_encoding(), walk.body)
     method = "xml" if not walk.legacy else "xml (" + ", ".join(sorted(walk.legacy)) + ")"
     hidden_from_reader = (
         PurePosixPath(name).name in ("meta.xml", "settings.xml", "manifest.rdf")
@@ -228,7 +240,7 @@ def read_odf_xml(
         chunks: list[str] = []
         for element in elements:
             inner = _Walk(fonts, budget)
-            inner.walk(element, None, inner.body)
+            inner.walk(element, fonts.default_encoding(), inner.body)
             chunks.append("".join(inner.body))
             walk.attributes.extend(inner.attributes)
         if kind == "comments":
