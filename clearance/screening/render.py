@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import resource
@@ -202,9 +203,14 @@ def render_pages(
         return Rendering(pdf, tuple(pages), images)
 
 
-def _driver_directory() -> Path | None:
+# one driver per user and per driver code: an upgrade starts its own, the old one idles out
+_DRIVER_CODE = Path(__file__).with_name("unodriver.py").read_bytes()
+_DRIVER_VERSION = hashlib.sha256(_DRIVER_CODE).hexdigest()[:12]
+
+
+def driver_directory() -> Path | None:
     """The user's private directory of the warm driver (None if it is not ours or not private)."""
-    directory = Path(tempfile.gettempdir()) / f"clearance-office-{os.getuid()}"
+    directory = Path(tempfile.gettempdir()) / f"clearance-office-{os.getuid()}-{_DRIVER_VERSION}"
     with contextlib.suppress(FileExistsError):
         directory.mkdir(mode=0o700)
     info = directory.lstat()
@@ -274,7 +280,7 @@ def ensure_driver() -> None:
     if time.monotonic() - _CHECKED[0] < 5:
         return
     _CHECKED[0] = time.monotonic()
-    directory = _driver_directory()
+    directory = driver_directory()
     if directory is None or not _can_start_driver() or shutil.which("soffice") is None:
         return
     if not _alive(directory / "driver.sock"):
@@ -284,7 +290,7 @@ def ensure_driver() -> None:
 def start_driver(deadline: float) -> socket.socket | None:
     """A connection to the user's warm LibreOffice driver, started (and waited for) if this
     process may start it; None where there is none (the caller converts cold)."""
-    directory = _driver_directory()
+    directory = driver_directory()
     if directory is None:
         return None
     path = directory / "driver.sock"

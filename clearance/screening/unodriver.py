@@ -99,7 +99,16 @@ class Office:
             "com.sun.star.frame.Desktop", context
         )
         self.served = 0
-        state = {"driver": os.getpid(), "office_group": self.process.pid}
+        self.conversions_total = getattr(self, "conversions_total", 0)
+        self.record()
+
+    def record(self) -> None:
+        """What is running and how much it has converted (``driver.json``, for operators)."""
+        state = {
+            "driver": os.getpid(),
+            "office_group": None if self.process is None else self.process.pid,
+            "conversions": self.conversions_total,
+        }
         (self.work / "driver.json").write_text(json.dumps(state), encoding="utf-8")
 
     def stop(self) -> None:
@@ -137,13 +146,21 @@ class Office:
             if name is None:
                 raise RuntimeError("LibreOffice opened it as a kind of document it cannot print")
             document.storeToURL(Path(target).as_uri(), (_property("FilterName", name),))
+            self.conversions_total += 1
+            self.record()
         finally:
             with contextlib.suppress(Exception):
                 document.close(True)
 
 
+_BUSY = threading.Event()
+_STOPPING = threading.Event()
+
+
 def _stop(_number: int, _frame: object) -> None:
-    raise SystemExit(0)  # so that the clean-up below runs (socket, soffice, profile)
+    _STOPPING.set()
+    if not _BUSY.is_set():  # else after the current answer: a conversion is never cut short
+        raise SystemExit(0)  # so that the clean-up below runs (socket, soffice, profile)
 
 
 def serve(directory: Path) -> None:
@@ -164,8 +181,12 @@ def serve(directory: Path) -> None:
                 connection, _address = listener.accept()
             except TimeoutError:
                 return
+            _BUSY.set()
             with connection:
                 _answer(connection, office)
+            _BUSY.clear()
+            if _STOPPING.is_set():
+                return
     finally:
         with contextlib.suppress(OSError):
             if path.stat().st_ino == ours:  # not a newer driver's socket
