@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,10 +160,9 @@ def test_serve_signer_runs_as_its_own_process(tmp_path: Path) -> None:
         env=env, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        for _ in range(100):
-            if socket_path.exists():
-                break
-            time.sleep(0.1)
+        assert process.stderr is not None
+        ready = process.stderr.readline()  # printed once the socket is bound
+        assert "signing checkpoints of" in ready, ready
         remote = RemoteSigner.connect(f"unix:{socket_path}", ORIGIN)
         assert signer.verifier.verify(_body(1), remote.sign(_body(1)))
         assert socket_path.stat().st_mode & 0o077 == 0

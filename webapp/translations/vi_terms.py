@@ -228,7 +228,7 @@ VI: dict[str, str] = {
     "Document properties": "Thuộc tính văn bản",
     "Other text in the file": "Nội dung khác trong tệp",
     "The preview stops here; download the file to read the rest.": "Bản xem trước dừng ở đây; hãy tải tệp về để đọc phần còn lại.",
-    "The page link is damaged; go back to the first page of the queue.": "Liên kết trang bị hỏng; hãy quay lại trang đầu của danh sách.",
+    "The page link is damaged; go back to the first page of the queue.": "Đường liên kết của trang bị hỏng; hãy quay lại trang đầu của danh sách.",
     "The username or password is wrong, or there were too many attempts from here; check them and try again in a few minutes.": "Tên đăng nhập hoặc mật khẩu không đúng, hoặc đã thử quá nhiều lần từ máy này; hãy kiểm tra lại và thử lại sau ít phút.",
     "The parameter %(name)s must be a whole number from %(low)s to %(high)s; use the links on the page instead of editing the address.": "Tham số %(name)s phải là số nguyên từ %(low)s đến %(high)s; hãy dùng các liên kết trên trang thay vì sửa địa chỉ.",
     "Reports": "Báo cáo",
@@ -265,4 +265,8 @@ VI: dict[str, str] = {
     "Median and p90 time per stage": "Thời gian trung vị và p90 của từng bước",
     "Overdue sign-offs, by stage": "Phê duyệt quá hạn, theo bước",
     "None in this period.": "Không có trong kỳ này.",
+    "These accounts hold roles or units that no confirmed change granted (edited in the database outside the service). Their sign-offs are refused; propose the change here and have a second administrator confirm it, or restore the account.": "Các tài khoản này có vai trò hoặc đơn vị không do thay đổi nào đã được xác nhận cấp (bị sửa trực tiếp trong cơ sở dữ liệu, ngoài hệ thống). Ý kiến phê duyệt của họ bị từ chối; hãy đề xuất thay đổi tại đây và nhờ quản trị viên thứ hai xác nhận, hoặc khôi phục tài khoản.",
+    "sign-off roles": "vai trò phê duyệt",
+    "unit": "đơn vị",
+    "logged": "đã ghi nhật ký",
 }
