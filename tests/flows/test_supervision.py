@@ -98,3 +98,72 @@ def test_kill_9_of_the_pipeline_leaves_nothing_behind(world_template: Path, tmp_
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
             first.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("prefect_server")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_whole_pipeline_killed_after_the_channel_write_publishes_once_after_restart(
+    world_template: Path, tmp_path: Path
+) -> None:
+    """Through real Prefect: the task worker reaches ``channel.written`` (the page is live, no
+    log entry) and the whole tree dies; the restarted pipeline completes it, once."""
+    from clearance.runtime import Runtime
+    from clearance.services.items import load_item
+    from tests.flows.conftest import approve_fully, log_types, submit_text
+
+    home = tmp_path / "home"
+    shutil.copytree(world_template, home)
+    settings = make_settings(home)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CLEARANCE_", "PREFECT_"))},
+        "CLEARANCE_HOME": str(home),
+        "CLEARANCE_DATABASE_URL": settings.database_url,
+        "CLEARANCE_ENV": "test",
+        "CLEARANCE_LOG_ORIGIN": settings.log_origin,
+    }
+    cli = [str(Path(sys.executable).parent / "clearance"), "pipeline", "run"]
+    rt = Runtime.open(settings)
+    item = submit_text(rt)
+    from clearance.services.review import review_revision
+
+    review_revision(rt, item)
+    approve_fully(rt, item)  # approved; nothing else was sent anywhere
+    crashing = subprocess.Popen(
+        cli,
+        env={**env, "CLEARANCE_CRASH_POINT": "channel.written"},
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        tree: set[int] = set()
+        deadline = time.monotonic() + 120
+        while crashing.poll() is None and time.monotonic() < deadline:
+            tree |= _descendants(crashing.pid)
+            time.sleep(0.1)
+        assert crashing.wait(5) == -signal.SIGKILL
+    finally:
+        if crashing.poll() is None:
+            os.killpg(crashing.pid, signal.SIGKILL)
+            crashing.wait()
+    time.sleep(2)
+    assert not [p for p in tree if _alive(p)], "processes outlived the pipeline"
+    assert (settings.published_dir / "items" / item / "index.html").is_file()
+    assert "publication.published" not in log_types(rt, item)
+    again = subprocess.Popen(
+        cli, env=env, cwd=REPO, stdout=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        started = time.monotonic()
+        while time.monotonic() < started + 120:
+            with rt.sessions() as session:
+                if load_item(session, item).state == "published":
+                    break
+            time.sleep(0.2)
+        print(f"restart to published: {time.monotonic() - started:.1f} s")
+        assert log_types(rt, item).count("publication.published") == 1
+    finally:
+        os.killpg(again.pid, signal.SIGTERM)
+        again.wait(60)
+        rt.close()
