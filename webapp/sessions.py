@@ -77,9 +77,12 @@ class ServerSessionInterface(SessionInterface):
         path = self.get_cookie_path(app)
         if not session.modified:
             return
+        data = json.dumps(dict(session), separators=(",", ":"), default=str)
+        sid, existing = session.sid, session.stored
+        if not session.renewed and existing is not None and session and data == existing.data:
+            return  # written to but unchanged (a view set a key to its value): nothing to save
         rt = self._runtime(app)
         now = datetime.now(UTC)
-        sid, existing = session.sid, session.stored
         with rt.sessions() as db:
             if sid is not None and (session.renewed or not session):
                 store.revoke(db, sid)
@@ -91,7 +94,7 @@ class ServerSessionInterface(SessionInterface):
                 store.save(
                     db,
                     sid,
-                    data=json.dumps(dict(session), separators=(",", ":"), default=str),
+                    data=data,
                     user_id=_user_id(dict(session)),
                     now=now,
                     existing=existing,
