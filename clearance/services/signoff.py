@@ -31,7 +31,7 @@ from clearance.services.grants import Divergence, divergence, logged_grants, rep
 from clearance.services.items import current_revision, load_item, transition
 from clearance.services.review import CLOSED, COMPLETE, OPEN, WAITING, eligible_approvers
 from clearance.services.users import get_user, require_role
-from clearance.signing.approver import sign_decision, signoff_event
+from clearance.signing.approver import active_vkey, sign_decision, signoff_event
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest
 from clearance.storage.uow import UnitOfWork
 
@@ -260,6 +260,11 @@ def _decide_in(
     if unlogged is not None:
         raise UnloggedGrant(unlogged)
     role = _pick_role(before, user.id, granted.signoff_roles, granted.unit)
+    if granted.key is None or active_vkey(session, user.username) != granted.key.vkey:
+        raise PolicyRefusal(
+            f"the signing key of {user.username} is not the one registered in the audit log "
+            "(it was changed outside the service); enrol your key again on the key page"
+        )
     assert before.open_stage is not None
     stage_id = before.open_stage.stage_id
     checkpoint = latest_checkpoint(session)

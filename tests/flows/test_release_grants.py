@@ -108,3 +108,29 @@ def test_a_role_removed_in_the_table_only_still_counts_no_more_than_logged(rt: R
     _edit_table(rt, "quan.vo", active=False)
     with pytest.raises(VerificationError, match="do not satisfy"):
         publish(rt, item, "website")
+
+
+def test_a_key_swapped_in_the_key_table_cannot_sign_and_does_not_count(rt: Runtime) -> None:
+    """A key written into ``approver_keys`` without its ``key.registered`` entry."""
+    from datetime import UTC, datetime
+
+    from clearance.signing.approver import enroll_approver_key
+    from clearance.signing.models import approver_keys
+
+    item = submit_text(rt)
+    review_revision(rt, item)
+    decide(rt, item_id=item, approver="hung.le", password=PASSWORD, decision="approve")
+    with rt.uow() as uow:  # enrol, but drop the log entry: what a database writer can do
+        now = datetime.now(UTC)
+        uow.session.execute(
+            update(approver_keys)
+            .where(approver_keys.c.username == "quan.vo")
+            .values(retired_at=now)
+        )
+        enroll_approver_key(uow.session, username="quan.vo", password=PASSWORD, now=now)
+        uow.commit()
+    with pytest.raises(PolicyRefusal, match="not the one registered in the audit log"):
+        decide(rt, item_id=item, approver="quan.vo", password=PASSWORD, decision="approve")
+    _force(rt, item, "quan.vo", "spokesperson", "leadership_release", 2)  # signed with it
+    with pytest.raises(VerificationError, match="do not satisfy"):
+        publish(rt, item, "website")
