@@ -54,8 +54,10 @@ def _start_publication(item_id: str) -> None:
             err=True,
         )
         return
-    where = f"flow run {started.flow_run_id}" if started.flow_run_id else "inline"
-    click.echo(f"publication: started ({started.mode.value}, {where})")
+    if started.mode.value == "inline":
+        click.echo("publication: done (inline)")
+    else:
+        click.echo("publication: approved; the publication dispatcher publishes it")
 
 
 @click.command("decide")

@@ -52,7 +52,7 @@ def test_decide_from_the_cli_publishes_after_the_last_signoff(
     assert "waiting:" in first
     last = _decide(cli_env, item, "quan.vo", "--decision", "approve-with-recommendations",
                    "--comment", "Thêm ảnh.")  # fmt: skip
-    assert "publication: started (inline" in last
+    assert "publication: done (inline)" in last
     status = cli_env.invoke(main, ["publish-status", item, "--json"])
     data = json.loads(status.output)
     assert data["state"] == "published"
