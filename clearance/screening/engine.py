@@ -5,19 +5,20 @@ verdict with the reason; nothing escapes, nothing is skipped silently.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from clearance.screening import filetype, legacy_vn
 from clearance.screening.detectors.scan import scan_text
 from clearance.screening.extract.archive import extract_zip
 from clearance.screening.extract.base import Extraction
+from clearance.screening.extract.delimited import extract_delimited
 from clearance.screening.extract.image import extract_image
 from clearance.screening.extract.mail import extract_eml
 from clearance.screening.extract.markup import extract_html, extract_svg
 from clearance.screening.extract.odf import extract_flat_odf, extract_odf
 from clearance.screening.extract.ole import OLE_TYPE, is_ole_embedding, judge_ole
-from clearance.screening.extract.ooxml import extract_docx, extract_xlsx
+from clearance.screening.extract.ooxml import extract_docx, extract_pptx, extract_xlsx
 from clearance.screening.extract.pdf import extract_pdf
 from clearance.screening.extract.rtf import extract_rtf
 from clearance.screening.extract.text import extract_text
@@ -48,6 +49,9 @@ _EXTRACTORS: dict[str, Extractor] = {
     filetype.SVG: lambda data, _budget: extract_svg(data),
     filetype.DOCX: extract_docx,
     filetype.XLSX: extract_xlsx,
+    filetype.PPTX: extract_pptx,
+    filetype.CSV: lambda data, budget: extract_delimited(data, budget, tab=False),
+    filetype.TSV: lambda data, budget: extract_delimited(data, budget, tab=True),
     filetype.PDF: extract_pdf,
     **dict.fromkeys(filetype.IMAGES, extract_image),
     **dict.fromkeys(filetype.ODF, extract_odf),
@@ -68,7 +72,7 @@ def _sanitise(
         return sanitized, detected
     if detected in filetype.IMAGES:
         return sanitise_image(data)
-    if detected in (filetype.DOCX, filetype.XLSX):
+    if detected in filetype.OOXML:
         return sanitise_ooxml(data, docx=detected == filetype.DOCX), detected
     if detected == filetype.HTML:
         return sanitise_html(data), detected
@@ -146,7 +150,7 @@ def _unread_finding(part: str, reason: str) -> Finding:
     )
 
 
-def _placed(findings: list[Finding], locations: tuple[str, ...]) -> list[Finding]:
+def _placed(findings: list[Finding], locations: Sequence[str]) -> list[Finding]:
     """Findings located by line moved to the place the part gives that line (page and box)."""
     placed: list[Finding] = []
     for finding in findings:

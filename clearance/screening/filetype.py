@@ -15,10 +15,18 @@ import zipfile
 from pathlib import PurePath
 
 from clearance.filetype import detect_mime
-from clearance.screening.limits import Held, Refused
+from clearance.screening.extract.ooxml import kind_of
+from clearance.screening.extract.opc import read_package
+from clearance.screening.extract.safezip import SafeZip
+from clearance.screening.limits import Budget, Held, Refused
+from clearance.screening.rules import Limits
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+OOXML = frozenset({DOCX, XLSX, PPTX})
+CSV = "text/csv"
+TSV = "text/tab-separated-values"
 TEXT = "text/plain"
 HTML = "text/html"
 SVG = "image/svg+xml"
@@ -41,12 +49,14 @@ IMAGES = frozenset(
 _BY_EXTENSION: dict[str, frozenset[str]] = {
     ".txt": frozenset({TEXT}),
     ".md": frozenset({TEXT, "text/markdown"}),
-    ".csv": frozenset({TEXT, "text/csv"}),
+    ".csv": frozenset({CSV}),
+    ".tsv": frozenset({TSV}),
     ".html": frozenset({HTML}),
     ".htm": frozenset({HTML}),
     ".svg": frozenset({SVG}),
     ".docx": frozenset({DOCX}),
     ".xlsx": frozenset({XLSX}),
+    ".pptx": frozenset({PPTX}),
     ".pdf": frozenset({PDF}),
     ".png": frozenset({"image/png"}),
     ".jpg": frozenset({"image/jpeg"}),
@@ -86,6 +96,8 @@ _FOREIGN_SIGNATURES = (b"%PDF-", b"PK\x03\x04", b"<script", b"<html", b"MZ\x90\x
 
 
 def _ooxml_kind(data: bytes) -> str | None:
+    """The OOXML type from the package's own index: the content type of the part that
+    ``_rels/.rels`` names as the main document (not fixed part names)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
@@ -96,15 +108,15 @@ def _ooxml_kind(data: bytes) -> str | None:
         return None
     if b"macroenabled" in types or any(n.lower().endswith("vbaproject.bin") for n in names):
         raise Refused("the document is macro-enabled (it contains a VBA project)")
-    if "word/document.xml" in names:
-        return DOCX
-    if "xl/workbook.xml" in names:
-        return XLSX
-    return None
+    try:
+        kind = kind_of(read_package(SafeZip(data, Budget(Limits()))))
+    except Held:
+        return None
+    return {"docx": DOCX, "xlsx": XLSX, "pptx": PPTX}.get(kind or "")
 
 
 def _polyglot(data: bytes, detected: str) -> str | None:
-    zipped = {DOCX, XLSX, ZIP, *ODF}
+    zipped = {*OOXML, ZIP, *ODF}
     own = b"%PDF-" if detected == PDF else b"PK\x03\x04" if detected in zipped else None
     if detected in zipped and not data.startswith(b"PK\x03\x04"):
         return "the document has data before its zip container"
@@ -154,7 +166,7 @@ def detect(data: bytes, filename: str, allowed_types: frozenset[str] | None) -> 
     ):
         detected = EML  # libmagic names a message by its first header; a message may start
         # with any of them
-    if detected in (DOCX, XLSX, "application/zip", "application/octet-stream") and data.startswith(
+    if detected in (*OOXML, "application/zip", "application/octet-stream") and data.startswith(
         b"PK"
     ):
         detected = _ooxml_kind(data) or detected
@@ -165,8 +177,12 @@ def detect(data: bytes, filename: str, allowed_types: frozenset[str] | None) -> 
         raise Refused(f"the extension '{extension or '(none)'}' is not an accepted file type")
     if detected in _TEXTUAL and expected & {TEXT}:
         detected = TEXT
-    if detected == "application/octet-stream" and TEXT in expected and _decodes_as_text(data):
-        detected = TEXT  # BOM-less UTF-16/32 and legacy Vietnamese text libmagic cannot name
+    textual = expected & {TEXT, CSV, TSV}
+    if detected == "application/octet-stream" and textual and _decodes_as_text(data):
+        # BOM-less UTF-16/32 and legacy Vietnamese text libmagic cannot name
+        detected = TEXT if TEXT in expected else next(iter(textual))
+    elif detected in _TEXTUAL and expected & {CSV, TSV}:
+        detected = next(iter(expected))
     if detected in ("text/xml", "application/xml") and extension in _FLAT_EXTENSIONS:
         detected = _FLAT_EXTENSIONS[extension]  # the extractor checks the office:document root
     if detected == "image/svg" or (detected in ("text/xml", "application/xml") and SVG in expected):

@@ -43,6 +43,7 @@ class Budget:
         self.limits = limits
         self.deadline = (time.monotonic() if clock is None else clock) + limits.max_seconds
         self.decompressed = 0
+        self.streamed = 0
 
     def check(self) -> None:
         if time.monotonic() > self.deadline:
@@ -57,6 +58,17 @@ class Budget:
         if self.decompressed > self.limits.max_decompressed_bytes:
             raise Held(
                 f"decompressed content exceeds {self.limits.max_decompressed_bytes} bytes "
+                "(possible decompression bomb)"
+            )
+        self.check()
+
+    def stream(self, size: int) -> None:
+        """Account ``size`` bytes parsed as a stream (never held whole): they count against the
+        streaming allowance and the deadline, not the memory allowance of :meth:`spend`."""
+        self.streamed += size
+        if self.streamed > self.limits.max_streamed_bytes:
+            raise Held(
+                f"streamed content exceeds {self.limits.max_streamed_bytes} bytes "
                 "(possible decompression bomb)"
             )
         self.check()

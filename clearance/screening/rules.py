@@ -136,7 +136,8 @@ class AllowEntry:
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_file_bytes: int = 50 * 1024 * 1024
-    max_decompressed_bytes: int = 200 * 1024 * 1024
+    max_decompressed_bytes: int = 200 * 1024 * 1024  # held in memory, over all parts
+    max_streamed_bytes: int = 1024 * 1024 * 1024  # parsed as a stream (sheet XML), not held
     max_ratio: int = 100
     max_pages: int = 500
     max_depth: int = 3

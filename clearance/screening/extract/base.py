@@ -8,6 +8,7 @@ observations (mapped to the policy's metadata rules by the engine). They raise
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from clearance.screening.rules import MetadataKind
@@ -17,11 +18,12 @@ from clearance.screening.types import Coverage
 @dataclass(frozen=True, slots=True)
 class TextPart:
     """Text read from part ``name``. ``locations`` (optional) places each line: a finding on
-    line N is located at ``locations[N - 1]`` (OCR gives the page and the box of each line)."""
+    line N is located at ``locations[N - 1]`` (OCR gives the page and the box of each line, a
+    table the cell: a lazy sequence there, so a large sheet does not hold a string per cell)."""
 
     name: str
     text: str
-    locations: tuple[str, ...] = ()
+    locations: Sequence[str] = ()
     metadata: bool = False  # metadata, custom XML, comments: a marking here holds for review
 
 
@@ -65,7 +67,7 @@ class Extraction:
         *,
         method: str = "text",
         pixels: int = 0,
-        locations: tuple[str, ...] = (),
+        locations: Sequence[str] = (),
         metadata: bool = False,
     ) -> None:
         """Record ``text`` read from part ``name`` (empty text still counts as read). OCR text

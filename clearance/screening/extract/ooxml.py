@@ -1,44 +1,50 @@
-"""DOCX and XLSX: every XML part through ``defusedxml`` (no DTDs, no entity expansion), read from
-a :class:`SafeZip` (bomb checks). ``zipfile`` + ``defusedxml`` rather than python-docx/openpyxl:
-those libraries expose the visible model and silently skip what we must see (tracked deletions,
-hidden runs, veryHidden sheets, custom properties) and they parse XML without the protection.
+"""DOCX, XLSX and PPTX by their package index: every zip entry is accounted for.
 
-DOCX: body, headers, footers, footnotes, endnotes, comments, tracked insertions and deletions
-(``w:ins``/``w:del``/``w:delText``), hidden runs (``w:vanish``), text boxes, field codes, core,
-app and custom properties, embedded objects and media (screened recursively by the engine).
-XLSX: shared strings, every sheet including hidden and veryHidden ones (inline strings, values,
-formulas), cell comments, defined names, properties. Macro projects are refused.
+The package is walked from ``_rels/.rels`` through every part's relationships
+(:mod:`~clearance.screening.extract.opc`); each entry gets a role from its content type
+(:mod:`~clearance.screening.extract.ooxml_parts`) and is read accordingly:
+
+- every XML part (main document wherever it lives, headers and footers of any name, footnotes,
+  endnotes, comments in both PowerPoint formats, glossary, text boxes, charts, SmartArt, slides,
+  hidden slides, notes, layouts and masters, custom XML, pivot caches, the workbook's sheet and
+  defined names) through :func:`~clearance.screening.extract.xmltext.markup_text`;
+- worksheets streamed row by row (:func:`~clearance.screening.extract.xmltext.sheet_text`),
+  print headers and footers and data-validation messages included;
+- properties as text and metadata; the index parts as structure (external targets screened);
+- rasters, embedded office documents, PDFs and OLE objects handed to the engine as embedded files;
+- anything else (vector metafiles, fonts, media, unknown types) reported ``uninspected``.
+
+Parts not reached by any relationship are still read when they are XML (a reader's program may
+not show them, but nothing is skipped), and the sanitiser leaves them out.
+``zipfile`` + ``defusedxml`` rather than python-docx/openpyxl/python-pptx: those libraries expose
+the visible model and silently skip what we must see, and parse XML without the protection.
 """
 
 from __future__ import annotations
 
-import io
-import re
+from collections.abc import Callable
 
-import defusedxml.ElementTree as DET
-
-from clearance.screening import legacy_vn
 from clearance.screening.extract.base import Embedded, Extraction
+from clearance.screening.extract.ooxml_parts import Role, role, unread_reason
+from clearance.screening.extract.opc import Package, read_package
 from clearance.screening.extract.safezip import SafeZip
+from clearance.screening.extract.xmltext import MalformedPart, lenient_text, markup_text, sheet_text
 from clearance.screening.limits import Budget, Held, Refused
 from clearance.screening.rules import MetadataKind
 
-W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_DOCX_TEXT = re.compile(
-    r"^word/(document|header\d*|footer\d*|footnotes|endnotes|comments\w*|glossary/document)\.xml$"
+MAIN_TYPES = {
+    "docx": ("wordprocessingml.document.main+xml", "wordprocessingml.template.main+xml"),
+    "xlsx": ("spreadsheetml.sheet.main+xml", "spreadsheetml.template.main+xml"),
+    "pptx": (
+        "presentationml.presentation.main+xml",
+        "presentationml.slideshow.main+xml",
+        "presentationml.template.main+xml",
+    ),
+}
+# Pixels of embedded images are not read until the OCR helper is wired in (issue #12, item 1).
+_PIXELS_UNREAD = (
+    "the image's pixels are not read (no OCR in this build); a reviewer must look at it"
 )
-_SHEET = re.compile(r"^xl/worksheets/sheet\d+\.xml$")
-_XL_COMMENTS = re.compile(r"^xl/(comments\d*\.xml|threadedComments/.+\.xml)$")
-_EMBEDDED = re.compile(r"^(word|xl)/(embeddings|media)/.+")
-_EXTERNAL_REL = re.compile(
-    rb'TargetMode="External"[^>]*|Target="([^"]+)"[^>]*TargetMode="External"'
-)
-
-
-def _iter(data: bytes, budget: Budget) -> DET.iterparse:
-    budget.check()
-    return DET.iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True)
 
 
 def check_macros(zf: SafeZip) -> None:
@@ -52,166 +58,166 @@ def check_macros(zf: SafeZip) -> None:
             raise Refused("the document declares macro-enabled content")
 
 
-def _docx_part(data: bytes, budget: Budget, name: str, out: Extraction) -> str:
-    chunks: list[str] = []
-    seen_ins = seen_del = seen_hidden = False
-    count = 0
-    legacy: str | None = None  # the run's legacy Vietnamese font encoding (w:rFonts), if any
-    for event, element in _iter(data, budget):
-        count += 1
-        if count % 5000 == 0:
-            budget.check()
-        tag = element.tag
-        if event == "start":
-            if tag == f"{W}r":
-                legacy = None
-            elif tag == f"{W}rFonts":
-                legacy = legacy_vn.encoding_for_font(
-                    element.get(f"{W}ascii") or element.get(f"{W}hAnsi")
-                )
-            if tag in (f"{W}ins", f"{W}moveTo") and not seen_ins:
-                seen_ins = True
-                out.observe(MetadataKind.TRACKED_CHANGES, name, "tracked insertions")
-            elif tag in (f"{W}del", f"{W}moveFrom") and not seen_del:
-                seen_del = True
-                out.observe(MetadataKind.TRACKED_CHANGES, name, "tracked deletions")
-            elif tag in (f"{W}vanish", f"{W}specVanish") and not seen_hidden:
-                seen_hidden = True
-                out.observe(MetadataKind.HIDDEN_CONTENT, name, "hidden text (w:vanish)")
-            continue
-        if tag in (f"{W}t", f"{W}delText", f"{W}instrText", f"{W}delInstrText"):
-            text = element.text or ""
-            chunks.append(legacy_vn.convert(text, legacy) if legacy else text)
-        elif tag == f"{W}tab":
-            chunks.append("\t")
-        elif tag in (f"{W}br", f"{W}cr", f"{W}p", f"{W}tc"):
-            chunks.append("\n")
-        if tag in (f"{W}p", f"{W}tbl"):
-            element.clear()
-    return "".join(chunks)
+def kind_of(package: Package) -> str | None:
+    """``docx``, ``xlsx`` or ``pptx`` from the main part's content type, else ``None``."""
+    if package.main is None:
+        return None
+    ctype = package.content_type(package.main)
+    for kind, suffixes in MAIN_TYPES.items():
+        if ctype.endswith(suffixes):
+            return kind
+    return None
 
 
-def _plain_xml_text(data: bytes, budget: Budget) -> str:
-    chunks: list[str] = []
-    for event, element in _iter(data, budget):
-        if event == "end":
-            if element.text and element.text.strip():
-                chunks.append(element.text.strip())
-            element.clear()
-    return "\n".join(chunks)
+class _Observer:
+    """Observations made while a part is parsed (tracked changes, hidden text and slides...)."""
+
+    def __init__(self, name: str, out: Extraction) -> None:
+        self.name = name
+        self.out = out
+        self.seen: set[str] = set()
+        self.root = ""
+
+    def once(self, key: str, kind: MetadataKind, message: str) -> None:
+        if key not in self.seen:
+            self.seen.add(key)
+            self.out.observe(kind, self.name, message)
+
+    def __call__(self, local: str, attributes: dict[str, str]) -> None:
+        if not self.root:
+            self.root = local
+        if local in ("ins", "moveTo"):
+            self.once("ins", MetadataKind.TRACKED_CHANGES, "tracked insertions")
+        elif local in ("del", "moveFrom"):
+            self.once("del", MetadataKind.TRACKED_CHANGES, "tracked deletions")
+        elif local in ("vanish", "specVanish"):
+            if attributes.get(_W_VAL, "true") not in ("false", "0", "off"):
+                self.once("vanish", MetadataKind.HIDDEN_CONTENT, "hidden text (w:vanish)")
+        elif local == "sld" and attributes.get("show") in ("0", "false"):
+            self.once("slide", MetadataKind.HIDDEN_CONTENT, "hidden slide (show=0)")
+        elif local == "sheet" and attributes.get("state") in ("hidden", "veryHidden"):
+            state, sheet = attributes["state"], attributes.get("name", "")
+            self.once(f"sheet {sheet}", MetadataKind.HIDDEN_CONTENT, f"{state} sheet '{sheet}'")
+        elif local in {"control", "ocx"}:
+            self.once("activex", MetadataKind.ACTIVE_CONTENT, "ActiveX control")
 
 
-def _properties(zf: SafeZip, budget: Budget, out: Extraction) -> None:
-    for name in ("docProps/core.xml", "docProps/app.xml", "docProps/custom.xml"):
-        if name not in zf.infos:
-            continue
-        data = zf.read(name)
-        out.text(name, _plain_xml_text(data, budget))
-        lowered = data.lower()
-        if b"creator>" in lowered or b"lastmodifiedby>" in lowered or b"company>" in lowered:
-            out.observe(MetadataKind.AUTHOR, name, "author, last editor or company recorded")
-        if name.endswith("custom.xml"):
+_W_VAL = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}val"
+
+
+_COMMENT_ROOTS = frozenset({"comments", "cmLst", "ThreadedComments", "commentsEx"})
+
+
+def _is_comments(package: Package, name: str, root: str) -> bool:
+    """A comments part by its relationship type, content type or root element."""
+    kinds = [k.rsplit("/", 1)[-1].lower() for k in package.types_to(name)]
+    ctype = package.content_type(name).lower()
+    return any("comment" in k for k in kinds) or "comments+xml" in ctype or root in _COMMENT_ROOTS
+
+
+def _markup(zf: SafeZip, package: Package, name: str, out: Extraction) -> None:
+    observer = _Observer(name, out)
+    with zf.stream(name) as stream:
+        text = markup_text(stream, zf.budget, name, observer)
+    if _is_comments(package, name, observer.root) and text.strip():
+        out.observe(MetadataKind.COMMENTS, name, "review comments")
+    if "activex" in package.content_type(name).lower():
+        out.observe(MetadataKind.ACTIVE_CONTENT, name, "ActiveX control")
+    reached = "xml" if name in package.reached else "xml (not referenced by the package)"
+    out.text(name, text, method=reached)
+
+
+def _properties(zf: SafeZip, name: str, out: Extraction) -> None:
+    with zf.stream(name) as stream:
+        text = markup_text(stream, zf.budget, name)
+    out.text(name, text, method="metadata")
+    if text.strip():
+        ctype_custom = name.lower().endswith("custom.xml")
+        if ctype_custom:
             out.observe(MetadataKind.DESCRIPTION, name, "custom document properties")
+        else:
+            out.observe(MetadataKind.AUTHOR, name, "author, last editor or company recorded")
 
 
-def _relationships(zf: SafeZip, out: Extraction) -> None:
-    for name in zf.names():
-        if name.endswith(".rels") and b'TargetMode="External"' in (data := zf.read(name)):
-            out.observe(MetadataKind.EXTERNAL_REFERENCES, name, "external relationship target")
-            out.text(
-                name,
-                " ".join(
-                    t.decode("utf-8", "replace") for t in re.findall(rb'Target="([^"]+)"', data)
-                ),
-            )
+def _index(zf: SafeZip, package: Package, name: str, out: Extraction) -> None:
+    targets = [r.target for r in package.relationships if r.rels_part == name and r.external]
+    if targets:
+        out.observe(MetadataKind.EXTERNAL_REFERENCES, name, "external relationship target")
+    out.text(name, " ".join(targets), method="structure")
 
 
-def _embedded(zf: SafeZip, out: Extraction) -> None:
-    for name in zf.names():
-        if _EMBEDDED.match(name) and not name.endswith("/"):
-            if "/embeddings/" in name:
-                out.observe(MetadataKind.EMBEDDED_FILES, name, "embedded object")
-            out.embedded.append(Embedded(name, zf.read(name)))
+def _printer(zf: SafeZip, name: str, out: Extraction) -> None:
+    """A DEVMODE starts with the device name, 32 UTF-16 characters: the only text it holds."""
+    device = zf.read(name)[:64].decode("utf-16-le", "replace").split("\x00", 1)[0]
+    out.text(name, device, method="printer settings")
 
 
-def extract_docx(data: bytes, budget: Budget) -> Extraction:
+def _embedded(zf: SafeZip, name: str, kind: Role, out: Extraction) -> None:
+    data = zf.read(name)
+    if kind is Role.OLE:
+        out.observe(MetadataKind.EMBEDDED_FILES, name, "embedded object")
+    elif kind is Role.PACKAGE:
+        out.observe(MetadataKind.EMBEDDED_FILES, name, "embedded document")
+    elif kind is Role.RASTER:
+        out.uninspected(name, _PIXELS_UNREAD)
+    out.embedded.append(Embedded(name, data))
+
+
+def _read(zf: SafeZip, package: Package, name: str, out: Extraction) -> None:
+    kind = role(package, name)
+    if kind is Role.DIRECTORY:
+        out.covered(name, "structure")
+    elif kind is Role.INDEX:
+        _index(zf, package, name, out)
+    elif kind is Role.PROPERTIES:
+        _properties(zf, name, out)
+    elif kind is Role.SHEET:
+        with zf.stream(name) as stream:
+            out.text(name, sheet_text(stream, zf.budget, name), method="xml (streamed)")
+    elif kind is Role.MARKUP:
+        _markup(zf, package, name, out)
+    elif kind is Role.PRINTER:
+        _printer(zf, name, out)
+    elif kind in (Role.RASTER, Role.PACKAGE, Role.OLE):
+        _embedded(zf, name, kind, out)
+    else:
+        out.uninspected(name, unread_reason(package, name))
+
+
+def _read_or_lenient(zf: SafeZip, package: Package, name: str, out: Extraction) -> None:
+    try:
+        _read(zf, package, name, out)
+    except MalformedPart:
+        text = lenient_text(zf.read(name))
+        zf.budget.spend(len(text))
+        out.text(name, text, method="text (malformed XML, tags stripped)")
+
+
+def extract_package(data: bytes, budget: Budget, want: str) -> Extraction:
+    """Read every entry of an OOXML package whose main part must be of kind ``want``."""
     zf = SafeZip(data, budget)
     check_macros(zf)
-    if "word/document.xml" not in zf.infos:
-        raise Held("the DOCX has no word/document.xml")
+    package = read_package(zf)
+    kind = kind_of(package)
+    if kind != want:
+        found = kind or "no recognisable main part"
+        raise Held(f"the {want.upper()} package's relationships lead to {found}, not a {want}")
     out = Extraction()
-    for name in sorted(zf.names(), key=lambda n: (n != "word/document.xml", n)):
-        if _DOCX_TEXT.match(name):
-            text = _docx_part(zf.read(name), budget, name, out)
-            if name.startswith("word/comments") and text.strip():
-                out.observe(MetadataKind.COMMENTS, name, "review comments")
-            out.text(name, text)
-        elif name.startswith("word/activeX/"):
-            out.observe(MetadataKind.ACTIVE_CONTENT, name, "ActiveX control")
-    _properties(zf, budget, out)
-    _relationships(zf, out)
-    _embedded(zf, out)
+    main = package.main or ""
+    for name in sorted(zf.names(), key=lambda n: (n != main, n)):
+        budget.check()
+        _read_or_lenient(zf, package, name, out)
     return out
 
 
-def _sheet_text(data: bytes, budget: Budget) -> str:
-    rows: list[str] = []
-    cells: list[str] = []
-    cell_type = ""
-    count = 0
-    for event, element in _iter(data, budget):
-        tag = element.tag
-        if event == "start":
-            if tag == f"{S}c":
-                cell_type = element.get("t", "")
-            continue
-        count += 1
-        if count % 5000 == 0:
-            budget.check()
-        if (tag == f"{S}v" and cell_type != "s") or tag in (f"{S}f", f"{S}t"):
-            cells.append(element.text or "")
-        elif tag == f"{S}row":
-            rows.append("\t".join(cells))
-            cells = []
-            element.clear()
-    rows.append("\t".join(cells))
-    return "\n".join(rows)
+def _extractor(want: str) -> Callable[[bytes, Budget], Extraction]:
+    def extract(data: bytes, budget: Budget) -> Extraction:
+        return extract_package(data, budget, want)
+
+    extract.__name__ = f"extract_{want}"
+    return extract
 
 
-def extract_xlsx(data: bytes, budget: Budget) -> Extraction:
-    zf = SafeZip(data, budget)
-    check_macros(zf)
-    if "xl/workbook.xml" not in zf.infos:
-        raise Held("the XLSX has no xl/workbook.xml")
-    out = Extraction()
-    workbook = DET.fromstring(zf.read("xl/workbook.xml"), forbid_dtd=True)
-    for sheet in workbook.iter(f"{S}sheet"):
-        state = sheet.get("state", "visible")
-        if state in ("hidden", "veryHidden"):
-            out.observe(
-                MetadataKind.HIDDEN_CONTENT,
-                "xl/workbook.xml",
-                f"{state} sheet '{sheet.get('name')}'",
-            )
-    names = [dn.text or "" for dn in workbook.iter(f"{S}definedName")]
-    sheet_names = [sheet.get("name", "") for sheet in workbook.iter(f"{S}sheet")]
-    out.text("xl/workbook.xml", "\n".join(sheet_names + names))
-    if "xl/sharedStrings.xml" in zf.infos:
-        strings: list[str] = []
-        for event, element in _iter(zf.read("xl/sharedStrings.xml"), budget):
-            if event == "end" and element.tag == f"{S}si":
-                strings.append("".join(element.itertext()))
-                element.clear()
-        out.text("xl/sharedStrings.xml", "\n".join(strings))
-    for name in sorted(zf.names()):
-        if _SHEET.match(name):
-            out.text(name, _sheet_text(zf.read(name), budget))
-        elif _XL_COMMENTS.match(name):
-            out.observe(MetadataKind.COMMENTS, name, "cell comments")
-            out.text(name, _plain_xml_text(zf.read(name), budget))
-        elif name.startswith("xl/activeX/"):
-            out.observe(MetadataKind.ACTIVE_CONTENT, name, "ActiveX control")
-    _properties(zf, budget, out)
-    _relationships(zf, out)
-    _embedded(zf, out)
-    return out
+extract_docx = _extractor("docx")
+extract_xlsx = _extractor("xlsx")
+extract_pptx = _extractor("pptx")
