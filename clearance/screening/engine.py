@@ -30,7 +30,7 @@ from clearance.screening.rules import ScreeningRules
 from clearance.screening.sanitise.image import sanitise_image
 from clearance.screening.sanitise.markup import sanitise_html, sanitise_svg
 from clearance.screening.sanitise.odf import sanitise_flat_odf, sanitise_odf
-from clearance.screening.sanitise.ooxml import sanitise_ooxml
+from clearance.screening.sanitise.ooxml import rebuild_ooxml
 from clearance.screening.sanitise.pdf import sanitise_pdf_report
 from clearance.screening.types import (
     Coverage,
@@ -73,7 +73,9 @@ def _sanitise(
     if detected in filetype.IMAGES:
         return sanitise_image(data)
     if detected in filetype.OOXML:
-        return sanitise_ooxml(data, docx=detected == filetype.DOCX), detected
+        derivative = rebuild_ooxml(data)
+        findings.extend(_dropped_finding(part) for part in derivative.dropped)
+        return derivative.data, detected
     if detected == filetype.HTML:
         return sanitise_html(data), detected
     if detected == filetype.SVG:

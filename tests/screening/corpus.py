@@ -78,15 +78,35 @@ def docx(
         "word/document.xml": doc,
         "docProps/core.xml": core_xml(title=title),
     }
+    related: list[tuple[str, str]] = []
     if header is not None:
         parts["word/header1.xml"] = f'<w:hdr xmlns:w="{W_NS}">{para(run(header))}</w:hdr>'
+        related.append(("header", "header1.xml"))
     if comment is not None:
         parts["word/comments.xml"] = (
             f'<w:comments xmlns:w="{W_NS}"><w:comment w:id="0">{para(run(comment))}</w:comment>'
             "</w:comments>"
         )
+        related.append(("comments", "comments.xml"))
+    for name in extra_parts or {}:
+        if name.startswith(("word/embeddings/", "word/media/")):
+            related.append(("package", name.removeprefix("word/")))
+    parts["word/_rels/document.xml.rels"] = _part_rels(related)
     parts.update(extra_parts or {})
     return _zip(parts)
+
+
+def _part_rels(related: list[tuple[str, str]]) -> str:
+    """A part's relationships: (type's last segment, target relative to the part)."""
+    body = "".join(
+        f'<Relationship Id="rIdC{n}" Type="http://schemas.openxmlformats.org/officeDocument/'
+        f'2006/relationships/{kind}" Target="{escape(target)}"/>'
+        for n, (kind, target) in enumerate(related)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships '
+        f'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{body}</Relationships>'
+    )
 
 
 S_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -104,7 +124,7 @@ def xlsx(
     entries = []
     for number, (name, state, rows) in enumerate(sheets, start=1):
         entries.append(
-            f'<sheet name="{escape(name)}" sheetId="{number}" state="{state}" r:id="rId{number}"/>'
+            f'<sheet name="{escape(name)}" sheetId="{number}" state="{state}" r:id="rIdC{number}"/>'
         )
         xml_rows = []
         for row in rows:
@@ -123,6 +143,10 @@ def xlsx(
     parts["xl/sharedStrings.xml"] = (
         f'<sst xmlns="{S_NS}">' + "".join(f"<si><t>{escape(s)}</t></si>" for s in shared) + "</sst>"
     )
+    related = [("worksheet", f"worksheets/sheet{n}.xml") for n in range(1, len(sheets) + 1)]
+    parts["xl/_rels/workbook.xml.rels"] = _part_rels(
+        [("sharedStrings", "sharedStrings.xml"), *related]
+    )  # ids rIdC1..rIdCn are the sheets' r:id below
     head: dict[str, str | bytes] = {
         "[Content_Types].xml": _CT.format(
             main="xl/workbook.xml",

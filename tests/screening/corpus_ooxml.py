@@ -223,8 +223,12 @@ def _chart_xml(text: str) -> str:
         f'{XML_HEAD}<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart"'
         f' xmlns:a="{A}"><c:chart><c:title><c:tx><c:rich><a:p><a:r><a:t>{escape(text)}</a:t>'
         "</a:r></a:p></c:rich></c:tx></c:title><c:plotArea><c:barChart><c:ser><c:cat>"
-        '<c:strRef><c:strCache><c:pt idx="0"><c:v>Quý I</c:v></c:pt></c:strCache></c:strRef>'
-        "</c:cat></c:ser></c:barChart></c:plotArea></c:chart></c:chartSpace>"
+        '<c:strRef><c:f>Sheet1!$A$2</c:f><c:strCache><c:ptCount val="1"/><c:pt idx="0">'
+        "<c:v>Quý I</c:v></c:pt></c:strCache></c:strRef></c:cat><c:val><c:numRef>"
+        '<c:f>Sheet1!$B$2</c:f><c:numCache><c:ptCount val="1"/><c:pt idx="0"><c:v>12</c:v>'
+        '</c:pt></c:numCache></c:numRef></c:val></c:ser><c:axId val="1"/><c:axId val="2"/>'
+        '</c:barChart><c:catAx><c:axId val="1"/><c:crossAx val="2"/></c:catAx><c:valAx>'
+        '<c:axId val="2"/><c:crossAx val="1"/></c:valAx></c:plotArea></c:chart></c:chartSpace>'
     )
 
 
@@ -238,7 +242,9 @@ def _chart(pkg: Package, main: str, text: str, extra: list[str], sect: list[str]
         rid="rIdChart",
     )
     extra.append(
-        "<w:p><w:r><w:drawing><wp:inline><a:graphic><a:graphicData>"
+        '<w:p><w:r><w:drawing><wp:inline><wp:extent cx="5486400" cy="3200400"/>'
+        '<wp:docPr id="7" name="Biểu đồ 7"/><a:graphic><a:graphicData '
+        'uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
         f'<c:chart r:id="{rid}"/></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>'
     )
 
@@ -468,19 +474,52 @@ BENIGN_SLIDES = [
 ]
 
 
-def _sp(text: str) -> str:
+def _sp(text: str, number: int) -> str:
     return (
-        f"<p:sp><p:txBody><a:bodyPr/><a:p><a:r><a:t>{escape(text)}</a:t></a:r></a:p></p:txBody>"
-        "</p:sp>"
+        f'<p:sp><p:nvSpPr><p:cNvPr id="{number + 2}" name="TextBox {number}"/><p:cNvSpPr txBox="1"/>'
+        f'<p:nvPr/></p:nvSpPr><p:spPr><a:xfrm><a:off x="457200" y="{457200 + number * 900000}"/>'
+        '<a:ext cx="8000000" cy="800000"/></a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom>'
+        f'</p:spPr><p:txBody><a:bodyPr/><a:lstStyle/><a:p><a:r><a:rPr lang="vi-VN"/>'
+        f"<a:t>{escape(text)}</a:t></a:r></a:p></p:txBody></p:sp>"
     )
 
 
-def _slide(root: str, texts: list[str], attrs: str = "") -> str:
-    shapes = "".join(_sp(t) for t in texts)
+def _slide(root: str, texts: list[str], attrs: str = "", inner: str = "") -> str:
+    shapes = "".join(_sp(t, n) for n, t in enumerate(texts))
     return (
         f'{XML_HEAD}<p:{root} xmlns:p="{P}" xmlns:a="{A}" xmlns:r="{R}"{attrs}><p:cSld><p:spTree>'
-        f"{shapes}</p:spTree></p:cSld></p:{root}>"
+        '<p:nvGrpSpPr><p:cNvPr id="1" name=""/><p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr/>'
+        f"{shapes}</p:spTree></p:cSld>{inner}</p:{root}>"
     )
+
+
+_THEME = (
+    f'{XML_HEAD}<a:theme xmlns:a="{A}" name="Office"><a:themeElements><a:clrScheme name="C">'
+    + "".join(
+        f'<a:{n}><a:srgbClr val="{v}"/></a:{n}>'
+        for n, v in (("dk1", "000000"), ("lt1", "FFFFFF"), ("dk2", "1F497D"), ("lt2", "EEECE1"),
+                     ("accent1", "4F81BD"), ("accent2", "C0504D"), ("accent3", "9BBB59"),
+                     ("accent4", "8064A2"), ("accent5", "4BACC6"), ("accent6", "F79646"),
+                     ("hlink", "0000FF"), ("folHlink", "800080"))
+    )
+    + '</a:clrScheme><a:fontScheme name="F"><a:majorFont><a:latin typeface="DejaVu Sans"/>'
+    '<a:ea typeface=""/><a:cs typeface=""/></a:majorFont><a:minorFont>'
+    '<a:latin typeface="DejaVu Sans"/><a:ea typeface=""/><a:cs typeface=""/></a:minorFont>'
+    '</a:fontScheme><a:fmtScheme name="M"><a:fillStyleLst>'
+    + '<a:solidFill><a:schemeClr val="phClr"/></a:solidFill>' * 3
+    + "</a:fillStyleLst><a:lnStyleLst>"
+    + '<a:ln w="9525"><a:solidFill><a:schemeClr val="phClr"/></a:solidFill></a:ln>' * 3
+    + "</a:lnStyleLst><a:effectStyleLst>"
+    + "<a:effectStyle><a:effectLst/></a:effectStyle>" * 3
+    + "</a:effectStyleLst><a:bgFillStyleLst>"
+    + '<a:solidFill><a:schemeClr val="phClr"/></a:solidFill>' * 3
+    + "</a:bgFillStyleLst></a:fmtScheme></a:themeElements></a:theme>"
+)  # fmt: skip
+_CLR_MAP = (
+    '<p:clrMap bg1="lt1" tx1="dk1" bg2="lt2" tx2="dk2" accent1="accent1" accent2="accent2" '
+    'accent3="accent3" accent4="accent4" accent5="accent5" accent6="accent6" hlink="hlink" '
+    'folHlink="folHlink"/>'
+)
 
 
 def pptx(*, place: str = "", text: str = "", slides: list[list[str]] | None = None) -> bytes:
@@ -504,11 +543,19 @@ def pptx(*, place: str = "", text: str = "", slides: list[list[str]] | None = No
             f'{XML_HEAD}<p:presentation xmlns:p="{P}" xmlns:r="{R}"><p:sldMasterIdLst>'
             '<p:sldMasterId id="2147483648" r:id="rIdM"/></p:sldMasterIdLst><p:sldIdLst>'
             + "".join(f'<p:sldId id="{256 + n}" r:id="rIdSl{n}"/>' for n in range(len(slide_texts)))
-            + "</p:sldIdLst></p:presentation>", rel=f"{RT}/officeDocument")  # fmt: skip
-    pkg.add(master, f"{PML}.slideMaster+xml", _slide("sldMaster", texts["master"]),
+            + '</p:sldIdLst><p:sldSz cx="9144000" cy="6858000"/>'
+            '<p:notesSz cx="6858000" cy="9144000"/></p:presentation>',
+            rel=f"{RT}/officeDocument")  # fmt: skip
+    pkg.add(master, f"{PML}.slideMaster+xml",
+            _slide("sldMaster", texts["master"], inner=_CLR_MAP + '<p:sldLayoutIdLst>'
+                   '<p:sldLayoutId id="2147483649" r:id="rIdL"/></p:sldLayoutIdLst>'),
             source=main, rel=f"{RT}/slideMaster", rid="rIdM")  # fmt: skip
     pkg.add(layout, f"{PML}.slideLayout+xml", _slide("sldLayout", texts["layout"]),
-            source=master, rel=f"{RT}/slideLayout")  # fmt: skip
+            source=master, rel=f"{RT}/slideLayout", rid="rIdL")  # fmt: skip
+    pkg.add("ppt/theme/theme1.xml", f"{CT_BASE}.theme+xml", _THEME, source=master,
+            rel=f"{RT}/theme")  # fmt: skip
+    pkg.add(master, f"{PML}.slideMaster+xml", pkg.parts[master][1], source=layout,
+            rel=f"{RT}/slideMaster")  # fmt: skip
     for number, words in enumerate(slide_texts):
         part = f"ppt/slides/slide{number + 1}.xml"
         attrs = hidden if number == len(slide_texts) - 1 and hidden else ""

@@ -14,6 +14,8 @@ from tests.screening import corpus_ooxml as ox
 
 STAMP = "TỐI MẬT"
 NEAR_MISSES = ("Độ mật: Thường", "Mật độ dân số (người/km2)", "Mật ong rừng U Minh")
+# One document per place carries every near-miss (each file is also rendered by LibreOffice).
+NEAR_MISS = " · ".join(NEAR_MISSES)
 MARKINGS = "marking"
 
 
@@ -48,10 +50,8 @@ def test_docx_stamp_in_every_place_is_found(rules: ScreeningRules, place: str) -
 
 
 @pytest.mark.parametrize("place", sorted(ox.DOCX_PLACES))
-@pytest.mark.parametrize("near_miss", NEAR_MISSES)
-def test_docx_near_miss_in_every_place_stays_clear(
-    rules: ScreeningRules, place: str, near_miss: str
-) -> None:
+def test_docx_near_miss_in_every_place_stays_clear(rules: ScreeningRules, place: str) -> None:
+    near_miss = NEAR_MISS
     if place in ("comments",):  # a comment is reported as metadata whatever it says
         pytest.skip("comments are a metadata finding on their own")
     data = ox.docx(place=place, text=near_miss)
@@ -81,10 +81,9 @@ def test_xlsx_stamp_in_every_place_is_found(rules: ScreeningRules, place: str) -
 
 @pytest.mark.parametrize("place", sorted(set(ox.XLSX_PLACES) - {"comment", "hidden_sheet"}))
 def test_xlsx_near_miss_in_every_place_stays_clear(rules: ScreeningRules, place: str) -> None:
-    for near_miss in NEAR_MISSES:
-        data = ox.xlsx(place=place, text=near_miss)
-        result = screen_file(data, "thong-ke.xlsx", rules)
-        assert result.verdict is Verdict.CLEAR, (near_miss, result.findings)
+    data = ox.xlsx(place=place, text=NEAR_MISS)
+    result = screen_file(data, "thong-ke.xlsx", rules)
+    assert result.verdict is Verdict.CLEAR, result.findings
 
 
 def test_statistics_workbook_with_density_stays_clear(rules: ScreeningRules) -> None:
@@ -115,12 +114,11 @@ def test_pptx_hidden_slide_is_reported(rules: ScreeningRules) -> None:
 
 @pytest.mark.parametrize("place", ("slide", "notes", "layout", "master", "chart", "hidden_slide"))
 def test_pptx_near_miss_stays_clear(rules: ScreeningRules, place: str) -> None:
-    for near_miss in NEAR_MISSES:
-        result = screen_file(ox.pptx(place=place, text=near_miss), "p.pptx", rules)
-        hidden_only = {f.rule for f in result.findings if f.severity == "review"} <= {
-            "meta.hidden_content"
-        }
-        assert result.verdict is Verdict.CLEAR or hidden_only, (near_miss, result.findings)
+    result = screen_file(ox.pptx(place=place, text=NEAR_MISS), "p.pptx", rules)
+    hidden_only = {f.rule for f in result.findings if f.severity == "review"} <= {
+        "meta.hidden_content"
+    }
+    assert result.verdict is Verdict.CLEAR or hidden_only, result.findings
 
 
 @pytest.mark.parametrize(
@@ -156,3 +154,48 @@ def test_unknown_binary_part_is_uninspected_not_skipped(rules: ScreeningRules) -
 def test_a_package_whose_main_part_is_not_a_docx_is_held(rules: ScreeningRules) -> None:
     result = screen_file(ox.xlsx(), "bang.docx", rules)
     assert result.verdict is not Verdict.CLEAR
+
+
+def _big_sheet_workbook(rows: int, last: str) -> bytes:
+    body = [["Xã", "Mật độ dân số", "12,5"] for _ in range(rows)]
+    body.append([last])
+    return ox.xlsx(rows=body)
+
+
+def test_large_sheet_is_streamed_not_held_for_its_size(rules: ScreeningRules) -> None:
+    import dataclasses
+
+    data = _big_sheet_workbook(20_000, STAMP)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        xml = zf.getinfo("xl/worksheets/trang1.xml").file_size
+    # Less memory allowance than the sheet's XML: it is parsed as a stream, never held whole.
+    small = dataclasses.replace(rules, limits=dataclasses.replace(rules.limits,
+                                max_decompressed_bytes=xml // 2))  # fmt: skip
+    result = screen_file(data, "lon.xlsx", small)
+    assert result.verdict is Verdict.BLOCKED, result.held_reason
+    stamp = next(f for f in result.findings if f.rule.startswith(MARKINGS))
+    assert stamp.location == "cell A20001"
+    capped = dataclasses.replace(rules, limits=dataclasses.replace(rules.limits,
+                                 max_streamed_bytes=xml // 2))  # fmt: skip
+    held = screen_file(data, "lon.xlsx", capped)
+    assert held.verdict is Verdict.REVIEW and "streamed content exceeds" in (held.held_reason or "")
+
+
+def test_a_sheet_with_a_dtd_is_held(rules: ScreeningRules) -> None:
+    data = ox.xlsx()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    sheet = parts["xl/worksheets/trang1.xml"]
+    head, _, rest = sheet.partition(b"?>")
+    parts["xl/worksheets/trang1.xml"] = (
+        head
+        + '?><!DOCTYPE w [<!ENTITY a "TỐI MẬT">]>'.encode()
+        + rest.replace("Huế".encode(), b"&a;")
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, content in parts.items():
+            zf.writestr(name, content)
+    result = screen_file(out.getvalue(), "dtd.xlsx", rules)
+    assert result.verdict is Verdict.REVIEW
+    assert "DTD" in (result.held_reason or "")

@@ -11,7 +11,8 @@ The package is walked from ``_rels/.rels`` through every part's relationships
 - worksheets streamed row by row (:func:`~clearance.screening.extract.xmltext.sheet_text`),
   print headers and footers and data-validation messages included;
 - properties as text and metadata; the index parts as structure (external targets screened);
-- rasters, embedded office documents, PDFs and OLE objects handed to the engine as embedded files;
+- rasters (EXIF/XMP read and pixels OCR'd by the image extractor), embedded office documents,
+  PDFs and OLE objects handed to the engine as embedded files;
 - anything else (vector metafiles, fonts, media, unknown types) reported ``uninspected``.
 
 Parts not reached by any relationship are still read when they are XML (a reader's program may
@@ -41,10 +42,6 @@ MAIN_TYPES = {
         "presentationml.template.main+xml",
     ),
 }
-# Pixels of embedded images are not read until the OCR helper is wired in (issue #12, item 1).
-_PIXELS_UNREAD = (
-    "the image's pixels are not read (no OCR in this build); a reviewer must look at it"
-)
 
 
 def check_macros(zf: SafeZip) -> None:
@@ -158,8 +155,6 @@ def _embedded(zf: SafeZip, name: str, kind: Role, out: Extraction) -> None:
         out.observe(MetadataKind.EMBEDDED_FILES, name, "embedded object")
     elif kind is Role.PACKAGE:
         out.observe(MetadataKind.EMBEDDED_FILES, name, "embedded document")
-    elif kind is Role.RASTER:
-        out.uninspected(name, _PIXELS_UNREAD)
     out.embedded.append(Embedded(name, data))
 
 
@@ -173,7 +168,8 @@ def _read(zf: SafeZip, package: Package, name: str, out: Extraction) -> None:
         _properties(zf, name, out)
     elif kind is Role.SHEET:
         with zf.stream(name) as stream:
-            out.text(name, sheet_text(stream, zf.budget, name), method="xml (streamed)")
+            text, cells = sheet_text(stream, zf.budget, name)
+        out.text(name, text, method="xml (streamed)", locations=cells)
     elif kind is Role.MARKUP:
         _markup(zf, package, name, out)
     elif kind is Role.PRINTER:

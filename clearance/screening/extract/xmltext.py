@@ -17,9 +17,13 @@ needs the memory of one row.
 from __future__ import annotations
 
 import html
+import io
 import re
-from collections.abc import Callable
-from typing import IO
+import xml.etree.ElementTree as ET
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, Literal, overload
 
 import defusedxml.ElementTree as DET
 
@@ -81,8 +85,51 @@ def _local(tag: str, cache: dict[str, str]) -> str:
     return local
 
 
-def _events(stream: IO[bytes], name: str) -> DET.iterparse:
-    return DET.iterparse(stream, events=("start", "end"), forbid_dtd=True)
+_CHUNK = 1 << 16
+_FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY")
+_UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
+
+
+Event = Literal["start", "end"]
+_BOTH: tuple[Event, ...] = ("start", "end")
+_END: tuple[Event, ...] = ("end",)
+
+
+def _events(
+    stream: IO[bytes], name: str, events: tuple[Event, ...] = _BOTH
+) -> Iterator[tuple[str, ET.Element]]:
+    """``(event, element)`` pairs from ElementTree's C parser, read from ``stream`` as it goes.
+
+    The protection of ``defusedxml`` at C speed: entities can only be declared in a DTD, so a part
+    whose bytes hold a ``<!DOCTYPE`` or ``<!ENTITY`` anywhere is refused as it is read, before
+    the parser sees those bytes (ElementTree never fetches external resources). A UTF-16 part,
+    where that byte check would not see the markup, goes through ``defusedxml``'s own parser."""
+    guarded = io.BufferedReader(_Guarded(stream, name), _CHUNK)
+    if guarded.peek(2)[:2] in _UTF16_STARTS:
+        return DET.iterparse(guarded, events=events, forbid_dtd=True)  # type: ignore[no-any-return]
+    return ET.iterparse(guarded, events=events)  # noqa: S314 (guarded above)
+
+
+class _Guarded(io.RawIOBase):
+    """``stream`` with every byte checked for DTD and entity declarations."""
+
+    def __init__(self, stream: IO[bytes], name: str) -> None:
+        super().__init__()
+        self._stream = stream
+        self._name = name
+        self._tail = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._stream.read(len(buffer))
+        window = self._tail + data[:16] if self._tail else data
+        if any(m in data for m in _FORBIDDEN) or any(m in window for m in _FORBIDDEN):
+            raise Held(f"the part {self._name} declares a DTD or entities, never accepted")
+        self._tail = data[-16:]
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def markup_text(
@@ -125,63 +172,155 @@ def markup_text(
             if local in _LINE_END:
                 chunks.append("\n")
             element.clear()
-    except DET.ParseError as exc:
+    except ET.ParseError as exc:
         raise MalformedPart(f"the part {name} is not well-formed XML ({exc})") from exc
     text = "".join(chunks)
     budget.spend(len(text))
     return text
 
 
-def sheet_text(stream: IO[bytes], budget: Budget, name: str) -> str:
-    """One line per row of worksheet ``name``; shared-string indexes are left to the
-    shared-strings part, every other value is read."""
+class CellMap(Sequence[str]):
+    """Which cell each line of a worksheet's text came from (``cell B12``), as a lazy sequence
+    of labels: two small integer arrays instead of a string per cell."""
+
+    def __init__(self) -> None:
+        self.columns = array("H")  # per line: column number, 0 for a line outside the cells
+        self.row_starts = array("I")  # per row: index of its first line
+        self.row_numbers = array("I")
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if self.columns[index] == 0:
+            return "sheet header, footer or settings"
+        row = self.row_numbers[bisect_right(self.row_starts, index) - 1]
+        return f"cell {column_letters(self.columns[index])}{row}"
+
+
+def column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+_COLUMNS: dict[str, int] = {}
+_DIGITS = "0123456789"
+
+
+def _column_number(ref: str | None, previous: int) -> int:
+    """Column of a cell reference (``AB12`` -> 28), or the next column when there is none."""
+    if not ref:
+        return previous + 1
+    letters = ref.rstrip(_DIGITS)
+    number = _COLUMNS.get(letters)
+    if number is None:
+        number = 0
+        for char in letters.upper():
+            if not "A" <= char <= "Z":
+                return previous + 1
+            number = number * 26 + ord(char) - 64
+        number = min(number, 65535)
+        if len(_COLUMNS) < 20000:
+            _COLUMNS[letters] = number
+    return number or previous + 1
+
+
+def sheet_text(stream: IO[bytes], budget: Budget, name: str) -> tuple[str, CellMap]:
+    """The cells of worksheet ``name``, one line per value (a cell's own line breaks kept), and
+    the map from lines back to cells. Shared-string indexes are left to the shared-strings part;
+    every other value, formula and inline string is read, then the sheet's print headers and
+    footers and the text attributes of its other elements (data validation, hyperlinks).
+
+    Only end events are parsed (a cell is read whole when it closes) and each row is cleared when
+    it closes, which keeps the loop near a bare ``iterparse``."""
     rows: list[str] = []
     cells: list[str] = []
     extra: list[str] = []
     cache: dict[str, str] = {}
-    cell_type = ""
-    parent = None
+    where = CellMap()
+    columns = where.columns
+    column = 0
+    row_number = 0
+    lines = row_first = 0
     count = 0
     held = 0
     try:
-        for event, element in _events(stream, name):
-            local = _local(element.tag, cache)
-            if event == "start":
-                if local == "c":
-                    cell_type = element.get("t", "")
-                elif local == "sheetData":
-                    parent = element
-                elif local not in ("row", "v", "f", "is", "t", "r") and element.attrib:
-                    for key, value in element.attrib.items():
-                        if _local(key, cache) in TEXT_ATTRIBUTES and value.strip():
-                            extra.append(value)
-                continue
-            if local == "v":
-                if cell_type != "s" and element.text:
-                    cells.append(element.text)
-            elif local in ("f", "t"):
-                if element.text:
-                    cells.append(element.text)
+        for _event, element in _events(stream, name, _END):
+            tag = element.tag
+            local = cache.get(tag) or _local(tag, cache)
+            if local == "c":
+                shared = element.get("t") == "s"
+                column = _column_number(element.get("r"), column)
+                for child in element:
+                    kind = cache.get(child.tag) or _local(child.tag, cache)
+                    if kind == "v":
+                        text = None if shared else child.text
+                    elif kind == "f":
+                        text = child.text
+                    elif kind == "is":
+                        text = "".join(child.itertext())
+                    else:
+                        continue
+                    if not text:
+                        continue
+                    if "\n" in text or "\r" in text:
+                        for piece in text.splitlines():
+                            cells.append(piece)
+                            columns.append(column)
+                            lines += 1
+                    else:
+                        cells.append(text)
+                        columns.append(column)
+                        lines += 1
             elif local == "row":
-                line = "\t".join(cells)
-                rows.append(line)
-                held += len(line) + 1
-                cells = []
-                if parent is not None:
-                    parent.clear()
+                number = element.get("r")
+                row_number = int(number) if number and number.isdigit() else row_number + 1
+                if cells:
+                    where.row_starts.append(row_first)
+                    where.row_numbers.append(row_number)
+                    line = "\n".join(cells)
+                    rows.append(line)
+                    held += len(line) + 1
+                    cells = []
+                    row_first = lines
+                column = 0
+                element.clear()
                 count += 1
                 if count % _CHECK_EVERY == 0:
                     budget.spend(held)
                     held = 0
-            elif local not in ("c", "is", "r", "rPr") and element.text and element.text.strip():
+            elif local in _SHEET_PLAIN:
+                continue
+            else:
+                if element.attrib:
+                    extra.extend(_attribute_text(element.attrib, cache))
                 text = element.text
-                extra.append(header_footer_text(text) if local in _HEADER_FOOTER else text)
-                if parent is None:
-                    element.clear()
-    except DET.ParseError as exc:
+                if text and text.strip():
+                    extra.append(header_footer_text(text) if local in _HEADER_FOOTER else text)
+    except ET.ParseError as exc:
         raise MalformedPart(f"the worksheet {name} is not well-formed XML ({exc})") from exc
     budget.spend(held)
-    if cells:
-        rows.append("\t".join(cells))
-    rows.extend(extra)
-    return "\n".join(rows)
+    for text in extra:
+        rows.append(text)
+        columns.extend([0] * (text.count("\n") + 1))
+    return "\n".join(rows), where
+
+
+_SHEET_PLAIN = frozenset({"row", "v", "f", "is", "t", "r", "rPr", "c"})
+
+
+def _attribute_text(attributes: dict[str, str], cache: dict[str, str]) -> list[str]:
+    return [
+        value
+        for key, value in attributes.items()
+        if (cache.get(key) or _local(key, cache)) in TEXT_ATTRIBUTES and value.strip()
+    ]

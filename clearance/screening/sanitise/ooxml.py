@@ -1,23 +1,44 @@
-"""DOCX/XLSX derivative: the zip is rebuilt part by part.
+"""DOCX/XLSX/PPTX derivative: only the parts that were read and can be rebuilt, reached from the
+package root through relationships kept, plus the package index rebuilt to match.
 
-- core/app/custom properties replaced by empty ones (author, company, custom fields gone),
-- DOCX: tracked deletions removed and insertions accepted, hidden runs (``w:vanish``) removed,
-  comment anchors removed, comment parts dropped together with their relationships and
-  content-type overrides.
-- XLSX: cell comments removed: comment and threaded-comment parts, the people list, the legacy
-  VML drawings that display comments (and legacy header/footer drawings), their relationships,
-  the ``legacyDrawing`` references in the sheets and the content-type overrides.
+A part is kept when its role (:mod:`clearance.screening.extract.ooxml_parts`, the same table the
+extractor reads by) is XML text, a worksheet, an image (re-encoded without metadata) or an
+embedded office document (rebuilt the same way), and the relationship that reaches it is not one
+that only carries metadata or hidden material: comments and their authors, custom XML, custom
+properties, thumbnails, printer settings, OLE objects, ActiveX, fonts, attached templates, legacy
+comment drawings. Everything else is dropped; the relationships that pointed at it are removed,
+``[Content_Types].xml`` lists only what is left, and the dropped parts are returned so the
+screening result can say so.
 
-The XML is edited as text with narrow patterns instead of re-serialised by ElementTree, because
-re-serialising renames namespace prefixes that ``mc:Ignorable`` refers to and Word then refuses
-the file.
+Kept parts are cleaned as before: core/app properties emptied; DOCX tracked deletions removed and
+insertions accepted, hidden runs (``w:vanish``) and comment anchors removed; XLSX
+``legacyDrawing`` references removed. The XML is edited as text with narrow patterns instead of
+re-serialised by ElementTree, because re-serialising renames namespace prefixes that
+``mc:Ignorable`` refers to and Word then refuses the file.
 """
 
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import zipfile
+from collections import deque
+from dataclasses import dataclass
+
+from clearance.screening.extract.ooxml_parts import Role, role
+from clearance.screening.extract.opc import (
+    CONTENT_TYPES,
+    ROOT_RELS,
+    Package,
+    Relationship,
+    read_package,
+    rels_part_of,
+)
+from clearance.screening.extract.safezip import SafeZip
+from clearance.screening.limits import Budget
+from clearance.screening.rules import Limits
+from clearance.screening.sanitise.image import sanitise_image
 
 _EMPTY_CORE = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -29,6 +50,18 @@ _EMPTY_APP = (
     b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-'
     b'properties"/>'
 )
+# Relationship types (last path segment, lower case) whose targets never go into a derivative.
+_DROPPED_KINDS = frozenset(
+    {"comments", "commentauthors", "authors", "people", "person", "threadedcomment",
+     "commentsextended", "commentsids", "commentsextensible", "customxml", "customxmlprops",
+     "custom-properties", "thumbnail", "printersettings", "oleobject", "activexcontrol",
+     "activexcontrolbinary", "control", "vbaproject", "attachedtemplate", "font",
+     "vmldrawing", "glossarydocument", "usernames", "revisionheaders", "revisionlog"}
+)  # fmt: skip
+_KEPT_ROLES = frozenset({Role.MARKUP, Role.SHEET, Role.PROPERTIES, Role.RASTER, Role.PACKAGE})
+_KEPT_EXTERNAL = frozenset({"hyperlink"})
+_NESTED = frozenset({"docx", "xlsx", "pptx"})
+
 _DEL = re.compile(
     rb"<w:del\b[^>]*/>|<w:del\b[^>]*>.*?</w:del>|<w:moveFrom\b[^>]*>.*?</w:moveFrom>", re.S
 )
@@ -37,76 +70,158 @@ _COMMENT_ANCHOR = re.compile(
     rb"<w:commentRange(?:Start|End)\b[^>]*/>|<w:r\b[^>]*>(?:(?!</w:r>).)*?<w:commentReference\b[^>]*/>\s*</w:r>",
     re.S,
 )
-_COMMENT_PART = re.compile(r"^word/comments\w*\.xml$|^word/people\.xml$")
-_DROP_RELATIONSHIP = re.compile(rb'<Relationship\b[^>]*Target="(?:comments\w*|people)\.xml"[^>]*/>')
-_DROP_OVERRIDE = re.compile(
-    rb'<Override\b[^>]*PartName="/(?:word/(?:comments\w*|people)|docProps/custom)\.xml"[^>]*/>'
-)
-_DROP_CUSTOM_REL = re.compile(rb'<Relationship\b[^>]*Target="docProps/custom\.xml"[^>]*/>')
 # A run whose properties hide it (w:vanish, unless switched off with val false/0/off).
 _HIDDEN_RUN = re.compile(
     rb"<w:r(?:\s[^>]*)?>(?:(?!</w:r>).)*?"
     rb'<w:vanish(?!\s+w:val="(?:false|0|off)")(?:\s[^>]*)?/>(?:(?!</w:r>).)*?</w:r>',
     re.S,
 )
-_XL_DROP_PART = re.compile(
-    r"^xl/(?:comments\d*\.xml|threadedComments/.*|persons/.*|drawings/vmlDrawing[^/]*\.vml"
-    r"|drawings/_rels/vmlDrawing[^/]*\.vml\.rels)$"
-)
-_XL_DROP_RELATIONSHIP = re.compile(
-    rb"<Relationship\b[^>]*Target=\"[^\"]*(?:comments\d*\.xml|threadedComments/[^\"]*"
-    rb"|persons/[^\"]*|vmlDrawing[^\"]*\.vml)\"[^>]*/>"
-)
-_XL_DROP_OVERRIDE = re.compile(
-    rb'<Override\b[^>]*PartName="/xl/(?:comments\d*\.xml|threadedComments/[^"]*|persons/[^"]*'
-    rb'|drawings/vmlDrawing[^"]*)"[^>]*/>'
-)
-_XL_LEGACY_DRAWING = re.compile(rb"<(?:\w+:)?legacyDrawing(?:HF)?\b[^>]*/>")
+_LEGACY_DRAWING = re.compile(rb"<(?:\w+:)?legacyDrawing(?:HF)?\b[^>]*/>")
+_WORDML = b"http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_BIG = 1 << 20  # parts above this size are compressed at level 1 (a large sheet: speed first)
 
 
-def _clean(name: str, data: bytes, docx: bool) -> bytes | None:
-    if name == "docProps/core.xml":
-        return _EMPTY_CORE
-    if name == "docProps/app.xml":
-        return _EMPTY_APP
-    if name == "docProps/custom.xml":
-        return None
-    if name == "[Content_Types].xml":
-        data = _DROP_OVERRIDE.sub(b"", data)
-        return data if docx else _XL_DROP_OVERRIDE.sub(b"", data)
-    if name == "_rels/.rels":
-        return _DROP_CUSTOM_REL.sub(b"", data)
-    if docx:
-        if _COMMENT_PART.match(name):
-            return None
-        if name.startswith("word/_rels/"):
-            return _DROP_RELATIONSHIP.sub(b"", data)
-        if name.startswith("word/") and name.endswith(".xml"):
-            data = _DEL.sub(b"", data)
-            data = _INS.sub(b"", data)
-            data = _HIDDEN_RUN.sub(b"", data)
-            return _COMMENT_ANCHOR.sub(b"", data)
-        return data
-    if _XL_DROP_PART.match(name):
-        return None
-    if name.startswith("xl/") and name.endswith(".rels"):
-        return _XL_DROP_RELATIONSHIP.sub(b"", data)
-    if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-        return _XL_LEGACY_DRAWING.sub(b"", data)
+@dataclass(frozen=True, slots=True)
+class Derivative:
+    data: bytes
+    dropped: tuple[str, ...]
+
+
+def _kind(relationship: Relationship) -> str:
+    return relationship.type.rsplit("/", 1)[-1].lower()
+
+
+def _kept_parts(package: Package) -> set[str]:
+    """Parts reached from the root through relationships and parts that may be kept."""
+    kept: set[str] = set()
+    queue: deque[str] = deque([""])
+    while queue:
+        source = queue.popleft()
+        for relationship in package.outgoing(source):
+            target = relationship.target
+            if relationship.external or target in kept or target not in package.names:
+                continue
+            if _kind(relationship) in _DROPPED_KINDS or role(package, target) not in _KEPT_ROLES:
+                continue
+            if "custom-properties" in package.content_type(target):
+                continue
+            kept.add(target)
+            queue.append(target)
+    return kept
+
+
+def _rels(package: Package, source: str, kept: set[str]) -> bytes:
+    entries = []
+    for relationship in package.outgoing(source):
+        if relationship.external:
+            if _kind(relationship) not in _KEPT_EXTERNAL:
+                continue
+            mode = ' TargetMode="External"'
+        elif relationship.target in kept:
+            mode = ""
+        else:
+            continue
+        target = _target(source, relationship)
+        entries.append(
+            f'<Relationship Id="{_attr(relationship.id)}" Type="{_attr(relationship.type)}" '
+            f'Target="{_attr(target)}"{mode}/>'
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        + "".join(entries)
+        + "</Relationships>"
+    ).encode()
+
+
+def _target(source: str, relationship: Relationship) -> str:
+    if relationship.external:
+        return relationship.target
+    if source == "":
+        return relationship.target
+    return posixpath.relpath(relationship.target, posixpath.dirname(source) or ".")
+
+
+def _attr(value: str) -> str:
+    return (
+        value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    )
+
+
+def _content_types(package: Package, kept: set[str]) -> bytes:
+    defaults = "".join(
+        f'<Default Extension="{_attr(ext)}" ContentType="{_attr(ctype)}"/>'
+        for ext, ctype in package.defaults.items()
+    )
+    overrides = "".join(
+        f'<Override PartName="/{_attr(name)}" ContentType="{_attr(ctype)}"/>'
+        for name, ctype in package.overrides.items()
+        if name in kept
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        f"{defaults}{overrides}</Types>"
+    ).encode()
+
+
+def _clean(package: Package, name: str, data: bytes) -> bytes:
+    kind = role(package, name)
+    if kind is Role.PROPERTIES:
+        return _EMPTY_CORE if "core-properties" in package.content_type(name) else _EMPTY_APP
+    if kind is Role.RASTER:
+        return sanitise_image(data)[0]
+    if kind is Role.PACKAGE:
+        return rebuild_ooxml(data).data
+    if b"legacyDrawing" in data:  # the drawings that show comments are dropped
+        data = _LEGACY_DRAWING.sub(b"", data)
+    if _WORDML in data[:4096] or b"<w:" in data[:4096]:
+        data = _DEL.sub(b"", data)
+        data = _INS.sub(b"", data)
+        data = _HIDDEN_RUN.sub(b"", data)
+        data = _COMMENT_ANCHOR.sub(b"", data)
     return data
 
 
-def sanitise_ooxml(data: bytes, *, docx: bool) -> bytes:
+def rebuild_ooxml(data: bytes) -> Derivative:
+    """The derivative of an OOXML package and the names of the parts it leaves out."""
+    zf = SafeZip(data, Budget(Limits()))
+    package = read_package(zf)
+    kept = _kept_parts(package)
+    for name in list(kept):
+        if role(package, name) is Role.PACKAGE and name.rsplit(".", 1)[-1].lower() not in _NESTED:
+            kept.discard(name)  # an embedded PDF: screened, but not rebuilt here
+    sources = {""} | kept
     out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
-        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target,
-    ):
-        for info in source.infolist():
-            cleaned = _clean(info.filename, source.read(info), docx)
-            if cleaned is None:
-                continue
-            item = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+    written: set[str] = set()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
+
+        def write(name: str, content: bytes) -> None:
+            item = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             item.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(item, cleaned)
-    return out.getvalue()
+            target.writestr(item, content, compresslevel=1 if len(content) > _BIG else 6)
+            written.add(name)
+
+        write(CONTENT_TYPES, _content_types(package, kept))
+        write(ROOT_RELS, _rels(package, "", kept))
+        for name in package.names:
+            if name in kept:
+                write(name, _clean(package, name, zf.read(name)))
+        for source in sorted(sources - {""}):
+            if package.outgoing(source):
+                write(rels_part_of(source), _rels(package, source, kept))
+    dropped = tuple(n for n in package.names if n not in written and not n.endswith("/"))
+    dropped = tuple(n for n in dropped if not n.endswith(".rels") or _source_dropped(n, kept))
+    return Derivative(out.getvalue(), dropped)
+
+
+def _source_dropped(rels_name: str, kept: set[str]) -> bool:
+    folder, base = posixpath.split(rels_name)
+    source = posixpath.join(posixpath.dirname(folder), base[: -len(".rels")]).lstrip("/")
+    return source not in kept
+
+
+def sanitise_ooxml(data: bytes, *, docx: bool = False) -> bytes:
+    """The derivative's bytes (see :func:`rebuild_ooxml`); ``docx`` is kept for callers."""
+    del docx
+    return rebuild_ooxml(data).data
