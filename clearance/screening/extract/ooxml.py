@@ -112,6 +112,11 @@ def _is_comments(package: Package, name: str, root: str) -> bool:
     return any("comment" in k for k in kinds) or "comments+xml" in ctype or root in _COMMENT_ROOTS
 
 
+def _is_custom_xml(package: Package, name: str) -> bool:
+    kinds = [k.rsplit("/", 1)[-1].lower() for k in package.types_to(name)]
+    return any(k.startswith("customxml") for k in kinds) or "customxml" in name.lower()
+
+
 def _markup(zf: SafeZip, package: Package, name: str, out: Extraction) -> None:
     observer = _Observer(name, out)
     with zf.stream(name) as stream:
@@ -121,13 +126,14 @@ def _markup(zf: SafeZip, package: Package, name: str, out: Extraction) -> None:
     if "activex" in package.content_type(name).lower():
         out.observe(MetadataKind.ACTIVE_CONTENT, name, "ActiveX control")
     reached = "xml" if name in package.reached else "xml (not referenced by the package)"
-    out.text(name, text, method=reached)
+    unseen = _is_comments(package, name, observer.root) or _is_custom_xml(package, name)
+    out.text(name, text, method=reached, metadata=unseen)
 
 
 def _properties(zf: SafeZip, name: str, out: Extraction) -> None:
     with zf.stream(name) as stream:
         text = markup_text(stream, zf.budget, name)
-    out.text(name, text, method="metadata")
+    out.text(name, text, method="metadata", metadata=True)
     if text.strip():
         ctype_custom = name.lower().endswith("custom.xml")
         if ctype_custom:

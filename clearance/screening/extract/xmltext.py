@@ -7,6 +7,8 @@ custom XML, pivot caches...): every text node, every tail, and the attributes th
 reader sees (WordArt ``v:textpath string``, alt text ``descr``/``title``, sheet and defined names,
 data-validation prompts and errors, pivot items ``v``). Paragraph-like elements end a line; runs
 inside a paragraph are joined without a separator, so a stamp split over runs is one word again.
+A run set in a legacy Vietnamese font (``.VnTime``, ``VNI-Times`` in ``w:rFonts`` or a DrawingML
+``a:latin`` typeface) is converted to Unicode (:mod:`clearance.screening.legacy_vn`).
 
 :func:`sheet_text` reads a worksheet row by row (one line per row, cells joined by tabs): values,
 formulas, inline strings, print headers and footers (``oddHeader``...), data-validation and
@@ -27,6 +29,7 @@ from typing import IO, Literal, overload
 
 import defusedxml.ElementTree as DET
 
+from clearance.screening import legacy_vn
 from clearance.screening.limits import Budget, Held
 
 TEXT_ATTRIBUTES = frozenset(
@@ -76,6 +79,19 @@ def lenient_text(data: bytes) -> str:
 
 
 StartHook = Callable[[str, dict[str, str]], None]
+# Run fonts: WordprocessingML ``w:rFonts`` (ascii/hAnsi), DrawingML ``a:latin``/``a:cs`` typeface.
+_RUN_FONT = frozenset({"rFonts", "latin"})
+_FONT_ATTRIBUTES = ("ascii", "hAnsi", "typeface")
+
+
+def _legacy_font(attributes: dict[str, str], cache: dict[str, str]) -> str | None:
+    """The legacy Vietnamese encoding (TCVN3, VNI) a run's font names, if any."""
+    for key, value in attributes.items():
+        if _local(key, cache) in _FONT_ATTRIBUTES:
+            encoding = legacy_vn.encoding_for_font(value)
+            if encoding:
+                return encoding
+    return None
 
 
 def _local(tag: str, cache: dict[str, str]) -> str:
@@ -140,10 +156,15 @@ def markup_text(
     chunks: list[str] = []
     cache: dict[str, str] = {}
     count = 0
+    legacy: str | None = None  # the run's legacy Vietnamese font encoding, if any
     try:
         for event, element in _events(stream, name):
             local = _local(element.tag, cache)
             if event == "start":
+                if local == "r":
+                    legacy = None
+                elif local in _RUN_FONT:
+                    legacy = _legacy_font(element.attrib, cache) or legacy
                 attributes = element.attrib
                 if attributes:
                     for key, value in attributes.items():
@@ -158,6 +179,8 @@ def markup_text(
                 budget.check()
             text = element.text
             if local in _RUN_TEXT:
+                if legacy and text:
+                    text = legacy_vn.convert(text, legacy)
                 chunks.append(text or "")
             elif local == "tab":
                 chunks.append("\t")
