@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 
 from clearance.errors import ClearanceError
 from clearance.notifications.deadlines import check_deadlines
+from clearance.publishing.monitor import LiveState, check_live
 from clearance.publishing.queue import drive
 from clearance.runtime import Runtime
 from clearance.services.review import review_revision
@@ -173,6 +174,26 @@ def deadlines_task() -> int:
     return len(check_deadlines(runtime()))
 
 
+@dataclass(frozen=True)
+class MonitorResult:
+    checked: int
+    drifted: tuple[str, ...]  # "item/channel" whose live bytes differ from the approval
+    unreadable: tuple[str, ...]
+
+
+@task(cache_policy=NO_CACHE)
+def monitor_task() -> MonitorResult:
+    """Read every live publication back from its channel (never retried: the next run repeats)."""
+    checks = check_live(runtime())
+    return MonitorResult(
+        checked=len(checks),
+        drifted=tuple(f"{c.item_id}/{c.channel}" for c in checks if c.state is LiveState.DRIFTED),
+        unreadable=tuple(
+            f"{c.item_id}/{c.channel}" for c in checks if c.state is LiveState.UNREADABLE
+        ),
+    )
+
+
 @flow(name="review", flow_run_name="review-{item_id}", log_prints=False)
 def review(item_id: str) -> ReviewResult:
     die_with_runner()
@@ -266,6 +287,17 @@ def publish_batch(item_ids: list[str]) -> PublishBatchResult:
 def deadlines() -> int:
     die_with_runner()
     return deadlines_task()
+
+
+@flow(name="monitor-channels", flow_run_name="monitor-channels")
+def monitor_channels() -> MonitorResult:
+    """The scheduled channel monitor: drift is logged and notified by the core."""
+    die_with_runner()
+    result = monitor_task()
+    logger = get_run_logger()
+    for where in result.drifted:
+        logger.warning("live publication %s differs from its approved release", where)
+    return result
 
 
 @flow(name="empty", flow_run_name="empty-{item_id}")

@@ -44,7 +44,7 @@ STOP_GRACE = 15.0
 #: fresh ports tried when the embedded server cannot bind the one it was given
 START_ATTEMPTS = 3
 #: deployments the worker serves, as ``flow/deployment`` names for run_deployment
-DEPLOYMENTS = ("review/review", "deadlines/deadlines")
+DEPLOYMENTS = ("review/review", "deadlines/deadlines", "monitor-channels/monitor-channels")
 
 OFFLINE = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",

@@ -2,7 +2,8 @@
 publication dispatcher's, in ``flows.task_worker``).
 
 Reads CLEARANCE_* for the product and PREFECT_API_URL for the server. Runs until SIGTERM/SIGINT.
-``CLEARANCE_DEADLINES_INTERVAL`` (seconds, default 900) schedules the deadlines flow.
+``CLEARANCE_DEADLINES_INTERVAL`` (seconds, default 900) schedules the deadlines flow and
+``CLEARANCE_MONITOR_INTERVAL`` (seconds, default 3600) the channel monitor.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ def main() -> None:
     from prefect.deployments.runner import RunnerDeployment
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.pipeline import deadlines, empty, review
+    from flows.pipeline import deadlines, empty, monitor_channels, review
 
     interval = int(os.environ.get("CLEARANCE_DEADLINES_INTERVAL", "900"))
     # The per-run heartbeat costs about a second per short run; the core's own records, not
@@ -27,6 +28,10 @@ def main() -> None:
     deployments = [
         review.to_deployment(name="review"),
         deadlines.to_deployment(name="deadlines", interval=interval),
+        monitor_channels.to_deployment(
+            name="monitor-channels",
+            interval=int(os.environ.get("CLEARANCE_MONITOR_INTERVAL", "3600")),
+        ),
         empty.to_deployment(name="empty"),
     ]
     ready: list[RunnerDeployment] = [d for d in deployments if isinstance(d, RunnerDeployment)]

@@ -29,6 +29,7 @@ def create_app(
         auth,
         author,
         context,
+        drift,
         errors,
         files,
         i18n,
@@ -60,6 +61,7 @@ def create_app(
     configure_security(app, settings)
     i18n.init_app(app)
     nav.init_app(app)
+    drift.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     for module in (auth, author, approvals, audit, admin, files, notifications, reports):

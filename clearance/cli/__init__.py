@@ -15,7 +15,17 @@ import click
 from clearance.errors import ClearanceError
 
 #: modules under clearance.cli that contribute commands through ``register(group)``
-COMMAND_MODULES = ("core", "audit", "policy", "screen", "pipeline", "web", "witness", "report")
+COMMAND_MODULES = (
+    "core",
+    "audit",
+    "policy",
+    "screen",
+    "pipeline",
+    "web",
+    "witness",
+    "report",
+    "monitor",
+)
 
 
 class ClearanceGroup(click.Group):

@@ -25,6 +25,8 @@ class NotificationKind(StrEnum):
     REJECTED = "rejected"
     APPROVED = "approved"
     PUBLISHED = "published"
+    #: what is live on a channel differs from the approved release (the channel monitor)
+    DRIFTED = "drifted"
 
 
 class Notification(Base):

@@ -25,6 +25,10 @@ _SUBJECTS: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.REJECTED: ("bị từ chối", "rejected"),
     NotificationKind.APPROVED: ("đã duyệt", "approved"),
     NotificationKind.PUBLISHED: ("đã đăng", "published"),
+    NotificationKind.DRIFTED: (
+        "nội dung trên kênh khác bản đã duyệt",
+        "what is live on the channel differs from what was approved",
+    ),
 }
 
 

@@ -173,3 +173,20 @@ def test_waiting_items_are_picked_up_without_a_trigger(live: tuple[Runtime, Pipe
     rt, _ = live
     items = [submit_text(rt, title=f"Không kích hoạt {k}") for k in range(3)]
     assert [_wait_state(rt, item, "submitted") for item in items] == ["awaiting_signoff"] * 3
+
+
+def test_the_channel_monitor_flow_reports_a_drift(live: tuple[Runtime, Pipeline]) -> None:
+    from flows.pipeline import monitor_channels
+    from flows.trigger import prefect_settings
+
+    rt, _ = live
+    item = submit_text(rt, title="Tin theo dõi kênh")
+    assert _wait_state(rt, item, "submitted") == "awaiting_signoff"
+    approve_fully(rt, item)
+    assert _wait_state(rt, item, "approved") == "published"
+    files = rt.settings.published_dir / "items" / item / "files"
+    sorted(files.iterdir())[0].write_bytes(b"changed on the server after publication")
+    with prefect_settings():
+        result = monitor_channels()
+    assert f"{item}/website" in result.drifted
+    assert log_types(rt, item).count("publication.drifted") == 1

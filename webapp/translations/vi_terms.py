@@ -269,4 +269,9 @@ VI: dict[str, str] = {
     "sign-off roles": "vai trò phê duyệt",
     "unit": "đơn vị",
     "logged": "đã ghi nhật ký",
+    "What is live on a channel differs from what was approved.": "Nội dung đang đăng trên kênh khác với bản đã được duyệt.",
+    "Recall the item or restore the channel, and find out who changed it.": "Hãy thu hồi tin bài hoặc khôi phục kênh, và tìm xem ai đã thay đổi.",
+    "replaced": "bị thay",
+    "missing": "bị mất",
+    "added": "bị thêm",
 }
