@@ -79,8 +79,17 @@ def _sections(fmt: str, extraction: Extraction) -> tuple[Section, ...]:
         if fmt == "pdf":
             page = _PDF_PAGE.match(part.name)
             if page:
-                # a PDF page keeps its lines as laid out
-                sections.append(Section("page", int(page.group(1)), part.name, (part.text,)))
+                # a PDF page keeps its lines as laid out; a page read twice (its text layer,
+                # then OCR of the rendered page) is one section, OCR adding only what is new
+                number = int(page.group(1))
+                earlier = next((s for s in sections if s.number == number), None)
+                if earlier is None:
+                    sections.append(Section("page", number, part.name, (part.text,)))
+                elif " ".join(part.text.split()) not in " ".join(
+                    " ".join(earlier.paragraphs).split()
+                ):
+                    index = sections.index(earlier)
+                    sections[index] = replace(earlier, paragraphs=(*earlier.paragraphs, part.text))
             else:
                 sections.append(Section("other", None, part.name, _paragraphs(part.text)))
         else:
