@@ -12,7 +12,11 @@ from clearance.auditlog.checkpoint import parse_body
 from clearance.auditlog.note import split
 from clearance.auditlog.receipt import build_receipt
 from clearance.auditlog.tree import Levels
-from clearance.auditlog.witnessing import cosignature_lines, with_cosignatures
+from clearance.auditlog.witnessing import (
+    cosignature_lines,
+    newest_cosigned_size,
+    with_cosignatures,
+)
 from clearance.errors import BadInput, NotFound
 
 #: ``clearance audit export --checkpoints`` default: a signed checkpoint per thousand entries
@@ -107,16 +111,23 @@ def unsigned_tail(session: Session) -> str | None:
 
 
 def prove_item(session: Session, item_id: str) -> dict[str, object]:
-    """A receipt for every entry of ``item_id`` against the latest checkpoint (with the
-    cosignatures witnesses returned for it)."""
+    """A receipt for every entry of ``item_id``, against the newest checkpoint that witnesses
+    cosigned and that covers all of them (so a reader verifies offline that independent
+    witnesses saw the same log), else against the latest checkpoint."""
     latest = store.latest_checkpoint(session)
     if latest is None:
         raise NotFound("the audit log is empty")
     size = parse_body(split(latest)[0]).size
-    latest = with_cosignatures(latest, cosignature_lines(session, size))
     seqs = [s for s in store.seqs_for_item(session, item_id) if s < size]
     if not seqs:
         raise NotFound(f"the audit log has no entry for item {item_id}")
-    levels = Levels(store.leaf_hashes(session)[:size])
+    chosen, note = size, latest
+    lines = cosignature_lines(session, size)
+    if not lines:
+        cosigned = newest_cosigned_size(session, at_least=max(seqs) + 1)
+        stored = None if cosigned is None else store.checkpoint_at(session, cosigned)
+        if cosigned is not None and stored is not None:
+            chosen, note, lines = cosigned, stored, cosignature_lines(session, cosigned)
+    levels = Levels(store.leaf_hashes(session)[:chosen])
     leaves = {s: store.leaf_at(session, s) for s in seqs}
-    return build_receipt(item_id, latest, leaves, levels)
+    return build_receipt(item_id, with_cosignatures(note, lines), leaves, levels)

@@ -175,6 +175,12 @@ def latest_checkpoint(session: Session) -> str | None:
     return None if note is None else str(note)
 
 
+def checkpoint_at(session: Session, size: int) -> str | None:
+    """The signed checkpoint note of ``size``, or None when there is none."""
+    note = session.execute(select(checkpoints.c.note).where(checkpoints.c.size == size)).scalar()
+    return None if note is None else str(note)
+
+
 def iter_leaves(session: Session, *, batch: int = 10_000) -> Iterator[bytes]:
     """Every leaf in order, exactly as hashed."""
     start = 0

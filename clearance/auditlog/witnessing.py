@@ -90,6 +90,14 @@ def cosignature_lines(session: Session, size: int) -> list[str]:
     return [str(line) for line in rows]
 
 
+def newest_cosigned_size(session: Session, *, at_least: int) -> int | None:
+    """The largest checkpoint size of at least ``at_least`` that some witness cosigned."""
+    value = session.execute(
+        select(func.max(cosignatures.c.size)).where(cosignatures.c.size >= at_least)
+    ).scalar()
+    return None if value is None else int(value)
+
+
 def with_cosignatures(note: str, lines: list[str]) -> str:
     """The checkpoint note with the cosignature lines appended (each witness's newest kept)."""
     if not lines:
