@@ -216,9 +216,12 @@ def compute(history: History, period: Period, filters: Filters = Filters()) -> R
             if bucket is not None:
                 bucket[outcome] += 1
 
+    start, end = period.start, period.end
     for item in history.items.values():
-        if item.submitted is None or not filters.admits(item):
+        if item.submitted is None or item.last_time is None or item.first_time is None:
             continue
+        if item.last_time < start or item.first_time >= end or not filters.admits(item):
+            continue  # nothing of it happened in the period
         count("submitted", item.submitted)
         for event in item.resubmissions:
             if period.holds(event.time):

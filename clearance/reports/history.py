@@ -75,6 +75,9 @@ class Item:
     drifted: list[tuple[Event, str]] = field(default_factory=list)
     overdue: list[tuple[Event, str]] = field(default_factory=list)  # (entry, stage)
     decisions: list[tuple[Event, str, str]] = field(default_factory=list)  # (entry, stage, who)
+    #: the times of its first and last entries: a report skips items wholly outside its period
+    first_time: datetime | None = None
+    last_time: datetime | None = None
 
 
 class History:
@@ -121,6 +124,9 @@ class History:
             return
         event = Event(int(str(entry["seq"])), parse_time(str(entry["time"])), kind)
         item = self._item(item_id)
+        if item.first_time is None:
+            item.first_time = event.time
+        item.last_time = event.time
         if kind == "item.submitted":
             self._submitted(item, event, body)
         elif kind == "revision.classified":
