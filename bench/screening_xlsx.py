@@ -136,7 +136,11 @@ def main() -> None:
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     if args.mode:
-        verdict = screen(args.file) if args.mode == "screen" else "-"
+        if args.mode == "bare":
+            bare(args.file)
+            verdict = "-"
+        else:
+            verdict = screen(args.file)
         if args.report:
             print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, verdict)
         return

@@ -205,7 +205,12 @@ def rebuild_ooxml(data: bytes) -> Derivative:
         write(CONTENT_TYPES, _content_types(package, kept))
         write(ROOT_RELS, _rels(package, "", kept))
         for name in package.names:
-            if name in kept:
+            if name not in kept:
+                continue
+            if role(package, name) is Role.SHEET:
+                _copy_sheet(zf, name, target)
+                written.add(name)
+            else:
                 write(name, _clean(package, name, zf.read(name)))
         for source in sorted(sources - {""}):
             if package.outgoing(source):
@@ -213,6 +218,25 @@ def rebuild_ooxml(data: bytes) -> Derivative:
     dropped = tuple(n for n in package.names if n not in written and not n.endswith("/"))
     dropped = tuple(n for n in dropped if not n.endswith(".rels") or _source_dropped(n, kept))
     return Derivative(out.getvalue(), dropped)
+
+
+_WINDOW = 1 << 20
+
+
+def _copy_sheet(zf: SafeZip, name: str, target: zipfile.ZipFile) -> None:
+    """A worksheet streamed into the derivative (never held whole), ``legacyDrawing`` references
+    removed. Chunks are cut before a ``<``, so no tag is ever split between two of them."""
+    item = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    item.compress_type = zipfile.ZIP_DEFLATED
+    item._compresslevel = 1  # type: ignore[attr-defined]  # zipfile's own per-entry level
+    carry = b""
+    with zf.stream(name) as source, target.open(item, "w") as sink:
+        while chunk := source.read(_WINDOW):
+            window = carry + chunk
+            cut = window.rfind(b"<")
+            head, carry = (window[:cut], window[cut:]) if cut > 0 else (window, b"")
+            sink.write(_LEGACY_DRAWING.sub(b"", head) if b"legacyDrawing" in head else head)
+        sink.write(_LEGACY_DRAWING.sub(b"", carry))
 
 
 def _source_dropped(rels_name: str, kept: set[str]) -> bool:
