@@ -148,8 +148,12 @@ def users_add(
     signoff_roles: tuple[str, ...],
     password_fd: int | None,
 ) -> None:
-    """Add a user; prints a one-time password unless --password-fd is given."""
+    """Add a user; prints a one-time password unless --password-fd is given. Roles beyond
+    author, and sign-off roles, only while there is at most one administrator (afterwards the
+    admin page, where a second administrator confirms them)."""
     rt = open_runtime()
+    if set(roles) - {"author"} or signoff_roles:
+        users.refuse_when_dual_controlled(rt)
     view, generated = users.add_user(
         rt,
         actor=operator(),
@@ -225,9 +229,13 @@ def users_list(as_json: bool) -> None:
 def users_set_role(
     username: str, roles: tuple[str, ...], signoff_roles: tuple[str, ...], unit: str | None
 ) -> None:
-    """Replace a user's roles (and optionally sign-off roles and unit)."""
+    """Replace a user's roles (and optionally sign-off roles and unit). Only while there is at
+    most one administrator (setting up); afterwards a second administrator confirms changes on
+    the admin page."""
+    rt = open_runtime()
+    users.refuse_when_dual_controlled(rt)
     view = users.set_roles(
-        open_runtime(),
+        rt,
         actor=operator(),
         username=username,
         roles=list(roles),

@@ -156,6 +156,25 @@ def list_users(rt: Runtime) -> list[UserView]:
         return [UserView.of(u) for u in session.scalars(select(User).order_by(User.username))]
 
 
+def refuse_when_dual_controlled(rt: Runtime) -> None:
+    """A role change applied by one operator (the command line) is allowed only while the
+    installation has fewer than two active administrators (setting it up); from the second
+    administrator on, every grant goes through a proposal that another administrator confirms
+    (the admin page), so no single person can grant a role that counts at the release point."""
+    with rt.readers() as session:
+        admins = [
+            u
+            for u in session.scalars(select(User).where(User.active.is_(True))).all()
+            if Role.ADMIN.value in u.role_set
+        ]
+    if len(admins) >= 2:
+        raise PolicyRefusal(
+            f"this installation has {len(admins)} administrators, so a role change needs a "
+            "second administrator's confirmation: propose it on the admin page (Users) and have "
+            "another administrator confirm it"
+        )
+
+
 def set_roles(
     rt: Runtime,
     *,

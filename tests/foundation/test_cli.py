@@ -207,3 +207,25 @@ def test_unreachable_database_exits_2(home: tuple[dict[str, str], Path]) -> None
     result = run(["items", "list"], bad, cwd)
     assert result.returncode == 2
     assert "cannot be reached" in result.stderr and "secret" not in result.stderr
+
+
+def test_set_role_is_refused_once_a_second_administrator_exists(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARANCE_")}
+    env["CLEARANCE_HOME"] = str(tmp_path / "var")
+    assert run(["init"], env, tmp_path).returncode == 0
+    assert run(["users", "add", "lan", "--role", "author"], env, tmp_path).returncode == 0
+    # setting up with one administrator: the operator's change applies (and is logged)
+    grant = ["users", "set-role", "lan", "--role", "approver", "--signoff-role", "unit_head"]
+    assert run(grant, env, tmp_path).returncode == 0
+    second = run(["users", "add", "quan-tri-2", "--role", "admin"], env, tmp_path)
+    assert second.returncode == 0, second.stderr
+    refused = run(["users", "set-role", "lan", "--role", "admin"], env, tmp_path)
+    assert refused.returncode == 1
+    assert "second administrator's confirmation" in refused.stderr
+    third = run(["users", "add", "quan-tri-3", "--role", "admin"], env, tmp_path)
+    assert third.returncode == 1 and "second administrator's confirmation" in third.stderr
+    assert run(["users", "add", "minh", "--role", "author"], env, tmp_path).returncode == 0
+    listed = run(["users", "list"], env, tmp_path).stdout
+    assert "lan" in listed and "admin" not in next(
+        row for row in listed.splitlines() if "lan " in row
+    )
