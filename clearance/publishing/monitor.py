@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -155,6 +156,7 @@ def drifts(rt: Runtime, item_id: str | None = None) -> list[dict[str, object]]:
     found = []
     for seq, leaf in rows:
         entry = json.loads(bytes(leaf))
-        found.append({"seq": int(seq), "time": entry["time"], "item": entry["item"],
+        when = datetime.strptime(entry["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        found.append({"seq": int(seq), "time": when, "item": entry["item"],
                       **entry.get("body", {})})  # fmt: skip
     return found
