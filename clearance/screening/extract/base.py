@@ -10,9 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from clearance.screening.rules import MetadataKind
 from clearance.screening.types import Coverage
+
+
+class LazyLabels(Sequence[str]):
+    """Where each line of a part came from, built on demand from compact arrays (a spreadsheet
+    has millions of cells): subclasses give ``__len__`` and ``label(index)``."""
+
+    def label(self, index: int) -> str:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self.label(i) for i in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self.label(index % len(self))
 
 
 @dataclass(frozen=True, slots=True)

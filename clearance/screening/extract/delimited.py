@@ -13,11 +13,9 @@ import csv
 import io
 from array import array
 from collections import Counter
-from collections.abc import Sequence
 from itertools import islice
-from typing import overload
 
-from clearance.screening.extract.base import Extraction
+from clearance.screening.extract.base import Extraction, LazyLabels
 from clearance.screening.extract.text import decode_text
 from clearance.screening.limits import Budget, Held
 
@@ -45,7 +43,7 @@ def _delimiter(sample: str) -> str:
     return best
 
 
-class _Cells(Sequence[str]):
+class _Cells(LazyLabels):
     """The cell of each line of the screened text, as a lazy sequence of labels."""
 
     def __init__(self) -> None:
@@ -59,13 +57,7 @@ class _Cells(Sequence[str]):
     def __len__(self) -> int:
         return len(self.rows)
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[str]: ...
-    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def label(self, index: int) -> str:
         return f"row {self.rows[index]}, column {self.columns[index]}"
 
 

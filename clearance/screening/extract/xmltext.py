@@ -24,12 +24,13 @@ import re
 import xml.etree.ElementTree as ET
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Literal, overload
+from collections.abc import Callable, Iterator
+from typing import IO, Literal
 
 import defusedxml.ElementTree as DET
 
 from clearance.screening import legacy_vn
+from clearance.screening.extract.base import LazyLabels
 from clearance.screening.limits import Budget, Held
 
 TEXT_ATTRIBUTES = frozenset(
@@ -202,7 +203,7 @@ def markup_text(
     return text
 
 
-class CellMap(Sequence[str]):
+class CellMap(LazyLabels):
     """Which cell each line of a worksheet's text came from (``cell B12``), as a lazy sequence
     of labels: two small integer arrays instead of a string per cell."""
 
@@ -214,13 +215,7 @@ class CellMap(Sequence[str]):
     def __len__(self) -> int:
         return len(self.columns)
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[str]: ...
-    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def label(self, index: int) -> str:
         if self.columns[index] == 0:
             return "sheet header, footer or settings"
         row = self.row_numbers[bisect_right(self.row_starts, index) - 1]
