@@ -271,20 +271,25 @@ def recall(rt: Runtime, item_id: str, *, actor: str, reason: str) -> list[Public
     return finish_recall(rt, item_id)
 
 
-def finish_recall(rt: Runtime, item_id: str) -> list[PublicationOutcome]:
-    """Clear every channel of ``item_id`` whose recall is recorded and complete the recall
-    (idempotent: removing twice leaves nothing live; the log entries are written once)."""
+def _take_down(rt: Runtime, item_id: str, status: PublicationStatus) -> list[Publication]:
+    """Remove from its channel every publication of ``item_id`` in ``status``; return them."""
     with rt.sessions() as session:
         rows = list(
             session.scalars(
                 select(Publication).where(
-                    Publication.item_id == item_id,
-                    Publication.status == PublicationStatus.RECALLING.value,
+                    Publication.item_id == item_id, Publication.status == status.value
                 )
             )
         )
     for row in rows:
         adapter_for(rt, row.channel).remove(item_id, row.manifest_hash)
+    return rows
+
+
+def finish_recall(rt: Runtime, item_id: str) -> list[PublicationOutcome]:
+    """Clear every channel of ``item_id`` whose recall is recorded and complete the recall
+    (idempotent: removing twice leaves nothing live; the log entries are written once)."""
+    rows = _take_down(rt, item_id, PublicationStatus.RECALLING)
     crash_point("recall.removed")
     now = datetime.now(UTC)
     outcomes: list[PublicationOutcome] = []
@@ -333,17 +338,7 @@ def remove_unconfirmed(rt: Runtime, item_id: str, *, reason: str) -> list[Public
     """Take down every pending publication of ``item_id`` (its release no longer passes the
     release point: nothing may stay live without a ``publication.published`` entry) and log
     ``publication.removed`` for each."""
-    with rt.sessions() as session:
-        rows = list(
-            session.scalars(
-                select(Publication).where(
-                    Publication.item_id == item_id,
-                    Publication.status == PublicationStatus.PENDING.value,
-                )
-            )
-        )
-    for row in rows:
-        adapter_for(rt, row.channel).remove(item_id, row.manifest_hash)
+    rows = _take_down(rt, item_id, PublicationStatus.PENDING)
     now = datetime.now(UTC)
     outcomes: list[PublicationOutcome] = []
     with rt.uow() as uow:
