@@ -160,8 +160,12 @@ class AdvisoryClaims:
             raise
 
     def close(self) -> None:
-        """Drop the connection for good (not back to the pool: it would keep the locks)."""
+        """Release every claim now and drop the connection for good (not back to the pool: it
+        would keep the locks). Without the explicit unlock the server frees the locks only when
+        its backend process has exited, a moment after the socket closed."""
         if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.execute(text("SELECT pg_advisory_unlock_all()"))
             with contextlib.suppress(Exception):
                 self._connection.invalidate()
                 self._connection.close()

@@ -5,11 +5,12 @@ test_review_dispatch_kill)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 
 from clearance.errors import ConfigurationError
 from clearance.runtime import Runtime
@@ -136,17 +137,49 @@ def test_advisory_claims_keep_two_dispatchers_off_the_same_items() -> None:
         pytest.skip("CLEARANCE_TEST_POSTGRES_URL is not set (CI sets it; see .ci/run)")
     engine = create_engine(PG_URL)
     first, second = AdvisoryClaims(engine), AdvisoryClaims(engine)
+    run = uuid.uuid4().hex  # another run on the same database never holds these
+    a, b, c = (f"claim-{run}-{n}" for n in "abc")
     try:
-        ids: Sequence[str] = ("claim-a", "claim-b", "claim-c")
-        assert first.take(ids[:2]) == ["claim-a", "claim-b"]
-        assert second.take(ids) == ["claim-c"]
-        first.release(["claim-a"])
-        assert second.take(["claim-a", "claim-b"]) == ["claim-a"]
-        first.close()  # a dead dispatcher's claims go with its connection
-        assert second.take(["claim-b"]) == ["claim-b"]
+        assert first.take([a, b]) == [a, b]
+        assert second.take([a, b, c]) == [c]
+        first.release([a])
+        assert second.take([a, b]) == [a]
+        first.close()  # a dispatcher that stops gives its claims back at once
+        assert second.take([b]) == [b]
     finally:
         first.close()
         second.close()
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_claims_of_a_dispatcher_whose_connection_died_come_free() -> None:
+    if not PG_URL:
+        pytest.skip("CLEARANCE_TEST_POSTGRES_URL is not set (CI sets it; see .ci/run)")
+    engine = create_engine(PG_URL)
+    dead, alive = AdvisoryClaims(engine), AdvisoryClaims(engine)
+    item = f"claim-{uuid.uuid4().hex}"
+    try:
+        assert dead.take([item]) == [item]
+        assert alive.take([item]) == []
+        # kill the holder's backend, as a crash of its machine would: no unlock is sent
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+            holders = admin.execute(
+                text(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND objid = hashtext(:item)::oid AND pid <> pg_backend_pid()"
+                ),
+                {"item": item},
+            ).scalars()
+            for holder in list(holders):
+                admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": holder})
+        deadline = time.monotonic() + 10
+        while not alive.take([item]):
+            assert time.monotonic() < deadline, "the dead connection's claim never came free"
+            time.sleep(0.05)
+    finally:
+        dead.close()
+        alive.close()
         engine.dispose()
 
 
