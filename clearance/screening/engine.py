@@ -26,7 +26,7 @@ from clearance.screening.limits import Budget, Held, Refused
 from clearance.screening.metadata import at_least_review, is_metadata_part, metadata_markings
 from clearance.screening.render import is_rendered
 from clearance.screening.rendercheck import compare_rendered
-from clearance.screening.rules import ScreeningRules
+from clearance.screening.rules import Limits, ScreeningRules
 from clearance.screening.sanitise.image import sanitise_image
 from clearance.screening.sanitise.markup import sanitise_html, sanitise_svg
 from clearance.screening.sanitise.odf import sanitise_flat_odf, sanitise_odf
@@ -63,7 +63,7 @@ _EXTRACTORS: dict[str, Extractor] = {
 
 
 def _sanitise(
-    detected: str, data: bytes, findings: list[Finding]
+    detected: str, data: bytes, findings: list[Finding], limits: Limits
 ) -> tuple[bytes | None, str | None]:
     """The derivative and its type; what it leaves out is appended to ``findings`` (info)."""
     if detected == filetype.PDF:
@@ -71,7 +71,9 @@ def _sanitise(
         findings.extend(_dropped_finding(what) for what in dropped)
         return sanitized, detected
     if detected in filetype.IMAGES:
-        return sanitise_image(data)
+        image = sanitise_image(data, max_frames=limits.max_pages)
+        findings.extend(_dropped_finding(what) for what in image.dropped)
+        return image.data, image.mime
     if detected in filetype.OOXML:
         derivative = rebuild_ooxml(data)
         findings.extend(_dropped_finding(part) for part in derivative.dropped)
@@ -85,6 +87,35 @@ def _sanitise(
     if detected in filetype.FLAT_ODF:
         return sanitise_flat_odf(data), detected
     return None, None
+
+
+NO_DERIVATIVE_RULE = "screening.no_derivative"
+
+#: Formats read in full but never rebuilt, with what their original bytes carry besides the text
+#: that was screened. Publishing them would publish those bytes unchanged, which the rule forbids
+#: ("the sanitiser publishes only parts it has read and rebuilt"), so such a file is held.
+_NOT_REBUILT: dict[str, tuple[str, str]] = {
+    filetype.RTF: ("an RTF document", "its control words, font table, \\info block and "
+                   "embedded objects as they are"),
+    filetype.EML: ("an e-mail message", "every header (senders, relays, addresses, client "
+                   "names) and every attachment as they are"),
+    filetype.ZIP: ("a ZIP archive", "its members as they are (not their sanitised "
+                   "derivatives), their names, timestamps, comments and extra fields"),
+}  # fmt: skip
+
+
+def _not_rebuilt(detected: str) -> Finding:
+    kind, carried = _NOT_REBUILT[detected]
+    return Finding(
+        NO_DERIVATIVE_RULE,
+        Severity.REVIEW,
+        f"No sanitised derivative is made for {kind}: published, the original bytes would carry "
+        f"{carried}. Submit the content as PDF, DOCX or ODT instead (an archive's files one by "
+        "one), or have the security officer accept the original bytes.",
+        part="derivative",
+        explanation="Only what was read and rebuilt is published; this file was read but cannot "
+        "be rebuilt, so it is held for a human.",
+    )
 
 
 def _verdict(findings: list[Finding]) -> Verdict:
@@ -268,7 +299,10 @@ def _screen(
         sanitized: bytes | None = None
         sanitized_type: str | None = None
         if verdict is not Verdict.BLOCKED and depth == 0:
-            sanitized, sanitized_type = _sanitise(detected, data, findings)
+            sanitized, sanitized_type = _sanitise(detected, data, findings, rules.limits)
+            if detected in _NOT_REBUILT:
+                findings.append(_not_rebuilt(detected))
+                verdict = _verdict(findings)
     except Refused as stop:
         return _stopped(detected, stop.reason, refused=True, findings=findings, coverage=coverage)
     except Held as stop:

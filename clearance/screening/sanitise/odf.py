@@ -21,6 +21,7 @@ from xml.etree import ElementTree as ET
 import defusedxml.ElementTree as DET
 
 from clearance.screening.extract.odf import MANIFEST, MANIFEST_PART, OFFICE, TEXT
+from clearance.screening.rules import Limits
 from clearance.screening.sanitise.image import sanitise_image
 
 _KEEP_XML = re.compile(r"^(?:Object [^/]+/)?(?:content|styles)\.xml$")
@@ -104,7 +105,7 @@ def sanitise_odf(data: bytes, media_type: str) -> bytes:
             parts[name] = clean_xml(source.read(name))
             kept[name] = "text/xml"
         elif _PICTURE.match(name):
-            clean, _kind = sanitise_image(source.read(name))
+            clean = sanitise_image(source.read(name), max_frames=Limits().max_pages).data
             parts[name] = clean
             kept[name] = types.get(name, "") or "image/png"
     for directory in sorted({n.split("/", 1)[0] + "/" for n in kept if n.startswith("Object ")}):
@@ -136,7 +137,9 @@ def sanitise_flat_odf(data: bytes) -> bytes:
                 continue
             try:
                 blob = base64.b64decode("".join((child.text or "").split()), validate=True)
-                child.text = base64.b64encode(sanitise_image(blob)[0]).decode("ascii")
+                child.text = base64.b64encode(
+                    sanitise_image(blob, max_frames=Limits().max_pages).data
+                ).decode("ascii")
             except (binascii.Error, ValueError, OSError):
                 parent.remove(child)
     return bytes(ET.tostring(root, encoding="UTF-8", xml_declaration=True))

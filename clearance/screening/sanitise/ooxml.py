@@ -170,7 +170,7 @@ def _clean(package: Package, name: str, data: bytes) -> bytes:
     if kind is Role.PROPERTIES:
         return _EMPTY_CORE if "core-properties" in package.content_type(name) else _EMPTY_APP
     if kind is Role.RASTER:
-        return sanitise_image(data)[0]
+        return sanitise_image(data, max_frames=Limits().max_pages).data
     if kind is Role.PACKAGE:
         return rebuild_ooxml(data).data
     if b"legacyDrawing" in data:  # the drawings that show comments are dropped
