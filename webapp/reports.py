@@ -16,6 +16,7 @@ from clearance.errors import BadInput
 from clearance.reports import charts, exports
 from clearance.reports.figures import DEFAULT_ZONE, Figure, Filters, Report, compute, parse_period
 from clearance.reports.history import History
+from clearance.reports.snapshot import StateFile, state_key
 from clearance.reports.source import LiveHistory, entries_at
 from webapp import evidence
 from webapp.access import role_required
@@ -28,9 +29,23 @@ ROLES = ("approver", "auditor", "admin")
 FILTERS = ("unit", "channel", "theme", "language", "level")
 
 
-def _history() -> History:
-    live = current_app.extensions.setdefault(_HISTORY, LiveHistory())
+def _live() -> LiveHistory:
+    """This process's replay, started from the state persisted under the home (sealed with a
+    key derived from the secret key) so a restart replays only the entries since."""
+    live = current_app.extensions.get(_HISTORY)
+    if live is None:
+        settings = runtime().settings
+        store = StateFile(
+            settings.home / "reports" / "history-state",
+            state_key(str(current_app.config["SECRET_KEY"])),
+        )
+        live = current_app.extensions.setdefault(_HISTORY, LiveHistory(store))
     assert isinstance(live, LiveHistory)
+    return live
+
+
+def _history() -> History:
+    live = _live()
     with runtime().readers() as session:
         return live.current(session)
 

@@ -82,6 +82,14 @@ class Builder:
         self._hashes: list[bytes] = []
         self.size = 0
 
+    @classmethod
+    def from_edge(cls, edge: RightEdge) -> Builder:
+        """A builder that goes on from ``edge`` (a tree of ``edge.size`` leaves)."""
+        builder = cls()
+        builder._hashes = list(edge.hashes)
+        builder.size = edge.size
+        return builder
+
     def add_hash(self, hash_: bytes) -> None:
         hashes = self._hashes
         size = self.size

@@ -8,16 +8,40 @@ entries after the last one seen.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from clearance.errors import BadInput
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a replay or a load builds millions of objects (none
+    of them cyclic garbage): the collector would traverse the growing heap again and again."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+
+
+@lru_cache(maxsize=4096)
 def parse_time(text: str) -> datetime:
-    """An entry's ``time`` (``2026-12-02T12:39:04.898136Z``) as an aware UTC datetime."""
+    """An entry's ``time`` (``2026-12-02T12:39:04.898136Z``) as an aware UTC datetime (cached:
+    the entries of one commit share their time)."""
+    if _TIME.fullmatch(text):
+        return datetime.fromisoformat(text)
     try:
         return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     except ValueError:
@@ -43,7 +67,7 @@ def block_reason(rule: str) -> str:
     return "other"
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """One entry reduced to what reports need."""
 
@@ -63,6 +87,8 @@ class Item:
     level: str | None = None
     language: str | None = None
     themes: tuple[str, ...] = ()
+    #: the languages of its versions (one release holds them all); empty for one version
+    languages: tuple[str, ...] = ()
     submitted: Event | None = None  # the first submission
     resubmissions: list[Event] = field(default_factory=list)
     screened: list[Event] = field(default_factory=list)
@@ -94,12 +120,13 @@ class History:
 
     def extend(self, leaves: Iterable[bytes | str]) -> None:
         """Replay entries ``size, size+1, ...`` (leaf bytes or text, as in ``entries.jsonl``)."""
-        for raw in leaves:
-            entry = json.loads(raw)
-            if entry.get("seq") != self.size:
-                raise BadInput(f"entry {entry.get('seq')} given where {self.size} was expected")
-            self._apply(entry)
-            self.size += 1
+        with paused_gc():
+            for raw in leaves:
+                entry = json.loads(raw)
+                if entry.get("seq") != self.size:
+                    raise BadInput(f"entry {entry.get('seq')} given where {self.size} was expected")
+                self._apply(entry)
+                self.size += 1
 
     def _item(self, item_id: str) -> Item:
         item = self.items.get(item_id)
