@@ -38,9 +38,10 @@ def _write(rt: Runtime, first: int, count: int, *, hours: int = 0) -> None:
     """``count`` items submitted, screened and (every third) published, one commit each."""
     for n in range(first, first + count):
         item = f"item-{n}"
+        body = {"author": "an", "channels": ["website"], "language": "vi",
+                "themes": ["bien_dao"] if n % 2 else []}  # fmt: skip
         events = [
-            Event("item.submitted", "an", item, body={"author": "an", "channels": ["website"],
-                  "themes": ["bien_dao"] if n % 2 else [], "language": "vi"}),  # fmt: skip
+            Event("item.submitted", "an", item, body=body),
             Event("revision.screened", None, item, body={"to": "awaiting_signoff"}),
         ]
         if n % 3 == 0:
@@ -126,9 +127,7 @@ def test_a_state_sealed_with_another_key_is_refused(rt: Runtime, tmp_path: Path)
     assert live.started_from == "replay"
 
 
-def test_a_state_of_another_log_is_refused(
-    rt: Runtime, tmp_path: Path, settings: Settings
-) -> None:
+def test_a_state_of_another_log_is_refused(rt: Runtime, tmp_path: Path, settings: Settings) -> None:
     """A state computed over another log (a restored backup, another database) does not match
     this log's checkpoint at its size, even when sealed with the right key."""
     path = tmp_path / "state"
