@@ -19,12 +19,15 @@ import warnings
 from PIL import Image, IptcImagePlugin
 
 from clearance.screening.extract.base import Extraction
-from clearance.screening.extract.ocr import cap_pixels, ocr_image
+from clearance.screening.extract.ocr import DECODE_BYTES, cap_pixels, ocr_image
 from clearance.screening.limits import Budget, Held
 from clearance.screening.metadata import observe_xmp_gps
 from clearance.screening.rules import MetadataKind
 
-MAX_PIXELS = 80_000_000
+#: Pillow's own bomb guard, set to the decode cap at one byte a pixel: the cap itself is checked
+#: from the header by the bytes the mode needs (a 140 Mpx grey scan decodes; 80 Mpx of RGB does
+#: not), so the guard only stops what no mode could decode within it.
+MAX_PIXELS = DECODE_BYTES
 _TAGS = re.compile(r"<[^>]+>")
 _TEXT_TAGS = {0x010E: "ImageDescription", 0x013B: "Artist", 0x8298: "Copyright",
               0x010D: "DocumentName", 0x9C9B: "XPTitle", 0x9C9C: "XPComment",

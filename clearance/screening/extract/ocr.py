@@ -8,7 +8,9 @@ page/box location per line), or records the part as ``uninspected`` with the rea
 
 Steps: the pixel count is checked from the header before anything is decoded (JPEG decodes at a
 reduced scale, anything else whose pixels would not fit the memory cap is held); the page is set
-upright by Tesseract's orientation detection (OSD, 0/90/180/270); the page is read once in grey;
+upright by Tesseract's orientation detection (OSD, 0/90/180/270); the page is read once in grey
+(a very large page in overlapping tiles at its own size, so body text is not shrunk away and a line
+across a tile border is whole in a neighbour);
 red-ink regions (an HSV mask cut into connected components) are cropped, drawn as black ink alone
 (so body text under a stamp does not garble it), deskewed, upscaled and read again on their own.
 
@@ -41,6 +43,13 @@ DECODE_BYTES = 256 * 1024 * 1024
 BLANK_RANGE = 24
 #: Pixels the page text is read at (a 300 dpi A4 page is read at about 250 dpi).
 PAGE_PIXELS = 6_000_000
+#: Beyond this many pixels one reduced reading would shrink body text below what Tesseract reads
+#: (to less than half its size), so the page is read in overlapping tiles at its own size instead.
+TILE_FROM = 2 * PAGE_PIXELS
+#: Side of a tile (about :data:`PAGE_PIXELS` each) and how far neighbouring tiles overlap: a word
+#: or a stamp line up to this wide that straddles a border is whole in at least one tile.
+TILE_SIDE = 2_400
+TILE_OVERLAP = 480
 _FEW_CHARS = 40
 _CONFIDENT = 70.0
 LANGUAGES = "vie"
@@ -438,8 +447,53 @@ def _confident(lines: list[OcrLine]) -> bool:
     return sum(line.confidence * len(line.text) for line in lines) / chars >= _CONFIDENT
 
 
+def tiles(size: tuple[int, int]) -> list[Box]:
+    """Overlapping tiles of at most :data:`TILE_SIDE` px a side covering a page of ``size``,
+    row by row; neighbours share :data:`TILE_OVERLAP` px, and the last tile of a row or column
+    ends at the page's edge."""
+
+    def starts(length: int) -> list[int]:
+        if length <= TILE_SIDE:
+            return [0]
+        stride = TILE_SIDE - TILE_OVERLAP
+        count = -(-(length - TILE_OVERLAP) // stride)
+        return [min(n * stride, length - TILE_SIDE) for n in range(count)]
+
+    width, height = size
+    return [
+        Box(x, y, min(TILE_SIDE, width - x), min(TILE_SIDE, height - y))
+        for y in starts(height)
+        for x in starts(width)
+    ]
+
+
+def _same_line(line: OcrLine, kept: list[OcrLine]) -> bool:
+    """Whether ``line`` is one already read in the overlap of a neighbouring tile."""
+    return any(other.text == line.text and _overlaps(line.box, [other.box]) for other in kept)
+
+
+def _read_tiles(gray: Image.Image, budget: Budget) -> list[OcrLine]:
+    """The page text of a large page, read tile by tile at its own size (blank tiles skipped),
+    the lines put back in reading order (top to bottom, left to right) once each."""
+    lines: list[OcrLine] = []
+    for tile in tiles(gray.size):
+        budget.check()
+        crop = gray.crop((tile.x, tile.y, tile.x + tile.w, tile.y + tile.h))
+        low, high = cast(tuple[int, int], crop.getextrema())
+        if high - low >= BLANK_RANGE:
+            lines.extend(_read(crop, budget, "3", at=(tile.x, tile.y)))
+    kept: list[OcrLine] = []
+    for line in sorted(lines, key=lambda item: (item.box.y, item.box.x)):
+        if not _same_line(line, kept):
+            kept.append(line)
+    return kept
+
+
 def _read_page(gray: Image.Image, budget: Budget) -> list[OcrLine]:
-    """The page text: a small image is enlarged, a large one reduced to :data:`PAGE_PIXELS`."""
+    """The page text: a small image is enlarged, a large one reduced to :data:`PAGE_PIXELS`, a
+    very large one (past :data:`TILE_FROM`) read in overlapping tiles."""
+    if gray.size[0] * gray.size[1] > TILE_FROM:
+        return _read_tiles(gray, budget)
     scale = 1.0
     if max(gray.size) < _SMALL_SIDE:
         scale = min(4.0, _SMALL_SIDE * 2 / max(gray.size))
