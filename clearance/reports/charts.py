@@ -18,23 +18,35 @@ COLOURS = {
 }
 
 
+#: the drawing's width in SVG units: narrow enough that, scaled down to a 390 px phone, its
+#: 13-unit text stays about 9 px high; the page scales it up on wider screens
+WIDTH = 480
+FONT = 13
+
+
+def _month_label(month: str, one_year: bool) -> str:
+    year, number = month.split("-")
+    return f"T{int(number)}" if one_year else f"{int(number)}/{year[2:]}"
+
+
 def monthly_bars(report: Report) -> str:
     """Stacked bars, one per month, one colour per outcome, with a legend."""
     months = list(report.monthly.items())
-    width, height, left, bottom = 640, 260, 40, 40
-    top = 20
+    one_year = len({m[:4] for m, _ in months}) <= 1
+    width, left, top, plot = WIDTH, 34, 20, 200
+    base = top + plot
     peak = max((sum(c.values()) for _, c in months), default=0) or 1
-    slot = (width - left - 10) / max(len(months), 1)
-    bar = min(48.0, slot * 0.7)
+    slot = (width - left - 6) / max(len(months), 1)
+    bar = min(40.0, slot * 0.7)
     parts = []
     for index, (month, counts) in enumerate(months):
         x = left + index * slot + (slot - bar) / 2
-        y = float(height - bottom)
+        y = float(base)
         for outcome in OUTCOMES:
             value = counts[outcome]
             if not value:
                 continue
-            h = (height - bottom - top) * value / peak
+            h = plot * value / peak
             y -= h
             label = f"{month}: {OUTCOME_LABELS[outcome]} {value}"
             parts.append(
@@ -42,28 +54,27 @@ def monthly_bars(report: Report) -> str:
                 f'fill="{COLOURS[outcome]}"><title>{escape(label)}</title></rect>'
             )
         parts.append(
-            f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 16}" font-size="11" '
-            f'text-anchor="middle">{escape(month[5:] + "/" + month[:4])}</text>'
+            f'<text x="{x + bar / 2:.1f}" y="{base + 17}" font-size="{FONT}" '
+            f'text-anchor="middle">{escape(_month_label(month, one_year))}</text>'
         )
     parts.append(
-        f'<text x="{left - 6}" y="{top + 4}" font-size="11" text-anchor="end">{peak}</text>'
-        f'<text x="{left - 6}" y="{height - bottom}" font-size="11" text-anchor="end">0</text>'
-        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" '
-        'stroke="#555"/>'
+        f'<text x="{left - 5}" y="{top + 5}" font-size="{FONT}" text-anchor="end">{peak}</text>'
+        f'<text x="{left - 5}" y="{base}" font-size="{FONT}" text-anchor="end">0</text>'
+        f'<line x1="{left}" y1="{base}" x2="{width - 6}" y2="{base}" stroke="#555"/>'
     )
     legend = []
-    x, y = float(left), height - 14
+    x, y = float(left), base + 32
     for outcome in OUTCOMES:
         label = OUTCOME_LABELS[outcome]
-        step = 14 + len(label) * 6.2 + 14
+        step = 16 + len(label) * FONT * 0.52 + 14
         if x + step > width:
-            x, y = float(left), y + 16
+            x, y = float(left), y + 19
         legend.append(
-            f'<rect x="{x:.0f}" y="{y}" width="10" height="10" fill="{COLOURS[outcome]}"/>'
-            f'<text x="{x + 14:.0f}" y="{y + 9}" font-size="11">{escape(label)}</text>'
+            f'<rect x="{x:.0f}" y="{y}" width="12" height="12" fill="{COLOURS[outcome]}"/>'
+            f'<text x="{x + 16:.0f}" y="{y + 11}" font-size="{FONT}">{escape(label)}</text>'
         )
         x += step
-    height = y + 14
+    height = y + 18
     title = "Kết quả theo tháng"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
@@ -74,30 +85,32 @@ def monthly_bars(report: Report) -> str:
 
 
 def stage_times(report: Report) -> str:
-    """Horizontal bars: median (solid) and p90 (outline) hours per stage."""
+    """One row per stage: its name and figures in words above, below them the median (solid)
+    and the p90 (outline) as bars on one scale."""
     stages = list(report.stage_times.items())
-    width, row, left = 640, 34, 190
-    height = row * len(stages) + 30
+    width, row, left = WIDTH, 46, 4
+    height = row * len(stages) + 6
     peak = max((d.p90 or 0 for _, d in stages), default=0) or 1
-    scale = (width - left - 230) / peak  # room on the right for the figures in words
+    scale = (width - left - 8) / peak
     parts = []
     for index, (stage, duration) in enumerate(stages):
-        y = 10 + index * row
-        parts.append(
-            f'<text x="{left - 8}" y="{y + 16}" font-size="12" text-anchor="end">'
-            f"{escape(STAGE_LABELS[stage])}</text>"
-        )
+        y = 4 + index * row
         if duration.median is None or duration.p90 is None:
-            parts.append(f'<text x="{left}" y="{y + 16}" font-size="12">—</text>')
+            text = f"{STAGE_LABELS[stage]}: —"
+        else:
+            text = (
+                f"{STAGE_LABELS[stage]}: trung vị {duration_words(duration.median)}, "
+                f"p90 {duration_words(duration.p90)}"
+            )
+        parts.append(f'<text x="{left}" y="{y + 14}" font-size="{FONT}">{escape(text)}</text>')
+        if duration.median is None or duration.p90 is None:
             continue
-        p90_w, med_w = duration.p90 * scale, duration.median * scale
-        text = f"trung vị {duration_words(duration.median)}, p90 {duration_words(duration.p90)}"
+        p90_w = max(duration.p90 * scale, 1.0)
+        med_w = max(duration.median * scale, 1.0)
         parts.append(
-            f'<rect x="{left}" y="{y + 4}" width="{p90_w:.1f}" height="18" fill="none" '
+            f'<rect x="{left}" y="{y + 21}" width="{p90_w:.1f}" height="16" fill="none" '
             f'stroke="#4a6fa5"><title>{escape(text)}</title></rect>'
-            f'<rect x="{left}" y="{y + 4}" width="{med_w:.1f}" height="18" fill="#4a6fa5"/>'
-            f'<text x="{left + p90_w + 6:.1f}" y="{y + 17}" font-size="11">'
-            f"{escape(text)}</text>"
+            f'<rect x="{left}" y="{y + 21}" width="{med_w:.1f}" height="16" fill="#4a6fa5"/>'
         )
     title = "Thời gian xử lý theo bước"
     return (
