@@ -35,8 +35,51 @@ from clearance.screening.limits import Budget, Held
 
 TEXT_ATTRIBUTES = frozenset(
     {"string", "descr", "title", "name", "v", "prompt", "promptTitle", "error", "errorTitle",
-     "caption", "display", "tooltip", "instr", "alt", "label"}
+     "caption", "display", "tooltip", "instr", "alt", "label", "formatCode"}
 )  # fmt: skip
+#: Attributes holding a number format, whose literal parts are shown in every cell using it.
+_FORMAT_CODE = "formatCode"
+
+
+def number_format_text(code: str) -> str:
+    """What a number format shows besides the number: per section (``;``), its quoted strings,
+    escaped characters and any character that is not a format token (a letter outside ASCII),
+    one line each, so ``"TỐI MẬT "0`` reads as the line ``TỐI MẬT``."""
+    lines: list[str] = []
+    shown: list[str] = []
+    index, length = 0, len(code)
+    while index < length:
+        char = code[index]
+        if char == '"':
+            end = code.find('"', index + 1)
+            end = length if end < 0 else end
+            shown.append(code[index + 1 : end])
+            index = end + 1
+            continue
+        if char == "\\" or char in "_*":  # an escaped character; a space as wide as; a fill
+            if char == "\\" and index + 1 < length:
+                shown.append(code[index + 1])
+            index += 2
+            continue
+        if char == "[":  # colour, condition or locale
+            end = code.find("]", index)
+            index = length if end < 0 else end + 1
+            continue
+        if char == ";":
+            lines.append("".join(shown).strip())
+            shown = []
+        elif char == " " or not char.isascii():
+            shown.append(char)
+        index += 1
+    lines.append("".join(shown).strip())
+    return "\n".join(line for line in lines if line)
+
+
+def _shown(local: str, value: str) -> str:
+    """An attribute's value as a reader sees it (a number format: its literal text)."""
+    return number_format_text(value) if local == _FORMAT_CODE else value
+
+
 _RUN_TEXT = frozenset({"t", "delText", "instrText", "delInstrText"})
 _LINE_END = frozenset({"p", "si", "tc", "br", "cr", "comment", "cm", "row", "txBody", "text"})
 _CHECK_EVERY = 4096
@@ -169,8 +212,9 @@ def markup_text(
                 attributes = element.attrib
                 if attributes:
                     for key, value in attributes.items():
-                        if _local(key, cache) in TEXT_ATTRIBUTES and value.strip():
-                            chunks.append(value)
+                        attribute = _local(key, cache)
+                        if attribute in TEXT_ATTRIBUTES and value.strip():
+                            chunks.append(_shown(attribute, value))
                             chunks.append("\n")
                 if on_start is not None:
                     on_start(local, attributes)
@@ -337,8 +381,9 @@ _SHEET_PLAIN = frozenset({"row", "v", "f", "is", "t", "r", "rPr", "c"})
 
 
 def _attribute_text(attributes: dict[str, str], cache: dict[str, str]) -> list[str]:
-    return [
-        value
-        for key, value in attributes.items()
-        if (cache.get(key) or _local(key, cache)) in TEXT_ATTRIBUTES and value.strip()
-    ]
+    found = []
+    for key, value in attributes.items():
+        attribute = cache.get(key) or _local(key, cache)
+        if attribute in TEXT_ATTRIBUTES and value.strip():
+            found.append(_shown(attribute, value))
+    return found
