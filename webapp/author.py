@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, BinaryIO, cast
+from typing import BinaryIO, cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -14,15 +14,13 @@ from clearance.errors import BadInput, PolicyRefusal
 from clearance.services import items as item_service
 from clearance.services.queries import list_items
 from clearance.services.uploads import Upload, safe_filename
-from webapp import itemview, precheck, progress
+from webapp import itemview, precheck, progress, staging
 from webapp.access import item_access, role_required
 from webapp.context import me, runtime
 from webapp.forms import ReasonForm, SubmissionForm
 from webapp.params import MAX_PAGE, int_arg
 
 bp = Blueprint("author", __name__, url_prefix="/author")
-STAGED_KEY = "staged_uploads"
-MAX_STAGED = 20
 
 
 def _choices(form: SubmissionForm) -> None:
@@ -41,43 +39,35 @@ def _files() -> list[FileStorage]:
     return [f for f in request.files.getlist("attachments") if f and f.filename]
 
 
-def _staged() -> list[dict[str, str]]:
-    value = session.get(STAGED_KEY)
-    return list(value) if isinstance(value, list) else []
+def _kept(form: SubmissionForm) -> staging.Staged:
+    """The files this form kept (its own staging token, never the session's)."""
+    return staging.unseal(me().username, form.staged.data)
 
 
-def _stage(files: list[FileStorage]) -> list[dict[str, str]]:
-    """Keep uploads of a pre-check in the blob store so the author need not choose them again."""
-    staged = _staged()
-    blobs = runtime().blobs
-    for f in files:
-        name = safe_filename(f.filename or "")
-        ref = blobs.put_stream(cast(BinaryIO, f.stream), name=f"the file {name!r}")
-        staged = [s for s in staged if s["name"] != name]
-        staged.append({"name": name, "sha256": ref.sha256})
-    if len(staged) > MAX_STAGED:
-        raise BadInput(f"too many files ({len(staged)}); attach at most {MAX_STAGED}")
-    session[STAGED_KEY] = staged
+def _keep(form: SubmissionForm, staged: staging.Staged) -> staging.Staged:
+    form.staged.data = staging.seal(me().username, staged)
     return staged
 
 
-def _uploads(files: list[FileStorage]) -> list[Upload]:
+def _uploads(files: list[FileStorage], kept: staging.Staged) -> list[Upload]:
     blobs = runtime().blobs
     uploads = [Upload(f.filename or "", cast(BinaryIO, f.stream)) for f in files]
     fresh = {safe_filename(u.filename) for u in uploads}
-    for staged in _staged():
+    for staged in kept:
         if staged["name"] not in fresh and blobs.exists(staged["sha256"]):
             uploads.append(Upload(staged["name"], blobs.open(staged["sha256"])))
     return uploads
 
 
-def _submission(form: SubmissionForm, files: list[FileStorage]) -> item_service.Submission:
+def _submission(
+    form: SubmissionForm, files: list[FileStorage], kept: staging.Staged
+) -> item_service.Submission:
     return item_service.Submission(
         title=form.title.data or "",
         channels=list(form.channels.data or []),
         declared_level=form.declared_level.data or "",
         body_text=form.body.data or None,
-        attachments=_uploads(files),
+        attachments=_uploads(files, kept),
     )
 
 
@@ -104,40 +94,41 @@ def submit() -> ResponseReturnValue:
     form = SubmissionForm()
     _choices(form)
     if request.method == "GET":
-        session.pop(STAGED_KEY, None)
-    findings: list[dict[str, Any]] | None = None
-    if form.validate_on_submit():
+        _keep(form, [])
+        return render_template("author/submit.html", form=form, findings=None, staged=[])
+    kept: staging.Staged = []
+    try:
+        kept = _kept(form)
+        if not form.validate_on_submit():
+            return render_template("author/submit.html", form=form, findings=None, staged=kept), 400
         files = _files()
+        if form.precheck.data:
+            kept = _keep(form, staging.stage(runtime(), kept, files))
+            findings = precheck.run(
+                runtime(), form.body.data or "", kept, list(form.channels.data or [])
+            )
+            return render_template("author/submit.html", form=form, findings=findings, staged=kept)
+        submission = _submission(form, files, kept)
         try:
-            if form.precheck.data:
-                staged = _stage(files)
-                findings = precheck.run(
-                    runtime(), form.body.data or "", staged, list(form.channels.data or [])
-                )
-                return render_template(
-                    "author/submit.html", form=form, findings=findings, staged=staged
-                )
-            submission = _submission(form, files)
-            try:
-                item_id = item_service.submit(
-                    runtime(), author=me().username, submission=submission
-                )
-            finally:
-                _close(list(submission.attachments))
-        except (BadInput, PolicyRefusal) as exc:
-            flash(exc.message, "error")
-            return render_template(
-                "author/submit.html", form=form, findings=None, staged=_staged()
-            ), 400
-        session.pop(STAGED_KEY, None)
-        progress.trigger(item_id)
-        flash(_("The item was submitted for approval."), "info")
-        return redirect(url_for("author.item", item_id=item_id))
-    if request.method == "POST":
-        return render_template(
-            "author/submit.html", form=form, findings=None, staged=_staged()
-        ), 400
-    return render_template("author/submit.html", form=form, findings=findings, staged=[])
+            item_id = item_service.submit(runtime(), author=me().username, submission=submission)
+        finally:
+            _close(list(submission.attachments))
+    except (BadInput, PolicyRefusal) as exc:
+        flash(exc.message, "error")
+        if form.staged.data and not _valid(form):
+            _keep(form, kept := [])
+        return render_template("author/submit.html", form=form, findings=None, staged=kept), 400
+    progress.trigger(item_id)
+    flash(_("The item was submitted for approval."), "info")
+    return redirect(url_for("author.item", item_id=item_id))
+
+
+def _valid(form: SubmissionForm) -> bool:
+    try:
+        _kept(form)
+    except BadInput:
+        return False
+    return True
 
 
 @bp.get("/items/<item_id>")
@@ -170,17 +161,22 @@ def revise(item_id: str) -> ResponseReturnValue:
         abort(409, _("A new revision can only answer a change request."))
     form = SubmissionForm()
     _choices(form)
+    page = {"form": form, "detail": detail, "rev": rev}
     if request.method == "GET":
-        session[STAGED_KEY] = [
-            {"name": p.name, "sha256": p.sha256} for _i, p in itemview.iter_attachments(rev)
-        ]
+        kept = _keep(
+            form, [{"name": p.name, "sha256": p.sha256} for _i, p in itemview.iter_attachments(rev)]
+        )
         form.title.data = rev.title
         form.body.data = itemview.body_text(rev)
         form.channels.data = list(rev.channels)
         form.declared_level.data = rev.declared_level
-    elif form.validate_on_submit():
-        files = _files()
-        submission = _submission(form, files)
+        return render_template("author/revise.html", staged=kept, **page)
+    kept = []
+    try:
+        kept = _kept(form)
+        if not form.validate_on_submit():
+            return render_template("author/revise.html", staged=kept, **page), 400
+        submission = _submission(form, _files(), kept)
         try:
             item_service.new_revision(
                 runtime(),
@@ -189,23 +185,16 @@ def revise(item_id: str) -> ResponseReturnValue:
                 submission=submission,
                 note=form.note.data or None,
             )
-        except (BadInput, PolicyRefusal) as exc:
-            flash(exc.message, "error")
-            return render_template(
-                "author/revise.html", form=form, detail=detail, rev=rev, staged=_staged()
-            ), 400
         finally:
             _close(list(submission.attachments))
-        progress.trigger(item_id)
-        flash(_("The new revision was submitted."), "info")
-        return redirect(url_for("author.item", item_id=item_id))
-    else:
-        return render_template(
-            "author/revise.html", form=form, detail=detail, rev=rev, staged=_staged()
-        ), 400
-    return render_template(
-        "author/revise.html", form=form, detail=detail, rev=rev, staged=_staged()
-    )
+    except (BadInput, PolicyRefusal) as exc:
+        flash(exc.message, "error")
+        if form.staged.data and not _valid(form):
+            _keep(form, kept := [])
+        return render_template("author/revise.html", staged=kept, **page), 400
+    progress.trigger(item_id)
+    flash(_("The new revision was submitted."), "info")
+    return redirect(url_for("author.item", item_id=item_id))
 
 
 @bp.post("/items/<item_id>/withdraw")

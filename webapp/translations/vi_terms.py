@@ -2,6 +2,7 @@
 ``vi/LC_MESSAGES/messages.po`` from it and compiles both catalogues."""
 
 VI: dict[str, str] = {
+    "The files kept by this form are no longer valid. Open the form again and attach the files once more.": "Các tệp mà biểu mẫu này giữ lại không còn hợp lệ. Hãy mở lại biểu mẫu và đính kèm lại tệp.",
     "Choose at least one.": "Hãy chọn ít nhất một mục.",
     "The change was proposed; another administrator must confirm it.": "Đã đề xuất thay đổi; cần một quản trị viên khác xác nhận.",
     "The change was confirmed and applied.": "Thay đổi đã được xác nhận và áp dụng.",
