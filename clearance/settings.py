@@ -86,7 +86,10 @@ class Settings:
     log_signer: str | None = None
     secret_key: str | None = None
     site_dir: Path | None = None
+    #: where notification links point (CLEARANCE_PUBLIC_BASE_URL): required in production;
+    #: ``clearance serve`` uses its own address when the variable is not set
     public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url_set: bool = False
     #: screen attachments in a child process with a wall timeout and a memory limit (a parser
     #: stuck inside one C call cannot be interrupted in-process); off only for trusted input
     isolate_screening: bool = True
@@ -183,6 +186,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigurationError(
             "production mode needs CLEARANCE_DATABASE_URL; set it to your PostgreSQL URL"
         )
+    base_url = env.get("CLEARANCE_PUBLIC_BASE_URL") or None
+    if mode is Mode.PRODUCTION and base_url is None:
+        raise ConfigurationError(
+            "production mode needs CLEARANCE_PUBLIC_BASE_URL, the address users open the web UI "
+            "at (links in notifications point there); set it, e.g. "
+            "CLEARANCE_PUBLIC_BASE_URL=https://clearance.example.gov.vn"
+        )
     policy = Path(env.get("CLEARANCE_POLICY") or DEFAULT_POLICY)
     site = env.get("CLEARANCE_SITE_DIR")
     witness_policy = env.get("CLEARANCE_WITNESS_POLICY")
@@ -200,7 +210,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_signer=env.get("CLEARANCE_LOG_SIGNER") or None,
         secret_key=env.get("CLEARANCE_SECRET_KEY") or None,
         site_dir=Path(site).resolve() if site else None,
-        public_base_url=env.get("CLEARANCE_PUBLIC_BASE_URL") or "http://127.0.0.1:8000",
+        public_base_url=base_url or "http://127.0.0.1:8000",
+        public_base_url_set=base_url is not None,
         isolate_screening=_get(env, "CLEARANCE_ISOLATE_SCREENING", coerce_bool, True),
         witness_policy=Path(witness_policy).resolve() if witness_policy else None,
         session_idle_minutes=_get(env, "CLEARANCE_SESSION_IDLE_MINUTES", _positive, 30),
@@ -210,6 +221,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_get(env, "CLEARANCE_TRUSTED_PROXIES", coerce_int, 0),
         extra=extra,
     )
+
+
+def serving_base_url(settings: Settings, host: str, port: int) -> Settings:
+    """``settings`` with notification links pointing at ``host:port`` (the embedded server's
+    own address) unless CLEARANCE_PUBLIC_BASE_URL set one; a wildcard host names this machine."""
+    if settings.public_base_url_set:
+        return settings
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - a comparison; nothing binds here
+        import socket
+
+        host = socket.gethostname()
+    shown = f"[{host}]" if ":" in host else host
+    return settings.with_overrides(public_base_url=f"http://{shown}:{port}")
 
 
 def _positive(name: str, raw: str) -> int:

@@ -25,10 +25,12 @@ def serve(host: str, port: int, no_pipeline: bool) -> None:
 
     from werkzeug.serving import run_simple
 
-    from clearance.settings import load_settings
+    from clearance.settings import load_settings, serving_base_url
     from webapp import create_app
 
-    settings = load_settings()
+    settings = serving_base_url(load_settings(), host, port)
+    # the pipeline's worker processes read their settings from the environment
+    os.environ["CLEARANCE_PUBLIC_BASE_URL"] = settings.public_base_url
     url = f"http://{host}:{port}/"
 
     def _stop(signum: int, _frame: object) -> None:
