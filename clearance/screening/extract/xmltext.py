@@ -319,9 +319,13 @@ def sheet_text(stream: IO[bytes], budget: Budget, name: str) -> tuple[str, CellM
         for _event, element in _events(stream, name, _END):
             tag = element.tag
             local = cache.get(tag) or _local(tag, cache)
+            if local in _CELL_CHILDREN:  # read with their cell, when it closes
+                continue
             if local == "c":
                 shared = element.get("t") == "s"
-                column = _column_number(element.get("r"), column)
+                ref = element.get("r")
+                known = _COLUMNS.get(ref.rstrip(_DIGITS)) if ref else None
+                column = known if known else _column_number(ref, column)
                 for child in element:
                     kind = cache.get(child.tag) or _local(child.tag, cache)
                     if kind == "v":
@@ -378,6 +382,7 @@ def sheet_text(stream: IO[bytes], budget: Budget, name: str) -> tuple[str, CellM
 
 
 _SHEET_PLAIN = frozenset({"row", "v", "f", "is", "t", "r", "rPr", "c"})
+_CELL_CHILDREN = frozenset({"v", "f", "is", "t", "r", "rPr"})
 
 
 def _attribute_text(attributes: dict[str, str], cache: dict[str, str]) -> list[str]:
