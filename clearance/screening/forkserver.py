@@ -10,9 +10,11 @@ Run by ``python -m clearance.screening.forkserver`` (internal protocol, see :mod
 
 - control pipe (stdin/stdout): the server first writes ``A`` + its socket path; the parent sends
   ``L`` + pickled rules, the server answers ``K`` + the rules' digest once they are compiled.
-- one Unix-socket connection per file: the child writes ``P`` + its pid, reads ``Q`` + pickled
-  ``(digest, data, filename, allowed_types, memory_bytes, cpu_seconds, wall_seconds)``, writes
-  ``R`` + the JSON answer; after reaping it the server writes ``X`` + the JSON exit status.
+- one Unix-socket connection per file: the parent writes ``Q`` + pickled ``(digest, data,
+  filename, allowed_types, memory_bytes, cpu_seconds, wall_seconds)`` as soon as it connects; the
+  child writes ``P`` + its pid, reads the request, writes ``R`` + the JSON answer (the parent
+  stops there); after reaping it the server writes ``X`` + the JSON exit status, which is what
+  the parent reads when the child ended without an answer.
 
 Requests come from the parent that started the server (trusted, hence pickle); answers come from
 the process that touched hostile bytes, hence JSON only. The server exits when its stdin closes.
@@ -21,6 +23,7 @@ the process that touched hostile bytes, hence JSON only. The server exits when i
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import pickle
@@ -65,6 +68,7 @@ class _Server:
             for name, data in _samples():  # and imports what the extractors load on first use
                 screen_file(data, name, rules)
             self.rules[digest] = rules
+            _freeze()
         write_frame(self.control_out, b"K", digest.encode())
 
     def serve(self) -> None:
@@ -137,6 +141,14 @@ class _Server:
             connection.close()
 
 
+def _freeze() -> None:
+    """Move every object the server holds out of the collector's reach before it forks: a
+    child's collections then never walk (and so never copy-on-write) the warm state it
+    inherits, only what it allocates itself."""
+    gc.collect()
+    gc.freeze()
+
+
 def _samples() -> list[tuple[str, bytes]]:
     import io
 
@@ -193,6 +205,7 @@ def _child(connection: socket.socket, known: dict[str, Any]) -> int:  # pragma: 
 def main() -> None:  # pragma: no cover - runs as the server process
     import clearance.screening.engine  # noqa: F401 - the point: import once, fork many
 
+    _freeze()
     _Server().serve()
 
 

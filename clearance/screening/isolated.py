@@ -199,17 +199,21 @@ def screen_file_isolated(
         try:
             connection.settimeout(_START_SECONDS)
             connection.connect(path)
+            # the request goes at once (the child reads it after announcing its pid): one round
+            # trip per file, not two; the socket buffers it until the child is forked
+            write_frame(connection, b"Q", request)
             kind, payload = read_frame(connection)
             pid = int(payload) if kind == b"P" else 0
             connection.settimeout(limit + _GRACE_SECONDS)
-            write_frame(connection, b"Q", request)
             answer: bytes | None = None
             outcome: dict[str, Any] = {}
             while True:
                 kind, payload = read_frame(connection)
-                if kind == b"R":
-                    answer = payload
-                elif kind == b"X":
+                if kind == b"R":  # complete: the child only closes and exits after it, so its
+                    answer = payload  # exit status (reaped by the server) is not waited for
+                    outcome = {"exit": 0}
+                    break
+                if kind == b"X":  # ended without an answer: how it ended is the reason
                     outcome = json.loads(payload)
                     break
         except TimeoutError:
