@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from clearance.auditlog.offline import run_verify, run_verify_receipt
+from clearance.auditlog.offline import run_verify_receipt
 
 
 def register(group: click.Group) -> None:
@@ -77,18 +78,28 @@ def verify_cmd(
     offline: bool,
     max_age: int | None,
 ) -> None:
-    """Verify an export offline: exit 0 ok, 1 tampered or rule broken, 2 bad input."""
-    code = run_verify(
-        directory,
-        vkey_file,
-        checkpoints,
-        as_json=as_json,
-        workers=workers,
-        witness_policy=witness_policy,
-        online=not offline,
-        max_age=max_age,
-    )
-    sys.exit(code)
+    """Verify an export offline: exit 0 ok, 1 tampered or rule broken, 2 bad input.
+
+    This process hands over to the light verifier (``python -m clearance.auditlog.offline``,
+    stdlib and ``cryptography`` only) by replacing itself: its worker processes then start
+    from that module instead of importing the whole command line again (alembic, screening)."""
+    argv = [str(directory), "--vkey", str(vkey_file)]
+    for checkpoint in checkpoints:
+        argv += ["--checkpoint", str(checkpoint)]
+    if as_json:
+        argv.append("--json")
+    if workers is not None:
+        argv += ["--workers", str(workers)]
+    if witness_policy is not None:
+        argv += ["--witness-policy", str(witness_policy)]
+    if offline:
+        argv.append("--offline")
+    if max_age is not None:
+        argv += ["--max-age", str(max_age)]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    python = sys.executable
+    os.execv(python, [python, "-m", "clearance.auditlog.offline", "verify", *argv])  # noqa: S606 (fixed argv, no shell)
 
 
 @audit.command("prove")
