@@ -37,6 +37,7 @@ def create_app(
         notifications,
         params,
         reports,
+        setup,
     )
     from webapp.context import RUNTIME_KEY
     from webapp.security import configure_security
@@ -64,7 +65,7 @@ def create_app(
     drift.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    for module in (auth, author, approvals, audit, admin, files, notifications, reports):
+    for module in (auth, author, approvals, audit, admin, setup, files, notifications, reports):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", auth.home)
     if settings.trusted_proxies:

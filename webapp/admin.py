@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from clearance.admin import service as changes
+from clearance.admin import setup as roster_setup
 from clearance.admin.policy_change import apply_policy, stage_policy
 from clearance.domain.roles import Role
 from clearance.errors import BadInput, PolicyInvalid, PolicyRefusal
@@ -64,6 +65,12 @@ def users() -> ResponseReturnValue:
         unlogged=_unlogged(),
         form=form,
         one_time_password=password,
+        admins=sum(
+            1
+            for u in user_service.list_users(runtime())
+            if u.active and Role.ADMIN.value in u.roles
+        ),
+        setup_open=roster_setup.is_open(runtime()),
     )
 
 

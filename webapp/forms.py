@@ -11,6 +11,9 @@ from typing import ClassVar
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     MultipleFileField,
     PasswordField,
@@ -125,3 +128,37 @@ class ConfirmForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token (logout, simple POST buttons)."""
+
+
+class RosterPersonForm(Form):
+    """One row of the first-run roster (inside ``SetupForm``; its CSRF token covers it)."""
+
+    username = StringField(_l("Username"), validators=[Optional(), Length(max=64)])
+    display_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            ("approver", _l("Approver")),
+            ("auditor", _l("Auditor")),
+            ("admin", _l("Administrator")),
+            ("author", _l("Author")),
+        ],
+        validate_choice=False,  # an unused row sends none; the roster check names bad roles
+    )
+    signoff_roles = MultiCheckboxField(_l("Sign-off roles"), validators=[Optional()])
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=100)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=200)])
+
+
+class SetupForm(FlaskForm):
+    units = TextAreaField(_l("Units (one per line)"), validators=[Optional(), Length(max=10_000)])
+    people = FieldList(FormField(RosterPersonForm), min_entries=6, max_entries=40)
+    review = SubmitField(_l("Review the roster"))
+
+
+class SetupConfirmForm(FlaskForm):
+    plan = HiddenField(validators=[DataRequired()])
+    password = PasswordField(
+        _l("Your password (to confirm)"), validators=[DataRequired(), Length(max=1024)]
+    )
+    submit = SubmitField(_l("Create the roster"))

@@ -8,7 +8,7 @@ event binds proposer, confirmer and the change to the audit log.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -50,6 +50,9 @@ class ChangeView:
     decided_by: str | None
     decided_at: datetime | None
     reason: str | None
+    #: a pending proposal whose "before" is no longer the current state (the CLI or another
+    #: confirmed change got there first): shown as stale and refused on confirmation
+    stale: bool = False
 
 
 #: applies a confirmed policy change: (runtime, confirming admin, payload) -> None
@@ -193,11 +196,10 @@ def confirm(
         kind = ChangeKind(change.kind)
         payload = dict(change.payload)
         if kind is ChangeKind.ROLES:
-            current = _roles_snapshot(user_service.get_user(uow.session, change.target))
-            if current != change.before:
+            if _is_stale(rt, uow.session, change):
                 raise Conflict(
-                    f"the roles of {change.target!r} changed after this proposal; "
-                    "reject it and propose again"
+                    f"this proposal is stale: the roles of {change.target!r} changed after it "
+                    "was made; reject it and propose again"
                 )
             user_service.set_roles_in(
                 uow,
@@ -210,8 +212,11 @@ def confirm(
             view = _close_in(uow, admin=admin, change=change, status=ChangeStatus.CONFIRMED)
             uow.commit()
             return view
-        if rt.policy.content_hash != change.before.get("policy_hash"):
-            raise Conflict("the policy in force changed after this proposal; propose it again")
+        if _is_stale(rt, uow.session, change):
+            raise Conflict(
+                "this proposal is stale: the policy in force changed after it was made; "
+                "propose it again"
+            )
     if apply_policy is None:
         raise PolicyRefusal("policy changes cannot be applied here yet; use the CLI")
     apply_policy(rt, admin, payload)
@@ -276,9 +281,21 @@ def _close_in(
     return view
 
 
+def _is_stale(rt: Runtime, session: Session, change: PendingChange) -> bool:
+    if change.status != ChangeStatus.PENDING.value:
+        return False
+    if change.kind == ChangeKind.ROLES.value:
+        target = session.scalar(select(User).where(User.username == change.target))
+        return target is None or _roles_snapshot(target) != change.before
+    return rt.policy.content_hash != change.before.get("policy_hash")
+
+
 def list_changes(rt: Runtime, *, status: ChangeStatus | None = None) -> list[ChangeView]:
     with rt.readers() as session:
         query = select(PendingChange).order_by(PendingChange.id.desc()).limit(200)
         if status is not None:
             query = query.where(PendingChange.status == status.value)
-        return [_view(session, c) for c in session.scalars(query)]
+        return [
+            replace(_view(session, c), stale=_is_stale(rt, session, c))
+            for c in session.scalars(query)
+        ]

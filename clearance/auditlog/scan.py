@@ -53,8 +53,8 @@ from clearance.errors import BadInput
 #: entry types the verifier replays (workflow rules and log-key rotations)
 RELEVANT = frozenset(
     {
-        "user.registered", "user.roles_changed", "key.registered", "key.rotated",
-        "log.key_rotated", "policy.loaded", "item.submitted", "revision.classified",
+        "user.registered", "user.roles_changed", "admin.roster_set_up", "key.registered",
+        "key.rotated", "log.key_rotated", "policy.loaded", "item.submitted", "revision.classified",
         "revision.screened", "signoff.decided", "publication.published",
     }
 )  # fmt: skip

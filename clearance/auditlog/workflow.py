@@ -6,6 +6,8 @@ Event bodies the verifier reads (other fields are allowed and ignored). ``actor`
 - ``user.registered``: ``{"username": str, "signoff_roles": [str], "unit": str | None, ...}``.
 - ``user.roles_changed``: ``{"username": str, "after": {"signoff_roles": [str], ...},
   "unit": str | None, ...}``.
+- ``admin.roster_set_up``: ``{"users": [{"username", "roles", "signoff_roles", "unit"}], ...}``:
+  the first-run roster, each account granted as by ``user.registered``.
 - ``key.registered``: ``{"username": str, "vkey": str}``; the vkey's name is the username and the
   key must be canonical and of prime order, else the entry is a finding.
 - ``key.rotated``: ``{"username": str, "old_vkey": str, "new_vkey": str}``.
@@ -38,6 +40,7 @@ by someone who held the role signed under.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeGuard
 
@@ -252,12 +255,22 @@ class Workflow:
         if entry.type == "user.roles_changed":
             after = body.get("after")
             roles = after.get("signoff_roles") if isinstance(after, dict) else None
+        self._grant(body, roles)
+
+    def _grant(self, body: Mapping[str, object], roles: object) -> None:
         name = body.get("username")
         if isinstance(name, str) and isinstance(roles, list):
             self.roles[name] = frozenset(str(r) for r in roles)
         unit = body.get("unit")
         if isinstance(name, str) and (unit is None or isinstance(unit, str)) and "unit" in body:
             self.units[name] = unit or None
+
+    def _roster(self, index: int, entry: AnyEntry) -> None:
+        """The first-run roster: every account it registers, as ``user.registered`` would."""
+        people = entry.body.get("users")
+        for person in people if isinstance(people, list) else []:
+            if isinstance(person, dict):
+                self._grant(person, person.get("signoff_roles"))
 
     def _key(self, index: int, entry: AnyEntry) -> None:
         body = entry.body
@@ -465,6 +478,7 @@ class Workflow:
 _HANDLERS = {
     "user.registered": Workflow._user,
     "user.roles_changed": Workflow._user,
+    "admin.roster_set_up": Workflow._roster,
     "key.registered": Workflow._key,
     "key.rotated": Workflow._key,
     "policy.loaded": Workflow._policy,

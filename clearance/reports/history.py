@@ -134,6 +134,12 @@ class History:
             item = self.items[item_id] = Item(item_id)
         return item
 
+    def _unit(self, body: dict[str, object]) -> None:
+        name = body.get("username")
+        if isinstance(name, str) and "unit" in body:
+            unit = body.get("unit")
+            self.units[name] = unit if isinstance(unit, str) else None
+
     def _apply(self, entry: dict[str, object]) -> None:
         kind = str(entry["type"])
         body = entry.get("body")
@@ -142,9 +148,13 @@ class History:
             self._policy(body)
             return
         if kind in ("user.registered", "user.roles_changed"):
-            name = body.get("username")
-            if isinstance(name, str) and "unit" in body:
-                self.units[name] = body.get("unit") if isinstance(body.get("unit"), str) else None
+            self._unit(body)
+            return
+        if kind == "admin.roster_set_up":
+            people = body.get("users")
+            for person in people if isinstance(people, list) else []:
+                if isinstance(person, dict):
+                    self._unit(person)
             return
         item_id = entry.get("item")
         if not isinstance(item_id, str):

@@ -1,6 +1,6 @@
 """What the audit log grants an account: sign-off roles, unit and signing key, replayed from
-the logged account events (``user.registered``, ``user.roles_changed``, ``key.registered``,
-``key.rotated``) with the offline verifier's own rule (``clearance.auditlog.workflow``).
+the logged account events (``user.registered``, ``user.roles_changed``, the first-run
+``admin.roster_set_up``, ``key.registered``, ``key.rotated``) with the offline verifier's own rule (``clearance.auditlog.workflow``).
 
 The ``users`` and ``approver_keys`` tables are a convenience for listing and login; the
 release point and sign-off acceptance count only what these logged, service-made events say, so
@@ -25,7 +25,14 @@ from clearance.events import Event
 from clearance.runtime import Runtime
 from clearance.storage.models import User
 
-ACCOUNT_EVENTS = ("user.registered", "user.roles_changed", "key.registered", "key.rotated")
+ACCOUNT_EVENTS = (
+    "user.registered",
+    "user.roles_changed",
+    "admin.roster_set_up",
+    "key.registered",
+    "key.rotated",
+)
+ROSTER_EVENT = "admin.roster_set_up"
 UNLOGGED_EVENT = "account.grant_unlogged"
 
 
@@ -66,6 +73,13 @@ def _replay(session: Session, *, only: str | None, before: int | None) -> tuple[
             raise VerificationError(f"audit entry {seq} is unreadable: {exc}") from exc
         if entry.seq != seq:
             raise VerificationError(f"audit entry {seq} says it is entry {entry.seq}")
+        if entry.type == ROSTER_EVENT:  # the first-run roster: many accounts in one entry
+            people = entry.body.get("users")
+            for person in people if isinstance(people, list) else []:
+                if isinstance(person, dict) and isinstance(person.get("username"), str):
+                    registered.add(str(person["username"]))
+            replay.apply(int(seq), entry)
+            continue
         name = entry.body.get("username")
         if only is not None and name != only:
             continue

@@ -105,6 +105,48 @@ def add_user(
     password: str | None = None,
 ) -> tuple[UserView, str | None]:
     """Create a user. Returns the user and the one-time password when none was given."""
+    if password is not None:
+        validate_password(password)
+    with rt.uow() as uow:
+        user, generated = create_in(
+            uow.session,
+            username=username,
+            display_name=display_name,
+            roles=roles,
+            unit=unit,
+            email=email,
+            signoff_roles=signoff_roles,
+            password=password,
+        )
+        uow.record(Event("user.registered", actor=actor, body=grant_body(user)))
+        view = UserView.of(user)
+        uow.commit()
+    return view, generated
+
+
+def grant_body(user: User) -> dict[str, object]:
+    """What the log records of a new account's grants (``user.registered``, the roster)."""
+    return {
+        "username": user.username,
+        "roles": sorted(user.role_set),
+        "signoff_roles": sorted(user.signoff_role_set),
+        "unit": user.unit,
+    }
+
+
+def create_in(
+    session: Session,
+    *,
+    username: str,
+    display_name: str | None,
+    roles: str | list[str],
+    unit: str | None,
+    email: str | None,
+    signoff_roles: str | list[str] | None,
+    password: str | None = None,
+) -> tuple[User, str | None]:
+    """Add a user row in the caller's transaction (the caller logs it); returns the row and its
+    one-time password when none was given."""
     name = username.strip().lower()
     if not _USERNAME.match(name):
         raise BadInput(
@@ -117,38 +159,21 @@ def add_user(
     generated = None
     if password is None:
         generated = password = one_time_password()
-    else:
-        validate_password(password)
-    with rt.uow() as uow:
-        if uow.session.scalar(select(User.id).where(User.username == name)) is not None:
-            raise BadInput(f"user {name!r} already exists; choose another username")
-        user = User(
-            username=name,
-            display_name=(display_name or name).strip(),
-            email=email,
-            unit=unit,
-            roles=format_roles({r.value for r in role_set}),
-            signoff_roles=format_roles(set(sign_roles)),
-            password_hash=hash_password(password),
-            must_change_password=generated is not None,
-        )
-        uow.session.add(user)
-        uow.session.flush()
-        uow.record(
-            Event(
-                "user.registered",
-                actor=actor,
-                body={
-                    "username": name,
-                    "roles": sorted(r.value for r in role_set),
-                    "signoff_roles": sorted(sign_roles),
-                    "unit": unit,
-                },
-            )
-        )
-        view = UserView.of(user)
-        uow.commit()
-    return view, generated
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise BadInput(f"user {name!r} already exists; choose another username")
+    user = User(
+        username=name,
+        display_name=(display_name or name).strip(),
+        email=email,
+        unit=unit,
+        roles=format_roles({r.value for r in role_set}),
+        signoff_roles=format_roles(set(sign_roles)),
+        password_hash=hash_password(password),
+        must_change_password=generated is not None,
+    )
+    session.add(user)
+    session.flush()
+    return user, generated
 
 
 def list_users(rt: Runtime) -> list[UserView]:

@@ -82,7 +82,7 @@ def test_only_admins_confirm(rt: Runtime) -> None:
 def test_a_stale_role_proposal_is_a_conflict(rt: Runtime) -> None:
     change_id = propose_auditor(rt)
     user_service.set_roles(rt, actor="quan.tri", username="tac.gia.b", roles=["author"], unit="kt")
-    with pytest.raises(Conflict, match="changed after this proposal"):
+    with pytest.raises(Conflict, match="changed after it"):
         changes.confirm(rt, admin="quan.tri.2", change_id=change_id)
     assert roles_of(rt, "tac.gia.b") == (["author"], [], "kt")
     assert logged(rt, "admin.change_confirmed") == 0
@@ -198,3 +198,42 @@ def test_a_role_written_into_the_table_is_shown_to_the_admins(app: Flask, rt: Ru
     section = page.split('id="unlogged-grants"')[1].split("</section>")[0]
     assert "bao.mat" in section and "provincial_leader" in section
     assert "security_officer" not in section  # that one the log did grant
+
+
+def test_a_proposal_overtaken_by_the_command_line_is_listed_stale(rt: Runtime) -> None:
+    change_id = propose_auditor(rt)
+    (fresh,) = changes.list_changes(rt, status=changes.ChangeStatus.PENDING)
+    assert fresh.id == change_id and not fresh.stale
+    # the single-admin CLI path (set-role) applied other roles meanwhile
+    user_service.set_roles(rt, actor="cli", username="tac.gia.b", roles=["author", "auditor"])
+    (stale,) = changes.list_changes(rt, status=changes.ChangeStatus.PENDING)
+    assert stale.id == change_id and stale.stale
+    with pytest.raises(Conflict, match="stale"):
+        changes.confirm(rt, admin="quan.tri.2", change_id=change_id)
+    assert roles_of(rt, "tac.gia.b")[0] == ["auditor", "author"]
+
+
+def test_confirming_one_proposal_makes_an_older_one_for_the_same_user_stale(rt: Runtime) -> None:
+    older = propose_auditor(rt)
+    newer = changes.propose_roles(
+        rt, admin="quan.tri", username="tac.gia.b", roles=["author"], signoff_roles=[], unit="kt"
+    ).id
+    changes.confirm(rt, admin="quan.tri.2", change_id=newer)
+    pending = {c.id: c for c in changes.list_changes(rt, status=changes.ChangeStatus.PENDING)}
+    assert pending[older].stale
+    with pytest.raises(Conflict, match="stale"):
+        changes.confirm(rt, admin="quan.tri.2", change_id=older)
+    assert roles_of(rt, "tac.gia.b") == (["author"], [], "kt")  # the newer roles stand
+
+
+def test_the_changes_page_marks_a_stale_proposal_and_offers_no_confirm(
+    app: Flask, rt: Runtime
+) -> None:
+    from tests.webapp.helpers import browser
+
+    change_id = propose_auditor(rt)
+    user_service.set_roles(rt, actor="cli", username="tac.gia.b", roles=["author"], unit="kt")
+    page = browser(app, "quan.tri.2").get("/admin/changes").get_data(as_text=True)
+    assert "stale" in page
+    assert f"/admin/changes/{change_id}/confirm" not in page
+    assert f"/admin/changes/{change_id}/reject" in page
