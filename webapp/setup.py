@@ -86,7 +86,8 @@ def _unseal(token: str) -> roster_setup.Roster:
 
 def _form() -> SetupForm:
     form = SetupForm()
-    choices = [(name, name) for name in sorted(runtime().policy.signoff_roles)]
+    labels = runtime().policy.signoff_roles  # name -> Vietnamese label
+    choices = [(name, labels[name]) for name in sorted(labels)]
     for row in form.people:
         row.form.signoff_roles.choices = choices
     return form
@@ -108,7 +109,12 @@ def start() -> ResponseReturnValue:
             return render_template("admin/setup.html", form=form), 400
         confirm = SetupConfirmForm(formdata=None)
         confirm.plan.data = _seal(roster)
-        return render_template("admin/setup_review.html", roster=roster, form=confirm)
+        return render_template(
+            "admin/setup_review.html",
+            roster=roster,
+            form=confirm,
+            labels=runtime().policy.signoff_roles,
+        )
     status = 400 if form.is_submitted() else 200
     return render_template("admin/setup.html", form=form), status
 
@@ -131,7 +137,12 @@ def confirm() -> ResponseReturnValue:
         return redirect(url_for("admin.users")), 303
     except PolicyRefusal:
         flash(_("The password is wrong; enter your own password to confirm."), "error")
-        return render_template("admin/setup_review.html", roster=roster, form=form), 400
+        return render_template(
+            "admin/setup_review.html",
+            roster=roster,
+            form=form,
+            labels=runtime().policy.signoff_roles,
+        ), 400
     except BadInput as exc:
         flash(exc.message, "error")
         return redirect(url_for("setup.start")), 303

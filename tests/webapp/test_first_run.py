@@ -164,7 +164,7 @@ def test_the_browser_flow_reviews_then_confirms_once(fresh: Runtime) -> None:
     review = admin.post("/admin/setup/", _fields(people), form_page="/admin/setup/")
     assert review.status_code == 200, review.get_data(as_text=True)[:3000]
     page = review.get_data(as_text=True)
-    assert "Nguyễn Văn Lãnh" in page and "unit_head" in page
+    assert "Nguyễn Văn Lãnh" in page and "Lãnh đạo đơn vị soạn thảo" in page
     assert [u.username for u in user_service.list_users(fresh)] == ["quan.tri"]  # not yet
     plan = re.search(r'name="plan" type="hidden" value="([^"]+)"', page)
     assert plan
