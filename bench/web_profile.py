@@ -71,9 +71,6 @@ def main() -> None:
     event.listen(
         rt.engine, "before_cursor_execute", lambda _c, _cur, sql, *_rest: statements.append(sql)
     )
-    from webapp import fastsql
-
-    fastsql.STATEMENT_HOOKS.append(statements.append)  # the hot pages' direct statements
     app = create_app(settings, runtime=rt)
     client = app.test_client()
     page = client.get("/auth/login").get_data(as_text=True)

@@ -8,9 +8,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
+from clearance.storage.types import MAX_ID
 from webapp import evidence, itemview, progress
 from webapp.access import item_access, role_required
-from webapp.params import MAX_ID, int_arg
+from webapp.params import int_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

@@ -9,8 +9,8 @@ from functools import partial
 from typing import Any
 
 from flask import g
-from sqlalchemy import bindparam, select
 
+from clearance.readmodels.decisions import DecisionRecord, item_decisions
 from clearance.services.queries import (
     ItemDetail,
     ItemSnapshot,
@@ -18,9 +18,7 @@ from clearance.services.queries import (
     RevisionView,
     load_item_snapshot,
 )
-from clearance.storage.models import Decision, Revision, User
 from webapp.context import read_connection, runtime
-from webapp.fastsql import Prepared, prepared
 from webapp.preview import CACHE as PREVIEWS
 from webapp.preview import Preview
 
@@ -148,51 +146,11 @@ def revision_diff(detail: ItemDetail, number: int) -> list[DiffLine]:
     return diff_lines(revision_text(by_number[number - 1]), revision_text(by_number[number]))
 
 
-@dataclass(frozen=True, slots=True)
-class DecisionRecord:
-    """A recorded decision on any revision of an item, as the pages and the sign-off need it."""
-
-    revision_id: int
-    revision: int
-    approver_id: int
-    approver: str
-    unit: str | None
-    stage: int
-    role: str
-    decision: str
-    comment: str | None
-    manifest_hash: str
-    at: Any
-
-
-# built once: constructing the statement costs more than running it
-_DECISIONS = Prepared(
-    select(
-        Decision.revision_id,
-        Revision.number,
-        Decision.approver_id,
-        User.username,
-        User.unit,
-        Decision.stage,
-        Decision.role,
-        Decision.decision,
-        Decision.comment,
-        Decision.manifest_hash,
-        Decision.created_at,
-    )
-    .join(Revision, Revision.id == Decision.revision_id)
-    .join(User, User.id == Decision.approver_id)
-    .where(Revision.item_id == bindparam("item_id"))
-    .order_by(Decision.created_at, Decision.id)
-)
-
-
 def decision_records(item_id: str) -> tuple[DecisionRecord, ...]:
     """Every decision on every revision of the item, oldest first (one query per request)."""
     memo: dict[str, tuple[DecisionRecord, ...]] = g.setdefault("clearance_decisions", {})
     if item_id not in memo:
-        rows = _DECISIONS.rows(read_connection(), {"item_id": item_id})
-        memo[item_id] = tuple(DecisionRecord(*row) for row in rows)
+        memo[item_id] = item_decisions(read_connection(), item_id)
     return memo[item_id]
 
 
@@ -224,14 +182,7 @@ def snapshot(item_id: str, *, since: int = 1, history: bool = True) -> ItemSnaps
         first = known.detail.revisions[0].number
         if first <= since or first == 1:
             return known
-    connection = read_connection()
-    loaded = load_item_snapshot(
-        connection,
-        item_id,
-        since=since,
-        history=history,
-        run=lambda statement, params: prepared(statement).rows(connection, params),
-    )
+    loaded = load_item_snapshot(read_connection(), item_id, since=since, history=history)
     memo[item_id] = loaded
     return loaded
 

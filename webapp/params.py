@@ -8,8 +8,8 @@ from flask import Flask, abort, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter, Map
 
-#: the largest id or sequence number a database column holds (signed 64-bit)
-MAX_ID = 2**63 - 1
+from clearance.storage.types import MAX_ID
+
 #: list pages an author can page through (50 rows each)
 MAX_PAGE = 100_000
 

@@ -10,7 +10,6 @@ from sqlalchemy import Connection, bindparam, select
 
 from clearance.services.users import UserView
 from clearance.storage.models import User
-from webapp.fastsql import Prepared
 
 
 def fingerprint_of(password_hash: str) -> str:
@@ -35,13 +34,13 @@ USER_COLUMNS = (
     User.password_hash,
 )
 #: built once: a statement built per request costs more to construct than to run
-_BY_ID = Prepared(select(*USER_COLUMNS).where(User.id == bindparam("user_id")))
+_BY_ID = select(*USER_COLUMNS).where(User.id == bindparam("user_id"))
 
 
 def load_web_user(connection: Connection, user_id: int, fingerprint: str) -> WebUser | None:
     """The signed-in user from one narrow Core query, or None (unknown, inactive, or the password
     changed since the session began). Runs on every request: no ORM instance, no argon2."""
-    row = _BY_ID.first(connection, {"user_id": user_id})
+    row = connection.execute(_BY_ID, {"user_id": user_id}).first()
     if row is None:
         return None
     (uid, username, display, email, unit, roles, signoff, active, must_change, password_hash) = row

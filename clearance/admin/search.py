@@ -21,8 +21,23 @@ def fold(text: str) -> str:
     return " ".join(plain.lower().split())
 
 
+def entry(revision: Revision) -> SearchEntry:
+    """The search row of ``revision`` (its id assigned by a flush)."""
+    return SearchEntry(
+        revision_id=revision.id, item_id=revision.item_id, folded=fold(revision.title)[:600]
+    )
+
+
+def index_revision(session: Session, revision: Revision) -> None:
+    """Index a new revision's title in the transaction that adds it (a title never changes
+    afterwards), so that reading the queue never writes."""
+    session.flush()
+    session.add(entry(revision))
+
+
 def refresh(session: Session) -> int:
-    """Index revisions added since the last refresh (revisions never change their title).
+    """Index revisions added without the services (bulk loads, rows older than the index
+    kept on write): the backfill a migration or a loader runs, never a page.
 
     Returns how many were added; the caller commits.
     """

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clearance.admin import search
 from clearance.domain.lifecycle import Action, State, next_state
 from clearance.domain.manifest import Manifest, ManifestKind, PartEntry
 from clearance.domain.roles import Role
@@ -134,6 +135,7 @@ def _add_revision(
         for i, p in enumerate(parts)
     ]
     session.add(revision)
+    search.index_revision(session, revision)
     return revision
 
 

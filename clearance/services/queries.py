@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -212,7 +212,6 @@ def load_item_detail(session: Session, item_id: str) -> ItemDetail:
 
 
 #: runs a read statement with parameters and returns its rows (see ``load_item_snapshot``)
-Runner = Callable[[Select[Any], dict[str, Any]], Sequence[Sequence[Any]]]
 
 
 def load_item_snapshot(
@@ -221,19 +220,14 @@ def load_item_snapshot(
     *,
     since: int = 1,
     history: bool = True,
-    run: Runner | None = None,
 ) -> ItemSnapshot:
     """The item with its revisions from number ``since`` on (the current one always) and, when
     asked, its history: two or three Core queries on the caller's session or connection.
-
-    ``run`` executes each statement instead of ``Connection.execute`` (the web runs them
-    through its precompiled statements); it must return the rows with the columns in order.
     """
-    if run is None:
-        connection = session.connection() if isinstance(session, Session) else session
+    connection = session.connection() if isinstance(session, Session) else session
 
-        def run(statement: Select[Any], params: dict[str, Any]) -> Sequence[Sequence[Any]]:
-            return connection.execute(statement, params).all()
+    def run(statement: Select[Any], params: dict[str, Any]) -> Sequence[Sequence[Any]]:
+        return connection.execute(statement, params).all()
 
     heads = run(_ITEM, {"item_id": item_id})
     if not heads:

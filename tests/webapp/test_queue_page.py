@@ -1,4 +1,4 @@
-"""The queue's table body is built in Python (for speed): values are escaped, overdue rows are
+"""The queue page (rows written by the template macro): values are escaped, overdue rows are
 marked, links lead to the item page."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from flask import Flask, url_for
 
+from clearance.readmodels.queue import QueueFilter
 from tests.webapp.helpers import browser
 from tests.webapp.test_story import submit
 from webapp.approvals import queue_page_url
-from webapp.queue import QueueFilter
 
 
 def test_queue_rows_escape_titles_and_link_to_items(app: Flask) -> None:
@@ -22,7 +22,7 @@ def test_queue_rows_escape_titles_and_link_to_items(app: Flask) -> None:
 
 
 def test_a_title_submitted_just_before_is_found_by_the_first_search(app: Flask) -> None:
-    # the search indexes new titles on demand; the same request must then see them
+    # the search index is written with the revision: the first search finds the title
     item_id = submit(app, title="Đón Tết Nguyên Đán")
     html = browser(app, "lanh.dao").get("/approvals/?q=don+tet").get_data(as_text=True)
     assert f'href="/approvals/items/{item_id}"' in html

@@ -18,14 +18,16 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.admin import search
+from clearance.readmodels import queue as queue_module
+from clearance.readmodels.queue import Cursor, QueueFilter, open_requests
+from clearance.services.access import Reader
 from clearance.storage.db import make_engine, make_session_factory
 from clearance.storage.migrate import upgrade
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest, User
-from webapp import queue as queue_module
-from webapp.queue import Cursor, QueueFilter, queue
 
 ME, OTHER, AUTHOR = 1, 2, 3
 MY_ROLES = frozenset({"unit_head", "security_officer"})
+READER = Reader(ME, frozenset({"approver"}), MY_ROLES, None)
 TITLES = ["Lễ hội mùa xuân", "Báo cáo tài chính", "Đầu tư công", "Du lịch biển", "100% đúng_hạn"]
 NOW = datetime.now(UTC)
 
@@ -141,11 +143,11 @@ def _all_pages(sessions: Sessions, f: QueueFilter) -> list[str]:
     after: Cursor | None = None
     for _ in range(500):
         with sessions() as session:
-            rows, next_page = queue(
+            rows, next_page = open_requests(
                 session.connection(),
-                user_id=ME,
-                signoff_roles=MY_ROLES,
+                reader=READER,
                 f=QueueFilter(f.view, f.level, f.channel, f.q, after),
+                keep=None,
             )
         assert len(rows) <= queue_module.PAGE
         seen += [r.item_id for r in rows]
@@ -229,9 +231,8 @@ def test_a_search_reads_the_matches_first_when_they_are_few(
 def test_no_roles_no_queue(world: World) -> None:
     _reqs, sessions = world
     with sessions() as session:
-        assert queue(
-            session.connection(), user_id=OTHER, signoff_roles=frozenset(), f=QueueFilter()
-        ) == (
+        nobody = Reader(OTHER, frozenset({"approver"}), frozenset(), None)
+        assert open_requests(session.connection(), reader=nobody, f=QueueFilter(), keep=None) == (
             [],
             None,
         )

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 
+from clearance.readmodels import queue as queue_module
 from clearance.runtime import Runtime
 from clearance.services.items import Submission, submit
 from clearance.services.review import review_revision
@@ -18,7 +19,6 @@ from clearance.services.uploads import Upload
 from clearance.services.users import add_user
 from clearance.signing.approver import enroll_approver_key
 from tests.webapp.helpers import PASSWORD, browser
-from webapp import queue as queue_module
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"

@@ -1,4 +1,8 @@
-"""The approver's queue: open sign-off requests naming my roles, earliest deadline first.
+"""The approver's queue: open sign-off requests routed to me, earliest deadline first.
+
+A read model of the core: the web, the CLI and the flows ask ``queue`` for a page of typed rows;
+which rows are the approver's is decided here by the core's access rule
+(``clearance.services.access.open_stage_admits``), never by an adapter.
 
 One query per page that walks ``ix_web_signoff_queue`` (status, due_at, id) in order and stops
 after a page: no sort of the open set, no count, only the columns the page shows. Pages are
@@ -25,21 +29,17 @@ from sqlalchemy import (
     bindparam,
     cast,
     exists,
-    func,
     literal_column,
     or_,
     select,
-    type_coerce,
 )
 
 from clearance.admin import search
 from clearance.admin.models import SearchEntry
-from clearance.runtime import Runtime
+from clearance.policy import Policy
+from clearance.services.access import Reader, open_stage_admits
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest, User
-from clearance.storage.types import UTCDateTime
-from webapp.fastsql import Prepared
-from webapp.params import MAX_ID
-from webapp.rowtypes import FAST_UTC, STRING_TUPLE
+from clearance.storage.types import MAX_ID, UTCDateTime
 
 PAGE = 50
 NO_DEADLINE = "-"
@@ -79,6 +79,15 @@ class Cursor:
 
 #: which of the rows the SQL found the approver may really see (the core's access rule)
 Keep = Callable[["QueueRow"], bool]
+
+
+def admitted_by(policy: Policy, reader: Reader) -> Keep:
+    """The access rule of the queue: the request's open stage admits ``reader``."""
+
+    def keep(row: QueueRow) -> bool:
+        return open_stage_admits(policy, row.level, row.stage, reader, row.drafting_unit)
+
+    return keep
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +176,9 @@ def _rows_of(shape: _Shape, source: Any, want: int) -> Select[Any]:
             Revision.title,
             User.username,
             Revision.level,
-            type_coerce(Revision.channels, STRING_TUPLE),
+            Revision.channels,
             SignoffRequest.stage_name,
-            type_coerce(SignoffRequest.due_at, FAST_UTC),
+            SignoffRequest.due_at,
             Revision.number,
             SignoffRequest.id,
             User.unit,
@@ -195,7 +204,7 @@ def _rows_of(shape: _Shape, source: Any, want: int) -> Select[Any]:
 
 
 @lru_cache(maxsize=1024)
-def _page_statement(shape: _Shape, size: int, want: int) -> Prepared:
+def _page_statement(shape: _Shape, size: int, want: int) -> Select[Any]:
     """The rows of one batch of the walk that pass the filters, in order, at most ``want``.
 
     The batch (``size`` open requests in index order) is a LIMIT subquery, so every planner
@@ -204,7 +213,7 @@ def _page_statement(shape: _Shape, size: int, want: int) -> Prepared:
     per shape and counts: constructing a statement costs more than running it.
     """
     batch = _walk_order(shape).limit(_count(size)).subquery("batch")
-    return Prepared(_rows_of(shape, batch, want))
+    return _rows_of(shape, batch, want)
 
 
 #: a search first reads the revisions whose title matches, at most this many; fewer means a
@@ -214,10 +223,10 @@ SEARCH_CAP = 2000
 
 
 @lru_cache(maxsize=16)
-def _hits_statement(cap: int) -> Prepared:
+def _hits_statement(cap: int) -> Select[Any]:
     """The ids of the revisions whose folded title matches, at most ``cap`` (one scan of the
     short folded titles)."""
-    return Prepared(
+    return (
         select(SearchEntry.revision_id)
         .where(SearchEntry.folded.like(bindparam("q"), escape="\\"))
         .limit(_count(cap))
@@ -239,9 +248,9 @@ def _hit_page_statement(shape: _Shape, want: int) -> Select[Any]:
 
 
 @lru_cache(maxsize=256)
-def _last_of_batch(shape: _Shape, size: int) -> Prepared:
+def _last_of_batch(shape: _Shape, size: int) -> Select[Any]:
     """The (id, deadline) of the batch's last request, where the next batch starts."""
-    return Prepared(_walk_order(shape).limit(1).offset(_count(size - 1)))
+    return _walk_order(shape).limit(1).offset(_count(size - 1))
 
 
 def _json_word(value: str) -> str:
@@ -267,7 +276,7 @@ def _row(values: Any) -> QueueRow:
         title=title,
         author=username,
         level=level,
-        channels=channels,
+        channels=tuple(channels or ()),
         stage=stage,
         due_at=due_at,
         revision=number,
@@ -304,7 +313,8 @@ def _walk(
             statement = _hit_page_statement(shape, asked)
             read = [_row(v) for v in connection.execute(statement, {**params, "ids": hits})]
         else:
-            read = [_row(v) for v in _page_statement(shape, size, asked).rows(connection, params)]
+            statement = _page_statement(shape, size, asked)
+            read = [_row(v) for v in connection.execute(statement, params)]
         kept = read if keep is None else [row for row in read if keep(row)]
         rows.extend(kept)
         if len(rows) >= want:
@@ -315,7 +325,7 @@ def _walk(
             continue
         if hits is not None:
             break  # the hits were all read
-        last = _last_of_batch(shape, size).first(connection, params)
+        last = connection.execute(_last_of_batch(shape, size), params).first()
         if last is None:  # the batch was the rest of the section
             break
         last_id, last_due = last
@@ -329,26 +339,31 @@ def _search_hits(connection: Connection, pattern: str) -> list[int] | None:
     """The revisions whose title matches ``pattern`` when fewer than ``SEARCH_CAP`` do, else
     None (a common term: the walk finds its page quickly)."""
     cap = SEARCH_CAP
-    found = _hits_statement(cap).rows(connection, {"q": pattern})
+    found = connection.execute(_hits_statement(cap), {"q": pattern}).all()
     return None if len(found) >= cap else [revision_id for (revision_id,) in found]
 
 
 def queue(
-    connection: Connection,
-    *,
-    user_id: int,
-    signoff_roles: frozenset[str],
-    f: QueueFilter,
-    keep: Keep | None = None,
+    connection: Connection, *, policy: Policy, reader: Reader, f: QueueFilter
 ) -> tuple[list[QueueRow], Cursor | None]:
-    """One page of the queue and the cursor of the next page (None on the last page).
-
-    The SQL finds the open requests naming one of ``signoff_roles``; ``keep`` (the core's
-    access rule: the stage's unit scope) decides which of them are really this approver's."""
-    if not signoff_roles:
+    """One page of ``reader``'s queue and the cursor of the next page (None on the last page):
+    the open requests naming one of the reader's sign-off roles that the core's access rule
+    (the stage's unit scope, ``admitted_by``) routes to this approver."""
+    if "approver" not in reader.roles:
         return [], None
-    roles = sorted(signoff_roles)
-    params: dict[str, Any] = {"me": user_id}
+    return open_requests(connection, reader=reader, f=f, keep=admitted_by(policy, reader))
+
+
+def open_requests(
+    connection: Connection, *, reader: Reader, f: QueueFilter, keep: Keep | None
+) -> tuple[list[QueueRow], Cursor | None]:
+    """One page of the open requests naming one of ``reader``'s sign-off roles that ``keep``
+    accepts (all when None), on the current revisions of items awaiting sign-off that
+    ``reader`` neither wrote nor decided on, and the cursor of the next page."""
+    if not reader.signoff_roles:
+        return [], None
+    roles = sorted(reader.signoff_roles)
+    params: dict[str, Any] = {"me": reader.id}
     params.update((f"role_{i}", _json_word(role)) for i, role in enumerate(roles))
     q = f.q if f.q and search.fold(f.q) else None
     if f.level:
@@ -391,34 +406,3 @@ def queue(
         )
     page = rows[:PAGE]
     return page, (page[-1].cursor if len(rows) > PAGE else None)
-
-
-#: the newest revision and the newest indexed one, in one statement
-_SEARCH_STATE = Prepared(
-    select(
-        select(func.max(Revision.id)).scalar_subquery(),
-        select(func.max(SearchEntry.revision_id)).scalar_subquery(),
-    )
-)
-
-
-def refresh_search(rt: Runtime, connection: Connection) -> bool:
-    """Index titles added since the last search (a write only when something is new); True
-    when it wrote, so the caller reads again on a fresh snapshot.
-
-    Concurrent workers may index the same revisions at once; the loser's insert fails on the
-    primary key and is dropped, since the winner indexed the same titles.
-    """
-    from sqlalchemy.exc import IntegrityError
-
-    state = _SEARCH_STATE.first(connection, {})
-    newest, indexed = state if state is not None else (None, None)
-    if (newest or 0) <= (indexed or 0):
-        return False
-    with rt.sessions() as session:
-        try:
-            search.refresh(session)
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-    return True
