@@ -43,6 +43,7 @@ def queue_page() -> ResponseReturnValue:
     return render_template(
         "approvals/queue.html",
         rows=rows,
+        item_base=url_for("approvals.item", item_id="_")[:-1],  # built once, not per row
         next_url=queue_page_url(f, next_page.token()) if next_page else None,
         first_url=queue_page_url(f, None) if f.after else None,
         f=f,
