@@ -6,12 +6,12 @@ verdict with the reason; nothing escapes, nothing is skipped silently.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from clearance.screening import filetype, legacy_vn
 from clearance.screening.detectors.scan import scan_text
 from clearance.screening.extract.archive import extract_zip
-from clearance.screening.extract.base import Extraction
+from clearance.screening.extract.base import Embedded, Extraction
 from clearance.screening.extract.delimited import extract_delimited
 from clearance.screening.extract.image import extract_image
 from clearance.screening.extract.mail import extract_eml
@@ -27,8 +27,11 @@ from clearance.screening.metadata import at_least_review, is_metadata_part, meta
 from clearance.screening.render import is_rendered
 from clearance.screening.rendercheck import compare_rendered
 from clearance.screening.rules import Limits, ScreeningRules
+from clearance.screening.sanitise.archive import rebuild_zip
 from clearance.screening.sanitise.image import sanitise_image
+from clearance.screening.sanitise.mail import rebuild_eml
 from clearance.screening.sanitise.markup import sanitise_html, sanitise_svg
+from clearance.screening.sanitise.members import Member
 from clearance.screening.sanitise.odf import sanitise_flat_odf, sanitise_odf
 from clearance.screening.sanitise.ooxml import rebuild_ooxml
 from clearance.screening.sanitise.pdf import sanitise_pdf_report
@@ -62,10 +65,48 @@ _EXTRACTORS: dict[str, Extractor] = {
 }
 
 
+@dataclass(slots=True)
+class _Inspected:
+    """What :func:`_inspect` found, and for a container whose derivative is built, the
+    derivative of each embedded file (``members``) and the parts it did not read."""
+
+    findings: list[Finding]
+    members: list[Member] = field(default_factory=list)
+    unread: dict[str, str] = field(default_factory=dict)
+
+
+#: Types whose original bytes are their derivative (plain text needs no change).
+_AS_IS = frozenset({filetype.TEXT, filetype.CSV, filetype.TSV})
+#: Containers whose derivative is rebuilt from their members' derivatives.
+_CONTAINERS = frozenset({filetype.ZIP, filetype.EML})
+
+
+def _member(child: Embedded, result: FileResult) -> Member:
+    """An embedded file as it goes into its container's derivative."""
+    if result.held_reason is not None:
+        return Member(child.name, None, reason=f"not read in full: {result.held_reason}")
+    if result.sanitized is not None:
+        return Member(child.name, result.sanitized, result.sanitized_type)
+    if result.detected_type in _AS_IS and result.verdict is not Verdict.BLOCKED:
+        return Member(child.name, child.data, result.detected_type)
+    return Member(
+        child.name, None, reason=f"no sanitised derivative is made for {result.detected_type}"
+    )
+
+
 def _sanitise(
-    detected: str, data: bytes, findings: list[Finding], limits: Limits
+    detected: str, data: bytes, findings: list[Finding], limits: Limits, inspected: _Inspected
 ) -> tuple[bytes | None, str | None]:
     """The derivative and its type; what it leaves out is appended to ``findings`` (info)."""
+    if detected in _CONTAINERS:
+        if detected == filetype.ZIP:
+            unread = [Member(name, None, reason=f"not read: {why}")
+                      for name, why in inspected.unread.items()]  # fmt: skip
+            rebuilt = rebuild_zip(data, [*inspected.members, *unread])
+        else:
+            rebuilt = rebuild_eml(data, inspected.members)
+        findings.extend(_dropped_finding(what) for what in rebuilt.dropped)
+        return rebuilt.data, detected
     if detected == filetype.PDF:
         sanitized, dropped = sanitise_pdf_report(data)
         findings.extend(_dropped_finding(what) for what in dropped)
@@ -97,10 +138,6 @@ NO_DERIVATIVE_RULE = "screening.no_derivative"
 _NOT_REBUILT: dict[str, tuple[str, str]] = {
     filetype.RTF: ("an RTF document", "its control words, font table, \\info block and "
                    "embedded objects as they are"),
-    filetype.EML: ("an e-mail message", "every header (senders, relays, addresses, client "
-                   "names) and every attachment as they are"),
-    filetype.ZIP: ("a ZIP archive", "its members as they are (not their sanitised "
-                   "derivatives), their names, timestamps, comments and extra fields"),
 }  # fmt: skip
 
 
@@ -203,9 +240,15 @@ def _inspect(
     budget: Budget,
     depth: int,
     coverage: list[Coverage],
-) -> list[Finding]:
-    """Extract and scan ``data``; append what was read to ``coverage``; return the findings."""
+    derive: bool,
+) -> _Inspected:
+    """Extract and scan ``data``; append what was read to ``coverage``; return the findings
+    (and, when ``derive`` and ``data`` is a container, its members' derivatives)."""
     extraction = _EXTRACTORS[detected](data, budget)
+    derive_members = derive and detected in _CONTAINERS
+    inspected = _Inspected([])
+    if derive_members:
+        inspected.unread = {u.part: u.reason for u in extraction.unread}
     coverage.extend(extraction.coverage)
     findings: list[Finding] = [_unread_finding(u.part, u.reason) for u in extraction.unread]
     for part in extraction.parts:
@@ -238,7 +281,9 @@ def _inspect(
     for child in extraction.embedded:
         if depth + 1 > rules.limits.max_depth:
             raise Held(f"embedded objects nest deeper than {rules.limits.max_depth} levels")
-        result = _screen(child.data, child.name, rules, None, budget, depth + 1)
+        result = _screen(child.data, child.name, rules, None, budget, depth + 1, derive_members)
+        if derive_members:
+            inspected.members.append(_member(child, result))
         coverage.extend(
             Coverage(f"{child.name} > {c.part}", c.method, c.chars, c.pixels, c.text)
             for c in result.coverage
@@ -257,7 +302,8 @@ def _inspect(
                     level=finding.level,
                 )
             )
-    return findings
+    inspected.findings = findings
+    return inspected
 
 
 def _rendered(
@@ -281,7 +327,10 @@ def _screen(
     allowed_types: frozenset[str] | None,
     budget: Budget,
     depth: int,
+    derive: bool,
 ) -> FileResult:
+    """Screen one file; ``derive``: build its sanitised derivative (the submitted file, and the
+    members of a container whose own derivative is built from theirs)."""
     detected = "unknown"
     findings: list[Finding] = []
     coverage: list[Coverage] = []
@@ -292,15 +341,18 @@ def _screen(
             detected = OLE_TYPE
             judge_ole(data, filename)
         detected = filetype.detect(data, filename, allowed_types)
-        findings = _inspect(data, filename, rules, detected, budget, depth, coverage)
+        inspected = _inspect(data, filename, rules, detected, budget, depth, coverage, derive)
+        findings = inspected.findings
         if depth == 0 and is_rendered(detected) and _verdict(findings) is not Verdict.BLOCKED:
             findings.extend(_rendered(data, detected, rules, findings, budget, coverage))
         verdict = _verdict(findings)
         sanitized: bytes | None = None
         sanitized_type: str | None = None
-        if verdict is not Verdict.BLOCKED and depth == 0:
-            sanitized, sanitized_type = _sanitise(detected, data, findings, rules.limits)
-            if detected in _NOT_REBUILT:
+        if verdict is not Verdict.BLOCKED and derive:
+            sanitized, sanitized_type = _sanitise(
+                detected, data, findings, rules.limits, inspected
+            )
+            if detected in _NOT_REBUILT and depth == 0:
                 findings.append(_not_rebuilt(detected))
                 verdict = _verdict(findings)
     except Refused as stop:
@@ -329,7 +381,7 @@ def screen_file(
     allowed_types: frozenset[str] | None = None,
 ) -> FileResult:
     """Screen one file's bytes. Never raises for bad content: it returns a held or blocked result."""
-    return _screen(data, filename, rules, allowed_types, Budget(rules.limits), 0)
+    return _screen(data, filename, rules, allowed_types, Budget(rules.limits), 0, True)
 
 
 def screen_text(text: str, rules: ScreeningRules, *, part: str = "text") -> FileResult:

@@ -152,6 +152,19 @@ def _decodes_as_text(data: bytes) -> bool:
     return True
 
 
+def unread_member(data: bytes, filename: str) -> str | None:
+    """Why a container's member is not read: its extension is one screening does not read and its
+    content is not of a refused kind (an executable, a script, an archive other than ZIP, a
+    macro-enabled document: those stay refused by :func:`detect`). ``None``: the member is read."""
+    extension = PurePath(filename).suffix.lower()
+    if extension in _BY_EXTENSION or extension in _MACRO_EXTENSIONS:
+        return None
+    detected = detect_mime(data)
+    if detected in _NEVER or (detected.startswith("application/x-") and "exec" in detected):
+        return None
+    return f"its type ({detected}, extension '{extension or '(none)'}') is not one screening reads"
+
+
 def detect(data: bytes, filename: str, allowed_types: frozenset[str] | None) -> str:
     """The detected MIME type, or :class:`Refused` / :class:`Held` with the reason."""
     extension = PurePath(filename).suffix.lower()

@@ -34,6 +34,11 @@ def _read_and_clear(result: FileResult) -> bool:
     return result.verdict is Verdict.REVIEW and held == {"screening.no_derivative"}
 
 
+def _rebuilt_and_clear(result: FileResult) -> bool:
+    """Read in full with nothing found, and published as its rebuilt derivative."""
+    return result.verdict is Verdict.CLEAR and result.sanitized is not None
+
+
 def _uninspected(result: FileResult) -> list[str]:
     return [f.part for f in result.findings if f.rule == "screening.uninspected"]
 
@@ -165,7 +170,7 @@ def test_english_odt(rules: ScreeningRules) -> None:
 def test_eml_subject_body_html_and_attachments(rules: ScreeningRules) -> None:
     benign = C.eml("Thông cáo: lễ hội mật ong", "Kính gửi quý báo,\nLễ hội mật ong rừng.")
     result = screen_file(benign, "thu.eml", rules)
-    assert _read_and_clear(result), result.findings
+    assert _rebuilt_and_clear(result), result.findings
     assert screen_file(C.eml(STAMP, "Nội dung"), "a.eml", rules).verdict is Verdict.BLOCKED
     body = C.eml("Báo cáo", f"{STAMP}\nBÁO CÁO tình hình")
     assert screen_file(body, "b.eml", rules).verdict is Verdict.BLOCKED
@@ -213,7 +218,7 @@ def test_nested_messages_recursive_and_capped(rules: ScreeningRules) -> None:
 
 def test_english_eml(rules: ScreeningRules) -> None:
     assert screen_file(C.eml("TOP SECRET", "x"), "a.eml", rules).verdict is Verdict.BLOCKED
-    assert _read_and_clear(screen_file(C.eml("Honey fair", "Welcome"), "b.eml", rules))
+    assert _rebuilt_and_clear(screen_file(C.eml("Honey fair", "Welcome"), "b.eml", rules))
 
 
 # --- RTF ----------------------------------------------------------------------------------
@@ -275,8 +280,6 @@ def test_not_rtf_is_held(rules: ScreeningRules) -> None:
             lambda: C.rtf(C.rtf_text("Thông cáo"), info=C.rtf_text("Nguyễn Văn A")),
             "\\info",
         ),
-        ("b.eml", lambda: C.eml("Thông cáo", "Lễ hội mật ong"), "header"),
-        ("c.zip", lambda: C.zip_of({"a.txt": "Lễ hội mật ong".encode()}), "timestamps"),
     ],
 )
 def test_unrebuilt_formats_are_held_not_published_unchanged(
@@ -292,12 +295,13 @@ def test_unrebuilt_formats_are_held_not_published_unchanged(
     assert (
         carried in held[0].message and "Submit the content as PDF, DOCX or ODT" in held[0].message
     )
-    inside = C.zip_of({"b.rtf": make()}) if name.endswith(".rtf") else None  # type: ignore[operator]
-    if inside is not None:  # only the file submitted is judged for its derivative, once
-        nested = screen_file(inside, "d.zip", rules)
-        assert [f.part for f in nested.findings if f.rule == "screening.no_derivative"] == [
-            "derivative"
-        ]
+    # inside an archive the member is left out of the archive's rebuilt derivative, and named
+    nested = screen_file(C.zip_of({"b.rtf": make(), "c.txt": b"ok"}), "d.zip", rules)  # type: ignore[operator]
+    assert not [f for f in nested.findings if f.rule == "screening.no_derivative"]
+    assert nested.sanitized is not None
+    with zipfile.ZipFile(io.BytesIO(nested.sanitized)) as rebuilt:
+        assert rebuilt.namelist() == ["c.txt"]
+    assert any("b.rtf" in f.message for f in nested.findings if f.rule == "screening.sanitised")
 
 
 # --- ZIP ----------------------------------------------------------------------------------
@@ -305,7 +309,7 @@ def test_unrebuilt_formats_are_held_not_published_unchanged(
 
 def test_zip_members_screened_each(rules: ScreeningRules) -> None:
     benign = C.zip_of({"a.txt": "Lễ hội mật ong".encode(), "b.odt": C.odt(PRESS), "d/": b""})
-    assert _read_and_clear(screen_file(benign, "a.zip", rules))
+    assert _rebuilt_and_clear(screen_file(benign, "a.zip", rules))
     secret = C.zip_of({"a.txt": b"ok", "sub/b.txt": f"{STAMP}\nBAO CAO".encode()})
     result = screen_file(secret, "b.zip", rules)
     assert result.verdict is Verdict.BLOCKED

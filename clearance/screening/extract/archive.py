@@ -1,9 +1,13 @@
 """ZIP archives: every member screened as a file of its own through the engine's embedded files
 (the engine applies the depth cap; :class:`SafeZip` the member count, size and ratio caps).
-Directories are structure; an encrypted member holds the archive (SafeZip)."""
+The member names are read as text (they stay in the derivative); directories are structure; an
+encrypted member holds the archive (SafeZip). A member of a type screening does not read (no
+accepted extension, and not of a refused kind such as an executable) is ``uninspected``: it
+holds the archive for review and is left out of the derivative (:mod:`..sanitise.archive`)."""
 
 from __future__ import annotations
 
+from clearance.screening import filetype
 from clearance.screening.extract.base import Embedded, Extraction
 from clearance.screening.extract.safezip import SafeZip
 from clearance.screening.limits import Budget, Held
@@ -18,6 +22,11 @@ def extract_zip(data: bytes, budget: Budget) -> Extraction:
         if name.endswith("/"):
             out.covered(name, "structure")
             continue
-        out.embedded.append(Embedded(name, zf.read(name)))
-    out.covered("zip directory", "structure", chars=len(zf.names()))
+        member = zf.read(name)
+        reason = filetype.unread_member(member, name)
+        if reason is not None:
+            out.uninspected(name, reason)
+            continue
+        out.embedded.append(Embedded(name, member))
+    out.text("zip directory", "\n".join(zf.names()))
     return out

@@ -14,6 +14,7 @@ import email
 import email.policy
 from email.message import EmailMessage, Message
 
+from clearance.screening import filetype
 from clearance.screening.extract.base import Embedded, Extraction
 from clearance.screening.extract.markup import extract_html
 from clearance.screening.limits import Budget, Held
@@ -22,7 +23,7 @@ from clearance.screening.rules import MetadataKind
 _MAX_PARTS = 2000
 
 
-def _decoded_text(part: Message, label: str) -> str:
+def decoded_text(part: Message, label: str) -> str:
     payload = part.get_payload(decode=True)
     raw = payload if isinstance(payload, bytes) else b""
     charset = part.get_content_charset() or "us-ascii"
@@ -44,7 +45,7 @@ def _headers(part: Message) -> str:
     return "\n".join(str(value) for _name, value in part.items())
 
 
-def _filename(part: Message, index: int) -> str:
+def part_filename(part: Message, index: int) -> str:
     name = part.get_filename()
     if name:
         return name.replace("/", "_").replace("\\", "_")
@@ -55,10 +56,48 @@ def _filename(part: Message, index: int) -> str:
     return f"part {index}.{extension}"
 
 
-def extract_eml(data: bytes, budget: Budget) -> Extraction:
+#: How a message part is read (and, by :mod:`..sanitise.mail`, rebuilt): the one classification.
+MULTIPART, MESSAGE, TEXT, HTML, FILE = "multipart", "message", "text", "html", "file"
+
+
+def part_kind(part: Message) -> str:
+    """What a part is to the reader: a container, a body (text or HTML) or a file of its own
+    (attachments, inline images, a sub-message the parser did not open), screened by the engine."""
+    if part.is_multipart():
+        return MULTIPART  # message/rfc822 too: the parser opens it and walk() goes inside
+    if part.get_content_maintype() == "message":
+        return MESSAGE
+    if part.get_content_disposition() != "attachment":
+        if part.get_content_type() == "text/plain":
+            return TEXT
+        if part.get_content_type() == "text/html":
+            return HTML
+    return FILE
+
+
+def part_file(part: Message, index: int) -> tuple[str, bytes, str | None]:
+    """The name and bytes a ``MESSAGE`` or ``FILE`` part is screened under, and why it is not
+    read when its type is none screening reads (:func:`~..filetype.unread_member`)."""
+    if part_kind(part) == MESSAGE:
+        inner = part.get_payload()
+        first = inner[0] if isinstance(inner, list) and inner else None
+        blob = first.as_bytes() if isinstance(first, Message) else b""
+    else:
+        payload = part.get_payload(decode=True)
+        blob = payload if isinstance(payload, bytes) else b""
+    name = part_filename(part, index)
+    return name, blob, filetype.unread_member(blob, name)
+
+
+def parse_message(data: bytes) -> EmailMessage:
     message = email.message_from_bytes(data, policy=email.policy.default)
     if not isinstance(message, EmailMessage) or not message.keys():
         raise Held("the message has no headers; it is not an e-mail message")
+    return message
+
+
+def extract_eml(data: bytes, budget: Budget) -> Extraction:
+    message = parse_message(data)
     out = Extraction()
     out.text("headers", _headers(message))
     for defect in message.defects:
@@ -72,30 +111,24 @@ def extract_eml(data: bytes, budget: Budget) -> Extraction:
         label = f"part {index} ({part.get_content_type()})"
         if index > 1:
             out.text(f"{label} headers", _headers(part))
-        if part.is_multipart():
+        kind = part_kind(part)
+        if kind == MULTIPART:
             out.text(f"{label} preamble", part.preamble or "")
             out.text(f"{label} epilogue", part.epilogue or "")
-            continue
-        if part.get_content_type() == "message/rfc822" or part.get_content_maintype() == "message":
-            # the email package parses it as a sub-message: walked as its own file
-            inner = part.get_payload()
-            first = inner[0] if isinstance(inner, list) and inner else None
-            blob = first.as_bytes() if isinstance(first, Message) else b""
-            out.embedded.append(Embedded(_filename(part, index), blob))
-            continue
-        disposition = part.get_content_disposition()
-        if disposition != "attachment" and part.get_content_type() == "text/plain":
-            out.text(label, _decoded_text(part, label))
-        elif disposition != "attachment" and part.get_content_type() == "text/html":
-            html = extract_html(_decoded_text(part, label).encode("utf-8"), budget)
+        elif kind == TEXT:
+            out.text(label, decoded_text(part, label))
+        elif kind == HTML:
+            html = extract_html(decoded_text(part, label).encode("utf-8"), budget)
             out.observations.extend(html.observations)
             for text_part in html.parts:
                 out.text(f"{label} {text_part.name}", text_part.text, method="html")
             out.covered(label, "html")
         else:
-            payload = part.get_payload(decode=True)
-            blob = payload if isinstance(payload, bytes) else b""
-            name = _filename(part, index)
-            out.observe(MetadataKind.EMBEDDED_FILES, label, f"attachment {name}")
-            out.embedded.append(Embedded(name, blob))
+            name, blob, unread = part_file(part, index)
+            if kind == FILE:
+                out.observe(MetadataKind.EMBEDDED_FILES, label, f"attachment {name}")
+            if unread is not None:
+                out.uninspected(f"{label} {name}", unread)
+            else:
+                out.embedded.append(Embedded(name, blob))
     return out

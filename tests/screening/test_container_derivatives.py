@@ -1,0 +1,216 @@
+"""ZIP archives and e-mail messages are published as rebuilt derivatives: each member replaced by
+its own sanitised derivative, what was not read left out and named (generated corpus)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import zipfile
+from email.message import EmailMessage
+
+from PIL import Image
+
+from clearance.screening import ScreeningRules, Verdict, screen_file
+from clearance.screening.sanitise.odf import sanitise_odf
+from clearance.screening.types import FileResult
+from tests.screening import corpus as K
+from tests.screening import corpus_formats as C
+
+PRESS = [C.p("THÔNG CÁO BÁO CHÍ"), C.p("Lễ hội mật ong rừng U Minh thu hút du khách.")]
+ODT = "application/vnd.oasis.opendocument.text"
+
+
+def _dropped(result: FileResult) -> list[str]:
+    return [f.message for f in result.findings if f.rule == "screening.sanitised"]
+
+
+def _holding(result: FileResult) -> set[str]:
+    return {f.rule for f in result.findings if f.severity in ("review", "block")}
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {info.filename: zf.read(info) for info in zf.infolist()}
+
+
+def _has_gps(data: bytes) -> bool:
+    with Image.open(io.BytesIO(data)) as image:
+        return bool(image.getexif().get_ifd(0x8825)) or "exif" in image.info
+
+
+def _commented_zip(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.comment = "Người lập: Nguyễn Văn A".encode()
+        for name, content in members.items():
+            info = zipfile.ZipInfo(name, date_time=(2026, 11, 30, 9, 15, 0))
+            info.comment = b"internal"
+            zf.writestr(info, content)
+    return out.getvalue()
+
+
+# --- ZIP ----------------------------------------------------------------------------------
+
+
+def test_benign_zip_becomes_a_publishable_rebuilt_archive(rules: ScreeningRules) -> None:
+    text = "Lễ hội mật ong rừng U Minh".encode()
+    odt = C.odt(PRESS)
+    original = _commented_zip({"tin/a.txt": text, "tin/b.odt": odt, "tin/bang.csv": b"a,b\n1,2\n"})
+    result = screen_file(original, "a.zip", rules)
+    assert result.verdict is Verdict.CLEAR, result.findings
+    assert result.sanitized is not None and result.sanitized_type == "application/zip"
+    members = _members(result.sanitized)
+    assert members == {
+        "tin/a.txt": text,
+        "tin/b.odt": sanitise_odf(odt, ODT),
+        "tin/bang.csv": b"a,b\n1,2\n",
+    }
+    with zipfile.ZipFile(io.BytesIO(result.sanitized)) as zf:
+        assert zf.comment == b""
+        assert {info.date_time for info in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert {info.comment for info in zf.infolist()} == {b""}
+    # the derivative is itself read and clear
+    assert screen_file(result.sanitized, "a.zip", rules).verdict is Verdict.CLEAR
+
+
+def test_gps_is_stripped_from_a_member_image(rules: ScreeningRules) -> None:
+    photo = K.jpeg_with_gps()
+    assert _has_gps(photo)
+    inner = C.zip_of({"anh.jpg": photo})
+    result = screen_file(C.zip_of({"anh.jpg": photo, "con/inner.zip": inner}), "a.zip", rules)
+    assert result.verdict is not Verdict.BLOCKED
+    assert any(f.part == "anh.jpg > exif gps" for f in result.findings)
+    assert result.sanitized is not None
+    members = _members(result.sanitized)
+    assert not _has_gps(members["anh.jpg"])
+    with Image.open(io.BytesIO(members["anh.jpg"])) as kept, Image.open(io.BytesIO(photo)) as was:
+        assert kept.size == was.size and kept.format == "JPEG"
+    nested = _members(members["con/inner.zip"])  # recursively: the nested archive rebuilt too
+    assert list(nested) == ["anh.jpg"] and not _has_gps(nested["anh.jpg"])
+
+
+def test_unknown_member_is_dropped_and_reported(rules: ScreeningRules) -> None:
+    original = C.zip_of({"a.txt": "Lễ hội mật ong".encode(), "du-lieu.bin": bytes(range(256))})
+    result = screen_file(original, "a.zip", rules)
+    assert result.verdict is Verdict.REVIEW
+    unread = [f for f in result.findings if f.rule == "screening.uninspected"]
+    assert [f.part for f in unread] == ["du-lieu.bin"]
+    assert result.sanitized is not None
+    assert _members(result.sanitized) == {"a.txt": "Lễ hội mật ong".encode()}
+    assert any("du-lieu.bin" in message and "not read" in message for message in _dropped(result))
+
+
+def test_held_or_underivable_members_are_left_out(rules: ScreeningRules) -> None:
+    rtf = C.rtf(C.rtf_text("Thông cáo"), info=C.rtf_text("Nguyễn Văn A"))
+    broken = b"%PDF-1.7\n" + b"\x00" * 64
+    original = C.zip_of({"a.txt": b"ok", "b.rtf": rtf, "c.pdf": broken})
+    result = screen_file(original, "a.zip", rules)
+    assert result.verdict is Verdict.REVIEW
+    assert result.sanitized is not None
+    assert _members(result.sanitized) == {"a.txt": b"ok"}
+    dropped = " | ".join(_dropped(result))
+    assert "b.rtf (no sanitised derivative is made for text/rtf)" in dropped
+    assert "c.pdf (not read in full" in dropped
+
+
+def test_member_names_are_screened(rules: ScreeningRules) -> None:
+    result = screen_file(C.zip_of({"TỐI MẬT/a.txt": b"ok"}), "a.zip", rules)
+    assert result.verdict is Verdict.BLOCKED
+    assert result.sanitized is None
+
+
+# --- EML ----------------------------------------------------------------------------------
+
+
+def _message(data: bytes) -> EmailMessage:
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def _relayed(message: bytes) -> bytes:
+    return (
+        b"Received: from mail.noibo.gov.vn (10.1.2.3) by mx.example.vn\n"
+        b"X-Mailer: Outlook 16.0 (may-tinh-phong-tong-hop)\n"
+        b"Message-ID: <123@may-tinh-phong-tong-hop.noibo.gov.vn>\n" + message
+    )
+
+
+def test_benign_eml_becomes_a_rebuilt_message(rules: ScreeningRules) -> None:
+    odt = C.odt(PRESS)
+    body = "Kính gửi quý báo,\nLễ hội mật ong rừng."
+    html = "<p>Lễ hội <b>mật ong</b></p>"
+    original = _relayed(
+        C.eml(
+            "Thông cáo: lễ hội mật ong",
+            body,
+            html=html,
+            attachments=[("thong-cao.odt", odt, "application/vnd.oasis.opendocument.text")],
+        )
+    )
+    result = screen_file(original, "thu.eml", rules)
+    # read in full: only the policy's "a file is attached" review stands (no uninspected part)
+    assert _holding(result) == {"meta.embedded_files"}, result.findings
+    assert result.sanitized is not None and result.sanitized_type == "message/rfc822"
+    rebuilt = _message(result.sanitized)
+    assert rebuilt["Subject"] == "Thông cáo: lễ hội mật ong"
+    assert rebuilt["From"] == "Văn phòng UBND <vanphong@example.gov.vn>"
+    assert rebuilt["To"] == "bao-chi@example.vn"
+    for header in ("Received", "X-Mailer", "Message-ID"):
+        assert header not in rebuilt
+    assert b"may-tinh-phong-tong-hop" not in result.sanitized
+    assert any("Received, X-Mailer, Message-ID" in m for m in _dropped(result))
+    plain = rebuilt.get_body(preferencelist=("plain",))
+    rich = rebuilt.get_body(preferencelist=("html",))
+    assert plain is not None and plain.get_content().rstrip("\n") == body
+    assert rich is not None and "mật ong" in rich.get_content()
+    attachments = list(rebuilt.iter_attachments())
+    assert [a.get_filename() for a in attachments] == ["thong-cao.odt"]
+    assert attachments[0].get_content() == sanitise_odf(odt, ODT)
+    assert _holding(screen_file(result.sanitized, "thu.eml", rules)) == {"meta.embedded_files"}
+    active = C.eml("Tin", body, html='<p onclick="x()">Lễ hội</p><script>alert(1)</script>')
+    held = screen_file(active, "b.eml", rules)  # active content holds it; the derivative is inert
+    assert held.verdict is Verdict.REVIEW and held.sanitized is not None
+    rich = _message(held.sanitized).get_body(preferencelist=("html",))
+    assert rich is not None and "Lễ hội" in rich.get_content()
+    assert "<script" not in rich.get_content() and "onclick" not in rich.get_content()
+
+
+def test_eml_attachment_gps_stripped_and_forwarded_message_rebuilt(
+    rules: ScreeningRules,
+) -> None:
+    photo = K.jpeg_with_gps()
+    inner = _relayed(C.eml("Ảnh hiện trường", "Ảnh đính kèm", attachments=[
+        ("anh.jpg", photo, "image/jpeg")]))  # fmt: skip
+    outer = C.eml("Fwd", "Chuyển tiếp", attachments=[("thu.eml", inner, "message/rfc822")])
+    result = screen_file(outer, "a.eml", rules)
+    assert result.verdict is not Verdict.BLOCKED
+    assert result.sanitized is not None
+    rebuilt = _message(result.sanitized)
+    forwarded = next(rebuilt.iter_attachments())
+    assert forwarded.get_content_type() == "message/rfc822"
+    inner_rebuilt = forwarded.get_content()
+    assert inner_rebuilt["Subject"] == "Ảnh hiện trường" and "Received" not in inner_rebuilt
+    image = next(inner_rebuilt.iter_attachments())
+    assert image.get_filename() == "anh.jpg" and not _has_gps(image.get_content())
+    assert b"may-tinh-phong-tong-hop" not in result.sanitized
+
+
+def test_eml_unread_attachment_dropped_and_reported(rules: ScreeningRules) -> None:
+    original = C.eml(
+        "Tài liệu",
+        "Đính kèm",
+        attachments=[
+            ("a.txt", "Lễ hội mật ong".encode(), "text/plain"),
+            ("du-lieu.bin", bytes(range(256)), "application/octet-stream"),
+        ],
+    )
+    result = screen_file(original, "a.eml", rules)
+    assert result.verdict is not Verdict.CLEAR  # the unknown attachment holds it
+    assert result.sanitized is not None
+    rebuilt = _message(result.sanitized)
+    assert [a.get_filename() for a in rebuilt.iter_attachments()] == ["a.txt"]
+    kept = next(rebuilt.iter_attachments())
+    assert kept.get_payload(decode=True) == "Lễ hội mật ong".encode()
+    assert any("du-lieu.bin" in m for m in _dropped(result))
