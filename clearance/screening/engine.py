@@ -349,9 +349,7 @@ def _screen(
         sanitized: bytes | None = None
         sanitized_type: str | None = None
         if verdict is not Verdict.BLOCKED and derive:
-            sanitized, sanitized_type = _sanitise(
-                detected, data, findings, rules.limits, inspected
-            )
+            sanitized, sanitized_type = _sanitise(detected, data, findings, rules.limits, inspected)
             if detected in _NOT_REBUILT and depth == 0:
                 findings.append(_not_rebuilt(detected))
                 verdict = _verdict(findings)

@@ -239,3 +239,91 @@ def png(text_chunk: str | None = None) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", pnginfo=info)
     return out.getvalue()
+
+
+def _tiff_ifd(entries: list[tuple[int, int, int, bytes]], at: int, next_ifd: int) -> bytes:
+    """One little-endian TIFF IFD placed at offset ``at``: entries (tag, type, count, value
+    bytes), values over four bytes stored after the directory."""
+    import struct
+
+    size = 2 + 12 * len(entries) + 4
+    head = [struct.pack("<H", len(entries))]
+    tail = b""
+    for tag, kind, count, value in sorted(entries):
+        if len(value) <= 4:
+            head.append(struct.pack("<HHI", tag, kind, count) + value.ljust(4, b"\0"))
+        else:
+            head.append(struct.pack("<HHII", tag, kind, count, at + size + len(tail)))
+            tail += value + b"\0" * (len(value) % 2)
+    return b"".join(head) + struct.pack("<I", next_ifd) + tail
+
+
+def tiff_pages(
+    colours: list[tuple[int, int, int]],
+    *,
+    gps_page: int | None = None,
+    xmp_page: int | None = None,
+    size: tuple[int, int] = (32, 24),
+) -> bytes:
+    """A multi-page uncompressed RGB TIFF written by hand (Pillow's multi-page writer cannot put
+    a GPS IFD on a later page): page ``gps_page`` (1-based) carries an EXIF GPS IFD (Hội An),
+    page ``xmp_page`` an XMP packet with a GPS position."""
+    import struct
+
+    short, long_, ascii_, rational, byte = 3, 4, 2, 5, 1
+    width, height = size
+
+    def rationals(*values: tuple[int, int]) -> bytes:
+        return b"".join(struct.pack("<II", n, d) for n, d in values)
+
+    def gps_ifd(at: int) -> bytes:
+        return _tiff_ifd(
+            [
+                (0, byte, 4, bytes([2, 3, 0, 0])),
+                (1, ascii_, 2, b"N\0"),
+                (2, rational, 3, rationals((15, 1), (52, 1), (4460, 100))),
+                (3, ascii_, 2, b"E\0"),
+                (4, rational, 3, rationals((108, 1), (19, 1), (3300, 100))),
+            ],
+            at,
+            0,
+        )
+
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        b'xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="15,52.74N" '
+        b'exif:GPSLongitude="108,19.55E"/></rdf:RDF></x:xmpmeta>'
+    )
+    out = bytearray(b"II*\0\0\0\0\0")
+    previous_link = 4  # where the offset of the next IFD is written
+    for number, colour in enumerate(colours, start=1):
+        strip = bytes(colour) * (width * height)
+        strip_at = len(out)
+        out += strip
+        extra: list[tuple[int, int, int, bytes]] = []
+        gps_at = 0
+        if number == gps_page:
+            gps_at = len(out)
+            out += gps_ifd(gps_at)
+            extra.append((34853, long_, 1, struct.pack("<I", gps_at)))
+        if number == xmp_page:
+            extra.append((700, byte, len(xmp), xmp))
+        ifd_at = len(out) + (len(out) % 2)
+        out += b"\0" * (ifd_at - len(out))
+        entries = [
+            (256, short, 1, struct.pack("<H", width)),
+            (257, short, 1, struct.pack("<H", height)),
+            (258, short, 3, struct.pack("<HHH", 8, 8, 8)),
+            (259, short, 1, struct.pack("<H", 1)),
+            (262, short, 1, struct.pack("<H", 2)),
+            (273, long_, 1, struct.pack("<I", strip_at)),
+            (277, short, 1, struct.pack("<H", 3)),
+            (278, short, 1, struct.pack("<H", height)),
+            (279, long_, 1, struct.pack("<I", len(strip))),
+            *extra,
+        ]
+        out[previous_link : previous_link + 4] = struct.pack("<I", ifd_at)
+        previous_link = ifd_at + 2 + 12 * len(entries)
+        out += _tiff_ifd(entries, ifd_at, 0)
+    return bytes(out)

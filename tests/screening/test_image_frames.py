@@ -13,6 +13,8 @@ import pytest
 from PIL import Image, TiffImagePlugin
 
 from clearance.screening import ScreeningRules, Verdict, screen_file
+from clearance.screening.rules import MetadataKind
+from tests.screening.corpus import tiff_pages
 
 COLOURS = [(200, 30, 30), (30, 160, 40), (20, 40, 200), (30, 160, 40)]
 
@@ -83,3 +85,37 @@ def test_frames_past_the_read_cap_hold_the_file_and_are_left_out(rules: Screenin
     assert len(dropped) == 1 and "pages 3-4" in dropped[0]
     assert result.sanitized is not None
     assert _colours(result.sanitized) == COLOURS[:2]
+
+
+@pytest.mark.parametrize("where", ["exif", "xmp"])
+def test_gps_on_a_later_page_is_found_and_removed(rules: ScreeningRules, where: str) -> None:
+    # page 1 carries nothing; page 2 records where it was taken (EXIF GPS IFD, or XMP)
+    pages = {"gps_page": 2} if where == "exif" else {"xmp_page": 2}
+    data = tiff_pages([(200, 30, 30), (30, 160, 40)], **pages)  # type: ignore[arg-type]
+    with Image.open(io.BytesIO(data)) as original:
+        assert not original.getexif().get_ifd(0x8825) and "xmp" not in original.info
+    result = screen_file(data, "scan.tiff", rules)
+    gps = [f for f in result.findings if f.rule == rules.metadata_rule(MetadataKind.GPS).id]
+    assert [f.part for f in gps] == ["page 2 exif gps" if where == "exif" else "page 2 xmp"]
+    assert "(page 2)" in gps[0].message
+    if where == "exif":  # the position itself is read as text of page 2's metadata
+        assert any(c.part == "page 2 exif" and c.chars for c in result.coverage)
+    assert result.sanitized is not None
+    with Image.open(io.BytesIO(result.sanitized)) as derivative:
+        assert derivative.n_frames == 2
+        for index in range(2):
+            derivative.seek(index)
+            assert not derivative.getexif().get_ifd(0x8825)
+            assert 34853 not in derivative.tag_v2 and 700 not in derivative.tag_v2
+
+
+def test_metadata_text_of_a_later_page_is_screened(rules: ScreeningRules) -> None:
+    frames = _frames()[:2]
+    info = TiffImagePlugin.ImageFileDirectory_v2()
+    info[0x9C9B] = "TỐI MẬT".encode("utf-16-le") + b"\0\0"  # page 2's XPTitle names a level
+    frames[1].encoderinfo = {"tiffinfo": info}
+    out = io.BytesIO()
+    frames[0].save(out, format="TIFF", save_all=True, append_images=frames[1:])
+    result = screen_file(out.getvalue(), "scan.tiff", rules)
+    assert result.verdict is not Verdict.CLEAR
+    assert any(f.part == "page 2 exif" and f.rule.startswith("marking.") for f in result.findings)

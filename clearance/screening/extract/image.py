@@ -17,11 +17,12 @@ import re
 import warnings
 
 from PIL import Image, IptcImagePlugin
+from PIL.ImageFile import ImageFile
 
 from clearance.screening.extract.base import Extraction
 from clearance.screening.extract.ocr import DECODE_BYTES, cap_pixels, ocr_image
 from clearance.screening.limits import Budget, Held
-from clearance.screening.metadata import observe_xmp_gps
+from clearance.screening.metadata import xmp_has_gps
 from clearance.screening.rules import MetadataKind
 
 #: Pillow's own bomb guard, set to the decode cap at one byte a pixel: the cap itself is checked
@@ -73,46 +74,82 @@ def extract_image(data: bytes, budget: Budget) -> Extraction:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise Held(f"the image is too large to decode safely ({exc})") from exc
     budget.check()
-    exif = image.getexif()
-    texts: list[str] = []
-    for tag, name in _TEXT_TAGS.items():
-        if tag in exif:
-            texts.append(_as_text(exif[tag]))
-            kind = (
-                MetadataKind.AUTHOR if name in ("Artist", "XPAuthor") else MetadataKind.DESCRIPTION
-            )
-            out.observe(kind, "exif", f"EXIF {name}")
-    sub = exif.get_ifd(_EXIF_IFD)
-    if _USER_COMMENT in sub:
-        texts.append(_as_text(sub[_USER_COMMENT]))
-        out.observe(MetadataKind.DESCRIPTION, "exif", "EXIF UserComment")
-    gps = exif.get_ifd(_GPS_IFD)
-    if gps:
-        out.observe(MetadataKind.GPS, "exif gps", "GPS position recorded")
-        texts.append(_gps_text(dict(gps)))
-    out.text("exif", "\n".join(texts))
-    xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
-    if xmp:
-        raw = xmp.decode("utf-8", "replace") if isinstance(xmp, bytes) else str(xmp)
-        out.observe(MetadataKind.DESCRIPTION, "xmp", "XMP metadata")
-        out.text("xmp", _TAGS.sub("\n", raw))
-        observe_xmp_gps(out, "xmp", raw)
-    try:
-        iptc = IptcImagePlugin.getiptcinfo(image)
-    except (SyntaxError, ValueError, OSError):
-        iptc = None
-    if iptc:
-        out.observe(MetadataKind.DESCRIPTION, "iptc", "IPTC metadata")
-        out.text("iptc", "\n".join(_as_text(value) for value in iptc.values()))
-    chunks = getattr(image, "text", None)
-    if isinstance(chunks, dict) and chunks:
-        out.observe(MetadataKind.DESCRIPTION, "png text", "PNG text chunks")
-        out.text("png text", "\n".join(f"{key}:\n{value}" for key, value in chunks.items()))
-    comment = image.info.get("comment")
-    if comment:
-        out.text("comment", _as_text(comment))
     _frames(image, budget, out)
     return out
+
+
+class _Metadata:
+    """Reads the metadata of each frame (a TIFF page has its own EXIF, GPS and XMP; a GIF frame
+    its own comment). The first frame's parts are named ``exif``, ``xmp``...; a later frame's
+    ``page 2 exif``..., and what a later frame repeats of an earlier one is not read twice."""
+
+    def __init__(self, out: Extraction) -> None:
+        self.out = out
+        self.seen: set[tuple[str, str]] = set()
+
+    def text(self, where: str, kind: str, text: str) -> None:
+        key = (kind, text)
+        if where and (key in self.seen or not text):
+            return
+        self.seen.add(key)
+        self.out.text(f"{where}{kind}", text, metadata=True)
+
+    def observe(self, kind: MetadataKind, where: str, part: str, message: str) -> None:
+        on = f" ({where.strip()})" if where else ""
+        self.out.observe(kind, f"{where}{part}", f"{message}{on}")
+
+    def read(self, image: Image.Image, where: str) -> None:
+        """The metadata of the frame ``image`` is at; ``where``: "" or "page 2 "."""
+        exif = image.getexif()
+        texts: list[str] = []
+        for tag, name in _TEXT_TAGS.items():
+            if tag in exif:
+                texts.append(_as_text(exif[tag]))
+                author = name in ("Artist", "XPAuthor")
+                kind = MetadataKind.AUTHOR if author else MetadataKind.DESCRIPTION
+                self.observe(kind, where, "exif", f"EXIF {name}")
+        sub = exif.get_ifd(_EXIF_IFD)
+        if _USER_COMMENT in sub:
+            texts.append(_as_text(sub[_USER_COMMENT]))
+            self.observe(MetadataKind.DESCRIPTION, where, "exif", "EXIF UserComment")
+        gps = exif.get_ifd(_GPS_IFD)
+        if gps:
+            self.observe(MetadataKind.GPS, where, "exif gps", "GPS position recorded")
+            texts.append(_gps_text(dict(gps)))
+        self.text(where, "exif", "\n".join(texts))
+        xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+        raw = "" if not xmp else xmp.decode("utf-8", "replace") if isinstance(xmp, bytes) else (
+            str(xmp)
+        )  # fmt: skip
+        if raw and not (where and ("xmp", raw) in self.seen):
+            self.seen.add(("xmp", raw))
+            self.observe(MetadataKind.DESCRIPTION, where, "xmp", "XMP metadata")
+            self.text(where, "xmp", _TAGS.sub("\n", raw))
+            if xmp_has_gps(raw):
+                self.observe(
+                    MetadataKind.GPS, where, "xmp", "GPS position recorded in XMP metadata"
+                )
+        self._rest(image, where)
+
+    def _rest(self, image: Image.Image, where: str) -> None:
+        try:
+            iptc = IptcImagePlugin.getiptcinfo(image) if isinstance(image, ImageFile) else None
+        except (SyntaxError, ValueError, OSError):
+            iptc = None
+        if iptc:
+            text = "\n".join(_as_text(value) for value in iptc.values())
+            if not where or ("iptc", text) not in self.seen:
+                self.observe(MetadataKind.DESCRIPTION, where, "iptc", "IPTC metadata")
+            self.text(where, "iptc", text)
+        chunks = getattr(image, "text", None) if not where else None  # PNG: file-level chunks
+        if isinstance(chunks, dict) and chunks:
+            self.observe(MetadataKind.DESCRIPTION, where, "png text", "PNG text chunks")
+            self.text(
+                where, "png text", "\n".join(f"{key}:\n{value}" for key, value in chunks.items())
+            )
+        comment = image.info.get("comment")
+        if comment:
+            self.text(where, "comment", _as_text(comment))
 
 
 def _frames(image: Image.Image, budget: Budget, out: Extraction) -> None:
@@ -120,6 +157,7 @@ def _frames(image: Image.Image, budget: Budget, out: Extraction) -> None:
     count = int(getattr(image, "n_frames", 1) or 1)
     noun = "page" if image.format == "TIFF" else "frame"
     read: dict[bytes, str] = {}
+    metadata = _Metadata(out)
     for index in range(count):
         part = "image" if count == 1 else f"{noun} {index + 1}"
         if index >= budget.limits.max_pages:
@@ -133,6 +171,7 @@ def _frames(image: Image.Image, budget: Budget, out: Extraction) -> None:
             image.seek(index)
             image = cap_pixels(image, part)
             image.load()
+        metadata.read(image, f"{part} " if index else "")
         if count > 1:
             pixels_rgb = image.convert("RGBA").tobytes()  # frames after a GIF's first are RGB(A)
             digest = hashlib.sha256(pixels_rgb).digest() + repr(image.size).encode()

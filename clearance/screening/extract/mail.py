@@ -102,9 +102,7 @@ def extract_eml(data: bytes, budget: Budget) -> Extraction:
     out.text("headers", _headers(message))
     for defect in message.defects:
         out.observe(MetadataKind.HIDDEN_CONTENT, "headers", f"malformed message ({defect})")
-    index = 0
-    for part in message.walk():
-        index += 1
+    for index, part in enumerate(message.walk(), start=1):
         budget.check()
         if index > _MAX_PARTS:
             raise Held(f"the message has more than {_MAX_PARTS} parts")
