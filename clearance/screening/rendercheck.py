@@ -6,13 +6,14 @@ text did not give (same rule, same level) is added with its page; a marking ther
 Where the document cannot be rendered (LibreOffice missing, a timeout, a crash), the rendered
 view is ``uninspected``: the file is held, never cleared on the extracted text alone.
 
-One exception, by the nature of the format: a workbook whose parts hold more XML than
+One exception, by the nature of the format: a workbook (XLSX or ODS) whose parts hold more XML than
 :data:`SHEET_RENDER_BYTES` (a statistics table of hundreds of MB: thousands of pages no renderer
 lays out within the time cap) is not rendered. A sheet shows its cells, and every cell is text in
 the XML, read in full by the streaming sheet reader, together with what a viewer adds to a cell:
 number formats' literal text (``"TỐI MẬT "0``), print headers and footers, drawings, charts,
-comments, names. That reading stands in for the render, and the coverage says so
-(:data:`STAND_IN`).
+comments, names (an ODS sheet's cells, number styles' literal text, headers and footers of its
+master pages, annotations, frames, read by :mod:`.extract.odf`). That reading stands in for the
+render, and the coverage says so (:data:`STAND_IN`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ STAND_IN = "cells read as text (stands in for the render: too large to render)"
 
 
 def _workbook_too_large(data: bytes, detected: str) -> bool:
-    if detected != filetype.XLSX:
+    if detected not in (filetype.XLSX, filetype.ODS):
         return False
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         return sum(entry.file_size for entry in package.infolist()) > SHEET_RENDER_BYTES

@@ -52,9 +52,13 @@ EMBEDDABLE = frozenset(
     {".png", ".jpg", ".jpeg", ".gif", ".webp", ".tif", ".tiff", ".svg", ".pdf", ".txt",
      ".html", ".htm", ".docx", ".xlsx", ".odt", ".ods", ".odp", ".rtf", ".eml", ".zip"}
 )  # fmt: skip
-_BREAKS = {f"{{{TEXT}}}{tag}" for tag in ("p", "h", "line-break", "list-item")} | {
-    f"{{urn:oasis:names:tc:opendocument:xmlns:table:1.0}}{tag}" for tag in ("table-cell",)
-}
+NUMBER = "urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0"
+# a number style's literal text (what a cell shows around its number) stands on its own line
+_BREAKS = (
+    {f"{{{TEXT}}}{tag}" for tag in ("p", "h", "line-break", "list-item")}
+    | {f"{{{NUMBER}}}text"}
+    | {f"{{urn:oasis:names:tc:opendocument:xmlns:table:1.0}}{tag}" for tag in ("table-cell",)}
+)
 _STYLE_ATTRIBUTES = (
     f"{{{TEXT}}}style-name",
     "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}style-name",
