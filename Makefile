@@ -18,7 +18,7 @@ lint:
 	$(VENV)/ruff format --check .
 
 typecheck:
-	$(VENV)/mypy clearance flows webapp
+	$(VENV)/mypy clearance cli flows webapp
 
 pytest:
 	$(VENV)/pytest -q -n 2 --dist loadgroup

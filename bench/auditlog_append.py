@@ -106,13 +106,13 @@ def _collector(db_path: str, policy_text: str, stop: Any, done: Any) -> None:
 
 def _start_witness(tmp: Path, log: AuditLog) -> tuple[subprocess.Popen[str], str]:
     def clearance(*args: str) -> str:
-        return subprocess.run([sys.executable, "-m", "clearance", *args], capture_output=True,
+        return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True,
                               text=True, check=True).stdout  # fmt: skip
 
     home = tmp / "witness"
     vkey = clearance("witness", "init", "--home", str(home), "--name", "bench.example/w1").strip()
     clearance("witness", "trust", "--home", str(home), log.verifier.vkey)
-    server = subprocess.Popen([sys.executable, "-m", "clearance", "witness", "serve", "--home",
+    server = subprocess.Popen([sys.executable, "-m", "cli", "witness", "serve", "--home",
                                str(home), "--listen", "127.0.0.1:0"], stderr=subprocess.PIPE,
                               text=True)  # fmt: skip
     assert server.stderr is not None

@@ -29,7 +29,7 @@ STEP = 1000
 
 
 def _clearance(*args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "clearance", *args], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True,
                           text=True, check=True)  # fmt: skip
     return done.stdout
 
@@ -43,7 +43,7 @@ def main() -> None:
         _clearance("witness", "init", "--home", str(home), "--name", "bench.example/w1")
         _clearance("witness", "trust", "--home", str(home), signer.verifier.vkey)
         server = subprocess.Popen(
-            [sys.executable, "-m", "clearance", "witness", "serve", "--home", str(home),
+            [sys.executable, "-m", "cli", "witness", "serve", "--home", str(home),
              "--listen", "127.0.0.1:0"],
             stderr=subprocess.PIPE, text=True,
         )  # fmt: skip

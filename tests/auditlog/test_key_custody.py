@@ -155,7 +155,7 @@ def test_serve_signer_runs_as_its_own_process(tmp_path: Path) -> None:
     socket_path = tmp_path / "s.sock"
     env = {**os.environ, "CLEARANCE_LOG_KEY_PASSPHRASE": "passphrase of the helper"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "clearance", "keys", "serve-signer", "--key", str(key),
+        [sys.executable, "-m", "cli", "keys", "serve-signer", "--key", str(key),
          "--socket", str(socket_path), "--state", str(tmp_path / "state")],
         env=env, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

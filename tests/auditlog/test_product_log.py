@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from clearance.auditlog.export import export_log
 from clearance.auditlog.offline import main as offline_main
 from clearance.auditlog.verify import verify_export
-from clearance.cli import main as cli
 from clearance.runtime import Runtime
+from cli import main as cli
 
 
 def _verify(export: Path, vkey: Path) -> tuple[int, dict[str, object]]:

@@ -201,7 +201,7 @@ class WitnessProcess:
     url: str = ""
 
     def start(self, port: int = 0) -> None:
-        cmd = [sys.executable, "-m", "clearance", "witness", "serve", "--home", str(self.home)]
+        cmd = [sys.executable, "-m", "cli", "witness", "serve", "--home", str(self.home)]
         self.process = subprocess.Popen(
             [*cmd, "--listen", f"127.0.0.1:{port}"],
             stderr=subprocess.PIPE,
@@ -226,7 +226,7 @@ class WitnessProcess:
 
 def _clearance(*args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "clearance", *args], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, check=True
     )
     return done.stdout
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-CLI = [sys.executable, "-m", "clearance"]
+CLI = [sys.executable, "-m", "cli"]
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -229,3 +229,14 @@ def test_set_role_is_refused_once_a_second_administrator_exists(tmp_path: Path) 
     assert "lan" in listed and "admin" not in next(
         row for row in listed.splitlines() if "lan " in row
     )
+
+
+def test_python_m_clearance_names_the_command(tmp_path: Path) -> None:
+    # the core does not start its command-line adapter: it says which command does
+    done = subprocess.run(
+        [sys.executable, "-m", "clearance"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "`clearance`" in done.stderr and "clearance-verify" in done.stderr
+    assert done.stdout == ""

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from clearance.cli import main
 from clearance.policy import STATE_SECRET_LEVELS, Policy, load_policy
+from cli import main
 from tests.policy.policy_support import DEFAULT
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from clearance.cli.screen import register
+from cli.screen import register
 from tests.screening import corpus as c
 
 

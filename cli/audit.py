@@ -31,8 +31,8 @@ def audit() -> None:
 def export_cmd(directory: Path, selection: str) -> None:
     """Write entries, checkpoints and the log's vkey to DIRECTORY for an auditor."""
     from clearance.auditlog.export import export_log, parse_selection
-    from clearance.cli.common import open_runtime
     from clearance.errors import BadInput
+    from cli.common import open_runtime
 
     try:
         chosen = parse_selection(selection)
@@ -109,7 +109,7 @@ def verify_cmd(
 def prove_cmd(item_id: str, out: Path | None) -> None:
     """Write a receipt for ITEM_ID: its entries, inclusion proofs and the signed checkpoint."""
     from clearance.auditlog.export import prove_item
-    from clearance.cli.common import open_runtime
+    from cli.common import open_runtime
 
     rt = open_runtime()
     with rt.sessions() as session:
@@ -143,8 +143,8 @@ def witness_sync_cmd(interval: float | None) -> None:
     cosignatures (exit 1 when a witness refused or was not reached)."""
     from clearance.auditlog.witnessing import Outcome, TreeCache, collect, watch
     from clearance.auditlog.witnesspolicy import load_policy
-    from clearance.cli.common import open_runtime
     from clearance.errors import ConfigurationError
+    from cli.common import open_runtime
 
     rt = open_runtime()
     if rt.settings.witness_policy is None:
@@ -178,8 +178,8 @@ def keys() -> None:
 def rotate_cmd() -> None:
     """Replace the log key; the rotation entry is signed by the old and the new key."""
     from clearance.auditlog.setup import rotate_log_key
-    from clearance.cli.common import open_runtime
-    from clearance.cli.core import operator
+    from cli.common import open_runtime
+    from cli.core import operator
 
     rt = open_runtime()
     vkey = rotate_log_key(rt.settings, rt.sessions, actor=operator(), now=datetime.now(UTC))
@@ -217,7 +217,7 @@ def serve_signer_cmd(key_file: Path, socket_path: Path, state_dir: Path) -> None
 
     from clearance.auditlog.keyfile import read_private
     from clearance.auditlog.signerd import SigningHelper, SigningServer, SigningState
-    from clearance.cli.common import serve_until_stopped
+    from cli.common import serve_until_stopped
 
     passphrase = os.environ.get("CLEARANCE_LOG_KEY_PASSPHRASE") or None
     passphrase_file = os.environ.get("CLEARANCE_LOG_KEY_PASSPHRASE_FILE")

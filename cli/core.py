@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from clearance.cli.common import open_runtime, read_password_fd, table
 from clearance.domain.roles import Role
 from clearance.errors import BadInput
 from clearance.filetype import check_libmagic
@@ -20,6 +19,7 @@ from clearance.services.uploads import Upload
 from clearance.settings import generate_secret_key, load_settings
 from clearance.storage.db import check_connection, make_engine
 from clearance.storage.migrate import upgrade
+from cli.common import open_runtime, read_password_fd, table
 
 
 def operator() -> str:

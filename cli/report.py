@@ -60,7 +60,7 @@ def report_cmd(
             raise VerificationError(f"the export does not verify: {verdict.first}")
         history = history_from_export(export_dir)
     else:
-        from clearance.cli.common import open_runtime
+        from cli.common import open_runtime
 
         rt = open_runtime()
         with rt.readers() as session:

@@ -19,8 +19,9 @@ import click
 from clearance.errors import BadInput, ClearanceError
 from clearance.screening import FileResult, ScreeningRules, Verdict, load_screening_rules
 from clearance.screening.isolated import screen_file_isolated
+from clearance.settings import REPO_ROOT
 
-DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "policies" / "screening.yaml"
+DEFAULT_POLICY = REPO_ROOT / "policies" / "screening.yaml"
 
 
 def _load(policy: Path, channel: str | None) -> tuple[ScreeningRules, frozenset[str] | None]:

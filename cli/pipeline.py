@@ -14,8 +14,8 @@ import time
 
 import click
 
-from clearance.cli.common import open_runtime, read_password_fd, table
 from clearance.errors import ClearanceError
+from cli.common import open_runtime, read_password_fd, table
 
 DECISIONS = ("approve", "approve-with-recommendations", "request-changes", "reject")
 DEMO_PASSWORD = "demo-mat-khau-2026"  # noqa: S105 - printed by the demo, for demo users only
@@ -229,7 +229,7 @@ def demo_cmd(inline: bool, password: str) -> None:
     where the published site is."""
     from contextlib import nullcontext
 
-    from clearance.cli.core import initialise
+    from cli.core import initialise
     from flows import trigger
     from flows.demo import run_demo
     from flows.server import pipeline_running

@@ -16,8 +16,8 @@ def register(group: click.Group) -> None:
 def monitor_cmd() -> None:
     """Compare what is live on every channel with what was approved: exit 1 when something
     differs (logged as publication.drifted and notified), 0 when everything matches."""
-    from clearance.cli.common import open_runtime
     from clearance.publishing.monitor import LiveState, check_live
+    from cli.common import open_runtime
 
     checks = check_live(open_runtime())
     for check in checks:

@@ -52,12 +52,12 @@ def trust_cmd(home: Path, log_vkey: str) -> None:
 @click.option("--verbose", is_flag=True, help="Log every request.")
 def serve_cmd(home: Path, listen: str, verbose: bool) -> None:
     """Answer add-checkpoint requests until stopped."""
-    from clearance.cli.common import serve_until_stopped
     from clearance.errors import BadInput
     from clearance.witness.home import load_cosigner, load_logs
     from clearance.witness.protocol import Witness
     from clearance.witness.server import WitnessServer
     from clearance.witness.state import WitnessState
+    from cli.common import serve_until_stopped
 
     host, _, port_text = listen.rpartition(":")
     if not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:

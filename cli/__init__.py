@@ -1,4 +1,4 @@
-"""The ``clearance`` command: a thin translation from arguments to service calls.
+"""The ``clearance`` command, an adapter outside the core: arguments translated to service calls.
 
 Errors map in one place: ClearanceError subclasses print one sentence to stderr and exit with
 their code (2 bad input or configuration, 1 policy refusal or failed verification).
@@ -6,7 +6,6 @@ their code (2 bad input or configuration, 1 policy refusal or failed verificatio
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import Any
 
@@ -14,18 +13,9 @@ import click
 
 from clearance.errors import ClearanceError
 
-#: modules under clearance.cli that contribute commands through ``register(group)``
-COMMAND_MODULES = (
-    "core",
-    "audit",
-    "policy",
-    "screen",
-    "pipeline",
-    "web",
-    "witness",
-    "report",
-    "monitor",
-)
+# The command modules import their heavy dependencies (Prefect, Flask, the web app) inside the
+# commands that need them, so importing them all here keeps the start-up light.
+from cli import audit, core, monitor, pipeline, policy, report, screen, web, witness
 
 
 class ClearanceGroup(click.Group):
@@ -49,16 +39,7 @@ def main() -> None:
     """
 
 
-def _register_all() -> None:
-    for name in COMMAND_MODULES:
-        module_name = f"clearance.cli.{name}"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        module.register(main)
-
-
-_register_all()
+# Every command module is imported explicitly (above): a module that fails to import stops the
+# command line with its traceback instead of silently losing its commands.
+for _module in (core, audit, policy, screen, pipeline, web, witness, report, monitor):
+    _module.register(main)
