@@ -36,6 +36,7 @@ def create_app(
         nav,
         notifications,
         params,
+        publishing,
         reports,
         setup,
     )
@@ -63,6 +64,7 @@ def create_app(
     i18n.init_app(app)
     nav.init_app(app)
     drift.init_app(app)
+    publishing.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     for module in (auth, author, approvals, audit, admin, setup, files, notifications, reports):

@@ -74,9 +74,14 @@ class Access:
     capacity: str  # author | approver | auditor
 
 
+def item_capacity(item_id: str, *, allow: tuple[str, ...] = CAPACITIES) -> str | None:
+    """The capacity in which the signed-in user may see ``item_id`` (the core's rule), or None."""
+    return capacity(runtime().policy, reader_of(me()), item_head(item_id), allow)
+
+
 def item_access(item_id: str, *, allow: tuple[str, ...] = CAPACITIES) -> Access:
     """The capacity in which the signed-in user may see ``item_id`` (the core's rule), or 404."""
-    found = capacity(runtime().policy, reader_of(me()), item_head(item_id), allow)
+    found = item_capacity(item_id, allow=allow)
     if found is None:
         abort(404)
     return Access(item_id, found)

@@ -17,7 +17,7 @@ from clearance.services import users as user_service
 from clearance.services.grants import Divergence, unlogged_grants
 from webapp.access import role_required
 from webapp.context import me, runtime
-from webapp.forms import ConfirmForm, NewUserForm, PolicyForm, ReasonForm, RolesForm
+from webapp.forms import ConfirmForm, EmptyForm, NewUserForm, PolicyForm, ReasonForm, RolesForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -202,3 +202,48 @@ def policy() -> ResponseReturnValue:
 @role_required("admin")
 def keys() -> ResponseReturnValue:
     return render_template("admin/keys.html", keys=_key_status())
+
+
+@bp.get("/publications")
+@role_required("admin")
+def publications() -> ResponseReturnValue:
+    """Every channel with what it lacks, and every failed channel publication (retry here)."""
+    from webapp import publishing
+
+    return render_template(
+        "admin/publications.html",
+        channels=publishing.channel_setup(),
+        failed=publishing.failed_publications_rows(),
+        form=EmptyForm(),
+    )
+
+
+@bp.post("/publications/<item_id>/<channel>/retry")
+@role_required("admin")
+def retry_publication(item_id: str, channel: str) -> ResponseReturnValue:
+    from clearance.errors import ClearanceError
+    from clearance.publishing import retry
+    from webapp import publishing
+
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if channel not in runtime().policy.channels:
+        abort(404)
+    try:
+        outcome = retry(runtime(), item_id, channel, actor=me().username)
+    except PolicyRefusal as exc:
+        flash(publishing.user_message(exc), "error")
+    except (ClearanceError, OSError):
+        flash(
+            _("The retry failed again; the reason is shown below."),
+            "error",
+        )
+    else:
+        flash(
+            _(
+                "Published on %(channel)s.",
+                channel=publishing.channel_label(outcome.channel),
+            ),
+            "info",
+        )
+    return redirect(url_for("admin.publications"))

@@ -14,7 +14,7 @@ from clearance.errors import BadInput, PolicyRefusal
 from clearance.services import items as item_service
 from clearance.services.queries import list_items
 from clearance.services.uploads import Upload, safe_filename
-from webapp import itemview, precheck, progress, staging
+from webapp import itemview, precheck, progress, publishing, staging
 from webapp.access import item_access, role_required
 from webapp.context import me, runtime
 from webapp.forms import ReasonForm, SubmissionForm
@@ -24,15 +24,33 @@ bp = Blueprint("author", __name__, url_prefix="/author")
 
 
 def _choices(form: SubmissionForm) -> None:
+    """The channels that can publish (``clearance.publishing.missing_configuration``: the
+    others are hidden) and the levels."""
     policy = runtime().policy
     lang = str(session.get("lang") or "vi")
     form.channels.choices = [
-        (name, channel.label_vi if lang == "vi" else name)
-        for name, channel in sorted(policy.channels.items())
+        (name, policy.channel(name).label_vi if lang == "vi" else name)
+        for name in publishing.available_channels()
     ]
     form.declared_level.choices = [
         (level.name, level.label_vi if lang == "vi" else level.label_en) for level in policy.levels
     ]
+
+
+def _unconfigured_chosen() -> str | None:
+    """The refusal (in the user's language) when the posted form names a channel that cannot
+    publish: such channels are not offered, so only a hand-made request gets here."""
+    from clearance.publishing import UnconfiguredChannelChosen
+    from clearance.publishing.registry import require_configured
+
+    policy = runtime().policy
+    try:
+        require_configured(
+            runtime(), [c for c in request.form.getlist("channels") if c in policy.channels]
+        )
+    except UnconfiguredChannelChosen as exc:
+        return publishing.user_message(exc)
+    return None
 
 
 def _files() -> list[FileStorage]:
@@ -99,6 +117,10 @@ def submit() -> ResponseReturnValue:
     kept: staging.Staged = []
     try:
         kept = _kept(form)
+        refusal = _unconfigured_chosen()
+        if refusal is not None:
+            flash(refusal, "error")
+            return render_template("author/submit.html", form=form, findings=None, staged=kept), 400
         if not form.validate_on_submit():
             return render_template("author/submit.html", form=form, findings=None, staged=kept), 400
         files = _files()
@@ -114,7 +136,7 @@ def submit() -> ResponseReturnValue:
         finally:
             _close(list(submission.attachments))
     except (BadInput, PolicyRefusal) as exc:
-        flash(exc.message, "error")
+        flash(publishing.user_message(exc), "error")
         if form.staged.data and not _valid(form):
             _keep(form, kept := [])
         return render_template("author/submit.html", form=form, findings=None, staged=kept), 400
@@ -174,6 +196,10 @@ def revise(item_id: str) -> ResponseReturnValue:
     kept = []
     try:
         kept = _kept(form)
+        refusal = _unconfigured_chosen()
+        if refusal is not None:
+            flash(refusal, "error")
+            return render_template("author/revise.html", staged=kept, **page), 400
         if not form.validate_on_submit():
             return render_template("author/revise.html", staged=kept, **page), 400
         submission = _submission(form, _files(), kept)
@@ -188,7 +214,7 @@ def revise(item_id: str) -> ResponseReturnValue:
         finally:
             _close(list(submission.attachments))
     except (BadInput, PolicyRefusal) as exc:
-        flash(exc.message, "error")
+        flash(publishing.user_message(exc), "error")
         if form.staged.data and not _valid(form):
             _keep(form, kept := [])
         return render_template("author/revise.html", staged=kept, **page), 400

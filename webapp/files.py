@@ -10,8 +10,8 @@ from flask.typing import ResponseReturnValue
 
 from clearance.services.access import reads_originals
 from webapp import itemview
-from webapp.access import item_access, role_required
-from webapp.context import runtime
+from webapp.access import item_access, item_capacity, role_required
+from webapp.context import me, runtime
 
 bp = Blueprint("files", __name__, url_prefix="/items")
 
@@ -38,12 +38,18 @@ def _part(item_id: str, number: int, index: int, sanitized: bool) -> tuple[str, 
 
 
 @bp.get("/<item_id>")
-@role_required("author", "approver", "auditor")
+@role_required("author", "approver", "auditor", "admin")
 def item_link(item_id: str) -> ResponseReturnValue:
-    """The link notifications carry: the item page in the capacity the user may see it."""
-    capacity = item_access(item_id).capacity
+    """The link notifications carry: the item page in the capacity the user may see it; an
+    administrator who may not read the item is sent to the publication page (a failed
+    channel is what they are notified of)."""
+    found = item_capacity(item_id)
+    if found is None:
+        if me().has("admin"):
+            return redirect(url_for("admin.publications", _anchor=f"item-{item_id}"))
+        abort(404)
     endpoint = {"author": "author.item", "approver": "approvals.item", "auditor": "audit.item"}
-    return redirect(url_for(endpoint[capacity], item_id=item_id))
+    return redirect(url_for(endpoint[found], item_id=item_id))
 
 
 @bp.get("/<item_id>/r/<int:number>/parts/<int:index>")

@@ -23,6 +23,7 @@ LINKS: tuple[tuple[str | None, str, str], ...] = (
     ("admin", "admin.users", "Users"),
     ("admin", "admin.pending", "Pending changes"),
     ("admin", "admin.policy", "Policy"),
+    ("admin", "admin.publications", "Channels and publication"),
     (None, "notifications.index", "Notifications"),
 )
 
@@ -31,7 +32,7 @@ def _labels() -> None:
     """Marks the labels for extraction (babel reads literal gettext calls)."""
     _("My items"), _("New item"), _("Awaiting my approval"), _("Signing key"), _("Audit log")
     _("Verification"), _("Users"), _("Pending changes"), _("Policy"), _("Notifications")
-    _("Reports")
+    _("Reports"), _("Channels and publication")
 
 
 @lru_cache(maxsize=64)
@@ -59,6 +60,7 @@ LAYOUT: dict[str, tuple[str, dict[str, Any]]] = {
     "language": ("i18n.set_language", {}),
     "password": ("auth.change_password", {}),
     "logout": ("auth.logout", {}),
+    "notifications": ("notifications.index", {}),
 }
 
 
@@ -76,6 +78,15 @@ def layout_urls() -> dict[str, str]:
     return _layout(request.script_root)
 
 
+def unread_notifications() -> int:
+    """The signed-in user's unread notifications (one indexed count per page)."""
+    from clearance.notifications import unread_count
+    from webapp.context import reader
+
+    return unread_count(reader(), me().id)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["nav_links"] = nav_links
+    app.jinja_env.globals["unread_notifications"] = unread_notifications
     app.jinja_env.globals["layout_urls"] = layout_urls

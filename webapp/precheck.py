@@ -1,36 +1,38 @@
 """The author's pre-check: screen the text and files before anything is submitted.
 
 Nothing is recorded: the findings are shown on the form so the author can fix them first.
+``summary`` sorts them into what will block the item (said plainly, with why) and what is
+only a note for the approvers.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from clearance.errors import ClearanceError
 from clearance.runtime import Runtime
 
 BODY = "body.txt"
+#: finding severities and verdicts that block the item when it is submitted
+BLOCKING = frozenset({"block", "blocked"})
 
 
 def _allowed_types(rt: Runtime, channels: list[str]) -> frozenset[str]:
     policy = rt.policy
-    sets = [policy.channels[c].file_types for c in channels if c in policy.channels]
-    if not sets:
-        return frozenset()
-    allowed = set(sets[0])
-    for more in sets[1:]:
-        allowed &= more
-    return frozenset(allowed)
+    return policy.accepted_file_types([c for c in channels if c in policy.channels])
 
 
 def run(
     rt: Runtime, text: str, staged: list[dict[str, str]], channels: list[str]
 ) -> list[dict[str, Any]]:
     """Findings for the body text and every staged file, each with ``file`` naming where."""
+    from clearance.services.items import file_type_refusal
     from clearance.services.review import screen_part
+    from webapp.publishing import user_message
 
     policy = rt.policy
+    known = [c for c in channels if c in policy.channels]
     allowed = _allowed_types(rt, channels)
     inputs: list[tuple[str, bytes, bool]] = []  # name, bytes, is a file
     if text.strip():
@@ -38,6 +40,17 @@ def run(
     inputs.extend((s["name"], rt.blobs.read(s["sha256"]), True) for s in staged)
     findings: list[dict[str, Any]] = []
     for name, data, is_file in inputs:
+        refusal = file_type_refusal(rt, known, name, data) if is_file else None
+        if refusal is not None:
+            findings.append(
+                {
+                    "file": name,
+                    "rule": refusal.code,
+                    "severity": "block",
+                    "message": user_message(refusal),
+                }
+            )
+            continue  # the screening would only repeat it, in other words
         try:
             result = screen_part(
                 rt, policy.screening, name=name, data=data, body=not is_file, allowed=allowed
@@ -58,3 +71,33 @@ def run(
                 }
             )
     return findings
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The pre-check's findings sorted by what they mean for the item."""
+
+    #: findings that will block the item if it is submitted as it is
+    blocking: tuple[dict[str, Any], ...]
+    #: findings the approvers will see, which do not block
+    notes: tuple[dict[str, Any], ...]
+    #: a blocking finding implies a state-secret level (never published; the security
+    #: officer is told)
+    state_secret: bool
+
+
+def summary(rt: Runtime, findings: list[dict[str, Any]]) -> Summary:
+    policy = rt.policy
+    secret_levels = {level.name for level in policy.levels if level.state_secret}
+
+    def secret(f: dict[str, Any]) -> bool:
+        return str(f.get("level") or "") in secret_levels
+
+    def blocks(f: dict[str, Any]) -> bool:
+        return str(f.get("severity")) in BLOCKING or secret(f)
+
+    return Summary(
+        blocking=tuple(f for f in findings if blocks(f)),
+        notes=tuple(f for f in findings if not blocks(f)),
+        state_secret=any(secret(f) for f in findings),
+    )

@@ -1,7 +1,9 @@
 """Notifications: in-app rows (the web UI lists them) and the e-mail delivery record.
 
-A notification carries only the item id, the stage and a link: never titles, text or findings,
-so nothing under review leaks through a mailbox or a notification list.
+A notification row carries only the item id, the stage (or channel) and a link. The in-app list
+shows the item's title next to it (read from the item when listed, for the signed-in user the
+item was sent to); an e-mail never carries a title, text or findings, so nothing under review
+leaks through a mailbox.
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ class NotificationKind(StrEnum):
     PUBLISHED = "published"
     #: what is live on a channel differs from the approved release (the channel monitor)
     DRIFTED = "drifted"
+    #: blocked because screening found a state-secret marking (the author and the security
+    #: officers are told)
+    SECRET_BLOCKED = "secret_blocked"  # noqa: S105 - a notification kind, not a password
+    #: a channel could not publish the approved item (``stage`` names the channel)
+    PUBLICATION_FAILED = "publication_failed"
+
+
+#: the sign-off role (named by the policy) told when an item is blocked as a state secret
+SECURITY_OFFICER = "security_officer"
 
 
 class Notification(Base):

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from clearance.errors import NotFound
 from clearance.notifications.mailer import SmtpSettings, send_mail
-from clearance.notifications.models import Notification, NotificationKind
+from clearance.notifications.models import SECURITY_OFFICER, Notification, NotificationKind
 from clearance.runtime import Runtime
-from clearance.storage.models import User
+from clearance.storage.models import Item, Revision, User
 
 _SUBJECTS: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.SIGNOFF_REQUESTED: ("chờ duyệt", "awaiting your sign-off"),
@@ -29,6 +29,14 @@ _SUBJECTS: dict[NotificationKind, tuple[str, str]] = {
         "nội dung trên kênh khác bản đã duyệt",
         "what is live on the channel differs from what was approved",
     ),
+    NotificationKind.SECRET_BLOCKED: (
+        "bị chặn vì có dấu hiệu bí mật nhà nước",
+        "blocked: screening found a state-secret marking",
+    ),
+    NotificationKind.PUBLICATION_FAILED: (
+        "đăng lên kênh không thành công",
+        "publication on a channel failed",
+    ),
 }
 
 
@@ -36,6 +44,8 @@ _SUBJECTS: dict[NotificationKind, tuple[str, str]] = {
 class NotificationView:
     id: int
     item_id: str
+    #: the title of the item's current revision (shown in-app only, never e-mailed)
+    title: str
     kind: NotificationKind
     stage: str | None
     link: str
@@ -130,22 +140,74 @@ def list_for_user(
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             raise NotFound(f"there is no user {username!r}")
-        query = select(Notification).where(Notification.user_id == user.id)
+        query = (
+            select(Notification, Revision.title)
+            .outerjoin(Item, Item.id == Notification.item_id)
+            .outerjoin(
+                Revision,
+                (Revision.item_id == Item.id) & (Revision.number == Item.current_revision),
+            )
+            .where(Notification.user_id == user.id)
+        )
         if unread_only:
             query = query.where(Notification.read_at.is_(None))
-        rows = session.scalars(query.order_by(Notification.id.desc()))
+        rows = session.execute(query.order_by(Notification.id.desc())).tuples()
         return [
             NotificationView(
                 id=n.id,
                 item_id=n.item_id,
+                title=title or n.item_id,
                 kind=NotificationKind(n.kind),
                 stage=n.stage,
                 link=n.link,
                 created_at=n.created_at,
                 read=n.read_at is not None,
             )
-            for n in rows
+            for n, title in rows
         ]
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    """How many of ``user_id``'s notifications are unread (the navigation shows it)."""
+    from sqlalchemy import func
+
+    return int(
+        session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.user_id == user_id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def mark_all_read(rt: Runtime, username: str) -> int:
+    """Mark every unread notification of ``username`` read; return how many."""
+    with rt.sessions() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"there is no user {username!r}")
+        notes = list(
+            session.scalars(
+                select(Notification).where(
+                    Notification.user_id == user.id, Notification.read_at.is_(None)
+                )
+            )
+        )
+        now = datetime.now(UTC)
+        for note in notes:
+            note.read_at = now
+        session.commit()
+        return len(notes)
+
+
+def security_officers(session: Session) -> list[int]:
+    """Active approvers holding the security officer's sign-off role."""
+    return [
+        u.id
+        for u in session.scalars(select(User).where(User.active.is_(True)))
+        if SECURITY_OFFICER in u.signoff_role_set and "approver" in u.role_set
+    ]
 
 
 def mark_read(rt: Runtime, username: str, notification_id: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -113,6 +113,11 @@ class Policy:
         except KeyError:
             known = ", ".join(sorted(self.channels))
             raise BadInput(f"unknown channel {name!r}; the policy defines {known}") from None
+
+    def accepted_file_types(self, channels: Sequence[str]) -> frozenset[str]:
+        """The file types every one of ``channels`` accepts (what an attachment may be)."""
+        sets = [self.channel(name).file_types for name in channels]
+        return frozenset.intersection(*sets) if sets else frozenset()
 
     def chain_for(self, level: str) -> Chain | None:
         """The sign-off chain of ``level``; None when the level can never be published."""

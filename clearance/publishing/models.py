@@ -22,6 +22,10 @@ class PublicationStatus(StrEnum):
     RECALLED = "recalled"
     #: was pending when the release stopped passing the release point: taken down, logged
     REMOVED = "removed"
+    #: the channel could not be written or read back (``error_code``, ``error`` say why); the
+    #: item's other channels go on; the dispatcher tries again after ``FAILED_RETRY`` seconds
+    #: and an administrator may retry at once
+    FAILED = "failed"
 
 
 class Publication(Base):
@@ -44,6 +48,10 @@ class Publication(Base):
     live_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     matches: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: why the last attempt failed, as a stable code the adapters translate
+    #: (``clearance.publishing.failures.FailureCode``)
+    error_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -14,6 +14,10 @@ the release on every channel it names. A release that no longer passes the relea
 something of it may be live (a ``pending`` row) has that taken down and logged
 (``publication.removed``) before the refusal is raised: nothing stays live without its
 ``publication.published`` entry.
+
+A channel that failed (``failed``, with its reason) does not stop the item's other channels;
+the item is held for ``FAILED_RETRY`` seconds after its latest failure, then offered again (an
+administrator may retry it at once: ``clearance.publishing.service.retry``).
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from sqlalchemy.orm import Session
 
 from clearance.domain.lifecycle import State
 from clearance.errors import PolicyRefusal, VerificationError
+from clearance.publishing.failures import FAILED_RETRY
 from clearance.publishing.models import Publication, PublicationStatus
 from clearance.publishing.release import check_release
 from clearance.publishing.service import (
     PublicationOutcome,
     finish_recall,
-    publish,
+    publish_each,
     remove_unconfirmed,
 )
 from clearance.runtime import Runtime
@@ -41,18 +46,28 @@ LEASE = 120.0
 
 PENDING = PublicationStatus.PENDING.value
 RECALLING = PublicationStatus.RECALLING.value
+FAILED = PublicationStatus.FAILED.value
 
 
 def waiting_publications(
-    session: Session, *, limit: int, lease: float = LEASE, now: datetime | None = None
+    session: Session,
+    *,
+    limit: int,
+    lease: float = LEASE,
+    now: datetime | None = None,
+    failed_retry: float = FAILED_RETRY,
 ) -> list[str]:
     """Items waiting for publication or for the end of their recall, oldest first, without
-    those a claim younger than ``lease`` seconds holds."""
-    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=lease)
+    those a claim younger than ``lease`` seconds holds or a channel failure younger than
+    ``failed_retry`` seconds."""
+    moment = now or datetime.now(UTC)
+    cutoff = moment - timedelta(seconds=lease)
+    retry_cutoff = moment - timedelta(seconds=failed_retry)
     held = select(Publication.item_id).where(
         or_(
             and_(Publication.status == PENDING, Publication.claimed_at > cutoff),
             and_(Publication.status == RECALLING, Publication.recalled_at > cutoff),
+            and_(Publication.status == FAILED, Publication.failed_at > retry_cutoff),
         )
     )
     recalling = select(Publication.item_id).where(Publication.status == RECALLING)
@@ -90,4 +105,4 @@ def drive(rt: Runtime, item_id: str) -> list[PublicationOutcome]:
     except (VerificationError, PolicyRefusal) as refusal:
         remove_unconfirmed(rt, item_id, reason=str(refusal))
         raise
-    return [publish(rt, item_id, channel) for channel in release.channels]
+    return publish_each(rt, release)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
-from clearance.errors import ConfigurationError, NotFound
+from clearance.errors import BadInput, ConfigurationError, NotFound
 from clearance.publishing.adapter import ChannelAdapter
 from clearance.publishing.directory import DirectoryChannel
 from clearance.publishing.webhook import WebhookChannel
@@ -40,10 +42,106 @@ def _receipt(rt: Runtime, item_id: str) -> str | None:
     return json.dumps(receipt, ensure_ascii=False, indent=2) + "\n"
 
 
+class Missing(StrEnum):
+    """What a channel lacks before it can publish (the adapters translate these codes)."""
+
+    #: the webhook has no URL (policy ``publisher.settings.url`` or the URL override)
+    WEBHOOK_URL = "webhook_url"
+    #: the environment variable that should hold the webhook's HMAC key is unset or empty
+    HMAC_KEY = "hmac_key"
+    #: the policy names no environment variable for the webhook's key (``hmac_key_env``)
+    HMAC_KEY_ENV = "hmac_key_env"
+    #: the policy names an adapter this version does not have
+    ADAPTER = "adapter"
+
+
+@dataclass(frozen=True, slots=True)
+class MissingSetting:
+    code: Missing
+    #: the setting to provide: an environment variable, a policy field or the adapter's name
+    name: str
+
+
+class ChannelNotConfigured(ConfigurationError):
+    """A channel cannot publish until ``missing`` is provided (``code``: ``channel_not_configured``)."""
+
+    code = "channel_not_configured"
+
+    def __init__(self, channel: str, missing: tuple[MissingSetting, ...]) -> None:
+        self.channel = channel
+        self.missing = missing
+        what = ", ".join(f"{m.code.value} ({m.name})" for m in missing)
+        super().__init__(
+            f"channel {channel} is not configured: it lacks {what}; provide that and restart"
+        )
+
+
+class UnconfiguredChannelChosen(BadInput):
+    """A submission names a channel that cannot publish (``code``: ``channel_unavailable``)."""
+
+    code = "channel_unavailable"
+
+    def __init__(self, channel: str, missing: tuple[MissingSetting, ...]) -> None:
+        self.channel = channel
+        self.missing = missing
+        super().__init__(
+            f"channel {channel} cannot publish yet (it is not configured); choose another "
+            "channel or ask the administrator to configure it"
+        )
+
+
+def _webhook_settings(rt: Runtime, channel_name: str) -> tuple[str, str, str | None]:
+    """The webhook's URL, the name of its key's variable and the key (None when unset)."""
+    options = dict(rt.policy.channel(channel_name).publisher.settings)
+    override = _env(rt, f"CLEARANCE_WEBHOOK_URL_{channel_name.upper()}")
+    url = override or str(options.get("url") or "")
+    key_env = str(options.get("hmac_key_env") or "")
+    return url, key_env, (_env(rt, key_env) if key_env else None)
+
+
+def missing_configuration(rt: Runtime, channel_name: str) -> tuple[MissingSetting, ...]:
+    """What ``channel_name`` lacks before it can publish (empty: it is configured). The one
+    place that decides it: ``adapter_for`` refuses with it, the submission refuses with it and
+    the UI hides and reports with it."""
+    channel = rt.policy.channel(channel_name)
+    adapter = channel.publisher.adapter
+    if adapter in ("website", "directory"):
+        return ()
+    if adapter != "webhook":
+        return (MissingSetting(Missing.ADAPTER, adapter),)
+    url, key_env, key = _webhook_settings(rt, channel_name)
+    missing: list[MissingSetting] = []
+    if not url:
+        missing.append(
+            MissingSetting(Missing.WEBHOOK_URL, f"CLEARANCE_WEBHOOK_URL_{channel_name.upper()}")
+        )
+    if not key_env:
+        missing.append(MissingSetting(Missing.HMAC_KEY_ENV, "hmac_key_env"))
+    elif not key:
+        missing.append(MissingSetting(Missing.HMAC_KEY, key_env))
+    return tuple(missing)
+
+
+def configured_channels(rt: Runtime) -> dict[str, tuple[MissingSetting, ...]]:
+    """Every channel of the policy in force with what it lacks (empty tuple: ready)."""
+    return {name: missing_configuration(rt, name) for name in sorted(rt.policy.channels)}
+
+
+def require_configured(rt: Runtime, channels: list[str] | tuple[str, ...]) -> None:
+    """Refuse a submission to a channel that cannot publish (``UnconfiguredChannelChosen``)."""
+    for name in channels:
+        missing = missing_configuration(rt, name)
+        if missing:
+            raise UnconfiguredChannelChosen(name, missing)
+
+
 def adapter_for(rt: Runtime, channel_name: str) -> ChannelAdapter:
     channel = rt.policy.channel(channel_name)
     publisher = channel.publisher
     options = dict(publisher.settings)
+    missing = missing_configuration(rt, channel_name)
+    if missing:
+        raise ChannelNotConfigured(channel_name, missing)
     if publisher.adapter == "website":
         root = rt.settings.site_dir or _under_home(rt, options.get("output_dir"), "site")
         vkey_file = rt.settings.keys_dir / "log.vkey"
@@ -56,22 +154,6 @@ def adapter_for(rt: Runtime, channel_name: str) -> ChannelAdapter:
         )
     if publisher.adapter == "directory":
         return DirectoryChannel(_under_home(rt, options.get("path"), f"outbox/{channel_name}"))
-    if publisher.adapter == "webhook":
-        override = _env(rt, f"CLEARANCE_WEBHOOK_URL_{channel_name.upper()}")
-        url = override or str(options.get("url") or "")
-        key_env = str(options.get("hmac_key_env") or "")
-        key = _env(rt, key_env) if key_env else None
-        if not url:
-            raise ConfigurationError(
-                f"channel {channel_name} has no webhook url; set it in the policy"
-            )
-        if not key:
-            raise ConfigurationError(
-                f"channel {channel_name} needs its HMAC key in {key_env or 'hmac_key_env'}; "
-                "set that environment variable to a long random value"
-            )
-        return WebhookChannel(url=url, key=key.encode("utf-8"), channel=channel_name)
-    raise ConfigurationError(
-        f"channel {channel_name} uses unknown adapter {publisher.adapter!r}; "
-        "use website, directory or webhook"
-    )
+    url, _key_env, key = _webhook_settings(rt, channel_name)
+    assert publisher.adapter == "webhook" and key  # missing_configuration checked both
+    return WebhookChannel(url=url, key=key.encode("utf-8"), channel=channel_name)

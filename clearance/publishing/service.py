@@ -6,6 +6,11 @@ read back, and *completed* in one transaction with its ``publication.published``
 A worker killed anywhere leaves either no row, a pending row (the next run writes the channel
 again and completes it) or a completed row (the next run does nothing): one publication and one
 log entry whatever happens.
+
+A channel that fails (not configured, unreachable, refused) is recorded as ``failed`` with its
+reason (``clearance.publishing.failures``), logged once per new reason (``publication.failed``)
+and notified to the administrators and the author; the item's other channels are published all
+the same (``publish_all``), and an administrator may ``retry`` it (``publication.retried``).
 """
 
 from __future__ import annotations
@@ -24,15 +29,23 @@ from clearance.errors import PolicyRefusal, VerificationError
 from clearance.events import Event
 from clearance.notifications import NotificationKind, deliver_pending, notify
 from clearance.publishing.adapter import ChannelAdapter, ReadBack
+from clearance.publishing.failures import (
+    CHANNEL_FAILURES,
+    FailureCode,
+    failure_code,
+    failure_text,
+)
 from clearance.publishing.models import Publication, PublicationStatus
 from clearance.publishing.registry import adapter_for
 from clearance.publishing.release import Release, check_release
 from clearance.runtime import Runtime
 from clearance.services.items import current_revision, load_item, transition
 from clearance.services.users import get_user
+from clearance.storage.models import User
 from clearance.storage.uow import UnitOfWork
 
 REMOVED = PublicationStatus.REMOVED.value
+FAILED = PublicationStatus.FAILED.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +73,40 @@ class PublicationView:
     attempts: int
     published_at: datetime | None
     recalled_at: datetime | None
+    #: why the last attempt failed (``FailureCode``), kept until the channel is published
+    error_code: FailureCode | None = None
+    error: str | None = None
+    failed_at: datetime | None = None
+    #: whether this row belongs to the item's current release (older ones are history)
+    current: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class FailedPublication:
+    """A channel of an item's current release whose last attempt failed."""
+
+    item_id: str
+    title: str
+    channel: str
+    code: FailureCode | None
+    error: str | None
+    attempts: int
+    failed_at: datetime | None
+
+
+class NothingToRetry(PolicyRefusal):
+    """The channel has no failed publication of the item's current release (``code``:
+    ``nothing_to_retry``): it was published, retried meanwhile, or never failed."""
+
+    code = "nothing_to_retry"
+
+    def __init__(self, item_id: str, channel: str) -> None:
+        self.item_id = item_id
+        self.channel = channel
+        super().__init__(
+            f"channel {channel} of item {item_id} has no failed publication to retry; "
+            "reload the page"
+        )
 
 
 def _view(row: Publication) -> PublicationOutcome:
@@ -100,7 +147,7 @@ def _claim(rt: Runtime, release: Release, channel: str, adapter: str) -> Publica
                         claimed_at=datetime.now(UTC),
                     )
                     uow.session.add(row)
-                elif row.status in (PublicationStatus.PENDING.value, REMOVED):
+                elif row.status in (PublicationStatus.PENDING.value, REMOVED, FAILED):
                     row.status = PublicationStatus.PENDING.value
                     row.attempts += 1
                     row.claimed_at = datetime.now(UTC)  # the lease starts again
@@ -112,9 +159,15 @@ def _claim(rt: Runtime, release: Release, channel: str, adapter: str) -> Publica
 
 
 def publish(
-    rt: Runtime, item_id: str, channel: str, *, adapter: ChannelAdapter | None = None
+    rt: Runtime,
+    item_id: str,
+    channel: str,
+    *,
+    adapter: ChannelAdapter | None = None,
+    retried_by: str | None = None,
 ) -> PublicationOutcome:
-    """Publish the approved release of ``item_id`` to ``channel`` once (idempotent)."""
+    """Publish the approved release of ``item_id`` to ``channel`` once (idempotent). A channel
+    that fails is recorded as ``failed`` (``_fail``) before the error is raised again."""
     release = check_release(rt, item_id, channel)
     kind = rt.policy.channel(channel).publisher.adapter
     claim = _claim(rt, release, channel, kind)
@@ -125,10 +178,14 @@ def publish(
             f"item {item_id} was recalled from {channel}; submit a new revision to publish again"
         )
     crash_point("publish.claimed")
-    target = adapter or adapter_for(rt, channel)
-    location = target.put(release)
-    crash_point("channel.written")
-    back = target.read_back(release)
+    try:
+        target = adapter or adapter_for(rt, channel)
+        location = target.put(release)
+        crash_point("channel.written")
+        back = target.read_back(release)
+    except CHANNEL_FAILURES as exc:
+        _fail(rt, release, channel, exc, retried_by=retried_by)
+        raise
     crash_point("publish.read_back")
     outcome = _complete(rt, release, channel, kind, location, back)
     crash_point("publish.completed")
@@ -157,6 +214,8 @@ def _complete(
         if row.status != PublicationStatus.PENDING.value:
             return _view(row)
         row.status = PublicationStatus.PUBLISHED.value
+        row.error_code = None
+        row.error = None
         row.location = location
         row.live_digest = back.digest
         row.matches = matches
@@ -225,10 +284,110 @@ def _complete(
     return outcome
 
 
+def _fail(
+    rt: Runtime, release: Release, channel: str, exc: BaseException, *, retried_by: str | None
+) -> None:
+    """Record that ``channel`` failed for ``release``: the row becomes ``failed`` with the
+    reason; a new reason (or an administrator's retry) is logged as ``publication.failed``, and
+    a new reason is notified to the administrators and the author."""
+    code = failure_code(exc)
+    now = datetime.now(UTC)
+    note_ids: list[int] = []
+    with rt.uow() as uow:
+        row = _find(uow, release.manifest_hash, channel)
+        if row is None or row.status != PublicationStatus.PENDING.value:
+            return  # completed, recalled or failed meanwhile by another worker
+        new_reason = row.error_code != code.value
+        row.status = FAILED
+        row.error_code = code.value
+        row.error = failure_text(exc)
+        row.failed_at = now
+        if new_reason or retried_by is not None:
+            uow.record(
+                Event(
+                    "publication.failed",
+                    actor=None,
+                    item_id=release.item_id,
+                    revision=release.revision,
+                    manifest_hash=release.manifest_hash,
+                    policy_hash=release.policy_hash,
+                    body={
+                        "channel": channel,
+                        "adapter": row.adapter,
+                        "code": code.value,
+                        "error": row.error,
+                        "attempts": row.attempts,
+                    },
+                )
+            )
+        if new_reason:
+            item = load_item(uow.session, release.item_id)
+            admins = [
+                u.id
+                for u in uow.session.scalars(select(User).where(User.active.is_(True)))
+                if Role.ADMIN.value in u.role_set
+            ]
+            notes = notify(
+                uow.session,
+                base_url=rt.settings.public_base_url,
+                user_ids=[*admins, item.author_id],
+                item_id=item.id,
+                kind=NotificationKind.PUBLICATION_FAILED,
+                stage=channel,
+            )
+            note_ids = [n.id for n in notes]
+        uow.commit(now=now)
+    deliver_pending(rt, note_ids)
+
+
+def publish_each(rt: Runtime, release: Release) -> list[PublicationOutcome]:
+    """Publish ``release`` on each of its channels; a channel that fails does not stop the
+    others. The first failure is raised once every channel was tried (each is recorded)."""
+    outcomes: list[PublicationOutcome] = []
+    first: BaseException | None = None
+    for channel in release.channels:
+        try:
+            outcomes.append(publish(rt, release.item_id, channel))
+        except CHANNEL_FAILURES as exc:
+            first = first or exc
+    if first is not None:
+        raise first
+    return outcomes
+
+
 def publish_all(rt: Runtime, item_id: str) -> list[PublicationOutcome]:
-    """Publish to every channel the release names (each exactly once)."""
-    release = check_release(rt, item_id)
-    return [publish(rt, item_id, channel) for channel in release.channels]
+    """Publish to every channel the release names (each exactly once; see ``publish_each``)."""
+    return publish_each(rt, check_release(rt, item_id))
+
+
+def retry(rt: Runtime, item_id: str, channel: str, *, actor: str) -> PublicationOutcome:
+    """An administrator tries a failed channel of the item's current release again now: the
+    request is logged (``publication.retried``) before the channel is written."""
+    now = datetime.now(UTC)
+    with rt.uow() as uow:
+        user = get_user(uow.session, actor)
+        if Role.ADMIN.value not in user.role_set or not user.active:
+            raise PolicyRefusal(f"{user.username} may not retry publications; ask an administrator")
+        item = load_item(uow.session, item_id, for_update=True)
+        revision = current_revision(uow.session, item)
+        row = None
+        if revision.release_manifest_hash is not None:
+            row = _find(uow, revision.release_manifest_hash, channel)
+        if row is None or row.status != FAILED or State(item.state) is not State.APPROVED:
+            raise NothingToRetry(item_id, channel)
+        uow.record(
+            Event(
+                "publication.retried",
+                actor=user.username,
+                item_id=item_id,
+                revision=revision.number,
+                manifest_hash=row.manifest_hash,
+                policy_hash=revision.policy_hash,
+                body={"channel": channel, "code": row.error_code, "attempts": row.attempts},
+            )
+        )
+        uow.commit(now=now)
+    return publish(rt, item_id, channel, retried_by=actor)
 
 
 def recall(rt: Runtime, item_id: str, *, actor: str, reason: str) -> list[PublicationOutcome]:
@@ -271,17 +430,21 @@ def recall(rt: Runtime, item_id: str, *, actor: str, reason: str) -> list[Public
     return finish_recall(rt, item_id)
 
 
-def _take_down(rt: Runtime, item_id: str, status: PublicationStatus) -> list[Publication]:
-    """Remove from its channel every publication of ``item_id`` in ``status``; return them."""
+def _take_down(rt: Runtime, item_id: str, *statuses: PublicationStatus) -> list[Publication]:
+    """Remove from its channel every publication of ``item_id`` in ``statuses``; return them.
+    A failed row whose channel was never configured is left alone: nothing was written."""
     with rt.sessions() as session:
         rows = list(
             session.scalars(
                 select(Publication).where(
-                    Publication.item_id == item_id, Publication.status == status.value
+                    Publication.item_id == item_id,
+                    Publication.status.in_([s.value for s in statuses]),
                 )
             )
         )
     for row in rows:
+        if row.status == FAILED and row.error_code == FailureCode.NOT_CONFIGURED.value:
+            continue
         adapter_for(rt, row.channel).remove(item_id, row.manifest_hash)
     return rows
 
@@ -338,7 +501,7 @@ def remove_unconfirmed(rt: Runtime, item_id: str, *, reason: str) -> list[Public
     """Take down every pending publication of ``item_id`` (its release no longer passes the
     release point: nothing may stay live without a ``publication.published`` entry) and log
     ``publication.removed`` for each."""
-    rows = _take_down(rt, item_id, PublicationStatus.PENDING)
+    rows = _take_down(rt, item_id, PublicationStatus.PENDING, PublicationStatus.FAILED)
     now = datetime.now(UTC)
     outcomes: list[PublicationOutcome] = []
     with rt.uow() as uow:
@@ -346,7 +509,7 @@ def remove_unconfirmed(rt: Runtime, item_id: str, *, reason: str) -> list[Public
         revision = current_revision(uow.session, item)
         for row in rows:
             live = _find(uow, row.manifest_hash, row.channel)
-            if live is None or live.status != PublicationStatus.PENDING.value:
+            if live is None or live.status != row.status:
                 continue
             live.status = REMOVED
             live.error = reason
@@ -370,6 +533,7 @@ def publication_status(rt: Runtime, item_id: str) -> tuple[str, list[Publication
     """The item's state and every publication record of it."""
     with rt.sessions() as session:
         item = load_item(session, item_id)
+        release = current_revision(session, item).release_manifest_hash
         rows = session.scalars(
             select(Publication)
             .where(Publication.item_id == item_id)
@@ -387,7 +551,44 @@ def publication_status(rt: Runtime, item_id: str) -> tuple[str, list[Publication
                 attempts=r.attempts,
                 published_at=r.published_at,
                 recalled_at=r.recalled_at,
+                error_code=FailureCode(r.error_code) if r.error_code else None,
+                error=r.error,
+                failed_at=r.failed_at,
+                current=r.manifest_hash == release,
             )
             for r in rows
         ]
         return item.state, views
+
+
+def failed_publications(rt: Runtime) -> list[FailedPublication]:
+    """Every failed channel of a current release of an approved item, latest failure first."""
+    from clearance.storage.models import Item, Revision
+
+    with rt.sessions() as session:
+        rows = session.execute(
+            select(Publication, Revision.title)
+            .join(Item, Item.id == Publication.item_id)
+            .join(
+                Revision,
+                (Revision.item_id == Item.id) & (Revision.number == Item.current_revision),
+            )
+            .where(
+                Publication.status == FAILED,
+                Publication.manifest_hash == Revision.release_manifest_hash,
+                Item.state == State.APPROVED.value,
+            )
+            .order_by(Publication.failed_at.desc(), Publication.id)
+        ).tuples()
+        return [
+            FailedPublication(
+                item_id=row.item_id,
+                title=title,
+                channel=row.channel,
+                code=FailureCode(row.error_code) if row.error_code else None,
+                error=row.error,
+                attempts=row.attempts,
+                failed_at=row.failed_at,
+            )
+            for row, title in rows
+        ]

@@ -5,7 +5,9 @@ ask these functions (``webapp/access.py`` only translates to 404).
 - approver: an item routed to *their* scope as the policy says: they decided on one of its
   revisions, or, while it is in or past sign-off, a stage of its level's chain has a slot that
   admits them (their sign-off role *and* the slot's unit rule: ``units`` or ``same_unit`` with
-  the drafting unit); they read what will be published, never the originals;
+  the drafting unit); they read what will be published, never the originals; a security
+  officer (the sign-off role) also reads an item blocked at a state-secret level, which they
+  are notified of;
 - auditor: every item, originals included, changing nothing.
 """
 
@@ -17,8 +19,10 @@ from dataclasses import dataclass
 from clearance.approval.chain import Chain, Stage
 from clearance.approval.rules import Eligibility, Signer
 from clearance.errors import ClearanceError
+from clearance.notifications.models import SECURITY_OFFICER
 from clearance.policy import Policy
 
+BLOCKED = "blocked"
 #: states in which an item is (or was) in front of approvers
 ROUTED_STATES = frozenset({"awaiting_signoff", "approved", "published", "rejected"})
 #: capacities that may download the bytes the author uploaded (not only the sanitized ones)
@@ -88,7 +92,18 @@ def approver_reads(
         return False
     if decided:
         return True
+    if state == BLOCKED and SECURITY_OFFICER in reader.signoff_roles:
+        return _state_secret(policy, level)
     return state in ROUTED_STATES and in_scope(policy, level, reader, drafting_unit)
+
+
+def _state_secret(policy: Policy, level: str | None) -> bool:
+    if level is None:
+        return False
+    try:
+        return policy.level(level).state_secret
+    except ClearanceError:  # an unknown level is not known to be one
+        return False
 
 
 def reads_originals(capacity: str) -> bool:

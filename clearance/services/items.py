@@ -59,6 +59,9 @@ def _validate(rt: Runtime, sub: Submission) -> tuple[str, list[str]]:
             raise BadInput(
                 f"unknown channel {channel!r}; use one of {', '.join(sorted(known_channels))}"
             )
+    from clearance.publishing.registry import require_configured
+
+    require_configured(rt, channels)
     level_names = [level.name for level in policy.levels]
     if sub.declared_level not in level_names:
         raise BadInput(f"unknown level {sub.declared_level!r}; use one of {', '.join(level_names)}")
@@ -67,6 +70,52 @@ def _validate(rt: Runtime, sub: Submission) -> tuple[str, list[str]]:
     if len(sub.attachments) > MAX_ATTACHMENTS:
         raise BadInput(f"too many attachments ({len(sub.attachments)}); at most {MAX_ATTACHMENTS}")
     return title, channels
+
+
+class FileTypeNotAccepted(BadInput):
+    """An attachment's type is not one a chosen channel accepts (``code``:
+    ``file_type_not_accepted``): refused at submission, not found after it."""
+
+    code = "file_type_not_accepted"
+
+    def __init__(self, filename: str, mime: str, channels: Sequence[str]) -> None:
+        self.filename = filename
+        self.mime = mime
+        self.channels = tuple(channels)
+        super().__init__(
+            f"{filename!r} is {mime}, which channel(s) {', '.join(channels)} do not accept; "
+            "convert the file or choose other channels"
+        )
+
+
+def file_type_refusal(
+    rt: Runtime, channels: Sequence[str], name: str, data: bytes
+) -> FileTypeNotAccepted | None:
+    """The refusal for an attachment whose true type (as screening detects it) a chosen
+    channel does not accept, or None. Files screening refuses or holds for another reason are
+    left to the review (and the pre-check's screening), which says why."""
+    from clearance.screening.filetype import detect
+    from clearance.screening.limits import Held, Refused
+
+    policy = rt.policy
+    try:
+        mime = detect(data, name, None)
+    except (Held, Refused):
+        return None
+    refusing = [c for c in channels if not policy.channel(c).allows_file_type(mime)]
+    return FileTypeNotAccepted(name, mime, refusing) if refusing else None
+
+
+def check_file_types(rt: Runtime, channels: Sequence[str], parts: Sequence[PartEntry]) -> None:
+    """Refuse the submission when an attachment is of a type a chosen channel does not accept
+    (``FileTypeNotAccepted``): the author learns it now, not after the review."""
+    from clearance.domain.manifest import PartRole
+
+    for part in parts:
+        if part.role is PartRole.ATTACHMENT:
+            refusal = file_type_refusal(rt, channels, part.name, rt.blobs.read(part.sha256))
+            if refusal is not None:
+                raise refusal
 
 
 def _store_parts(rt: Runtime, sub: Submission) -> list[PartEntry]:
@@ -170,6 +219,7 @@ def submit(rt: Runtime, *, author: str, submission: Submission) -> str:
     with rt.sessions() as session:
         require_role(get_user(session, author), Role.AUTHOR)
     parts = _store_parts(rt, submission)
+    check_file_types(rt, channels, parts)
     policy_hash = rt.policy.content_hash
     with rt.uow() as uow:
         user = get_user(uow.session, author)
@@ -237,6 +287,7 @@ def new_revision(
     """Answer a change request with a new revision; earlier decisions stay, marked stale."""
     title, channels = _validate(rt, submission)
     parts = _store_parts(rt, submission)
+    check_file_types(rt, channels, parts)
     with rt.uow() as uow:
         user = get_user(uow.session, author)
         item = load_item(uow.session, item_id)

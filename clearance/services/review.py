@@ -20,7 +20,7 @@ from clearance.domain.lifecycle import Action, State, next_state
 from clearance.domain.manifest import Manifest, ManifestKind, PartEntry, PartRole
 from clearance.domain.roles import Role
 from clearance.errors import Conflict
-from clearance.notifications import NotificationKind, deliver_pending, notify
+from clearance.notifications import NotificationKind, deliver_pending, notify, security_officers
 from clearance.policy import Classification, Policy, SignoffState, classify, signoff_status
 from clearance.policy.store import policy_for_item
 from clearance.runtime import Runtime
@@ -160,7 +160,7 @@ def screen_part(
 
 def _screen(rt: Runtime, policy: Policy, channels: Sequence[str], part: _PartInput) -> _Screened:
     data = rt.blobs.read(part.sha256)
-    allowed = frozenset.intersection(*(policy.channel(c).file_types for c in channels))
+    allowed = policy.accepted_file_types(channels)
     result = screen_part(
         rt,
         policy.screening,
@@ -298,12 +298,13 @@ def _record(
         stages: tuple[str, ...] = ()
         notified: list[str] = []
         if blocked:
+            secret = policy.level(classification.level).state_secret
             notes = notify(
                 session,
                 base_url=rt.settings.public_base_url,
-                user_ids=[item.author_id],
+                user_ids=[item.author_id, *(security_officers(session) if secret else [])],
                 item_id=item.id,
-                kind=NotificationKind.BLOCKED,
+                kind=NotificationKind.SECRET_BLOCKED if secret else NotificationKind.BLOCKED,
             )
         else:
             state = _open_chain(session, item, revision, policy, now)
