@@ -44,6 +44,8 @@ def trigger(item_id: str, step: str = SUBMITTED) -> None:
     except ClearanceError as exc:
         # the item is stored and its state says where it stands; the page shows that
         log.warning("step %s of item %s did not complete: %s", step, item_id, exc.message)
+    except OSError as exc:  # a channel that could not be reached: recorded, shown on the page
+        log.warning("step %s of item %s did not complete: %s", step, item_id, exc)
 
 
 def signoff(item_id: str) -> SignoffState | None:

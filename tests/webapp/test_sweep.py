@@ -30,7 +30,8 @@ ROUTES: list[tuple[str, str, frozenset[str]]] = [
     ("GET", "/approvals/items/{A}", frozenset({"lanh.dao"})),
     ("POST", "/approvals/items/{A}/decide", frozenset({"lanh.dao"})),
     ("GET", "/approvals/items/{A}/receipt", frozenset({"lanh.dao", "kiem.toan"})),
-    ("GET", "/items/{A}", frozenset({"tac.gia", "lanh.dao", "kiem.toan"})),
+    # an administrator who may not read the item is sent to the publication page
+    ("GET", "/items/{A}", frozenset({"tac.gia", "lanh.dao", "kiem.toan", "quan.tri"})),
     ("GET", "/items/{A}/r/1/parts/0", frozenset({"tac.gia", "lanh.dao", "kiem.toan"})),
     ("GET", "/audit/", frozenset({"kiem.toan"})),
     ("GET", "/audit/verify", frozenset({"kiem.toan"})),
@@ -49,11 +50,14 @@ ROUTES: list[tuple[str, str, frozenset[str]]] = [
     ("GET", "/admin/policy", frozenset({"quan.tri"})),
     ("POST", "/admin/policy", frozenset({"quan.tri"})),
     ("GET", "/admin/keys", frozenset({"quan.tri"})),
+    ("GET", "/admin/publications", frozenset({"quan.tri"})),
+    ("POST", "/admin/publications/{A}/website/retry", frozenset({"quan.tri"})),
     ("GET", "/admin/setup/", frozenset({"quan.tri"})),
     ("POST", "/admin/setup/", frozenset({"quan.tri"})),
     ("POST", "/admin/setup/confirm", frozenset({"quan.tri"})),
     ("GET", "/notifications/", ALL_SIGNED_IN),
     ("POST", "/notifications/{N}/read", frozenset({"lanh.dao"})),
+    ("POST", "/notifications/read-all", ALL_SIGNED_IN),
     ("GET", "/auth/password", ALL_SIGNED_IN),
     ("POST", "/auth/password", ALL_SIGNED_IN),
     ("POST", "/approvals/key", APPROVERS),
@@ -113,6 +117,7 @@ def test_every_route_is_in_the_sweep(world) -> None:  # type: ignore[no-untyped-
             ("<int:change_id>", "1"),
             ("<int:note_id>", "1"),
             ("<username>", "tac.gia"),
+            ("<channel>", "website"),
             ("report.<kind>", "report.csv"),
         ):
             path = path.replace(old, new)
