@@ -11,6 +11,7 @@ Every message is one sentence naming what is wrong and what to do.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -18,10 +19,18 @@ class ClearanceError(Exception):
     """Base class of every error Clearance raises on purpose."""
 
     exit_code: int = 2
+    #: a stable code (a subclass may fix it) and its parameters, so an adapter renders the
+    #: message in its language; the English ``message`` stays the CLI's and the log's
+    code: str | None = None
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, params: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        if code is not None:
+            self.code = code
+        self.params: dict[str, str] = dict(params or {})
 
     def __str__(self) -> str:
         return self.message

@@ -106,6 +106,8 @@ def item(item_id: str) -> ResponseReturnValue:
         rev=rev,
         findings=findings,
         release_text=itemview.body_text(rev, sanitized=True),
+        tags=itemview.tags(rev),
+        versions=itemview.versions(rev),
         attachments=itemview.release_attachments(rev),
         decisions=itemview.decisions(item_id, rev.release_manifest_hash),
         signoff=state,

@@ -12,13 +12,16 @@ from werkzeug.datastructures import FileStorage
 
 from clearance.errors import BadInput, PolicyRefusal
 from clearance.services import items as item_service
-from clearance.services.queries import list_items
+from clearance.services.queries import RevisionView, list_items
 from clearance.services.uploads import Upload, safe_filename
 from webapp import itemview, precheck, progress, publishing, staging
 from webapp.access import item_access, role_required
 from webapp.context import me, runtime
 from webapp.forms import ReasonForm, SubmissionForm
 from webapp.params import MAX_PAGE, int_arg
+
+#: version rows the form shows at most (the core's limit)
+MAX_VERSION_ROWS = item_service.MAX_VERSIONS
 
 bp = Blueprint("author", __name__, url_prefix="/author")
 
@@ -35,6 +38,41 @@ def _choices(form: SubmissionForm) -> None:
     form.declared_level.choices = [
         (level.name, level.label_vi if lang == "vi" else level.label_en) for level in policy.levels
     ]
+    form.themes.choices = [
+        (theme.id, theme.label_vi if lang == "vi" else theme.label_en or theme.label_vi)
+        for theme in policy.themes.values()
+    ]
+    languages = [
+        (code, language.label_vi if lang == "vi" else language.label_en or language.label_vi)
+        for code, language in policy.languages.items()
+    ]
+    form.language.choices = languages
+    for entry in form.versions:
+        entry.form.language.choices = [("", _("(no additional version)")), *languages]
+
+
+def _prefilled(rev: RevisionView | None) -> SubmissionForm:
+    """The form on a GET: the policy's default language, or the revision being answered
+    (its themes, language and language versions, and one empty version row to add one)."""
+    if request.method != "GET":
+        return SubmissionForm()
+    if rev is None:
+        return SubmissionForm(language=runtime().policy.default_language)
+    versions = [
+        {"language": v.language, "title": v.title, "body": v.text}
+        for v in itemview.versions(rev, sanitized=False)
+    ]
+    return SubmissionForm(
+        data={
+            "title": rev.title,
+            "body": itemview.body_text(rev),
+            "channels": list(rev.channels),
+            "declared_level": rev.declared_level,
+            "themes": list(rev.themes),
+            "language": rev.language or runtime().policy.default_language,
+            "versions": [*versions, {}][:MAX_VERSION_ROWS],
+        }
+    )
 
 
 def _unconfigured_chosen() -> str | None:
@@ -86,6 +124,17 @@ def _submission(
         declared_level=form.declared_level.data or "",
         body_text=form.body.data or None,
         attachments=_uploads(files, kept),
+        themes=list(form.themes.data or []),
+        language=form.language.data or None,
+        versions=[
+            item_service.LanguageVersion(
+                language=entry.language.data or "",
+                title=entry.title.data or "",
+                body_text=entry.body.data or "",
+            )
+            for entry in (row.form for row in form.versions)
+            if (entry.language.data or entry.title.data or (entry.body.data or "").strip())
+        ],
     )
 
 
@@ -109,7 +158,7 @@ def my_items() -> ResponseReturnValue:
 @bp.route("/submit", methods=["GET", "POST"])
 @role_required("author")
 def submit() -> ResponseReturnValue:
-    form = SubmissionForm()
+    form = _prefilled(None)
     _choices(form)
     if request.method == "GET":
         _keep(form, [])
@@ -127,7 +176,11 @@ def submit() -> ResponseReturnValue:
         if form.precheck.data:
             kept = _keep(form, staging.stage(runtime(), kept, files))
             findings = precheck.run(
-                runtime(), form.body.data or "", kept, list(form.channels.data or [])
+                runtime(),
+                form.body.data or "",
+                kept,
+                list(form.channels.data or []),
+                _submission(form, [], []).versions,
             )
             return render_template("author/submit.html", form=form, findings=findings, staged=kept)
         submission = _submission(form, files, kept)
@@ -166,6 +219,8 @@ def item(item_id: str) -> ResponseReturnValue:
         rev=rev,
         findings=findings,
         segments=itemview.highlight(itemview.body_text(rev), findings),
+        tags=itemview.tags(rev),
+        versions=itemview.versions(rev),
         decisions=itemview.decisions(item_id, rev.release_manifest_hash),
         signoff=progress.signoff(item_id),
         diff=itemview.revision_diff(detail, rev.number),
@@ -181,17 +236,13 @@ def revise(item_id: str) -> ResponseReturnValue:
     rev = itemview.current(detail)
     if detail.summary.state != "changes_requested":
         abort(409, _("A new revision can only answer a change request."))
-    form = SubmissionForm()
+    form = _prefilled(rev)
     _choices(form)
     page = {"form": form, "detail": detail, "rev": rev}
     if request.method == "GET":
         kept = _keep(
             form, [{"name": p.name, "sha256": p.sha256} for _i, p in itemview.iter_attachments(rev)]
         )
-        form.title.data = rev.title
-        form.body.data = itemview.body_text(rev)
-        form.channels.data = list(rev.channels)
-        form.declared_level.data = rev.declared_level
         return render_template("author/revise.html", staged=kept, **page)
     kept = []
     try:

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -64,6 +65,38 @@ def default_messages() -> dict[int, str]:
     }
 
 
+#: the core's coded errors in the reader's language (``ClearanceError.code``/``params``); an
+#: error without a known code shows its own (English) message
+CODED_MESSAGES = {
+    "unknown_theme": lazy_gettext(
+        "The theme “%(theme)s” is not one of the themes of the plan in force; choose themes "
+        "from the list."
+    ),
+    "unknown_language": lazy_gettext(
+        "The language “%(language)s” is not accepted by the policy in force; choose a language "
+        "from the list."
+    ),
+    "duplicate_language": lazy_gettext(
+        "Two texts of the item are in the language “%(language)s”; keep one version per "
+        "language, in a language other than the main text's."
+    ),
+    "version_incomplete": lazy_gettext(
+        "The version in “%(language)s” needs both a title and a body text."
+    ),
+    "version_language_missing": lazy_gettext(
+        "Choose the language of the additional version (or leave its title and text empty)."
+    ),
+}
+
+
+def message_of(exc: ClearanceError) -> str:
+    """``exc`` as the reader should see it: its coded message translated, else its text."""
+    template = CODED_MESSAGES.get(exc.code or "")
+    if template is None:
+        return exc.message
+    return str(template) % exc.params
+
+
 def error_page(code: int, message: str | None = None, *, kind: str = "") -> ResponseReturnValue:
     title = titles().get(code, titles()[500])
     text = message or default_messages().get(code, default_messages()[500])
@@ -78,7 +111,7 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, ConfigurationError) or code == 500:
             log.error("configuration error: %s", exc.message)
             return error_page(500)
-        return error_page(code, exc.message)
+        return error_page(code, message_of(exc))
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> ResponseReturnValue:

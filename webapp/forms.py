@@ -56,12 +56,28 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
+class VersionForm(Form):
+    """One language version of the item (inside ``SubmissionForm``; its CSRF token covers it).
+    The language is checked by the core against the policy, so a bad one reads as its error."""
+
+    language = SelectField(_l("Language of the version"), validate_choice=False)
+    title = StringField(_l("Title of the version"), validators=[Optional(), Length(max=500)])
+    body = TextAreaField(
+        _l("Body text of the version"), validators=[Optional(), Length(max=1_000_000)]
+    )
+
+
 class SubmissionForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
     body = TextAreaField(_l("Body text"), validators=[Optional(), Length(max=1_000_000)])
     attachments = MultipleFileField(_l("Attachments"))
     channels = MultiCheckboxField(_l("Publication channels"), validators=[AtLeastOne()])
     declared_level = SelectField(_l("Declared level"), validators=[DataRequired()])
+    # themes and language are checked by the core against the policy in force (its coded
+    # errors reach the author in their language), not by the form's choices
+    themes = MultiCheckboxField(_l("Themes"), validate_choice=False)
+    language = SelectField(_l("Language of the text"), validate_choice=False)
+    versions = FieldList(FormField(VersionForm), min_entries=1, max_entries=10)
     note = TextAreaField(
         _l("What changed (answer to the change request)"), validators=[Optional(), Length(max=5000)]
     )

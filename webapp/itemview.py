@@ -19,6 +19,7 @@ from clearance.services.queries import (
     load_item_snapshot,
 )
 from webapp.context import read_connection, runtime
+from webapp.i18n import language
 from webapp.preview import CACHE as PREVIEWS
 from webapp.preview import Preview
 
@@ -135,8 +136,16 @@ def body_text(revision: RevisionView, *, sanitized: bool = False) -> str:
 
 def revision_text(revision: RevisionView) -> str:
     """Title and body, for diffs between revisions."""
-    names = ", ".join(f"{p.name} ({p.sha256[:12]})" for p in revision.parts if p.role != "body")
-    return f"{revision.title}\n\n{body_text(revision)}\n\n{names}"
+    names = ", ".join(f"{p.name} ({p.sha256[:12]})" for _i, p in iter_attachments(revision))
+    versions = "".join(
+        f"\n\n[{p.language}] {p.title}\n\n{part_text(p, sanitized=False) or ''}"
+        for p in revision.versions
+    )
+    themes = ", ".join(revision.themes)
+    return (
+        f"{revision.title}\n[{revision.language or ''}] {themes}\n\n{body_text(revision)}"
+        f"{versions}\n\n{names}"
+    )
 
 
 def revision_diff(detail: ItemDetail, number: int) -> list[DiffLine]:
@@ -198,8 +207,60 @@ def current(detail: ItemDetail) -> RevisionView:
 
 def iter_attachments(revision: RevisionView) -> Iterator[tuple[int, PartView]]:
     for index, part in enumerate(revision.parts):
-        if part.role != "body":
+        if part.role == "attachment":
             yield index, part
+
+
+@dataclass(frozen=True, slots=True)
+class VersionView:
+    """A language version as the item pages show it (the published text)."""
+
+    language: str
+    language_label: str
+    title: str
+    text: str
+
+
+def versions(revision: RevisionView, *, sanitized: bool = True) -> list[VersionView]:
+    """The language versions (their published, sanitized text unless asked otherwise)."""
+    policy = runtime().policy
+    return [
+        VersionView(
+            language=p.language or "",
+            language_label=policy.language_label(p.language or ""),
+            title=p.title or "",
+            text=part_text(p, sanitized=sanitized) or "",
+        )
+        for p in revision.versions
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Tags:
+    """A revision's language and themes by their policy labels (None: made before languages)."""
+
+    language: str | None
+    themes: tuple[str, ...]
+
+
+def tags(revision: RevisionView) -> Tags:
+    policy = runtime().policy
+    english = language() == "en"
+
+    def theme(name: str) -> str:
+        found = policy.themes.get(name)
+        if found is None:
+            return name
+        return (found.label_en if english else None) or found.label_vi
+
+    def tongue(code: str) -> str:
+        found = policy.languages.get(code)
+        if found is None:
+            return code
+        return (found.label_en if english else None) or found.label_vi
+
+    spoken = tongue(revision.language) if revision.language else None
+    return Tags(spoken, tuple(theme(name) for name in revision.themes))
 
 
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})

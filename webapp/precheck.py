@@ -7,11 +7,14 @@ only a note for the approvers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from clearance.errors import ClearanceError
 from clearance.runtime import Runtime
+from clearance.services.items import LanguageVersion
+from clearance.services.uploads import version_name
 
 BODY = "body.txt"
 #: finding severities and verdicts that block the item when it is submitted
@@ -24,11 +27,16 @@ def _allowed_types(rt: Runtime, channels: list[str]) -> frozenset[str]:
 
 
 def run(
-    rt: Runtime, text: str, staged: list[dict[str, str]], channels: list[str]
+    rt: Runtime,
+    text: str,
+    staged: list[dict[str, str]],
+    channels: list[str],
+    versions: Sequence[LanguageVersion] = (),
 ) -> list[dict[str, Any]]:
-    """Findings for the body text and every staged file, each with ``file`` naming where."""
+    """Findings for the body text, every language version (its title and body, as the review
+    screens it) and every staged file, each with ``file`` naming where."""
     from clearance.services.items import file_type_refusal
-    from clearance.services.review import screen_part
+    from clearance.services.review import screen_part, version_text
     from webapp.publishing import user_message
 
     policy = rt.policy
@@ -37,6 +45,9 @@ def run(
     inputs: list[tuple[str, bytes, bool]] = []  # name, bytes, is a file
     if text.strip():
         inputs.append((BODY, text.encode("utf-8"), False))
+    for version in versions:
+        data = version_text(version.title, version.body_text.encode("utf-8"))
+        inputs.append((version_name(version.language or "_"), data, False))
     inputs.extend((s["name"], rt.blobs.read(s["sha256"]), True) for s in staged)
     findings: list[dict[str, Any]] = []
     for name, data, is_file in inputs:

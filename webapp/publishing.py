@@ -29,6 +29,7 @@ from clearance.publishing import (
 )
 from clearance.services.items import FileTypeNotAccepted
 from webapp.context import runtime
+from webapp.errors import message_of
 
 
 def _(message: str, **variables: object) -> str:
@@ -240,7 +241,7 @@ def user_message(exc: ClearanceError) -> str:
             mime=exc.mime,
             channels=", ".join(channel_label(c) for c in exc.channels),
         )
-    return exc.message
+    return message_of(exc)
 
 
 def init_app(app: Flask) -> None:

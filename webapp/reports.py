@@ -100,7 +100,9 @@ def index() -> ResponseReturnValue:
         channels=sorted({c for i in history.items.values() for c in i.channels}),
         levels=sorted({i.level for i in history.items.values() if i.level}),
         themes=sorted({t for i in history.items.values() for t in i.themes}),
-        languages=sorted({i.language for i in history.items.values() if i.language}),
+        languages=sorted(
+            {g for i in history.items.values() for g in (i.language, *i.languages) if g}
+        ),
     )
 
 

@@ -26,6 +26,8 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 class PartRole(StrEnum):
     BODY = "body"
     ATTACHMENT = "attachment"
+    #: the text of a language version (its title in the part entry, its body in the bytes)
+    VERSION = "version"
 
 
 class ManifestKind(StrEnum):
@@ -40,21 +42,35 @@ class PartEntry:
     sha256: str
     size: int
     mime: str
+    #: a language version's language and title (set on ``version`` parts only)
+    language: str | None = None
+    title: str | None = None
 
     def __post_init__(self) -> None:
         if not _HEX64.match(self.sha256):
             raise BadInput(f"part {self.name!r}: sha256 must be 64 lowercase hex digits")
         if self.size < 0:
             raise BadInput(f"part {self.name!r}: size must not be negative, found {self.size}")
+        is_version = self.role is PartRole.VERSION
+        if is_version != (self.language is not None and self.title is not None):
+            raise BadInput(
+                f"part {self.name!r}: a language and a title belong to a version part and "
+                f"only to it, found role {self.role.value} with language {self.language!r}"
+            )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "name": self.name,
             "role": self.role.value,
             "sha256": self.sha256,
             "size": self.size,
             "mime": self.mime,
         }
+        if self.language is not None:
+            data["language"] = self.language
+        if self.title is not None:
+            data["title"] = self.title
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +81,14 @@ class Manifest:
     channels: tuple[str, ...]
     declared_level: str
     parts: tuple[PartEntry, ...]
+    #: the language of the main text and the themes of the plan (absent from manifests made
+    #: before themes existed, so those hash as they always did)
+    language: str | None = None
+    themes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
+        languages: set[str] = {self.language} if self.language else set()
         for part in self.parts:
             if part.name in seen:
                 raise BadInput(
@@ -75,6 +96,20 @@ class Manifest:
                     "needs a name of its own (rename the attachment)"
                 )
             seen.add(part.name)
+            if part.language is not None:
+                if part.language in languages:
+                    raise BadInput(
+                        f"item {self.item_id} has two texts in language {part.language!r}; "
+                        "keep one version per language",
+                        code="duplicate_language",
+                        params={"language": part.language},
+                    )
+                languages.add(part.language)
+
+    @property
+    def versions(self) -> tuple[PartEntry, ...]:
+        """The language versions beside the main text, in submission order."""
+        return tuple(p for p in self.parts if p.role is PartRole.VERSION)
 
     @classmethod
     def build(
@@ -86,8 +121,11 @@ class Manifest:
         channels: list[str] | tuple[str, ...],
         declared_level: str,
         parts: list[PartEntry] | tuple[PartEntry, ...],
+        language: str | None = None,
+        themes: list[str] | tuple[str, ...] = (),
     ) -> Manifest:
-        """Normalise (NFC text, sorted channels, parts in submission order) and build."""
+        """Normalise (NFC text, sorted channels and themes, parts in submission order) and
+        build."""
         return cls(
             kind=kind,
             item_id=item_id,
@@ -95,6 +133,8 @@ class Manifest:
             channels=tuple(sorted(set(channels))),
             declared_level=declared_level,
             parts=tuple(parts),
+            language=language,
+            themes=tuple(sorted(set(themes))),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -106,6 +146,8 @@ class Manifest:
             "channels": list(self.channels),
             "declared_level": self.declared_level,
             "parts": [p.to_json() for p in self.parts],
+            **({"language": self.language} if self.language is not None else {}),
+            **({"themes": list(self.themes)} if self.themes else {}),
         }
 
     def canonical(self) -> bytes:
@@ -134,9 +176,21 @@ class Manifest:
                         sha256=p["sha256"],
                         size=int(p["size"]),
                         mime=p["mime"],
+                        language=_optional_text(p.get("language")),
+                        title=_optional_text(p.get("title")),
                     )
                     for p in data["parts"]
                 ),
+                language=_optional_text(data.get("language")),
+                themes=tuple(str(t) for t in data.get("themes", [])),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BadInput(f"the manifest is malformed ({exc}); it cannot be read") from exc
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, found {type(value).__name__}")
+    return value

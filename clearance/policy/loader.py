@@ -16,16 +16,20 @@ from clearance.approval import AllOf, AnyOf, Chain, Eligibility, Quorum, Rule, S
 from clearance.canonical import canonical_hash
 from clearance.domain.roles import Role
 from clearance.errors import PolicyInvalid, Problem
+from clearance.policy.languages import ISO_639_1
 from clearance.policy.reader import Reader, describe
 from clearance.policy.values import (
     KNOWN_ADAPTERS,
     STATE_SECRET_LEVELS,
+    VIETNAMESE,
     Channel,
+    Language,
     Level,
     Metadata,
     Policy,
     Publisher,
     Reference,
+    Theme,
 )
 from clearance.screening.rules import ScreeningRules, parse_screening_rules
 from clearance.yamlsource import Source, join, read_source, to_json_value
@@ -37,6 +41,8 @@ TOP_KEYS = (
     "levels",
     "chains",
     "channels",
+    "themes",
+    "languages",
     "screening",
 )
 MIME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
@@ -101,6 +107,8 @@ def _build_policy(
     declared_chains = set(top["chains"]) if isinstance(top.get("chains"), dict) else set()
     levels = _levels(reader, top.get("levels"), declared_chains, references)
     channels = _channels(reader, top.get("channels"), levels, references)
+    themes = _themes(reader, top.get("themes"))
+    languages = _languages(reader, top.get("languages"))
     screening_data, screening = _screening(reader, top.get("screening"), include_base, today)
     _check_screening_levels(reader, screening, levels)
     if problems:
@@ -121,6 +129,8 @@ def _build_policy(
         screening=screening,
         document=document,
         source=source.file,
+        themes=themes,
+        languages=languages,
     )
 
 
@@ -511,6 +521,58 @@ def _channels(
             name, label, frozenset(level_names), file_types, publisher, implies, reference
         )
     return channels
+
+
+def _themes(reader: Reader, value: Any) -> dict[str, Theme]:
+    """``themes: [{id, label_vi, label_en?}]``, in the plan's order; optional (a policy stored
+    before themes existed declares none)."""
+    themes: dict[str, Theme] = {}
+    if value is None:
+        return themes
+    for index, raw in enumerate(reader.items(value, "themes")):
+        path = join("themes", index)
+        entry = reader.mapping(raw, path, allowed=("id", "label_vi", "label_en"))
+        if not entry:
+            continue
+        theme_id = reader.name(entry.get("id"), join(path, "id"))
+        label_vi = reader.text(entry, "label_vi", path)
+        label_en = reader.text(entry, "label_en", path, required=False)
+        if theme_id is None or label_vi is None:
+            continue
+        if theme_id in themes:
+            reader.problem(join(path, "id"), "a theme id used once", f"{theme_id!r} again")
+            continue
+        themes[theme_id] = Theme(theme_id, label_vi, label_en)
+    return themes
+
+
+def _languages(reader: Reader, value: Any) -> dict[str, Language]:
+    """``languages: [{code, label_vi, label_en?}]`` (ISO 639-1), the first one the default;
+    optional (a policy stored before languages existed accepts Vietnamese only)."""
+    if value is None:
+        return {VIETNAMESE.code: VIETNAMESE}
+    languages: dict[str, Language] = {}
+    for index, raw in enumerate(reader.items(value, "languages")):
+        path = join("languages", index)
+        entry = reader.mapping(raw, path, allowed=("code", "label_vi", "label_en"))
+        if not entry:
+            continue
+        code = entry.get("code")
+        label_vi = reader.text(entry, "label_vi", path)
+        label_en = reader.text(entry, "label_en", path, required=False)
+        if not isinstance(code, str) or code not in ISO_639_1:
+            reader.problem(
+                join(path, "code"),
+                "an ISO 639-1 language code in lowercase (vi, en, zh, ko, ja, fr...)",
+                describe(code),
+            )
+            continue
+        if code in languages:
+            reader.problem(join(path, "code"), "a language code used once", f"{code!r} again")
+            continue
+        if label_vi is not None:
+            languages[code] = Language(code, label_vi, label_en)
+    return languages
 
 
 def _file_types(reader: Reader, data: dict[str, Any], path: str) -> frozenset[str] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -64,6 +64,28 @@ class Channel:
 
 
 @dataclass(frozen=True, slots=True)
+class Theme:
+    """A theme (chủ đề) of the plan in force that an item can be tagged with."""
+
+    id: str
+    label_vi: str
+    label_en: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    """A language an item (or a language version of it) may be written in (ISO 639-1)."""
+
+    code: str
+    label_vi: str
+    label_en: str | None = None
+
+
+#: what a policy without a ``languages`` section accepts (policies stored before themes)
+VIETNAMESE = Language("vi", "Tiếng Việt", "Vietnamese")
+
+
+@dataclass(frozen=True, slots=True)
 class Metadata:
     version: str
     effective_date: date
@@ -88,6 +110,10 @@ class Policy:
     #: the resolved document (includes inlined) exactly as hashed
     document: Mapping[str, Any]
     source: str
+    #: the themes of the plan in force, in the policy's order (none in older policies)
+    themes: Mapping[str, Theme] = field(default_factory=dict)
+    #: the accepted languages, the first one the default of a submission
+    languages: Mapping[str, Language] = field(default_factory=lambda: {"vi": VIETNAMESE})
 
     @property
     def version(self) -> str:
@@ -126,3 +152,41 @@ class Policy:
 
     def highest_level(self) -> Level:
         return self.levels[-1]
+
+    @property
+    def default_language(self) -> str:
+        return next(iter(self.languages))
+
+    def checked_themes(self, names: Iterable[str]) -> tuple[str, ...]:
+        """``names`` as the policy's theme ids, in the policy's order, each once; an unknown one
+        is refused with code ``unknown_theme``."""
+        wanted = {name.strip() for name in names}
+        for name in sorted(wanted):
+            if name not in self.themes:
+                known = ", ".join(self.themes) or "none (the policy declares no themes)"
+                raise BadInput(
+                    f"unknown theme {name!r}; the policy in force declares {known}",
+                    code="unknown_theme",
+                    params={"theme": name[:80]},
+                )
+        return tuple(theme for theme in self.themes if theme in wanted)
+
+    def checked_language(self, code: str) -> str:
+        """``code`` when the policy accepts it; refused with code ``unknown_language``."""
+        code = code.strip()
+        if code not in self.languages:
+            known = ", ".join(self.languages)
+            raise BadInput(
+                f"language {code!r} is not accepted; the policy in force accepts {known}",
+                code="unknown_language",
+                params={"language": code[:80]},
+            )
+        return code
+
+    def language_label(self, code: str) -> str:
+        found = self.languages.get(code)
+        return found.label_vi if found is not None else code
+
+    def theme_label(self, name: str) -> str:
+        found = self.themes.get(name)
+        return found.label_vi if found is not None else name

@@ -77,7 +77,14 @@ def _page(title: str, body: str, *, feed_href: str) -> str:
 def render_item(
     release: Release, *, published_at: datetime, site_title: str, has_receipt: bool
 ) -> str:
-    attachments = [p for p in release.parts if p.role != "body"]
+    attachments = [p for p in release.parts if p.role == "attachment"]
+    versions = "".join(
+        f'<section lang="{escape(p.language or "", quote=True)}">\n'
+        f"<h2>{_text(p.title or '')}</h2>\n"
+        f"{_paragraphs(p.data.decode('utf-8', errors='replace'))}\n</section>\n"
+        for p in release.parts
+        if p.role == "version"
+    )
     files = "\n".join(
         f'<li><a href="files/{escape(p.name, quote=True)}">{_text(p.name)}</a> '
         f"({vn_number(len(p.data))} byte, {escape(p.mime)})</li>"
@@ -99,6 +106,7 @@ def render_item(
         f"<main>\n<article>\n<h1>{_text(release.title)}</h1>\n"
         f'<p class="meta">Đăng ngày {vn_datetime(published_at)}</p>\n'
         f"{_paragraphs(release.body_text or '')}\n"
+        f"{versions}"
         + (f"<h2>Tệp đính kèm</h2>\n<ul>\n{files}\n</ul>\n" if attachments else "")
         + (
             f'<p class="meta"><a href="files/{escape(body_part.name, quote=True)}">'

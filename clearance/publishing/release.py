@@ -43,6 +43,9 @@ class ReleasePart:
     mime: str
     sha256: str
     data: bytes
+    #: a language version's language and title (role ``version``)
+    language: str | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +157,15 @@ def _release_in(
         )
     counted = state.counted
     parts = tuple(
-        ReleasePart(p.name, p.role.value, p.mime, p.sha256, _exact_bytes(rt, p.sha256, p.size))
+        ReleasePart(
+            p.name,
+            p.role.value,
+            p.mime,
+            p.sha256,
+            _exact_bytes(rt, p.sha256, p.size),
+            p.language,
+            p.title,
+        )
         for p in manifest.parts
     )
     return Release(

@@ -75,6 +75,7 @@ class WebhookChannel:
                     "mime": p.mime,
                     "sha256": p.sha256,
                     "data": base64.b64encode(p.data).decode("ascii"),
+                    **({"language": p.language, "title": p.title} if p.language else {}),
                 }
                 for p in release.parts
             ],

@@ -99,8 +99,8 @@ class Filters:
             return False
         if self.theme is not None and self.theme not in item.themes:
             return False
-        if self.language is not None and item.language != self.language:
-            return False
+        if self.language is not None and self.language not in (item.language, *item.languages):
+            return False  # an item counts for its main language and each language version
         return self.level is None or item.level == self.level
 
 

@@ -198,11 +198,12 @@ class History:
         metadata = document.get("metadata")
         if isinstance(metadata, dict) and isinstance(metadata.get("issuer"), str):
             self.issuer = str(metadata["issuer"])
-        for section in ("levels", "themes"):
+        for section in ("levels", "themes", "languages"):
             entries = document.get(section)
             for entry in entries if isinstance(entries, list) else []:
                 if isinstance(entry, dict) and isinstance(entry.get("label_vi"), str):
-                    self.labels[str(entry.get("name", entry.get("id", "")))] = entry["label_vi"]
+                    key = entry.get("name", entry.get("id", entry.get("code", "")))
+                    self.labels[str(key)] = entry["label_vi"]
         channels = document.get("channels")
         if isinstance(channels, dict):
             for name, channel in channels.items():
@@ -235,6 +236,13 @@ class History:
         themes = body.get("themes")
         if isinstance(themes, list):
             item.themes = tuple(str(t) for t in themes)
+        versions = body.get("versions")
+        if isinstance(versions, list):  # each revision says its versions: the last one stands
+            item.languages = tuple(
+                str(v["language"])
+                for v in versions
+                if isinstance(v, dict) and isinstance(v.get("language"), str)
+            )
 
 
 def _reasons(body: dict[str, object]) -> tuple[str, ...]:

@@ -14,18 +14,29 @@ from sqlalchemy.orm import Session
 
 from clearance.admin import search
 from clearance.domain.lifecycle import Action, State, next_state
-from clearance.domain.manifest import Manifest, ManifestKind, PartEntry
+from clearance.domain.manifest import Manifest, ManifestKind, PartEntry, PartRole
 from clearance.domain.roles import Role
 from clearance.errors import BadInput, NotFound, PolicyRefusal
 from clearance.events import Event
 from clearance.runtime import Runtime
-from clearance.services.uploads import Upload, store_body, store_upload
+from clearance.services.uploads import Upload, store_body, store_upload, store_version
 from clearance.services.users import get_user, require_role
 from clearance.storage.models import Item, Part, Revision, StateChange, User
 from clearance.storage.uow import UnitOfWork
 
 MAX_TITLE = 500
 MAX_ATTACHMENTS = 50
+MAX_VERSIONS = 10
+
+
+@dataclass(frozen=True)
+class LanguageVersion:
+    """The item's text in another language (an English title and body beside the Vietnamese
+    ones): screened like the main text, signed off and published with it as one release."""
+
+    language: str
+    title: str
+    body_text: str
 
 
 @dataclass(frozen=True)
@@ -37,18 +48,74 @@ class Submission:
     declared_level: str
     body_text: str | None = None
     attachments: Sequence[Upload] = ()
+    #: theme ids of the policy in force (zero or more)
+    themes: Sequence[str] = ()
+    #: the main text's language; None: the policy's default language
+    language: str | None = None
+    versions: Sequence[LanguageVersion] = ()
+
+
+@dataclass(frozen=True)
+class _Checked:
+    title: str
+    channels: list[str]
+    themes: tuple[str, ...]
+    language: str
+    versions: tuple[LanguageVersion, ...]
 
 
 def new_item_id() -> str:
     return secrets.token_hex(8)
 
 
-def _validate(rt: Runtime, sub: Submission) -> tuple[str, list[str]]:
-    title = unicodedata.normalize("NFC", sub.title or "").strip()
+def _title(raw: str) -> str:
+    title = unicodedata.normalize("NFC", raw or "").strip()
     if not title:
         raise BadInput("the title is empty; give the item a title")
     if len(title) > MAX_TITLE:
         raise BadInput(f"the title is {len(title)} characters long; keep it under {MAX_TITLE}")
+    return title
+
+
+def _versions(rt: Runtime, sub: Submission, language: str) -> tuple[LanguageVersion, ...]:
+    if len(sub.versions) > MAX_VERSIONS:
+        raise BadInput(f"too many language versions ({len(sub.versions)}); at most {MAX_VERSIONS}")
+    seen = {language}
+    checked: list[LanguageVersion] = []
+    for version in sub.versions:
+        if not version.language.strip():
+            raise BadInput(
+                "an additional version has no language; choose its language or leave it empty",
+                code="version_language_missing",
+            )
+        code = rt.policy.checked_language(version.language)
+        if code in seen:
+            raise BadInput(
+                f"two texts of the item are in language {code!r}; keep one version per "
+                "language, beside the main text in another language",
+                code="duplicate_language",
+                params={"language": code},
+            )
+        seen.add(code)
+        title = unicodedata.normalize("NFC", version.title or "").strip()
+        body = unicodedata.normalize("NFC", version.body_text or "")
+        if not title or not body.strip():
+            raise BadInput(
+                f"the {code} version needs both a title and a body text",
+                code="version_incomplete",
+                params={"language": code},
+            )
+        if len(title) > MAX_TITLE:
+            raise BadInput(
+                f"the title of the {code} version is {len(title)} characters long; keep it "
+                f"under {MAX_TITLE}"
+            )
+        checked.append(LanguageVersion(code, title, body))
+    return tuple(checked)
+
+
+def _validate(rt: Runtime, sub: Submission) -> _Checked:
+    title = _title(sub.title)
     if not sub.channels:
         raise BadInput("no channel was chosen; pick at least one publication channel")
     policy = rt.policy
@@ -69,7 +136,11 @@ def _validate(rt: Runtime, sub: Submission) -> tuple[str, list[str]]:
         raise BadInput("the item has neither body text nor attachments; add one of them")
     if len(sub.attachments) > MAX_ATTACHMENTS:
         raise BadInput(f"too many attachments ({len(sub.attachments)}); at most {MAX_ATTACHMENTS}")
-    return title, channels
+    themes = policy.checked_themes(sub.themes)
+    language = policy.checked_language(
+        sub.language if sub.language is not None else policy.default_language
+    )
+    return _Checked(title, channels, themes, language, _versions(rt, sub, language))
 
 
 class FileTypeNotAccepted(BadInput):
@@ -118,20 +189,24 @@ def check_file_types(rt: Runtime, channels: Sequence[str], parts: Sequence[PartE
                 raise refusal
 
 
-def _store_parts(rt: Runtime, sub: Submission) -> list[PartEntry]:
+def _store_parts(rt: Runtime, sub: Submission, checked: _Checked) -> list[PartEntry]:
     parts: list[PartEntry] = []
-    body_name: str | None = None
+    text_names: set[str] = set()
     if sub.body_text and sub.body_text.strip():
         body = store_body(rt.blobs, sub.body_text)
         parts.append(body)
-        body_name = body.name
+        text_names.add(body.name)
+    for version in checked.versions:
+        entry = store_version(rt.blobs, version.language, version.title, version.body_text)
+        parts.append(entry)
+        text_names.add(entry.name)
     names: set[str] = set()
     for upload in sub.attachments:
         entry = store_upload(rt.blobs, upload)
-        if entry.name == body_name:
+        if entry.name in text_names:
             raise BadInput(
-                f"an attachment is named {entry.name!r}, the name the body text is published "
-                "under; rename the attachment"
+                f"an attachment is named {entry.name!r}, the name a text of the item is "
+                "published under; rename the attachment"
             )
         if entry.name in names:
             raise BadInput(f"two attachments are named {entry.name!r}; rename one of them")
@@ -145,9 +220,8 @@ def _add_revision(
     *,
     item: Item,
     number: int,
-    title: str,
     sub: Submission,
-    channels: list[str],
+    checked: _Checked,
     parts: list[PartEntry],
     user: User,
     note: str | None,
@@ -155,17 +229,21 @@ def _add_revision(
     manifest = Manifest.build(
         kind=ManifestKind.SUBMITTED,
         item_id=item.id,
-        title=title,
-        channels=channels,
+        title=checked.title,
+        channels=checked.channels,
         declared_level=sub.declared_level,
         parts=parts,
+        language=checked.language,
+        themes=checked.themes,
     )
     revision = Revision(
         item_id=item.id,
         number=number,
-        title=title,
-        channels=channels,
+        title=checked.title,
+        channels=checked.channels,
         declared_level=sub.declared_level,
+        themes=list(checked.themes),
+        language=checked.language,
         created_by=user.id,
         manifest_json=manifest.canonical().decode("utf-8"),
         manifest_hash=manifest.hash,
@@ -179,6 +257,8 @@ def _add_revision(
             sha256=p.sha256,
             size=p.size,
             mime=p.mime,
+            language=p.language,
+            title=p.title,
             uploaded_by=user.id,
         )
         for i, p in enumerate(parts)
@@ -215,11 +295,11 @@ def _history(
 
 def submit(rt: Runtime, *, author: str, submission: Submission) -> str:
     """Store the parts, create the item and its first revision, and return the item id."""
-    title, channels = _validate(rt, submission)
+    checked = _validate(rt, submission)
     with rt.sessions() as session:
         require_role(get_user(session, author), Role.AUTHOR)
-    parts = _store_parts(rt, submission)
-    check_file_types(rt, channels, parts)
+    parts = _store_parts(rt, submission, checked)
+    check_file_types(rt, checked.channels, parts)
     policy_hash = rt.policy.content_hash
     with rt.uow() as uow:
         user = get_user(uow.session, author)
@@ -237,9 +317,8 @@ def submit(rt: Runtime, *, author: str, submission: Submission) -> str:
             uow.session,
             item=item,
             number=1,
-            title=title,
             sub=submission,
-            channels=channels,
+            checked=checked,
             parts=parts,
             user=user,
             note=None,
@@ -276,6 +355,13 @@ def _submitted_event(
                 "declared_level": revision.declared_level,
                 "author": user.username,
                 "manifest": revision.manifest_json,
+                "themes": list(revision.themes or []),
+                "language": revision.language,
+                "versions": [
+                    {"language": p.language, "title": p.title, "part": p.filename}
+                    for p in revision.parts
+                    if p.role == PartRole.VERSION.value
+                ],
             },
         )
     )
@@ -285,9 +371,9 @@ def new_revision(
     rt: Runtime, *, author: str, item_id: str, submission: Submission, note: str | None = None
 ) -> int:
     """Answer a change request with a new revision; earlier decisions stay, marked stale."""
-    title, channels = _validate(rt, submission)
-    parts = _store_parts(rt, submission)
-    check_file_types(rt, channels, parts)
+    checked = _validate(rt, submission)
+    parts = _store_parts(rt, submission, checked)
+    check_file_types(rt, checked.channels, parts)
     with rt.uow() as uow:
         user = get_user(uow.session, author)
         item = load_item(uow.session, item_id)
@@ -302,9 +388,8 @@ def new_revision(
             uow.session,
             item=item,
             number=item.current_revision,
-            title=title,
             sub=submission,
-            channels=channels,
+            checked=checked,
             parts=parts,
             user=user,
             note=note,

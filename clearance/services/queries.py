@@ -38,6 +38,9 @@ class PartView:
     mime: str
     sanitized_sha256: str | None
     sanitized_mime: str | None
+    #: a language version's language and title (role ``version``)
+    language: str | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,13 @@ class RevisionView:
     note: str | None
     created_at: datetime
     parts: tuple[PartView, ...]
+    themes: tuple[str, ...] = ()
+    language: str | None = None
+
+    @property
+    def versions(self) -> tuple[PartView, ...]:
+        """The language versions beside the main text."""
+        return tuple(p for p in self.parts if p.role == "version")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +196,10 @@ _REVISIONS = (
         Part.sanitized_sha256,
         Part.sanitized_mime,
         Part.uploaded_by,
+        Revision.themes,
+        Revision.language,
+        Part.language,
+        Part.title,
     )
     .outerjoin(Part, Part.revision_id == Revision.id)
     .where(Revision.item_id == bindparam("item_id"), Revision.number >= bindparam("since"))
@@ -241,7 +255,7 @@ def load_item_snapshot(
         block = list(group)
         r = block[0]
         parts = tuple(
-            PartView(p[14], p[15], p[16], p[17], p[18], p[19], p[20])
+            PartView(p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[24], p[25])
             for p in block
             if p[14] is not None
         )
@@ -260,6 +274,8 @@ def load_item_snapshot(
                 note=r[11],
                 created_at=r[12],
                 parts=parts,
+                themes=tuple(r[22] or ()),
+                language=r[23],
             )
         )
         facts[number] = RevisionFacts(r[0], r[13], tuple(p[21] for p in block if p[14] is not None))

@@ -61,6 +61,8 @@ class _PartInput:
     role: PartRole
     sha256: str
     mime: str
+    language: str | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +94,12 @@ def review_revision(rt: Runtime, item_id: str) -> ReviewOutcome:
             next_state(State(item.state), Action.CLASSIFY)  # raises IllegalTransition
         policy = policy_for_item(session, rt.policy, item.policy_hash)
         parts = [
-            _PartInput(p.id, p.filename, PartRole(p.role), p.sha256, p.mime) for p in revision.parts
+            _PartInput(p.id, p.filename, PartRole(p.role), p.sha256, p.mime, p.language, p.title)
+            for p in revision.parts
         ]
         channels = list(revision.channels)
         number, declared, title = revision.number, revision.declared_level, revision.title
+        language, themes = revision.language, tuple(revision.themes or ())
     screened = [_screen(rt, policy, channels, part) for part in parts]
     verdict = combine(s.result for s in screened)
     crash_point("review.screened")
@@ -113,6 +117,8 @@ def review_revision(rt: Runtime, item_id: str) -> ReviewOutcome:
         channels=channels,
         declared_level=declared,
         parts=[s.release for s in screened],
+        language=language,
+        themes=themes,
     )
     return _record(
         rt,
@@ -158,24 +164,35 @@ def screen_part(
     return screen_file(data, name, rules, allowed_types=allowed)
 
 
+def version_text(title: str, data: bytes) -> bytes:
+    """What a language version is screened as: its title, a blank line, its body (the title
+    is published too, so a marking in it blocks like one in the body)."""
+    return title.encode("utf-8") + b"\n\n" + data
+
+
 def _screen(rt: Runtime, policy: Policy, channels: Sequence[str], part: _PartInput) -> _Screened:
     data = rt.blobs.read(part.sha256)
     allowed = policy.accepted_file_types(channels)
+    is_text = part.role in (PartRole.BODY, PartRole.VERSION)
+    screened = version_text(part.title or "", data) if part.role is PartRole.VERSION else data
     result = screen_part(
-        rt,
-        policy.screening,
-        name=part.name,
-        data=data,
-        body=part.role is PartRole.BODY,
-        allowed=allowed,
+        rt, policy.screening, name=part.name, data=screened, body=is_text, allowed=allowed
     )
-    derived = result.sanitized if result.sanitized is not None else data
-    ref = rt.blobs.put_bytes(derived, name=f"the sanitized {part.name!r}")
-    if part.role is PartRole.BODY:
-        mime = part.mime
+    if part.role is PartRole.VERSION:
+        derived = data  # the body as typed; the title travels in the manifest
     else:
-        mime = result.sanitized_type or result.detected_type or part.mime
-    entry = PartEntry(name=part.name, role=part.role, sha256=ref.sha256, size=ref.size, mime=mime)
+        derived = result.sanitized if result.sanitized is not None else data
+    ref = rt.blobs.put_bytes(derived, name=f"the sanitized {part.name!r}")
+    mime = part.mime if is_text else result.sanitized_type or result.detected_type or part.mime
+    entry = PartEntry(
+        name=part.name,
+        role=part.role,
+        sha256=ref.sha256,
+        size=ref.size,
+        mime=mime,
+        language=part.language,
+        title=part.title,
+    )
     rendered = None
     if part.role is PartRole.ATTACHMENT:
         rendered = store_rendering(rt, part.name, data, result.detected_type)

@@ -48,6 +48,27 @@ def store_body(blobs: BlobStore, text: str) -> PartEntry:
     )
 
 
+def version_name(language: str) -> str:
+    """The name a language version's text is stored and published under (``body.en.txt``)."""
+    return f"body.{language}.txt"
+
+
+def store_version(blobs: BlobStore, language: str, title: str, text: str) -> PartEntry:
+    """A language version: its body text as bytes, its language and title in the part entry
+    (so the manifest, and the sign-off over it, covers the title too)."""
+    data = unicodedata.normalize("NFC", text).encode("utf-8")
+    ref = blobs.put_bytes(data, name=f"the {language} version")
+    return PartEntry(
+        name=version_name(language),
+        role=PartRole.VERSION,
+        sha256=ref.sha256,
+        size=ref.size,
+        mime="text/plain; charset=utf-8",
+        language=language,
+        title=unicodedata.normalize("NFC", title),
+    )
+
+
 def store_upload(blobs: BlobStore, upload: Upload) -> PartEntry:
     name = safe_filename(upload.filename)
     ref = blobs.put_stream(upload.stream, name=f"the file {name!r}")

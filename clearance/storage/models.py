@@ -76,6 +76,10 @@ class Revision(Base):
     title: Mapped[str] = mapped_column(String(500))
     channels: Mapped[list[str]] = mapped_column(JSON)
     declared_level: Mapped[str] = mapped_column(String(32))
+    #: theme ids of the policy (``policy.themes``), in the policy's order
+    themes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    #: the main text's language (ISO 639-1); None on revisions made before languages
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: manifest of the submitted bytes (canonical JSON text, exactly as hashed)
@@ -109,6 +113,9 @@ class Part(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     mime: Mapped[str] = mapped_column(String(127))
+    #: a language version's language and title (role ``version`` only)
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    title: Mapped[str | None] = mapped_column(String(500), nullable=True)
     sanitized_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     sanitized_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sanitized_mime: Mapped[str | None] = mapped_column(String(127), nullable=True)

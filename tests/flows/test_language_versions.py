@@ -1,0 +1,291 @@
+"""Themes, languages and language versions of an item, through the core services on a real
+audit log: validated against the policy, recorded in the signed submission event, screened,
+covered by the one release manifest and published together."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from clearance.auditlog.entry import parse_leaf
+from clearance.auditlog.store import leaf_at, seqs_for_item
+from clearance.domain.lifecycle import State
+from clearance.domain.manifest import Manifest, PartRole
+from clearance.errors import BadInput
+from clearance.publishing import PublicationStatus, publish_all
+from clearance.runtime import Runtime
+from clearance.services.items import LanguageVersion, Submission, new_revision, submit
+from clearance.services.review import review_revision
+from clearance.services.signoff import decide
+from clearance.storage.models import Revision
+from tests.flows.conftest import CLEAN_BODY, PASSWORD, approve_fully
+
+EN_TITLE = "Provincial People's Committee welcomes Japanese investors"
+EN_BODY = (
+    "On 20 November 2026 the Provincial People's Committee welcomed a delegation of Japanese "
+    "companies exploring investment in the northern industrial park."
+)
+
+
+def _submit(
+    rt: Runtime,
+    *,
+    themes: tuple[str, ...] = ("xuc_tien_dau_tu", "quang_ba_tinh"),
+    language: str | None = "vi",
+    versions: tuple[LanguageVersion, ...] = (LanguageVersion("en", EN_TITLE, EN_BODY),),
+    channels: tuple[str, ...] = ("website",),
+) -> str:
+    return submit(
+        rt,
+        author="lan.nguyen",
+        submission=Submission(
+            title="UBND tỉnh tiếp đoàn doanh nghiệp Nhật Bản",
+            channels=list(channels),
+            declared_level="cong_khai",
+            body_text=CLEAN_BODY,
+            themes=list(themes),
+            language=language,
+            versions=list(versions),
+        ),
+    )
+
+
+def _events(rt: Runtime, item_id: str, kind: str) -> list[dict[str, object]]:
+    with rt.sessions() as session:
+        entries = [parse_leaf(leaf_at(session, s)) for s in seqs_for_item(session, item_id)]
+    return [dict(e.body) for e in entries if e.type == kind]
+
+
+def _revision(rt: Runtime, item_id: str, number: int = 1) -> Revision:
+    with rt.sessions() as session:
+        found = session.scalar(
+            select(Revision).where(Revision.item_id == item_id, Revision.number == number)
+        )
+        assert found is not None
+        session.expunge(found)
+        return found
+
+
+def test_themes_language_and_versions_are_stored_and_signed_into_the_log(rt: Runtime) -> None:
+    item = _submit(rt, themes=("quang_ba_tinh", "xuc_tien_dau_tu"))
+    [body] = _events(rt, item, "item.submitted")
+    assert body["themes"] == ["quang_ba_tinh", "xuc_tien_dau_tu"]  # the policy's order
+    assert body["language"] == "vi"
+    assert body["versions"] == [{"language": "en", "title": EN_TITLE, "part": "body.en.txt"}]
+    revision = _revision(rt, item)
+    assert revision.themes == ["quang_ba_tinh", "xuc_tien_dau_tu"]
+    assert revision.language == "vi"
+    submitted = Manifest.from_json_text(revision.manifest_json)
+    assert submitted.language == "vi"
+    assert submitted.themes == ("quang_ba_tinh", "xuc_tien_dau_tu")
+    [version] = submitted.versions
+    assert (version.language, version.title) == ("en", EN_TITLE)
+    assert rt.blobs.read(version.sha256) == EN_BODY.encode("utf-8")
+
+
+def test_the_policy_default_language_applies_when_none_is_given(rt: Runtime) -> None:
+    item = _submit(rt, language=None, versions=(), themes=())
+    [body] = _events(rt, item, "item.submitted")
+    assert body["language"] == "vi" and body["themes"] == [] and body["versions"] == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code", "params"),
+    [
+        ({"themes": ("bien_dao", "thoi_tiet")}, "unknown_theme", {"theme": "thoi_tiet"}),
+        ({"language": "xx"}, "unknown_language", {"language": "xx"}),
+        ({"language": "de"}, "unknown_language", {"language": "de"}),  # ISO, not in the policy
+        (
+            {"versions": (LanguageVersion("de", "Titel", "Text"),)},
+            "unknown_language",
+            {"language": "de"},
+        ),
+        (
+            {"versions": (LanguageVersion("vi", "Bản khác", "Nội dung"),)},
+            "duplicate_language",
+            {"language": "vi"},
+        ),
+        (
+            {"versions": (LanguageVersion("en", "A", "b"), LanguageVersion("en", "C", "d"))},
+            "duplicate_language",
+            {"language": "en"},
+        ),
+        (
+            {"versions": (LanguageVersion("en", EN_TITLE, "  "),)},
+            "version_incomplete",
+            {"language": "en"},
+        ),
+        ({"versions": (LanguageVersion("", EN_TITLE, EN_BODY),)}, "version_language_missing", {}),
+    ],
+)
+def test_bad_themes_and_languages_are_refused_with_a_code(
+    rt: Runtime, kwargs: dict[str, object], code: str, params: dict[str, str]
+) -> None:
+    with pytest.raises(BadInput) as caught:
+        _submit(rt, **kwargs)  # type: ignore[arg-type]
+    assert caught.value.code == code
+    assert caught.value.params == params
+
+
+def test_a_marking_only_in_the_english_version_blocks(rt: Runtime) -> None:
+    secret = LanguageVersion("en", EN_TITLE, "MẬT\n\nDeployment plan of the protection forces.")
+    item = _submit(rt, versions=(secret,))
+    outcome = review_revision(rt, item)
+    assert outcome.state is State.BLOCKED
+    assert any(reason.startswith("body.en.txt: marking.") for reason in outcome.reasons)
+    [screened] = _events(rt, item, "revision.screened")
+    files = {f["file"] for f in screened["findings"]}  # type: ignore[union-attr]
+    assert files == {"body.en.txt"}
+
+
+def test_a_marking_only_in_a_version_title_blocks(rt: Runtime) -> None:
+    item = _submit(rt, versions=(LanguageVersion("en", "TỐI MẬT", EN_BODY),))
+    assert review_revision(rt, item).state is State.BLOCKED
+
+
+def test_one_release_manifest_covers_every_version_and_they_are_published_together(
+    rt: Runtime,
+) -> None:
+    item = _submit(rt, channels=("website", "press"))
+    outcome = review_revision(rt, item)
+    assert outcome.state is State.AWAITING_SIGNOFF
+    revision = _revision(rt, item)
+    assert revision.release_manifest_json is not None
+    release = Manifest.from_json_text(revision.release_manifest_json)
+    assert release.hash == outcome.release_manifest_hash
+    assert [(p.name, p.role) for p in release.parts] == [
+        ("body.txt", PartRole.BODY),
+        ("body.en.txt", PartRole.VERSION),
+    ]
+    assert release.language == "vi" and release.themes == ("quang_ba_tinh", "xuc_tien_dau_tu")
+    assert release.versions[0].title == EN_TITLE
+    approve_fully(rt, item)
+    outcomes = publish_all(rt, item)
+    assert {o.status for o in outcomes} == {PublicationStatus.PUBLISHED}
+    site = rt.settings.published_dir / "items" / item
+    page = (site / "index.html").read_text("utf-8")
+    assert "tiếp đoàn doanh nghiệp Nhật Bản" in page
+    assert f'<section lang="en">\n<h2>{EN_TITLE.replace(chr(39), "&#x27;")}</h2>' in page
+    assert "northern industrial park" in page
+    assert (site / "files" / "body.en.txt").read_bytes() == EN_BODY.encode("utf-8")
+    published_manifest = json.loads((site / "manifest.json").read_text("utf-8"))
+    assert [p["name"] for p in published_manifest["parts"]] == ["body.txt", "body.en.txt"]
+    press = next(o.location for o in outcomes if o.channel == "press")
+    assert press is not None
+    from pathlib import Path
+
+    assert (Path(press) / "files" / "body.en.txt").read_bytes() == EN_BODY.encode("utf-8")
+
+
+def test_a_revision_keeps_or_changes_themes_and_a_theme_change_is_a_new_manifest(
+    rt: Runtime,
+) -> None:
+    item = _submit(rt)
+    review_revision(rt, item)
+    decide(
+        rt,
+        item_id=item,
+        approver="hung.le",
+        password=PASSWORD,
+        decision="request-changes",
+        comment="Thêm chủ đề du lịch.",
+    )
+    first = _revision(rt, item, 1)
+    number = new_revision(
+        rt,
+        author="lan.nguyen",
+        item_id=item,
+        submission=Submission(
+            title=first.title,
+            channels=list(first.channels),
+            declared_level="cong_khai",
+            body_text=CLEAN_BODY,
+            themes=[*(first.themes or []), "du_lich"],
+            language="vi",
+            versions=[LanguageVersion("en", EN_TITLE, EN_BODY)],
+        ),
+        note="Thêm chủ đề du lịch.",
+    )
+    second = _revision(rt, item, number)
+    assert second.themes == ["quang_ba_tinh", "xuc_tien_dau_tu", "du_lich"]
+    assert second.manifest_hash != first.manifest_hash
+    bodies = _events(rt, item, "item.submitted")
+    assert [b["themes"] for b in bodies] == [
+        ["quang_ba_tinh", "xuc_tien_dau_tu"],
+        ["quang_ba_tinh", "xuc_tien_dau_tu", "du_lich"],
+    ]
+
+
+def test_reports_count_publications_by_theme_and_filter_by_language_from_the_log(
+    rt: Runtime,
+) -> None:
+    from datetime import date, timedelta
+
+    from clearance.reports.figures import Filters, compute, parse_period
+    from clearance.reports.source import LiveHistory
+    from tests.flows.conftest import SECRET_BODY
+
+    def item(
+        themes: tuple[str, ...],
+        language: str,
+        versions: tuple[LanguageVersion, ...] = (),
+        channels: tuple[str, ...] = ("website",),
+        body: str = CLEAN_BODY,
+        publish: bool = True,
+    ) -> str:
+        found = submit(
+            rt,
+            author="lan.nguyen",
+            submission=Submission(
+                title="Tin bài thử", channels=list(channels), declared_level="cong_khai",
+                body_text=body, themes=list(themes), language=language, versions=list(versions),
+            ),
+        )  # fmt: skip
+        outcome = review_revision(rt, found)
+        if publish:
+            approve_fully(rt, found)
+            publish_all(rt, found)
+        else:
+            assert outcome.state is State.BLOCKED
+        return found
+
+    english = LanguageVersion("en", EN_TITLE, EN_BODY)
+    chinese = LanguageVersion("zh", "省人民委员会接待日本企业代表团", "日本企业代表团访问本省。")
+    item(("bien_dao", "du_lich"), "vi", (english,))  # A: published on the website
+    item(("du_lich",), "en", channels=("website", "press"))  # B: published on two channels
+    item(("bien_dao",), "vi", body=SECRET_BODY, publish=False)  # C: blocked
+    item((), "vi", (chinese,))  # D: published, no theme
+
+    with rt.readers() as session:
+        history = LiveHistory().current(session)
+    today = date.today()
+    period = parse_period(f"{today - timedelta(days=1)}..{today + timedelta(days=1)}")
+
+    def figures(**filters: str) -> dict[str, object]:
+        return compute(history, period, Filters(**filters)).to_json()
+
+    everything = figures()
+    by_theme = everything["publications_by_theme"]
+    assert {k: v["value"] for k, v in by_theme.items()} == {"bien_dao": 1, "du_lich": 3}  # type: ignore[union-attr]
+    by_channel = everything["publications_by_channel"]
+    assert {k: v["value"] for k, v in by_channel.items()} == {"press": 1, "website": 3}  # type: ignore[union-attr]
+
+    def outcomes(**filters: str) -> dict[str, int]:
+        data = figures(**filters)["outcomes"]
+        return {k: v["value"] for k, v in data.items() if v["value"]}  # type: ignore[union-attr]
+
+    assert outcomes() == {"submitted": 4, "published": 3, "blocked": 1}
+    assert outcomes(theme="bien_dao") == {"submitted": 2, "published": 1, "blocked": 1}
+    assert outcomes(theme="du_lich") == {"submitted": 2, "published": 2}
+    assert outcomes(language="en") == {"submitted": 2, "published": 2}  # A's version, B's text
+    assert outcomes(language="zh") == {"submitted": 1, "published": 1}
+    assert outcomes(language="vi") == {"submitted": 3, "published": 2, "blocked": 1}
+    assert outcomes(language="ko") == {}
+    assert outcomes(theme="bien_dao", language="en") == {"submitted": 1, "published": 1}
+    # every theme figure traces back to publication entries of the log
+    with rt.sessions() as session:
+        for seq in by_theme["du_lich"]["entries"]:  # type: ignore[index]
+            assert parse_leaf(leaf_at(session, seq)).type == "publication.published"
+    assert history.label("bien_dao") == "Biển, đảo" and history.label("zh") == "Tiếng Trung"

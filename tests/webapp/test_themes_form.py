@@ -1,0 +1,103 @@
+"""Themes, language and a language version through the real submit and revise forms (CSRF on):
+the item pages show them by their Vietnamese labels, the revise form is prefilled with them,
+and a bad theme or language reaches the author in Vietnamese."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.webapp.helpers import Browser, browser
+from tests.webapp.test_story import BODY, decide
+
+EN_TITLE = "Spring festival of the province"
+EN_BODY = "The province invites everyone to the spring festival."
+
+
+def _form(**extra: Any) -> dict[str, Any]:
+    return {
+        "title": "Lễ hội mùa xuân",
+        "body": BODY,
+        "channels": ["website"],
+        "declared_level": "cong_khai",
+        "themes": ["quang_ba_tinh", "du_lich"],
+        "language": "vi",
+        "versions-0-language": "en",
+        "versions-0-title": EN_TITLE,
+        "versions-0-body": EN_BODY,
+        "submit": "1",
+        **extra,
+    }
+
+
+def _submit(author: Browser, data: dict[str, Any]) -> Any:
+    return author.post(
+        "/author/submit", data, form_page="/author/submit", content_type="multipart/form-data"
+    )
+
+
+def _checked(html: str, name: str) -> list[str]:
+    """The values of the checked checkboxes named ``name``."""
+    found = []
+    for tag in re.findall(r"<input[^>]*>", html):
+        if f'name="{name}"' in tag and "checked" in tag:
+            found.append(re.search(r'value="([^"]*)"', tag).group(1))  # type: ignore[union-attr]
+    return found
+
+
+def test_the_submit_form_offers_the_policy_themes_and_languages(app: Flask) -> None:
+    page = browser(app, "tac.gia").get("/author/submit").get_data(as_text=True)
+    assert "Cộng đồng ASEAN" in page and "Biển, đảo" in page and "Xúc tiến đầu tư" in page
+    assert 'name="themes" type="checkbox" value="bien_dao"' in page
+    assert '<option selected value="vi">Tiếng Việt</option>' in page
+    assert '<option value="en">Tiếng Anh</option>' in page
+    assert 'name="versions-0-title"' in page
+
+
+def test_submit_with_themes_and_an_english_version_then_revise_keeps_them(app: Flask) -> None:
+    author = browser(app, "tac.gia")
+    response = _submit(author, _form())
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    item_id = response.headers["Location"].rsplit("/", 1)[-1]
+    page = author.get(f"/author/items/{item_id}").get_data(as_text=True)
+    assert "Quảng bá hình ảnh tỉnh" in page and "Du lịch" in page
+    assert "Ngôn ngữ: Tiếng Việt" in page
+    assert EN_TITLE in page and EN_BODY in page
+    approver = browser(app, "lanh.dao").get(f"/approvals/items/{item_id}").get_data(as_text=True)
+    assert EN_TITLE in approver and EN_BODY in approver and "Du lịch" in approver
+
+    decide(app, "lanh.dao", item_id, "request_changes", "Bổ sung chủ đề.")
+    form = author.get(f"/author/items/{item_id}/revise").get_data(as_text=True)
+    assert _checked(form, "themes") == ["quang_ba_tinh", "du_lich"]
+    assert '<option selected value="vi">' in form
+    assert '<option selected value="en">' in form and EN_TITLE in form and EN_BODY in form
+    # the revised form keeps the themes (as prefilled) and adds one
+    data = _form(themes=["quang_ba_tinh", "du_lich", "xuc_tien_dau_tu"], note="Đã bổ sung.")
+    revised = author.post(
+        f"/author/items/{item_id}/revise", data, content_type="multipart/form-data"
+    )
+    assert revised.status_code == 302, revised.get_data(as_text=True)[:2000]
+    page = author.get(f"/author/items/{item_id}").get_data(as_text=True)
+    assert "Xúc tiến đầu tư" in page and "Du lịch" in page and EN_TITLE in page
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"themes": ["bong_da"]}, "Chủ đề “bong_da” không thuộc các chủ đề của kế hoạch"),
+        ({"language": "de"}, "Ngôn ngữ “de” không được chính sách hiện hành chấp nhận"),
+        ({"versions-0-language": "xx"}, "Ngôn ngữ “xx” không được chính sách hiện hành chấp nhận"),
+        ({"versions-0-language": "vi"}, "Hai văn bản của tin bài cùng bằng ngôn ngữ “vi”"),
+        ({"versions-0-body": ""}, "Phiên bản bằng “en” cần có cả tiêu đề và nội dung."),
+        ({"versions-0-language": ""}, "Hãy chọn ngôn ngữ của phiên bản bổ sung"),
+    ],
+)
+def test_bad_themes_and_languages_are_told_in_vietnamese(
+    app: Flask, extra: dict[str, Any], message: str
+) -> None:
+    response = _submit(browser(app, "tac.gia"), _form(**extra))
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
