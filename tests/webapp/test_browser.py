@@ -166,3 +166,54 @@ def test_whole_story(server: Servers, tmp_path: Path) -> None:
         browser.close()
     assert not errors, errors
     assert verified, f"the log verification is red: {report[-800:]}"
+
+
+THEMES_EN_TITLE = "Spring festival of the province"
+
+
+# The submit form with themes, language and an English version at 1280 and 390 px: the item page
+# shows them by label, no page scrolls sideways, the CSP holds; screenshots of both pages.
+@pytest.mark.parametrize(("width", "suffix"), [(1280, "desktop"), (390, "mobile")])
+def test_themes_and_a_language_version_in_the_browser(
+    server: Servers, width: int, suffix: str
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+        page.on(
+            "console",
+            lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        page.goto(f"{server.app}/auth/login")
+        page.fill("input[name=username]", "tac.gia")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("input[type=submit]")
+        page.goto(f"{server.app}/author/submit")
+        page.fill("input[name=title]", "Lễ hội mùa xuân")
+        page.fill("textarea[name=body]", "Thông cáo báo chí về lễ hội mùa xuân của tỉnh.")
+        page.check("input[name=channels][value=website]")
+        page.select_option("select[name=declared_level]", "cong_khai")
+        page.check("input[name=themes][value=quang_ba_tinh]")
+        page.check("input[name=themes][value=du_lich]")
+        page.select_option("select[name=language]", "vi")
+        page.select_option("select[name='versions-0-language']", "en")
+        page.fill("input[name='versions-0-title']", THEMES_EN_TITLE)
+        page.fill("textarea[name='versions-0-body']", "The province invites everyone.")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(SHOTS / f"author-submit-themes-{suffix}.png"), full_page=True)
+        page.click("input[name=submit]")
+        page.wait_for_selector("p.tags")
+        tags = page.inner_text("p.tags")
+        assert "Tiếng Việt" in tags and "Quảng bá hình ảnh tỉnh" in tags and "Du lịch" in tags
+        assert THEMES_EN_TITLE in page.inner_text("main")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(SHOTS / f"author-item-themes-{suffix}.png"), full_page=True)
+        browser.close()
+    assert errors == []
