@@ -2,7 +2,11 @@
 
 One long-lived, single-threaded process imports the screening engine once and keeps each rules
 object it is sent, with its matchers already compiled. For every file it forks one child, which
-inherits all of that warm state and costs a fork instead of an interpreter start. The child moves
+inherits all of that warm state and costs a fork instead of an interpreter start. One child is
+forked ahead (the *spare*): it waits for the next connection itself, so a file does not wait for
+a fork; once it has taken one it hands the connection to the server (``SCM_RIGHTS``) and the
+server forks the next spare. Where no spare is waiting (it died, new rules were loaded) the
+server accepts and forks as before. The child moves
 to its own process group, sets its own caps (address space, CPU seconds, a wall-clock alarm),
 screens the file, answers JSON on its connection and exits; a cap hit kills only that child.
 
@@ -27,6 +31,7 @@ import gc
 import json
 import os
 import pickle
+import select
 import selectors
 import signal
 import socket
@@ -44,6 +49,10 @@ class _Server:
     def __init__(self) -> None:
         self.rules: dict[str, Any] = {}
         self.waiting: dict[int, socket.socket] = {}
+        self.exited: dict[int, int] = {}  # reaped before their hand-over was read: pid -> status
+        self.spare: tuple[int, socket.socket] | None = None  # pid, the server's end of its channel
+        self.selector = selectors.DefaultSelector()
+        self.listening = False
         self.directory = tempfile.mkdtemp(prefix="clearance-screen-")
         self.path = str(Path(self.directory) / "fork.sock")
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -69,13 +78,86 @@ class _Server:
                 screen_file(data, name, rules)
             self.rules[digest] = rules
             _freeze()
+            self.retire_spare()  # it was forked without these rules
+            self.fork_spare()
         write_frame(self.control_out, b"K", digest.encode())
+
+    def listen(self, on: bool) -> None:
+        """Accept in the server (no spare waiting) or leave the listener to the spare."""
+        if on and not self.listening:
+            self.selector.register(self.listener, selectors.EVENT_READ, "accept")
+        elif not on and self.listening:
+            self.selector.unregister(self.listener)
+        self.listening = on
+
+    def fork_spare(self) -> None:
+        if self.spare is not None or not self.rules or threading.active_count() != 1:
+            self.listen(self.spare is None)
+            return
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the spare child
+            code = 70
+            try:
+                ours.close()
+                code = self.wait_as_spare(theirs)
+            finally:
+                os._exit(code)
+        theirs.close()
+        self.spare = (pid, ours)
+        self.selector.register(ours, selectors.EVENT_READ, "spare")
+        self.listen(False)
+        ensure_driver()
+
+    def wait_as_spare(self, channel: socket.socket) -> int:  # pragma: no cover - the spare
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for other in self.waiting.values():
+            other.close()
+        ready, _, _ = select.select([self.listener, channel], [], [])
+        if channel in ready:  # the server has gone (or retired this spare)
+            return 0
+        connection, _address = self.listener.accept()
+        self.listener.close()
+        socket.send_fds(channel, [b"C"], [connection.fileno()])
+        channel.close()
+        return _child(connection, self.rules)
+
+    def spare_taken(self) -> None:
+        """The spare took a connection (or died): keep its connection, fork the next spare."""
+        assert self.spare is not None
+        pid, channel = self.spare
+        self.spare = None
+        self.selector.unregister(channel)
+        try:
+            _message, fds, _flags, _address = socket.recv_fds(channel, 16, 1)
+        except OSError:
+            fds = []
+        channel.close()
+        status = self.exited.pop(pid, None)
+        if fds:
+            connection = socket.socket(fileno=fds[0])
+            if status is None:
+                self.waiting[pid] = connection
+            else:
+                _report(connection, status)
+        self.fork_spare()
+
+    def retire_spare(self) -> None:
+        if self.spare is None:
+            return
+        pid, channel = self.spare
+        self.spare = None
+        self.selector.unregister(channel)
+        channel.close()  # the spare sees its channel close and exits (reaped as usual)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
     def serve(self) -> None:
         ensure_driver()
         write_frame(self.control_out, b"A", self.path.encode())
-        selector = selectors.DefaultSelector()
-        selector.register(self.listener, selectors.EVENT_READ, "accept")
+        selector = self.selector
+        self.listen(True)
         selector.register(self.control_in, selectors.EVENT_READ, "control")
         selector.register(self.wake, selectors.EVENT_READ, "reap")
         try:
@@ -92,9 +174,12 @@ class _Server:
                         connection, _address = self.listener.accept()
                         self.fork(connection)
                         ensure_driver()  # the warm LibreOffice the capped children render in
+                    elif key.data == "spare":
+                        self.spare_taken()
                     else:
                         self.reap()
         finally:
+            self.retire_spare()
             Path(self.path).unlink()
             Path(self.directory).rmdir()
 
@@ -109,6 +194,8 @@ class _Server:
                 self.listener.close()
                 for other in self.waiting.values():
                     other.close()
+                if self.spare is not None:
+                    self.spare[1].close()
                 code = _child(connection, self.rules)
             finally:
                 os._exit(code)
@@ -120,25 +207,32 @@ class _Server:
                 pass
         except BlockingIOError:
             pass
-        while self.waiting:
+        while True:  # children and spares (a retired spare is reaped here too)
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
-            connection = self.waiting.pop(pid, None)
-            if connection is None:
-                continue
             with contextlib.suppress(OSError):  # what it started (OCR, LibreOffice) ends with it
                 os.killpg(pid, signal.SIGKILL)
-            if os.WIFSIGNALED(status):
-                outcome = {"signal": os.WTERMSIG(status)}
-            else:
-                outcome = {"exit": os.waitstatus_to_exitcode(status)}
-            with contextlib.suppress(OSError):  # the parent may have given up and closed it
-                write_frame(connection, b"X", json.dumps(outcome).encode())
-            connection.close()
+            connection = self.waiting.pop(pid, None)
+            if connection is None:
+                if self.spare is not None and self.spare[0] == pid:
+                    self.exited[pid] = status  # its hand-over (if any) is still to be read
+                continue
+            _report(connection, status)
+
+
+def _report(connection: socket.socket, status: int) -> None:
+    """Tell the parent how a child ended (what it reads when no answer came), then let go."""
+    if os.WIFSIGNALED(status):
+        outcome = {"signal": os.WTERMSIG(status)}
+    else:
+        outcome = {"exit": os.waitstatus_to_exitcode(status)}
+    with contextlib.suppress(OSError):  # the parent may have given up and closed it
+        write_frame(connection, b"X", json.dumps(outcome).encode())
+    connection.close()
 
 
 def _freeze() -> None:

@@ -3,6 +3,7 @@ and a memory limit per file; a cap hit is a held result and the next file is scr
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import signal
@@ -99,3 +100,49 @@ def test_isolated_result_equals_in_process_result(rules: ScreeningRules) -> None
     _agrees(c.pdf(["Press release", "Festival"]), "e.pdf", rules)
     _agrees(c.jpeg_with_gps("Ảnh lễ hội"), "f.jpg", rules)
     _agrees(b"<html><body><p>Mat ong</p></body></html>", "g.html", rules)
+
+
+def _spares(server: int) -> set[int]:
+    """The server's children that are forks of it (not the LibreOffice driver it keeps)."""
+    own = open(f"/proc/{server}/cmdline", "rb").read()  # noqa: SIM115
+    found: set[int] = set()
+    with open(f"/proc/{server}/task/{server}/children") as listing:
+        for pid in listing.read().split():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    if cmdline.read() == own and open(f"/proc/{pid}/stat").read().split()[2] != "Z":  # noqa: SIM115
+                        found.add(int(pid))
+            except FileNotFoundError:
+                continue
+    return found
+
+
+def _spare_of(server: int) -> int:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        spares = _spares(server)
+        if len(spares) == 1:
+            return spares.pop()
+        time.sleep(0.05)
+    raise AssertionError(f"no single spare child: {_spares(server)}")
+
+
+@pytest.mark.slow
+def test_a_spare_child_waits_for_the_next_file(rules: ScreeningRules) -> None:
+    screen_file_isolated(b"warm", "a.txt", rules)
+    server = _SERVER.pid
+    assert server is not None
+    spare = _spare_of(server)  # forked ahead, before any file asks for it
+    _still_serves(rules)  # that spare screens this file...
+    deadline = time.monotonic() + 10
+    while spare in _spares(server) and time.monotonic() < deadline:  # and ends once answered
+        time.sleep(0.05)
+    after = _spare_of(server)  # ...and the next one is already waiting
+    assert after != spare
+    os.kill(after, signal.SIGKILL)  # a spare that dies is replaced; the server carries on
+    _still_serves(rules)
+    assert _SERVER.pid == server
+    other = dataclasses.replace(rules, limits=dataclasses.replace(rules.limits, max_pages=7))
+    result = screen_file_isolated(c.docx([c.para(c.run("MẬT"))]), "x.docx", other)
+    assert result.verdict is Verdict.BLOCKED and result.held_reason is None  # new rules: new spare
+    _still_serves(rules)
