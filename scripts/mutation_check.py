@@ -6,7 +6,8 @@ comprehension filter with ``not (...)``, one at a time, in the working tree; the
 put back after each run (also on Ctrl-C). A mutant is killed when its tests fail (or time out),
 and survives when they pass. Usage::
 
-    python scripts/mutation_check.py [--area NAME ...] [--jobs N] [--timeout S] [--list]
+    python scripts/mutation_check.py [--area NAME ...] [--file PATH ...] [--jobs N] [--timeout S]
+                                     [--list] [--only FILE:LINE ...]
 
 Areas (module -> tests) are listed in ``AREAS``; by default every area runs. Prints one line per
 survivor (file:line and the condition) and a summary per file; exit 1 when any mutant survives.
@@ -154,6 +155,9 @@ def main() -> int:
     parser.add_argument(
         "--only", action="append", metavar="FILE:LINE", help="run only these mutants (re-check)"
     )
+    parser.add_argument(
+        "--file", action="append", metavar="PATH", help="mutate only these modules of the areas"
+    )
     args = parser.parse_args()
     areas = args.area or sorted(AREAS)
     if not all(run_tests(AREAS[a][1], args.timeout, args.jobs) for a in areas) and not args.list:
@@ -163,6 +167,8 @@ def main() -> int:
     for area in areas:
         modules, tests = AREAS[area]
         for path in modules:
+            if args.file and path not in args.file:
+                continue
             found = [m for m in mutants(path) if not args.only or f"{m.path}:{m.line}" in args.only]
             if args.list:
                 for m in found:

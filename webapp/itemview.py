@@ -40,14 +40,10 @@ class DiffLine:
 
 @dataclass(frozen=True, slots=True)
 class DecisionRow:
-    revision: int
-    approver: str
-    stage: int
-    role: str
-    decision: str
-    comment: str | None
-    manifest_hash: str
-    at: Any
+    """A recorded decision as the page lists it: the core's record, and whether it was made on
+    another manifest than the current release manifest (stale)."""
+
+    record: DecisionRecord
     superseded: bool
 
 
@@ -165,20 +161,7 @@ def decision_records(item_id: str) -> tuple[DecisionRecord, ...]:
 
 def decisions(item_id: str, current_manifest: str | None) -> list[DecisionRow]:
     """Every decision on every revision; those not on the current release manifest are stale."""
-    return [
-        DecisionRow(
-            revision=d.revision,
-            approver=d.approver,
-            stage=d.stage,
-            role=d.role,
-            decision=d.decision,
-            comment=d.comment,
-            manifest_hash=d.manifest_hash,
-            at=d.at,
-            superseded=d.manifest_hash != current_manifest,
-        )
-        for d in decision_records(item_id)
-    ]
+    return [DecisionRow(d, d.manifest_hash != current_manifest) for d in decision_records(item_id)]
 
 
 def snapshot(item_id: str, *, since: int = 1, history: bool = True) -> ItemSnapshot:

@@ -10,7 +10,6 @@ request is in, asked the same way by every adapter (the web only turns a refusal
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,35 +18,15 @@ from clearance.readmodels.access import capacity, item_head
 from clearance.readmodels.queue import QueueFilter, queue
 from clearance.runtime import Runtime
 from clearance.services.access import Reader, reads_originals
-from clearance.services.items import Submission, submit
-from clearance.services.review import review_revision
-from clearance.services.users import add_user, get_user
-from clearance.signing.approver import enroll_approver_key
+from clearance.services.users import get_user
 from tests.webapp.conftest import build_world, settings_for
-from tests.webapp.helpers import PASSWORD
-
-
-def _person(rt: Runtime, name: str, roles: str, unit: str, signoff: str | None = None) -> None:
-    add_user(rt, actor="test", username=name, roles=roles, signoff_roles=signoff, unit=unit,
-             password=PASSWORD)  # fmt: skip
-    if "approver" in roles:
-        now = datetime.now(UTC)
-        with rt.uow() as uow:
-            _vkey, event = enroll_approver_key(
-                uow.session, username=name, password=PASSWORD, now=now
-            )
-            uow.record(event)
-            uow.commit(now=now)
+from tests.webapp.helpers import add_person, add_units, submit_reviewed
 
 
 @pytest.fixture
 def rt(tmp_path: Path) -> Iterator[Runtime]:
-    runtime = build_world(settings_for(tmp_path / "home"))
-    _person(runtime, "tg.so.a", "author", "so-a")
-    _person(runtime, "tg.so.b", "author", "so-b")
-    _person(runtime, "ld.so.a", "approver", "so-a", "unit_head")
-    _person(runtime, "ld.so.b", "approver", "so-b", "unit_head")
-    _person(runtime, "tg.ld.so.a", "author approver", "so-a", "unit_head")
+    runtime = add_units(build_world(settings_for(tmp_path / "home")))
+    add_person(runtime, "tg.ld.so.a", "author approver", "so-a", "unit_head")
     yield runtime
     runtime.close()
 
@@ -63,12 +42,7 @@ def _reader(rt: Runtime, name: str) -> Reader:
         )
 
 
-def _item(rt: Runtime, author: str, title: str = "Tin của sở") -> str:
-    item = submit(rt, author=author, submission=Submission(
-        title=title, channels=["website"], declared_level="cong_khai",
-        body_text="Thông cáo báo chí của sở.", attachments=[]))  # fmt: skip
-    review_revision(rt, item)
-    return item
+_item = submit_reviewed
 
 
 def _capacity(rt: Runtime, name: str, item_id: str) -> str | None:

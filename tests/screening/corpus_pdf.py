@@ -146,6 +146,13 @@ class PdfDoc:
         if "/Annots" not in page.obj:
             page.obj.Annots = pikepdf.Array()
         page.obj.Annots.append(annot)
+        if subtype == "/Widget":
+            # a widget is the face of a form field: reachable from /AcroForm as in a real form
+            # (pikepdf warns on saving an orphaned widget)
+            annot.FT = pikepdf.Name.Tx
+            annot.T = pikepdf.String(f"widget{len(self._acroform().Fields)}")
+            annot.P = page.obj
+            self._acroform().Fields.append(annot)
         return annot
 
     def field(self, name: str, value: str, *, page: pikepdf.Page | None = None) -> None:

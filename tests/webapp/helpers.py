@@ -112,3 +112,52 @@ def enrol_keys(rt: Runtime) -> None:
                 )
                 uow.record(event)
                 uow.commit(now=now)
+
+
+#: two units, each with an author and its unit head (the scope tests of the web and of the core's
+#: access policy share this world): name -> (roles, unit, sign-off roles)
+UNIT_PEOPLE: dict[str, tuple[str, str, str | None]] = {
+    "tg.so.a": ("author", "so-a", None),
+    "tg.so.b": ("author", "so-b", None),
+    "ld.so.a": ("approver", "so-a", "unit_head"),
+    "ld.so.b": ("approver", "so-b", "unit_head"),
+}
+
+
+def add_person(rt: Runtime, name: str, roles: str, unit: str, signoff: str | None = None) -> None:
+    """One more user (an approver also gets a signing key)."""
+    from datetime import UTC, datetime
+
+    from clearance.services.users import add_user
+    from clearance.signing.approver import enroll_approver_key
+
+    add_user(rt, actor="test", username=name, roles=roles, signoff_roles=signoff, unit=unit,
+             password=PASSWORD)  # fmt: skip
+    if "approver" in roles.split():
+        now = datetime.now(UTC)
+        with rt.uow() as uow:
+            _vkey, event = enroll_approver_key(
+                uow.session, username=name, password=PASSWORD, now=now
+            )
+            uow.record(event)
+            uow.commit(now=now)
+
+
+def add_units(rt: Runtime) -> Runtime:
+    for name, (roles, unit, signoff) in UNIT_PEOPLE.items():
+        add_person(rt, name, roles, unit, signoff)
+    return rt
+
+
+def submit_reviewed(
+    rt: Runtime, author: str, title: str = "Tin của sở", attachments: list[Any] | None = None
+) -> str:
+    """A public press release by ``author``, submitted and screened (now awaiting sign-off)."""
+    from clearance.services.items import Submission, submit
+    from clearance.services.review import review_revision
+
+    item = submit(rt, author=author, submission=Submission(
+        title=title, channels=["website"], declared_level="cong_khai",
+        body_text="Thông cáo báo chí của sở.", attachments=attachments or []))  # fmt: skip
+    review_revision(rt, item)
+    return item

@@ -6,19 +6,14 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
 
 from clearance.readmodels import queue as queue_module
 from clearance.runtime import Runtime
-from clearance.services.items import Submission, submit
-from clearance.services.review import review_revision
 from clearance.services.uploads import Upload
-from clearance.services.users import add_user
-from clearance.signing.approver import enroll_approver_key
-from tests.webapp.helpers import PASSWORD, browser
+from tests.webapp.helpers import add_units, browser, submit_reviewed
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
@@ -27,35 +22,14 @@ PNG = (
 )
 
 
-def _person(rt: Runtime, name: str, roles: str, unit: str, signoff: str | None = None) -> None:
-    add_user(rt, actor="test", username=name, roles=roles, signoff_roles=signoff, unit=unit,
-             password=PASSWORD)  # fmt: skip
-    if "approver" in roles:
-        now = datetime.now(UTC)
-        with rt.uow() as uow:
-            _vkey, event = enroll_approver_key(
-                uow.session, username=name, password=PASSWORD, now=now
-            )
-            uow.record(event)
-            uow.commit(now=now)
-
-
 @pytest.fixture
 def units(rt: Runtime) -> Runtime:
-    _person(rt, "tg.so.a", "author", "so-a")
-    _person(rt, "tg.so.b", "author", "so-b")
-    _person(rt, "ld.so.a", "approver", "so-a", "unit_head")
-    _person(rt, "ld.so.b", "approver", "so-b", "unit_head")
-    return rt
+    return add_units(rt)
 
 
 def _item(rt: Runtime, author: str, title: str = "Tin của sở", attach: bool = False) -> str:
     files = [Upload("anh.png", io.BytesIO(PNG))] if attach else []
-    item = submit(rt, author=author, submission=Submission(
-        title=title, channels=["website"], declared_level="cong_khai",
-        body_text="Thông cáo báo chí của sở.", attachments=files))  # fmt: skip
-    review_revision(rt, item)
-    return item
+    return submit_reviewed(rt, author, title, files)
 
 
 def test_a_head_of_another_unit_sees_neither_the_item_nor_it_in_the_queue(
