@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: run test lint typecheck pytest pytest-fast bench clean
+.PHONY: run test lint typecheck pytest pytest-fast wheel-check bench clean
 
 run:
 	@scripts/setup.sh
@@ -11,7 +11,7 @@ run:
 
 test:
 	@scripts/setup.sh test
-	@$(MAKE) --no-print-directory lint typecheck pytest
+	@$(MAKE) --no-print-directory lint typecheck pytest wheel-check
 
 lint:
 	$(VENV)/ruff check .
@@ -20,12 +20,17 @@ lint:
 typecheck:
 	$(VENV)/mypy clearance cli flows webapp
 
+# PostgreSQL is started (where installed) and its URL exported, so the PostgreSQL tests run too.
 pytest:
-	$(VENV)/pytest -q -n 2 --dist loadgroup
+	CLEARANCE_TEST_POSTGRES_URL="$$(scripts/postgres.sh)" $(VENV)/pytest -q -n 2 --dist loadgroup
 
 # Local loop without the slow browser/load/multi-process tests.
 pytest-fast:
 	$(VENV)/pytest -q -n 2 --dist loadgroup -m "not slow"
+
+# Build the wheel, install it into a fresh venv outside the checkout, run init and demo there.
+wheel-check:
+	scripts/wheel_check.sh
 
 bench:
 	@for b in bench/*.py; do echo "== $$b"; $(VENV)/python $$b; done

@@ -92,7 +92,7 @@ def main() -> None:
 
             if os.environ.get("RATIO", "1") == "0":
                 return
-            from flows.pipeline import empty_batch
+            from pipeline_baseline import empty_batch
 
             ids = [f"empty-{k}" for k in range(n)]
             empty_before = completed_task_runs(api, "noop-")

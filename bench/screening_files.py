@@ -23,7 +23,7 @@ PARAGRAPH = (
 
 
 def main() -> None:
-    rules = load_screening_rules(ROOT / "policies" / "screening.yaml")
+    rules = load_screening_rules(ROOT / "clearance" / "policies_default" / "screening.yaml")
     docx = corpus.docx(
         [corpus.para(corpus.run(PARAGRAPH)) for _ in range(12)],
         header="UBND TỈNH",

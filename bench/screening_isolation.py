@@ -37,7 +37,7 @@ def _median_ms(run: Callable[[], object], rounds: int) -> float:
 
 def main() -> None:
     rounds = int(os.environ.get("ROUNDS", "40"))
-    rules = load_screening_rules(ROOT / "policies" / "screening.yaml")
+    rules = load_screening_rules(ROOT / "clearance" / "policies_default" / "screening.yaml")
     photo = io.BytesIO()
     Image.new("RGB", (320, 240), (40, 120, 200)).save(photo, "PNG")
     files = [

@@ -72,7 +72,7 @@ def _child(path: str, name: str) -> None:
 
     from clearance.screening import load_screening_rules, screen_file
 
-    rules = load_screening_rules(ROOT / "policies" / "screening.yaml")
+    rules = load_screening_rules(ROOT / "clearance" / "policies_default" / "screening.yaml")
     seconds_cap = os.environ.get("BENCH_MAX_SECONDS")
     if seconds_cap:  # a loaded machine: let the file finish so its CPU time is measured whole
         rules = replace(rules, limits=replace(rules.limits, max_seconds=int(seconds_cap)))

@@ -37,7 +37,7 @@ def _median_s(run: Callable[[], object], rounds: int) -> float:
 
 def main() -> None:
     rounds = int(os.environ.get("ROUNDS", "5"))
-    rules = load_screening_rules(ROOT / "policies" / "screening.yaml")
+    rules = load_screening_rules(ROOT / "clearance" / "policies_default" / "screening.yaml")
     data = corpus_render.five_page_docx()
     pages = len(render_pages(data, DOCX, pngs=False).page_texts)
 

@@ -168,7 +168,7 @@ def generate(megabytes: int, rng: random.Random, phrases: tuple[str, ...] = ()) 
 def main() -> None:
     megabytes = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     rng = random.Random(5)
-    rules = load_screening_rules(ROOT / "policies" / "screening.yaml")
+    rules = load_screening_rules(ROOT / "clearance" / "policies_default" / "screening.yaml")
     phrases = tuple(
         " ".join(rng.choice(SYLLABLES) for _ in range(rng.randint(3, 5))) + f" mục {i}"
         for i in range(2000)

@@ -109,7 +109,7 @@ def screen(path: Path) -> str:
     from clearance.screening.rules import load_screening_rules
 
     rules = load_screening_rules(
-        Path(__file__).resolve().parent.parent / "policies" / "screening.yaml"
+        Path(__file__).resolve().parent.parent / "clearance" / "policies_default" / "screening.yaml"
     )
     result = screen_file(path.read_bytes(), path.name, rules)
     return f"{result.verdict} {result.held_reason or ''}".strip()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import sessionmaker
 
 from clearance.events import EventSink
 from clearance.settings import Settings
-from clearance.storage.blobs import BlobStore
+from clearance.storage.blobs import BlobStore, open_blob_store
 from clearance.storage.db import check_connection, make_engine, make_session_factory
 from clearance.storage.uow import UnitOfWork
 
@@ -50,7 +50,7 @@ class Runtime:
             engine=engine,
             sessions=make_session_factory(engine),
             readers=make_session_factory(engine, read_only=True),
-            blobs=BlobStore(settings.blob_dir, max_bytes=settings.max_upload_bytes),
+            blobs=open_blob_store(settings, engine),
             sink=sink,
         )
 

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from importlib.resources import files
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,15 +21,34 @@ from clearance.errors import BadInput, ConfigurationError
 
 T = TypeVar("T")
 
-#: The repository's policies folder (works for an editable install and a source checkout).
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_POLICY = REPO_ROOT / "policies" / "default.yaml"
+#: The default policy files, package data of ``clearance.policies_default`` (the same path in a
+#: source checkout, an editable install and an installed wheel; a wheel is installed unzipped).
+POLICIES_DIR = Path(str(files("clearance.policies_default")))
+DEFAULT_POLICY = POLICIES_DIR / "default.yaml"
+DEFAULT_SCREENING = POLICIES_DIR / "screening.yaml"
 
 
 class Mode(StrEnum):
     EMBEDDED = "embedded"
     PRODUCTION = "production"
     TEST = "test"
+
+
+class BlobStoreKind(StrEnum):
+    """Where blobs live (CLEARANCE_BLOB_STORE): ``folder`` under the home (the embedded
+    default), or ``database``: chunked rows in PostgreSQL, for web and workers on several
+    machines that share only the database."""
+
+    FOLDER = "folder"
+    DATABASE = "database"
+
+
+def coerce_blob_store(name: str, raw: str) -> BlobStoreKind:
+    try:
+        return BlobStoreKind(raw.strip().lower())
+    except ValueError:
+        allowed = ", ".join(k.value for k in BlobStoreKind)
+        raise BadInput(f"{name} must be one of {allowed}, found {raw!r}") from None
 
 
 def coerce_bool(name: str, raw: str) -> bool:
@@ -108,6 +128,9 @@ class Settings:
     #: reverse proxies in front of the web app whose X-Forwarded-For is trusted
     #: (CLEARANCE_TRUSTED_PROXIES; 0: the client address is the connection's)
     trusted_proxies: int = 0
+    #: where blobs live (CLEARANCE_BLOB_STORE): the home's folder, or ``database`` (PostgreSQL
+    #: only: chunked rows, so machines share no disk)
+    blob_store: BlobStoreKind = BlobStoreKind.FOLDER
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -219,6 +242,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         login_max_failures=_get(env, "CLEARANCE_LOGIN_MAX_FAILURES", _positive, 5),
         login_max_wait_minutes=_get(env, "CLEARANCE_LOGIN_MAX_WAIT_MINUTES", _positive, 15),
         trusted_proxies=_get(env, "CLEARANCE_TRUSTED_PROXIES", coerce_int, 0),
+        blob_store=_get(env, "CLEARANCE_BLOB_STORE", coerce_blob_store, BlobStoreKind.FOLDER),
         extra=extra,
     )
 

@@ -4,7 +4,8 @@ Exit 0 when nothing is blocked, 1 when anything is blocked, 2 for bad input (mis
 policy, unknown channel). Each file is screened in the isolated child with the pipeline's caps
 (memory, CPU, wall time): a file that hits one is held. ``--policy`` accepts a full policy file (through
 ``clearance.policy.load_policy`` when available: its ``screening`` rules and its channels' allowed
-types) or a stand-alone screening file such as ``policies/screening.yaml``.
+types) or a stand-alone screening file such as the shipped
+``clearance/policies_default/screening.yaml`` (the default).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import click
 from clearance.errors import BadInput, ClearanceError
 from clearance.screening import FileResult, ScreeningRules, Verdict, load_screening_rules
 from clearance.screening.isolated import screen_file_isolated
-from clearance.settings import REPO_ROOT
+from clearance.settings import DEFAULT_SCREENING
 
-DEFAULT_POLICY = REPO_ROOT / "policies" / "screening.yaml"
+DEFAULT_POLICY = DEFAULT_SCREENING
 
 
 def _load(policy: Path, channel: str | None) -> tuple[ScreeningRules, frozenset[str] | None]:

@@ -298,32 +298,3 @@ def monitor_channels() -> MonitorResult:
     for where in result.drifted:
         logger.warning("live publication %s differs from its approved release", where)
     return result
-
-
-@flow(name="empty", flow_run_name="empty-{item_id}")
-def empty(item_id: str) -> str:
-    """A flow with as many tasks as ``review`` doing nothing: the benchmark's baseline."""
-    die_with_runner()
-    return noop_task(item_id)
-
-
-@task(name="noop", task_run_name="noop-{item_id}", cache_policy=NO_CACHE)
-def noop_task(item_id: str) -> str:
-    """The benchmark's baseline task: same parameters, no work."""
-    return item_id
-
-
-noop_item_task = noop_task.with_options(persist_result=False)
-
-
-@flow(
-    name="empty-batch",
-    flow_run_name=_batch_run_name,
-    task_runner=threads(REVIEW_CONCURRENCY),
-    persist_result=False,
-    log_prints=False,
-)
-def empty_batch(item_ids: list[str]) -> int:
-    """``review_batch`` with the same number of task runs doing nothing: the baseline."""
-    futures = [noop_item_task.submit(item_id) for item_id in item_ids]
-    return sum(1 for future in futures if future.result() is not None)

@@ -36,9 +36,6 @@ from clearance.errors import ConfigurationError
 from clearance.settings import Settings
 from flows.supervise import child_env, pipeline_lock
 
-#: the repository root: the workers' working directory (``flows`` importable)
-REPO = Path(__file__).resolve().parent.parent
-
 READY_TIMEOUT = 90.0
 STOP_GRACE = 15.0
 #: fresh ports tried when the embedded server cannot bind the one it was given
@@ -161,7 +158,6 @@ def prefect_server(settings: Settings) -> Iterator[Pipeline]:
             [sys.executable, "-m", "flows.supervise", "prefect", "server", "start",
              "--host", "127.0.0.1", "--port", str(port)],
             env=child_env(env),
-            cwd=str(REPO),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -213,7 +209,6 @@ def start_worker(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            cwd=str(REPO),
         )
     finally:
         log.close()

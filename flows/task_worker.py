@@ -29,7 +29,7 @@ def main() -> None:
     take_group_down_with_parent()
     from prefect.task_worker import serve
 
-    from flows.pipeline import noop_task, review_task, runtime, warm_up
+    from flows.pipeline import review_task, runtime, warm_up
 
     rt = runtime()
     warm_up(rt)
@@ -58,7 +58,7 @@ def main() -> None:
         interval=float(os.environ.get("CLEARANCE_REVIEW_POLL", str(INTERVAL))),
     )
     try:
-        serve(review_task, noop_task, limit=int(os.environ.get("CLEARANCE_TASK_WORKER_LIMIT", "4")))
+        serve(review_task, limit=int(os.environ.get("CLEARANCE_TASK_WORKER_LIMIT", "4")))
     finally:
         stop.set()
 

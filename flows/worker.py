@@ -20,7 +20,7 @@ def main() -> None:
     from prefect.deployments.runner import RunnerDeployment
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.pipeline import deadlines, empty, monitor_channels, review
+    from flows.pipeline import deadlines, monitor_channels, review
 
     interval = int(os.environ.get("CLEARANCE_DEADLINES_INTERVAL", "900"))
     # The per-run heartbeat costs about a second per short run; the core's own records, not
@@ -32,7 +32,6 @@ def main() -> None:
             name="monitor-channels",
             interval=int(os.environ.get("CLEARANCE_MONITOR_INTERVAL", "3600")),
         ),
-        empty.to_deployment(name="empty"),
     ]
     ready: list[RunnerDeployment] = [d for d in deployments if isinstance(d, RunnerDeployment)]
     assert len(ready) == len(deployments), "to_deployment must not be awaited here"

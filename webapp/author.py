@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 from typing import BinaryIO, cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -111,7 +112,7 @@ def _uploads(files: list[FileStorage], kept: staging.Staged) -> list[Upload]:
     fresh = {safe_filename(u.filename) for u in uploads}
     for staged in kept:
         if staged["name"] not in fresh and blobs.exists(staged["sha256"]):
-            uploads.append(Upload(staged["name"], blobs.open(staged["sha256"])))
+            uploads.append(Upload(staged["name"], io.BufferedReader(blobs.open(staged["sha256"]))))
     return uploads
 
 

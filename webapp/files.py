@@ -3,15 +3,22 @@ object-level check as the item page, with safe content types and ``nosniff``."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from clearance.services.access import reads_originals
+from clearance.storage.blobs import BlobIntegrityError, CheckedReader, verify
 from webapp import itemview
 from webapp.access import item_access, item_capacity, role_required
 from webapp.context import me, runtime
+from webapp.errors import error_page
+
+log = logging.getLogger("webapp")
 
 bp = Blueprint("files", __name__, url_prefix="/items")
 
@@ -37,6 +44,27 @@ def _part(item_id: str, number: int, index: int, sanitized: bool) -> tuple[str, 
     return part.sha256, part.mime, part.name
 
 
+def _integrity_message() -> str:
+    """What the user reads when a stored part no longer matches its hash."""
+    message: str = _(
+        "This file failed its integrity check: the stored copy no longer matches what was "
+        "recorded, so it is not served. The error was logged; contact the administrator."
+    )
+    return message
+
+
+def _served(stream: CheckedReader, item_id: str) -> Iterator[bytes]:
+    """The checked chunks; a change found while streaming is logged and ends the response
+    before its last chunk (the client sees an incomplete download, never the changed file)."""
+    try:
+        yield from stream.chunks()
+    except BlobIntegrityError as exc:
+        log.error("download of item %s stopped: %s", item_id, exc.message)
+        raise
+    finally:
+        stream.close()
+
+
 @bp.get("/<item_id>")
 @role_required("author", "approver", "auditor", "admin")
 def item_link(item_id: str) -> ResponseReturnValue:
@@ -60,10 +88,18 @@ def download(item_id: str, number: int, index: int) -> ResponseReturnValue:
     if not sanitized and not reads_originals(capacity):
         abort(404)  # approvers read what will be published, never the uploaded originals
     digest, mime, name = _part(item_id, number, index, sanitized)
-    stream = runtime().blobs.open(digest)
+    blobs = runtime().blobs
+    try:
+        # the whole blob is hashed before the first byte goes out; the stream that follows is
+        # checked again and holds its last chunk back until the digest matches
+        verify(blobs, digest)
+        stream = blobs.open(digest)
+    except BlobIntegrityError as exc:
+        log.error("download of item %s refused: %s", item_id, exc.message)
+        return error_page(500, _integrity_message())
     inline = request.args.get("inline") == "1" and mime in INLINE_IMAGES
     response = Response(
-        stream,
+        _served(stream, item_id),
         mimetype=mime if inline else "application/octet-stream",
         direct_passthrough=True,
     )

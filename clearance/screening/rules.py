@@ -6,7 +6,7 @@ The policy file's ``screening:`` section (inline, or ``{include: screening.yaml}
 owner can report every mistake at once. :func:`load_screening_rules` reads a stand-alone file and
 raises :class:`clearance.errors.PolicyInvalid`.
 
-Shape (see ``policies/screening.yaml`` for the full default)::
+Shape (see ``clearance/policies_default/screening.yaml`` for the full default)::
 
     version: 1
     levels: [han_che, mat, toi_mat, tuyet_mat]     # implied level names, lowest first

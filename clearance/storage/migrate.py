@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from clearance.settings import REPO_ROOT
-
-MIGRATIONS = REPO_ROOT / "migrations"
+#: the migrations are package data of ``clearance.migrations``: Alembic finds them by package,
+#: so an installed wheel migrates without a source checkout
+SCRIPT_LOCATION = "clearance:migrations"
+MIGRATIONS = Path(str(files("clearance.migrations")))
 
 
 def alembic_config(engine: Engine) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", SCRIPT_LOCATION)
     config.attributes["engine"] = engine
     return config
 

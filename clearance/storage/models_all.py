@@ -1,31 +1,33 @@
-"""Import every package that defines models, so ``Base.metadata`` is complete (Alembic, tests)."""
+"""Import every module that defines tables, so ``Base.metadata`` is complete (Alembic, tests).
+
+Plain imports: a missing or broken model module is an error here, never silently skipped.
+"""
 
 from __future__ import annotations
 
-import importlib
+import clearance.accounts.models
+import clearance.admin.models
+import clearance.auditlog.models
+import clearance.notifications.models
+import clearance.policy.models
+import clearance.publishing.models
+import clearance.signing.models
+import clearance.storage.blobs
+import clearance.storage.models
 
-from clearance.storage import models  # noqa: F401
-
-#: owners' model modules; each is imported when it exists
-_OPTIONAL = (
-    "clearance.auditlog.models",
-    "clearance.signing.models",
-    "clearance.policy.models",
-    "clearance.publishing.models",
-    "clearance.notifications.models",
-    "clearance.admin.models",
-    "clearance.accounts.models",
+#: the modules above, for whoever wants to name them
+MODEL_MODULES = (
+    clearance.storage.models,
+    clearance.storage.blobs,
+    clearance.auditlog.models,
+    clearance.signing.models,
+    clearance.policy.models,
+    clearance.publishing.models,
+    clearance.notifications.models,
+    clearance.admin.models,
+    clearance.accounts.models,
 )
 
 
 def load_all() -> None:
-    for name in _OPTIONAL:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            missing = exc.name or ""
-            if not (name == missing or name.startswith(missing + ".")):
-                raise
-
-
-load_all()
+    """Kept for callers: importing this module already loaded every model."""

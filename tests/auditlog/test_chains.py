@@ -213,7 +213,7 @@ def test_offline_evaluation_is_the_online_one(
 
 
 def test_default_policy_body_parses_and_binds_its_document() -> None:
-    policy = load_policy(REPO / "policies" / "default.yaml")
+    policy = load_policy(REPO / "clearance" / "policies_default" / "default.yaml")
     body = policy_event_body(policy)
     policy_hash, parsed = chains.parse_policy(body)
     assert policy_hash == policy.content_hash

@@ -10,7 +10,7 @@ from clearance.policy import load_policy, record_policy_if_new
 from clearance.runtime import Runtime
 from tests.foundation.conftest import ListSink
 
-DEFAULT = Path(__file__).resolve().parents[2] / "policies" / "default.yaml"
+DEFAULT = Path(__file__).resolve().parents[2] / "clearance" / "policies_default" / "default.yaml"
 
 
 def test_recorded_policy_reaches_other_runtimes(rt: Runtime, tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT = REPO / "policies" / "default.yaml"
-SCREENING = REPO / "policies" / "screening.yaml"
+DEFAULT = REPO / "clearance" / "policies_default" / "default.yaml"
+SCREENING = REPO / "clearance" / "policies_default" / "screening.yaml"
 
 Edit = Callable[[dict[str, Any]], None]
 

@@ -6,7 +6,7 @@ import pytest
 
 from clearance.screening import ScreeningRules, load_screening_rules
 
-POLICY = Path(__file__).resolve().parents[2] / "policies" / "screening.yaml"
+POLICY = Path(__file__).resolve().parents[2] / "clearance" / "policies_default" / "screening.yaml"
 
 
 @pytest.fixture(scope="session")

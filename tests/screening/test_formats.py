@@ -350,7 +350,9 @@ def test_libreoffice_press_release_passes_the_press_channel(
 ) -> None:
     from clearance.policy.loader import load_policy
 
-    policy = load_policy(Path(__file__).resolve().parents[2] / "policies" / "default.yaml")
+    policy = load_policy(
+        Path(__file__).resolve().parents[2] / "clearance" / "policies_default" / "default.yaml"
+    )
     allowed = policy.channel("press").file_types
     html = tmp_path / "thong-cao.html"
     html.write_text(

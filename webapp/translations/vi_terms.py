@@ -54,6 +54,7 @@ VI: dict[str, str] = {
     "The findings below do not block the item; the approvers will see them and decide.": "Các phát hiện dưới đây không chặn tin bài; người duyệt sẽ xem và quyết định.",
     "Mark all as read": "Đánh dấu tất cả là đã đọc",
     "Stage or channel": "Bước duyệt hoặc kênh",
+    "This file failed its integrity check: the stored copy no longer matches what was recorded, so it is not served. The error was logged; contact the administrator.": "Tệp này không vượt qua kiểm tra toàn vẹn: bản đang lưu không còn khớp với bản đã ghi nhận nên không được cung cấp. Lỗi đã được ghi lại; hãy liên hệ quản trị viên.",
     "Units (one per line)": "Các đơn vị (mỗi dòng một đơn vị)",
     "Review the roster": "Xem lại danh sách",
     "Your password (to confirm)": "Mật khẩu của bạn (để xác nhận)",
