@@ -50,6 +50,7 @@ AREAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "tests/auditlog/test_tamper.py",
             "tests/auditlog/test_signoff_read.py",
             "tests/auditlog/test_product_log.py",
+            "tests/auditlog/test_workflow_grants.py",
         ),
     ),
     "signoff": (
