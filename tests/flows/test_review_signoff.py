@@ -80,6 +80,13 @@ def test_wrong_people_are_refused(rt: Runtime, approver: str, error: type[Except
         decide(rt, item_id=item, approver=approver, password=PASSWORD, decision="approve")
 
 
+def test_a_refused_approver_is_told_which_stage_is_open_and_what_it_needs(rt: Runtime) -> None:
+    item = submit_text(rt)
+    review_revision(rt, item)
+    with pytest.raises(PolicyRefusal, match=r"you cannot sign stage unit_review of this item now"):
+        decide(rt, item_id=item, approver="thao.pham", password=PASSWORD, decision="approve")
+
+
 def test_the_author_cannot_sign_their_own_item_even_holding_the_open_role(rt: Runtime) -> None:
     from clearance.services.users import set_roles
 
