@@ -3,21 +3,20 @@
 Exit 0 when nothing is blocked, 1 when anything is blocked, 2 for bad input (missing file, bad
 policy, unknown channel). Each file is screened in the isolated child with the pipeline's caps
 (memory, CPU, wall time): a file that hits one is held. ``--policy`` accepts a full policy file (through
-``clearance.policy.load_policy`` when available: its ``screening`` rules and its channels' allowed
+``clearance.policy.load_policy``: its ``screening`` rules and its channels' allowed
 types) or a stand-alone screening file such as the shipped
 ``clearance/policies_default/screening.yaml`` (the default).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from clearance.errors import BadInput, ClearanceError
+from clearance.policy import Policy, load_policy
 from clearance.screening import FileResult, ScreeningRules, Verdict, load_screening_rules
 from clearance.screening.isolated import screen_file_isolated
 from clearance.settings import DEFAULT_SCREENING
@@ -26,29 +25,17 @@ DEFAULT_POLICY = DEFAULT_SCREENING
 
 
 def _load(policy: Path, channel: str | None) -> tuple[ScreeningRules, frozenset[str] | None]:
-    loaded: Any = None
     try:
-        module = importlib.import_module("clearance.policy")
-    except ImportError:
-        module = None
-    load_policy = getattr(module, "load_policy", None)
-    if load_policy is not None:
-        try:
-            loaded = load_policy(policy)
-        except ClearanceError:
-            loaded = None  # maybe a stand-alone screening file; try that below
-    if loaded is not None and getattr(loaded, "screening", None) is not None:
-        rules: ScreeningRules = loaded.screening
+        loaded: Policy | None = load_policy(policy)
+    except ClearanceError:
+        loaded = None  # maybe a stand-alone screening file; try that below
+    if loaded is not None:
         allowed: frozenset[str] | None = None
         if channel is not None:
-            channels = getattr(loaded, "channels", {})
-            if channel not in channels:
+            if channel not in loaded.channels:
                 raise BadInput(f"the policy has no channel '{channel}'; use one it declares")
-            types = getattr(channels[channel], "allowed_types", None) or getattr(
-                channels[channel], "file_types", None
-            )
-            allowed = frozenset(types) if types is not None else None
-        return rules, allowed
+            allowed = loaded.channels[channel].file_types
+        return loaded.screening, allowed
     if channel is not None:
         raise BadInput(f"'{policy}' declares no channels; pass a full policy file with --channel")
     return load_screening_rules(policy), None

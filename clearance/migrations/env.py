@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
+from clearance.storage import models_all  # noqa: F401 (fills Base.metadata with every table)
 from clearance.storage.db import Base
-from clearance.storage.models_all import load_all
 
-load_all()
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:  # pragma: no cover - only when someone runs the alembic CLI directly
