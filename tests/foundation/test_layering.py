@@ -48,11 +48,12 @@ def _imports_base(path: Path) -> bool:
 
 
 def test_every_model_module_is_in_the_metadata() -> None:
-    """Each module that defines tables on ``Base`` is one of the modules Alembic loads."""
+    """Each module that defines tables on ``Base`` is one of the modules Alembic loads (the
+    Alembic environment itself reads ``Base`` and defines none)."""
     defining = {
         ".".join(path.relative_to(ROOT).with_suffix("").parts)
         for path in (ROOT / "clearance").rglob("*.py")
-        if path.name != "db.py" and _imports_base(path)
+        if path.name != "db.py" and "migrations" not in path.parts and _imports_base(path)
     }
     assert "clearance.policy.models" in defining  # the scan is real
     listed = {module.__name__ for module in models_all.MODEL_MODULES}
