@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: run test lint typecheck pytest pytest-fast wheel-check bench clean
+.PHONY: run test lint typecheck pytest pytest-fast wheel-check bench clean translations translations-pot
 
 run:
 	@scripts/setup.sh
@@ -31,6 +31,21 @@ pytest-fast:
 # Build the wheel, install it into a fresh venv outside the checkout, run init and demo there.
 wheel-check:
 	scripts/wheel_check.sh
+
+# UI strings (webapp/translations/README.md): extract the msgids of webapp/ into a template,
+# merge it into every <lang>/LC_MESSAGES/messages.po (the files translators edit), compile the
+# .mo files (committed, so `make run` and the wheel need no build step; a test keeps them fresh).
+TRANSLATIONS := webapp/translations
+POT := var/messages.pot
+translations-pot:
+	@mkdir -p $(dir $(POT))
+	@$(VENV)/pybabel -q extract -F webapp/babel.cfg -k _l -k lazy_gettext --no-location \
+	  --sort-output --omit-header -o $(POT) webapp
+
+translations: translations-pot
+	$(VENV)/pybabel update -i $(POT) -d $(TRANSLATIONS) --ignore-pot-creation-date
+	$(VENV)/pybabel compile -d $(TRANSLATIONS) --statistics
+	@rm -f $(POT)
 
 bench:
 	@for b in bench/*.py; do echo "== $$b"; $(VENV)/python $$b; done
