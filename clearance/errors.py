@@ -6,13 +6,19 @@
 - ``VerificationError``: a signature, hash or proof does not hold (CLI exit 1).
 - ``ConfigurationError``: the installation is not set up to do this (CLI exit 2, HTTP 500).
 
-Every message is one sentence naming what is wrong and what to do.
+Every message is one sentence naming what is wrong and what to do. An error a user can meet
+also carries a stable ``code`` (``"area.what"``, never reworded) and the ``params`` its message
+names, so an adapter can say it in the user's language (the web UI: ``webapp/errors.py``);
+``str(exc)`` stays the English message (the CLI, the logs).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+#: the value types a parameter may have (what a translated message can format)
+Param = str | int
 
 
 class ClearanceError(Exception):
@@ -24,13 +30,13 @@ class ClearanceError(Exception):
     code: str | None = None
 
     def __init__(
-        self, message: str, *, code: str | None = None, params: Mapping[str, str] | None = None
+        self, message: str, *, code: str | None = None, params: Mapping[str, Param] | None = None
     ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
-        self.params: dict[str, str] = dict(params or {})
+        self.params: dict[str, Param] = dict(params or {})
 
     def __str__(self) -> str:
         return self.message

@@ -33,6 +33,7 @@ def create_app(
         errors,
         files,
         i18n,
+        labels,
         nav,
         notifications,
         params,
@@ -62,6 +63,7 @@ def create_app(
     context.init_app(app)
     configure_security(app, settings)
     i18n.init_app(app)
+    labels.init_app(app)
     nav.init_app(app)
     drift.init_app(app)
     publishing.init_app(app)

@@ -17,6 +17,7 @@ from clearance.services import users as user_service
 from clearance.services.grants import Divergence, unlogged_grants
 from webapp.access import role_required
 from webapp.context import me, runtime
+from webapp.errors import user_message
 from webapp.forms import ConfirmForm, EmptyForm, NewUserForm, PolicyForm, ReasonForm, RolesForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -50,7 +51,7 @@ def users() -> ResponseReturnValue:
                 email=form.email.data or None,
             )
         except BadInput as exc:
-            flash(exc.message, "error")
+            flash(user_message(exc), "error")
         else:
             flash(
                 _(
@@ -103,7 +104,7 @@ def user(username: str) -> ResponseReturnValue:
                 unit=form.unit.data,
             )
         except BadInput as exc:
-            flash(exc.message, "error")
+            flash(user_message(exc), "error")
             return render_template("admin/user.html", user=found, form=form), 400
         flash(_("The change was proposed; another administrator must confirm it."), "info")
         return redirect(url_for("admin.pending"))
@@ -134,7 +135,7 @@ def confirm(change_id: int) -> ResponseReturnValue:
     except PolicyRefusal as exc:
         if type(exc) is not PolicyRefusal:
             raise
-        flash(exc.message, "error")
+        flash(user_message(exc), "error")
         return redirect(url_for("admin.pending")), 303
     flash(_("The change was confirmed and applied."), "info")
     return redirect(url_for("admin.pending"))
@@ -167,7 +168,7 @@ def policy() -> ResponseReturnValue:
         try:
             proposed, path = stage_policy(runtime(), form.text.data or "")
             if proposed.content_hash == runtime().policy.content_hash:
-                raise BadInput("this is the policy already in force; change something first")
+                raise BadInput(_("This is the policy already in force; change something first."))
             changes.propose_policy(
                 runtime(),
                 admin=me().username,
@@ -182,7 +183,7 @@ def policy() -> ResponseReturnValue:
         except PolicyInvalid as exc:
             problems = [str(p) for p in exc.problems]
         except BadInput as exc:
-            flash(exc.message, "error")
+            flash(user_message(exc), "error")
         else:
             flash(_("The policy was proposed; another administrator must confirm it."), "info")
             return redirect(url_for("admin.pending"))

@@ -17,6 +17,7 @@ from clearance.services.users import confirm_password
 from webapp import itemview, progress
 from webapp.access import fresh, item_access, item_head, reader_of, role_required
 from webapp.context import me, read_connection, runtime
+from webapp.errors import user_message
 from webapp.forms import DecisionForm, EnrolKeyForm
 from webapp.i18n import language
 
@@ -147,7 +148,8 @@ def decide(item_id: str) -> ResponseReturnValue:
     rev = itemview.current(itemview.load(item_id))
     if rev.release_manifest_hash != form.manifest_hash.data:
         raise Conflict(
-            "the item changed after you opened it; read the new revision before deciding"
+            "the item changed after you opened it; read the new revision before deciding",
+            code="item.changed",
         )
     try:
         # the step-up: the signed-in approver's password again (never locked by others'
@@ -164,7 +166,7 @@ def decide(item_id: str) -> ResponseReturnValue:
     except Conflict:
         raise
     except (BadInput, PolicyRefusal) as exc:
-        flash(exc.message, "error")
+        flash(user_message(exc), "error")
         return redirect(url_for("approvals.item", item_id=item_id))
     if outcome.publish:
         progress.trigger(item_id, progress.APPROVED)
@@ -197,7 +199,7 @@ def key() -> ResponseReturnValue:
         try:
             confirm_password(rt, user.username, password)
         except PolicyRefusal as exc:
-            flash(exc.message, "error")
+            flash(user_message(exc), "error")
             return redirect(url_for("approvals.key"))
         now = datetime.now(UTC)
         with rt.uow() as uow:

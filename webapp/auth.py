@@ -24,7 +24,7 @@ from clearance.services import users as user_service
 from clearance.storage.models import User
 from webapp.access import signed_in
 from webapp.context import me, read_connection, runtime
-from webapp.errors import error_page
+from webapp.errors import error_page, user_message
 from webapp.forms import ChangePasswordForm, EmptyForm, LoginForm
 from webapp.security import LoginLimiter, safe_next
 from webapp.sessions import renew
@@ -35,12 +35,7 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 def login_refused() -> str:
     """The one message of every failed login (wrong password, unknown user, waiting)."""
-    return str(
-        _(
-            "The username or password is wrong, or there were too many attempts from here; "
-            "check them and try again in a few minutes."
-        )
-    )
+    return user_message(user_service.LoginRefused())
 
 
 login_manager = LoginManager()
@@ -145,7 +140,7 @@ def change_password() -> ResponseReturnValue:
                 runtime(), username=me().username, old=form.old.data or "", new=form.new.data or ""
             )
         except (BadInput, PolicyRefusal) as exc:
-            flash(exc.message, "error")
+            flash(user_message(exc), "error")
             return render_template("auth/password.html", form=form), 400
         with runtime().readers() as db:
             user = db.get(User, me().id)

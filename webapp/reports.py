@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from clearance.auditlog.entry import Entry
@@ -58,9 +59,9 @@ def _default_period() -> str:
 def _request() -> tuple[str, Filters]:
     period = (request.args.get("period") or _default_period()).strip()
     values = {name: (request.args.get(name) or "").strip() or None for name in FILTERS}
-    for name, value in values.items():
+    for value in values.values():
         if value is not None and len(value) > 100:
-            raise BadInput(f"{name} is longer than 100 characters")
+            raise BadInput(_("A filter is longer than 100 characters; shorten it."))
     return period, Filters(**values)
 
 

@@ -14,6 +14,7 @@ from clearance.admin import setup as roster_setup
 from clearance.errors import BadInput, Conflict, PolicyRefusal
 from webapp.access import role_required
 from webapp.context import me, runtime
+from webapp.errors import user_message
 from webapp.forms import SetupConfirmForm, SetupForm
 
 bp = Blueprint("setup", __name__, url_prefix="/admin/setup")
@@ -105,7 +106,7 @@ def start() -> ResponseReturnValue:
         try:
             roster_setup.plan(runtime(), admin=me().username, roster=roster)
         except (BadInput, PolicyRefusal) as exc:
-            flash(exc.message, "error")
+            flash(user_message(exc), "error")
             return render_template("admin/setup.html", form=form), 400
         confirm = SetupConfirmForm(formdata=None)
         confirm.plan.data = _seal(roster)
@@ -144,7 +145,7 @@ def confirm() -> ResponseReturnValue:
             labels=runtime().policy.signoff_roles,
         ), 400
     except BadInput as exc:
-        flash(exc.message, "error")
+        flash(user_message(exc), "error")
         return redirect(url_for("setup.start")), 303
     flash(
         _(

@@ -68,5 +68,8 @@ def stage(rt: Runtime, staged: Staged, files: list[FileStorage]) -> Staged:
         kept = [s for s in kept if s["name"] != name]
         kept.append({"name": name, "sha256": ref.sha256})
     if len(kept) > MAX_STAGED:
-        raise BadInput(f"too many files ({len(kept)}); attach at most {MAX_STAGED}")
+        raise BadInput(
+            _("Too many files (%(count)s); attach at most %(maximum)s.", count=len(kept),
+              maximum=MAX_STAGED)
+        )  # fmt: skip
     return kept

@@ -104,12 +104,17 @@ def propose_roles(
     """Store a proposed role change for ``username``; nothing changes until confirmed."""
     role_set = parse_roles(roles)
     if signoff_roles and Role.APPROVER not in role_set:
-        raise BadInput("sign-off roles can only be given to a user with the approver role")
+        raise BadInput(
+            "sign-off roles can only be given to a user with the approver role",
+            code="roles.signoff_needs_approver",
+        )
     known = set(rt.policy.signoff_roles)
     unknown = sorted(set(signoff_roles) - known)
     if unknown:
         raise BadInput(
-            f"unknown sign-off role {unknown[0]!r}; use one of {', '.join(sorted(known))}"
+            f"unknown sign-off role {unknown[0]!r}; use one of {', '.join(sorted(known))}",
+            code="roles.unknown_signoff_role",
+            params={"role": unknown[0], "allowed": ", ".join(sorted(known))},
         )
     with rt.uow() as uow:
         proposer = _admin(uow.session, admin)
@@ -121,7 +126,11 @@ def propose_roles(
         }
         before = _roles_snapshot(target)
         if payload == before:
-            raise BadInput(f"user {target.username!r} already has these roles; change something")
+            raise BadInput(
+                f"user {target.username!r} already has these roles; change something",
+                code="roles.unchanged",
+                params={"username": target.username},
+            )
         change = PendingChange(
             kind=ChangeKind.ROLES.value,
             target=target.username,
@@ -161,9 +170,17 @@ def propose_policy(
 def _load_pending(session: Session, change_id: int) -> PendingChange:
     change = session.get(PendingChange, change_id)
     if change is None:
-        raise NotFound(f"there is no proposed change {change_id}; list them on the admin page")
+        raise NotFound(
+            f"there is no proposed change {change_id}; list them on the admin page",
+            code="change.not_found",
+            params={"change": change_id},
+        )
     if change.status != ChangeStatus.PENDING.value:
-        raise Conflict(f"change {change_id} is already {change.status}; nothing left to decide")
+        raise Conflict(
+            f"change {change_id} is already {change.status}; nothing left to decide",
+            code="change.closed",
+            params={"change": change_id, "status": change.status},
+        )
     return change
 
 
@@ -171,11 +188,13 @@ def _check_confirmer(session: Session, change: PendingChange, admin: str) -> Use
     confirmer = _admin(session, admin)
     if confirmer.id == change.proposed_by:
         raise PolicyRefusal(
-            "the administrator who proposed a change cannot confirm it; ask another administrator"
+            "the administrator who proposed a change cannot confirm it; ask another administrator",
+            code="change.own_proposal",
         )
     if change.kind == ChangeKind.ROLES.value and change.target == confirmer.username:
         raise PolicyRefusal(
-            "an administrator cannot confirm a change to their own roles; ask another administrator"
+            "an administrator cannot confirm a change to their own roles; ask another administrator",
+            code="change.own_roles",
         )
     return confirmer
 
@@ -199,7 +218,9 @@ def confirm(
             if _is_stale(rt, uow.session, change):
                 raise Conflict(
                     f"this proposal is stale: the roles of {change.target!r} changed after it "
-                    "was made; reject it and propose again"
+                    "was made; reject it and propose again",
+                    code="change.stale_roles",
+                    params={"username": change.target},
                 )
             user_service.set_roles_in(
                 uow,
@@ -215,10 +236,13 @@ def confirm(
         if _is_stale(rt, uow.session, change):
             raise Conflict(
                 "this proposal is stale: the policy in force changed after it was made; "
-                "propose it again"
+                "propose it again",
+                code="change.stale_policy",
             )
     if apply_policy is None:
-        raise PolicyRefusal("policy changes cannot be applied here yet; use the CLI")
+        raise PolicyRefusal(
+            "policy changes cannot be applied here yet; use the CLI", code="change.policy_not_here"
+        )
     apply_policy(rt, admin, payload)
     return _close(rt, admin=admin, change_id=change_id, status=ChangeStatus.CONFIRMED, reason=None)
 
@@ -226,7 +250,10 @@ def confirm(
 def reject(rt: Runtime, *, admin: str, change_id: int, reason: str) -> ChangeView:
     """Withdraw (the proposer) or turn down (another admin) a proposal; nothing is applied."""
     if not reason.strip():
-        raise BadInput("a reason is required to reject a proposed change; say why")
+        raise BadInput(
+            "a reason is required to reject a proposed change; say why",
+            code="change.reason_required",
+        )
     with rt.readers() as session:
         _load_pending(session, change_id)
         _admin(session, admin)

@@ -90,23 +90,33 @@ def is_open(rt: Runtime) -> bool:
 def _check(rt: Runtime, session: Session, admin: str, roster: Roster) -> None:
     reason = closed_reason(session)
     if reason is not None:
-        raise Conflict(reason)
+        raise Conflict(reason, code="setup.closed")
     actor = user_service.get_user(session, admin)
     user_service.require_role(actor, Role.ADMIN)
     units = [u.strip() for u in roster.units if u.strip()]
     if len(set(units)) != len(units):
-        raise BadInput("a unit is listed twice; list each unit once")
+        raise BadInput("a unit is listed twice; list each unit once", code="setup.unit_twice")
     if not roster.people:
-        raise BadInput("the roster is empty; add the approvers, an auditor and a second admin")
+        raise BadInput(
+            "the roster is empty; add the approvers, an auditor and a second admin",
+            code="setup.roster_empty",
+        )
     if len(roster.people) > MAX_PEOPLE:
-        raise BadInput(f"the roster has {len(roster.people)} people; set up at most {MAX_PEOPLE}")
+        raise BadInput(
+            f"the roster has {len(roster.people)} people; set up at most {MAX_PEOPLE}",
+            code="setup.roster_too_large",
+            params={"count": len(roster.people), "maximum": MAX_PEOPLE},
+        )
     names = [p.username.strip().lower() for p in roster.people]
     if len(set(names)) != len(names):
-        raise BadInput("a username is listed twice; give each person one username")
+        raise BadInput(
+            "a username is listed twice; give each person one username", code="setup.username_twice"
+        )
     if actor.username in names:
         raise BadInput(
             "the setup cannot change your own account; give the roles to other people "
-            "(a second administrator confirms any change to yours)"
+            "(a second administrator confirms any change to yours)",
+            code="setup.own_account",
         )
     known = set(rt.policy.signoff_roles)
     admins = 0
@@ -118,21 +128,44 @@ def _check(rt: Runtime, session: Session, admin: str, roster: Roster) -> None:
         if unknown:
             raise BadInput(
                 f"{person.username}: unknown sign-off role {unknown[0]!r}; "
-                f"use one of {', '.join(sorted(known))}"
+                f"use one of {', '.join(sorted(known))}",
+                code="setup.unknown_signoff_role",
+                params={
+                    "username": person.username,
+                    "role": unknown[0],
+                    "allowed": ", ".join(sorted(known)),
+                },
             )
         if person.signoff_roles and Role.APPROVER not in roles:
-            raise BadInput(f"{person.username}: sign-off roles need the approver role")
+            raise BadInput(
+                f"{person.username}: sign-off roles need the approver role",
+                code="setup.signoff_needs_approver",
+                params={"username": person.username},
+            )
         if Role.APPROVER in roles and not person.signoff_roles:
-            raise BadInput(f"{person.username}: an approver needs at least one sign-off role")
+            raise BadInput(
+                f"{person.username}: an approver needs at least one sign-off role",
+                code="setup.approver_needs_signoff_role",
+                params={"username": person.username},
+            )
         if Role.APPROVER in roles and Role.ADMIN in roles:
             raise BadInput(
                 f"{person.username}: one person cannot both grant roles and sign off; "
-                "give the approver and the administrator roles to different people"
+                "give the approver and the administrator roles to different people",
+                code="setup.approver_and_admin",
+                params={"username": person.username},
             )
         if person.unit and units and person.unit not in units:
-            raise BadInput(f"{person.username}: unit {person.unit!r} is not in the list of units")
+            raise BadInput(
+                f"{person.username}: unit {person.unit!r} is not in the list of units",
+                code="setup.unit_unknown",
+                params={"username": person.username, "unit": person.unit},
+            )
     if admins < 1:
-        raise BadInput("the roster needs a second administrator (dual control starts with them)")
+        raise BadInput(
+            "the roster needs a second administrator (dual control starts with them)",
+            code="setup.second_admin_missing",
+        )
 
 
 def plan(rt: Runtime, *, admin: str, roster: Roster) -> Roster:

@@ -88,7 +88,9 @@ def next_state(state: State, action: Action) -> State:
         options = ", ".join(allowed) if allowed else "nothing"
         raise IllegalTransition(
             f"cannot {action.value.replace('_', ' ')} an item in state {state.value}"
-            f" (allowed: {options}){'; ' + hint if hint else ''}"
+            f" (allowed: {options}){'; ' + hint if hint else ''}",
+            code="item.illegal_transition",
+            params={"action": action.value, "state": state.value},
         ) from None
 
 

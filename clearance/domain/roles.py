@@ -22,9 +22,15 @@ def parse_roles(raw: str | list[str] | tuple[str, ...]) -> frozenset[Role]:
             roles.add(Role(name.strip().lower()))
         except ValueError:
             allowed = ", ".join(r.value for r in Role)
-            raise BadInput(f"unknown role {name!r}; use one of {allowed}") from None
+            raise BadInput(
+                f"unknown role {name!r}; use one of {allowed}",
+                code="roles.unknown",
+                params={"role": name, "allowed": allowed},
+            ) from None
     if not roles:
-        raise BadInput("a user needs at least one role (author, approver, auditor or admin)")
+        raise BadInput(
+            "a user needs at least one role (author, approver, auditor or admin)", code="roles.none"
+        )
     return frozenset(roles)
 
 

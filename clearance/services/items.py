@@ -71,9 +71,13 @@ def new_item_id() -> str:
 def _title(raw: str) -> str:
     title = unicodedata.normalize("NFC", raw or "").strip()
     if not title:
-        raise BadInput("the title is empty; give the item a title")
+        raise BadInput("the title is empty; give the item a title", code="item.title_empty")
     if len(title) > MAX_TITLE:
-        raise BadInput(f"the title is {len(title)} characters long; keep it under {MAX_TITLE}")
+        raise BadInput(
+            f"the title is {len(title)} characters long; keep it under {MAX_TITLE}",
+            code="item.title_too_long",
+            params={"length": len(title), "maximum": MAX_TITLE},
+        )
     return title
 
 
@@ -117,25 +121,39 @@ def _versions(rt: Runtime, sub: Submission, language: str) -> tuple[LanguageVers
 def _validate(rt: Runtime, sub: Submission) -> _Checked:
     title = _title(sub.title)
     if not sub.channels:
-        raise BadInput("no channel was chosen; pick at least one publication channel")
+        raise BadInput(
+            "no channel was chosen; pick at least one publication channel", code="item.no_channel"
+        )
     policy = rt.policy
     known_channels = set(policy.channels)
     channels = sorted({c.strip() for c in sub.channels})
     for channel in channels:
         if channel not in known_channels:
             raise BadInput(
-                f"unknown channel {channel!r}; use one of {', '.join(sorted(known_channels))}"
+                f"unknown channel {channel!r}; use one of {', '.join(sorted(known_channels))}",
+                code="item.unknown_channel",
+                params={"channel": channel, "allowed": ", ".join(sorted(known_channels))},
             )
     from clearance.publishing.registry import require_configured
 
     require_configured(rt, channels)
     level_names = [level.name for level in policy.levels]
     if sub.declared_level not in level_names:
-        raise BadInput(f"unknown level {sub.declared_level!r}; use one of {', '.join(level_names)}")
+        raise BadInput(
+            f"unknown level {sub.declared_level!r}; use one of {', '.join(level_names)}",
+            code="item.unknown_level",
+            params={"level": sub.declared_level or "", "allowed": ", ".join(level_names)},
+        )
     if not (sub.body_text and sub.body_text.strip()) and not sub.attachments:
-        raise BadInput("the item has neither body text nor attachments; add one of them")
+        raise BadInput(
+            "the item has neither body text nor attachments; add one of them", code="item.empty"
+        )
     if len(sub.attachments) > MAX_ATTACHMENTS:
-        raise BadInput(f"too many attachments ({len(sub.attachments)}); at most {MAX_ATTACHMENTS}")
+        raise BadInput(
+            f"too many attachments ({len(sub.attachments)}); at most {MAX_ATTACHMENTS}",
+            code="item.too_many_attachments",
+            params={"count": len(sub.attachments), "maximum": MAX_ATTACHMENTS},
+        )
     themes = policy.checked_themes(sub.themes)
     language = policy.checked_language(
         sub.language if sub.language is not None else policy.default_language
@@ -206,10 +224,16 @@ def _store_parts(rt: Runtime, sub: Submission, checked: _Checked) -> list[PartEn
         if entry.name in text_names:
             raise BadInput(
                 f"an attachment is named {entry.name!r}, the name a text of the item is "
-                "published under; rename the attachment"
+                "published under; rename the attachment",
+                code="item.attachment_named_as_body",
+                params={"name": entry.name},
             )
         if entry.name in names:
-            raise BadInput(f"two attachments are named {entry.name!r}; rename one of them")
+            raise BadInput(
+                f"two attachments are named {entry.name!r}; rename one of them",
+                code="item.attachment_names_twice",
+                params={"name": entry.name},
+            )
         names.add(entry.name)
         parts.append(entry)
     return parts
@@ -379,7 +403,9 @@ def new_revision(
         item = load_item(uow.session, item_id)
         if item.author_id != user.id:
             raise PolicyRefusal(
-                f"only the author of item {item_id} can submit a new revision of it"
+                f"only the author of item {item_id} can submit a new revision of it",
+                code="item.revise_not_author",
+                params={"item": item_id},
             )
         state = State(item.state)
         target = next_state(state, Action.RESUBMIT)
@@ -408,7 +434,11 @@ def load_item(session: Session, item_id: str, *, for_update: bool = False) -> It
         query = query.with_for_update(of=Item)
     item = session.scalar(query)
     if item is None:
-        raise NotFound(f"there is no item {item_id!r}; list items with `clearance items list`")
+        raise NotFound(
+            f"there is no item {item_id!r}; list items with `clearance items list`",
+            code="item.not_found",
+            params={"item": item_id},
+        )
     return item
 
 
@@ -419,7 +449,11 @@ def current_revision(session: Session, item: Item) -> Revision:
         )
     )
     if revision is None:  # pragma: no cover - guarded by the schema
-        raise NotFound(f"item {item.id} has no revision {item.current_revision}")
+        raise NotFound(
+            f"item {item.id} has no revision {item.current_revision}",
+            code="item.revision_not_found",
+            params={"item": item.id, "revision": item.current_revision},
+        )
     return revision
 
 
@@ -461,12 +495,19 @@ def transition(
 def withdraw(rt: Runtime, *, actor: str, item_id: str, reason: str) -> None:
     """The author (or an admin) withdraws an item that is not yet published."""
     if not reason.strip():
-        raise BadInput("a reason is required to withdraw an item; say why")
+        raise BadInput(
+            "a reason is required to withdraw an item; say why",
+            code="item.withdraw_reason_required",
+        )
     with rt.uow() as uow:
         user = get_user(uow.session, actor)
         item = load_item(uow.session, item_id)
         if item.author_id != user.id and Role.ADMIN.value not in user.role_set:
-            raise PolicyRefusal(f"only the author or an administrator can withdraw item {item_id}")
+            raise PolicyRefusal(
+                f"only the author or an administrator can withdraw item {item_id}",
+                code="item.withdraw_not_permitted",
+                params={"item": item_id},
+            )
         revision = current_revision(uow.session, item)
         transition(
             uow,

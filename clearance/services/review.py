@@ -261,7 +261,9 @@ def _record(
             if revision.number == number and revision.screening_verdict is not None:
                 return _recorded_outcome(session, item, revision)
             raise Conflict(
-                f"item {item_id} changed while it was being reviewed; run the review again"
+                f"item {item_id} changed while it was being reviewed; run the review again",
+                code="review.item_changed",
+                params={"item": item_id},
             )
         by_id = {p.id: p for p in revision.parts}
         for s in screened:

@@ -78,7 +78,11 @@ def parse_decision(raw: str) -> DecisionKind:
         return DecisionKind(raw.strip().lower().replace("-", "_"))
     except ValueError:
         allowed = "approve, approve-with-recommendations, request-changes, reject"
-        raise BadInput(f"unknown decision {raw!r}; use one of {allowed}") from None
+        raise BadInput(
+            f"unknown decision {raw!r}; use one of {allowed}",
+            code="decision.unknown",
+            params={"decision": raw, "allowed": allowed},
+        ) from None
 
 
 def statement_decision(kind: DecisionKind) -> str:
@@ -135,7 +139,11 @@ def revision_signoff_state(
 ) -> SignoffState:
     """Evaluate the revision's sign-off chain under ``policy`` from the recorded decisions."""
     if revision.level is None or revision.release_manifest_hash is None:
-        raise PolicyRefusal(f"item {item.id} has not been reviewed yet; run the review first")
+        raise PolicyRefusal(
+            f"item {item.id} has not been reviewed yet; run the review first",
+            code="signoff.not_reviewed",
+            params={"item": item.id},
+        )
     return signoff_status(
         policy,
         level=revision.level,
@@ -185,7 +193,9 @@ def _pick_role(state: SignoffState, user_id: int, roles: frozenset[str], unit: s
     missing = "; ".join(state.missing) or "nothing"
     raise PolicyRefusal(
         f"you cannot sign stage {stage} of this item now (it needs: {missing}); "
-        "ask an approver who holds a required role"
+        "ask an approver who holds a required role",
+        code="signoff.stage_not_yours",
+        params={"stage": stage, "missing": missing},
     )
 
 
@@ -202,11 +212,21 @@ def decide(
     kind = decision if isinstance(decision, DecisionKind) else parse_decision(decision)
     text = (comment or "").strip() or None
     if kind is DecisionKind.REJECT and text is None:
-        raise BadInput("a rejection needs a reason; give it with the comment")
+        raise BadInput(
+            "a rejection needs a reason; give it with the comment",
+            code="decision.reject_reason_required",
+        )
     if kind is DecisionKind.REQUEST_CHANGES and text is None:
-        raise BadInput("a request for changes needs a comment saying what to change")
+        raise BadInput(
+            "a request for changes needs a comment saying what to change",
+            code="decision.changes_comment_required",
+        )
     if text is not None and len(text) > MAX_COMMENT:
-        raise BadInput(f"the comment is {len(text)} characters long; keep it under {MAX_COMMENT}")
+        raise BadInput(
+            f"the comment is {len(text)} characters long; keep it under {MAX_COMMENT}",
+            code="decision.comment_too_long",
+            params={"length": len(text), "maximum": MAX_COMMENT},
+        )
     now = datetime.now(UTC)
     try:
         with rt.uow() as uow:
@@ -220,7 +240,9 @@ def decide(
         raise PolicyRefusal(
             f"your account holds {exc.found.describe()} that no logged, confirmed change "
             "granted (it was written into the users table outside the service), so you cannot "
-            "sign; ask an administrator to grant your roles through the admin page"
+            "sign; ask an administrator to grant your roles through the admin page",
+            code="signoff.unlogged_grant",
+            params={"found": exc.found.describe()},
         ) from None
     deliver_pending(rt, note_ids)
     return outcome
@@ -251,10 +273,16 @@ def _decide_in(
     before = revision_signoff_state(session, policy, item, revision)
     if user.id in before.excluded:
         raise PolicyRefusal(
-            f"{user.username} wrote, uploaded or edited item {item_id} and cannot sign it off"
+            f"{user.username} wrote, uploaded or edited item {item_id} and cannot sign it off",
+            code="signoff.own_item",
+            params={"username": user.username, "item": item_id},
         )
     if any(d.decision.approver_id == user.id and not d.superseded for d in before.decisions):
-        raise Conflict(f"{user.username} has already decided on this revision of item {item_id}")
+        raise Conflict(
+            f"{user.username} has already decided on this revision of item {item_id}",
+            code="signoff.already_decided",
+            params={"username": user.username, "item": item_id},
+        )
     granted = logged_grants(session, user.username)
     unlogged = divergence(user, granted)
     if unlogged is not None:
@@ -263,7 +291,9 @@ def _decide_in(
     if granted.key is None or active_vkey(session, user.username) != granted.key.vkey:
         raise PolicyRefusal(
             f"the signing key of {user.username} is not the one registered in the audit log "
-            "(it was changed outside the service); enrol your key again on the key page"
+            "(it was changed outside the service); enrol your key again on the key page",
+            code="signoff.key_not_registered",
+            params={"username": user.username},
         )
     assert before.open_stage is not None
     stage_id = before.open_stage.stage_id

@@ -30,9 +30,17 @@ def safe_filename(raw: str) -> str:
     name = unicodedata.normalize("NFC", name)
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
     if not name or name in {".", ".."}:
-        raise BadInput(f"the file name {raw!r} is empty or not usable; rename the file")
+        raise BadInput(
+            f"the file name {raw!r} is empty or not usable; rename the file",
+            code="upload.name_unusable",
+            params={"name": raw},
+        )
     if len(name) > MAX_FILENAME:
-        raise BadInput(f"the file name {name[:40]!r}... is longer than {MAX_FILENAME} characters")
+        raise BadInput(
+            f"the file name {name[:40]!r}... is longer than {MAX_FILENAME} characters",
+            code="upload.name_too_long",
+            params={"name": name[:40], "maximum": MAX_FILENAME},
+        )
     return name
 
 
@@ -73,7 +81,11 @@ def store_upload(blobs: BlobStore, upload: Upload) -> PartEntry:
     name = safe_filename(upload.filename)
     ref = blobs.put_stream(upload.stream, name=f"the file {name!r}")
     if ref.size == 0:
-        raise BadInput(f"the file {name!r} is empty; attach the file with its content")
+        raise BadInput(
+            f"the file {name!r} is empty; attach the file with its content",
+            code="upload.empty",
+            params={"name": name},
+        )
     mime = detect_mime(blobs.read(ref.sha256))
     return PartEntry(
         name=name, role=PartRole.ATTACHMENT, sha256=ref.sha256, size=ref.size, mime=mime

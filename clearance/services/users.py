@@ -60,7 +60,11 @@ class UserView:
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
-        raise NotFound(f"there is no user {username!r}; list users with `clearance users list`")
+        raise NotFound(
+            f"there is no user {username!r}; list users with `clearance users list`",
+            code="user.not_found",
+            params={"username": username},
+        )
     return user
 
 
@@ -68,7 +72,9 @@ def require_role(user: User, role: Role) -> None:
     if role.value not in user.role_set or not user.active:
         raise NotPermitted(
             f"user {user.username!r} does not have the {role.value} role; "
-            f"an administrator can grant it with `clearance users set-role`"
+            f"an administrator can grant it with `clearance users set-role`",
+            code="user.lacks_role",
+            params={"username": user.username, "role": role.value},
         )
 
 
@@ -79,7 +85,9 @@ def _parse_signoff_roles(raw: str | list[str] | None) -> frozenset[str]:
     for name in names:
         if not _SIGNOFF_ROLE.match(name):
             raise BadInput(
-                f"sign-off role {name!r} is not a valid name; use lowercase letters, digits and _"
+                f"sign-off role {name!r} is not a valid name; use lowercase letters, digits and _",
+                code="roles.signoff_role_invalid",
+                params={"role": name},
             )
     return frozenset(names)
 
@@ -88,7 +96,9 @@ def validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise BadInput(
             f"the password is too short ({len(password)} characters); "
-            f"use at least {MIN_PASSWORD_LENGTH}"
+            f"use at least {MIN_PASSWORD_LENGTH}",
+            code="password.too_short",
+            params={"length": len(password), "minimum": MIN_PASSWORD_LENGTH},
         )
 
 
@@ -150,17 +160,26 @@ def create_in(
     name = username.strip().lower()
     if not _USERNAME.match(name):
         raise BadInput(
-            f"username {username!r} is not valid; use 2-64 lowercase letters, digits, . _ -"
+            f"username {username!r} is not valid; use 2-64 lowercase letters, digits, . _ -",
+            code="user.username_invalid",
+            params={"username": username},
         )
     role_set = parse_roles(roles)
     sign_roles = _parse_signoff_roles(signoff_roles)
     if sign_roles and Role.APPROVER not in role_set:
-        raise BadInput("sign-off roles can only be given to a user with the approver role")
+        raise BadInput(
+            "sign-off roles can only be given to a user with the approver role",
+            code="roles.signoff_needs_approver",
+        )
     generated = None
     if password is None:
         generated = password = one_time_password()
     if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise BadInput(f"user {name!r} already exists; choose another username")
+        raise BadInput(
+            f"user {name!r} already exists; choose another username",
+            code="user.exists",
+            params={"username": name},
+        )
     user = User(
         username=name,
         display_name=(display_name or name).strip(),
@@ -196,7 +215,9 @@ def refuse_when_dual_controlled(rt: Runtime) -> None:
         raise PolicyRefusal(
             f"this installation has {len(admins)} administrators, so a role change needs a "
             "second administrator's confirmation: propose it on the admin page (Users) and have "
-            "another administrator confirm it"
+            "another administrator confirm it",
+            code="roles.dual_control",
+            params={"admins": len(admins)},
         )
 
 
@@ -240,7 +261,10 @@ def set_roles_in(
     if signoff_roles is not None:
         sign_roles = _parse_signoff_roles(signoff_roles)
         if sign_roles and Role.APPROVER not in role_set:
-            raise BadInput("sign-off roles can only be given to a user with the approver role")
+            raise BadInput(
+                "sign-off roles can only be given to a user with the approver role",
+                code="roles.signoff_needs_approver",
+            )
         user.signoff_roles = format_roles(set(sign_roles))
     elif Role.APPROVER not in role_set:
         user.signoff_roles = ""
@@ -283,7 +307,8 @@ class LoginRefused(PolicyRefusal):
     def __init__(self) -> None:
         super().__init__(
             "the username or password is wrong, or there were too many attempts from here; "
-            "check them and try again in a few minutes"
+            "check them and try again in a few minutes",
+            code="login.refused",
         )
 
 
@@ -334,7 +359,9 @@ def confirm_password(rt: Runtime, username: str, password: str) -> None:
         stored = user.password_hash if user.active else _dummy_hash()
         ok = verify_password(stored, password) and user.active
     if not ok:
-        raise PolicyRefusal("the password is wrong; enter your own password to sign")
+        raise PolicyRefusal(
+            "the password is wrong; enter your own password to sign", code="password.wrong_to_sign"
+        )
 
 
 def change_password(rt: Runtime, *, username: str, old: str, new: str) -> None:
@@ -342,7 +369,9 @@ def change_password(rt: Runtime, *, username: str, old: str, new: str) -> None:
     with rt.uow() as uow:
         user = get_user(uow.session, username)
         if not verify_password(user.password_hash, old):
-            raise PolicyRefusal("the current password is wrong; try again")
+            raise PolicyRefusal(
+                "the current password is wrong; try again", code="password.current_wrong"
+            )
         user.password_hash = hash_password(new)
         user.must_change_password = False
         sessions.revoke_user(uow.session, user.id)

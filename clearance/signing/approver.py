@@ -101,7 +101,11 @@ def sign_decision(
         )
     ).first()
     if row is None:
-        raise NotFound(f"{username} has no signing key; enrol one before signing off")
+        raise NotFound(
+            f"{username} has no signing key; enrol one before signing off",
+            code="signoff.no_key",
+            params={"username": username},
+        )
     text, _ = split(checkpoint)
     seen = parse_body(text)
     statement = SignOff(

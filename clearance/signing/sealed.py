@@ -25,7 +25,9 @@ SCRYPT_P = 1
 
 def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     if not password:
-        raise BadInput("an empty password cannot protect a private key; choose one")
+        raise BadInput(
+            "an empty password cannot protect a private key; choose one", code="key.empty_password"
+        )
     return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(password.encode("utf-8"))
 
 
@@ -77,4 +79,6 @@ def unseal(sealed: str, password: str) -> bytes:
     try:
         return AESGCM(key).decrypt(nonce, ciphertext, context.encode("utf-8"))
     except InvalidTag:
-        raise VerificationError("wrong password, or the sealed key was altered") from None
+        raise VerificationError(
+            "wrong password, or the sealed key was altered", code="key.unseal_failed"
+        ) from None

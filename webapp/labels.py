@@ -1,0 +1,66 @@
+"""Policy ids shown by their labels: levels, channels, sign-off roles, stages (the policy file
+has them). In Vietnamese the ``label_vi``; in English the ``label_en`` where the policy has one,
+else the id. Templates call these as globals; an unknown id is shown as it is."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from clearance.policy.values import Policy
+from webapp.context import runtime
+from webapp.i18n import ROLE_LABELS, label, language
+
+
+def _policy() -> Policy:
+    return runtime().policy
+
+
+def level(name: str | None) -> str:
+    if not name:
+        return "—"
+    for found in _policy().levels:
+        if found.name == name:
+            return found.label_vi if language() == "vi" else found.label_en
+    return name
+
+
+def channel(name: str | None) -> str:
+    if not name:
+        return "—"
+    found = _policy().channels.get(name)
+    return found.label_vi if found is not None and language() == "vi" else name
+
+
+def signoff_role(name: str | None) -> str:
+    if not name:
+        return "—"
+    found = _policy().signoff_roles.get(name)
+    return found if found is not None and language() == "vi" else name
+
+
+def any_role(name: str | None) -> str:
+    """A product role (author, approver…) or a sign-off role of the policy."""
+    if name in ROLE_LABELS:
+        return label(ROLE_LABELS, name)
+    return signoff_role(name)
+
+
+def stage(stage_id: str | None) -> str:
+    """A stage by its label (stage ids are shared by the chains; the first label found)."""
+    if not stage_id:
+        return "—"
+    if language() == "vi":
+        for chain in _policy().chains.values():
+            for found in chain.stages:
+                if found.id == stage_id:
+                    return found.label_vi
+    return stage_id
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        level_label=level,
+        channel_label=channel,
+        signoff_role_label=signoff_role,
+        stage_label=stage,
+    )
