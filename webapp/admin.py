@@ -88,7 +88,7 @@ def user(username: str) -> ResponseReturnValue:
         abort(404)
     form = RolesForm()
     form.roles.choices = [(r.value, r.value) for r in Role]
-    form.signoff_roles.choices = [(name, name) for name in sorted(runtime().policy.signoff_roles)]
+    form.signoff_roles.choices = sorted(runtime().policy.signoff_roles.items())
     if request.method == "GET":
         form.roles.data = sorted(found.roles)
         form.signoff_roles.data = sorted(found.signoff_roles)

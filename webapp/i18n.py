@@ -100,6 +100,12 @@ VERDICT_LABELS = {
     "review": lazy_gettext("Held for review"),
     "blocked": lazy_gettext("Blocked"),
 }
+SEVERITY_LABELS = {
+    "block": lazy_gettext("Blocks publication"),
+    "review": lazy_gettext("Needs review"),
+    "warn": lazy_gettext("Warning"),
+    "info": lazy_gettext("For information"),
+}
 ROLE_LABELS = {
     "author": lazy_gettext("Author"),
     "approver": lazy_gettext("Approver"),
@@ -176,4 +182,5 @@ def init_app(app: Flask) -> None:
         decision_label=lambda key: label(DECISION_LABELS, key),
         verdict_label=lambda key: label(VERDICT_LABELS, key),
         role_label=lambda key: label(ROLE_LABELS, key),
+        severity_label=lambda key: label(SEVERITY_LABELS, key),
     )
