@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, g, has_request_context, redirect, request, session
 from flask.typing import ResponseReturnValue
-from flask_babel import Babel, format_decimal, get_translations, lazy_gettext
-from markupsafe import Markup
+from flask_babel import Babel, format_datetime, format_decimal, get_translations, lazy_gettext
+from markupsafe import Markup, escape
 
 from webapp.security import safe_next
 
@@ -51,6 +51,24 @@ def fmt_datetime(value: datetime | None, lang: str | None = None) -> str:
     if (lang or language()) == "en":
         return f"{local.day:02d} {_MONTHS[local.month - 1]} {local.year:04d}, {clock}"
     return f"{local.day:02d}/{local.month:02d}/{local.year:04d} {clock}"
+
+
+def event_label(event_type: str | None) -> Markup:
+    """An audit event type by its label, or its id in a code element when it has none."""
+    if event_type in EVENT_LABELS:
+        return escape(label(EVENT_LABELS, event_type))
+    return Markup("<code>%s</code>") % (event_type or "")
+
+
+def audit_time(value: str | datetime | None) -> str:
+    """An audit entry's time (ISO text in the log) in Vietnam's time, to the second, no
+    microseconds, with flask-babel's formatting."""
+    if not value:
+        return "—"
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    pattern = DATETIME_PATTERN.get(language(), DATETIME_PATTERN["vi"]) + ":ss"
+    return str(format_datetime(when, pattern))
 
 
 def fmt_number(value: float | int | None) -> str:
@@ -105,6 +123,34 @@ SEVERITY_LABELS = {
     "review": lazy_gettext("Needs review"),
     "warn": lazy_gettext("Warning"),
     "info": lazy_gettext("For information"),
+}
+#: audit event types (``Event.type``) -> label; an unknown type is shown as its id in code
+EVENT_LABELS = {
+    "account.grant_unlogged": lazy_gettext("Roles found that no logged change granted"),
+    "admin.change_proposed": lazy_gettext("Role or policy change proposed"),
+    "admin.change_confirmed": lazy_gettext("Role or policy change confirmed"),
+    "admin.change_rejected": lazy_gettext("Proposed change rejected"),
+    "admin.roster_set_up": lazy_gettext("Initial roster set up"),
+    "item.submitted": lazy_gettext("Item submitted"),
+    "item.resubmitted": lazy_gettext("New revision submitted"),
+    "item.withdrawn": lazy_gettext("Item withdrawn"),
+    "item.recalled": lazy_gettext("Item recalled"),
+    "key.registered": lazy_gettext("Signing key registered"),
+    "key.rotated": lazy_gettext("Signing key replaced"),
+    "log.key_rotated": lazy_gettext("Audit log key replaced"),
+    "policy.loaded": lazy_gettext("Policy loaded"),
+    "publication.published": lazy_gettext("Published"),
+    "publication.recalled": lazy_gettext("Publication recalled"),
+    "publication.removed": lazy_gettext("Publication removed"),
+    "publication.drifted": lazy_gettext("Published copy changed outside the system"),
+    "review.screened": lazy_gettext("Screening done"),
+    "review.committed": lazy_gettext("Review recorded"),
+    "signoff.decided": lazy_gettext("Sign-off decision signed"),
+    "signoff.overdue": lazy_gettext("Sign-off overdue"),
+    "user.registered": lazy_gettext("User created"),
+    "user.roles_changed": lazy_gettext("User roles changed"),
+    "user.password_changed": lazy_gettext("Password changed"),
+    "user.password_reset": lazy_gettext("Password reset"),
 }
 ROLE_LABELS = {
     "author": lazy_gettext("Author"),
@@ -174,7 +220,9 @@ def init_app(app: Flask) -> None:
     # every template is .html, so autoescaped: the new-style semantics above hold for all
     app.jinja_env.globals["_"] = template_gettext
     app.register_blueprint(bp)
-    app.jinja_env.filters.update(dt=fmt_datetime, num=fmt_number, size=fmt_size)
+    app.jinja_env.filters.update(
+        dt=fmt_datetime, num=fmt_number, size=fmt_size, audit_time=audit_time
+    )
     app.jinja_env.globals.update(
         language=language,
         LANGUAGES=LANGUAGES,
@@ -183,4 +231,5 @@ def init_app(app: Flask) -> None:
         verdict_label=lambda key: label(VERDICT_LABELS, key),
         role_label=lambda key: label(ROLE_LABELS, key),
         severity_label=lambda key: label(SEVERITY_LABELS, key),
+        event_label=event_label,
     )

@@ -4,8 +4,13 @@ else the id. Templates call these as globals; an unknown id is shown as it is.""
 
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Mapping
 
+from flask import Flask
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from clearance.approval.rules import Eligibility
 from clearance.policy.values import Policy
 from webapp.context import runtime
 from webapp.i18n import ROLE_LABELS, label, language
@@ -57,10 +62,39 @@ def stage(stage_id: str | None) -> str:
     return stage_id
 
 
+def need(eligibility: Eligibility, count: int) -> str:
+    """One open part of a stage, as a sentence: how many more sign-offs, from which roles."""
+    roles = _(" or ").join(signoff_role(r) for r in sorted(eligibility.roles))
+    if eligibility.units is not None:
+        roles = _("%(roles)s of the unit %(units)s", roles=roles,
+                  units=_(" or ").join(sorted(eligibility.units)))  # fmt: skip
+    if eligibility.same_unit:
+        roles = _("%(roles)s of the drafting unit", roles=roles)
+    return str(_("%(count)s more sign-off from: %(roles)s", count=count, roles=roles))
+
+
+def classification_reason(reason: Mapping[str, object]) -> Markup:
+    """One recorded reason of the classification (kind, level, rule, where) as a sentence,
+    the rule id in a code element."""
+    kind = str(reason.get("kind", ""))
+    shown = level(str(reason.get("level") or ""))
+    rule = Markup("<code>%s</code>") % str(reason.get("rule", ""))
+    if kind == "declared":
+        return escape(_("The author declared the level %(level)s.", level=shown))
+    if kind == "channel":
+        return escape(_("A chosen channel requires at least %(level)s.", level=shown))
+    if kind == "screening":
+        text = escape(_("A screening finding requires %(level)s:", level=shown))
+        return Markup("%s %s") % (text, rule)
+    return Markup("%s %s") % (shown, rule)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         level_label=level,
         channel_label=channel,
         signoff_role_label=signoff_role,
         stage_label=stage,
+        need_label=need,
+        classification_reason=classification_reason,
     )

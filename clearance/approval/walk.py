@@ -23,7 +23,7 @@ from typing import Any
 
 from clearance.approval.chain import Chain, Stage
 from clearance.approval.decision import DecisionKind
-from clearance.approval.rules import Rule, Signer, UserId, evaluate
+from clearance.approval.rules import Eligibility, Rule, Signer, UserId, evaluate
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,10 @@ class StageProgress:
     opened_at: datetime | None
     completed_at: datetime | None
     due_at: datetime | None
+    #: False while an earlier stage is incomplete (the stage is not open yet)
+    opened: bool = True
+    #: what ``missing`` says, as data for adapters: (who may fill a slot, how many slots)
+    needs: tuple[tuple[Eligibility, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +152,13 @@ def _progress(
         return False
     after = evaluate(rule, (*signers, candidate), drafting_unit)
     return after.satisfied or len(after.missing) < len(before.missing)
+
+
+def _needs(missing: Iterable[Any]) -> tuple[tuple[Eligibility, int], ...]:
+    counts: dict[Eligibility, int] = {}
+    for slot in missing:
+        counts[slot] = counts.get(slot, 0) + 1
+    return tuple(counts.items())
 
 
 def _describe_missing(stage: Stage, missing: Iterable[Any]) -> tuple[str, ...]:
@@ -272,6 +283,8 @@ def walk_chain(
                 opened_at if previous_complete else None,
                 completed_at if complete else None,
                 due,
+                opened=previous_complete,
+                needs=() if complete or not previous_complete else _needs(result.missing),
             )
         )
         if is_open:
