@@ -23,10 +23,10 @@ from clearance.auditlog.entry import GENESIS_PREV, Entry, format_time
 from clearance.auditlog.note import Signer
 from clearance.auditlog.note import sign as sign_note
 from clearance.auditlog.rfc6962 import leaf_hash
+from clearance.auditlog.statement import SignOff
 from clearance.auditlog.tree import Builder
 from clearance.auditlog.verify import verify_export
 from clearance.canonical import canonical_hash
-from clearance.signing.statement import SignOff
 
 ORIGIN = "bench.clearance.local/log"
 

@@ -190,7 +190,7 @@ def recall_cmd(item_id: str, actor: str, reason: str) -> None:
 @click.command("deadlines")
 def deadlines_cmd() -> None:
     """Send due sign-off reminders and escalations now (the scheduled flow does this too)."""
-    from clearance.notifications.deadlines import check_deadlines
+    from clearance.services.deadlines import check_deadlines
 
     actions = check_deadlines(open_runtime())
     for a in actions:

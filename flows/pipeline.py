@@ -26,10 +26,10 @@ from prefect.tasks import exponential_backoff
 from sqlalchemy.exc import OperationalError
 
 from clearance.errors import ClearanceError
-from clearance.notifications.deadlines import check_deadlines
 from clearance.publishing.monitor import LiveState, check_live
 from clearance.publishing.queue import drive
 from clearance.runtime import Runtime
+from clearance.services.deadlines import check_deadlines
 from clearance.services.review import review_revision
 from clearance.settings import load_settings
 from flows.supervise import die_with_runner

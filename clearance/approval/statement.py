@@ -14,7 +14,7 @@ Text (every line ``<field> <value>``, in this order, ending in a newline)::
     time <RFC 3339 UTC>
     checkpoint <size> <base64 root>
 
-``clearance.signing.statement`` signs and parses it; the offline verifier reads it with the same
+``clearance.auditlog.statement`` signs and parses it; the offline verifier reads it with the same
 layout (``render`` and ``prefix`` below), never a copy of the field list.
 """
 

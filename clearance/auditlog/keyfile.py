@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from clearance.auditlog.note import Signer, parse_skey
+from clearance.auditlog.sealed import FORMAT, seal, unseal
 from clearance.errors import ConfigurationError, VerificationError
-from clearance.signing.sealed import FORMAT, seal, unseal
 
 
 def write_private(path: Path, signer: Signer, passphrase: str | None) -> None:

@@ -25,7 +25,7 @@ Event bodies the verifier reads (other fields are allowed and ignored). ``actor`
 - ``revision.screened``: body ``{"verdict": "clear" | "review" | "blocked"}``; the entry's
   manifest is the release manifest (the sanitised bytes) that sign-offs and publication bind.
 - ``signoff.decided``: actor = approver; body ``{"decision", "role", "stage", "statement"}``
-  where statement is the signed note from ``clearance.signing.statement``.
+  where statement is the signed note from ``clearance.auditlog.statement``.
 - ``publication.published``: entry item, revision and manifest of the bytes published.
 - Other types (``item.withdrawn``, ``revision.approved`` ...) are bound by the hashes only.
 
@@ -58,8 +58,8 @@ from clearance.auditlog.entry import AnyEntry, check_time, parse_time
 from clearance.auditlog.findings import Finding
 from clearance.auditlog.note import Verifier, b64decode_strict, parse_vkey, split
 from clearance.auditlog.pointcheck import check_public_key
+from clearance.auditlog.statement import parse_statement
 from clearance.errors import BadInput
-from clearance.signing.statement import parse_statement
 
 PUBLISHABLE_VERDICTS = ("clear", "review")
 

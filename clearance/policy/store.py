@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,15 +16,25 @@ from clearance.policy.loader import policy_from_document
 from clearance.policy.models import PolicyVersion
 from clearance.policy.values import Policy
 from clearance.policy.versioning import is_stricter, policy_event_body
+from clearance.storage.uow import UnitOfWork
 
-if TYPE_CHECKING:
-    from clearance.runtime import Runtime
+
+class PolicyHost(Protocol):
+    """What recording a policy needs of the runtime (``clearance.runtime.Runtime`` is one): the
+    policy in force and a unit of work. The policy package does not import the runtime, which
+    sits above it."""
+
+    @property
+    def policy(self) -> Policy: ...
+
+    def uow(self) -> UnitOfWork: ...
+
 
 POLICY_LOADED = "policy.loaded"
 
 
 def record_policy_if_new(
-    rt: Runtime, *, actor: str, now: datetime | None = None, policy: Policy | None = None
+    rt: PolicyHost, *, actor: str, now: datetime | None = None, policy: Policy | None = None
 ) -> bool:
     """Store ``policy`` (default: the runtime's) and log ``policy.loaded`` unless already stored.
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearance.auditlog.entry import parse_leaf
+from clearance.auditlog.statement import verify_statement
 from clearance.auditlog.store import leaf_at, seqs_for_item
 from clearance.canonical import canonical_json
 from clearance.domain.lifecycle import State
@@ -30,7 +31,6 @@ from clearance.screening.types import Verdict
 from clearance.services.grants import Divergence, Grants, divergence, logged_grants, report_unlogged
 from clearance.services.items import current_revision, load_item
 from clearance.services.signoff import revision_signoff_state, statement_decision
-from clearance.signing.statement import verify_statement
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest
 
 PUBLISHABLE_VERDICTS = frozenset({Verdict.CLEAR.value, Verdict.REVIEW.value})

@@ -17,11 +17,11 @@ from clearance.auditlog.entry import format_time
 from clearance.auditlog.note import Signer, parse_vkey, split
 from clearance.auditlog.note import sign as sign_note
 from clearance.auditlog.pointcheck import check_public_key
+from clearance.auditlog.sealed import seal, unseal
+from clearance.auditlog.statement import SignedStatement, SignOff, verify_statement
 from clearance.errors import BadInput, NotFound
 from clearance.events import Event
 from clearance.signing.models import approver_keys
-from clearance.signing.sealed import seal, unseal
-from clearance.signing.statement import SignedStatement, SignOff, verify_statement
 
 __all__ = [
     "active_vkey",

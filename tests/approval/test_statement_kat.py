@@ -17,8 +17,8 @@ import pytest
 from clearance.approval import DecisionKind
 from clearance.auditlog.note import Signer, Verifier, parse_vkey
 from clearance.auditlog.note import sign as sign_note
+from clearance.auditlog.statement import SignOff, parse_statement, verify_statement
 from clearance.errors import BadInput, VerificationError
-from clearance.signing.statement import SignOff, parse_statement, verify_statement
 
 SEED = bytes(range(32))
 PUBLIC = bytes.fromhex("03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8")

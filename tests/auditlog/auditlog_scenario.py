@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from clearance.auditlog import store
 from clearance.auditlog.export import export_log
 from clearance.auditlog.note import Signer
+from clearance.auditlog.statement import SignedStatement
 from clearance.auditlog.store import AuditLog
 from clearance.canonical import canonical_hash
 from clearance.events import Event
 from clearance.signing.approver import enroll_approver_key, sign_decision, signoff_event
-from clearance.signing.statement import SignedStatement
 from clearance.storage.db import make_engine, make_session_factory
 from clearance.storage.migrate import upgrade
 

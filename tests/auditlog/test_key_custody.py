@@ -18,12 +18,12 @@ from clearance.auditlog.checkpoint import Checkpoint, open_checkpoint
 from clearance.auditlog.keyfile import write_private
 from clearance.auditlog.note import Signer
 from clearance.auditlog.remotesigner import RemoteSigner
+from clearance.auditlog.sealed import FORMAT
 from clearance.auditlog.setup import init_log, open_log
 from clearance.auditlog.signerd import SigningHelper, SigningServer, SigningState
 from clearance.errors import ConfigurationError
 from clearance.events import Event
 from clearance.settings import Mode, Settings
-from clearance.signing.sealed import FORMAT
 from clearance.storage.db import make_engine, make_session_factory
 from clearance.storage.migrate import upgrade
 

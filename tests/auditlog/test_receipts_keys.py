@@ -14,12 +14,12 @@ from clearance.auditlog.export import prove_item
 from clearance.auditlog.note import Signer, parse_vkey
 from clearance.auditlog.receipt import verify_receipt
 from clearance.auditlog.setup import init_log, open_log, rotate_log_key
+from clearance.auditlog.statement import verify_statement
 from clearance.auditlog.verify import verify_export
 from clearance.errors import BadInput, ConfigurationError, NotFound, VerificationError
 from clearance.events import Event
 from clearance.settings import Settings
 from clearance.signing.approver import enroll_approver_key, sign_decision
-from clearance.signing.statement import verify_statement
 from clearance.storage.db import make_engine, make_session_factory
 from clearance.storage.migrate import upgrade
 from tests.auditlog.auditlog_scenario import M1, PASSWORD, build

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from clearance.auditlog import workflow
 from clearance.auditlog.entry import EntryTuple
-from clearance.signing.statement import FIELDS, HEADER
+from clearance.auditlog.statement import FIELDS, HEADER
 
 ORIGIN = "clearance.test/log"
 SIGNATURE = "— dana " + base64.b64encode(b"\x01\x02\x03\x04" + b"s" * 64).decode() + "\n"

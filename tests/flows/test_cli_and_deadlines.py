@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from clearance.notifications import NotificationKind, list_for_user
-from clearance.notifications.deadlines import check_deadlines
 from clearance.runtime import Runtime
+from clearance.services.deadlines import check_deadlines
 from clearance.services.review import review_revision
 from cli import main
 from tests.flows.conftest import PASSWORD, log_types, submit_text

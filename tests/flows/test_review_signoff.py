@@ -170,8 +170,8 @@ def test_request_changes_then_resubmit_reopens_review(rt: Runtime) -> None:
 def test_approval_with_recommendations_is_signed_as_such_and_still_publishes(rt: Runtime) -> None:
     from clearance.approval import DecisionKind as Signed
     from clearance.auditlog.note import split
+    from clearance.auditlog.statement import parse_statement
     from clearance.publishing import check_release
-    from clearance.signing.statement import parse_statement
 
     item = submit_text(rt)
     review_revision(rt, item)
