@@ -16,6 +16,7 @@ test:
 lint:
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
+	$(VENV)/lint-imports --no-cache  # contracts in pyproject [tool.importlinter]: an inward import (e.g. `import flows` in clearance/) or a listed cycle fails
 
 typecheck:
 	$(VENV)/mypy clearance cli flows webapp
