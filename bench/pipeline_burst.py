@@ -6,8 +6,8 @@ at >= 5 per second with the PostgreSQL-backed server: set CLEARANCE_BENCH_POSTGR
 databases per run, see pipeline_common) and the pipeline starts its Prefect server on PostgreSQL
 and keeps Clearance there too.
 
-Environment: N (default 1000) submissions, THREADS (2) submitting threads, VIA (batch; ``task``
-measures the per-item ``review_task.delay`` hand-off), CLEARANCE_REVIEW_BATCH (50) and
+Environment: N (default 1000) submissions, THREADS (2) submitting threads, CLEARANCE_REVIEW_BATCH
+(50) and
 CLEARANCE_REVIEW_CONCURRENCY (4) for the dispatcher, CLEARANCE_REVIEW_WORKERS (1) review worker
 processes (PostgreSQL only above 1: they share the items through advisory locks), RATIO (1; 0
 skips the empty-flow comparison), ATTACHMENTS (0) small files per item (a note, a one-page PDF, a
@@ -47,15 +47,14 @@ from flows.trigger import after_submit
 def main() -> None:
     n = int(os.environ.get("N", "1000"))
     threads = int(os.environ.get("THREADS", "2"))
-    via = os.environ.setdefault("CLEARANCE_REVIEW_VIA", os.environ.get("VIA", "batch"))
-    batch = int(os.environ.get("CLEARANCE_REVIEW_BATCH", "50"))
     attachments = small_attachments(int(os.environ.get("ATTACHMENTS", "0")))
     with fresh_postgres():
         rt, settings = fresh_home()
+        batch = settings.review.batch_size
         database = "PostgreSQL" if rt.engine.dialect.name == "postgresql" else "SQLite"
-        workers = os.environ.get("CLEARANCE_REVIEW_WORKERS", "1")
+        workers = settings.review.workers
         print(
-            f"hand-off {via}, {workers} review worker(s), Clearance on {database}, "
+            f"{workers} review worker(s), batches of {batch}, Clearance on {database}, "
             f"{len(attachments)} attachment(s) per item, {load()}"
         )
         with pipeline_running(settings) as pipeline:

@@ -1,11 +1,7 @@
 """Submission -> awaiting_signoff latency on the embedded default (local Prefect server on SQLite).
 
-One pipeline per hand-off design, on the same kind of server: ``batch`` (the default: the
-review dispatcher polls the core's database and runs ``review-batch`` flow runs), ``task`` (one
-``review_task.delay`` per submission to the warm task worker) and ``deployment`` (the served
-``review`` deployment: a new Python process per flow run). Target: median <= 2 s.
-Environment: N (default 20) items per design, VIAS (default ``batch,task``; add ``deployment``
-for the slow one), N_DEPLOYMENT (5).
+The review dispatcher polls the core's database and runs ``review-batch`` flow runs (the one
+hand-off). Target: median <= 2 s. Environment: N (default 20) items, one at a time.
 """
 
 from __future__ import annotations
@@ -26,28 +22,22 @@ from flows.trigger import after_submit
 
 def main() -> None:
     n = int(os.environ.get("N", "20"))
-    n_deployment = int(os.environ.get("N_DEPLOYMENT", "5"))
-    for via in os.environ.get("VIAS", "batch,task").split(","):
-        os.environ["CLEARANCE_REVIEW_VIA"] = via  # read by the trigger and by the workers
-        with fresh_postgres():
-            rt, settings = fresh_home()
-            started = time.perf_counter()
-            with pipeline_running(settings) as pipeline:
-                print(
-                    f"{via}: pipeline up in {time.perf_counter() - started:.1f} s at {pipeline.api_url}"
-                )
-                _trigger(rt, submit_one(rt, -1))  # warm-up, not measured
-                wait_reviewed(rt, _trigger(rt, submit_one(rt, -2)))
-                latencies = []
-                for i in range(n_deployment if via == "deployment" else n):
-                    item = submit_one(rt, i)
-                    t0 = time.perf_counter()
-                    _trigger(rt, item)
-                    latencies.append(wait_reviewed(rt, item) - t0)
-                    time.sleep(0.1)  # one submission at a time, not a burst
-                print(f"submission -> awaiting_signoff via {via}: {summary(latencies)}; {load()}")
-            rt.close()
-    os.environ.pop("CLEARANCE_REVIEW_VIA", None)
+    with fresh_postgres():
+        rt, settings = fresh_home()
+        started = time.perf_counter()
+        with pipeline_running(settings) as pipeline:
+            print(f"pipeline up in {time.perf_counter() - started:.1f} s at {pipeline.api_url}")
+            _trigger(rt, submit_one(rt, -1))  # warm-up, not measured
+            wait_reviewed(rt, _trigger(rt, submit_one(rt, -2)))
+            latencies = []
+            for i in range(n):
+                item = submit_one(rt, i)
+                t0 = time.perf_counter()
+                _trigger(rt, item)
+                latencies.append(wait_reviewed(rt, item) - t0)
+                time.sleep(0.1)  # one submission at a time, not a burst
+            print(f"submission -> awaiting_signoff: {summary(latencies)}; {load()}")
+        rt.close()
 
 
 def _trigger(rt: Runtime, item: str) -> str:

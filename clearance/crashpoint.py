@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import signal
 
-ENV = "CLEARANCE_CRASH_POINT"
+from clearance.settings import load_internal_settings
 
 #: the named steps, in the order an item meets them
 POINTS = frozenset(
@@ -41,12 +41,13 @@ def crash_point(name: str) -> None:
     """SIGKILL the whole process group here when the crash tests ask for ``name``."""
     if name not in POINTS:
         raise ValueError(f"unknown crash point {name!r}; add it to clearance.crashpoint.POINTS")
-    if os.environ.get(ENV) != name or os.environ.get("CLEARANCE_ENV") != "test":
+    internal = load_internal_settings()
+    if internal.crash_point != name or not internal.test_mode:
         return
-    parent = os.environ.get("CLEARANCE_PARENT_PID", "")
+    parent = internal.parent_pid
     try:
-        if parent.isdigit() and int(parent) == os.getppid():
-            os.kill(int(parent), signal.SIGKILL)
+        if parent is not None and parent == os.getppid():
+            os.kill(parent, signal.SIGKILL)
         os.killpg(os.getpgid(0), signal.SIGKILL)
     finally:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -34,8 +34,8 @@ class ClearanceGroup(click.Group):
 def main() -> None:
     """Clearance: every outbound item passes a security review before it is published.
 
-    Settings come from CLEARANCE_* environment variables (see README); by default everything
-    lives under ./var with an SQLite database.
+    Settings come from CLEARANCE_* environment variables (see docs/settings.md); by default
+    everything lives under ./var with an SQLite database.
     """
 
 

@@ -213,17 +213,12 @@ def export_key_cmd(destination: Path) -> None:
 def serve_signer_cmd(key_file: Path, socket_path: Path, state_dir: Path) -> None:
     """Hold the log key in this process and sign checkpoints for the log (never a smaller
     tree than the largest signed, never anything but a checkpoint of its origin)."""
-    import os
-
     from clearance.auditlog.keyfile import read_private
     from clearance.auditlog.signerd import SigningHelper, SigningServer, SigningState
+    from clearance.settings import load_log_key_passphrase
     from cli.common import serve_until_stopped
 
-    passphrase = os.environ.get("CLEARANCE_LOG_KEY_PASSPHRASE") or None
-    passphrase_file = os.environ.get("CLEARANCE_LOG_KEY_PASSPHRASE_FILE")
-    if passphrase is None and passphrase_file:
-        passphrase = Path(passphrase_file).read_text(encoding="utf-8").strip()
-    signer = read_private(key_file, passphrase)
+    signer = read_private(key_file, load_log_key_passphrase())
     server = SigningServer(socket_path, SigningHelper(signer, SigningState(state_dir)))
     click.echo(f"signing checkpoints of {signer.name} on {socket_path}", err=True)
     serve_until_stopped(

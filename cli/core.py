@@ -16,7 +16,7 @@ from clearance.runtime import Runtime
 from clearance.services import items as item_service
 from clearance.services import queries, users
 from clearance.services.uploads import Upload
-from clearance.settings import generate_secret_key, load_settings
+from clearance.settings import Settings, generate_secret_key, load_settings
 from clearance.storage.db import check_connection, make_engine
 from clearance.storage.migrate import upgrade
 from cli.common import open_runtime, read_password_fd, table
@@ -35,9 +35,12 @@ def register(group: click.Group) -> None:
     group.add_command(items_group)
 
 
-def initialise(*, admin_username: str = "admin") -> tuple[Runtime, str | None]:
-    """Create home, secrets, database, log key and the first admin; safe to run again."""
-    settings = load_settings()
+def initialise(
+    *, admin_username: str = "admin", settings: Settings | None = None
+) -> tuple[Runtime, str | None]:
+    """Create home, secrets, database, log key and the first admin; safe to run again
+    (``settings``: default, from the environment)."""
+    settings = load_settings() if settings is None else settings
     check_libmagic()
     settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
     generate_secret_key(settings.home)

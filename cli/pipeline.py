@@ -229,19 +229,17 @@ def demo_cmd(inline: bool, password: str) -> None:
     where the published site is."""
     from contextlib import nullcontext
 
+    from clearance.settings import Pipeline, load_settings
     from cli.core import initialise
     from flows import trigger
     from flows.demo import run_demo
     from flows.server import pipeline_running
 
-    rt, _ = initialise()
+    settings = load_settings()
     if inline:
-        context = nullcontext(None)
-        import os
-
-        os.environ["CLEARANCE_PIPELINE"] = "inline"
-    else:
-        context = pipeline_running(rt.settings)  # type: ignore[assignment]
+        settings = settings.with_overrides(pipeline=Pipeline.INLINE)
+    rt, _ = initialise(settings=settings)
+    context = nullcontext(None) if inline else pipeline_running(rt.settings)
     with context as pipeline:
         if pipeline is not None:
             click.echo(f"Prefect API: {pipeline.api_url}")

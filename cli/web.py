@@ -25,12 +25,14 @@ def serve(host: str, port: int, no_pipeline: bool) -> None:
 
     from werkzeug.serving import run_simple
 
-    from clearance.settings import load_settings, serving_base_url
+    from clearance.settings import Pipeline, Settings, env_name, load_settings, serving_base_url
     from webapp import create_app
 
     settings = serving_base_url(load_settings(), host, port)
+    if no_pipeline:
+        settings = settings.with_overrides(pipeline=Pipeline.INLINE)
     # the pipeline's worker processes read their settings from the environment
-    os.environ["CLEARANCE_PUBLIC_BASE_URL"] = settings.public_base_url
+    os.environ[env_name(Settings, "public_base_url")] = settings.public_base_url
     url = f"http://{host}:{port}/"
 
     def _stop(signum: int, _frame: object) -> None:
@@ -38,9 +40,7 @@ def serve(host: str, port: int, no_pipeline: bool) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     with contextlib.ExitStack() as stack:
-        if no_pipeline:
-            os.environ["CLEARANCE_PIPELINE"] = "inline"
-        else:
+        if not no_pipeline:
             from flows.server import pipeline_running
 
             click.echo("starting the pipeline (Prefect server and worker)...")

@@ -37,15 +37,16 @@ from sqlalchemy.orm import Session
 from clearance.domain.lifecycle import State
 from clearance.publishing.queue import LEASE, waiting_publications
 from clearance.runtime import Runtime
+from clearance.settings import ReviewSettings
 from clearance.storage.models import Item
 from flows.pipeline import ItemFailure
 
 log = logging.getLogger("flows.dispatch")
 
-#: items one review-batch flow run takes at most
-BATCH_SIZE = 50
-#: seconds between two looks at the database when nothing is waiting
-INTERVAL = 0.2
+#: items one review-batch flow run takes at most (default of CLEARANCE_REVIEW_BATCH)
+BATCH_SIZE = ReviewSettings().batch_size
+#: seconds between two looks at the database when nothing is waiting (CLEARANCE_REVIEW_POLL)
+INTERVAL = ReviewSettings().poll
 #: first pause before an item whose review failed is offered again; doubled per failure
 RETRY_AFTER = 30.0
 MAX_RETRY_AFTER = 900.0

@@ -1,6 +1,6 @@
-"""The flows: ``review-batch`` (the items waiting for review, one task run each), ``review`` (one
-item), ``publish-batch`` (the items waiting for publication, one task run each) and
-``deadlines`` (scheduled). Each task calls one core service; the core's database and audit log
+"""The flows: ``review-batch`` (the items waiting for review, one task run each),
+``publish-batch`` (the items waiting for publication, one task run each), ``deadlines`` and
+``monitor-channels`` (scheduled). Each task calls one core service; the core's database and audit log
 hold every decision, Prefect only sequences and retries.
 
 Retries: only tasks whose side effects are idempotent and whose failures can be transient
@@ -31,11 +31,12 @@ from clearance.publishing.queue import drive
 from clearance.runtime import Runtime
 from clearance.services.deadlines import check_deadlines
 from clearance.services.review import review_revision
-from clearance.settings import load_settings
+from clearance.settings import ReviewSettings, load_settings
 from flows.supervise import die_with_runner
 
-#: task runs of one review batch running at once (threads of the batch flow's task runner)
-REVIEW_CONCURRENCY = 4
+#: task runs of one review batch running at once (threads of the batch flow's task runner;
+#: the default of CLEARANCE_REVIEW_CONCURRENCY, which the dispatchers pass)
+REVIEW_CONCURRENCY = ReviewSettings().concurrency
 
 #: failures worth another attempt: the database was busy or could not be reached
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
@@ -146,7 +147,7 @@ def review_task(item_id: str) -> ReviewResult:
 
 
 #: the review task as the batch flow runs it: never persisted (its outcome is in the core's
-#: database; a Prefect task worker serving ``review_task`` turns persistence on for that object)
+#: database)
 review_item_task = review_task.with_options(persist_result=False)
 
 
@@ -194,21 +195,6 @@ def monitor_task() -> MonitorResult:
     )
 
 
-@flow(name="review", flow_run_name="review-{item_id}", log_prints=False)
-def review(item_id: str) -> ReviewResult:
-    die_with_runner()
-    result = review_task(item_id)
-    get_run_logger().info(
-        "item %s revision %s: %s (%s, level %s)",
-        result.item_id,
-        result.revision,
-        result.state,
-        result.verdict,
-        result.level,
-    )
-    return result
-
-
 def _batch_run_name() -> str:
     from prefect.runtime import flow_run
 
@@ -227,8 +213,8 @@ def _batch_run_name() -> str:
 def review_batch(item_ids: list[str]) -> BatchResult:
     """Review each item in its own task run; a failing item does not stop the others.
 
-    Every item goes through the same core service (its own transaction and audit entries) as
-    ``review``; one flow run per batch only saves Prefect the per-item flow run and hand-off.
+    Every item goes through the core service in its own transaction with its own audit
+    entries; one flow run per batch only saves Prefect the per-item flow run and hand-off.
     """
     return _collect(item_ids, [review_item_task.submit(item_id) for item_id in item_ids])
 

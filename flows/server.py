@@ -8,9 +8,9 @@
   database under ``CLEARANCE_HOME/prefect``, analytics off and ``DO_NOT_TRACK=1``
   (``CLEARANCE_PREFECT_DATABASE_URL=postgresql+asyncpg://...`` puts that server on PostgreSQL).
 
-Then ``python -m flows.worker`` serves the ``review`` and ``deadlines`` deployments and ``python
--m flows.task_worker`` (``CLEARANCE_REVIEW_WORKERS`` of them, default 1) reviews and publishes
-the waiting items (``flows.dispatch``). Leaving the block stops the workers and the server
+Then ``python -m flows.worker`` serves the scheduled ``deadlines`` and ``monitor-channels``
+deployments and ``python -m flows.task_worker`` (``CLEARANCE_REVIEW_WORKERS`` of them, default 1)
+reviews and publishes the waiting items (``flows.dispatch``: the database is the queue). Leaving the block stops the workers and the server
 (SIGTERM, then SIGKILL after a grace period); if this process dies without leaving it, they die
 with it (``flows.supervise``), and a second pipeline on the same home refuses to start.
 """
@@ -40,8 +40,8 @@ READY_TIMEOUT = 90.0
 STOP_GRACE = 15.0
 #: fresh ports tried when the embedded server cannot bind the one it was given
 START_ATTEMPTS = 3
-#: deployments the worker serves, as ``flow/deployment`` names for run_deployment
-DEPLOYMENTS = ("review/review", "deadlines/deadlines", "monitor-channels/monitor-channels")
+#: the scheduled deployments the worker serves (``flow/deployment``), awaited before the block runs
+DEPLOYMENTS = ("deadlines/deadlines", "monitor-channels/monitor-channels")
 
 OFFLINE = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -72,9 +72,8 @@ def server_env(settings: Settings, base: Mapping[str, str] | None = None) -> dic
     env = dict(os.environ if base is None else base)
     env.update(OFFLINE)
     env["PREFECT_HOME"] = str(home)
-    database = settings.extra.get("CLEARANCE_PREFECT_DATABASE_URL")
     env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = (
-        database or f"sqlite+aiosqlite:///{home / 'prefect.db'}"
+        settings.prefect_database_url or f"sqlite+aiosqlite:///{home / 'prefect.db'}"
     )
     env.pop("PREFECT_API_URL", None)
     return env
@@ -243,15 +242,7 @@ def review_workers(settings: Settings) -> int:
     More than one needs Clearance on PostgreSQL, where the dispatchers share the waiting items
     through advisory locks; on SQLite a second dispatcher would screen the same items again.
     """
-    raw = settings.extra.get("CLEARANCE_REVIEW_WORKERS", "1")
-    try:
-        count = int(raw)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise ConfigurationError(
-            f"CLEARANCE_REVIEW_WORKERS={raw!r} is not a positive whole number; unset it for one"
-        )
+    count = settings.review.workers
     if count > 1 and settings.is_sqlite:
         raise ConfigurationError(
             "CLEARANCE_REVIEW_WORKERS above 1 needs Clearance on PostgreSQL "
@@ -262,8 +253,9 @@ def review_workers(settings: Settings) -> int:
 
 @contextlib.contextmanager
 def pipeline_running(settings: Settings) -> Iterator[Pipeline]:
-    """Server (or PREFECT_API_URL) plus a worker serving the flows; PREFECT_API_URL is set in
-    this process while the block runs, so triggers reach the served deployments.
+    """Server (or PREFECT_API_URL) plus the workers (the scheduled flows and the dispatchers);
+    PREFECT_API_URL is set in this process while the block runs, so the triggers leave the work
+    to the dispatchers.
 
     One pipeline per home: ``CLEARANCE_HOME/pipeline.lock`` is held while the block runs (a
     second one refuses to start); every process it starts dies with this one, even by SIGKILL

@@ -33,9 +33,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from clearance.errors import ConfigurationError
+from clearance.settings import InternalSettings, env_name, load_internal_settings
 
-PARENT_ENV = "CLEARANCE_PARENT_PID"
-RUNNER_ENV = "CLEARANCE_RUNNER_PID"
+PARENT_ENV = env_name(InternalSettings, "parent_pid")
+RUNNER_ENV = env_name(InternalSettings, "runner_pid")
 LOCK_NAME = "pipeline.lock"
 #: prctl option: the signal this process gets when its parent dies (linux/prctl.h)
 PR_SET_PDEATHSIG = 1
@@ -51,11 +52,6 @@ def _set_parent_death_signal(signum: int) -> bool:
     return True
 
 
-def _expected(name: str) -> int | None:
-    raw = os.environ.get(name, "")
-    return int(raw) if raw.isdigit() else None
-
-
 def _kill_group(*_: object) -> None:
     with contextlib.suppress(OSError):
         os.killpg(os.getpgid(0), signal.SIGKILL)
@@ -64,7 +60,7 @@ def _kill_group(*_: object) -> None:
 
 def take_group_down_with_parent() -> None:
     """When the parent named by ``CLEARANCE_PARENT_PID`` dies, SIGKILL this process's group."""
-    parent = _expected(PARENT_ENV)
+    parent = load_internal_settings().parent_pid
     if parent is None:
         return
     signal.signal(signal.SIGUSR2, _kill_group)
@@ -75,7 +71,7 @@ def take_group_down_with_parent() -> None:
 
 def die_with_runner() -> None:
     """In a flow-run process: SIGKILL when the runner (``CLEARANCE_RUNNER_PID``) dies."""
-    runner = _expected(RUNNER_ENV)
+    runner = load_internal_settings().runner_pid
     if runner is None or runner == os.getpid():
         return
     if os.getppid() != runner:

@@ -1,9 +1,10 @@
-"""``python -m flows.worker``: serve the review and deadlines deployments (publication is the
-publication dispatcher's, in ``flows.task_worker``).
+"""``python -m flows.worker``: serve the scheduled deployments, ``deadlines`` and
+``monitor-channels`` (the review and the publication are the dispatchers', in
+``flows.task_worker``).
 
-Reads CLEARANCE_* for the product and PREFECT_API_URL for the server. Runs until SIGTERM/SIGINT.
-``CLEARANCE_DEADLINES_INTERVAL`` (seconds, default 900) schedules the deadlines flow and
-``CLEARANCE_MONITOR_INTERVAL`` (seconds, default 3600) the channel monitor.
+Reads its settings through ``clearance.settings`` and PREFECT_API_URL for the server. Runs until
+SIGTERM/SIGINT. ``CLEARANCE_DEADLINES_INTERVAL`` (seconds, default 900) schedules the deadlines
+flow and ``CLEARANCE_MONITOR_INTERVAL`` (seconds, default 3600) the channel monitor.
 """
 
 from __future__ import annotations
@@ -20,18 +21,15 @@ def main() -> None:
     from prefect.deployments.runner import RunnerDeployment
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.pipeline import deadlines, monitor_channels, review
+    from clearance.settings import load_settings
+    from flows.pipeline import deadlines, monitor_channels
 
-    interval = int(os.environ.get("CLEARANCE_DEADLINES_INTERVAL", "900"))
+    schedule = load_settings().schedule
     # The per-run heartbeat costs about a second per short run; the core's own records, not
     # Prefect's liveness, decide what happened to an item.
     deployments = [
-        review.to_deployment(name="review"),
-        deadlines.to_deployment(name="deadlines", interval=interval),
-        monitor_channels.to_deployment(
-            name="monitor-channels",
-            interval=int(os.environ.get("CLEARANCE_MONITOR_INTERVAL", "3600")),
-        ),
+        deadlines.to_deployment(name="deadlines", interval=schedule.deadlines_interval),
+        monitor_channels.to_deployment(name="monitor-channels", interval=schedule.monitor_interval),
     ]
     ready: list[RunnerDeployment] = [d for d in deployments if isinstance(d, RunnerDeployment)]
     assert len(ready) == len(deployments), "to_deployment must not be awaited here"

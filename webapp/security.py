@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
 
-from clearance.settings import Mode, Settings, coerce_bool
+from clearance.settings import Mode, Settings
 from webapp.sessions import ServerSessionInterface
 
 csrf = CSRFProtect()
@@ -33,9 +33,8 @@ CSP = "; ".join(
 
 def cookie_secure(settings: Settings) -> bool:
     """Secure cookies everywhere except plain-http embedded/test use, unless set explicitly."""
-    raw = settings.extra.get("CLEARANCE_COOKIE_SECURE")
-    if raw:
-        return coerce_bool("CLEARANCE_COOKIE_SECURE", raw)
+    if settings.cookie_secure is not None:
+        return settings.cookie_secure
     if settings.mode is Mode.PRODUCTION:
         return True
     return not settings.public_base_url.startswith("http://")

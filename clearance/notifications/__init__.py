@@ -3,7 +3,7 @@ list adds the item's title, an e-mail never does.
 
 Public API: ``notify`` (inside a unit of work), ``deliver_pending`` (after the commit, e-mail),
 ``list_for_user``, ``unread_count``, ``mark_read``, ``mark_all_read``, ``security_officers``,
-``SmtpSettings.from_settings``.
+``SmtpSettings`` (``Settings.smtp``).
 """
 
 from clearance.notifications.mailer import SmtpSettings, send_mail

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearance.errors import NotFound
-from clearance.notifications.mailer import SmtpSettings, send_mail
+from clearance.notifications.mailer import send_mail
 from clearance.notifications.models import SECURITY_OFFICER, Notification, NotificationKind
 from clearance.runtime import Runtime
 from clearance.storage.models import Item, Revision, User
@@ -102,8 +102,8 @@ def deliver_pending(rt: Runtime, ids: Sequence[int] | None = None) -> int:
     A delivery failure is recorded on the notification (``email_error``) and retried on the
     next call; the in-app notification stands either way.
     """
-    smtp = SmtpSettings.from_settings(rt.settings)
-    if smtp is None:
+    smtp = rt.settings.smtp
+    if not smtp.enabled:
         return 0
     with rt.sessions() as session:
         query = (

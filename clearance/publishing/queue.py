@@ -39,10 +39,12 @@ from clearance.publishing.service import (
     remove_unconfirmed,
 )
 from clearance.runtime import Runtime
+from clearance.settings import ReviewSettings
 from clearance.storage.models import Item
 
 #: seconds a claim (pending publication, recall under way) is left to the worker that made it
-LEASE = 120.0
+#: (the default of CLEARANCE_PUBLISH_LEASE)
+LEASE = ReviewSettings().publish_lease
 
 PENDING = PublicationStatus.PENDING.value
 RECALLING = PublicationStatus.RECALLING.value

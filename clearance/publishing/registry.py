@@ -2,14 +2,14 @@
 
 Relative paths in publisher settings are under ``CLEARANCE_HOME``; the website goes to
 ``CLEARANCE_SITE_DIR`` when set. Webhook keys are never in the policy: ``hmac_key_env`` names the
-environment variable holding the key, and ``CLEARANCE_WEBHOOK_URL_<CHANNEL>`` may override the URL
-(for a staging receiver).
+``CLEARANCE_<NAME>_WEBHOOK_KEY`` variable holding the key (``Settings.webhook_keys``), and
+``CLEARANCE_WEBHOOK_URL_<CHANNEL>`` (``Settings.webhook_urls``) may override the URL (for a
+staging receiver).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -20,10 +20,6 @@ from clearance.publishing.directory import DirectoryChannel
 from clearance.publishing.webhook import WebhookChannel
 from clearance.publishing.website import WebsiteChannel
 from clearance.runtime import Runtime
-
-
-def _env(rt: Runtime, name: str) -> str | None:
-    return rt.settings.extra.get(name) or os.environ.get(name) or None
 
 
 def _under_home(rt: Runtime, raw: object, default: str) -> Path:
@@ -93,10 +89,10 @@ class UnconfiguredChannelChosen(BadInput):
 def _webhook_settings(rt: Runtime, channel_name: str) -> tuple[str, str, str | None]:
     """The webhook's URL, the name of its key's variable and the key (None when unset)."""
     options = dict(rt.policy.channel(channel_name).publisher.settings)
-    override = _env(rt, f"CLEARANCE_WEBHOOK_URL_{channel_name.upper()}")
+    override = rt.settings.webhook_urls.get(channel_name.lower())
     url = override or str(options.get("url") or "")
     key_env = str(options.get("hmac_key_env") or "")
-    return url, key_env, (_env(rt, key_env) if key_env else None)
+    return url, key_env, (rt.settings.webhook_key(key_env) if key_env else None)
 
 
 def missing_configuration(rt: Runtime, channel_name: str) -> tuple[MissingSetting, ...]:

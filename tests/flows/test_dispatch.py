@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from clearance.errors import ConfigurationError
+from clearance.errors import BadInput, ConfigurationError
 from clearance.runtime import Runtime
 from clearance.services.items import load_item
 from clearance.services.review import review_revision
@@ -188,8 +188,8 @@ def test_more_than_one_review_worker_needs_postgresql(tmp_path: Path) -> None:
     assert review_workers(make_settings(tmp_path, {"CLEARANCE_REVIEW_WORKERS": "1"})) == 1
     with pytest.raises(ConfigurationError, match="PostgreSQL"):
         review_workers(make_settings(tmp_path, {"CLEARANCE_REVIEW_WORKERS": "2"}))
-    with pytest.raises(ConfigurationError, match="positive whole number"):
-        review_workers(make_settings(tmp_path, {"CLEARANCE_REVIEW_WORKERS": "many"}))
+    with pytest.raises(BadInput, match="CLEARANCE_REVIEW_WORKERS must be a whole number"):
+        make_settings(tmp_path, {"CLEARANCE_REVIEW_WORKERS": "many"})
     on_postgres = {
         "CLEARANCE_DATABASE_URL": "postgresql+psycopg://u:p@127.0.0.1/db",
         "CLEARANCE_REVIEW_WORKERS": "3",

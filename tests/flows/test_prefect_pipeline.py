@@ -1,6 +1,7 @@
 """End to end on a real local Prefect server: ``pipeline_running`` starts ``prefect server
-start`` (SQLite under the test home), the deployments worker and the review task worker; the
-triggers the CLI and web UI call drive an item from submission to publication."""
+start`` (SQLite under the test home), the scheduled-flows worker and the dispatchers' worker
+(``flows.task_worker``); the triggers the CLI and web UI call drive an item from submission to
+publication."""
 
 from __future__ import annotations
 
@@ -64,25 +65,6 @@ def _wait_state(rt: Runtime, item: str, leaving: str, timeout: float = 60) -> st
     return leaving
 
 
-def _final_flow_state(flow_run_id: str, timeout: float = 90) -> str:
-    from prefect import get_client
-
-    from flows.trigger import prefect_settings
-
-    async def poll() -> str:
-        async with get_client() as client:
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                run = await client.read_flow_run(flow_run_id)  # type: ignore[arg-type]
-                if run.state is not None and run.state.is_final():
-                    return str(run.state.type.value)
-                await asyncio.sleep(0.25)
-        return "TIMEOUT"
-
-    with prefect_settings():
-        return asyncio.run(poll())
-
-
 def test_server_state_lives_under_clearance_home(live: tuple[Runtime, Pipeline]) -> None:
     rt, pipeline = live
     assert pipeline.embedded and pipeline.api_url.startswith("http://127.0.0.1:")
@@ -97,7 +79,7 @@ def test_submission_to_publication_through_prefect(live: tuple[Runtime, Pipeline
     assert _wait_state(rt, item, "submitted") == "awaiting_signoff"
     approve_fully(rt, item)
     started = after_signoff(rt, item)
-    assert started.mode is Mode.PREFECT and started.flow_run_id is None  # the dispatcher's
+    assert started.mode is Mode.PREFECT  # nothing sent: the dispatcher takes it
     assert _wait_state(rt, item, "approved") == "published"
     body = (rt.settings.published_dir / "items" / item / "files" / "body.txt").read_bytes()
     assert "Nhật Bản".encode() in body
@@ -132,24 +114,10 @@ def test_blocked_item_is_never_offered_for_publication_and_reaches_no_channel(
     item = submit_text(rt, SECRET_BODY, title="Kế hoạch")
     after_submit(rt, item)
     assert _wait_state(rt, item, "submitted") == "blocked"
-    assert after_signoff(rt, item).flow_run_id is None
+    assert after_signoff(rt, item).mode is Mode.PREFECT
     time.sleep(1.0)  # five sweeps of the publication dispatcher
     assert not (rt.settings.published_dir / "items" / item).exists()
     assert "publication.published" not in log_types(rt, item)
-
-
-def test_review_through_the_served_deployment(live: tuple[Runtime, Pipeline]) -> None:
-    rt, _ = live
-    item = submit_text(rt)
-    os.environ["CLEARANCE_REVIEW_VIA"] = "deployment"
-    try:
-        run = after_submit(rt, item)
-    finally:
-        os.environ.pop("CLEARANCE_REVIEW_VIA", None)
-    assert run.flow_run_id is not None
-    assert _final_flow_state(run.flow_run_id) == "COMPLETED"
-    with rt.sessions() as session:
-        assert load_item(session, item).state == "awaiting_signoff"
 
 
 def test_review_batch_flow_isolates_a_failing_item(live: tuple[Runtime, Pipeline]) -> None:

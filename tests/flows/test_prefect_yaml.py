@@ -37,7 +37,6 @@ def test_prefect_yaml_declares_the_served_deployments_on_one_work_pool() -> None
 
 def test_scheduled_deployments_have_an_interval() -> None:
     schedules = {str(d["name"]): d.get("schedules") for d in _deployments()}
-    assert schedules["review"] is None  # started per item, never on a clock
     for name in ("deadlines", "monitor-channels"):
         entries = schedules[name]
         assert isinstance(entries, list) and len(entries) == 1

@@ -38,7 +38,6 @@ def home(world_template: Path, tmp_path: Path) -> Iterator[tuple[Runtime, dict[s
         "CLEARANCE_REVIEW_CONCURRENCY": "1",
     }
     env.pop("PREFECT_API_URL", None)
-    env.pop("CLEARANCE_REVIEW_VIA", None)
     rt = Runtime.open(settings)
     try:
         yield rt, env

@@ -106,7 +106,7 @@ def test_kill_9_of_the_pipeline_leaves_nothing_behind(world_template: Path, tmp_
 def test_the_whole_pipeline_killed_after_the_channel_write_publishes_once_after_restart(
     world_template: Path, tmp_path: Path
 ) -> None:
-    """Through real Prefect: the task worker reaches ``channel.written`` (the page is live, no
+    """Through real Prefect: the dispatchers' worker reaches ``channel.written`` (the page is live, no
     log entry) and the whole tree dies; the restarted pipeline completes it, once."""
     from clearance.runtime import Runtime
     from clearance.services.items import load_item

@@ -6,15 +6,16 @@ import pytest
 
 from clearance.runtime import Runtime
 from clearance.services.items import load_item
+from clearance.settings import Pipeline
 from flows.trigger import Mode, after_signoff, after_submit, mode
-from tests.flows.conftest import approve_fully, submit_text
+from tests.flows.conftest import approve_fully, make_settings, submit_text
 
 
 def test_inline_when_no_prefect_api_is_configured(
     rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    assert mode() is Mode.INLINE
+    assert mode(rt.settings) is Mode.INLINE
     item = submit_text(rt)
     assert after_submit(rt, item).mode is Mode.INLINE
     approve_fully(rt, item)
@@ -23,8 +24,9 @@ def test_inline_when_no_prefect_api_is_configured(
         assert load_item(session, item).state == "published"
 
 
-def test_inline_can_be_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_inline_can_be_forced(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
-    assert mode() is Mode.PREFECT
-    monkeypatch.setenv("CLEARANCE_PIPELINE", "inline")
-    assert mode() is Mode.INLINE
+    assert mode(rt.settings) is Mode.PREFECT
+    forced = make_settings(rt.settings.home, {"CLEARANCE_PIPELINE": "inline"})
+    assert forced.pipeline is Pipeline.INLINE
+    assert mode(forced) is Mode.INLINE

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-import os
 import pickle
 import re
 import threading
@@ -63,6 +62,7 @@ from clearance.screening.normalise import nfkc, normalise, rejoin_spaced
 from clearance.screening.prefilter import classify, needs_cleaning, spaced_lines
 from clearance.screening.rules import IdentifierKind, IdentifierRule, ScreeningRules
 from clearance.screening.types import Finding, Severity
+from clearance.settings import load_screening_settings
 
 MAX_PER_RULE = 20
 _EXCERPT = 40
@@ -403,10 +403,7 @@ _WORKER_RULES: dict[str, ScreeningRules] = {}
 def _workers() -> int:
     """Worker processes for large texts: 1 on a machine with two cores or more (the target
     machine has two), 0 to disable (``CLEARANCE_SCREENING_WORKERS=0``)."""
-    configured = os.environ.get("CLEARANCE_SCREENING_WORKERS")
-    if configured is not None:
-        return max(0, min(1, int(configured) if configured.isdigit() else 0))
-    return 1 if (os.cpu_count() or 1) >= 2 else 0
+    return load_screening_settings().text_worker_count()
 
 
 def _pool() -> ProcessPoolExecutor:

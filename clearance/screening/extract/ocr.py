@@ -33,6 +33,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
 from clearance.screening.extract.base import Extraction
 from clearance.screening.limits import Budget, Held
+from clearance.settings import load_screening_settings
 
 #: Pixels a decoded image may hold before OCR (a 300 dpi A4 page is 8.7 Mpx; a larger one is
 #: reduced to this, which keeps body text above the size Tesseract reads).
@@ -111,7 +112,7 @@ class OcrUnavailable(Exception):
 
 def tesseract_command() -> str:
     """The Tesseract executable screening runs (``CLEARANCE_TESSERACT``, default ``tesseract``)."""
-    return os.environ.get("CLEARANCE_TESSERACT", "tesseract").strip() or "tesseract"
+    return load_screening_settings().tesseract
 
 
 def ocr_available() -> bool:

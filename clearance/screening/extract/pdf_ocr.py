@@ -11,7 +11,6 @@ and read two at a time (each Tesseract and pdftoppm runs on one thread).
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +24,7 @@ from PIL import Image
 from clearance.screening.extract.base import Extraction
 from clearance.screening.extract.ocr import PAGE_PIXELS, ocr_image
 from clearance.screening.limits import Budget, Held
+from clearance.settings import load_screening_settings
 
 #: A page whose text layer has fewer visible characters than this is read as a scan too.
 FEW_CHARS = 200
@@ -36,10 +36,7 @@ DPI = 300
 
 def ocr_workers() -> int:
     """Pages read at once (``CLEARANCE_OCR_WORKERS``, default: the CPUs, at most 2)."""
-    raw = os.environ.get("CLEARANCE_OCR_WORKERS", "").strip()
-    if raw.isdigit() and int(raw) > 0:
-        return int(raw)
-    return max(1, min(2, os.cpu_count() or 1))
+    return load_screening_settings().ocr_worker_count()
 
 
 def needs_ocr(text: str, raster_pixels: int = 0) -> bool:
