@@ -331,6 +331,7 @@ def test_every_documented_variable_is_read_by_load_settings(tmp_path: Path) -> N
         "CLEARANCE_SMTP_STARTTLS": "1",
         "CLEARANCE_COOKIE_SECURE": "1",
         "CLEARANCE_SCREENING_WORKERS": "0",
+        "CLEARANCE_BLOB_STORE": "database",
         "CLEARANCE_HOME": str(tmp_path / "other"),
     }
     for row in documented():
