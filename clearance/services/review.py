@@ -65,6 +65,10 @@ class _PartInput:
     title: str | None = None
 
 
+#: the name the title's findings carry (it is screened, not a part of the release)
+TITLE_PART = "title"
+
+
 @dataclass(frozen=True, slots=True)
 class _Screened:
     part: _PartInput
@@ -101,15 +105,18 @@ def review_revision(rt: Runtime, item_id: str) -> ReviewOutcome:
         number, declared, title = revision.number, revision.declared_level, revision.title
         language, themes = revision.language, tuple(revision.themes or ())
     screened = [_screen(rt, policy, channels, part) for part in parts]
-    verdict = combine(s.result for s in screened)
+    # the title is published as the headline: it is screened as text like the body
+    headline = screen_text(title, policy.screening, part=TITLE_PART)
+    verdict = combine([headline, *(s.result for s in screened)])
     crash_point("review.screened")
-    hints = [
+    hints = [_PartFinding(f.rule, f.level, TITLE_PART, f.location) for f in headline.findings]
+    hints += [
         _PartFinding(f.rule, f.level, _where(s.part.name, f), f.location)
         for s in screened
         for f in s.result.findings
     ]
     classification = classify(policy, declared_level=declared, channels=channels, findings=hints)
-    reasons = _block_reasons(policy, verdict, classification, channels, screened)
+    reasons = _block_reasons(policy, verdict, classification, channels, screened, headline)
     release = Manifest.build(
         kind=ManifestKind.RELEASE,
         item_id=item_id,
@@ -130,6 +137,7 @@ def review_revision(rt: Runtime, item_id: str) -> ReviewOutcome:
         reasons=reasons,
         release=release,
         screened=screened,
+        headline=headline,
     )
 
 
@@ -205,9 +213,13 @@ def _block_reasons(
     classification: Classification,
     channels: Sequence[str],
     screened: Sequence[_Screened],
+    headline: FileResult,
 ) -> tuple[str, ...]:
     reasons: list[str] = []
     if verdict is Verdict.BLOCKED:
+        title_rules = sorted({f.rule for f in headline.findings if f.severity == "block"})
+        if title_rules:
+            reasons.append(f"{TITLE_PART}: {', '.join(title_rules)}")
         for s in screened:
             if s.result.verdict is Verdict.BLOCKED:
                 rules = sorted({f.rule for f in s.result.findings if f.severity == "block"})
@@ -224,9 +236,12 @@ def _block_reasons(
     return tuple(reasons)
 
 
-def _screening_json(verdict: Verdict, screened: Sequence[_Screened]) -> dict[str, Any]:
+def _screening_json(
+    verdict: Verdict, screened: Sequence[_Screened], headline: FileResult
+) -> dict[str, Any]:
     return {
         "verdict": str(verdict),
+        "title": headline.to_json(),
         "parts": [
             {
                 "name": s.part.name,
@@ -250,6 +265,7 @@ def _record(
     reasons: tuple[str, ...],
     release: Manifest,
     screened: Sequence[_Screened],
+    headline: FileResult,
 ) -> ReviewOutcome:
     now = datetime.now(UTC)
     blocked = bool(reasons)
@@ -274,7 +290,10 @@ def _record(
         revision.level = classification.level
         revision.classification = classification.to_json()
         revision.screening_verdict = str(verdict)
-        revision.screening = {**_screening_json(verdict, screened), "blocked": list(reasons)}
+        revision.screening = {
+            **_screening_json(verdict, screened, headline),
+            "blocked": list(reasons),
+        }
         revision.policy_hash = policy.content_hash
         revision.release_manifest_json = release.canonical().decode("utf-8")
         revision.release_manifest_hash = release.hash

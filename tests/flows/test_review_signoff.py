@@ -189,3 +189,30 @@ def test_approval_with_recommendations_is_signed_as_such_and_still_publishes(rt:
     signed = parse_statement(split(out.statement)[0])
     assert signed.decision is Signed.APPROVE_WITH_RECOMMENDATIONS
     assert check_release(rt, item).item_id == item  # the release point accepts it
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["TỐI MẬT: Kế hoạch bảo vệ biên giới", "TUYỆT MẬT"],
+)
+def test_a_marking_in_the_title_alone_blocks(rt: Runtime, title: str) -> None:
+    # the title is published as the headline: a marking there blocks like one in the body
+    item = submit_text(rt, title=title)
+    outcome = review_revision(rt, item)
+    assert outcome.state is State.BLOCKED
+    assert any(reason.startswith("title:") for reason in outcome.reasons)
+
+
+def test_a_level_word_in_the_title_raises_the_level(rt: Runtime) -> None:
+    # "MẬT" inside the headline is not a stamp, but it is a finding: the item is no longer
+    # public, so a public channel refuses it
+    item = submit_text(rt, title="Tài liệu MẬT về phương án di dời")
+    outcome = review_revision(rt, item)
+    assert outcome.state is State.BLOCKED
+    assert outcome.level != "cong_khai"
+
+
+@pytest.mark.parametrize("title", ["Mật ong Hưng Yên vào mùa", "Bảo vệ bí mật nhà nước"])
+def test_a_near_miss_in_the_title_does_not_block(rt: Runtime, title: str) -> None:
+    item = submit_text(rt, title=title)
+    assert review_revision(rt, item).state is State.AWAITING_SIGNOFF
