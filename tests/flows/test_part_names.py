@@ -41,7 +41,7 @@ def _submit(rt: Runtime, name: str, data: bytes) -> str:
 
 @pytest.mark.parametrize("name", ["body.txt", "./body.txt", "thư mục/body.txt"])
 def test_an_attachment_named_like_the_body_is_refused(rt: Runtime, name: str) -> None:
-    with pytest.raises(BadInput, match="the name the body text is published under"):
+    with pytest.raises(BadInput, match="the name a text of the item is published under"):
         _submit(rt, name, "Nội dung thay thế, không được duyệt.\n".encode())
 
 
