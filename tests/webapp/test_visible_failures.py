@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +78,11 @@ def receiver() -> Iterator[str]:
 def social_app(
     tmp_path: Path, template_home: Path, receiver: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Flask, Runtime]]:
-    """The web app with the social channel's key in the environment (a test may take it away:
+    """The web app with the social channel's key in its settings (a test may take it away:
     the installation restarted without it) and its webhook pointed at a real local receiver."""
-    monkeypatch.setenv(KEY_ENV, KEY)
     home = tmp_path / "home"
     shutil.copytree(template_home, home)
-    settings = settings_for(home, CLEARANCE_WEBHOOK_URL_SOCIAL=receiver)
+    settings = settings_for(home, CLEARANCE_WEBHOOK_URL_SOCIAL=receiver, **{KEY_ENV: KEY})
     rt = Runtime.open(settings)
     app = create_app(settings, runtime=rt)
     app.config.update(TESTING=True)
@@ -101,7 +101,8 @@ def test_one_failing_channel_does_not_stop_the_other_and_an_admin_retries(
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     item_id = response.headers["Location"].rsplit("/", 1)[-1]
 
-    monkeypatch.delenv(KEY_ENV)  # restarted without the key: the social channel cannot sign
+    # restarted without the key: the social channel cannot sign
+    rt.settings = replace(rt.settings, webhook_keys={})
     decide(app, "lanh.dao", item_id, "approve")
     decide(app, "phat.ngon", item_id, "approve")
 
@@ -144,7 +145,7 @@ def test_one_failing_channel_does_not_stop_the_other_and_an_admin_retries(
     assert again.status_code == 302
     assert "vẫn không thành công" in admin.get("/admin/publications").get_data(as_text=True)
 
-    monkeypatch.setenv(KEY_ENV, KEY)  # the administrator provided the key
+    rt.settings = replace(rt.settings, webhook_keys={KEY_ENV: KEY})  # the key is provided
     done = admin.post(
         f"/admin/publications/{item_id}/social/retry", {}, form_page="/admin/publications"
     )
