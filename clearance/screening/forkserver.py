@@ -68,12 +68,14 @@ class _Server:
         signal.signal(signal.SIGCHLD, lambda *_: None)
 
     def load(self, pickled: bytes) -> None:
+        from clearance.screening.detectors.scan import prepare_matchers
         from clearance.screening.engine import screen_file, screen_text
 
         digest = rules_digest(pickled)
         if digest not in self.rules:
             rules = pickle.loads(pickled)  # noqa: S301 - sent by the parent that started us
-            screen_text("warm-up", rules)  # compiles the matchers once, inherited by every child
+            prepare_matchers(rules)  # compiles the matchers once, inherited by every child
+            screen_text("warm-up", rules)
             for name, data in _samples():  # and imports what the extractors load on first use
                 screen_file(data, name, rules)
             self.rules[digest] = rules

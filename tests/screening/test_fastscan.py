@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sys
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from clearance.screening import ScreeningRules
 from clearance.screening.detectors import fastscan, scan
-from clearance.screening.types import Finding
+from clearance.screening.types import Finding, Severity
 
 pytestmark = pytest.mark.skipif(not fastscan.available(), reason="Hyperscan is not installed here")
 
@@ -32,6 +33,8 @@ PIECES = [
 
 
 def _both(text: str, rules: ScreeningRules) -> tuple[list[Finding], list[Finding]]:
+    scan.prepare_matchers(rules)  # else a short text takes the portable path too
+    assert scan.fast_matcher_for(rules, build=False) is not None
     fast = scan.scan_text(text, rules, part="t")
     scan._USE_FAST = False
     try:
@@ -89,3 +92,21 @@ def test_chunked_lower_equals_lower(rules: ScreeningRules) -> None:
     finally:
         fastscan.CHUNK = saved
     assert lower == text.lower()
+
+
+def test_small_texts_do_not_compile_hyperscan_and_a_large_one_does(
+    rules: ScreeningRules,
+) -> None:
+    """An OCR'd page or a letter is scanned by the automaton (built in milliseconds) instead of
+    paying for the Hyperscan compile; a text past FAST_FROM_CHARS compiles it, and from then on
+    every text of those rules takes the fast path, with the same findings."""
+    fresh = dataclasses.replace(rules)  # matchers are kept per rules object
+    small = "CÔNG VĂN\nTỐI MẬT\nLiên hệ 0905 123 456.\n"
+    findings = scan.scan_text(small, fresh, part="t")
+    assert scan.fast_matcher_for(fresh, build=False) is None
+    assert any(f.severity is Severity.BLOCK for f in findings), findings
+    large = generate(1, random.Random(3)) + "\n" + small
+    large += "\n" + "x" * (scan.FAST_FROM_CHARS - len(large))
+    scan.scan_text(large, fresh, part="t")
+    assert scan.fast_matcher_for(fresh, build=False) is not None
+    assert scan.scan_text(small, fresh, part="t") == findings

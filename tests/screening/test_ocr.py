@@ -5,6 +5,8 @@ stay clear; without Tesseract a raster with content is held, never clear; pixel 
 from __future__ import annotations
 
 import io
+import shutil
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -188,3 +190,29 @@ def test_the_image_derivative_drops_metadata_without_copying_pixels(
     assert derivative is not None
     upright = Image.open(io.BytesIO(derivative))
     assert upright.size == (20, 40) and not upright.getexif()
+
+
+def test_an_upright_page_costs_one_tesseract_run_for_its_text_and_one_for_its_stamps(
+    rules: ScreeningRules, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each Tesseract run loads the model again (0.1 s): the page text is one run and every
+    stamp's two readings share one more; images go in as files (stdin is three times slower)."""
+    real = shutil.which("tesseract")
+    assert real is not None
+    log = tmp_path / "runs.log"
+    wrapper = tmp_path / "tesseract"
+    wrapper.write_text(f'#!/bin/sh\necho "$1 $4" >> {log}\nexec {real} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("CLEARANCE_TESSERACT", str(wrapper))
+    page = c.letter("TỐI MẬT")
+    fax = c.photograph(c.letter("MẬT"), fax=True, skew=2)  # a framed dark stamp, no red
+    both = Image.new("RGB", (page.size[0], page.size[1] + fax.size[1]), "white")
+    both.paste(page, (0, 0))
+    both.paste(fax.convert("RGB"), (0, page.size[1]))
+    result = screen_file(c.encode(both, "PNG"), "two-stamps.png", rules)
+    assert result.verdict is Verdict.BLOCKED
+    assert {"marking.toi_mat", "marking.mat"} <= {f.rule for f in result.findings}
+    runs = log.read_text().splitlines()
+    assert len(runs) == 2, runs
+    assert [run.split()[1] for run in runs] == ["3", "6"], runs
+    assert not any(run.startswith("stdin") for run in runs), runs

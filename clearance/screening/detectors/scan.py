@@ -72,6 +72,13 @@ _DIGIT = re.compile(r"[0-9]")
 _MATCHERS: dict[int, tuple[ScreeningRules, Matcher]] = {}
 _FAST: dict[int, tuple[ScreeningRules, FastMatcher | None]] = {}
 _USE_FAST = True  # tests switch it off to compare both paths
+#: Characters from which a text is worth compiling the Hyperscan databases for (0.2 s of
+#: compiling, what the portable path loses over some 4 MB of text, measured; a text past 1 M
+#: characters is seldom alone): a process that only meets smaller texts (an OCR'd page, a
+#: letter) scans them with the pyahocorasick automaton, built in 20 ms;
+#: once compiled (a large text, or :func:`prepare_matchers` in a warm server) Hyperscan scans
+#: every text. Both paths find the same (``tests/screening/test_fastscan.py``).
+FAST_FROM_CHARS = 1_000_000
 
 
 def matcher_for(rules: ScreeningRules) -> Matcher:
@@ -86,18 +93,27 @@ def matcher_for(rules: ScreeningRules) -> Matcher:
     return matcher
 
 
-def fast_matcher_for(rules: ScreeningRules) -> FastMatcher | None:
-    """The Hyperscan matcher of ``rules`` (None where unavailable), built once per rules object."""
+def fast_matcher_for(rules: ScreeningRules, *, build: bool = True) -> FastMatcher | None:
+    """The Hyperscan matcher of ``rules`` (None where unavailable), built once per rules object;
+    with ``build`` False, only one already built (else None: the portable path runs)."""
     if not _USE_FAST:
         return None
     cached = _FAST.get(id(rules))
     if cached is not None and cached[0] is rules:
         return cached[1]
+    if not build:
+        return None
     matcher = fast_matcher(matcher_keys(rules), loose_keys(rules), field_labels(rules))
     if len(_FAST) > 8:
         _FAST.clear()
     _FAST[id(rules)] = (rules, matcher)
     return matcher
+
+
+def prepare_matchers(rules: ScreeningRules) -> None:
+    """Build both matchers of ``rules`` now (a warm server, before it forks its children)."""
+    matcher_for(rules)
+    fast_matcher_for(rules)
 
 
 def _mask(text: str) -> str:
@@ -282,7 +298,7 @@ def _allowed(rules: ScreeningRules, hit: Hit) -> bool:
 def _scan_hits(text: str, rules: ScreeningRules, budget: Budget | None) -> tuple[list[Hit], str]:
     """The allowed-out hits of ``text`` and the normalised text their offsets refer to."""
     text = nfkc(text)
-    fast = fast_matcher_for(rules)
+    fast = fast_matcher_for(rules, build=len(text) >= FAST_FROM_CHARS)
     if fast is not None:
         text, lower, found = fast.lower_and_prescan(text)
         if found.alarm:  # the prescan stopped there: normalise everything, scan again

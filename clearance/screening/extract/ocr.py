@@ -16,6 +16,9 @@ red-ink regions (an HSV mask cut into connected components) are cropped, drawn a
 
 Tesseract runs as a child process (``CLEARANCE_TESSERACT``, default ``tesseract``) with one thread
 and the budget's remaining time as its timeout; it inherits the isolated child's memory limit.
+Each run loads the model again (0.1 s), so an upright page costs two runs: its text, then every
+stamp's readings together (a list of image files; Tesseract reads files, not stdin, which is
+three times slower for a page, measured by ``bench/screening_ocr.py``).
 Where it is missing, an image that is not blank is held (``uninspected``), never ``clear``.
 """
 
@@ -25,8 +28,10 @@ import io
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar, cast
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
@@ -186,6 +191,14 @@ def _remaining(budget: Budget) -> float:
 
 
 def _tesseract(image: Image.Image, args: list[str], budget: Budget) -> str:
+    return _tesseract_all([image], args, budget)
+
+
+def _tesseract_all(images: list[Image.Image], args: list[str], budget: Budget) -> str:
+    """One Tesseract run over ``images`` (its output for all of them; in TSV each row's
+    ``page_num`` is the image's place in the list, from 1): the model is loaded once. The images
+    go in as files in a private folder (Tesseract reads a large image from stdin three times
+    slower, measured), listed in a text file when there are several."""
     command = tesseract_command()
     executable = shutil.which(command)
     if executable is None:
@@ -193,25 +206,31 @@ def _tesseract(image: Image.Image, args: list[str], budget: Budget) -> str:
             f"Tesseract ({command}) is not installed; install tesseract-ocr and tesseract-ocr-vie "
             "(scripts/setup.sh does) so text in images can be read"
         )
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=0)
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    try:
-        done = subprocess.run(
-            [executable, "stdin", "stdout", *args],
-            input=buffer.getvalue(),
-            capture_output=True,
-            timeout=_remaining(budget),
-            env=env,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise Held(
-            f"OCR took longer than the {budget.limits.max_seconds} s budget; "
-            "ask the security officer to review the image by hand"
-        ) from exc
-    except OSError as exc:
-        raise OcrUnavailable(f"Tesseract ({command}) could not run ({exc})") from exc
+    with tempfile.TemporaryDirectory(prefix="clearance-ocr-") as folder:
+        paths = [Path(folder) / f"{n}.png" for n in range(len(images))]
+        for image, path in zip(images, paths, strict=True):
+            image.save(path, format="PNG", compress_level=0)
+        source = paths[0]
+        if len(paths) > 1:
+            source = Path(folder) / "images.txt"
+            source.write_text("".join(f"{path}\n" for path in paths), encoding="utf-8")
+        try:
+            done = subprocess.run(
+                [executable, str(source), "stdout", *args],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=_remaining(budget),
+                env=env,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise Held(
+                f"OCR took longer than the {budget.limits.max_seconds} s budget; "
+                "ask the security officer to review the image by hand"
+            ) from exc
+        except OSError as exc:
+            raise OcrUnavailable(f"Tesseract ({command}) could not run ({exc})") from exc
     if done.returncode != 0:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise OcrUnavailable(f"Tesseract failed (exit {done.returncode}: {detail[0][:160]})")
@@ -245,6 +264,11 @@ def orientation(gray: Image.Image, budget: Budget) -> int:
 
 def _lines(tsv: str, scale: float, dx: int, dy: int) -> list[OcrLine]:
     """Lines from Tesseract's TSV (one row per word), boxes mapped back by ``scale`` and offset."""
+    return _page_lines(tsv, scale, dx, dy).get("1", [])
+
+
+def _page_lines(tsv: str, scale: float, dx: int, dy: int) -> dict[str, list[OcrLine]]:
+    """:func:`_lines` for each image of a run over several (keyed by ``page_num``)."""
     words: dict[tuple[str, str, str, str], list[tuple[str, int, int, int, int, float]]] = {}
     for row in tsv.splitlines()[1:]:
         cells = row.split("\t")
@@ -254,8 +278,8 @@ def _lines(tsv: str, scale: float, dx: int, dy: int) -> list[OcrLine]:
         words.setdefault((cells[1], cells[2], cells[3], cells[4]), []).append(
             (cells[11].strip(), left, top, width, height, float(cells[10]))
         )
-    lines: list[OcrLine] = []
-    for group in words.values():
+    pages: dict[str, list[OcrLine]] = {}
+    for (page, *_line), group in words.items():
         x0 = min(w[1] for w in group)
         y0 = min(w[2] for w in group)
         x1 = max(w[1] + w[3] for w in group)
@@ -267,8 +291,8 @@ def _lines(tsv: str, scale: float, dx: int, dy: int) -> list[OcrLine]:
             int((y1 - y0) / scale),
         )
         confidence = sum(w[5] for w in group) / len(group)
-        lines.append(OcrLine(" ".join(w[0] for w in group), box, confidence))
-    return lines
+        pages.setdefault(page, []).append(OcrLine(" ".join(w[0] for w in group), box, confidence))
+    return pages
 
 
 def _read(gray: Image.Image, budget: Budget, psm: str, *, scale: float = 1.0, at: tuple[int, int]
@@ -397,15 +421,32 @@ def framed(ink: Image.Image) -> bool:
     )
 
 
-def _read_ink(ink: Image.Image, stamp: Box, budget: Budget) -> list[OcrLine]:
+def _ink_pages(ink: Image.Image) -> list[Image.Image]:
+    """The two readings of a stamp's ``ink`` (blurred, and as it is), black on white, framed."""
     ink = unframe(ink)
-    texts: list[str] = []
-    for variant in (ink.filter(ImageFilter.GaussianBlur(1)), ink):  # two readings, kept both
-        page = ImageOps.expand(ImageOps.invert(variant), 32, 255)
-        for line in _read(page, budget, "6"):
-            if line.text not in texts:
-                texts.append(line.text)
-    return [OcrLine(text, stamp) for text in texts]
+    return [
+        ImageOps.expand(ImageOps.invert(variant), 32, 255)
+        for variant in (ink.filter(ImageFilter.GaussianBlur(1)), ink)
+    ]
+
+
+def _read_inks(found: list[tuple[Image.Image, Box]], budget: Budget) -> list[OcrLine]:
+    """Every stamp of ``found`` (its ink, its box on the page) read twice (:func:`_ink_pages`)
+    in one Tesseract run; each stamp's lines are the texts of both readings, once each."""
+    if not found:
+        return []
+    images = [page for ink, _box in found for page in _ink_pages(ink)]
+    args = ["--psm", "6", "-l", LANGUAGES, "-c", "tessedit_do_invert=0", "tsv"]
+    pages = _page_lines(_tesseract_all(images, args, budget), 1.0, 0, 0)
+    lines: list[OcrLine] = []
+    for n, (_ink, stamp) in enumerate(found):
+        texts: list[str] = []
+        for reading in (2 * n + 1, 2 * n + 2):
+            for line in pages.get(str(reading), []):
+                if line.text not in texts:
+                    texts.append(line.text)
+        lines.extend(OcrLine(text, stamp) for text in texts)
+    return lines
 
 
 def _overlaps(box: Box, others: list[Box]) -> bool:
@@ -417,8 +458,8 @@ def _overlaps(box: Box, others: list[Box]) -> bool:
 
 def stamps(flat: Image.Image, gray: Image.Image, budget: Budget) -> list[OcrLine]:
     """Stamps read on their own: every red-ink region, and every framed region of dark ink (a
-    black-and-white scan or fax of a stamp), each upright and upscaled."""
-    lines: list[OcrLine] = []
+    black-and-white scan or fax of a stamp), each upright and upscaled (all in one run)."""
+    found: list[tuple[Image.Image, Box]] = []
     red: list[Box] = []
     factor = max(1, int((flat.size[0] * flat.size[1] / _STAMP_PIXELS) ** 0.5 + 0.5))
     if factor > 1:  # stamps are large: find and read them at a reduced size
@@ -428,7 +469,7 @@ def stamps(flat: Image.Image, gray: Image.Image, budget: Budget) -> list[OcrLine
         red = stamp_regions(mask)
         for box in red:
             budget.check()
-            lines.extend(_read_ink(*_upright_ink(mask, box, factor), budget))
+            found.append(_upright_ink(mask, box, factor))
     dark = gray.point(lambda p: 255 if p < 128 else 0)
     for box in stamp_regions(dark, reach=3):
         if _overlaps(box, red) or box.w * box.h > gray.size[0] * gray.size[1] // 4:
@@ -436,8 +477,9 @@ def stamps(flat: Image.Image, gray: Image.Image, budget: Budget) -> list[OcrLine
         budget.check()
         ink, where = _upright_ink(dark, box, factor)
         if framed(ink):
-            lines.extend(_read_ink(ink, where, budget))
-    return lines
+            found.append((ink, where))
+    budget.check()
+    return _read_inks(found, budget)
 
 
 def _confident(lines: list[OcrLine]) -> bool:
