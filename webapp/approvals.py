@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from clearance.errors import BadInput, Conflict, PolicyRefusal
+from clearance.errors import BadInput, Conflict, IllegalTransition, PolicyRefusal
 from clearance.readmodels.queue import Cursor, QueueFilter, queue
 from clearance.services.users import confirm_password
 from webapp import itemview, progress
@@ -143,14 +143,9 @@ def decide(item_id: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("Choose a decision and enter your password."), "error")
         return redirect(url_for("approvals.item", item_id=item_id))
+    from clearance.services.signoff import SeenState
     from clearance.services.signoff import decide as record_decision
 
-    rev = itemview.current(itemview.load(item_id))
-    if rev.release_manifest_hash != form.manifest_hash.data:
-        raise Conflict(
-            "the item changed after you opened it; read the new revision before deciding",
-            code="item.changed",
-        )
     try:
         # the step-up: the signed-in approver's password again (never locked by others'
         # failed logins), then it unlocks the signing key inside the core
@@ -162,9 +157,10 @@ def decide(item_id: str) -> ResponseReturnValue:
             password=form.password.data or "",
             decision=form.decision.data or "",
             comment=form.comment.data or None,
+            seen=SeenState(form.manifest_hash.data or "", form.stage.data or None),
         )
-    except Conflict:
-        raise
+    except (Conflict, IllegalTransition):
+        raise  # the state moved on: the 409 page says what changed and keeps the comment
     except (BadInput, PolicyRefusal) as exc:
         flash(user_message(exc), "error")
         return redirect(url_for("approvals.item", item_id=item_id))

@@ -6,12 +6,13 @@ import contextlib
 import io
 from typing import BinaryIO, cast
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
-from clearance.errors import BadInput, PolicyRefusal
+from clearance.errors import BadInput, Conflict, IllegalTransition, PolicyRefusal
+from clearance.readmodels.decisions import DecisionRecord
 from clearance.services import items as item_service
 from clearance.services.queries import RevisionView, list_items
 from clearance.services.uploads import Upload, safe_filename
@@ -97,8 +98,13 @@ def _files() -> list[FileStorage]:
 
 
 def _kept(form: SubmissionForm) -> staging.Staged:
-    """The files this form kept (its own staging token, never the session's)."""
-    return staging.unseal(me().username, form.staged.data)
+    """The files this form kept (its own staging token, never the session's), less those the
+    author ticked to remove (the token is sealed again without them)."""
+    kept = staging.unseal(me().username, form.staged.data)
+    removed = set(request.form.getlist("remove"))
+    if not removed:
+        return kept
+    return _keep(form, [s for s in kept if s["name"] not in removed])
 
 
 def _keep(form: SubmissionForm, staged: staging.Staged) -> staging.Staged:
@@ -235,12 +241,23 @@ def revise(item_id: str) -> ResponseReturnValue:
     item_access(item_id, allow=("author",))
     detail = itemview.load(item_id)
     rev = itemview.current(detail)
-    if detail.summary.state != "changes_requested":
-        abort(409, _("A new revision can only answer a change request."))
+    if request.method == "GET" and detail.summary.state != "changes_requested":
+        raise IllegalTransition(
+            f"a new revision can only answer a change request; item {item_id} is "
+            f"{detail.summary.state}",
+            code="item.not_awaiting_revision",
+            params={"item": item_id, "state": detail.summary.state},
+        )
     form = _prefilled(rev)
     _choices(form)
-    page = {"form": form, "detail": detail, "rev": rev}
+    page = {
+        "form": form,
+        "detail": detail,
+        "rev": rev,
+        "requests": change_requests(item_id, rev.number),
+    }
     if request.method == "GET":
+        form.answers.data = str(rev.number)
         kept = _keep(
             form, [{"name": p.name, "sha256": p.sha256} for _i, p in itemview.iter_attachments(rev)]
         )
@@ -262,9 +279,12 @@ def revise(item_id: str) -> ResponseReturnValue:
                 item_id=item_id,
                 submission=submission,
                 note=form.note.data or None,
+                answers=_answers(form),
             )
         finally:
             _close(list(submission.attachments))
+    except (Conflict, IllegalTransition):
+        raise  # the item moved on: the 409 page says so and shows the typed text back
     except (BadInput, PolicyRefusal) as exc:
         flash(publishing.user_message(exc), "error")
         if form.staged.data and not _valid(form):
@@ -273,6 +293,21 @@ def revise(item_id: str) -> ResponseReturnValue:
     progress.trigger(item_id)
     flash(_("The new revision was submitted."), "info")
     return redirect(url_for("author.item", item_id=item_id))
+
+
+def _answers(form: SubmissionForm) -> int | None:
+    """The revision the form was opened on (None when the form does not say)."""
+    raw = (form.answers.data or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
+def change_requests(item_id: str, number: int) -> list[DecisionRecord]:
+    """The approvers' requests for changes on revision ``number``: what the revision answers."""
+    return [
+        d
+        for d in itemview.decision_records(item_id)
+        if d.revision == number and d.decision == "request_changes"
+    ]
 
 
 @bp.post("/items/<item_id>/withdraw")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
@@ -172,7 +172,28 @@ ERROR_MESSAGES: dict[str, LazyString] = {
     ),
     "item.illegal_transition": lazy_gettext("This cannot be done now: the item is %(state)s."),
     "item.changed": lazy_gettext(
-        "The item changed after you opened it; read the new revision before deciding."
+        "The item changed after you opened it (it is now at revision %(revision)s); read the "
+        "new revision before deciding. Your decision was not recorded."
+    ),
+    "item.revision_superseded": lazy_gettext(
+        "You were revising revision %(revision)s, but the item is already at revision "
+        "%(current)s (sent from another tab or window). Your revision was not sent; open the "
+        "item to see its current state."
+    ),
+    "item.not_awaiting_revision": lazy_gettext(
+        "A new revision can only answer a change request, and the item is %(state)s now."
+    ),
+    "signoff.closed": lazy_gettext(
+        "The sign-off of this item is over: it is %(state)s now (another approver decided, or "
+        "the author changed it, after you opened it). Your decision was not recorded."
+    ),
+    "signoff.stage_moved": lazy_gettext(
+        "The stage %(stage)s was decided by another approver after you opened the item. Your "
+        "decision was not recorded; open the item to see where its sign-off stands."
+    ),
+    "change.stale_policy_file": lazy_gettext(
+        "This proposal is stale: the staged policy file changed after it was proposed; "
+        "propose it again."
     ),
     "review.item_changed": lazy_gettext(
         "The item changed while it was being reviewed; run the review again."
@@ -307,8 +328,56 @@ def message_of(exc: ClearanceError) -> str:
 def error_page(code: int, message: str | None = None, *, kind: str = "") -> ResponseReturnValue:
     title = titles().get(code, titles()[500])
     text = message or default_messages().get(code, default_messages()[500])
-    page = render_template("error.html", code=code, title=title, message=text, kind=kind)
+    extra: dict[str, object] = {}
+    if code == 409:
+        extra = {"back": current_state_link(), "kept": kept_text()}
+    page = render_template("error.html", code=code, title=title, message=text, kind=kind, **extra)
     return page, code
+
+
+#: the free-text fields of the forms that can meet a state conflict: what the user typed is
+#: shown back on the 409 page, so a stale form loses nothing
+KEPT_FIELDS = ("comment", "reason", "note", "body", "summary")
+
+
+def _kept_labels() -> dict[str, str]:
+    return {
+        "comment": _("Your comment"),
+        "reason": _("Your reason"),
+        "note": _("Your note on the revision"),
+        "body": _("Your body text"),
+        "summary": _("Your summary"),
+    }
+
+
+def kept_text() -> list[tuple[str, str, str]]:
+    """(field, label, text) of the free text the conflicting form carried, in
+    ``KEPT_FIELDS`` order."""
+    if request.method != "POST":
+        return []
+    labels = _kept_labels()
+    found = ((name, (request.form.get(name) or "").strip()) for name in KEPT_FIELDS)
+    return [(name, labels[name], text) for name, text in found if text]
+
+
+#: blueprint -> the page that shows an item's current state to that blueprint's users
+ITEM_PAGES = {"approvals": "approvals.item", "author": "author.item"}
+#: blueprint -> its page of current state when no item is named
+AREA_PAGES = {"admin": "admin.pending", "setup": "admin.users"}
+
+
+def current_state_link() -> tuple[str, str]:
+    """(href, text) of the page showing the current state of what the request was about: the
+    item in the capacity of the page it came from, the pending changes, or the start page."""
+    args = request.view_args or {}
+    blueprint = request.blueprint or ""
+    item_id = args.get("item_id")
+    if isinstance(item_id, str):
+        endpoint = ITEM_PAGES.get(blueprint, "files.item_link")
+        return url_for(endpoint, item_id=item_id), _("Open the item as it is now")
+    if blueprint in AREA_PAGES:
+        return url_for(AREA_PAGES[blueprint]), _("See the current state")
+    return url_for("index"), _("Back to the start page")
 
 
 def init_app(app: Flask) -> None:

@@ -82,6 +82,8 @@ class SubmissionForm(FlaskForm):
         _l("What changed (answer to the change request)"), validators=[Optional(), Length(max=5000)]
     )
     staged = HiddenField()
+    #: the revision a revise form answers (a revision sent since from another tab wins)
+    answers = HiddenField(validators=[Optional(), Length(max=10)])
     precheck = SubmitField(_l("Check before submitting"))
     submit = SubmitField(_l("Submit for approval"))
 
@@ -104,6 +106,8 @@ class DecisionForm(FlaskForm):
     )
     comment = TextAreaField(_l("Comments"), validators=[Optional(), Length(max=10_000)])
     manifest_hash = HiddenField(validators=[DataRequired()])
+    #: the stage open when the page was read (a decision on a stage decided since is refused)
+    stage = HiddenField(validators=[Optional(), Length(max=100)])
     password = PasswordField(
         _l("Password (unlocks your signing key)"), validators=[DataRequired(), Length(max=1024)]
     )

@@ -244,9 +244,23 @@ def user_message(exc: ClearanceError) -> str:
     return message_of(exc)
 
 
+def public_site() -> str | None:
+    """The public site's address for the header link (``clearance.publishing``'s rule), once
+    per request."""
+    from flask import g
+
+    from clearance.publishing.registry import public_site_url
+
+    if "clearance_public_site" not in g:
+        g.clearance_public_site = public_site_url(runtime())
+    found: str | None = g.clearance_public_site
+    return found
+
+
 def init_app(app: Flask) -> None:
     from webapp import precheck
 
+    app.jinja_env.globals["public_site"] = public_site
     app.jinja_env.globals["channel_publications"] = channel_rows
     app.jinja_env.globals["precheck_summary"] = lambda findings: precheck.summary(
         runtime(), findings

@@ -50,5 +50,8 @@ def apply_policy(rt: Runtime, admin: str, payload: dict[str, Any]) -> None:
     path = Path(str(payload["path"]))
     policy = load_policy(path)
     if policy.content_hash != payload.get("policy_hash"):
-        raise Conflict("the staged policy file changed after it was proposed; propose it again")
+        raise Conflict(
+            "the staged policy file changed after it was proposed; propose it again",
+            code="change.stale_policy_file",
+        )
     record_policy_if_new(rt, actor=admin, policy=policy)

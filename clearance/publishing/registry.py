@@ -131,6 +131,23 @@ def require_configured(rt: Runtime, channels: list[str] | tuple[str, ...]) -> No
             raise UnconfiguredChannelChosen(name, missing)
 
 
+def website_base_url(rt: Runtime, channel_name: str) -> str:
+    """Where the website channel ``channel_name`` is read by the public: its ``base_url``
+    setting, else the installation's public address."""
+    options = rt.policy.channel(channel_name).publisher.settings
+    return str(options.get("base_url") or rt.settings.public_base_url)
+
+
+def public_site_url(rt: Runtime) -> str | None:
+    """The public site's front page: the first website channel of the policy that can
+    publish (by name), or None when there is none."""
+    for name in sorted(rt.policy.channels):
+        channel = rt.policy.channel(name)
+        if channel.publisher.adapter == "website" and not missing_configuration(rt, name):
+            return website_base_url(rt, name).rstrip("/") + "/"
+    return None
+
+
 def adapter_for(rt: Runtime, channel_name: str) -> ChannelAdapter:
     channel = rt.policy.channel(channel_name)
     publisher = channel.publisher
@@ -143,7 +160,7 @@ def adapter_for(rt: Runtime, channel_name: str) -> ChannelAdapter:
         vkey_file = rt.settings.keys_dir / "log.vkey"
         return WebsiteChannel(
             root=root,
-            base_url=str(options.get("base_url") or rt.settings.public_base_url),
+            base_url=website_base_url(rt, channel_name),
             feed_title=str(options.get("feed_title") or "Thông tin đối ngoại"),
             receipt=lambda item_id: _receipt(rt, item_id),
             vkey=vkey_file.read_text("utf-8") if vkey_file.is_file() else None,

@@ -16,7 +16,7 @@ from clearance.admin import search
 from clearance.domain.lifecycle import Action, State, next_state
 from clearance.domain.manifest import Manifest, ManifestKind, PartEntry, PartRole
 from clearance.domain.roles import Role
-from clearance.errors import BadInput, NotFound, PolicyRefusal
+from clearance.errors import BadInput, Conflict, NotFound, PolicyRefusal
 from clearance.events import Event
 from clearance.runtime import Runtime
 from clearance.services.uploads import Upload, store_body, store_upload, store_version
@@ -363,8 +363,16 @@ def submit(rt: Runtime, *, author: str, submission: Submission) -> str:
 
 
 def _submitted_event(
-    uow: UnitOfWork, item: Item, revision: Revision, user: User, policy_hash: str
+    uow: UnitOfWork,
+    item: Item,
+    revision: Revision,
+    user: User,
+    policy_hash: str,
+    removed: list[str] | None = None,
 ) -> None:
+    """The submission in the log; a new revision also names the attachments of the revision
+    before that it no longer carries (``removed_attachments``)."""
+    extra: dict[str, Any] = {} if removed is None else {"removed_attachments": removed}
     uow.record(
         Event(
             "item.submitted",
@@ -386,15 +394,27 @@ def _submitted_event(
                     for p in revision.parts
                     if p.role == PartRole.VERSION.value
                 ],
+                **extra,
             },
         )
     )
 
 
 def new_revision(
-    rt: Runtime, *, author: str, item_id: str, submission: Submission, note: str | None = None
+    rt: Runtime,
+    *,
+    author: str,
+    item_id: str,
+    submission: Submission,
+    note: str | None = None,
+    answers: int | None = None,
 ) -> int:
-    """Answer a change request with a new revision; earlier decisions stay, marked stale."""
+    """Answer a change request with a new revision; earlier decisions stay, marked stale.
+
+    ``answers`` is the revision the author revised (their form showed it): when the item has
+    moved past it (another tab sent a revision first) the new one is refused with a
+    ``Conflict``, never stacked on a revision the author did not read. Attachments of the
+    revision before that the new one does not carry are named in the log."""
     checked = _validate(rt, submission)
     parts = _store_parts(rt, submission, checked)
     check_file_types(rt, checked.channels, parts)
@@ -407,8 +427,17 @@ def new_revision(
                 code="item.revise_not_author",
                 params={"item": item_id},
             )
+        if answers is not None and answers != item.current_revision:
+            raise Conflict(
+                f"revision {answers} of item {item_id} was superseded by revision "
+                f"{item.current_revision}; open the item again and answer the current state",
+                code="item.revision_superseded",
+                params={"item": item_id, "revision": answers, "current": item.current_revision},
+            )
         state = State(item.state)
         target = next_state(state, Action.RESUBMIT)
+        before = current_revision(uow.session, item)
+        had = [p.filename for p in before.parts if p.role == PartRole.ATTACHMENT.value]
         item.current_revision += 1
         revision = _add_revision(
             uow.session,
@@ -422,7 +451,15 @@ def new_revision(
         )
         uow.session.flush()
         _history(uow.session, item, from_state=state, to_state=target, actor=user, reason=note)
-        _submitted_event(uow, item, revision, user, item.policy_hash or rt.policy.content_hash)
+        kept = {p.filename for p in revision.parts if p.role == PartRole.ATTACHMENT.value}
+        _submitted_event(
+            uow,
+            item,
+            revision,
+            user,
+            item.policy_hash or rt.policy.content_hash,
+            removed=[name for name in had if name not in kept],
+        )
         number = item.current_revision
         uow.commit()
     return number

@@ -20,7 +20,13 @@ from clearance.auditlog.store import latest_checkpoint
 from clearance.crashpoint import crash_point
 from clearance.domain.lifecycle import Action, State, next_state
 from clearance.domain.roles import Role
-from clearance.errors import BadInput, ConfigurationError, Conflict, PolicyRefusal
+from clearance.errors import (
+    BadInput,
+    ConfigurationError,
+    Conflict,
+    IllegalTransition,
+    PolicyRefusal,
+)
 from clearance.notifications import NotificationKind, deliver_pending, notify
 from clearance.policy import Decision as RuleDecision
 from clearance.policy import DecisionKind, Policy, SignoffState, SignoffStatus, signoff_status
@@ -54,6 +60,15 @@ class UnloggedGrant(Exception):
     def __init__(self, found: Divergence) -> None:
         super().__init__(found.describe())
         self.found = found
+
+
+@dataclass(frozen=True, slots=True)
+class SeenState:
+    """What an approver read before deciding: the release manifest and the stage open then
+    (None: the page named no stage)."""
+
+    manifest_hash: str
+    stage: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,8 +222,14 @@ def decide(
     password: str,
     decision: DecisionKind | str,
     comment: str | None = None,
+    seen: SeenState | None = None,
 ) -> DecisionOutcome:
-    """Record ``approver``'s signed decision on the current revision of ``item_id``."""
+    """Record ``approver``'s signed decision on the current revision of ``item_id``.
+
+    ``seen`` is what the approver read before deciding (the release manifest, the open
+    stage); when the item moved on since (a new revision, another approver's decision that
+    closed the stage or the sign-off) the decision is refused with a ``Conflict`` naming what
+    changed, never recorded against a state the approver did not read."""
     kind = decision if isinstance(decision, DecisionKind) else parse_decision(decision)
     text = (comment or "").strip() or None
     if kind is DecisionKind.REJECT and text is None:
@@ -230,7 +251,9 @@ def decide(
     now = datetime.now(UTC)
     try:
         with rt.uow() as uow:
-            outcome, note_ids = _decide_in(uow, rt, item_id, approver, password, kind, text, now)
+            outcome, note_ids = _decide_in(
+                uow, rt, item_id, approver, password, kind, text, now, seen
+            )
             crash_point("signoff.signed")
             uow.commit(now=now)
         if outcome.publish:
@@ -257,6 +280,7 @@ def _decide_in(
     kind: DecisionKind,
     comment: str | None,
     now: datetime,
+    seen: SeenState | None = None,
 ) -> tuple[DecisionOutcome, list[int]]:
     session = uow.session
     user = get_user(session, approver)
@@ -266,11 +290,34 @@ def _decide_in(
         SignoffStatus.REJECTED: Action.REJECT,
         SignoffStatus.CHANGES_REQUESTED: Action.REQUEST_CHANGES,
     }
-    next_state(State(item.state), Action.APPROVE)  # only an item awaiting sign-off
+    try:
+        next_state(State(item.state), Action.APPROVE)  # only an item awaiting sign-off
+    except IllegalTransition:
+        raise IllegalTransition(
+            f"item {item_id} is no longer awaiting sign-off (it is {item.state}); "
+            "someone decided it or its author changed it after you opened it",
+            code="signoff.closed",
+            params={"item": item_id, "state": item.state},
+        ) from None
     revision = current_revision(session, item)
     assert revision.policy_hash is not None and revision.release_manifest_hash is not None
+    if seen is not None and seen.manifest_hash != revision.release_manifest_hash:
+        raise Conflict(
+            f"item {item_id} changed after you opened it (now revision {revision.number}); "
+            "read the new revision before deciding",
+            code="item.changed",
+            params={"item": item_id, "revision": revision.number},
+        )
     policy = stored_policy(session, revision.policy_hash)
     before = revision_signoff_state(session, policy, item, revision)
+    now_open = before.open_stage.stage_id if before.open_stage else None
+    if seen is not None and seen.stage is not None and now_open != seen.stage:
+        raise Conflict(
+            f"the stage {seen.stage} of item {item_id} was decided by another approver after "
+            f"you opened it (open now: {now_open or 'none'})",
+            code="signoff.stage_moved",
+            params={"item": item_id, "stage": seen.stage, "open": now_open or ""},
+        )
     if user.id in before.excluded:
         raise PolicyRefusal(
             f"{user.username} wrote, uploaded or edited item {item_id} and cannot sign it off",
