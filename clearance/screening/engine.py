@@ -32,7 +32,7 @@ from clearance.screening.sanitise.image import sanitise_image
 from clearance.screening.sanitise.mail import rebuild_eml
 from clearance.screening.sanitise.markup import sanitise_html, sanitise_svg
 from clearance.screening.sanitise.members import Member
-from clearance.screening.sanitise.odf import sanitise_flat_odf, sanitise_odf
+from clearance.screening.sanitise.odf import sanitise_flat_odf, sanitise_odf_report
 from clearance.screening.sanitise.ooxml import rebuild_ooxml
 from clearance.screening.sanitise.pdf import sanitise_pdf_report
 from clearance.screening.types import (
@@ -73,6 +73,7 @@ class _Inspected:
     findings: list[Finding]
     members: list[Member] = field(default_factory=list)
     unread: dict[str, str] = field(default_factory=dict)
+    children: list[str] = field(default_factory=list)  # every embedded file screened
 
 
 #: Types whose original bytes are their derivative (plain text needs no change).
@@ -97,7 +98,9 @@ def _member(child: Embedded, result: FileResult) -> Member:
 def _sanitise(
     detected: str, data: bytes, findings: list[Finding], limits: Limits, inspected: _Inspected
 ) -> tuple[bytes | None, str | None]:
-    """The derivative and its type; what it leaves out is appended to ``findings`` (info)."""
+    """The derivative and its type; what it leaves out is appended to ``findings``: what it
+    removes on purpose as info, every embedded file or member it could not keep as a review
+    finding (:func:`_lost_finding`), so a derivative that lost anything is never ``clear``."""
     if detected in _CONTAINERS:
         if detected == filetype.ZIP:
             unread = [Member(name, None, reason=f"not read: {why}")
@@ -106,10 +109,13 @@ def _sanitise(
         else:
             rebuilt = rebuild_eml(data, inspected.members)
         findings.extend(_dropped_finding(what) for what in rebuilt.dropped)
+        findings.extend(_lost_finding(what) for what in rebuilt.lost)
         return rebuilt.data, detected
     if detected == filetype.PDF:
         sanitized, dropped = sanitise_pdf_report(data)
         findings.extend(_dropped_finding(what) for what in dropped)
+        # the derivative keeps no embedded file (sanitise.pdf): every one screened is lost
+        findings.extend(_lost_finding(f"the embedded file {name}") for name in inspected.children)
         return sanitized, detected
     if detected in filetype.IMAGES:
         image = sanitise_image(data, max_frames=limits.max_pages)
@@ -118,13 +124,16 @@ def _sanitise(
     if detected in filetype.OOXML:
         derivative = rebuild_ooxml(data)
         findings.extend(_dropped_finding(part) for part in derivative.dropped)
+        findings.extend(_lost_finding(what) for what in derivative.lost)
         return derivative.data, detected
     if detected == filetype.HTML:
         return sanitise_html(data), detected
     if detected == filetype.SVG:
         return sanitise_svg(data), detected
     if detected in filetype.ODF:
-        return sanitise_odf(data, detected), detected
+        document, lost = sanitise_odf_report(data, detected)
+        findings.extend(_lost_finding(what) for what in lost)
+        return document, detected
     if detected in filetype.FLAT_ODF:
         return sanitise_flat_odf(data), detected
     return None, None
@@ -152,6 +161,22 @@ def _not_rebuilt(detected: str) -> Finding:
         part="derivative",
         explanation="Only what was read and rebuilt is published; this file was read but cannot "
         "be rebuilt, so it is held for a human.",
+    )
+
+
+def _lost_finding(what: str) -> Finding:
+    """A member or embedded file that was read but is not in the derivative (it has no
+    derivative of its own, or was not read in full): what would be published is not what was
+    submitted, so the file is held, never ``clear``."""
+    return Finding(
+        NO_DERIVATIVE_RULE,
+        Severity.REVIEW,
+        f"Left out of the sanitised derivative: {what}. Published, the file would not hold "
+        "everything that was submitted. Submit that content on its own, in a format that is "
+        "rebuilt (PDF, DOCX, ODT, an image), or have the security officer accept the derivative.",
+        part="derivative",
+        explanation="Only what was read and rebuilt is published; a part that cannot be rebuilt "
+        "is left out, and the file is held for a human rather than published without it.",
     )
 
 
@@ -282,6 +307,7 @@ def _inspect(
         if depth + 1 > rules.limits.max_depth:
             raise Held(f"embedded objects nest deeper than {rules.limits.max_depth} levels")
         result = _screen(child.data, child.name, rules, None, budget, depth + 1, derive_members)
+        inspected.children.append(child.name)
         if derive_members:
             inspected.members.append(_member(child, result))
         coverage.extend(
@@ -352,7 +378,7 @@ def _screen(
             sanitized, sanitized_type = _sanitise(detected, data, findings, rules.limits, inspected)
             if detected in _NOT_REBUILT and depth == 0:
                 findings.append(_not_rebuilt(detected))
-                verdict = _verdict(findings)
+            verdict = _verdict(findings)  # what the derivative lost holds the file
     except Refused as stop:
         return _stopped(detected, stop.reason, refused=True, findings=findings, coverage=coverage)
     except Held as stop:

@@ -3,26 +3,51 @@ its own sanitised derivative, what was not read left out and named (generated co
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import io
+import json
 import zipfile
 from email.message import EmailMessage
+from pathlib import Path
 
+import click
+from click.testing import CliRunner
 from PIL import Image
 
 from clearance.screening import ScreeningRules, Verdict, screen_file
+from clearance.screening.engine import NO_DERIVATIVE_RULE, SANITISED_RULE
+from clearance.screening.isolated import screen_file_isolated
+from clearance.screening.rules import MetadataKind
 from clearance.screening.sanitise.odf import sanitise_odf
-from clearance.screening.types import FileResult
+from clearance.screening.types import FileResult, Severity
+from cli.screen import register
 from tests.screening import corpus as K
 from tests.screening import corpus_formats as C
+from tests.screening import corpus_pdf as P
+
+
+def _cli() -> click.Group:
+    group = click.Group("clearance")
+    register(group)
+    return group
+
 
 PRESS = [C.p("THÔNG CÁO BÁO CHÍ"), C.p("Lễ hội mật ong rừng U Minh thu hút du khách.")]
 ODT = "application/vnd.oasis.opendocument.text"
 
 
 def _dropped(result: FileResult) -> list[str]:
-    return [f.message for f in result.findings if f.rule == "screening.sanitised"]
+    """What the derivative left out: removed on purpose (info) or lost (held)."""
+    return [f.message for f in result.findings if f.rule in (SANITISED_RULE, NO_DERIVATIVE_RULE)]
+
+
+def _lost(result: FileResult) -> list[str]:
+    """What the derivative could not keep: each a review finding on the derivative."""
+    found = [f for f in result.findings if f.rule.endswith(NO_DERIVATIVE_RULE)]
+    assert all(f.severity == "review" for f in found)
+    return [f.message for f in found]
 
 
 def _holding(result: FileResult) -> set[str]:
@@ -214,3 +239,105 @@ def test_eml_unread_attachment_dropped_and_reported(rules: ScreeningRules) -> No
     kept = next(rebuilt.iter_attachments())
     assert kept.get_payload(decode=True) == "Lễ hội mật ong".encode()
     assert any("du-lieu.bin" in m for m in _dropped(result))
+
+
+# --- a derivative that loses a member is never clear --------------------------------------
+
+
+def _lenient(rules: ScreeningRules) -> ScreeningRules:
+    """The rules with embedded files at ``info``: what holds a lost member is not the policy."""
+    metadata = tuple(
+        dataclasses.replace(rule, severity=Severity.INFO)
+        if rule.kind is MetadataKind.EMBEDDED_FILES
+        else rule
+        for rule in rules.metadata
+    )
+    return dataclasses.replace(rules, metadata=metadata)
+
+
+RTF = C.rtf(C.rtf_text("Thông cáo báo chí: lễ hội mật ong"))
+
+
+def test_a_zip_of_only_an_rtf_is_held_not_published_empty(rules: ScreeningRules) -> None:
+    original = C.zip_of({"thong-cao.rtf": RTF})
+    for result in (
+        screen_file(original, "a.zip", rules),
+        screen_file_isolated(original, "a.zip", rules),  # the pipeline's and the CLI's child
+    ):
+        assert result.verdict is Verdict.REVIEW, result.findings
+        assert result.sanitized is not None and _members(result.sanitized) == {}
+        [lost] = _lost(result)
+        assert "thong-cao.rtf (no sanitised derivative is made for text/rtf)" in lost
+
+
+def test_the_cli_says_review_for_a_zip_whose_member_is_lost(tmp_path: Path) -> None:
+    path = tmp_path / "a.zip"
+    path.write_bytes(C.zip_of({"thong-cao.rtf": RTF, "tin.txt": "Lễ hội".encode()}))
+    out = CliRunner().invoke(_cli(), ["screen", str(path), "--json"])
+    [result] = json.loads(out.output)["results"]
+    assert result["verdict"] == "review"
+    assert any(f["rule"] == NO_DERIVATIVE_RULE for f in result["findings"])
+
+
+def test_a_nested_zip_that_loses_a_member_holds_the_outer_one(rules: ScreeningRules) -> None:
+    inner = C.zip_of({"thong-cao.rtf": RTF, "tin.txt": b"ok"})
+    result = screen_file(C.zip_of({"con/inner.zip": inner}), "a.zip", rules)
+    assert result.verdict is Verdict.REVIEW
+    assert result.sanitized is not None
+    assert _members(_members(result.sanitized)["con/inner.zip"]) == {"tin.txt": b"ok"}
+    assert [f.part for f in result.findings if f.rule == NO_DERIVATIVE_RULE] == [
+        "con/inner.zip > derivative"
+    ]
+
+
+def test_an_eml_that_loses_an_attachment_is_held_whatever_the_policy(
+    rules: ScreeningRules,
+) -> None:
+    original = C.eml("Thông cáo", "Đính kèm", attachments=[("thong-cao.rtf", RTF, "text/rtf")])
+    result = screen_file(original, "a.eml", _lenient(rules))
+    assert result.verdict is Verdict.REVIEW, result.findings
+    assert result.sanitized is not None
+    assert list(_message(result.sanitized).iter_attachments()) == []
+    [lost] = _lost(result)
+    assert "thong-cao.rtf" in lost
+
+
+def test_members_that_are_rebuilt_are_kept_and_clear(rules: ScreeningRules) -> None:
+    message = C.eml("Tin", "Lễ hội mật ong rừng.")
+    original = C.zip_of({"thu.eml": message, "bang.csv": b"a,b\n1,2\n", "b.odt": C.odt(PRESS)})
+    result = screen_file(original, "a.zip", rules)
+    assert result.verdict is Verdict.CLEAR, result.findings
+    assert result.sanitized is not None
+    members = _members(result.sanitized)
+    assert set(members) == {"thu.eml", "bang.csv", "b.odt"}
+    assert _message(members["thu.eml"])["Subject"] == "Tin"
+
+
+def test_a_pdf_whose_attached_file_is_dropped_is_held_whatever_the_policy(
+    rules: ScreeningRules,
+) -> None:
+    doc = P.PdfDoc()
+    page = doc.page(P.letter())
+    doc.attach("bang.txt", "Lễ hội mật ong".encode())
+    doc.attach("ghi-chu.txt", b"ok", page=page)
+    result = screen_file(doc.save(), "a.pdf", _lenient(rules))
+    assert result.verdict is Verdict.REVIEW, result.findings
+    lost = " | ".join(_lost(result))
+    assert "bang.txt" in lost and "ghi-chu.txt" in lost
+    assert result.sanitized is not None and b"EmbeddedFile" not in result.sanitized
+
+
+def test_office_documents_whose_embedded_pdf_is_dropped_are_held(rules: ScreeningRules) -> None:
+    pdf = P.one_page(P.letter())
+    docx = K.docx([K.para(K.run("Báo cáo du lịch"))], extra_parts={"word/embeddings/a.pdf": pdf})
+    odt = C.odt(PRESS, extra={"Object 1/a.pdf": pdf})
+    for data, name, part in ((docx, "a.docx", "word/embeddings/a.pdf"),
+                             (odt, "a.odt", "Object 1/a.pdf")):  # fmt: skip
+        result = screen_file(data, name, _lenient(rules))
+        assert result.verdict is Verdict.REVIEW, (name, result.findings)
+        [lost] = _lost(result)
+        assert part in lost
+        assert result.sanitized is not None and part not in _members(result.sanitized)
+    thumbnail = C.odt(PRESS, extra={"Thumbnails/thumbnail.png": K.png()})
+    kept = screen_file(thumbnail, "b.odt", _lenient(rules))  # a thumbnail is no member
+    assert not _lost(kept) and kept.verdict is not Verdict.BLOCKED

@@ -3,7 +3,8 @@
 Each member is the derivative its own sanitiser made (an image without EXIF, an office document
 rebuilt from its read parts, a nested archive rebuilt the same way); plain text, CSV and TSV are
 kept as they are, as a top-level one is. A member that was not read (a type screening does not
-read, a member held) or that has no derivative is left out, and the result names it. What the
+read, a member held) or that has no derivative is left out, and the result names it as lost
+(which holds the archive: its derivative does not hold everything it does). What the
 original archive carried around its members is not copied: timestamps (all set to 1980-01-01),
 comments, extra fields, permissions and the order of the directory beyond the members' own.
 Directory entries are kept (a name is screened text, like every member name).
@@ -32,12 +33,12 @@ def _entry(name: str, mode: int) -> zipfile.ZipInfo:
 
 def rebuild_zip(data: bytes, members: Sequence[Member]) -> Rebuilt:
     """The archive ``data`` rebuilt from ``members`` (in the original's order); a file entry
-    with no member, or whose member has no derivative, is left out and named."""
+    with no member, or whose member has no derivative, is left out and named as lost."""
     by_name = {member.name: member for member in members}
     with zipfile.ZipFile(io.BytesIO(data)) as original:
         names = list(dict.fromkeys(info.filename for info in original.infolist()))
     out = io.BytesIO()
-    dropped: list[str] = []
+    lost: list[str] = []
     with zipfile.ZipFile(out, "w") as rebuilt:
         for name in names:
             if name.endswith("/"):
@@ -46,7 +47,7 @@ def rebuild_zip(data: bytes, members: Sequence[Member]) -> Rebuilt:
             member = by_name.get(name)
             if member is None or member.data is None:
                 reason = member.reason if member is not None else "not read"
-                dropped.append(f"the archive member {name} ({reason})")
+                lost.append(f"the archive member {name} ({reason})")
                 continue
             rebuilt.writestr(_entry(name, _FILE_MODE), member.data)
-    return Rebuilt(out.getvalue(), tuple(dropped))
+    return Rebuilt(out.getvalue(), lost=tuple(lost))

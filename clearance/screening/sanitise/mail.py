@@ -9,7 +9,8 @@
   through the HTML sanitiser. Preambles and epilogues (which no reader shows) are left out.
 - Attachments and inline files: each is replaced by its own derivative, made by the sanitiser a
   top-level file of its type gets (:class:`~.members.Member`, in the order the extractor handed
-  them to the engine); one with no derivative is left out and named.
+  them to the engine); one with no derivative is left out and named as lost (which holds the
+  message).
 
 The parts are classified by the extractor's own :func:`~..extract.mail.part_kind`, so what is
 rebuilt is exactly what was read.
@@ -57,6 +58,7 @@ class _Builder:
             raise ValueError(f"{len(members)} derivatives for {len(files)} files of the message")
         self.members.update((id(part), member) for part, member in zip(files, members, strict=True))
         self.dropped: list[str] = []
+        self.lost: list[str] = []
 
     def label(self, part: Message) -> str:
         return f"part {self.index[id(part)]} ({part.get_content_type()})"
@@ -124,7 +126,7 @@ class _Builder:
             return True
         member = self.members[id(source)]
         if member.data is None:
-            self.dropped.append(f"{label} {member.name} ({member.reason})")
+            self.lost.append(f"{label} {member.name} ({member.reason})")
             return False
         disposition = source.get_content_disposition() or "attachment"
         filename = member.name if source.get_filename() else None
@@ -152,4 +154,5 @@ def rebuild_eml(data: bytes, members: Sequence[Member]) -> Rebuilt:
     message = parse_message(data)
     builder = _Builder(message, members)
     rebuilt = builder.message(message, "the message")
-    return Rebuilt(rebuilt.as_bytes(policy=email.policy.default), tuple(builder.dropped))
+    data = rebuilt.as_bytes(policy=email.policy.default)
+    return Rebuilt(data, tuple(builder.dropped), tuple(builder.lost))

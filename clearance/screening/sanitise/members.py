@@ -2,7 +2,9 @@
 
 A ZIP archive or an e-mail message is rebuilt from its members as the engine screened them, each
 by the sanitiser a top-level file of its type gets (:mod:`..sanitise.archive`,
-:mod:`..sanitise.mail`). A member left out carries the reason, which the dropped finding names.
+:mod:`..sanitise.mail`). A member left out carries the reason, which the finding names: a member
+that is not in the derivative is *lost* (the published file would not hold everything the
+original does), and a lost member holds the container for review whatever else was found.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Rebuilt:
-    """A container's derivative and what it leaves out (each named in a finding)."""
+    """A container's derivative and what it leaves out (each named in a finding): ``dropped``
+    what a sanitiser removes on purpose (headers, preambles: an info finding), ``lost`` the
+    members it could not keep (each a review finding: never ``clear``)."""
 
     data: bytes
     dropped: tuple[str, ...] = ()
+    lost: tuple[str, ...] = ()

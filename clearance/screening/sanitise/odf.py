@@ -6,7 +6,10 @@ accepted text) and hidden text removed, and the pictures under ``Pictures/`` re-
 image sanitiser (metadata gone). Everything else is dropped: ``meta.xml`` (author, dates, custom
 fields), ``settings.xml`` (printer names, view state), thumbnails (a picture of the original),
 ``manifest.rdf``, UI configuration, object replacement images and any part the screener does not
-read. The manifest is rewritten to list what is left.
+read. The manifest is rewritten to list what is left. An embedded file the extractor screens
+as a file of its own (a PDF, an office document, an SVG...) but that is not rebuilt here is
+*lost*: :func:`sanitise_odf_report` names it, which holds the document (thumbnails are not
+members: they only picture the first page, which is read itself).
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ import binascii
 import io
 import re
 import zipfile
+from pathlib import PurePosixPath
 from xml.etree import ElementTree as ET
 
 import defusedxml.ElementTree as DET
 
-from clearance.screening.extract.odf import MANIFEST, MANIFEST_PART, OFFICE, TEXT
+from clearance.screening.extract.odf import EMBEDDABLE, MANIFEST, MANIFEST_PART, OFFICE, TEXT
 from clearance.screening.rules import Limits
 from clearance.screening.sanitise.image import sanitise_image
 
@@ -91,6 +95,16 @@ def _escape(value: str) -> str:
 
 
 def sanitise_odf(data: bytes, media_type: str) -> bytes:
+    return sanitise_odf_report(data, media_type)[0]
+
+
+def _member(name: str) -> bool:
+    """An embedded file the extractor screens as a file of its own (not a thumbnail)."""
+    return PurePosixPath(name).suffix.lower() in EMBEDDABLE and not name.startswith("Thumbnails/")
+
+
+def sanitise_odf_report(data: bytes, media_type: str) -> tuple[bytes, list[str]]:
+    """The derivative and the embedded files it could not keep (lost: each holds the file)."""
     source = zipfile.ZipFile(io.BytesIO(data))
     names = set(source.namelist())
     manifest = DET.fromstring(source.read(MANIFEST_PART), forbid_dtd=True)
@@ -116,7 +130,8 @@ def sanitise_odf(data: bytes, media_type: str) -> bytes:
         for name, content in parts.items():
             target.writestr(name, content)
         target.writestr(MANIFEST_PART, _manifest(media_type, kept))
-    return out.getvalue()
+    lost = [f"the embedded file {name}" for name in sorted(names - set(parts)) if _member(name)]
+    return out.getvalue(), lost
 
 
 def sanitise_flat_odf(data: bytes) -> bytes:

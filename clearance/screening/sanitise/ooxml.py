@@ -8,7 +8,9 @@ that only carries metadata or hidden material: comments and their authors, custo
 properties, thumbnails, printer settings, OLE objects, ActiveX, fonts, attached templates, legacy
 comment drawings. Everything else is dropped; the relationships that pointed at it are removed,
 ``[Content_Types].xml`` lists only what is left, and the dropped parts are returned so the
-screening result can say so.
+screening result can say so. An embedded document that is dropped (a PDF, which is screened
+but not rebuilt here) is also *lost*: the derivative does not hold everything the reader sees,
+which holds the file.
 
 Kept parts are cleaned as before: core/app properties emptied; DOCX tracked deletions removed and
 insertions accepted, hidden runs (``w:vanish``) and comment anchors removed; XLSX
@@ -85,6 +87,7 @@ _BIG = 1 << 20  # parts above this size are compressed at level 1 (a large sheet
 class Derivative:
     data: bytes
     dropped: tuple[str, ...]
+    lost: tuple[str, ...] = ()  # embedded documents not kept (each holds the file)
 
 
 def _kind(relationship: Relationship) -> str:
@@ -217,7 +220,8 @@ def rebuild_ooxml(data: bytes) -> Derivative:
                 write(rels_part_of(source), _rels(package, source, kept))
     dropped = tuple(n for n in package.names if n not in written and not n.endswith("/"))
     dropped = tuple(n for n in dropped if not n.endswith(".rels") or _source_dropped(n, kept))
-    return Derivative(out.getvalue(), dropped)
+    lost = tuple(f"the embedded document {n}" for n in dropped if role(package, n) is Role.PACKAGE)
+    return Derivative(out.getvalue(), dropped, lost)
 
 
 _WINDOW = 1 << 20
