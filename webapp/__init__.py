@@ -33,6 +33,7 @@ def create_app(
         errors,
         files,
         i18n,
+        itemview,
         labels,
         nav,
         notifications,
@@ -64,6 +65,7 @@ def create_app(
     configure_security(app, settings)
     i18n.init_app(app)
     labels.init_app(app)
+    itemview.init_app(app)
     nav.init_app(app)
     drift.init_app(app)
     publishing.init_app(app)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from flask import g
+from flask import Flask, g
+from flask_babel import gettext as _
 
 from clearance.readmodels.decisions import DecisionRecord, item_decisions
 from clearance.services.queries import (
@@ -18,6 +20,7 @@ from clearance.services.queries import (
     RevisionView,
     load_item_snapshot,
 )
+from clearance.services.review import TITLE_PART
 from webapp.context import read_connection, runtime
 from webapp.i18n import language
 from webapp.preview import CACHE as PREVIEWS
@@ -48,7 +51,9 @@ class DecisionRow:
 
 
 def findings_of(screening: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Every finding in a stored screening result, whatever its nesting (files, parts)."""
+    """Every finding in a stored screening result, whatever its nesting (files, parts). The
+    title's findings (the result under ``TITLE_PART``) carry ``title`` (the page labels them
+    with the word for a title, not the part's id)."""
     found: list[dict[str, Any]] = []
 
     def walk(value: Any, part: str | None) -> None:
@@ -58,6 +63,10 @@ def findings_of(screening: dict[str, Any] | None) -> list[dict[str, Any]]:
                     for f in inner:
                         if isinstance(f, dict) and "rule" in f:
                             found.append({"file": part, **f})
+                elif part is None and key == TITLE_PART and isinstance(inner, dict):
+                    for f in inner.get("findings") or []:
+                        if isinstance(f, dict) and "rule" in f:
+                            found.append({**f, "file": None, "part": None, "title": True})
                 else:
                     walk(
                         inner, str(key) if part is None and key not in ("files", "parts") else part
@@ -69,6 +78,18 @@ def findings_of(screening: dict[str, Any] | None) -> list[dict[str, Any]]:
 
     walk(screening or {}, None)
     return found
+
+
+_LINE = re.compile(r"line (\d+)")
+
+
+def location_label(location: str | None) -> str:
+    """Where in a part a finding is, as the page shows it (a line number in the UI language;
+    pages, boxes and cells as the screener names them)."""
+    if not location:
+        return ""
+    found = _LINE.fullmatch(location)
+    return str(_("line %(number)s", number=found.group(1))) if found else location
 
 
 def highlight(text: str, findings: list[dict[str, Any]]) -> list[Segment]:
@@ -279,3 +300,7 @@ def release_attachments(revision: RevisionView) -> list[AttachmentView]:
             )
         )
     return views
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(location_label=location_label)
