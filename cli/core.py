@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -113,13 +114,7 @@ def users_group() -> None:
     """Manage user accounts and roles."""
 
 
-def _password_option(fd: int | None) -> str | None:
-    return read_password_fd(fd) if fd is not None else None
-
-
-@users_group.command("add")
-@click.argument("username")
-@click.option(
+_role_option = click.option(
     "--role",
     "roles",
     multiple=True,
@@ -127,6 +122,29 @@ def _password_option(fd: int | None) -> str | None:
     type=click.Choice([r.value for r in Role]),
     help="Product role (repeatable).",
 )
+
+
+def _privileged(roles: Sequence[str], signoff_roles: Sequence[str]) -> bool:
+    """Whether granting these roles needs a second administrator once there are two."""
+    return bool(set(roles) - {Role.AUTHOR.value} or signoff_roles)
+
+
+def _runtime_for_roles(*, privileged: bool) -> Runtime:
+    """The runtime for a command that grants or replaces roles: a privileged change is refused
+    here (the admin page, with a second administrator's confirmation) once dual control holds."""
+    rt = open_runtime()
+    if privileged:
+        users.refuse_when_dual_controlled(rt)
+    return rt
+
+
+def _password_option(fd: int | None) -> str | None:
+    return read_password_fd(fd) if fd is not None else None
+
+
+@users_group.command("add")
+@click.argument("username")
+@_role_option
 @click.option("--name", "display_name", help="Full name shown in the interface.")
 @click.option("--unit", help="Organisational unit (e.g. 'so-tttt').")
 @click.option("--email", help="Address for notifications.")
@@ -154,9 +172,7 @@ def users_add(
     """Add a user; prints a one-time password unless --password-fd is given. Roles beyond
     author, and sign-off roles, only while there is at most one administrator (afterwards the
     admin page, where a second administrator confirms them)."""
-    rt = open_runtime()
-    if set(roles) - {"author"} or signoff_roles:
-        users.refuse_when_dual_controlled(rt)
+    rt = _runtime_for_roles(privileged=_privileged(roles, signoff_roles))
     view, generated = users.add_user(
         rt,
         actor=operator(),
@@ -214,14 +230,7 @@ def users_list(as_json: bool) -> None:
 
 @users_group.command("set-role")
 @click.argument("username")
-@click.option(
-    "--role",
-    "roles",
-    multiple=True,
-    required=True,
-    type=click.Choice([r.value for r in Role]),
-    help="Product role (repeatable).",
-)
+@_role_option
 @click.option(
     "--signoff-role",
     "signoff_roles",
@@ -235,8 +244,7 @@ def users_set_role(
     """Replace a user's roles (and optionally sign-off roles and unit). Only while there is at
     most one administrator (setting up); afterwards a second administrator confirms changes on
     the admin page."""
-    rt = open_runtime()
-    users.refuse_when_dual_controlled(rt)
+    rt = _runtime_for_roles(privileged=True)  # replacing roles can also take them away
     view = users.set_roles(
         rt,
         actor=operator(),

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from clearance.settings import Settings, load_settings
+from tests import channels
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -58,3 +59,18 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
             "CLEARANCE_LOG_ORIGIN": "test.clearance.local/log",
         }
     )
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[tuple[channels.Sink, int]]:
+    """A real local SMTP server: its sink (the messages it accepted) and its port."""
+    with channels.smtp_sink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[tuple[channels.Receiver, str]]:
+    """A real local webhook receiver with the tests' key (``channels.KEY``) and its URL."""
+    receiver = channels.Receiver()
+    with channels.serving(receiver) as url:
+        yield receiver, url

@@ -5,7 +5,6 @@ administrator (a logged event)."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,8 +29,8 @@ from clearance.publishing.queue import drive, waiting_publications
 from clearance.runtime import Runtime
 from clearance.services.items import load_item
 from clearance.services.review import review_revision
+from tests.channels import Receiver
 from tests.flows.conftest import approve_fully, log_types, make_settings, submit_text
-from tests.flows.receiver import Receiver, serving
 
 KEY_ENV = "CLEARANCE_SOCIAL_WEBHOOK_KEY"
 
@@ -45,13 +44,6 @@ def home(world_template: Path, tmp_path: Path) -> Path:
     target = tmp_path / "home"
     shutil.copytree(world_template, target)
     return target
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[Receiver, str]]:
-    r = Receiver()
-    with serving(r) as url:
-        yield r, url
 
 
 def _approved_two_channels(home: Path, url: str) -> str:
@@ -75,10 +67,10 @@ def _statuses(rt: Runtime, item: str) -> dict[str, PublicationStatus]:
 
 
 def test_a_channel_without_its_key_does_not_stop_the_other(
-    home: Path, receiver: tuple[Receiver, str]
+    home: Path, webhook_receiver: tuple[Receiver, str]
 ) -> None:
-    item = _approved_two_channels(home, receiver[1])
-    rt = _open(home, **{KEY_ENV: "", "CLEARANCE_WEBHOOK_URL_SOCIAL": receiver[1]})
+    item = _approved_two_channels(home, webhook_receiver[1])
+    rt = _open(home, **{KEY_ENV: "", "CLEARANCE_WEBHOOK_URL_SOCIAL": webhook_receiver[1]})
     try:
         with pytest.raises(ChannelNotConfigured):
             publish_all(rt, item)
@@ -113,9 +105,9 @@ def test_a_channel_without_its_key_does_not_stop_the_other(
 
 
 def test_the_dispatcher_holds_a_failed_item_then_offers_it_again(
-    home: Path, receiver: tuple[Receiver, str]
+    home: Path, webhook_receiver: tuple[Receiver, str]
 ) -> None:
-    item = _approved_two_channels(home, receiver[1])
+    item = _approved_two_channels(home, webhook_receiver[1])
     rt = _open(home, **{KEY_ENV: ""})
     try:
         with pytest.raises(ConfigurationError):
@@ -129,9 +121,9 @@ def test_the_dispatcher_holds_a_failed_item_then_offers_it_again(
 
 
 def test_an_administrator_retries_once_the_key_is_back(
-    home: Path, receiver: tuple[Receiver, str]
+    home: Path, webhook_receiver: tuple[Receiver, str]
 ) -> None:
-    item = _approved_two_channels(home, receiver[1])
+    item = _approved_two_channels(home, webhook_receiver[1])
     rt = _open(home, **{KEY_ENV: ""})
     try:
         with pytest.raises(ConfigurationError):
@@ -143,12 +135,12 @@ def test_an_administrator_retries_once_the_key_is_back(
         assert log_types(rt, item).count("publication.failed") == 2
     finally:
         rt.close()
-    rt = _open(home, CLEARANCE_WEBHOOK_URL_SOCIAL=receiver[1])
+    rt = _open(home, CLEARANCE_WEBHOOK_URL_SOCIAL=webhook_receiver[1])
     try:
         assert missing_configuration(rt, "social") == ()
         outcome = retry(rt, item, "social", actor="admin")
         assert outcome.status is PublicationStatus.PUBLISHED and outcome.matches is True
-        assert receiver[0].live  # the receiver holds the release
+        assert webhook_receiver[0].live  # the receiver holds the release
         with rt.sessions() as session:
             assert load_item(session, item).state == State.PUBLISHED.value
         types = log_types(rt, item)

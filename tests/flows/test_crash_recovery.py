@@ -33,10 +33,10 @@ from clearance.runtime import Runtime
 from clearance.settings import Settings
 from clearance.storage.models import Item
 from flows.people import open_home
+from tests.channels import Receiver, serving
 from tests.conftest import PG_URL, REPO, pg_schema_url
 from tests.flows.conftest import PASSWORD, make_settings, submit_text
 from tests.flows.crash_driver import RECALL_TITLE
-from tests.flows.receiver import Receiver, serving
 
 pytestmark = pytest.mark.slow
 

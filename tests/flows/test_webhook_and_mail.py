@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
-from typing import Any
 
 import pytest
 
@@ -15,8 +11,8 @@ from clearance.publishing import adapter_for, check_release, publish_all
 from clearance.publishing.webhook import WebhookChannel, WebhookError, sign
 from clearance.runtime import Runtime
 from clearance.services.review import review_revision
+from tests.channels import KEY, Receiver, Sink, serving
 from tests.flows.conftest import approve_fully, log_types, make_settings, submit_text
-from tests.flows.receiver import KEY, Receiver, serving
 
 
 @pytest.fixture
@@ -106,32 +102,13 @@ def test_webhook_with_a_wrong_key_is_refused_and_stays_pending(
     assert "publication.published" not in log_types(rt2, item)
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def test_signoff_request_is_emailed_without_content(rt: Runtime) -> None:
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        rt2 = _runtime_with(
-            rt, {"CLEARANCE_SMTP_HOST": "127.0.0.1", "CLEARANCE_SMTP_PORT": str(port)}
-        )
-        item = submit_text(rt2)
-        review_revision(rt2, item)
-    finally:
-        controller.stop()
+def test_signoff_request_is_emailed_without_content(
+    rt: Runtime, smtp_sink: tuple[Sink, int]
+) -> None:
+    sink, port = smtp_sink
+    rt2 = _runtime_with(rt, {"CLEARANCE_SMTP_HOST": "127.0.0.1", "CLEARANCE_SMTP_PORT": str(port)})
+    item = submit_text(rt2)
+    review_revision(rt2, item)
     [message] = sink.messages
     assert message["To"] == "hung.le@example.gov.vn"
     text = message.get_payload(decode=True).decode("utf-8")  # type: ignore[union-attr]

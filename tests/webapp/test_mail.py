@@ -3,23 +3,18 @@ message carries the item id, the stage and a link that opens the item, never its
 
 from __future__ import annotations
 
-import email
-import email.policy
 import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import select, update
 
 from clearance.notifications.models import Notification
 from clearance.runtime import Runtime
 from clearance.storage.models import User
+from tests.channels import Sink
 from tests.webapp.conftest import settings_for
 from tests.webapp.helpers import browser
 from tests.webapp.test_story import submit
@@ -30,45 +25,14 @@ TITLE = "Kế hoạch tuần tra biên giới quý II"
 BODY = "Nội dung nội bộ: lịch trình tuần tra và số điện thoại trực ban 0912345678."
 
 
-class Sink:
-    """Collects every message the SMTP server accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.arrived = threading.Event()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(message, email.message.EmailMessage)
-        self.messages.append(message)
-        self.arrived.set()
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
-def sink() -> Iterator[tuple[Sink, int]]:
-    handler = Sink()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
-
-
-@pytest.fixture
-def mail_app(tmp_path: Path, template_home: Path, sink: tuple[Sink, int]) -> Iterator[Flask]:
+def mail_app(tmp_path: Path, template_home: Path, smtp_sink: tuple[Sink, int]) -> Iterator[Flask]:
     home = tmp_path / "home"
     shutil.copytree(template_home, home)
     settings = settings_for(
         home,
         CLEARANCE_SMTP_HOST="127.0.0.1",
-        CLEARANCE_SMTP_PORT=str(sink[1]),
+        CLEARANCE_SMTP_PORT=str(smtp_sink[1]),
         CLEARANCE_SMTP_FROM="clearance@so-tt.example.vn",
         CLEARANCE_PUBLIC_BASE_URL="http://localhost",
     )
@@ -83,9 +47,9 @@ def mail_app(tmp_path: Path, template_home: Path, sink: tuple[Sink, int]) -> Ite
 
 
 def test_the_approver_is_mailed_only_id_stage_and_link(
-    mail_app: Flask, sink: tuple[Sink, int]
+    mail_app: Flask, smtp_sink: tuple[Sink, int]
 ) -> None:
-    handler, _port = sink
+    handler, _port = smtp_sink
     item_id = submit(mail_app, title=TITLE, body=BODY)
     assert handler.arrived.wait(10), "no e-mail reached the SMTP sink"
     with mail_app.extensions[RUNTIME_KEY].readers() as session:

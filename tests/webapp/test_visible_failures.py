@@ -22,15 +22,15 @@ from clearance.auditlog.store import leaf_at, seqs_for_item
 from clearance.runtime import Runtime
 from clearance.services.queries import list_items
 from clearance.storage.models import User
-from tests.flows.receiver import Receiver, serving
+from tests.channels import KEY as RECEIVER_KEY
+from tests.channels import Receiver, Sink
 from tests.webapp.conftest import settings_for
 from tests.webapp.helpers import Browser, browser
-from tests.webapp.test_mail import Sink, free_port
 from tests.webapp.test_story import decide
 from webapp import create_app
 
 KEY_ENV = "CLEARANCE_SOCIAL_WEBHOOK_KEY"
-KEY = "test-webhook-key-0123456789abcdef"
+KEY = RECEIVER_KEY.decode()
 BODY = "Thông cáo báo chí về lễ hội mùa xuân của tỉnh.\nMời đồng bào tham dự."
 SECRET_BODY = "MẬT\n\nKế hoạch bố trí lực lượng bảo vệ mục tiêu trọng điểm trong dịp lễ."
 SECRET_TITLE = "Kế hoạch bảo vệ mục tiêu dịp lễ"
@@ -69,20 +69,19 @@ def _log_types(rt: Runtime, item_id: str) -> list[tuple[str, str | None]]:
 
 
 @pytest.fixture
-def receiver() -> Iterator[str]:
-    with serving(Receiver(key=KEY.encode())) as url:
-        yield url
-
-
-@pytest.fixture
 def social_app(
-    tmp_path: Path, template_home: Path, receiver: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    template_home: Path,
+    webhook_receiver: tuple[Receiver, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[Flask, Runtime]]:
     """The web app with the social channel's key in its settings (a test may take it away:
     the installation restarted without it) and its webhook pointed at a real local receiver."""
     home = tmp_path / "home"
     shutil.copytree(template_home, home)
-    settings = settings_for(home, CLEARANCE_WEBHOOK_URL_SOCIAL=receiver, **{KEY_ENV: KEY})
+    settings = settings_for(
+        home, CLEARANCE_WEBHOOK_URL_SOCIAL=webhook_receiver[1], **{KEY_ENV: KEY}
+    )
     rt = Runtime.open(settings)
     app = create_app(settings, runtime=rt)
     app.config.update(TESTING=True)
@@ -208,19 +207,6 @@ def test_precheck_says_plainly_what_blocks_and_what_does_not(app: Flask) -> None
     ).get_data(as_text=True)
     assert "sẽ bị chặn" not in harmless
     assert "không chặn tin bài" in harmless
-
-
-@pytest.fixture
-def smtp_sink() -> Iterator[tuple[Sink, int]]:
-    """A real local SMTP server (aiosmtpd, already the mail tests' dependency)."""
-    from aiosmtpd.controller import Controller
-
-    handler = Sink()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
 
 
 @pytest.fixture

@@ -1,12 +1,23 @@
-"""A real webhook receiver for the tests (a local HTTP server), speaking the channel's protocol:
-it checks the signature, applies each idempotency key once, answers a ``read_back`` with the
-SHA-256 of every part it holds for that release, and forgets a recalled release."""
+"""Real channel ends for the tests, shared by the web and pipeline tests.
+
+- :class:`Receiver` and :func:`serving`: a webhook receiver (a local HTTP server) speaking the
+  channel's protocol: it checks the signature, applies each idempotency key once, answers a
+  ``read_back`` with the SHA-256 of every part it holds for that release, and forgets a recalled
+  release.
+- :class:`Sink` and :func:`smtp_sink`: a real local SMTP server (aiosmtpd) that keeps every
+  message it accepts.
+
+The fixtures ``webhook_receiver`` and ``smtp_sink`` in ``tests/conftest.py`` wrap them."""
 
 from __future__ import annotations
 
 import base64
+import email
+import email.message
+import email.policy
 import hashlib
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,3 +103,39 @@ def serving(receiver: Receiver) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class Sink:
+    """Collects every message the SMTP server accepts (``arrived`` is set at the first)."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.arrived = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, email.message.EmailMessage)
+        self.messages.append(message)
+        self.arrived.set()
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def smtp_sink() -> Iterator[tuple[Sink, int]]:
+    """A real SMTP server on a free local port; yield its sink and the port."""
+    from aiosmtpd.controller import Controller
+
+    handler = Sink()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
