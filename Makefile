@@ -16,7 +16,7 @@ test:
 lint:
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
-	$(VENV)/lint-imports --no-cache  # contracts in pyproject [tool.importlinter]: an inward import (e.g. `import flows` in clearance/) or a listed cycle fails
+	$(VENV)/lint-imports --no-cache  # contracts in pyproject [tool.importlinter]: an inward import (e.g. `import flows` in clearance/) or a cycle between the core's packages (its layers) fails
 
 typecheck:
 	$(VENV)/mypy clearance cli flows webapp

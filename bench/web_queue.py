@@ -94,7 +94,7 @@ def seed(settings, n: int) -> str:  # type: ignore[no-untyped-def]
                 {"revision_id": i + 1_000_000, "stage": 1, "stage_name": "unit_review",
                  "roles": ["unit_head"], "quorum": 1, "due_at": now + timedelta(hours=i % 72 - 24),
                  "status": "open", "created_at": now} for i in rows])  # fmt: skip
-    from clearance.admin import search
+    from clearance.storage import search
 
     with rt.sessions() as s:  # the backfill the migration runs for rows not written by the services
         search.refresh(s)

@@ -81,7 +81,7 @@ def _unconfigured_chosen() -> str | None:
     """The refusal (in the user's language) when the posted form names a channel that cannot
     publish: such channels are not offered, so only a hand-made request gets here."""
     from clearance.publishing import UnconfiguredChannelChosen
-    from clearance.publishing.registry import require_configured
+    from clearance.services.channels import require_configured
 
     policy = runtime().policy
     try:

@@ -1,4 +1,4 @@
-"""Tables of the web owner: proposed admin changes and the diacritic-free search index."""
+"""Tables of the web owner: proposed admin changes."""
 
 from __future__ import annotations
 
@@ -29,15 +29,3 @@ class PendingChange(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-
-class SearchEntry(Base):
-    """A revision's title folded to plain ASCII (no diacritics, lower case) for searching."""
-
-    __tablename__ = "web_search"
-
-    revision_id: Mapped[int] = mapped_column(
-        ForeignKey("revisions.id"), primary_key=True, autoincrement=False
-    )
-    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), index=True)
-    folded: Mapped[str] = mapped_column(String(600))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from clearance.storage import models_all  # noqa: F401 (fills Base.metadata with every table)
+from clearance import tables  # noqa: F401 (fills Base.metadata with every table)
 from clearance.storage.db import Base
 
 config = context.config

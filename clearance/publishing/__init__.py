@@ -11,15 +11,7 @@ recorded (``FailureCode``) and ``retry(rt, item_id, channel, *, actor)`` tries i
 from clearance.publishing.adapter import ChannelAdapter, ReadBack
 from clearance.publishing.failures import FailureCode
 from clearance.publishing.models import Publication, PublicationStatus
-from clearance.publishing.registry import (
-    ChannelNotConfigured,
-    Missing,
-    MissingSetting,
-    UnconfiguredChannelChosen,
-    adapter_for,
-    configured_channels,
-    missing_configuration,
-)
+from clearance.publishing.registry import adapter_for
 from clearance.publishing.release import Release, ReleasePart, check_release
 from clearance.publishing.service import (
     FailedPublication,
@@ -33,6 +25,14 @@ from clearance.publishing.service import (
     publish_each,
     recall,
     retry,
+)
+from clearance.services.channels import (
+    ChannelNotConfigured,
+    Missing,
+    MissingSetting,
+    UnconfiguredChannelChosen,
+    configured_channels,
+    missing_configuration,
 )
 
 __all__ = [

@@ -10,8 +10,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from clearance.errors import ClearanceError, PolicyRefusal
-from clearance.publishing.registry import ChannelNotConfigured
 from clearance.publishing.webhook import WebhookError
+from clearance.services.channels import ChannelNotConfigured
 
 #: seconds before the dispatcher offers an item with a failed channel again
 FAILED_RETRY = 900.0

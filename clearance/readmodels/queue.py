@@ -34,11 +34,10 @@ from sqlalchemy import (
     select,
 )
 
-from clearance.admin import search
-from clearance.admin.models import SearchEntry
 from clearance.policy import Policy
 from clearance.services.access import Reader, open_stage_admits
-from clearance.storage.models import Decision, Item, Revision, SignoffRequest, User
+from clearance.storage import search
+from clearance.storage.models import Decision, Item, Revision, SearchEntry, SignoffRequest, User
 from clearance.storage.types import MAX_ID, UTCDateTime
 
 PAGE = 50

@@ -12,15 +12,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearance.admin import search
 from clearance.domain.lifecycle import Action, State, next_state
 from clearance.domain.manifest import Manifest, ManifestKind, PartEntry, PartRole
 from clearance.domain.roles import Role
 from clearance.errors import BadInput, Conflict, NotFound, PolicyRefusal
 from clearance.events import Event
 from clearance.runtime import Runtime
+from clearance.services.channels import require_configured
 from clearance.services.uploads import Upload, store_body, store_upload, store_version
 from clearance.services.users import get_user, require_role
+from clearance.storage import search
 from clearance.storage.models import Item, Part, Revision, StateChange, User
 from clearance.storage.uow import UnitOfWork
 
@@ -134,8 +135,6 @@ def _validate(rt: Runtime, sub: Submission) -> _Checked:
                 code="item.unknown_channel",
                 params={"channel": channel, "allowed": ", ".join(sorted(known_channels))},
             )
-    from clearance.publishing.registry import require_configured
-
     require_configured(rt, channels)
     level_names = [level.name for level in policy.levels]
     if sub.declared_level not in level_names:

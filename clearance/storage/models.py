@@ -173,3 +173,15 @@ class StateChange(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SearchEntry(Base):
+    """A revision's title folded to plain ASCII (no diacritics, lower case) for searching."""
+
+    __tablename__ = "web_search"
+
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("revisions.id"), primary_key=True, autoincrement=False
+    )
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), index=True)
+    folded: Mapped[str] = mapped_column(String(600))

@@ -11,9 +11,8 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
-from clearance.admin.models import SearchEntry
 from clearance.runtime import Runtime
-from clearance.storage.models import Revision
+from clearance.storage.models import Revision, SearchEntry
 from tests.webapp.helpers import browser
 from tests.webapp.test_story import submit
 

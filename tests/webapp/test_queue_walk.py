@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance.admin import search
 from clearance.readmodels import queue as queue_module
 from clearance.readmodels.queue import Cursor, QueueFilter, open_requests
 from clearance.services.access import Reader
+from clearance.storage import search
 from clearance.storage.db import make_engine, make_session_factory
 from clearance.storage.migrate import upgrade
 from clearance.storage.models import Decision, Item, Revision, SignoffRequest, User

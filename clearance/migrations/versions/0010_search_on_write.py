@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from clearance.admin.search import fold
+from clearance.storage.search import fold
 
 revision: str = "0010_search_on_write"
 down_revision: str | None = "0009_publication_recall"

@@ -7,8 +7,7 @@ import unicodedata
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clearance.admin.models import SearchEntry
-from clearance.storage.models import Revision
+from clearance.storage.models import Revision, SearchEntry
 
 _SPECIAL = str.maketrans({"đ": "d", "Đ": "d", "ð": "d"})
 REFRESH_BATCH = 5000

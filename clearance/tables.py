@@ -1,5 +1,9 @@
 """Import every module that defines tables, so ``Base.metadata`` is complete (Alembic, tests).
 
+It sits at the top of the core (above every package whose tables it loads), not in
+``clearance.storage``: the storage layer is a leaf that the model modules import, and a module in
+it importing them back put ``storage`` in an import cycle with half of the core.
+
 Plain imports: a missing or broken model module is an error here, never silently skipped.
 """
 
