@@ -17,6 +17,7 @@ from clearance.settings import (
     Mode,
     Pipeline,
     SmtpSettings,
+    UnknownSetting,
     coerce_bool,
     coerce_database_url,
     coerce_http_url,
@@ -529,6 +530,84 @@ def test_families_become_typed_mappings(tmp_path: Path) -> None:
         587,
         True,
     )
+
+
+@pytest.mark.parametrize("mode", ["embedded", "production", "test"])
+def test_a_misspelt_variable_is_refused_with_the_closest_name(tmp_path: Path, mode: str) -> None:
+    """A typo was left at its default without a word (SMTP off, mail never sent); now the
+    start-up stops, in every mode, naming the variable and the one it probably meant."""
+    env = {
+        "CLEARANCE_HOME": str(tmp_path),
+        "CLEARANCE_ENV": mode,
+        "CLEARANCE_DATABASE_URL": "postgresql+psycopg://u@127.0.0.1/db",
+        "CLEARANCE_PUBLIC_BASE_URL": "https://clearance.example.gov.vn",
+        "CLEARANCE_SMTP_HOTS": "mail.example.vn",
+    }
+    with pytest.raises(UnknownSetting) as refused:
+        load_settings(env)
+    assert "CLEARANCE_SMTP_HOTS (did you mean CLEARANCE_SMTP_HOST?)" in refused.value.message
+    assert refused.value.code == "settings.unknown"
+    assert refused.value.params == {
+        "names": "CLEARANCE_SMTP_HOTS",
+        "suggestions": "CLEARANCE_SMTP_HOTS → CLEARANCE_SMTP_HOST",
+    }
+    assert refused.value.exit_code == 2  # a ConfigurationError: the CLI exits 2
+
+
+def test_every_unknown_name_is_listed_and_a_far_one_gets_no_guess(tmp_path: Path) -> None:
+    with pytest.raises(UnknownSetting) as refused:
+        load_settings(
+            {
+                "CLEARANCE_HOME": str(tmp_path),
+                "CLEARANCE_SECRET_KYE": "x" * 40,
+                "CLEARANCE_FROBNICATE": "1",
+            }
+        )
+    assert refused.value.unknown == {
+        "CLEARANCE_FROBNICATE": None,
+        "CLEARANCE_SECRET_KYE": "CLEARANCE_SECRET_KEY",
+    }
+    assert refused.value.message.startswith(
+        "unknown settings: CLEARANCE_FROBNICATE, "
+        "CLEARANCE_SECRET_KYE (did you mean CLEARANCE_SECRET_KEY?)"
+    )
+
+
+def test_families_foreign_prefixes_and_other_programs_variables_pass(tmp_path: Path) -> None:
+    s = load_settings(
+        {
+            "CLEARANCE_HOME": str(tmp_path),
+            "CLEARANCE_WEBHOOK_URL_PRESS": "https://press.example.vn/hook",
+            "CLEARANCE_PRESS_WEBHOOK_KEY": "k",
+            "CLEARANCE_TEST_POSTGRES_URL": "postgresql+psycopg://u@127.0.0.1/db",
+            "CLEARANCE_BENCH_DATABASE_URL": "sqlite:///x.db",
+            "PREFECT_API_URL": "http://127.0.0.1:4200/api",
+            "clearance_smtp_hots": "lower case is not ours",
+        }
+    )
+    assert s.webhook_urls == {"press": "https://press.example.vn/hook"}
+
+
+def test_every_documented_name_is_known(tmp_path: Path) -> None:
+    names = {row.env for row in documented() if "<" not in row.env}
+    assert len(names) > 30
+    load_settings(dict.fromkeys(names, "") | {"CLEARANCE_HOME": str(tmp_path)})
+
+
+def test_the_command_line_stops_at_start_up_naming_the_variable(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARANCE_") or "TEST_" in k}
+    env |= {"CLEARANCE_HOME": str(tmp_path / "home"), "CLEARANCE_DATABSE_URL": "sqlite:///x.db"}
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "users", "list"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "CLEARANCE_DATABSE_URL (did you mean CLEARANCE_DATABASE_URL?)" in done.stderr
+    assert not (tmp_path / "home").exists()  # nothing was created with the wrong database
 
 
 def test_secrets_stay_out_of_the_repr(tmp_path: Path) -> None:
