@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -12,6 +13,16 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from clearance.errors import BadInput, Conflict, IllegalTransition, PolicyRefusal
+from clearance.readmodels.approver_views import (
+    DECISIONS,
+    VISIBLE_STATES,
+    AllFilter,
+    DecidedFilter,
+    ItemCursor,
+    all_items,
+    decided_by_me,
+    parse_decision_cursor,
+)
 from clearance.readmodels.queue import Cursor, QueueFilter, queue
 from clearance.services.users import confirm_password
 from webapp import itemview, progress
@@ -82,6 +93,76 @@ def _queue_base(root: str) -> str:
 
 # the endpoint name the role home and the navigation use
 bp.add_url_rule("/", "queue", queue_page)
+
+
+def _search_arg() -> str | None:
+    return (request.args.get("q") or "").strip()[:200] or None
+
+
+def _page_url(endpoint: str, **values: str | None) -> str:
+    given: dict[str, Any] = {k: v for k, v in values.items() if v}
+    return url_for(endpoint, **given)
+
+
+@bp.get("/decided")
+@role_required("approver")
+def decided() -> ResponseReturnValue:
+    """What I decided, newest first (the core's read model)."""
+    args = request.args
+    after = parse_decision_cursor(args.get("after"))
+    if args.get("after") and after is None:
+        abort(400, _("The page link is damaged; go back to the first page of the list."))
+    choice = args.get("decision") or None
+    f = DecidedFilter(
+        decision=choice if choice in DECISIONS else None, q=_search_arg(), after=after
+    )
+    rows, next_page = decided_by_me(read_connection(), reader=reader_of(me()), f=f)
+    filters = {"decision": f.decision, "q": f.q}
+    return render_template(
+        "approvals/decided.html",
+        rows=rows,
+        f=f,
+        decisions=DECISIONS,
+        next_url=_page_url("approvals.decided", **filters, after=str(next_page))
+        if next_page
+        else None,
+        first_url=_page_url("approvals.decided", **filters) if f.after else None,
+    )
+
+
+@bp.get("/all", endpoint="all_items")
+@role_required("approver")
+def all_items_page() -> ResponseReturnValue:
+    """Every item I may see as an approver, most recently changed first, with filters."""
+    args = request.args
+    after = ItemCursor.parse(args.get("after"))
+    if args.get("after") and after is None:
+        abort(400, _("The page link is damaged; go back to the first page of the list."))
+    policy = runtime().policy
+    state = args.get("state") or None
+    level = args.get("level") or None
+    channel = args.get("channel") or None
+    f = AllFilter(
+        state=state if state in VISIBLE_STATES else None,
+        level=level if level in {lv.name for lv in policy.levels} else None,
+        channel=channel if channel in policy.channels else None,
+        q=_search_arg(),
+        after=after,
+    )
+    rows, next_page = all_items(read_connection(), policy=policy, reader=reader_of(me()), f=f)
+    filters = {"state": f.state, "level": f.level, "channel": f.channel, "q": f.q}
+    return render_template(
+        "approvals/all.html",
+        rows=rows,
+        f=f,
+        states=VISIBLE_STATES,
+        levels=list(policy.levels),
+        channels=sorted(policy.channels),
+        next_url=_page_url("approvals.all_items", **filters, after=next_page.token())
+        if next_page
+        else None,
+        first_url=_page_url("approvals.all_items", **filters) if f.after else None,
+    )
 
 
 @bp.get("/items/<item_id>")

@@ -156,9 +156,12 @@ def _close(uploads: list[Upload]) -> None:
 def my_items() -> ResponseReturnValue:
     page = int_arg("page", default=1, minimum=1, maximum=MAX_PAGE) or 1
     size = 50
-    rows = list_items(runtime(), author=me().username, limit=size + 1, offset=(page - 1) * size)
+    q = (request.args.get("q") or "").strip()[:200] or None
+    rows = list_items(
+        runtime(), author=me().username, q=q, limit=size + 1, offset=(page - 1) * size
+    )
     return render_template(
-        "author/items.html", items=rows[:size], page=page, has_next=len(rows) > size
+        "author/items.html", items=rows[:size], page=page, has_next=len(rows) > size, q=q
     )
 
 

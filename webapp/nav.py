@@ -15,6 +15,8 @@ LINKS: tuple[tuple[str | None, str, str], ...] = (
     ("author", "author.my_items", "My items"),
     ("author", "author.submit", "New item"),
     ("approver", "approvals.queue", "Awaiting my approval"),
+    ("approver", "approvals.decided", "Decided by me"),
+    ("approver", "approvals.all_items", "All items"),
     ("approver", "approvals.key", "Signing key"),
     ("auditor", "audit.log", "Audit log"),
     ("auditor", "audit.verify_page", "Verification"),
@@ -32,7 +34,7 @@ def _labels() -> None:
     """Marks the labels for extraction (babel reads literal gettext calls)."""
     _("My items"), _("New item"), _("Awaiting my approval"), _("Signing key"), _("Audit log")
     _("Verification"), _("Users"), _("Pending changes"), _("Policy"), _("Notifications")
-    _("Reports"), _("Channels and publication")
+    _("Reports"), _("Channels and publication"), _("Decided by me"), _("All items")
 
 
 @lru_cache(maxsize=64)

@@ -252,7 +252,7 @@ def _last_of_batch(shape: _Shape, size: int) -> Select[Any]:
     return _walk_order(shape).limit(1).offset(_count(size - 1))
 
 
-def _json_word(value: str) -> str:
+def json_word(value: str) -> str:
     """A LIKE pattern (escape ``\\``) matching ``value`` as one string of a stored JSON list."""
     escaped = json.dumps(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -363,12 +363,12 @@ def open_requests(
         return [], None
     roles = sorted(reader.signoff_roles)
     params: dict[str, Any] = {"me": reader.id}
-    params.update((f"role_{i}", _json_word(role)) for i, role in enumerate(roles))
+    params.update((f"role_{i}", json_word(role)) for i, role in enumerate(roles))
     q = f.q if f.q and search.fold(f.q) else None
     if f.level:
         params["level"] = f.level
     if f.channel:
-        params["channel"] = _json_word(f.channel)
+        params["channel"] = json_word(f.channel)
     hits: list[int] | None = None
     if q:
         params["q"] = search.like_pattern(q)

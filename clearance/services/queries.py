@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from clearance.errors import NotFound
 from clearance.runtime import Runtime
-from clearance.storage.models import Item, Part, Revision, StateChange, User
+from clearance.storage import search
+from clearance.storage.models import Item, Part, Revision, SearchEntry, StateChange, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +90,12 @@ def list_items(
     *,
     author: str | None = None,
     state: str | None = None,
+    q: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[ItemSummary]:
+    """Items newest change first; ``q`` keeps those whose current title matches it without
+    diacritics ("bao cao" finds "Báo cáo"), read from the search index kept on write."""
     with rt.readers() as session:
         query = (
             select(Item, Revision, User)
@@ -107,6 +111,10 @@ def list_items(
             query = query.where(User.username == author)
         if state is not None:
             query = query.where(Item.state == state)
+        if q is not None and search.fold(q):
+            query = query.join(SearchEntry, SearchEntry.revision_id == Revision.id).where(
+                SearchEntry.folded.like(search.like_pattern(q), escape="\\")
+            )
         return [_summary(item, rev, user) for item, rev, user in session.execute(query)]
 
 

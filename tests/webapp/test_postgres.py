@@ -40,3 +40,20 @@ def test_story_on_postgresql(pg_app: Flask) -> None:
     assert auditor.get(f"/approvals/items/{item_id}/receipt").status_code == 200
     # an auditor reads and changes nothing
     assert auditor.post(f"/approvals/items/{item_id}/decide", {}).status_code in (403, 404)
+
+
+def test_approver_views_and_author_search_on_postgresql(pg_app: Flask) -> None:
+    spring = submit(pg_app, title="Lễ hội mùa xuân")
+    report = submit(pg_app, title="Báo cáo tài chính quý")
+    decide(pg_app, "lanh.dao", report, "reject", "Không phù hợp.")
+    approver = browser(pg_app, "lanh.dao")
+    decided = approver.get("/approvals/decided").get_data(as_text=True)
+    assert report in decided and spring not in decided
+    assert report in approver.get("/approvals/decided?q=bao+cao").get_data(as_text=True)
+    every = approver.get("/approvals/all").get_data(as_text=True)
+    assert spring in every and report in every
+    rejected = approver.get("/approvals/all?state=rejected&q=bao+cao&channel=website")
+    assert report in rejected.get_data(as_text=True)
+    assert spring not in rejected.get_data(as_text=True)
+    author = browser(pg_app, "tac.gia").get("/author/?q=le+hoi").get_data(as_text=True)
+    assert spring in author and report not in author

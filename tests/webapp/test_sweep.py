@@ -27,6 +27,8 @@ ROUTES: list[tuple[str, str, frozenset[str]]] = [
     ("POST", "/author/submit", AUTHORS),
     ("GET", "/approvals/", APPROVERS),
     ("GET", "/approvals/key", APPROVERS),
+    ("GET", "/approvals/decided", APPROVERS),
+    ("GET", "/approvals/all", APPROVERS),
     ("GET", "/approvals/items/{A}", frozenset({"lanh.dao"})),
     ("POST", "/approvals/items/{A}/decide", frozenset({"lanh.dao"})),
     ("GET", "/approvals/items/{A}/receipt", frozenset({"lanh.dao", "kiem.toan"})),

@@ -1,0 +1,337 @@
+"""The approver's other views: what I decided ("decided by me"), and every item I may see
+("all items"), newest first, a page at a time.
+
+Read models of the core, like the queue: the web (or the CLI) asks for a page of typed rows and
+a cursor; which items an approver may see is the core's access rule
+(``clearance.services.access.approver_reads``), applied here to every row, never by an adapter.
+
+Both views are keyset pages over an index walked in order and stopped after a page
+(``ix_web_decisions_approver_id``: my decisions by id; ``ix_web_items_updated_id``: items by
+last change and id), never a count or a sort of the whole set. The all-items walk reads
+candidate items in batches (the SQL keeps only states an approver can ever see, or items I
+decided on) and lets the access rule choose; a walk that reads ``MAX_READ`` candidates without
+filling the page stops there and hands back a cursor, so a page costs a bounded read even for
+an approver whose scope is a small part of a large installation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, String, and_, bindparam, cast, exists, or_, select
+from sqlalchemy.orm import aliased
+
+from clearance.policy import Policy
+from clearance.readmodels.queue import json_word
+from clearance.services.access import BLOCKED, ROUTED_STATES, Reader, approver_reads
+from clearance.storage import search
+from clearance.storage.models import Decision, Item, Revision, SearchEntry, User
+from clearance.storage.types import MAX_ID, UTCDateTime
+
+PAGE = 50
+#: candidate items one all-items batch reads; a page reads at most ``MAX_READ``
+BATCH = 200
+MAX_READ = 4000
+#: a title search first reads the matching revisions, at most this many (as the queue does)
+SEARCH_CAP = 2000
+#: the decisions the "decided by me" view can be filtered by
+DECISIONS = ("approve", "approve_with_recommendations", "request_changes", "reject")
+#: the states the all-items view can be filtered by (what an approver may see)
+VISIBLE_STATES = (*sorted(ROUTED_STATES), BLOCKED, "changes_requested", "withdrawn")
+
+
+# --- decided by me --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedFilter:
+    decision: str | None = None
+    q: str | None = None
+    after: int | None = None  # the decision id the page starts after (newest first)
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedRow:
+    decision_id: int
+    item_id: str
+    title: str
+    revision: int
+    decision: str
+    role: str
+    comment: str | None
+    decided_at: datetime
+    state: str  # the item's state now
+    current_revision: int
+
+    @property
+    def superseded(self) -> bool:
+        """A newer revision of the item exists: the decision was on an older one."""
+        return self.current_revision != self.revision
+
+
+def parse_decision_cursor(token: str | None) -> int | None:
+    """The decision id in ``token``, or None when it is absent or malformed."""
+    if not token or not token.isascii() or not token.isdigit() or len(token) > 19:
+        return None
+    value = int(token)
+    return value if 0 < value <= MAX_ID else None
+
+
+def decided_by_me(
+    connection: Connection, *, reader: Reader, f: DecidedFilter
+) -> tuple[list[DecidedRow], int | None]:
+    """One page of the decisions ``reader`` signed, newest first, and the cursor of the next
+    page (None on the last). An approver always sees the items they decided on (the access
+    rule's first case), so every row is theirs to open."""
+    if "approver" not in reader.roles:
+        return [], None
+    query = (
+        select(
+            Decision.id,
+            Item.id,
+            Revision.title,
+            Revision.number,
+            Decision.decision,
+            Decision.role,
+            Decision.comment,
+            Decision.created_at,
+            Item.state,
+            Item.current_revision,
+        )
+        .join(Revision, Revision.id == Decision.revision_id)
+        .join(Item, Item.id == Revision.item_id)
+        .where(Decision.approver_id == bindparam("me"))
+        .order_by(Decision.approver_id.desc(), Decision.id.desc())
+        .limit(PAGE + 1)
+    )
+    params: dict[str, Any] = {"me": reader.id}
+    if f.after is not None:
+        query = query.where(Decision.id < bindparam("after"))
+        params["after"] = f.after
+    if f.decision in DECISIONS:
+        query = query.where(Decision.decision == bindparam("decision"))
+        params["decision"] = f.decision
+    if f.q and search.fold(f.q):
+        query = query.join(SearchEntry, SearchEntry.revision_id == Revision.id).where(
+            SearchEntry.folded.like(bindparam("q"), escape="\\")
+        )
+        params["q"] = search.like_pattern(f.q)
+    rows = [DecidedRow(*values) for values in connection.execute(query, params)]
+    page = rows[:PAGE]
+    return page, (page[-1].decision_id if len(rows) > PAGE else None)
+
+
+# --- all items I may see --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCursor:
+    """Where a page of the all-items view starts: after the item changed at ``updated_at``
+    with this id (newest first)."""
+
+    updated_at: datetime
+    item_id: str
+
+    def token(self) -> str:
+        return f"{self.updated_at.astimezone(UTC).isoformat()}~{self.item_id}"
+
+    @classmethod
+    def parse(cls, token: str | None) -> ItemCursor | None:
+        """The cursor in ``token``, or None when it is absent or malformed."""
+        if not token:
+            return None
+        when, sep, item_id = token.rpartition("~")
+        if not sep or not item_id or len(item_id) > 32 or not item_id.isascii():
+            return None
+        if not all(ch.isalnum() or ch in "-_" for ch in item_id):
+            return None
+        try:
+            at = datetime.fromisoformat(when)
+        except ValueError:
+            return None
+        if at.tzinfo is None:
+            return None
+        return cls(at.astimezone(UTC), item_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AllFilter:
+    state: str | None = None
+    level: str | None = None
+    channel: str | None = None
+    q: str | None = None
+    after: ItemCursor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    item_id: str
+    title: str
+    author: str
+    state: str
+    revision: int
+    level: str | None
+    declared_level: str
+    channels: tuple[str, ...]
+    updated_at: datetime
+    drafting_unit: str | None
+    decided_by_me: bool
+
+    @property
+    def cursor(self) -> ItemCursor:
+        return ItemCursor(self.updated_at, self.item_id)
+
+
+_MINE = aliased(Revision)
+
+
+def _all_statement(
+    *, after: bool, state: bool, level: bool, channel: bool, search_like: bool, hits: bool
+) -> Select[Any]:
+    decided = (
+        select(Decision.id)
+        .join(_MINE, _MINE.id == Decision.revision_id)
+        .where(_MINE.item_id == Item.id, Decision.approver_id == bindparam("me"))
+        .exists()
+    )
+    query = (
+        select(
+            Item.id,
+            Revision.title,
+            User.username,
+            Item.state,
+            Item.current_revision,
+            Revision.level,
+            Revision.declared_level,
+            Revision.channels,
+            Item.updated_at,
+            User.unit,
+            decided,
+        )
+        .join(Revision, and_(Revision.item_id == Item.id, Revision.number == Item.current_revision))
+        .join(User, User.id == Item.author_id)
+        .where(or_(Item.state.in_(bindparam("states", expanding=True)), decided))
+        .order_by(Item.updated_at.desc(), Item.id.desc())
+        .limit(bindparam("batch"))
+    )
+    if after:
+        at = bindparam("after_at", type_=UTCDateTime())
+        query = query.where(
+            Item.updated_at <= at, or_(Item.updated_at < at, Item.id < bindparam("after_id"))
+        )
+    if state:
+        query = query.where(Item.state == bindparam("state"))
+    if level:
+        query = query.where(
+            or_(
+                Revision.level == bindparam("level"),
+                and_(Revision.level.is_(None), Revision.declared_level == bindparam("level")),
+            )
+        )
+    if channel:
+        query = query.where(cast(Revision.channels, String).like(bindparam("channel"), escape="\\"))
+    if search_like:
+        query = query.where(
+            exists().where(
+                SearchEntry.revision_id == Revision.id,
+                SearchEntry.folded.like(bindparam("q"), escape="\\"),
+            )
+        )
+    if hits:
+        query = query.where(Revision.id.in_(bindparam("ids", expanding=True)))
+    return query
+
+
+def _item_row(values: Any) -> ItemRow:
+    (item_id, title, author, state, number, level, declared, channels, at, unit, mine) = values
+    return ItemRow(
+        item_id=item_id,
+        title=title,
+        author=author,
+        state=state,
+        revision=number,
+        level=level,
+        declared_level=declared,
+        channels=tuple(channels or ()),
+        updated_at=at,
+        drafting_unit=unit,
+        decided_by_me=bool(mine),
+    )
+
+
+def _search_hits(connection: Connection, pattern: str) -> list[int] | None:
+    """The revisions whose title matches when fewer than ``SEARCH_CAP`` do, else None."""
+    found = connection.execute(
+        select(SearchEntry.revision_id)
+        .where(SearchEntry.folded.like(bindparam("q"), escape="\\"))
+        .limit(SEARCH_CAP),
+        {"q": pattern},
+    ).all()
+    return None if len(found) >= SEARCH_CAP else [rid for (rid,) in found]
+
+
+def all_items(
+    connection: Connection, *, policy: Policy, reader: Reader, f: AllFilter
+) -> tuple[list[ItemRow], ItemCursor | None]:
+    """One page of the items ``reader`` may see as an approver (the core's access rule),
+    most recently changed first, and the cursor of the next page (None on the last)."""
+    if "approver" not in reader.roles:
+        return [], None
+    params: dict[str, Any] = {"me": reader.id, "states": sorted(ROUTED_STATES | {BLOCKED})}
+    shape: dict[str, bool] = {
+        "state": bool(f.state),
+        "level": bool(f.level),
+        "channel": bool(f.channel),
+        "search_like": False,
+        "hits": False,
+    }
+    if f.state:
+        params["state"] = f.state
+    if f.level:
+        params["level"] = f.level
+    if f.channel:
+        params["channel"] = json_word(f.channel)
+    if f.q and search.fold(f.q):
+        params["q"] = search.like_pattern(f.q)
+        hits = _search_hits(connection, params["q"])
+        if hits is None:
+            shape["search_like"] = True
+        elif not hits:
+            return [], None
+        else:
+            shape["hits"] = True
+            params["ids"] = hits
+    kept: list[ItemRow] = []
+    after = f.after
+    read = 0
+    while len(kept) <= PAGE and read < MAX_READ:
+        step = {**params, "batch": BATCH}
+        if after is not None:
+            step.update(after_at=after.updated_at, after_id=after.item_id)
+        statement = _all_statement(after=after is not None, **shape)
+        rows = [_item_row(v) for v in connection.execute(statement, step)]
+        read += len(rows)
+        kept.extend(row for row in rows if _sees(policy, reader, row))
+        if len(rows) < BATCH:  # the walk reached the end
+            page = kept[:PAGE]
+            return page, (page[-1].cursor if len(kept) > PAGE else None)
+        after = rows[-1].cursor
+    if len(kept) > PAGE:
+        page = kept[:PAGE]
+        return page, page[-1].cursor
+    # the read bound was reached before a full page: go on from the last item read
+    assert after is not None
+    return kept, after
+
+
+def _sees(policy: Policy, reader: Reader, row: ItemRow) -> bool:
+    return approver_reads(
+        policy,
+        reader,
+        state=row.state,
+        level=row.level or row.declared_level,
+        drafting_unit=row.drafting_unit,
+        decided=row.decided_by_me,
+    )
