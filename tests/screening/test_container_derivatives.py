@@ -341,3 +341,11 @@ def test_office_documents_whose_embedded_pdf_is_dropped_are_held(rules: Screenin
     thumbnail = C.odt(PRESS, extra={"Thumbnails/thumbnail.png": K.png()})
     kept = screen_file(thumbnail, "b.odt", _lenient(rules))  # a thumbnail is no member
     assert not _lost(kept) and kept.verdict is not Verdict.BLOCKED
+
+
+def test_an_odf_derivative_is_the_same_whenever_it_is_made(rules: ScreeningRules) -> None:
+    odt = C.odt(PRESS)
+    first = sanitise_odf(odt, ODT)
+    with zipfile.ZipFile(io.BytesIO(first)) as zf:
+        assert {info.date_time for info in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert sanitise_odf(odt, ODT) == first

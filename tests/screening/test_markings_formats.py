@@ -138,3 +138,18 @@ def test_xmp_gps_in_images_and_documents(rules: ScreeningRules, xmp: str, gps: b
 def test_near_misses_in_metadata_stay_clear(rules: ScreeningRules, keywords: str) -> None:
     data = C.odt([C.p("Thông cáo báo chí")], title="Lễ hội", keywords=keywords)
     assert screen_file(data, "a.odt", rules).verdict is Verdict.CLEAR
+
+
+def test_odf_text_after_a_comment_in_the_same_paragraph_is_read(rules: ScreeningRules) -> None:
+    # the words after a comment's anchor are the paragraph's own text: a stamp line split by
+    # a comment is one line again
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {C.NS}><office:body>'
+        "<office:text><text:p>TỐI<office:annotation><dc:creator>B</dc:creator>"
+        "<text:p>xem lại</text:p></office:annotation> MẬT</text:p><text:p>Kế hoạch</text:p>"
+        "</office:text>"
+        "</office:body></office:document-content>"
+    )
+    result = screen_file(C.odf_package(C.ODT, {"content.xml": content}), "a.odt", rules)
+    assert result.verdict is Verdict.BLOCKED
+    assert any(f.rule.startswith("marking.") and f.part == "content.xml" for f in result.findings)

@@ -66,3 +66,43 @@ def test_a_small_sheet_is_still_rendered(rules: ScreeningRules) -> None:
     result = screen_file(_sheet(" người/km2"), "nho.ods", rules)
     assert all(c.method != STAND_IN for c in result.coverage)
     assert any(c.part.startswith(f"{RENDERED_PART} page") for c in result.coverage), result.coverage
+
+
+def _deep_sheet(rows: int, marked: str) -> bytes:
+    """A statistics sheet of ``rows`` rows with a marking and a CCCD number in its last rows."""
+    body = "".join(
+        f'<table:table-row><table:table-cell office:value-type="string"><text:p>Xã {n}</text:p>'
+        f'</table:table-cell><table:table-cell office:value-type="float" office:value="{n}">'
+        f"<text:p>{n}</text:p></table:table-cell></table:table-row>"
+        for n in range(rows)
+    )
+    tail = (
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>Người lập: '
+        "Nguyễn Văn A, CCCD 001085012345</text:p></table:table-cell></table:table-row>"
+        f'<table:table-row><table:table-cell office:value-type="string"><text:p>{escape(marked)}'
+        "</text:p></table:table-cell></table:table-row>"
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {C.NS}><office:body>'
+        f'<office:spreadsheet><table:table table:name="Dan so">{body}{tail}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    return C.odf_package(C.ODS, {"content.xml": content})
+
+
+@pytest.mark.slow
+def test_a_big_sheet_is_streamed_and_read_to_its_last_row(rules: ScreeningRules) -> None:
+    # more content.xml than the memory allowance: held whole it was held for its size;
+    # streamed, it is read to the end, where the marking and the CCCD number are
+    rows = (SHEET_RENDER_BYTES + (4 << 20)) // 190
+    limits = dataclasses.replace(
+        rules.limits, max_seconds=300, max_decompressed_bytes=SHEET_RENDER_BYTES // 2
+    )
+    data = _deep_sheet(rows, "TỐI MẬT")
+    result = screen_file(data, "nien-giam.ods", dataclasses.replace(rules, limits=limits))
+    assert result.held_reason is None, result.held_reason
+    assert result.verdict is Verdict.BLOCKED
+    found = {f.rule.split(".")[0] for f in result.findings if f.part == "content.xml"}
+    assert {"marking", "pii"} <= found, result.findings
+    content = next(c for c in result.coverage if c.part == "content.xml")
+    assert content.chars > rows * 8

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import IO
 from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element
 
@@ -32,8 +33,9 @@ import defusedxml.ElementTree as DET
 from clearance.screening import legacy_vn
 from clearance.screening.extract.base import Embedded, Extraction
 from clearance.screening.extract.safezip import SafeZip
+from clearance.screening.extract.xmltext import stream_events
 from clearance.screening.limits import Budget, Held, Refused
-from clearance.screening.metadata import observe_xmp_gps
+from clearance.screening.metadata import xmp_has_gps
 from clearance.screening.rules import MetadataKind
 
 OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
@@ -79,6 +81,12 @@ _ANNOTATION = f"{{{OFFICE}}}annotation"
 _TRACKED = f"{{{TEXT}}}tracked-changes"
 _BINARY = f"{{{OFFICE}}}binary-data"  # a picture inside a flat ODF document (base64)
 _SKIP_CHILDREN = {_ANNOTATION, _TRACKED, _BINARY}
+_DEFAULT_STYLE = f"{{{STYLE}}}default-style"
+_FONT_FACE = f"{{{STYLE}}}font-face"
+_STYLE_ELEMENT = f"{{{STYLE}}}style"
+_TEXT_PROPERTIES = f"{{{STYLE}}}text-properties"
+_BODY = f"{{{OFFICE}}}body"
+_MASTER_STYLES = f"{{{OFFICE}}}master-styles"
 _MACRO_DIRECTORIES = ("Basic/", "Scripts/")
 _MACRO_CODE = {"library-embedded", "module", "source-code"}  # Basic kept inside the XML
 _ACTIVE = {"event-listener"}  # script:event-listener, presentation:event-listener
@@ -92,6 +100,7 @@ class _Fonts:
     style_font: dict[str, str] = field(default_factory=dict)  # style name -> font name/family
     parents: dict[str, str] = field(default_factory=dict)
     default: str | None = None  # the font of style:default-style (paragraphs), if any
+    _cache: dict[tuple[str, str | None], str | None] = field(default_factory=dict)
 
     def default_encoding(self) -> str | None:
         if self.default is None:
@@ -99,32 +108,52 @@ class _Fonts:
         return legacy_vn.encoding_for_font(self.faces.get(self.default, self.default))
 
     def read(self, root: Element) -> None:
-        for default in root.iter(f"{{{STYLE}}}default-style"):
-            if default.get(f"{{{STYLE}}}family") not in ("paragraph", None):
-                continue
-            for props in default.iter(f"{{{STYLE}}}text-properties"):
+        for element in root.iter():
+            self.take(element)
+
+    def take(self, element: Element) -> None:
+        """Learn from one closed element (a default style, a font face, a style)."""
+        tag = element.tag
+        if tag == _DEFAULT_STYLE:
+            if element.get(f"{{{STYLE}}}family") not in ("paragraph", None):
+                return
+            for props in element.iter(_TEXT_PROPERTIES):
                 font = props.get(f"{{{STYLE}}}font-name") or props.get(f"{{{FO}}}font-family")
                 self.default = font or self.default
-        for face in root.iter(f"{{{STYLE}}}font-face"):
-            name = face.get(f"{{{STYLE}}}name")
-            family = face.get(f"{{{SVG}}}font-family")
+        elif tag == _FONT_FACE:
+            name = element.get(f"{{{STYLE}}}name")
+            family = element.get(f"{{{SVG}}}font-family")
             if name:
                 self.faces[name] = (family or name).strip("'\"")
-        for style in root.iter(f"{{{STYLE}}}style"):
-            name = style.get(f"{{{STYLE}}}name")
+        elif tag == _STYLE_ELEMENT:
+            name = element.get(f"{{{STYLE}}}name")
             if not name:
-                continue
-            parent = style.get(f"{{{STYLE}}}parent-style-name")
+                return
+            parent = element.get(f"{{{STYLE}}}parent-style-name")
             if parent:
                 self.parents[name] = parent
-            for props in style.iter(f"{{{STYLE}}}text-properties"):
+            for props in element.iter(_TEXT_PROPERTIES):
                 font = props.get(f"{{{STYLE}}}font-name") or props.get(f"{{{FO}}}font-family")
                 if font:
                     self.style_font[name] = font
+            self._cache.clear()
+
+    def any_legacy(self) -> bool:
+        """Whether any font the document declares or names is a legacy Vietnamese one."""
+        names = {*self.faces.values(), *self.faces, *self.style_font.values()}
+        if self.default:
+            names.add(self.default)
+        return any(legacy_vn.encoding_for_font(name) for name in names)
 
     def encoding(self, style: str, inherited: str | None) -> str | None:
         """The encoding of text in ``style``: its font's (or its parents'), else ``inherited``
         (a style that names no font keeps the font of the text around it)."""
+        key = (style, inherited)
+        if key not in self._cache:
+            self._cache[key] = self._encoding(style, inherited)
+        return self._cache[key]
+
+    def _encoding(self, style: str, inherited: str | None) -> str | None:
         seen: set[str] = set()
         current: str | None = style
         while current is not None and current not in seen:
@@ -134,56 +163,6 @@ class _Fonts:
                 return legacy_vn.encoding_for_font(self.faces.get(font, font))
             current = self.parents.get(current)
         return inherited
-
-
-@dataclass(slots=True)
-class _Walk:
-    fonts: _Fonts
-    budget: Budget
-    body: list[str] = field(default_factory=list)
-    attributes: list[str] = field(default_factory=list)
-    hidden: bool = False
-    legacy: set[str] = field(default_factory=set)
-    count: int = 0
-
-    def _text(self, text: str | None, encoding: str | None, into: list[str]) -> None:
-        if not text:
-            return
-        if encoding is not None:
-            self.legacy.add(encoding)
-            text = legacy_vn.convert(text, encoding)
-        into.append(text)
-
-    def walk(self, element: Element, encoding: str | None, into: list[str]) -> None:
-        self.count += 1
-        if self.count % 5000 == 0:
-            self.budget.check()
-        for attribute in _STYLE_ATTRIBUTES:
-            style = element.get(attribute)
-            if style is not None:
-                encoding = self.fonts.encoding(style, encoding)
-                break
-        if element.tag in _HIDDEN:
-            self.hidden = True
-        for name, value in element.attrib.items():
-            if _TEXT_ATTRIBUTES.search(name) and value.strip() and "style-name" not in name:
-                self.attributes.append(value)
-        tag = element.tag
-        if tag == f"{{{TEXT}}}s":
-            into.append(" " * int(element.get(f"{{{TEXT}}}c", "1") or 1))
-        elif tag == f"{{{TEXT}}}tab":
-            into.append("\t")
-        self._text(element.text, encoding, into)
-        for child in element:
-            if child.tag in _SKIP_CHILDREN:
-                continue  # read as parts of their own
-            apart = child.tag in _BREAKS or child.tag.startswith(_FIELD_NAMESPACES)
-            if apart:
-                into.append("\n")  # a paragraph inside a note or frame stands on its own line
-            self.walk(child, encoding, into)
-            if apart:
-                into.append("\n")
-            self._text(child.tail, encoding, into)
 
 
 def _manifest(zf: SafeZip) -> dict[str, str]:
@@ -208,9 +187,190 @@ def _is_xml(name: str, media_type: str, head: bytes) -> bool:
     )
 
 
-def _sections(root: Element) -> Iterator[tuple[str, str, list[Element]]]:
-    yield "annotations", "comments", list(root.iter(_ANNOTATION))
-    yield "tracked changes", "tracked", list(root.iter(_TRACKED))
+_META_TAGS = frozenset(
+    {f"{{{OFFICE}}}meta", f"{{{META}}}initial-creator", f"{{{DC}}}creator", f"{{{DC}}}title",
+     f"{{{DC}}}subject", f"{{{DC}}}description", f"{{{META}}}keyword", f"{{{META}}}user-defined"}
+)  # fmt: skip
+_CODE_CONTAINERS = frozenset({f"{{{OFFICE}}}scripts", f"{{{OFFICE}}}event-listeners"})
+_SPACE = f"{{{TEXT}}}s"
+_TAB = f"{{{TEXT}}}tab"
+_COUNT = f"{{{TEXT}}}c"
+_HREF = f"{{{XLINK}}}href"
+_SECTION_LABELS = {_ANNOTATION: "annotations", _TRACKED: "tracked changes"}
+_EXTERNAL = ("http:", "https:", "ftp:", "//", "file:")
+# what an attribute is to the reader: 0 nothing, 1 words a reader sees, 2 a style, 3 a link
+_PLAIN, _WORDS, _STYLED, _LINK = 0, 1, 2, 3
+
+
+def _attribute_kind(name: str) -> int:
+    if name in _STYLE_ATTRIBUTES:
+        return _STYLED
+    if "style-name" in name:
+        return _PLAIN
+    kind = _WORDS if _TEXT_ATTRIBUTES.search(name) else _PLAIN
+    return _LINK if name == _HREF else kind
+
+
+@dataclass(slots=True)
+class _Read:
+    """What one XML part gave: its text as a reader meets it, its comments and tracked changes
+    (each a list of chunks), the words in its attributes, and what was seen on the way."""
+
+    body: list[str] = field(default_factory=list)
+    sections: dict[str, list[list[str]]] = field(default_factory=dict)
+    attributes: list[str] = field(default_factory=list)
+    legacy: set[str] = field(default_factory=set)
+    hidden: bool = False
+    code: set[str] = field(default_factory=set)
+    external: bool = False
+    tags: set[str] = field(default_factory=set)
+    gps: bool = False
+
+
+def _stream_part(stream: IO[bytes], name: str, fonts: _Fonts, budget: Budget) -> _Read:
+    """One XML part read as a stream (:func:`~.xmltext.stream_events`, elements dropped as soon
+    as their text and tail are taken), in document order: an element's text, then each child
+    (a paragraph, a line break, a cell or a metadata field on a line of its own) and the text
+    after it. A style's legacy font converts the text inside it (and is inherited); comments
+    and tracked changes go to sections of their own (read with the document's default font);
+    inline pictures are not text. So a 200 MB spreadsheet needs the memory of its text."""
+    read = _Read()
+    legacy = fonts.any_legacy()
+    default = fonts.default_encoding() if legacy else None
+    kinds: dict[str, int] = {}
+    sniffed = [b""]
+
+    def sniff(data: bytes) -> None:  # XMP GPS is markup: looked for in the bytes
+        if not read.gps:
+            window = sniffed[0] + data
+            if b"gps" in window.lower() and xmp_has_gps(window.decode("utf-8", "replace")):
+                read.gps = True
+            sniffed[0] = data[-64:]
+
+    # one frame per open element: the element, its encoding, where its text goes (None: not
+    # text), whether it stands on a line of its own, its text taken, its last closed child
+    elements: list[Element] = []
+    encodings: list[str | None] = []
+    targets: list[list[str] | None] = []
+    aparts: list[bool] = []
+    texts_done: list[bool] = []
+    pending: list[Element | None] = []
+    code_depth = 0
+    count = 0
+    convert = legacy_vn.convert
+    body = read.body
+    try:
+        for event, element in stream_events(stream, name, on_bytes=sniff):
+            if event == "start":
+                tag = element.tag
+                count += 1
+                if count % 8192 == 0:
+                    budget.check()
+                if elements:
+                    parent = elements[-1]
+                    target = targets[-1]
+                    encoding = encodings[-1]
+                    if not texts_done[-1]:
+                        texts_done[-1] = True
+                        text = parent.text
+                        if text and target is not None:
+                            if encoding:
+                                read.legacy.add(encoding)
+                                text = convert(text, encoding)
+                            target.append(text)
+                    previous = pending[-1]
+                    if previous is not None:
+                        pending[-1] = None
+                        text = previous.tail
+                        if text and target is not None:
+                            if encoding:
+                                read.legacy.add(encoding)
+                                text = convert(text, encoding)
+                            target.append(text)
+                        parent.remove(previous)
+                else:
+                    target, encoding = body, default
+                apart = False
+                if tag in _SECTION_LABELS:
+                    chunk: list[str] = []
+                    read.sections.setdefault(_SECTION_LABELS[tag], []).append(chunk)
+                    own: list[str] | None = chunk
+                    encoding = default
+                elif tag == _BINARY:
+                    own = None
+                else:
+                    own = target
+                    apart = tag in _BREAKS or tag.startswith(_FIELD_NAMESPACES)
+                attributes = element.attrib
+                if attributes:
+                    for key, value in attributes.items():
+                        kind = kinds.get(key)
+                        if kind is None:
+                            kind = kinds[key] = _attribute_kind(key)
+                        if kind == _PLAIN:
+                            continue
+                        if kind == _STYLED:
+                            if legacy:
+                                encoding = fonts.encoding(value, encoding)
+                            continue
+                        if value.strip():
+                            read.attributes.append(value)
+                        if kind == _LINK and value.startswith(_EXTERNAL):
+                            read.external = True
+                if tag in _HIDDEN:
+                    read.hidden = True
+                if tag in _META_TAGS:
+                    read.tags.add(tag)
+                if tag in _CODE_CONTAINERS:
+                    code_depth += 1
+                if code_depth:
+                    read.code.add(tag.rsplit("}", 1)[-1])
+                if own is not None:
+                    if apart:
+                        own.append("\n")
+                    if tag == _SPACE:
+                        own.append(" " * int(element.get(_COUNT, "1") or 1))
+                    elif tag == _TAB:
+                        own.append("\t")
+                elements.append(element)
+                encodings.append(encoding)
+                targets.append(own)
+                aparts.append(apart)
+                texts_done.append(False)
+                pending.append(None)
+                continue
+            elements.pop()
+            encoding = encodings.pop()
+            own = targets.pop()
+            apart = aparts.pop()
+            done = texts_done.pop()
+            previous = pending.pop()
+            if own is not None:
+                if not done and element.text:
+                    text = element.text
+                    if encoding:
+                        read.legacy.add(encoding)
+                        text = convert(text, encoding)
+                    own.append(text)
+                if previous is not None and previous.tail:
+                    text = previous.tail
+                    if encoding:
+                        read.legacy.add(encoding)
+                        text = convert(text, encoding)
+                    own.append(text)
+                if apart:
+                    own.append("\n")
+            if previous is not None:
+                element.remove(previous)
+            if element.tag in _CODE_CONTAINERS:
+                code_depth -= 1
+            if pending:
+                pending[-1] = element
+            else:
+                element.clear()
+    except ET.ParseError as exc:
+        raise Held(f"the part {name} is not well-formed XML ({exc})") from exc
+    return read
 
 
 def read_odf_xml(
@@ -222,67 +382,63 @@ def read_odf_xml(
     *,
     metadata: bool | None = None,
 ) -> None:
-    """Read one XML part of an OpenDocument package (or a flat ODF document) into ``out``;
-    ``metadata`` says whether a reader sees it (default: by its name, meta.xml, settings.xml)."""
-    budget.check()
-    root = DET.fromstring(data, forbid_dtd=True)
-    walk = _Walk(fonts, budget)
-    walk.walk(root, fonts.default_encoding(), walk.body)
-    method = "xml" if not walk.legacy else "xml (" + ", ".join(sorted(walk.legacy)) + ")"
+    """Read one XML part held in memory (a section of a flat ODF document) into ``out``."""
+    read = _stream_part(io.BytesIO(data), name, fonts, budget)
+    budget.spend(sum(map(len, read.body)))
+    _record(name, read, out, metadata)
+
+
+def read_odf_part(
+    zf: SafeZip, name: str, fonts: _Fonts, out: Extraction, *, metadata: bool | None = None
+) -> None:
+    """Read the XML part ``name`` of a package into ``out``, streamed from the zip (its bytes
+    count against the streaming allowance, never held whole)."""
+    zf.budget.check()
+    with zf.stream(name) as stream:
+        read = _stream_part(stream, name, fonts, zf.budget)
+    zf.budget.spend(sum(map(len, read.body)))  # the text is held: it counts as memory
+    _record(name, read, out, metadata)
+
+
+def _record(name: str, read: _Read, out: Extraction, metadata: bool | None) -> None:
+    """What a part gave, into ``out``: its text, sections and attributes (metadata when a
+    reader does not see it: by default meta.xml, settings.xml), and the observations."""
+    text = "".join(read.body)
+    method = "xml" if not read.legacy else "xml (" + ", ".join(sorted(read.legacy)) + ")"
     hidden_from_reader = (
         PurePosixPath(name).name in ("meta.xml", "settings.xml", "manifest.rdf")
         if metadata is None
         else metadata
     )
-    out.text(name, "".join(walk.body), method=method, metadata=hidden_from_reader)
-    observe_xmp_gps(out, name, data.decode("utf-8", "replace"))
-    if walk.hidden:
+    out.text(name, text, method=method, metadata=hidden_from_reader)
+    if read.gps:
+        out.observe(MetadataKind.GPS, name, "GPS position recorded in XMP metadata")
+    if read.hidden:
         out.observe(MetadataKind.HIDDEN_CONTENT, name, "hidden or conditional text")
-    for label, kind, elements in _sections(root):
-        if not elements:
-            continue
-        chunks: list[str] = []
-        for element in elements:
-            inner = _Walk(fonts, budget)
-            inner.walk(element, fonts.default_encoding(), inner.body)
-            chunks.append("".join(inner.body))
-            walk.attributes.extend(inner.attributes)
-        if kind == "comments":
+    for label, chunks in read.sections.items():
+        if label == "annotations":
             out.observe(MetadataKind.COMMENTS, name, "annotations (office:annotation)")
         else:
             out.observe(MetadataKind.TRACKED_CHANGES, name, "tracked changes")
-        out.text(f"{name} {label}", "\n".join(chunks), method="xml", metadata=True)
-    out.text(f"{name} attributes", "\n".join(walk.attributes), method="xml")
-    code = {
-        element.tag.rsplit("}", 1)[-1]
-        for tag in ("scripts", "event-listeners")
-        for container in root.iter(f"{{{OFFICE}}}{tag}")
-        for element in container.iter()
-    }
-    if code & _MACRO_CODE:
+        joined = "\n".join("".join(chunk) for chunk in chunks)
+        out.text(f"{name} {label}", joined, method="xml", metadata=True)
+    out.text(f"{name} attributes", "\n".join(read.attributes), method="xml")
+    if read.code & _MACRO_CODE:
         raise Refused(f"the document contains macros ({name}); save it without them")
     # LibreOffice writes an empty Basic library container in every document: not active content
-    if code & _ACTIVE:
+    if read.code & _ACTIVE:
         out.observe(MetadataKind.ACTIVE_CONTENT, name, "scripts or event listeners")
-    if any(
-        value.startswith(("http:", "https:", "ftp:", "//", "file:"))
-        for element in root.iter()
-        for key, value in element.attrib.items()
-        if key == f"{{{XLINK}}}href"
-    ):
+    if read.external:
         out.observe(MetadataKind.EXTERNAL_REFERENCES, name, "link to another host or file")
-    if root.find(f".//{{{OFFICE}}}meta") is not None:
-        _meta_observations(root, name, out)
+    if f"{{{OFFICE}}}meta" in read.tags:
+        _meta_observations(read.tags, name, out)
 
 
-def _meta_observations(root: Element, name: str, out: Extraction) -> None:
-    if (
-        root.find(f".//{{{META}}}initial-creator") is not None
-        or root.find(f".//{{{DC}}}creator") is not None
-    ):
+def _meta_observations(tags: set[str], name: str, out: Extraction) -> None:
+    if f"{{{META}}}initial-creator" in tags or f"{{{DC}}}creator" in tags:
         out.observe(MetadataKind.AUTHOR, name, "author or last editor recorded")
     described = any(
-        root.find(f".//{{{ns}}}{tag}") is not None
+        f"{{{ns}}}{tag}" in tags
         for ns, tag in ((DC, "title"), (DC, "subject"), (DC, "description"), (META, "keyword"),
                         (META, "user-defined"))
     )  # fmt: skip
@@ -291,12 +447,25 @@ def _meta_observations(root: Element, name: str, out: Extraction) -> None:
 
 
 def font_map(zf: SafeZip, names: list[str]) -> _Fonts:
-    """The styles of every styles/content part (fonts are declared in both)."""
+    """The styles of every styles/content part (fonts are declared in both), streamed: a part
+    is read up to its body (``office:body``, ``office:master-styles``), where declarations end."""
     fonts = _Fonts()
     for name in names:
-        if PurePosixPath(name).name in ("styles.xml", "content.xml"):
-            fonts.read(DET.fromstring(zf.read(name), forbid_dtd=True))
+        if PurePosixPath(name).name not in ("styles.xml", "content.xml"):
+            continue
+        with zf.stream(name) as stream:
+            for event, element in stream_events(stream, name):
+                if event == "start":
+                    if element.tag in (_BODY, _MASTER_STYLES):
+                        break
+                    continue
+                fonts.take(element)
     return fonts
+
+
+def _head(zf: SafeZip, name: str) -> bytes:
+    with zf.stream(name) as stream:
+        return stream.read(64)
 
 
 def extract_odf(data: bytes, budget: Budget) -> Extraction:
@@ -316,10 +485,11 @@ def extract_odf(data: bytes, budget: Budget) -> Extraction:
             out.covered(name, "structure", chars=len(zf.read(name)))
             continue
         media_type = manifest.get(name, "")
+        if _is_xml(name, media_type, _head(zf, name)):
+            read_odf_part(zf, name, fonts, out)
+            continue
         content = zf.read(name)
-        if _is_xml(name, media_type, content[:64]):
-            read_odf_xml(name, content, fonts, budget, out)
-        elif PurePosixPath(name).suffix.lower() in EMBEDDABLE:
+        if PurePosixPath(name).suffix.lower() in EMBEDDABLE:
             if not name.startswith(("Pictures/", "Thumbnails/")):
                 out.observe(MetadataKind.EMBEDDED_FILES, name, "embedded file")
             out.embedded.append(Embedded(name, content))

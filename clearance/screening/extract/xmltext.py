@@ -155,16 +155,21 @@ _BOTH: tuple[Event, ...] = ("start", "end")
 _END: tuple[Event, ...] = ("end",)
 
 
-def _events(
-    stream: IO[bytes], name: str, events: tuple[Event, ...] = _BOTH
+def stream_events(
+    stream: IO[bytes],
+    name: str,
+    events: tuple[Event, ...] = _BOTH,
+    on_bytes: Callable[[bytes], None] | None = None,
 ) -> Iterator[tuple[str, ET.Element]]:
     """``(event, element)`` pairs from ElementTree's C parser, read from ``stream`` as it goes.
 
     The protection of ``defusedxml`` at C speed: entities can only be declared in a DTD, so a part
     whose bytes hold a ``<!DOCTYPE`` or ``<!ENTITY`` anywhere is refused as it is read, before
     the parser sees those bytes (ElementTree never fetches external resources). A UTF-16 part,
-    where that byte check would not see the markup, goes through ``defusedxml``'s own parser."""
-    guarded = io.BufferedReader(_Guarded(stream, name), _CHUNK)
+    where that byte check would not see the markup, goes through ``defusedxml``'s own parser.
+    The one streaming reader of every XML part (OOXML parts, worksheets, OpenDocument parts);
+    ``on_bytes`` sees the raw bytes as they are read (a check on the markup itself)."""
+    guarded = io.BufferedReader(_Guarded(stream, name, on_bytes), _CHUNK)
     if guarded.peek(2)[:2] in _UTF16_STARTS:
         return DET.iterparse(guarded, events=events, forbid_dtd=True)  # type: ignore[no-any-return]
     return ET.iterparse(guarded, events=events)  # noqa: S314 (guarded above)
@@ -173,11 +178,14 @@ def _events(
 class _Guarded(io.RawIOBase):
     """``stream`` with every byte checked for DTD and entity declarations."""
 
-    def __init__(self, stream: IO[bytes], name: str) -> None:
+    def __init__(
+        self, stream: IO[bytes], name: str, on_bytes: Callable[[bytes], None] | None = None
+    ) -> None:
         super().__init__()
         self._stream = stream
         self._name = name
         self._tail = b""
+        self._on_bytes = on_bytes
 
     def readable(self) -> bool:
         return True
@@ -188,6 +196,8 @@ class _Guarded(io.RawIOBase):
         if any(m in data for m in _FORBIDDEN) or any(m in window for m in _FORBIDDEN):
             raise Held(f"the part {self._name} declares a DTD or entities, never accepted")
         self._tail = data[-16:]
+        if self._on_bytes is not None:
+            self._on_bytes(data)
         buffer[: len(data)] = data
         return len(data)
 
@@ -202,7 +212,7 @@ def markup_text(
     count = 0
     legacy: str | None = None  # the run's legacy Vietnamese font encoding, if any
     try:
-        for event, element in _events(stream, name):
+        for event, element in stream_events(stream, name):
             local = _local(element.tag, cache)
             if event == "start":
                 if local == "r":
@@ -316,7 +326,7 @@ def sheet_text(stream: IO[bytes], budget: Budget, name: str) -> tuple[str, CellM
     count = 0
     held = 0
     try:
-        for _event, element in _events(stream, name, _END):
+        for _event, element in stream_events(stream, name, _END):
             tag = element.tag
             local = cache.get(tag) or _local(tag, cache)
             if local in _CELL_CHILDREN:  # read with their cell, when it closes

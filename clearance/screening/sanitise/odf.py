@@ -94,6 +94,11 @@ def _escape(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A package entry with a fixed date: the same document always has the same derivative."""
+    return zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+
+
 def sanitise_odf(data: bytes, media_type: str) -> bytes:
     return sanitise_odf_report(data, media_type)[0]
 
@@ -126,10 +131,10 @@ def sanitise_odf_report(data: bytes, media_type: str) -> tuple[bytes, list[str]]
         kept[directory] = types.get(directory, "") or "application/vnd.oasis.opendocument.chart"
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        target.writestr(zipfile.ZipInfo("mimetype"), media_type.encode(), zipfile.ZIP_STORED)
+        target.writestr(_entry("mimetype"), media_type.encode(), zipfile.ZIP_STORED)
         for name, content in parts.items():
-            target.writestr(name, content)
-        target.writestr(MANIFEST_PART, _manifest(media_type, kept))
+            target.writestr(_entry(name), content, zipfile.ZIP_DEFLATED)
+        target.writestr(_entry(MANIFEST_PART), _manifest(media_type, kept), zipfile.ZIP_DEFLATED)
     lost = [f"the embedded file {name}" for name in sorted(names - set(parts)) if _member(name)]
     return out.getvalue(), lost
 
