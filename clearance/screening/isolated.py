@@ -18,6 +18,7 @@ import atexit
 import base64
 import binascii
 import contextlib
+import io
 import json
 import os
 import pickle
@@ -26,9 +27,11 @@ import socket
 import subprocess
 import sys
 import threading
+import zipfile
 from typing import Any
 
 from clearance.screening.frames import read_frame, rules_digest, write_frame
+from clearance.screening.limits import stream_seconds
 from clearance.screening.rules import ScreeningRules
 from clearance.screening.types import Coverage, FileResult, Finding, Severity, Verdict
 
@@ -183,10 +186,15 @@ def screen_file_isolated(
     cpu_seconds: int | None = None,
 ) -> FileResult:
     """:func:`screen_file` in a child process stopped after ``timeout`` wall seconds (default:
-    the policy's ``max_seconds`` plus a grace) or ``cpu_seconds`` of CPU (default: the same
-    figure), limited to ``memory_bytes`` of address space. Never raises for bad content; a cap
-    hit, a crash or a malformed answer is held."""
-    limit = rules.limits.max_seconds + _GRACE_SECONDS if timeout is None else timeout
+    the policy's ``max_seconds``, plus what the file's declared XML may add by being read as a
+    stream (:func:`~clearance.screening.limits.stream_seconds`), plus a grace) or
+    ``cpu_seconds`` of CPU (default: the same figure), limited to ``memory_bytes`` of address
+    space. Never raises for bad content; a cap hit, a crash or a malformed answer is held."""
+    if timeout is None:
+        streamable = stream_seconds(rules.limits, _declared_bytes(data))
+        limit = rules.limits.max_seconds + streamable + _GRACE_SECONDS
+    else:
+        limit = timeout
     cpu = max(1, int(limit + 0.999)) if cpu_seconds is None else cpu_seconds
     try:
         path, digest = _SERVER.address(pickle.dumps(rules))
@@ -233,6 +241,18 @@ def screen_file_isolated(
         return result_from_json(raw["result"], derivative)
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         return _held(f"the screening process gave a malformed answer ({type(exc).__name__})")
+
+
+def _declared_bytes(data: bytes) -> int:
+    """The uncompressed bytes a ZIP container's directory declares (0 for anything else): what
+    can be read from it as a stream, since no member is read past its declared size."""
+    if not data.startswith(b"PK"):
+        return 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            return sum(info.file_size for info in package.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0
 
 
 def _kill_group(pid: int) -> None:

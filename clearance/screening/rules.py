@@ -18,8 +18,8 @@ Shape (see ``clearance/policies_default/screening.yaml`` for the full default)::
                      severity_with_context, context_words, window, reference, verified}]
     metadata:      [{id, kind, severity, reference, verified}]
     allowlist:     [{id, rule, value, reason, expires: YYYY-MM-DD}]
-    limits:        {max_file_bytes, max_decompressed_bytes, max_ratio, max_pages, max_depth,
-                    max_seconds, max_parts}
+    limits:        {max_file_bytes, max_decompressed_bytes, max_streamed_bytes, max_ratio,
+                    max_pages, max_depth, max_seconds, max_parts, stream_mb_per_second}
 
 Every rule carries ``reference`` (its legal basis) and ``verified`` (false when the wording has not
 been checked against the official text yet, so nobody mistakes a draft for the law).
@@ -143,6 +143,9 @@ class Limits:
     max_depth: int = 3
     max_seconds: int = 30
     max_parts: int = 2000
+    #: the time cap grows by one second per this many MB of XML read as a stream (worksheets):
+    #: a big real statistics file is screened, not stopped by a cap sized for a letter
+    stream_mb_per_second: int = 4
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,13 +6,17 @@ marking shown only through a number format is found at that size too; near-misse
 from __future__ import annotations
 
 import dataclasses
+import time
 from html import escape
 
 import pytest
 
 from clearance.screening import ScreeningRules, Verdict, screen_file
 from clearance.screening.extract.xmltext import number_format_text
+from clearance.screening.isolated import screen_file_isolated
+from clearance.screening.limits import Budget, Held, stream_seconds
 from clearance.screening.rendercheck import RENDERED_PART, SHEET_RENDER_BYTES, STAND_IN
+from clearance.screening.rules import Limits
 from tests.screening import corpus_ooxml as C
 
 
@@ -90,3 +94,46 @@ def test_a_small_workbook_is_still_rendered(rules: ScreeningRules) -> None:
     assert len(small) < SHEET_RENDER_BYTES
     result = screen_file(small, "nho.xlsx", rules)
     assert all(c.method != STAND_IN for c in result.coverage)
+
+
+def test_the_time_cap_grows_with_the_xml_read_as_a_stream() -> None:
+    """A file 31 s into a 30 s cap is out of time, unless a part it reads as a stream declares
+    XML: each ``stream_mb_per_second`` MB adds a second; the held reason says how the cap was
+    made."""
+    limits = dataclasses.replace(Limits(), max_seconds=30, stream_mb_per_second=4)
+    late = Budget(limits, clock=time.monotonic() - 31)
+    with pytest.raises(Held) as stopped:
+        late.check()
+    assert "30 s;" in stopped.value.reason
+    late.open_stream(8_000_000)  # 2 s more
+    late.check()
+    assert stream_seconds(limits, 8_000_000) == 2.0
+    assert stream_seconds(limits, 10 * limits.max_streamed_bytes) == (
+        limits.max_streamed_bytes / 4e6
+    )  # never more than the streamed bytes allowed
+    later = Budget(limits, clock=time.monotonic() - 40)
+    later.open_stream(8_000_000)
+    with pytest.raises(Held) as stopped:
+        later.stream(65_536)
+    assert "30 s plus 2 s for the 8 MB of XML read as a stream (1 s per 4 MB)" in (
+        stopped.value.reason
+    )
+
+
+@pytest.mark.slow
+def test_a_big_workbook_gets_a_verdict_from_its_content_not_the_time_cap(
+    rules: ScreeningRules,
+) -> None:
+    """A statistics workbook that takes longer to read than the fixed cap (1 s here, as the
+    244 MB one of bench/screening_xlsx.py takes longer than 30 s) is screened to the end, in
+    process and in the isolated child alike: the cap has grown with its XML."""
+    rows = SHEET_RENDER_BYTES // 90
+    limits = dataclasses.replace(rules.limits, max_seconds=1, stream_mb_per_second=1)
+    rules = dataclasses.replace(rules, limits=limits)
+    marked = _workbook('"TỐI MẬT "0', rows=rows)
+    started = time.monotonic()
+    result = screen_file(marked, "nien-giam.xlsx", rules)
+    assert time.monotonic() - started > 1  # longer than the fixed cap
+    assert result.verdict is Verdict.BLOCKED, (result.held_reason, result.findings)
+    isolated = screen_file_isolated(marked, "nien-giam.xlsx", rules)  # its wall cap grows too
+    assert isolated.verdict is Verdict.BLOCKED, (isolated.held_reason, isolated.findings)

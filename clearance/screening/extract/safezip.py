@@ -4,7 +4,8 @@ actual bytes read are all checked against the limits before and while reading.
 Two ways to read a member: :meth:`SafeZip.read` holds it in memory (its bytes count against the
 memory allowance, ``max_decompressed_bytes``); :meth:`SafeZip.stream` hands out a file object
 for an incremental parser (its bytes count against ``max_streamed_bytes`` and the deadline, chunk
-by chunk, so a large worksheet is parsed without being held)."""
+by chunk, so a large worksheet is parsed without being held; the part's declared size gives it
+time beyond the fixed cap, ``limits.stream_mb_per_second``)."""
 
 from __future__ import annotations
 
@@ -62,8 +63,10 @@ class SafeZip:
 
     @contextmanager
     def stream(self, name: str) -> Iterator[IO[bytes]]:
-        """Member ``name`` as a file object whose reads are counted as they happen."""
+        """Member ``name`` as a file object whose reads are counted as they happen; the time it
+        declares it needs moves the deadline on (:meth:`Budget.open_stream`)."""
         info = self.infos[name]
+        self.budget.open_stream(info.file_size)
         try:
             with self.zip.open(info) as handle:
                 yield io.BufferedReader(_Counted(handle, info.file_size, name, self.budget), 65536)
