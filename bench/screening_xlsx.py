@@ -153,6 +153,16 @@ def main() -> None:
         print(f"workbook: {path.stat().st_size / 1e6:.1f} MB zip, {xml / 1e6:.1f} MB XML")
         bare_s, bare_rss, _ = _child("bare", path)
         screen_s, screen_rss, verdict = _child("screen", path)
+        from clearance.screening.limits import stream_seconds
+        from clearance.screening.rules import load_screening_rules
+
+        with zipfile.ZipFile(path) as zf:
+            sheets = sum(i.file_size for i in zf.infolist() if i.filename.startswith("xl/work"))
+        policy = Path(__file__).resolve().parent.parent / "clearance" / "policies_default"
+        limits = load_screening_rules(policy / "screening.yaml").limits
+        cap = limits.max_seconds + stream_seconds(limits, sheets)
+        print(f"time cap for this file: {limits.max_seconds} s + 1 s per "
+              f"{limits.stream_mb_per_second} MB of sheet XML streamed = {cap:.0f} s")  # fmt: skip
         print(f"bare iterparse: {bare_s:.2f} s, peak RSS {bare_rss / 1024:.0f} MiB")
         print(f"screen_file:    {screen_s:.2f} s, peak RSS {screen_rss / 1024:.0f} MiB ({verdict})")
         print(f"ratio screen / bare iterparse: {screen_s / bare_s:.2f}x")
