@@ -48,6 +48,74 @@ function guardDecision(form) {
   });
 }
 
+// A form marked data-busy (pre-check, sign-off: 3-6 s) shows that it is working: the form is
+// aria-busy, its buttons are disabled (a second click would send it twice) and a live region
+// reads the form's data-busy text. The button pressed still reaches the server (its name and
+// value are carried by a hidden field, since a disabled button is not sent).
+function busyStatus(form) {
+  let status = form.querySelector(".busy-status");
+  if (!status) {
+    status = document.createElement("p");
+    status.className = "busy-status";
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    const actions = form.querySelector(".actions") || form;
+    actions.append(status);
+  }
+  return status;
+}
+
+function markBusy(form, submitter) {
+  if (submitter && submitter.name) {
+    const carried = document.createElement("input");
+    carried.type = "hidden";
+    carried.name = submitter.name;
+    carried.value = submitter.value;
+    carried.className = "busy-carried";
+    form.append(carried);
+  }
+  form.setAttribute("aria-busy", "true");
+  form.querySelectorAll("button[type=submit], input[type=submit], button:not([type])").forEach((b) => {
+    b.disabled = true;
+  });
+  const status = busyStatus(form);
+  status.hidden = false;
+  status.textContent = form.dataset.busy;
+}
+
+function clearBusy(form) {
+  form.removeAttribute("aria-busy");
+  form.querySelectorAll(".busy-carried").forEach((c) => c.remove());
+  form.querySelectorAll("button, input[type=submit]").forEach((b) => {
+    b.disabled = false;
+  });
+  const status = form.querySelector(".busy-status");
+  if (status) {
+    status.hidden = true;
+    status.textContent = "";
+  }
+}
+
+function guardBusy(form) {
+  form.addEventListener("submit", (event) => {
+    if (event.defaultPrevented) {
+      return; // another check kept the form here (a missing comment)
+    }
+    if (form.getAttribute("aria-busy") === "true") {
+      event.preventDefault(); // already on its way
+      return;
+    }
+    markBusy(form, event.submitter);
+  });
+}
+
+// a page restored from the back-forward cache shows its forms ready again
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) {
+    document.querySelectorAll("form[data-busy]").forEach(clearBusy);
+  }
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   const box = document.getElementById("verification");
   if (box) {
@@ -55,4 +123,5 @@ document.addEventListener("DOMContentLoaded", () => {
     setInterval(() => loadVerification(box), 30000);
   }
   document.querySelectorAll("form.decision").forEach(guardDecision);
+  document.querySelectorAll("form[data-busy]").forEach(guardBusy); // after the guards above
 });
