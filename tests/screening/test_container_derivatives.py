@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 from PIL import Image
 
@@ -349,3 +350,46 @@ def test_an_odf_derivative_is_the_same_whenever_it_is_made(rules: ScreeningRules
     with zipfile.ZipFile(io.BytesIO(first)) as zf:
         assert {info.date_time for info in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     assert sanitise_odf(odt, ODT) == first
+
+
+def test_odf_xml_is_cleaned_as_a_stream_keeping_prefixes_and_text(rules: ScreeningRules) -> None:
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {C.NS}><office:body>'
+        '<office:text><text:p text:style-name="P&amp;1">Lễ hội<office:annotation>'
+        "<dc:creator>B</dc:creator><text:p>ghi chú</text:p></office:annotation> mật ong &lt;"
+        '2026&gt;<text:hidden-text text:string-value="ẩn"/> rừng</text:p></office:text>'
+        "</office:body></office:document-content>"
+    )
+    clean = _members(sanitise_odf(C.odf_package(C.ODT, {"content.xml": content}), ODT))
+    xml = clean["content.xml"].decode()
+    assert "<office:document-content" in xml and "<text:p " in xml  # the document's prefixes
+    assert 'text:style-name="P&amp;1"' in xml
+    assert "Lễ hội mật ong &lt;2026&gt; rừng" in xml  # the text after the comment kept
+    assert "ghi chú" not in xml and "annotation" not in xml and "hidden-text" not in xml
+    derivative = C.odf_package(C.ODT, {"content.xml": xml})
+    assert screen_file(derivative, "b.odt", rules).verdict is not Verdict.BLOCKED
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        "<text:p>Lễ hội<office:annotation><text:p>ghi chú</text:p></office:annotation></text:p>",
+        '<text:p>Lễ hội<annotation xmlns="urn:oasis:names:tc:opendocument:xmlns:office:1.0">'
+        "<text:p>ghi chú</text:p></annotation></text:p>",
+        "<text:p>Lễ hội<!-- ghi chú --></text:p>",
+        "<text:p>Lễ hội<?ghi chú?></text:p>",
+    ],
+)
+def test_a_part_is_copied_as_it_is_only_when_nothing_in_it_is_removed(inner: str) -> None:
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {C.NS}><office:body>'
+        f"<office:text>{inner}</office:text></office:body></office:document-content>"
+    )
+    for encoding in ("utf-8", "utf-16"):
+        data = content.replace('encoding="UTF-8"', f'encoding="{encoding.upper()}"')
+        package = C.odf_package(C.ODT, {"content.xml": data.encode(encoding)})
+        xml = _members(sanitise_odf(package, ODT))["content.xml"].decode("utf-8")
+        assert "ghi chú" not in xml and "Lễ hội" in xml, (encoding, xml)
+    plain = content.replace(inner, "<text:p>Lễ hội</text:p>")
+    package = C.odf_package(C.ODT, {"content.xml": plain})
+    assert _members(sanitise_odf(package, ODT))["content.xml"] == plain.encode()

@@ -150,7 +150,7 @@ _FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY")
 _UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
 
 
-Event = Literal["start", "end"]
+Event = Literal["start", "end", "start-ns"]
 _BOTH: tuple[Event, ...] = ("start", "end")
 _END: tuple[Event, ...] = ("end",)
 
