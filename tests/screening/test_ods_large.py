@@ -6,6 +6,8 @@ the coverage saying so; a small one is still rendered and compared (generated co
 from __future__ import annotations
 
 import dataclasses
+import io
+import zipfile
 from xml.sax.saxutils import escape
 
 import pytest
@@ -106,3 +108,16 @@ def test_a_big_sheet_is_streamed_and_read_to_its_last_row(rules: ScreeningRules)
     assert {"marking", "pii"} <= found, result.findings
     content = next(c for c in result.coverage if c.part == "content.xml")
     assert content.chars > rows * 8
+
+
+def test_a_part_opened_more_than_once_gives_its_time_once(rules: ScreeningRules) -> None:
+    # the fonts, the head and the text of content.xml are three reads of one part
+    from clearance.screening.extract.odf import extract_odf
+    from clearance.screening.limits import Budget
+
+    data = _sheet(" người/km2", rows=50)
+    budget = Budget(rules.limits)
+    extract_odf(data, budget)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        xml = sum(i.file_size for i in zf.infolist() if i.filename.endswith(".xml"))
+    assert budget.stream_declared == xml

@@ -45,6 +45,7 @@ class SafeZip:
             ):
                 raise Held(f"the part {info.filename} expands more than {limits.max_ratio} times")
         self.infos = {info.filename: info for info in infos}
+        self._opened: set[str] = set()
 
     def names(self) -> list[str]:
         return list(self.infos)
@@ -66,7 +67,9 @@ class SafeZip:
         """Member ``name`` as a file object whose reads are counted as they happen; the time it
         declares it needs moves the deadline on (:meth:`Budget.open_stream`)."""
         info = self.infos[name]
-        self.budget.open_stream(info.file_size)
+        if name not in self._opened:  # a part gives its time once, however often it is opened
+            self._opened.add(name)
+            self.budget.open_stream(info.file_size)
         try:
             with self.zip.open(info) as handle:
                 yield io.BufferedReader(_Counted(handle, info.file_size, name, self.budget), 65536)
