@@ -157,7 +157,7 @@ def test_a_policy_change_takes_effect_only_when_confirmed(rt: Runtime) -> None:
     assert rt.policy.content_hash == old_hash
 
     changes.confirm(rt, admin="quan.tri.2", change_id=change_id, apply_policy=apply_policy)
-    rt._policy_checked = 0.0  # do not wait for the two-second recheck
+    rt.policies.expire()  # do not wait for the two-second recheck
     assert rt.policy.content_hash == proposed.content_hash
     assert logged(rt, "admin.change_confirmed") == 1
 
@@ -173,7 +173,7 @@ def test_a_stale_policy_proposal_is_a_conflict(rt: Runtime) -> None:
         for p, path, s in ((first, first_path, "first"), (second, second_path, "second"))
     ]  # fmt: skip
     changes.confirm(rt, admin="quan.tri.2", change_id=ids[0], apply_policy=apply_policy)
-    rt._policy_checked = 0.0
+    rt.policies.expire()
     with pytest.raises(Conflict):
         changes.confirm(rt, admin="quan.tri.2", change_id=ids[1], apply_policy=apply_policy)
     assert rt.policy.content_hash == first.content_hash
