@@ -161,7 +161,9 @@ def main() -> int:
     )
     args = parser.parse_args()
     areas = args.area or sorted(AREAS)
-    if not all(run_tests(AREAS[a][1], args.timeout, args.jobs) for a in areas) and not args.list:
+    if args.file:  # only the areas that mutate the named modules
+        areas = [a for a in areas if set(AREAS[a][0]) & set(args.file)]
+    if not args.list and not all(run_tests(AREAS[a][1], args.timeout, args.jobs) for a in areas):
         print("the unmutated tests fail; fix them first", file=sys.stderr)
         return 2
     survivors: list[Mutant] = []
