@@ -32,6 +32,7 @@ def create_app(
         drift,
         errors,
         files,
+        findings,
         i18n,
         itemview,
         labels,
@@ -66,6 +67,7 @@ def create_app(
     i18n.init_app(app)
     labels.init_app(app)
     itemview.init_app(app)
+    findings.init_app(app)
     nav.init_app(app)
     drift.init_app(app)
     publishing.init_app(app)

@@ -152,6 +152,16 @@ EVENT_LABELS = {
     "user.password_changed": lazy_gettext("Password changed"),
     "user.password_reset": lazy_gettext("Password reset"),
 }
+#: proposed changes (``ChangeKind``, ``ChangeStatus``) and the fields a roles change sets
+CHANGE_LABELS = {
+    "roles": lazy_gettext("Roles of a user"),
+    "policy": lazy_gettext("New policy"),
+    "pending": lazy_gettext("Waiting for confirmation"),
+    "confirmed": lazy_gettext("Confirmed"),
+    "rejected": lazy_gettext("Rejected"),
+    "signoff_roles": lazy_gettext("Sign-off roles"),
+    "unit": lazy_gettext("Unit"),
+}
 ROLE_LABELS = {
     "author": lazy_gettext("Author"),
     "approver": lazy_gettext("Approver"),
@@ -230,6 +240,7 @@ def init_app(app: Flask) -> None:
         decision_label=lambda key: label(DECISION_LABELS, key),
         verdict_label=lambda key: label(VERDICT_LABELS, key),
         role_label=lambda key: label(ROLE_LABELS, key),
+        change_label=lambda key: label(CHANGE_LABELS, key),
         severity_label=lambda key: label(SEVERITY_LABELS, key),
         event_label=event_label,
     )

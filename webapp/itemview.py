@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 from flask import Flask, g
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from clearance.readmodels.decisions import DecisionRecord, item_decisions
 from clearance.services.queries import (
@@ -80,16 +80,25 @@ def findings_of(screening: dict[str, Any] | None) -> list[dict[str, Any]]:
     return found
 
 
-_LINE = re.compile(r"line (\d+)")
+#: the screener's words for places inside a part, in the UI language
+_PLACES = (
+    (re.compile(r"\bline (\d+)"), _l("line %(number)s")),
+    (re.compile(r"\bpage (\d+)"), _l("page %(number)s")),
+    (re.compile(r"\bsheet (\S+)"), _l("sheet %(number)s")),
+    (re.compile(r"\bcell (\S+)"), _l("cell %(number)s")),
+    (re.compile(r"\brow (\d+)"), _l("row %(number)s")),
+    (re.compile(r"\bcolumn (\S+)"), _l("column %(number)s")),
+)
 
 
 def location_label(location: str | None) -> str:
-    """Where in a part a finding is, as the page shows it (a line number in the UI language;
-    pages, boxes and cells as the screener names them)."""
+    """Where in a part a finding is, as the page shows it: lines, pages, sheets, cells, rows
+    and columns in the UI language (boxes and other places as the screener names them)."""
     if not location:
         return ""
-    found = _LINE.fullmatch(location)
-    return str(_("line %(number)s", number=found.group(1))) if found else location
+    for pattern, words in _PLACES:
+        location = pattern.sub(lambda m, w=words: str(w) % {"number": m.group(1)}, location)  # type: ignore[misc]
+    return location
 
 
 def highlight(text: str, findings: list[dict[str, Any]]) -> list[Segment]:

@@ -4,13 +4,14 @@ else the id. Templates call these as globals; an unknown id is shown as it is.""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 from flask import Flask
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from clearance.approval.rules import Eligibility
+from clearance.approval.rules import Eligibility, Rule
 from clearance.policy.values import Policy
 from webapp.context import runtime
 from webapp.i18n import ROLE_LABELS, label, language
@@ -62,15 +63,44 @@ def stage(stage_id: str | None) -> str:
     return stage_id
 
 
-def need(eligibility: Eligibility, count: int) -> str:
-    """One open part of a stage, as a sentence: how many more sign-offs, from which roles."""
+def _signers(eligibility: Eligibility) -> str:
+    """Who may sign: the roles by their labels, and the units they must belong to."""
     roles = _(" or ").join(signoff_role(r) for r in sorted(eligibility.roles))
     if eligibility.units is not None:
         roles = _("%(roles)s of the unit %(units)s", roles=roles,
                   units=_(" or ").join(sorted(eligibility.units)))  # fmt: skip
     if eligibility.same_unit:
         roles = _("%(roles)s of the drafting unit", roles=roles)
-    return str(_("%(count)s more sign-off from: %(roles)s", count=count, roles=roles))
+    return str(roles)
+
+
+def need(eligibility: Eligibility, count: int) -> str:
+    """One open part of a stage, as a sentence: how many more sign-offs, from which roles."""
+    return str(
+        _("%(count)s more sign-off from: %(roles)s", count=count, roles=_signers(eligibility))
+    )
+
+
+def rule(requirement: Rule) -> str:
+    """A stage's sign-off rule as words: each way to satisfy it, how many sign-offs from whom."""
+    ways = []
+    for alternative in requirement.alternatives():
+        counts = Counter(alternative)
+        ways.append(
+            _(" and ").join(
+                str(_("%(count)s sign-off from: %(roles)s", count=n, roles=_signers(e)))
+                for e, n in counts.items()
+            )
+        )
+    return str(_("; or ").join(ways))
+
+
+def chain(name: str | None) -> str:
+    """A sign-off chain by its label (the id where the policy gives none)."""
+    if not name:
+        return "—"
+    found = _policy().chains.get(name)
+    return found.label_vi if found is not None and found.label_vi and language() == "vi" else name
 
 
 def classification_reason(reason: Mapping[str, object]) -> Markup:
@@ -96,5 +126,7 @@ def init_app(app: Flask) -> None:
         signoff_role_label=signoff_role,
         stage_label=stage,
         need_label=need,
+        rule_label=rule,
+        chain_label=chain,
         classification_reason=classification_reason,
     )

@@ -17,6 +17,9 @@ from clearance.services.items import LanguageVersion
 from clearance.services.uploads import version_name
 
 BODY = "body.txt"
+#: the pre-check's own rule ids: a file the screening could not read, or held
+UNREADABLE = "unreadable"
+HELD = "held"
 #: finding severities and verdicts that block the item when it is submitted
 BLOCKING = frozenset({"block", "blocked"})
 
@@ -59,6 +62,7 @@ def run(
                     "rule": refusal.code,
                     "severity": "block",
                     "message": user_message(refusal),
+                    "detail": user_message(refusal),  # in the user's language already
                 }
             )
             continue  # the screening would only repeat it, in other words
@@ -68,7 +72,7 @@ def run(
             )
         except ClearanceError as exc:
             findings.append(
-                {"file": name, "rule": "unreadable", "severity": "block", "message": exc.message}
+                {"file": name, "rule": UNREADABLE, "severity": "block", "message": exc.message}
             )
             continue
         findings.extend({"file": name, **f.to_json()} for f in result.findings)
@@ -76,7 +80,7 @@ def run(
             findings.append(
                 {
                     "file": name,
-                    "rule": "held",
+                    "rule": HELD,
                     "severity": str(result.verdict),
                     "message": result.held_reason,
                 }

@@ -33,6 +33,7 @@ class Stage:
 class Chain:
     name: str
     stages: tuple[Stage, ...]
+    label_vi: str = ""  # the chain's name for people (the policy's ``label_vi``)
 
     def __post_init__(self) -> None:
         if not self.stages:

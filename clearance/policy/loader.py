@@ -237,7 +237,8 @@ def _chains(
                 field, "at least one stage that always applies", "only conditional stages"
             )
         if name is not None and stages:
-            chains[name] = Chain(name, tuple(stages))
+            label = reader.text(entry, "label_vi", path, required=False)
+            chains[name] = Chain(name, tuple(stages), label or "")
     return chains
 
 

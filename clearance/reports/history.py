@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from clearance.errors import BadInput
+from clearance.screening.types import HELD_RULE, REFUSED_RULE
 
 
 @contextmanager
@@ -62,7 +63,7 @@ def block_reason(rule: str) -> str:
         return "personal_data"
     if rule.startswith("metadata."):
         return "metadata"
-    if rule in ("screening.refused", "screening.held") or rule.startswith("filetype."):
+    if rule in (REFUSED_RULE, HELD_RULE) or rule.startswith("filetype."):
         return "file_type"
     return "other"
 

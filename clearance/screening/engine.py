@@ -36,6 +36,8 @@ from clearance.screening.sanitise.odf import sanitise_flat_odf, sanitise_odf_rep
 from clearance.screening.sanitise.ooxml import rebuild_ooxml
 from clearance.screening.sanitise.pdf import sanitise_pdf_report
 from clearance.screening.types import (
+    HELD_RULE,
+    REFUSED_RULE,
     Coverage,
     FileResult,
     Finding,
@@ -206,7 +208,7 @@ def _stopped(
     findings: list[Finding],
     coverage: list[Coverage] | None = None,
 ) -> FileResult:
-    rule = "screening.refused" if refused else "screening.held"
+    rule = REFUSED_RULE if refused else HELD_RULE
     severity = Severity.BLOCK if refused else Severity.REVIEW
     stop = Finding(rule, severity, reason, part="file", explanation="Anything not fully inspected "
                    "is held for a human; anything never publishable is refused.")  # fmt: skip
@@ -222,6 +224,8 @@ def _stopped(
 
 UNINSPECTED_RULE = "screening.uninspected"
 SANITISED_RULE = "screening.sanitised"
+#: the rule ids the engine itself gives (the policy's are ``ScreeningRules.rule_ids()``)
+ENGINE_RULES = (REFUSED_RULE, HELD_RULE, NO_DERIVATIVE_RULE, UNINSPECTED_RULE, SANITISED_RULE)
 
 
 def _dropped_finding(what: str) -> Finding:

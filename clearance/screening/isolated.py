@@ -33,7 +33,14 @@ from typing import Any
 from clearance.screening.frames import read_frame, rules_digest, write_frame
 from clearance.screening.limits import stream_seconds
 from clearance.screening.rules import ScreeningRules
-from clearance.screening.types import Coverage, FileResult, Finding, Severity, Verdict
+from clearance.screening.types import (
+    HELD_RULE,
+    Coverage,
+    FileResult,
+    Finding,
+    Severity,
+    Verdict,
+)
 
 DEFAULT_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
 _GRACE_SECONDS = 2.0  # a fork, the answer's transfer, a loaded machine
@@ -42,7 +49,7 @@ _START_SECONDS = 60.0  # the server's own start: one interpreter and the imports
 
 def _held(reason: str) -> FileResult:
     finding = Finding(
-        "screening.held",
+        HELD_RULE,
         Severity.REVIEW,
         reason,
         part="file",

@@ -21,7 +21,7 @@ from functools import cache
 from typing import Protocol
 
 from clearance.screening.detectors.markings import DECORATION
-from clearance.screening.rules import MetadataKind, ScreeningRules
+from clearance.screening.rules import METADATA_SUFFIX, MetadataKind, ScreeningRules
 from clearance.screening.types import Finding, Severity
 
 _METADATA_PART = re.compile(
@@ -84,7 +84,7 @@ def metadata_markings(text: str, rules: ScreeningRules, part: str) -> list[Findi
             seen.add(index)
             found.append(
                 Finding(
-                    f"{marking.id}.metadata",
+                    f"{marking.id}{METADATA_SUFFIX}",
                     Severity.REVIEW,
                     f"'{phrase.upper()}' is named in metadata or comments, which a reader does "
                     "not see: held for review.",

@@ -148,6 +148,10 @@ class Limits:
     stream_mb_per_second: int = 4
 
 
+#: a marking's level named in metadata or comments is reported as ``<marking id>.metadata``
+METADATA_SUFFIX = ".metadata"
+
+
 @dataclass(frozen=True, slots=True)
 class ScreeningRules:
     version: int
@@ -171,6 +175,18 @@ class ScreeningRules:
             if rule.kind is kind:
                 return rule
         return None
+
+    def rule_ids(self) -> tuple[str, ...]:
+        """Every rule id a finding of these rules can carry: each marking (and its
+        ``.metadata`` variant, a level named in metadata), keyword list, identifier and
+        metadata rule. The engine's own ids are ``engine.ENGINE_RULES``."""
+        ids: list[str] = []
+        for marking in self.markings:
+            ids += [marking.id, f"{marking.id}{METADATA_SUFFIX}"]
+        ids += [k.id for k in self.keyword_lists]
+        ids += [i.id for i in self.identifiers]
+        ids += [m.id for m in self.metadata]
+        return tuple(ids)
 
     def allowed(self, rule_id: str, value: str) -> AllowEntry | None:
         for entry in self.allowlist:

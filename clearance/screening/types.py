@@ -52,6 +52,10 @@ def verdict_for(severity: Severity) -> Verdict:
     return Verdict.CLEAR
 
 
+REFUSED_RULE = "screening.refused"  # a file never publishable
+HELD_RULE = "screening.held"  # a file not fully inspected: a human decides
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One thing the screener noticed, with enough context for a human to judge it.

@@ -13,7 +13,7 @@ function loadVerification(box) {
       report.textContent = "";
       for (const key of ["entries", "checkpoints", "approver_signatures", "root"]) {
         const dt = document.createElement("dt");
-        dt.textContent = key;
+        dt.textContent = box.getAttribute("data-label-" + key) || key;
         const dd = document.createElement("dd");
         dd.textContent = String(data[key]);
         report.append(dt, dd);
