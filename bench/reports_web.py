@@ -6,9 +6,10 @@ Builds (or, with ``--home`` holding one, reuses) an initialised home whose signe
 history of ITEMS items (about 4.9 entries each: submitted, classified, screened, approved,
 published; some blocked or rejected), appended through the real audit log in commits of 1,000
 entries. Then, as a new web process would: creates the app, signs in as a leader and times
-``GET /reports/?period=2026-Q2``: the first load (which replays the log, or, with a persisted
-state, loads it and replays only the entries after it), a later load, and a load after 2,000
-new entries. ``--no-state`` removes the persisted state first (the replay-everything baseline);
+``GET /reports/?period=2026-Q2``: the first load (which, with the stored report summary, folds
+only the entries written since it was advanced and reads the quarter's items; without one it
+folds the whole log into it), a later load, and a load after 2,000 new entries. ``--no-state``
+removes the stored summary first (the fold-everything baseline);
 ``--first-only`` stops after the first load (for timing whole runs against each other).
 """
 
@@ -69,6 +70,12 @@ def append(rt: object, generated: list[tuple[datetime, object]]) -> None:
             rt.sink.append(session, [e for _, e in chunk], now=chunk[-1][0])  # type: ignore[attr-defined]
 
 
+def load_average() -> str:
+    import os
+
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=100_000)
@@ -96,9 +103,14 @@ def main() -> None:
         append(rt, events(args.items))
         marker.write_text(str(args.items))
         print(f"built a log of {args.items:,} items in {time.perf_counter() - t0:.0f} s")
-    state = home / "reports" / "history-state"
+    state = home / "reports" / "summary.sqlite"
     if args.no_state:
-        state.unlink(missing_ok=True)
+        for leftover in (
+            state,
+            state.with_name(state.name + "-wal"),
+            state.with_name(state.name + "-shm"),
+        ):
+            leftover.unlink(missing_ok=True)
     from clearance.auditlog.store import size
 
     with rt.readers() as session:
@@ -114,9 +126,10 @@ def main() -> None:
         return elapsed
 
     first = load()
-    live = app.extensions["clearance.report_history"]
+    live = app.extensions["clearance.report_summary"]
     print(f"{entries:,} log entries; first report page {first:.2f} s "
-          f"(started from: {live.started_from}; state {'absent' if args.no_state else 'kept'})")  # fmt: skip
+          f"(started from: {live.started_from}, {live.folded:,} entries folded; summary "
+          f"{'absent' if args.no_state else 'kept'}; load average {load_average()})")  # fmt: skip
     if args.first_only:
         rt.close()
         return

@@ -15,40 +15,48 @@ from markupsafe import Markup
 from clearance.auditlog.entry import Entry
 from clearance.errors import BadInput
 from clearance.reports import charts, exports
-from clearance.reports.figures import DEFAULT_ZONE, Figure, Filters, Report, compute, parse_period
+from clearance.reports.figures import (
+    DEFAULT_ZONE,
+    Figure,
+    Filters,
+    Period,
+    Report,
+    parse_period,
+)
 from clearance.reports.history import History
-from clearance.reports.snapshot import StateFile, state_key
-from clearance.reports.source import LiveHistory, entries_at
+from clearance.reports.snapshot import state_key
+from clearance.reports.source import entries_at
+from clearance.reports.summary import Summary
 from webapp import evidence
 from webapp.access import role_required
 from webapp.context import runtime
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-_HISTORY = "clearance.report_history"
+_SUMMARY = "clearance.report_summary"
 #: leaders (approvers, the security officer among them), auditors and admins
 ROLES = ("approver", "auditor", "admin")
 FILTERS = ("unit", "channel", "theme", "language", "level")
 
 
-def _live() -> LiveHistory:
-    """This process's replay, started from the state persisted under the home (sealed with a
-    key derived from the secret key) so a restart replays only the entries since."""
-    live = current_app.extensions.get(_HISTORY)
-    if live is None:
+def summary() -> Summary:
+    """This process's handle on the report summary stored under the home (sealed with a key
+    derived from the secret key): a page folds only the entries written since it was advanced,
+    then reads the items of its period."""
+    found = current_app.extensions.get(_SUMMARY)
+    if found is None:
         settings = runtime().settings
-        store = StateFile(
-            settings.home / "reports" / "history-state",
+        store = Summary(
+            settings.home / "reports" / "summary.sqlite",
             state_key(str(current_app.config["SECRET_KEY"])),
         )
-        live = current_app.extensions.setdefault(_HISTORY, LiveHistory(store))
-    assert isinstance(live, LiveHistory)
-    return live
+        found = current_app.extensions.setdefault(_SUMMARY, store)
+    assert isinstance(found, Summary)
+    return found
 
 
-def _history() -> History:
-    live = _live()
+def _computed(period: Period, filters: Filters) -> tuple[Report, History, dict[str, list[str]]]:
     with runtime().readers() as session:
-        return live.current(session)
+        return summary().report(session, period, filters)
 
 
 def _default_period() -> str:
@@ -67,8 +75,8 @@ def _request() -> tuple[str, Filters]:
 
 def _report() -> tuple[Report, History, str, Filters]:
     period, filters = _request()
-    history = _history()
-    return compute(history, parse_period(period), filters), history, period, filters
+    report, history, _ = _computed(parse_period(period), filters)
+    return report, history, period, filters
 
 
 @bp.get("/")
@@ -80,8 +88,7 @@ def index() -> ResponseReturnValue:
     except BadInput:
         return render_template("reports/index.html", report=None, period=period,
                                filters=filters, error=True), 400  # fmt: skip
-    history = _history()
-    report = compute(history, chosen, filters)
+    report, history, choices = _computed(chosen, filters)
     return render_template(
         "reports/index.html",
         report=report,
@@ -90,20 +97,13 @@ def index() -> ResponseReturnValue:
         filters=filters,
         error=False,
         words=exports.period_words(report),
-        rows=list(exports.rows(report, history)),
         outcome_labels=exports.OUTCOME_LABELS,
         reason_labels=exports.REASON_LABELS,
         stage_labels=exports.STAGE_LABELS,
         duration=exports.duration_words,
         monthly_chart=Markup(charts.monthly_bars(report)),  # noqa: S704 - built by us, escaped
         stage_chart=Markup(charts.stage_times(report)),  # noqa: S704
-        units=sorted({i.unit for i in history.items.values() if i.unit}),
-        channels=sorted({c for i in history.items.values() for c in i.channels}),
-        levels=sorted({i.level for i in history.items.values() if i.level}),
-        themes=sorted({t for i in history.items.values() for t in i.themes}),
-        languages=sorted(
-            {g for i in history.items.values() for g in (i.language, *i.languages) if g}
-        ),
+        **choices,
     )
 
 

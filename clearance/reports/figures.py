@@ -11,7 +11,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from clearance.errors import BadInput
@@ -29,7 +29,7 @@ class Period:
     end: datetime  # exclusive, aware
 
     def holds(self, moment: datetime) -> bool:
-        return self.start <= moment < self.end
+        return self.start <= moment < self.end  # (compute compares in UTC, the entries' zone)
 
     def months(self) -> list[tuple[int, int]]:
         local = self.start
@@ -130,15 +130,22 @@ class Duration:
         self.seconds.append((end.time - start.time).total_seconds())
         self.entries += [start.seq, end.seq]
 
+    def _ordered(self) -> list[float]:
+        """The seconds sorted (kept while no second is added: a page asks several times)."""
+        cached = self.__dict__.get("_sorted")
+        if cached is None or len(cached) != len(self.seconds):
+            cached = self.__dict__["_sorted"] = sorted(self.seconds)
+        return cached
+
     @property
     def median(self) -> float | None:
-        return statistics.median(self.seconds) if self.seconds else None
+        return statistics.median(self._ordered()) if self.seconds else None
 
     @property
     def p90(self) -> float | None:
         if not self.seconds:
             return None
-        ordered = sorted(self.seconds)
+        ordered = self._ordered()
         return ordered[min(len(ordered) - 1, max(0, -(-9 * len(ordered) // 10) - 1))]
 
     def to_json(self) -> dict[str, object]:
@@ -198,7 +205,8 @@ def vars_of(filters: Filters) -> dict[str, str | None]:
 
 
 def _first(events: Iterable[Event]) -> Event | None:
-    return min(events, key=lambda e: e.seq, default=None)
+    """The earliest of ``events`` (an item's lists hold its entries in log order)."""
+    return next(iter(events), None)
 
 
 def compute(history: History, period: Period, filters: Filters = Filters()) -> Report:
@@ -207,52 +215,57 @@ def compute(history: History, period: Period, filters: Filters = Filters()) -> R
     tz = period.start.tzinfo
     months = {f"{y}-{m:02d}": dict.fromkeys(OUTCOMES, 0) for y, m in period.months()}
     report.monthly = months
+    # the bounds in UTC, the entries' zone: comparisons need no zone arithmetic
+    start, end = period.start.astimezone(UTC), period.end.astimezone(UTC)
+    outcomes = report.outcomes
 
     def count(outcome: str, event: Event) -> None:
-        if period.holds(event.time):
-            report.outcomes[outcome].add(event)
+        if start <= event.time < end:
+            outcomes[outcome].add(event)
             local = event.time.astimezone(tz)
             bucket = months.get(f"{local.year}-{local.month:02d}")
             if bucket is not None:
                 bucket[outcome] += 1
 
-    start, end = period.start, period.end
+    unfiltered = filters == Filters()
     for item in history.items.values():
         if item.submitted is None or item.last_time is None or item.first_time is None:
             continue
-        if item.last_time < start or item.first_time >= end or not filters.admits(item):
+        if item.last_time < start or item.first_time >= end:
             continue  # nothing of it happened in the period
+        if not unfiltered and not filters.admits(item):
+            continue
         count("submitted", item.submitted)
         for event in item.resubmissions:
-            if period.holds(event.time):
+            if start <= event.time < end:
                 report.resubmitted.add(event)
         for event, reasons in item.blocked:
             count("blocked", event)
-            if period.holds(event.time):
+            if start <= event.time < end:
                 for reason in reasons:
                     report.blocked_by[reason].add(event)
         for event in item.rejected:
             count("rejected", event)
         for event in item.sent_back:
             count("sent_back", event)
-        first_published = _first(e for e, _ in item.published)
+        first_published = _first(e for e, _ in item.published) if item.published else None
         if first_published is not None:
             count("published", first_published)
         for event, channel in item.published:
-            if period.holds(event.time):
+            if start <= event.time < end:
                 report.by_channel.setdefault(channel, Figure()).add(event)
                 for theme in item.themes:
                     report.by_theme.setdefault(theme, Figure()).add(event)
         for event in item.recalled:
-            if period.holds(event.time):
+            if start <= event.time < end:
                 report.recalls.add(event)
         for event, _ in item.drifted:
-            if period.holds(event.time):
+            if start <= event.time < end:
                 report.drifts.add(event)
         for event, stage in item.overdue:
-            if period.holds(event.time):
+            if start <= event.time < end:
                 report.overdue_by_stage.setdefault(stage, Figure()).add(event)
-        if first_published is not None and period.holds(first_published.time):
+        if first_published is not None and start <= first_published.time < end:
             _stage_times(report, item, first_published)
     return report
 
@@ -274,3 +287,89 @@ def _stage_times(report: Report, item: Item, published: Event) -> None:
 def counts(report: Report) -> Counter[str]:
     """The outcome counts alone (for tests and summaries)."""
     return Counter({k: f.value for k, f in report.outcomes.items()})
+
+
+def entry_times(item: Item) -> Iterable[datetime]:
+    """The times of every entry the replay kept for ``item``."""
+    if item.submitted is not None:
+        yield item.submitted.time
+    for events in (item.resubmissions, item.screened, item.approved, item.rejected,
+                   item.sent_back, item.recalled):  # fmt: skip
+        for event in events:
+            yield event.time
+    for pairs in (item.blocked, item.published, item.drifted, item.overdue):
+        for pair in pairs:
+            yield pair[0].time
+    for decision in item.decisions:
+        yield decision[0].time
+
+
+def present(history: History, period: Period) -> dict[str, list[str]]:
+    """What the filters can choose from: the units, channels, levels, themes and languages of
+    the submitted items with at least one entry in ``period`` (from the log, not every name the
+    policy declares: a theme nobody wrote about in the period is not offered)."""
+    found: dict[str, set[str]] = {k: set() for k in ("units", "channels", "levels", "themes",
+                                                       "languages")}  # fmt: skip
+    start, end = period.start.astimezone(UTC), period.end.astimezone(UTC)
+    for item in history.items.values():
+        if item.submitted is None or item.last_time is None or item.first_time is None:
+            continue
+        if item.last_time < start or item.first_time >= end:
+            continue
+        if not (start <= item.first_time < end or start <= item.last_time < end) and not any(
+            start <= moment < end for moment in entry_times(item)
+        ):
+            continue
+        if item.unit:
+            found["units"].add(item.unit)
+        found["channels"].update(item.channels)
+        if item.level:
+            found["levels"].add(item.level)
+        found["themes"].update(item.themes)
+        found["languages"].update(g for g in (item.language, *item.languages) if g)
+    return {k: sorted(v) for k, v in found.items()}
+
+
+def whole_months(period: Period) -> list[str] | None:
+    """The months (``YYYY-MM``) ``period`` is made of when it is whole months of the default
+    zone, else None (a report of whole months is the sum of its months' reports)."""
+    start, end = period.start, period.end
+    if getattr(start.tzinfo, "key", None) != DEFAULT_ZONE or start.tzinfo is not end.tzinfo:
+        return None
+    if (start.day, start.hour, start.minute, start.second, start.microsecond) != (1, 0, 0, 0, 0):
+        return None
+    if (end.day, end.hour, end.minute, end.second, end.microsecond) != (1, 0, 0, 0, 0):
+        return None
+    return [f"{y}-{m:02d}" for y, m in period.months()]
+
+
+def merge(period: Period, log_size: int, parts: Iterable[Report]) -> Report:
+    """The report of ``period`` (no filters) from the reports of the months it is made of: every
+    figure counts events by the month their entry falls in, and an item's first publication
+    (which places its stage times) falls in exactly one month."""
+    report = Report(period, Filters(), log_size)
+
+    def into(target: dict[str, Figure], source: dict[str, Figure]) -> None:
+        for key, figure in source.items():
+            mine = target.setdefault(key, Figure())
+            mine.value += figure.value
+            mine.entries += figure.entries
+
+    for part in parts:
+        into(report.outcomes, part.outcomes)
+        into(report.blocked_by, part.blocked_by)
+        into(report.by_channel, part.by_channel)
+        into(report.by_theme, part.by_theme)
+        into(report.overdue_by_stage, part.overdue_by_stage)
+        for mine, theirs in ((report.resubmitted, part.resubmitted), (report.recalls,
+                             part.recalls), (report.drifts, part.drifts)):  # fmt: skip
+            mine.value += theirs.value
+            mine.entries += theirs.entries
+        for key, duration in part.stage_times.items():
+            target = report.stage_times.setdefault(key, Duration())
+            target.seconds += duration.seconds
+            target.entries += duration.entries
+        report.monthly.update(part.monthly)
+    report.monthly = {m: report.monthly.get(m, dict.fromkeys(OUTCOMES, 0))
+                      for m in (f"{y}-{mo:02d}" for y, mo in period.months())}  # fmt: skip
+    return report

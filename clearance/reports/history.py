@@ -102,7 +102,8 @@ class Item:
     drifted: list[tuple[Event, str]] = field(default_factory=list)
     overdue: list[tuple[Event, str]] = field(default_factory=list)  # (entry, stage)
     decisions: list[tuple[Event, str, str]] = field(default_factory=list)  # (entry, stage, who)
-    #: the times of its first and last entries: a report skips items wholly outside its period
+    #: the earliest and latest times of its entries: a report skips items wholly outside its
+    #: period
     first_time: datetime | None = None
     last_time: datetime | None = None
 
@@ -121,9 +122,12 @@ class History:
 
     def extend(self, leaves: Iterable[bytes | str]) -> None:
         """Replay entries ``size, size+1, ...`` (leaf bytes or text, as in ``entries.jsonl``)."""
+        self.extend_parsed(json.loads(raw) for raw in leaves)
+
+    def extend_parsed(self, parsed: Iterable[dict[str, object]]) -> None:
+        """Replay entries ``size, size+1, ...`` already parsed from their JSON."""
         with paused_gc():
-            for raw in leaves:
-                entry = json.loads(raw)
+            for entry in parsed:
                 if entry.get("seq") != self.size:
                     raise BadInput(f"entry {entry.get('seq')} given where {self.size} was expected")
                 self._apply(entry)
@@ -162,9 +166,12 @@ class History:
             return
         event = Event(int(str(entry["seq"])), parse_time(str(entry["time"])), kind)
         item = self._item(item_id)
-        if item.first_time is None:
+        # the earliest and latest times (not the first and last in log order: a clock set back
+        # must not hide an entry from the report of its period)
+        if item.first_time is None or event.time < item.first_time:
             item.first_time = event.time
-        item.last_time = event.time
+        if item.last_time is None or event.time > item.last_time:
+            item.last_time = event.time
         if kind == "item.submitted":
             self._submitted(item, event, body)
         elif kind == "revision.classified":

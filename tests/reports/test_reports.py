@@ -249,3 +249,15 @@ def test_the_pdf_is_an_administrative_report() -> None:
                      "Hưng Yên, ngày 31 tháng 12 năm 2026", "Bị trả lại để sửa",
                      "THỦ TRƯỞNG CƠ QUAN"):  # fmt: skip
         assert expected in flat, expected
+
+
+def test_an_entry_written_with_a_clock_set_back_still_counts_in_its_month() -> None:
+    """An item's later entry with an earlier time (a server clock set back) is not skipped: the
+    report's shortcut over items uses their earliest and latest entry times, not log order."""
+    log = Log()
+    log.add("item.submitted", "K", "an", author="an", channels=["website"], hours=24 * 40)
+    published = log.add("publication.published", "K", channel="website", hours=-24 * 35)
+    history = log.history()
+    october = compute(history, parse_period("2026-10"))
+    assert october.outcomes["published"].entries == [published]
+    assert compute(history, parse_period("2026-11")).outcomes["submitted"].value == 1

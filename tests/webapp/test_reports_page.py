@@ -45,3 +45,32 @@ def test_a_bad_period_gets_a_clear_message(app: Flask) -> None:
     assert response.status_code == 400
     assert "Không hiểu kỳ báo cáo" in response.get_data(as_text=True)
     assert b.get("/reports/entries?period=2026-11&figure=nothing.here").status_code == 404
+
+
+def _options(page: str, name: str) -> list[str]:
+    found = re.search(rf'<select name="{name}">(.*?)</select>', page, flags=re.S)
+    return re.findall(r'<option value="([^"]+)"', found.group(1)) if found else []
+
+
+def test_the_filters_offer_the_themes_and_languages_of_the_period(app: Flask, rt: Runtime) -> None:
+    """Themes and languages present in the log for the period, not every theme the policy
+    declares nor those of items from other months."""
+    from datetime import UTC, datetime
+
+    from clearance.events import Event
+
+    def submitted(item: str, when: datetime, themes: list[str], language: str) -> None:
+        body = {"author": "tac.gia", "channels": ["website"], "themes": themes,
+                "language": language, "versions": [{"language": language}]}  # fmt: skip
+        with rt.sessions.begin() as session:
+            rt.sink.append(session, [Event("item.submitted", "tac.gia", item, body=body)], now=when)
+
+    submitted("R-oct", datetime(2030, 10, 5, 3, tzinfo=UTC), ["bien_dao"], "en")
+    submitted("R-nov", datetime(2030, 11, 5, 3, tzinfo=UTC), ["cong_dong_asean"], "vi")
+    b = browser(app, "lanh.dao")
+    november = b.get("/reports/?period=2030-11").get_data(as_text=True)
+    assert _options(november, "theme") == ["cong_dong_asean"]
+    assert _options(november, "language") == ["vi"]
+    october = b.get("/reports/?period=2030-10").get_data(as_text=True)
+    assert _options(october, "theme") == ["bien_dao"] and _options(october, "language") == ["en"]
+    assert '<select name="theme">' not in b.get("/reports/?period=2031-01").get_data(as_text=True)

@@ -1,0 +1,393 @@
+"""The stored report summary: advanced from the last folded log index (a new process folds only
+the entries written since), figures identical to a full fold of the log for any history, period
+and filters, and a summary that was edited, sealed with another key or computed over another
+log is rebuilt from the log, never believed."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from sqlalchemy import text, update
+
+from clearance.auditlog.models import entries
+from clearance.errors import VerificationError
+from clearance.events import Event
+from clearance.reports.figures import Filters, compute, parse_period, present
+from clearance.reports.history import History
+from clearance.reports.snapshot import state_key
+from clearance.reports.source import LiveHistory
+from clearance.reports.summary import Summary
+from clearance.runtime import Runtime
+from clearance.settings import Settings
+from tests.webapp.conftest import init_home
+
+NOW = datetime(2026, 11, 3, 3, tzinfo=UTC)
+KEY = state_key("a secret key for the tests")
+NOVEMBER = parse_period("2026-11")
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[Runtime]:
+    runtime = init_home(settings)
+    yield runtime
+    runtime.close()
+
+
+def _write(rt: Runtime, first: int, count: int, *, hours: int = 0) -> None:
+    """``count`` items submitted, screened and (every third) published, one commit each."""
+    for n in range(first, first + count):
+        item = f"item-{n}"
+        body = {"author": "an", "channels": ["website"], "language": "vi",
+                "themes": ["bien_dao"] if n % 2 else []}  # fmt: skip
+        events = [
+            Event("item.submitted", "an", item, body=body),
+            Event("revision.screened", None, item, body={"to": "awaiting_signoff"}),
+        ]
+        if n % 3 == 0:
+            events.append(Event("publication.published", None, item, body={"channel": "website"}))
+        with rt.sessions.begin() as session:
+            rt.sink.append(session, events, now=NOW + timedelta(hours=hours, minutes=n))
+
+
+def _full(rt: Runtime) -> History:
+    with rt.readers() as session:
+        return LiveHistory().current(session)
+
+
+def _figures(history: History, period_text: str = "2026-11", filters: Filters = Filters()) -> dict:
+    return compute(history, parse_period(period_text), filters).to_json()
+
+
+def _read(rt: Runtime, summary: Summary, period_text: str = "2026-11") -> History:
+    period = parse_period(period_text)
+    with rt.readers() as session:
+        return summary.period(session, period.start, period.end)
+
+
+def _log_size(rt: Runtime) -> int:
+    return _full(rt).size
+
+
+def test_a_new_process_folds_only_the_new_entries(rt: Runtime, tmp_path: Path) -> None:
+    path = tmp_path / "summary.sqlite"
+    _write(rt, 0, 12)
+    first = Summary(path, KEY)
+    history = _read(rt, first)
+    assert first.started_from == "rebuilt" and first.folded == history.size == _log_size(rt)
+    first.close()
+    _write(rt, 12, 7, hours=1)
+    before = history.size
+    second = Summary(path, KEY)
+    resumed = _read(rt, second)
+    assert second.started_from == "summary"
+    assert second.folded == resumed.size - before > 0  # only what was written since
+    assert _figures(resumed) == _figures(_full(rt))
+    # the same process goes on: nothing new, nothing folded; then only the new entries
+    _read(rt, second)
+    assert second.folded == 0
+    _write(rt, 19, 2, hours=2)
+    again = _read(rt, second)
+    assert second.folded == 4 and _figures(again) == _figures(_full(rt))
+
+
+def test_a_period_reads_only_the_items_with_entries_around_it(rt: Runtime, tmp_path: Path) -> None:
+    _write(rt, 0, 3)  # November
+    _write(rt, 3, 2, hours=24 * 40)  # December
+    summary = Summary(tmp_path / "s.sqlite", KEY)
+    november = _read(rt, summary)
+    assert set(november.items) == {"item-0", "item-1", "item-2"}
+    december = _read(rt, summary, "2026-12")
+    assert set(december.items) == {"item-3", "item-4"}
+    assert _figures(december, "2026-12") == _figures(_full(rt), "2026-12")
+
+
+def _tamper(path: Path, statement: str, *args: object) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute(statement, args)
+
+
+def test_an_edited_row_is_refused_and_the_summary_rebuilt(rt: Runtime, tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    _write(rt, 0, 6)
+    _read(rt, Summary(path, KEY))
+    with sqlite3.connect(path) as db:
+        (data,) = db.execute("SELECT data FROM items WHERE id = 'item-3'").fetchone()
+    forged = bytes(data).replace(b'"website"', b'"press"')  # someone moves a publication
+    _tamper(path, "UPDATE items SET data = ? WHERE id = 'item-3'", forged)
+    summary = Summary(path, KEY)
+    history = _read(rt, summary)
+    assert summary.started_from == "rebuilt"
+    assert _figures(history) == _figures(_full(rt))
+    assert history.items["item-3"].channels == ("website",)
+
+
+def test_a_removed_row_is_noticed_by_the_sum_of_seals(rt: Runtime, tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    _write(rt, 0, 6)
+    _read(rt, Summary(path, KEY))
+    _tamper(path, "DELETE FROM items WHERE id = 'item-0'")  # a publication disappears
+    summary = Summary(path, KEY)
+    history = _read(rt, summary)
+    assert summary.started_from == "rebuilt" and "item-0" in history.items
+    assert _figures(history) == _figures(_full(rt))
+
+
+def test_a_row_put_back_from_an_older_copy_is_noticed(rt: Runtime, tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    _write(rt, 0, 1)
+    _read(rt, Summary(path, KEY))
+    with sqlite3.connect(path) as db:
+        old = db.execute("SELECT * FROM items WHERE id = 'item-0'").fetchone()
+    with rt.sessions.begin() as session:  # item-0 is recalled later
+        rt.sink.append(session, [Event("publication.recalled", None, "item-0")], now=NOW)
+    _read(rt, Summary(path, KEY))
+    _tamper(
+        path, "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", *old
+    )  # validly sealed
+    summary = Summary(path, KEY)
+    history = _read(rt, summary)
+    assert summary.started_from == "rebuilt"
+    assert compute(history, NOVEMBER).recalls.value == 1
+
+
+def test_a_summary_sealed_with_another_key_is_refused(rt: Runtime, tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    _write(rt, 0, 4)
+    _read(rt, Summary(path, state_key("another installation")))
+    summary = Summary(path, KEY)
+    _read(rt, summary)
+    assert summary.started_from == "rebuilt"
+
+
+def test_a_summary_of_another_log_is_refused(
+    rt: Runtime, tmp_path: Path, settings: Settings
+) -> None:
+    """A summary computed over another log (a restored backup, another database) does not match
+    this log's checkpoint at its size, even when sealed with the right key."""
+    path = tmp_path / "s.sqlite"
+    other_home = tmp_path / "other"
+    url = f"sqlite:///{other_home / 'c.db'}"
+    other = init_home(dataclasses.replace(settings, home=other_home, database_url=url))
+    try:
+        _write(other, 100, 5)
+        _read(other, Summary(path, KEY))
+    finally:
+        other.close()
+    _write(rt, 0, 5)
+    summary = Summary(path, KEY)
+    history = _read(rt, summary)
+    assert summary.started_from == "rebuilt" and "item-100" not in history.items
+
+
+def test_entries_that_do_not_hash_to_the_checkpoint_fail_closed(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    _write(rt, 0, 3)
+    with rt.sessions.begin() as session:  # someone with the database: triggers are no obstacle
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("DROP TRIGGER audit_entries_append_only ON audit_entries"))
+        else:
+            session.execute(text("DROP TRIGGER audit_entries_no_update"))
+        leaf = session.execute(entries.select().where(entries.c.seq == 2)).one().leaf
+        altered = bytes(leaf).replace(b"awaiting_signoff", b"published_later_")
+        session.execute(update(entries).where(entries.c.seq == 2).values(leaf=altered))
+    with pytest.raises(VerificationError, match="audit verify"):
+        _read(rt, Summary(tmp_path / "s.sqlite", KEY))
+    with rt.readers() as session, pytest.raises(VerificationError, match="audit verify"):
+        LiveHistory().current(session)
+
+
+# -- incremental == full, for random histories ----------------------------------------------------
+
+USERS = ("an", "binh", "chi")
+UNITS = ("so-tttt", "so-vhtt", None)
+THEMES = ("bien_dao", "asean", "nhan_quyen")
+CHANNELS = ("website", "press", "facebook")
+LANGUAGES = ("vi", "en", "fr")
+LEVELS = ("cong_khai", "noi_bo", "mat")
+STAGES = ("review", "signoff")
+
+
+def _subset(pool: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.sampled_from(pool), unique=True, max_size=len(pool))
+
+
+_ITEM = st.sampled_from([f"I{n}" for n in range(6)])
+_STEP = st.one_of(
+    st.builds(
+        lambda user, unit: ("user.registered", None, {"username": user, "unit": unit}),
+        st.sampled_from(USERS),
+        st.sampled_from(UNITS),
+    ),
+    st.builds(
+        lambda item, author, channels, themes, language, versions: (
+            "item.submitted",
+            item,
+            {
+                "author": author,
+                "channels": channels,
+                "themes": themes,
+                "language": language,
+                "versions": [{"language": v} for v in versions],
+            },
+        ),
+        _ITEM,
+        st.sampled_from(USERS),
+        _subset(CHANNELS),
+        _subset(THEMES),
+        st.sampled_from(LANGUAGES),
+        _subset(LANGUAGES),
+    ),
+    st.builds(
+        lambda item, level: ("revision.classified", item, {"level": level}),
+        _ITEM,
+        st.sampled_from(LEVELS),
+    ),
+    st.builds(
+        lambda item, rule: (
+            "revision.screened",
+            item,
+            {"to": "blocked", "findings": [{"rule": rule, "severity": "block"}]},
+        ),
+        _ITEM,
+        st.sampled_from(("marking.mat", "pii.cccd", "metadata.author", "filetype.exe")),
+    ),
+    st.builds(lambda item: ("revision.screened", item, {"to": "awaiting_signoff"}), _ITEM),
+    st.builds(
+        lambda item, kind: (kind, item, {}),
+        _ITEM,
+        st.sampled_from(
+            (
+                "revision.approved",
+                "revision.rejected",
+                "revision.changes_requested",
+                "publication.recalled",
+            )
+        ),
+    ),
+    st.builds(
+        lambda item, kind, channel: (kind, item, {"channel": channel}),
+        _ITEM,
+        st.sampled_from(("publication.published", "publication.drifted")),
+        st.sampled_from(CHANNELS),
+    ),
+    st.builds(
+        lambda item, kind, stage: (kind, item, {"stage": stage}),
+        _ITEM,
+        st.sampled_from(("signoff.overdue", "signoff.decided")),
+        st.sampled_from(STAGES),
+    ),
+)
+#: a commit: its steps and the hours since the previous one (histories cross month boundaries)
+_COMMIT = st.tuples(st.lists(_STEP, min_size=1, max_size=4), st.integers(0, 24 * 25))
+_PERIODS = st.sampled_from(("2026-11", "2026-12", "2027-01", "2026-Q4", "2027", "2026",
+                            "2026-11-20..2026-12-05"))  # fmt: skip
+_FILTERS = st.builds(
+    Filters,
+    unit=st.none() | st.sampled_from(UNITS[:2]),
+    channel=st.none() | st.sampled_from(CHANNELS),
+    theme=st.none() | st.sampled_from(THEMES),
+    language=st.none() | st.sampled_from(LANGUAGES),
+    level=st.none() | st.sampled_from(LEVELS),
+)
+
+
+@hsettings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: the log grows
+)
+@given(
+    batches=st.lists(st.lists(_COMMIT, min_size=1, max_size=6), min_size=1, max_size=4),
+    restart=st.lists(st.booleans(), min_size=4, max_size=4),
+    periods=st.lists(_PERIODS, min_size=1, max_size=3),
+    filters=st.lists(_FILTERS, min_size=1, max_size=3),
+)
+def test_incremental_figures_equal_a_full_fold(
+    rt: Runtime,
+    tmp_path_factory: pytest.TempPathFactory,
+    batches: list[list[tuple[list[tuple[str, str | None, dict]], int]]],
+    restart: list[bool],
+    periods: list[str],
+    filters: list[Filters],
+) -> None:
+    """Random histories written in random batches; after each batch the summary is advanced
+    (by the same process or a new one) and every period and filter gives the figures, and the
+    filter choices, of a fold of the whole log from entry 0."""
+    path = tmp_path_factory.mktemp("summary") / "s.sqlite"
+    summary = Summary(path, KEY)
+    now = NOW
+    for batch, new_process in zip(batches, restart, strict=False):
+        for steps, hours in batch:
+            now += timedelta(hours=hours)
+            events = [Event(kind, USERS[0], item, body=body) for kind, item, body in steps]
+            with rt.sessions.begin() as session:
+                rt.sink.append(session, events, now=now)
+        if new_process:
+            summary.close()
+            summary = Summary(path, KEY)
+        full = _full(rt)
+        for text_ in periods:
+            period = parse_period(text_)
+            read = _read(rt, summary, text_)
+            assert read.size == full.size
+            assert present(read, period) == present(full, period)
+            for chosen in [Filters(), *filters]:
+                expected = _figures(full, text_, chosen)
+                assert _figures(read, text_, chosen) == expected
+                with rt.readers() as session:  # whole months without filters: month reports
+                    report, _, offered = summary.report(session, period, chosen)
+                got = report.to_json()
+                assert {k: (v, expected[k]) for k, v in got.items() if v != expected[k]} == {}
+                assert offered == present(full, period)
+    summary.close()
+
+
+def test_filters_offer_only_what_the_period_holds() -> None:
+    """The theme and language choices come from the items with entries in the period, not from
+    every theme the policy declares or every item ever submitted."""
+    from tests.reports.test_reports import Log
+
+    log = Log()
+    log.add("policy.loaded", document={"themes": [{"id": t, "label_vi": t} for t in THEMES]})
+    log.add("item.submitted", "A", "an", author="an", themes=["bien_dao"], language="vi",
+            channels=["website"])  # fmt: skip
+    log.add("item.submitted", "B", "an", author="an", themes=["asean"], language="en",
+            versions=[{"language": "en"}, {"language": "fr"}], hours=24 * 40)  # fmt: skip
+    history = log.history()
+    october, november = parse_period("2026-10"), parse_period("2026-11")
+    assert present(history, october)["themes"] == ["bien_dao"]
+    assert present(history, october)["languages"] == ["vi"]
+    assert present(history, november)["themes"] == ["asean"]
+    assert present(history, november)["languages"] == ["en", "fr"]
+    assert present(history, parse_period("2026-12"))["themes"] == []
+
+
+def test_a_month_report_edited_or_put_back_is_recomputed(rt: Runtime, tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    _write(rt, 0, 6)
+
+    def month_report() -> dict:
+        with rt.readers() as session:
+            report, _, _ = Summary(path, KEY).report(session, NOVEMBER)
+        return report.to_json()
+
+    assert month_report() == _figures(_full(rt))
+    with sqlite3.connect(path) as db:
+        old = db.execute("SELECT * FROM months WHERE month = '2026-11'").fetchone()
+    _tamper(path, "UPDATE months SET data = replace(data, '[2,', '[9,')")  # a figure raised
+    assert month_report() == _figures(_full(rt))
+    _write(rt, 6, 3)  # November moves on; then the older, validly sealed report is put back
+    assert month_report() == _figures(_full(rt))
+    _tamper(path, "INSERT OR REPLACE INTO months VALUES (?, ?, ?, ?)", *old)
+    assert month_report() == _figures(_full(rt))
+    assert month_report()["outcomes"]["submitted"]["value"] == 9
