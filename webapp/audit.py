@@ -32,6 +32,7 @@ def log() -> ResponseReturnValue:
     return render_template(
         "audit/log.html",
         entries=entries,
+        tags=evidence.submission_tags(entries),
         next_before=next_before,
         f=f,
         event_types=evidence.event_types(),
@@ -64,6 +65,7 @@ def item(item_id: str) -> ResponseReturnValue:
         decisions=itemview.decisions(item_id, rev.release_manifest_hash),
         signoff=progress.signoff(item_id),
         entries=entries,
+        logged=evidence.logged_tags(item_id),
     )
 
 

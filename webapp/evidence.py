@@ -6,14 +6,19 @@ import io
 import json
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import Response
 
 from clearance.auditlog.entry import Entry
+from clearance.auditlog.store import seqs_for_item
 from clearance.readmodels.evidence import LogFilter, log_page
 from clearance.readmodels.evidence import event_types as log_event_types
+from clearance.reports.history import Item, item_facts
+from clearance.reports.source import entries_at
+from webapp import itemview
 from webapp.context import runtime
 
 __all__ = ["LogFilter", "browse", "event_types"]
@@ -79,3 +84,42 @@ def attachment(data: bytes, filename: str, mimetype: str) -> Response:
 def receipt_response(item_id: str) -> Response:
     body = json.dumps(receipt(item_id), ensure_ascii=False, indent=2).encode("utf-8")
     return attachment(body, f"receipt-{item_id}.json", "application/json")
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedTags:
+    """An item's language, themes and language versions as its submissions in the log stated
+    them (by their policy labels), and the entry that stated them last."""
+
+    language: str | None
+    themes: tuple[str, ...]
+    versions: tuple[str, ...]
+    entry: int | None
+
+
+def _tags(facts: Item | None, entry: int | None) -> LoggedTags | None:
+    if facts is None or facts.submitted is None:
+        return None
+    shown = itemview.tags_of(facts.language, facts.themes)
+    versions = tuple(itemview.language_label(code) for code in facts.languages)
+    return LoggedTags(shown.language, shown.themes, versions, entry)
+
+
+def logged_tags(item_id: str) -> LoggedTags | None:
+    """The item's tags folded from all of its log entries (the reports' reading of them)."""
+    with runtime().readers() as session:
+        found = entries_at(session, seqs_for_item(session, item_id))
+    stated = [e.seq for e in found if e.type == "item.submitted"]
+    facts = item_facts(item_id, (e.as_dict() for e in found))
+    return _tags(facts, stated[-1] if stated else None)
+
+
+def submission_tags(shown: list[Entry]) -> dict[int, LoggedTags]:
+    """For each ``item.submitted`` entry on a log page: the tags that entry states."""
+    tags: dict[int, LoggedTags] = {}
+    for entry in shown:
+        if entry.type == "item.submitted" and entry.item:
+            found = _tags(item_facts(entry.item, [entry.as_dict()]), entry.seq)
+            if found is not None:
+                tags[entry.seq] = found
+    return tags

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -257,23 +257,26 @@ class Tags:
 
 
 def tags(revision: RevisionView) -> Tags:
-    policy = runtime().policy
-    english = language() == "en"
+    return tags_of(revision.language, revision.themes)
 
-    def theme(name: str) -> str:
-        found = policy.themes.get(name)
-        if found is None:
-            return name
-        return (found.label_en if english else None) or found.label_vi
 
-    def tongue(code: str) -> str:
-        found = policy.languages.get(code)
-        if found is None:
-            return code
-        return (found.label_en if english else None) or found.label_vi
+def tags_of(spoken: str | None, themes: Iterable[str]) -> Tags:
+    """A language code and theme ids by their policy labels."""
+    return Tags(language_label(spoken) if spoken else None, tuple(theme_label(t) for t in themes))
 
-    spoken = tongue(revision.language) if revision.language else None
-    return Tags(spoken, tuple(theme(name) for name in revision.themes))
+
+def theme_label(name: str) -> str:
+    found = runtime().policy.themes.get(name)
+    if found is None:
+        return name
+    return (found.label_en if language() == "en" else None) or found.label_vi
+
+
+def language_label(code: str) -> str:
+    found = runtime().policy.languages.get(code)
+    if found is None:
+        return code
+    return (found.label_en if language() == "en" else None) or found.label_vi
 
 
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -264,3 +264,14 @@ def _reasons(body: dict[str, object]) -> tuple[str, ...]:
         if isinstance(line, str) and line.startswith("level ") and not reasons:
             reasons.add("level")
     return tuple(sorted(reasons or {"other"}))
+
+
+def item_facts(item_id: str, entries: Iterable[Mapping[str, object]]) -> Item | None:
+    """What the log says about one item, from its own entries in log order (the auditor's item
+    and log views: its themes, language and language versions as the submissions stated them,
+    by the same reading as the reports'); None when no entry names it."""
+    history = History()
+    for entry in entries:
+        if entry.get("item") == item_id:
+            history._apply(dict(entry))
+    return history.items.get(item_id)

@@ -101,3 +101,23 @@ def test_bad_themes_and_languages_are_told_in_vietnamese(
     response = _submit(browser(app, "tac.gia"), _form(**extra))
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
+
+
+def test_the_auditor_sees_the_themes_and_language_versions_from_the_log(app: Flask) -> None:
+    """The auditor's item page and log page show what the submission entries stated: themes,
+    language and language versions by their Vietnamese labels, with the entry that stated them."""
+    author = browser(app, "tac.gia")
+    response = _submit(author, _form())
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    item_id = response.headers["Location"].rsplit("/", 1)[-1]
+    auditor = browser(app, "kiem.toan")
+    page = auditor.get(f"/audit/items/{item_id}").get_data(as_text=True)
+    section = page.split("Chủ đề và ngôn ngữ, theo nhật ký", 1)[1].split("</section>", 1)[0]
+    assert "Quảng bá hình ảnh tỉnh" in section and "Du lịch" in section
+    assert "Ngôn ngữ: Tiếng Việt" in section and "Các phiên bản ngôn ngữ: " in section
+    assert "Tiếng Anh" in section
+    entry = re.search(r"#(\d+)</a>", section)
+    assert entry is not None
+    log = auditor.get(f"/audit/?item={item_id}").get_data(as_text=True)
+    row = next(r for r in log.split("<tr>") if f"<td>{entry.group(1)}</td>" in r)
+    assert "Du lịch" in row and "Tiếng Anh" in row
