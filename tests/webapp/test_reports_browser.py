@@ -33,7 +33,9 @@ def _seed(rt: Runtime) -> dict[str, int]:
     for n in range(24):
         when = datetime(YEAR, 3 + n % 3, 2 + n, 3, tzinfo=UTC)
         item, fate = f"bar-{n}", fates[n % 4]
-        body = {"author": "tac.gia", "channels": ["website"], "language": "vi"}
+        body = {"author": "tac.gia", "channels": ["website"], "language": "vi",
+                "themes": ["bien_dao"] if n % 2 else ["du_lich"],
+                "versions": [{"language": "en"}] if n % 3 == 0 else []}  # fmt: skip
         events = [Event("item.submitted", "tac.gia", item, body=body)]
         if fate == "blocked":
             findings = [{"rule": "marking.mat", "severity": "block"}]
@@ -127,6 +129,15 @@ def test_the_charts_are_drawn_at_desktop_and_phone_widths(
             assert stages["bars"] >= 2, stages
             scroll_width, client_width = page.evaluate(SCROLL)
             assert scroll_width <= client_width, f"horizontal scroll at {width} px"
+            # the filters offer the themes and languages of the period's log, not the policy's
+            themes = page.eval_on_selector_all(
+                "select[name=theme] option", "os => os.map(o => o.value).filter(v => v)"
+            )
+            assert themes == ["bien_dao", "du_lich"], themes
+            spoken = page.eval_on_selector_all(
+                "select[name=language] option", "os => os.map(o => o.value).filter(v => v)"
+            )
+            assert spoken == ["en", "vi"], spoken
             shown = page.inner_text("main")
             assert str(counts["submitted"]) in shown
             page.screenshot(path=str(SHOTS / shot), full_page=True)
