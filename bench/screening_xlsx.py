@@ -161,8 +161,8 @@ def main() -> None:
         policy = Path(__file__).resolve().parent.parent / "clearance" / "policies_default"
         limits = load_screening_rules(policy / "screening.yaml").limits
         cap = limits.max_seconds + stream_seconds(limits, sheets)
-        print(f"time cap for this file: {limits.max_seconds} s + 1 s per "
-              f"{limits.stream_mb_per_second} MB of sheet XML streamed = {cap:.0f} s")  # fmt: skip
+        print(f"time cap for this file: {limits.max_seconds} s + {limits.stream_seconds_per_gb} "
+              f"s per GB of sheet XML streamed = {cap:.0f} s")  # fmt: skip
         print(f"bare iterparse: {bare_s:.2f} s, peak RSS {bare_rss / 1024:.0f} MiB")
         print(f"screen_file:    {screen_s:.2f} s, peak RSS {screen_rss / 1024:.0f} MiB ({verdict})")
         print(f"ratio screen / bare iterparse: {screen_s / bare_s:.2f}x")

@@ -23,10 +23,10 @@ from clearance.screening.rules import Limits
 
 def stream_seconds(limits: Limits, streamed: int) -> float:
     """Wall seconds a file gets on top of ``max_seconds`` for ``streamed`` bytes of XML read as
-    a stream (at most ``max_streamed_bytes``): one per ``stream_mb_per_second`` MB. Streaming
+    a stream (at most ``max_streamed_bytes``): ``stream_seconds_per_gb`` per GB. Streaming
     is what lets a big real workbook be read at all, and its time grows with its size; the
     memory caps do not move."""
-    return min(streamed, limits.max_streamed_bytes) / (limits.stream_mb_per_second * 1_000_000)
+    return min(streamed, limits.max_streamed_bytes) * limits.stream_seconds_per_gb / 1e9
 
 
 class Held(Exception):
@@ -63,7 +63,7 @@ class Budget:
                 seconds = stream_seconds(self.limits, self.stream_declared)
                 extra = (
                     f" plus {seconds:.0f} s for the {self.stream_declared / 1e6:.0f} MB of XML "
-                    f"read as a stream (1 s per {self.limits.stream_mb_per_second} MB)"
+                    f"read as a stream ({self.limits.stream_seconds_per_gb} s per GB)"
                 )
             raise Held(
                 f"screening took longer than {self.limits.max_seconds} s{extra}; "

@@ -19,7 +19,7 @@ Shape (see ``clearance/policies_default/screening.yaml`` for the full default)::
     metadata:      [{id, kind, severity, reference, verified}]
     allowlist:     [{id, rule, value, reason, expires: YYYY-MM-DD}]
     limits:        {max_file_bytes, max_decompressed_bytes, max_streamed_bytes, max_ratio,
-                    max_pages, max_depth, max_seconds, max_parts, stream_mb_per_second}
+                    max_pages, max_depth, max_seconds, max_parts, stream_seconds_per_gb}
 
 Every rule carries ``reference`` (its legal basis) and ``verified`` (false when the wording has not
 been checked against the official text yet, so nobody mistakes a draft for the law).
@@ -143,9 +143,10 @@ class Limits:
     max_depth: int = 3
     max_seconds: int = 30
     max_parts: int = 2000
-    #: the time cap grows by one second per this many MB of XML read as a stream (worksheets):
-    #: a big real statistics file is screened, not stopped by a cap sized for a letter
-    stream_mb_per_second: int = 4
+    #: the time cap grows by this many seconds per GB of XML read as a stream (worksheets; 250:
+    #: 1 s per 4 MB): a big real statistics file is screened, not stopped by a cap sized for a
+    #: letter
+    stream_seconds_per_gb: int = 250
 
 
 #: a marking's level named in metadata or comments is reported as ``<marking id>.metadata``

@@ -5,7 +5,7 @@ Two ways to read a member: :meth:`SafeZip.read` holds it in memory (its bytes co
 memory allowance, ``max_decompressed_bytes``); :meth:`SafeZip.stream` hands out a file object
 for an incremental parser (its bytes count against ``max_streamed_bytes`` and the deadline, chunk
 by chunk, so a large worksheet is parsed without being held; the part's declared size gives it
-time beyond the fixed cap, ``limits.stream_mb_per_second``)."""
+time beyond the fixed cap, ``limits.stream_seconds_per_gb``)."""
 
 from __future__ import annotations
 
