@@ -215,5 +215,17 @@ def test_themes_and_a_language_version_in_the_browser(
         assert THEMES_EN_TITLE in page.inner_text("main")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=str(SHOTS / f"author-item-themes-{suffix}.png"), full_page=True)
+        item_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+        auditor = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+        auditor.goto(f"{server.app}/auth/login")
+        auditor.fill("input[name=username]", "kiem.toan")
+        auditor.fill("input[name=password]", PASSWORD)
+        auditor.click("input[type=submit]")
+        auditor.goto(f"{server.app}/audit/items/{item_id}")
+        logged = auditor.inner_text("p.tags")  # the themes and versions the log states
+        assert "Quảng bá hình ảnh tỉnh" in logged and "Du lịch" in logged, logged
+        assert "Tiếng Anh" in logged, logged
+        assert auditor.evaluate("document.documentElement.scrollWidth") <= width
+        auditor.screenshot(path=str(SHOTS / f"audit-item-themes-{suffix}.png"), full_page=True)
         browser.close()
     assert errors == []
