@@ -393,3 +393,14 @@ def test_a_part_is_copied_as_it_is_only_when_nothing_in_it_is_removed(inner: str
     plain = content.replace(inner, "<text:p>Lễ hội</text:p>")
     package = C.odf_package(C.ODT, {"content.xml": plain})
     assert _members(sanitise_odf(package, ODT))["content.xml"] == plain.encode()
+
+
+def test_an_archive_with_no_file_is_never_clear(rules: ScreeningRules) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("tin/", b"")
+    result = screen_file(out.getvalue(), "a.zip", rules)  # folders only
+    assert result.verdict is Verdict.REVIEW, result.findings
+    [lost] = _lost(result)
+    assert "the archive holds none" in lost
+    assert screen_file(C.zip_of({}), "b.zip", rules).verdict is Verdict.REVIEW  # no entry

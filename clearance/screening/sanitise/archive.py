@@ -4,7 +4,8 @@ Each member is the derivative its own sanitiser made (an image without EXIF, an 
 rebuilt from its read parts, a nested archive rebuilt the same way); plain text, CSV and TSV are
 kept as they are, as a top-level one is. A member that was not read (a type screening does not
 read, a member held) or that has no derivative is left out, and the result names it as lost
-(which holds the archive: its derivative does not hold everything it does). What the
+(which holds the archive: its derivative does not hold everything it does). An archive with
+no file at all would have an empty derivative: held the same way. What the
 original archive carried around its members is not copied: timestamps (all set to 1980-01-01),
 comments, extra fields, permissions and the order of the directory beyond the members' own.
 Directory entries are kept (a name is screened text, like every member name).
@@ -39,6 +40,7 @@ def rebuild_zip(data: bytes, members: Sequence[Member]) -> Rebuilt:
         names = list(dict.fromkeys(info.filename for info in original.infolist()))
     out = io.BytesIO()
     lost: list[str] = []
+    kept = 0
     with zipfile.ZipFile(out, "w") as rebuilt:
         for name in names:
             if name.endswith("/"):
@@ -50,4 +52,7 @@ def rebuild_zip(data: bytes, members: Sequence[Member]) -> Rebuilt:
                 lost.append(f"the archive member {name} ({reason})")
                 continue
             rebuilt.writestr(_entry(name, _FILE_MODE), member.data)
+            kept += 1
+    if not kept and not lost:  # nothing to publish: an empty archive is never clear either
+        lost.append("every file: the archive holds none, so its derivative would be empty")
     return Rebuilt(out.getvalue(), lost=tuple(lost))
