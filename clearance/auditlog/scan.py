@@ -26,6 +26,7 @@ the last key of a canonical leaf, so a canonical line of such a type ends ``"typ
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import json.encoder
 import json.scanner
@@ -281,25 +282,26 @@ def check_slice(part: Slice) -> SliceResult:
         first = part.start if part.before < 0 else part.before
         handle.seek(first)
         data = handle.read(part.end - first)
-    lines = data.split(b"\n")
+    # one line at a time (a list of every line would double the slice in memory)
+    lines = io.BytesIO(data)
     del data
-    lines.pop()
     sha256 = hashlib.sha256
     prev, before_hash = GENESIS_PREV, None
     if part.before >= 0:
-        before_hash = sha256(b"\x00" + lines[0]).digest()
+        before_hash = sha256(b"\x00" + lines.readline()[:-1]).digest()
         prev = before_hash.hex()
-        del lines[0]
     check = _fast_line if canonfast.loads is not None else _strict_line
     origin, times = part.origin, _TimeCheck()
     relevant = RELEVANT
     hashes: list[bytes] = []
-    records: list[tuple[Any, ...]] = []
+    records = io.BytesIO()  # each record marshalled as it is read, so none is kept as objects
+    dump = marshal.dump
     problems: dict[str, str | None] = {}
     finding: Finding | None = None
     stop: int | None = None
     index = part.first_index
-    for line in lines:
+    for raw in lines:
+        line = raw[:-1]
         digest = sha256(b"\x00" + line).digest()
         hashes.append(digest)
         if stop is None:
@@ -312,7 +314,7 @@ def check_slice(part: Slice) -> SliceResult:
                 if is_relevant(line):
                     stop = index
             elif data["type"] in relevant:  # is_relevant(line), for a canonical line
-                records.append(_record(index, data, problems))
+                dump(_record(index, data, problems), records)
         prev = digest.hex()
         index += 1
     return SliceResult(
@@ -322,7 +324,7 @@ def check_slice(part: Slice) -> SliceResult:
         b"".join(hashes),
         finding,
         stop,
-        marshal.dumps(records),
+        records.getvalue(),
         problems,
     )
 
@@ -349,7 +351,9 @@ def load_records(records: bytes) -> Iterator[tuple[int, EntryTuple | SignedOff |
     """The workflow lines of a ``SliceResult``, in order: the entry, or its sign-off as
     ``read_signoff`` read it."""
     make_entry, make_signoff = EntryTuple._make, SignedOff._make
-    for record in marshal.loads(records):  # noqa: S302 - written by check_slice, never read from disk
+    stream, load, end = io.BytesIO(records), marshal.load, len(records)
+    while stream.tell() < end:
+        record = load(stream)  # written by check_slice, never read from disk
         index, kind = record[0], record[1]
         if kind == ENTRY:
             yield index, make_entry(record[2])

@@ -8,7 +8,7 @@ every complete node of a tree so proofs cost O(log n) lookups after one O(n) bui
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from clearance.auditlog.rfc6962 import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
@@ -182,3 +182,158 @@ class Levels:
         if size == 0:
             return EMPTY_ROOT
         return self.subtree(0, size)
+
+
+def _block_levels(blob: bytes) -> list[bytes]:
+    """Every complete node over the leaf hashes ``blob`` (32 bytes each), level by level, from
+    the leaves up (the last level holds one node only when the leaf count is a power of two)."""
+    levels = [blob]
+    sha256 = hashlib.sha256
+    while len(levels[-1]) >= 2 * HASH_SIZE:
+        below = levels[-1]
+        pairs = range(0, len(below) - 2 * HASH_SIZE + 1, 2 * HASH_SIZE)
+        levels.append(b"".join([sha256(b"\x01" + below[i : i + 64]).digest() for i in pairs]))
+    return levels
+
+
+def _fold(hashes: Sequence[bytes]) -> bytes:
+    """The root of a tree given its right edge (perfect subtree roots, largest first)."""
+    if not hashes:
+        return EMPTY_ROOT
+    acc = hashes[-1]
+    for h in reversed(hashes[:-1]):
+        acc = node_hash(h, acc)
+    return acc
+
+
+class Block:
+    """``width`` consecutive leaves starting at a multiple of ``width`` (a power of two), with
+    every complete node inside them and the right edge of the tree before them."""
+
+    __slots__ = ("before", "first", "levels")
+
+    def __init__(self, first: int, before: Sequence[bytes], leaf_hashes: bytes) -> None:
+        if len(leaf_hashes) % HASH_SIZE:
+            raise BadInput(f"leaf hashes of {len(leaf_hashes)} bytes are not 32 bytes each")
+        self.first = first
+        self.before = tuple(before)
+        self.levels = _block_levels(leaf_hashes)
+
+    @property
+    def size(self) -> int:
+        return len(self.levels[0]) // HASH_SIZE
+
+    def edge(self, size: int) -> list[bytes]:
+        """The right edge of the tree of ``size`` leaves, ``first`` <= size <= first + size."""
+        offset = size - self.first
+        if not 0 <= offset <= self.size:
+            raise BadInput(
+                f"size {size} is outside leaves [{self.first}, {self.first + self.size}]"
+            )
+        hashes = list(self.before)
+        position = 0
+        for height in range(len(self.levels) - 1, -1, -1):
+            if offset >> height & 1:
+                at = (position >> height) * HASH_SIZE
+                hashes.append(self.levels[height][at : at + HASH_SIZE])
+                position += 1 << height
+        return hashes
+
+    def root(self, size: int) -> bytes:
+        """RFC 6962 MTH of the first ``size`` leaves of the tree."""
+        return _fold(self.edge(size))
+
+
+class StreamingTree:
+    """A tree built from leaf hashes fed in order, holding O(log n) hashes plus a window: the
+    leaves are folded in blocks of ``block`` (a power of two); the complete nodes of the last
+    ``keep`` blocks (and of the block being filled) stay, so the root at any size in the window
+    costs O(log n); roots at older sizes need the block's leaves again (``Block``)."""
+
+    def __init__(self, block: int = 4096, keep: int = 64) -> None:
+        if block < 1 or block & (block - 1) or keep < 1:
+            raise BadInput(f"block {block} must be a power of two and keep {keep} positive")
+        self.block = block
+        self.keep = keep
+        self.size = 0
+        self._filling = bytearray()
+        self._blocks = Builder()  # the right edge over complete blocks' roots
+        self._roots = bytearray()  # root of each complete block, 32 bytes each
+        self._recent: dict[int, Block] = {}  # block number -> block, the last ``keep``
+        self._partial: Block | None = None
+
+    def extend(self, leaf_hashes: bytes) -> list[Block]:
+        """Append leaves (hashes concatenated); return the blocks they completed (in order)."""
+        if len(leaf_hashes) % HASH_SIZE:
+            raise BadInput(f"leaf hashes of {len(leaf_hashes)} bytes are not 32 bytes each")
+        done: list[Block] = []
+        width = self.block * HASH_SIZE
+        view = memoryview(leaf_hashes)
+        start = 0
+        while start < len(view):
+            take = min(width - len(self._filling), len(view) - start)
+            self._filling += view[start : start + take]
+            start += take
+            if len(self._filling) == width:
+                done.append(self._complete())
+        view.release()
+        self.size += len(leaf_hashes) // HASH_SIZE
+        self._partial = None
+        return done
+
+    def _complete(self) -> Block:
+        number = len(self._roots) // HASH_SIZE
+        block = Block(number * self.block, self._blocks.edge().hashes, bytes(self._filling))
+        self._filling.clear()
+        root = block.levels[-1]
+        self._blocks.add_hash(root)
+        self._roots += root
+        self._recent[number] = block
+        self._recent.pop(number - self.keep, None)
+        return block
+
+    def block_root(self, number: int) -> bytes:
+        """The root of complete block ``number``."""
+        return bytes(self._roots[number * HASH_SIZE : (number + 1) * HASH_SIZE])
+
+    @property
+    def complete_blocks(self) -> int:
+        return len(self._roots) // HASH_SIZE
+
+    def partial(self) -> Block:
+        """The block being filled (possibly empty), with its complete nodes."""
+        if self._partial is None:
+            first = self.complete_blocks * self.block
+            self._partial = Block(first, self._blocks.edge().hashes, bytes(self._filling))
+        return self._partial
+
+    def edges_before(self, numbers: Iterable[int]) -> Iterator[tuple[int, tuple[bytes, ...]]]:
+        """For block numbers in increasing order, the right edge of the tree before each (one
+        pass over the block roots)."""
+        builder = Builder()
+        done = 0
+        for number in numbers:
+            if not done <= number < self.complete_blocks:
+                raise BadInput(f"block {number} is not a complete block after {done}")
+            while done < number:
+                builder.add_hash(self.block_root(done))
+                done += 1
+            yield number, builder.edge().hashes
+
+    def block_of(self, size: int) -> int:
+        """The number of the block that holds the last leaf of a tree of ``size`` > 0 leaves."""
+        return (size - 1) // self.block
+
+    def root(self, size: int | None = None) -> bytes | None:
+        """The root at ``size`` (default: the current size) when it is in the window, else None
+        (see ``Block`` to rebuild an older block)."""
+        size = self.size if size is None else size
+        if not 0 <= size <= self.size:
+            raise BadInput(f"size {size} is outside a tree of size {self.size}")
+        if size == 0:
+            return EMPTY_ROOT
+        number = self.block_of(size)
+        if number >= self.complete_blocks:
+            return self.partial().root(size)
+        block = self._recent.get(number)
+        return None if block is None else block.root(size)

@@ -10,9 +10,15 @@ the workflow rules in ``workflow`` hold, including every approver signature.
 
 from __future__ import annotations
 
+import bisect
 import gc
+import hashlib
+import heapq
+import itertools
 import json
 import multiprocessing
+from array import array
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -27,7 +33,7 @@ from clearance.auditlog.checkpoint import Checkpoint, open_checkpoint, parse_bod
 from clearance.auditlog.entry import EntryTuple
 from clearance.auditlog.findings import Finding
 from clearance.auditlog.note import Verifier, open_note, parse_vkey, split
-from clearance.auditlog.rfc6962 import HASH_SIZE
+from clearance.auditlog.rfc6962 import EMPTY_ROOT, HASH_SIZE
 from clearance.auditlog.scan import (
     Slice,
     SliceResult,
@@ -36,7 +42,7 @@ from clearance.auditlog.scan import (
     load_records,
     plan_slices,
 )
-from clearance.auditlog.tree import Levels
+from clearance.auditlog.tree import Block, StreamingTree
 from clearance.auditlog.witnesscheck import Observation, check_witnesses
 from clearance.auditlog.witnesspolicy import WitnessPolicy
 from clearance.auditlog.workflow import SignatureJob, Workflow
@@ -141,44 +147,43 @@ def check_signatures(batch: Sequence[SignatureJob]) -> list[int]:
     return bad
 
 
-class _Tasks:
-    """Work for the standard library's process pool, results taken in submission order; without
-    a pool each task runs in this process when it is taken (or gathered)."""
+class _Bounded:
+    """Tasks for the standard library's process pool, at most ``limit`` in flight, results taken
+    in submission order (so the pending work, and this process's memory, stay bounded whatever
+    the export's size); without a pool each task runs in this process when it is taken."""
 
-    def __init__(self, pool: Executor | None) -> None:
+    def __init__(self, pool: Executor | None, limit: int) -> None:
         self._pool = pool
-        self._items: list[tuple[Future[Any] | None, Callable[[Any], Any], Any]] = []
-        self._taken: set[int] = set()
-        self.results: list[Any] = []
+        self._limit = max(limit, 1)
+        self._items: deque[tuple[Future[Any] | None, Callable[[Any], Any], Any]] = deque()
 
-    def submit(self, function: Callable[[Any], Any], argument: Any) -> int:
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def full(self) -> bool:
+        return len(self._items) >= self._limit
+
+    def submit(self, function: Callable[[Any], Any], argument: Any) -> None:
         future = None if self._pool is None else self._pool.submit(function, argument)
-        self._items.append((future, function, argument))
-        self.results.append(None)
-        return len(self._items) - 1
+        self._items.append((future, function, None if future is not None else argument))
 
-    def take(self, number: int) -> Any:
-        future, function, argument = self._items[number]
-        self._taken.add(number)
-        self._items[number] = (None, function, None)
+    def take(self) -> Any:
+        """The result of the oldest task (waiting for it)."""
+        future, function, argument = self._items.popleft()
         return function(argument) if future is None else future.result()
-
-    def gather(self) -> None:
-        """Wait for every task not taken and keep its result in ``results``."""
-        for number in range(len(self._items)):
-            if number not in self._taken:
-                self.results[number] = self.take(number)
 
 
 class SignatureChecker:
-    """Approver signatures in batches of ``BATCH``, handed to ``tasks`` as they fill."""
+    """Approver signatures in batches of ``BATCH``, handed to the pool as they fill; at most
+    ``tasks``' limit of batches wait, then the oldest result is taken."""
 
     BATCH = 2_000
 
-    def __init__(self, tasks: _Tasks) -> None:
+    def __init__(self, tasks: _Bounded) -> None:
         self._tasks = tasks
         self._pending: list[SignatureJob] = []
-        self._numbers: list[int] = []
+        self._bad: list[int] = []
         self.count = 0
 
     def add(self, jobs: list[SignatureJob]) -> None:
@@ -191,11 +196,15 @@ class SignatureChecker:
     def flush(self) -> None:
         batch, self._pending = self._pending, []
         if batch:
-            self._numbers.append(self._tasks.submit(check_signatures, batch))
+            while self._tasks.full:
+                self._bad += self._tasks.take()
+            self._tasks.submit(check_signatures, batch)
 
     def bad(self) -> list[int]:
-        """Indices of bad signatures (after ``flush`` and the tasks' ``gather``)."""
-        return sorted(i for n in self._numbers for i in self._tasks.results[n])
+        """Indices of bad signatures (after ``flush``: waits for every batch)."""
+        while len(self._tasks):
+            self._bad += self._tasks.take()
+        return sorted(self._bad)
 
 
 class _KeyTimeline:
@@ -268,11 +277,15 @@ def verify_export(
     """Verify the export in ``directory`` against the auditor's ``vkey`` and ``trusted``
     checkpoint notes. Raise BadInput for unusable input; return findings for everything else.
 
-    The entries file is cut into slices by byte ranges. With ``workers`` > 1, that many processes
-    do all the per-line work from the start (hashes, canonical form, chain and sequence, reading
-    sign-off statements and registered keys), then the approver signatures; this process only
-    counts lines to cut the slices, replays the workflow lines in order as the slices come back,
-    and builds the tree.
+    The entries file is streamed: cut into slices by byte ranges as it is read, at most a few
+    slices and signature batches in flight, so memory does not grow with the export. With
+    ``workers`` > 1, that many processes do all the per-line work (hashes, canonical form,
+    chain and sequence, reading sign-off statements and registered keys) and the approver
+    signatures; this process cuts the slices, replays the workflow lines in order as the slices
+    come back and folds the leaf hashes into a ``StreamingTree``: the root at every checkpoint
+    size the export, the auditor or a witness names is taken when the scan passes it, and a
+    checkpoint an approver cites is compared as soon as it is read (an old one at the end, by
+    re-reading its block of leaves).
     """
     log_key = parse_vkey(vkey)
     if not directory.is_dir():
@@ -287,6 +300,11 @@ def verify_export(
     for t in trusted_files:
         if t.checkpoint is None:
             raise BadInput(f"{t.name} is not a well-formed signed checkpoint")
+    wanted = {c.checkpoint.size for c in stored + trusted_files if c.checkpoint is not None}
+    for seen in witnesses.observations if witnesses is not None else ():
+        observed = _peek(seen.witness, seen.note).checkpoint
+        if observed is not None:
+            wanted.add(observed.size)
     per_line = line_size(path)
     parallel = workers > 1 and size >= PARALLEL_THRESHOLD * per_line
     pool = (
@@ -294,37 +312,17 @@ def verify_export(
         if parallel
         else None
     )
-    tasks = _Tasks(pool)
+    in_flight = workers + AHEAD if parallel else 1
+    stream = _Stream(path, size, log_key, sorted(wanted), pool, in_flight)
     try:
         with _cyclic_gc_paused():
-            parts: list[Slice] = []
-            numbers: list[int] = []
-            for part in plan_slices(path, size, log_key.name, per_line * SLICE_LINES):
-                parts.append(part)  # the workers start on the first slices at once
-                numbers.append(tasks.submit(check_slice, part))
-            scan = _Scan(log_key, SignatureChecker(tasks))
-            hashes: list[bytes] = []
-            findings: list[Finding | None] = []
-            for part, number in zip(parts, numbers, strict=True):
-                result: SliceResult = tasks.take(number)
-                last = hashes[-1][-HASH_SIZE:] if hashes else None
-                if result.lines != part.lines or result.before_hash != last:
-                    raise BadInput(
-                        f"{path} changed while it was being verified; verify a copy nobody writes"
-                    )
-                hashes.append(result.hashes)
-                findings.append(result.finding)
-                scan.replay(result)
-            scan.signatures.flush()
-            levels = Levels.from_blob(b"".join(hashes))
-            del hashes
-            tasks.gather()
-            report = _verify(scan, findings, levels, stored, trusted_files, log_key)
+            stream.run()
+            report = _verify(stream, stored, trusted_files, log_key)
             if witnesses is not None:
                 witnessed = check_witnesses(
                     stored[0].text,
-                    levels.size,
-                    levels.root,
+                    stream.tree.size,
+                    stream.roots.__getitem__,
                     witnesses.policy,
                     witnesses.observations,
                     now=witnesses.now,
@@ -334,8 +332,181 @@ def verify_export(
                 report.notes.extend(witnesses.notes)
             return report
     finally:
+        stream.scan.workflow.close()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: slices (and signature batches) in flight beyond one per worker process
+AHEAD = 1
+#: the streaming tree's block (leaves) and how many recent blocks keep their nodes (64 bytes a
+#: leaf: 8 MiB): a checkpoint cited within the last TREE_BLOCK * TREE_KEEP entries is compared
+#: at once, an older one at the end by re-reading its block of the file
+TREE_BLOCK = 4096
+TREE_KEEP = 32
+
+
+class _Citations:
+    """The checkpoints approvers cite, ``(entry index, size, root)``: each compared with the
+    recomputed root at that size when it is read (``StreamingTree``'s window), or, for an
+    older size, grouped by (size, root) and compared at the end (``resolve``). What is kept
+    per citation is two integers (its index and size), for the signed-tail rule at the end."""
+
+    def __init__(self, tree: StreamingTree) -> None:
+        self._tree = tree
+        self.sizes = array("Q")  # matched: cited size and index
+        self.indices = array("Q")
+        self.mismatched = array("Q")  # citations whose root is not the log's: index, size
+        self.mismatched_sizes = array("Q")
+        self._deferred: dict[tuple[int, bytes], array[int]] = {}
+
+    def add(self, index: int, size: int, root: bytes) -> None:
+        recomputed = self._tree.root(size)
+        if recomputed is None:
+            self._deferred.setdefault((size, root), array("Q")).append(index)
+        elif recomputed == root:
+            self.sizes.append(size)
+            self.indices.append(index)
+        else:
+            self.mismatched.append(index)
+            self.mismatched_sizes.append(size)
+
+    def resolve(self, reread: Callable[[int, tuple[bytes, ...]], Block]) -> None:
+        """Compare the deferred citations, re-reading each old block they need once."""
+        tree = self._tree
+        by_block: dict[int, list[tuple[int, bytes]]] = {}
+        for key in self._deferred:
+            by_block.setdefault(tree.block_of(key[0]), []).append(key)
+        for number, before in tree.edges_before(sorted(by_block)):
+            block = reread(number, before)
+            for key in by_block.pop(number):
+                cited_size, root = key
+                indices = self._deferred.pop(key)
+                if block.root(cited_size) == root:
+                    self.sizes.extend(array("Q", [cited_size]) * len(indices))
+                    self.indices.extend(indices)
+                else:
+                    self.mismatched.extend(indices)
+                    self.mismatched_sizes.extend(array("Q", [cited_size]) * len(indices))
+
+    def findings(self, signed_upto: int, broken_at: int) -> list[Finding]:
+        """The first ``MAX_FINDINGS``: a cited root that is not the log's, or a cited size
+        beyond the entries that a verified checkpoint covers."""
+        beyond = ((i, s) for s, i in zip(self.sizes, self.indices, strict=True) if s > signed_upto)
+        wrong = zip(self.mismatched, self.mismatched_sizes, strict=True)
+        bad = heapq.nsmallest(
+            MAX_FINDINGS, ((i, s) for i, s in itertools.chain(wrong, beyond) if i < broken_at)
+        )
+        return [
+            Finding(
+                "signoff-checkpoint",
+                index,
+                f"the approver cites checkpoint size {cited_size}, whose root is not the root "
+                "of this log at that size",
+            )
+            for index, cited_size in bad
+        ]
+
+
+class _Stream:
+    """This process's share of ``verify_export``: cut the slices, take their results in order,
+    fold the leaf hashes, replay the workflow, collect roots and citations."""
+
+    def __init__(
+        self,
+        path: Path,
+        size: int,
+        log_key: Verifier,
+        wanted: Sequence[int],
+        pool: Executor | None,
+        in_flight: int,
+    ) -> None:
+        self.path = path
+        self.size = size
+        self.log_key = log_key
+        self.tree = StreamingTree(TREE_BLOCK, TREE_KEEP)
+        self.citations = _Citations(self.tree)
+        self.scan = _Scan(log_key, SignatureChecker(_Bounded(pool, in_flight)))
+        self.roots: dict[int, bytes] = {}
+        self.slice_findings: list[Finding] = []
+        self.bad_signatures: list[int] = []
+        self._wanted = list(wanted)
+        self._next = 0
+        self._slices = _Bounded(pool, in_flight)
+        self._starts = array("Q")  # each slice's first byte and first line, to re-read a block
+        self._firsts = array("Q")
+
+    def run(self) -> None:
+        path, tree, scan = self.path, self.tree, self.scan
+        planned = plan_slices(path, self.size, self.log_key.name, line_size(path) * SLICE_LINES)
+        parts: deque[Slice] = deque()
+
+        def fill() -> None:
+            while not self._slices.full:
+                part = next(planned, None)
+                if part is None:
+                    return
+                parts.append(part)
+                self._slices.submit(check_slice, part)
+
+        self._take_roots(0)
+        fill()
+        last: bytes | None = None
+        while parts:
+            part = parts.popleft()
+            result: SliceResult = self._slices.take()
+            fill()  # the workers go on while this process replays
+            if result.lines != part.lines or result.before_hash != last:
+                raise BadInput(
+                    f"{path} changed while it was being verified; verify a copy nobody writes"
+                )
+            if result.lines:
+                last = result.hashes[-HASH_SIZE:]
+            self._starts.append(part.start)
+            self._firsts.append(part.first_index)
+            if result.finding is not None:
+                self.slice_findings.append(result.finding)
+            for block in tree.extend(result.hashes):
+                self._take_roots(block.first + block.size, block)
+            scan.replay(result)
+            refs = scan.workflow.checkpoint_refs
+            for index, cited_size, cited_root in refs:
+                self.citations.add(index, cited_size, cited_root)
+            refs.clear()
+        scan.signatures.flush()
+        self._take_roots(tree.size, tree.partial())
+        self.citations.resolve(self._reread)
+        self.bad_signatures = scan.signatures.bad()
+
+    def _take_roots(self, upto: int, block: Block | None = None) -> None:
+        """The roots at the wanted sizes up to ``upto`` (in ``block``, or the empty tree)."""
+        wanted = self._wanted
+        while self._next < len(wanted) and wanted[self._next] <= upto:
+            wanted_size = wanted[self._next]
+            self.roots[wanted_size] = EMPTY_ROOT if block is None else block.root(wanted_size)
+            self._next += 1
+
+    def _reread(self, number: int, before: tuple[bytes, ...]) -> Block:
+        """Block ``number`` again from the file (its leaves are no longer held)."""
+        tree = self.tree
+        first = number * tree.block
+        count = min(tree.block, tree.size - first)
+        at = bisect.bisect_right(self._firsts, first) - 1
+        skip = first - self._firsts[at]
+        hashes = bytearray()
+        sha256 = hashlib.sha256
+        with self.path.open("rb") as handle:
+            handle.seek(self._starts[at])
+            for line in itertools.islice(handle, skip, skip + count):
+                hashes += sha256(b"\x00" + line[:-1]).digest()
+        block = Block(first, before, bytes(hashes))
+        if block.size != count or (
+            count == tree.block and block.levels[-1] != tree.block_root(number)
+        ):
+            raise BadInput(
+                f"{self.path} changed while it was being verified; verify a copy nobody writes"
+            )
+        return block
 
 
 @contextmanager
@@ -386,30 +557,27 @@ class _Scan:
 
 
 def _verify(
-    scan: _Scan,
-    slice_findings: Sequence[Finding | None],
-    levels: Levels,
+    stream: _Stream,
     stored: list[_CheckpointFile],
     trusted_files: list[_CheckpointFile],
     log_key: Verifier,
 ) -> Report:
     origin = log_key.name
-    size = levels.size
+    scan, roots = stream.scan, stream.roots
+    size = stream.tree.size
     report = Report(entries=size)
     workflow, timeline = scan.workflow, scan.timeline
     # The first bad line; nothing at or after it is interpreted.
-    candidates = [f for f in slice_findings if f is not None]
+    candidates = stream.slice_findings
     # (a chain finding names the line before the one that revealed it, so it sorts after)
     first = min(candidates, key=lambda f: (f.index or 0, f.code == "entry-chain"), default=None)
     broken_at = size if first is None or first.index is None else first.index
     integrity: list[Finding] = [] if first is None else [first]
     integrity += [f for f in scan.rotation_findings if (f.index or 0) < broken_at]
     timeline.keys = [(start, key) for start, key in timeline.keys if start <= broken_at]
-    needed = {c.checkpoint.size for c in stored + trusted_files if c.checkpoint is not None}
-
-    # Every complete node once, level by level; then each needed root in O(log n).
-    roots = {n: levels.root(n) for n in needed if n <= levels.size}
-    report.root = levels.root().hex()
+    final_root = stream.tree.root()
+    assert final_root is not None  # the current size is always in the window
+    report.root = final_root.hex()
     verified_roots: dict[int, bytes] = {}
     good_sizes: list[int] = [0]
 
@@ -478,25 +646,9 @@ def _verify(
     # A cited checkpoint need not be in the export: the entries up to the newest verified
     # checkpoint are authenticated, so the recomputed root at the cited size is as good as a
     # signed checkpoint of that size (and a stored one was checked above).
-    signed_upto = newest or 0
-    cited: dict[int, bytes] = {}
-    for index, cp_size, cp_root in workflow.checkpoint_refs:
-        if index >= broken_at or verified_roots.get(cp_size) == cp_root:
-            continue
-        if cp_size <= signed_upto and cp_size not in cited:
-            cited[cp_size] = levels.root(cp_size)
-        if cited.get(cp_size) != cp_root:
-            workflow.findings.append(
-                Finding(
-                    "signoff-checkpoint",
-                    index,
-                    f"the approver cites checkpoint size {cp_size}, whose root is not the root "
-                    "of this log at that size",
-                )
-            )
-    signatures = scan.signatures
-    report.signatures = signatures.count
-    for index in signatures.bad():
+    workflow.findings += stream.citations.findings(newest or 0, broken_at)
+    report.signatures = scan.signatures.count
+    for index in stream.bad_signatures:
         workflow.findings.append(
             Finding("signoff-signature", index, "the approver's signature does not verify")
         )

@@ -39,9 +39,15 @@ by someone who held the role signed under.
 
 from __future__ import annotations
 
+import marshal
 import re
+import sqlite3
+import tempfile
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import NamedTuple, TypeGuard
 
 from clearance.approval import (
@@ -224,8 +230,114 @@ class RevisionState:
     decisions: list[Decision] = field(default_factory=list)
 
 
+RevisionKey = tuple[str, int]
+
+
+def _freeze(rev: RevisionState) -> bytes:
+    decisions = tuple(
+        (d.approver_id, tuple(sorted(d.roles)), d.unit, d.kind.value, d.manifest_hash, d.stage,
+         d.at.isoformat())
+        for d in rev.decisions
+    )  # fmt: skip
+    return marshal.dumps(
+        (rev.author, rev.manifest, rev.policy, tuple(sorted(rev.excluded)), rev.level,
+         rev.verdict, rev.screened_manifest, tuple(sorted(rev.manifests)), decisions)
+    )  # fmt: skip
+
+
+def _thaw(blob: bytes) -> RevisionState:
+    (author, manifest, policy, excluded, level, verdict, screened, manifests, decisions) = (
+        marshal.loads(blob)  # noqa: S302 - written by _freeze into this run's own temporary file
+    )
+    return RevisionState(
+        author, manifest, policy, set(excluded), level, verdict, screened, set(manifests),
+        [Decision(approver_id=a, roles=frozenset(r), unit=u, kind=DecisionKind(k),
+                  manifest_hash=m, stage=st, at=datetime.fromisoformat(t))
+         for a, r, u, k, m, st, t in decisions],
+    )  # fmt: skip
+
+
+class Revisions:
+    """Revision states by (item, revision number): the ``hot`` most recently used in memory,
+    the others in a temporary SQLite file (standard library) that ``close`` deletes, so the
+    verifier's memory does not grow with the number of revisions in the log."""
+
+    HOT = 4_096
+    _WRITE_BATCH = 1_000
+
+    def __init__(self, hot: int | None = None) -> None:
+        self._limit = max(hot if hot is not None else self.HOT, 1)
+        self._hot: OrderedDict[RevisionKey, RevisionState] = OrderedDict()
+        self._cold: dict[RevisionKey, bytes] = {}  # evicted, not yet written
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._db: sqlite3.Connection | None = None
+
+    def get(self, key: RevisionKey) -> RevisionState | None:
+        rev = self._hot.get(key)
+        if rev is not None:
+            self._hot.move_to_end(key)
+            return rev
+        blob = self._cold.pop(key, None)
+        if blob is None and self._db is not None:
+            row = self._db.execute(
+                "SELECT state FROM revisions WHERE item = ? AND revision = ?", key
+            ).fetchone()
+            blob = None if row is None else row[0]
+        if blob is None:
+            return None
+        rev = _thaw(blob)
+        self[key] = rev
+        return rev
+
+    def __getitem__(self, key: RevisionKey) -> RevisionState:
+        rev = self.get(key)
+        if rev is None:
+            raise KeyError(key)
+        return rev
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, tuple) and self.get(key) is not None
+
+    def __setitem__(self, key: RevisionKey, rev: RevisionState) -> None:
+        self._cold.pop(key, None)
+        self._hot[key] = rev
+        self._hot.move_to_end(key)
+        if len(self._hot) > self._limit:
+            old, state = self._hot.popitem(last=False)
+            self._cold[old] = _freeze(state)
+            if len(self._cold) >= self._WRITE_BATCH:
+                self._write()
+
+    def _write(self) -> None:
+        if self._db is None:
+            self._folder = tempfile.TemporaryDirectory(prefix="clearance-verify-")
+            self._db = sqlite3.connect(Path(self._folder.name) / "revisions.sqlite")
+            self._db.execute("PRAGMA journal_mode = OFF")
+            self._db.execute("PRAGMA synchronous = OFF")
+            self._db.execute(
+                "CREATE TABLE revisions (item TEXT, revision INTEGER, state BLOB, "
+                "PRIMARY KEY (item, revision)) WITHOUT ROWID"
+            )
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO revisions VALUES (?, ?, ?)",
+                [(item, number, blob) for (item, number), blob in self._cold.items()],
+            )
+        self._cold.clear()
+
+    def close(self) -> None:
+        """Delete the temporary file (the states in it are gone)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+
+
 class Workflow:
-    """Feed entries in order with ``apply``; read ``findings``, ``jobs`` and ``checkpoint_refs``."""
+    """Feed entries in order with ``apply``; read ``findings``, ``jobs`` and ``checkpoint_refs``;
+    ``close`` when done (the revision states may be in a temporary file)."""
 
     def __init__(self) -> None:
         self.findings: list[Finding] = []
@@ -236,9 +348,12 @@ class Workflow:
         self.keys: dict[str, Verifier] = {}
         self.key_ids: dict[str, bytes] = {}
         self.policies: dict[str, dict[str, Chain]] = {}
-        self.revisions: dict[tuple[str, int], RevisionState] = {}
+        self.revisions = Revisions()
         #: ``key_problem`` of each vkey seen so far (callers may fill it in ahead of time)
         self.key_problems: dict[str, str | None] = {}
+
+    def close(self) -> None:
+        self.revisions.close()
 
     def _find(self, code: str, index: int, message: str) -> None:
         self.findings.append(Finding(code, index, message))
