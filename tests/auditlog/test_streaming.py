@@ -8,6 +8,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,9 +19,22 @@ from hypothesis import strategies as st
 
 from clearance.auditlog import verify as verify_module
 from clearance.auditlog import workflow as workflow_module
+from clearance.auditlog.checkpoint import Checkpoint
+from clearance.auditlog.note import Signer
 from clearance.auditlog.rfc6962 import leaf_hash
 from clearance.auditlog.tree import Block, Levels, StreamingTree
 from clearance.errors import BadInput
+from clearance.signing.approver import sign_decision, signoff_event
+from tests.auditlog.auditlog_scenario import (
+    M2,
+    ORIGIN,
+    PASSWORD,
+    POLICY,
+    Scenario,
+    build,
+    on,
+    submitted,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,8 +95,6 @@ def test_streaming_tree_refuses_bad_shapes() -> None:
 
 def _scenarios(tmp_path: Path) -> list[tuple[str, Path]]:
     """An honest log and one whose approver cites a forged root (export_thinning's attack)."""
-    from tests.auditlog.auditlog_scenario import build
-
     out = []
     (tmp_path / "honest").mkdir()
     s, export = build(tmp_path / "honest")
@@ -96,20 +108,18 @@ def _scenarios(tmp_path: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def _cite_forged(s: Any) -> None:
+def _cite_forged(s: Scenario) -> None:
     """An approver shown a checkpoint of a forged log (right size, other root)."""
-    from tests.auditlog import test_export_thinning as t
-
-    s.add(t.submitted("itm_2", 1, t.M2, "an"))
-    s.add(t.on("revision.classified", "itm_2", 1, t.M2, level="internal"))
-    size = s.add(t.on("revision.screened", "itm_2", 1, t.M2, verdict="clear"))
-    forged = t.Checkpoint(t.ORIGIN, size, bytes(32)).sign([t.Signer.generate(t.ORIGIN)])
-    statement = t.sign_decision(
-        s.session, username="binh", password=t.PASSWORD, origin=t.ORIGIN, item_id="itm_2",
-        revision=1, manifest_hash=t.M2, decision="approve", role="truong_phong",
+    s.add(submitted("itm_2", 1, M2, "an"))
+    s.add(on("revision.classified", "itm_2", 1, M2, level="internal"))
+    size = s.add(on("revision.screened", "itm_2", 1, M2, verdict="clear"))
+    forged = Checkpoint(ORIGIN, size, bytes(32)).sign([Signer.generate(ORIGIN)])
+    statement = sign_decision(
+        s.session, username="binh", password=PASSWORD, origin=ORIGIN, item_id="itm_2",
+        revision=1, manifest_hash=M2, decision="approve", role="truong_phong",
         stage="review", checkpoint=forged, now=s.now,
     )  # fmt: skip
-    s.add(t.signoff_event(statement, policy_hash=t.POLICY))
+    s.add(signoff_event(statement, policy_hash=POLICY))
 
 
 def test_a_tiny_window_and_revision_cache_give_the_same_report(
@@ -121,7 +131,8 @@ def test_a_tiny_window_and_revision_cache_give_the_same_report(
     cases = _scenarios(tmp_path)
     expected = [verify_module.verify_export(export, vkey).as_dict() for vkey, export in cases]
     assert expected[0]["ok"] is True
-    assert [f["code"] for f in expected[1]["findings"]] == ["signoff-checkpoint"]
+    codes = [[f["code"] for f in report["findings"]] for report in expected[1:]]  # type: ignore[attr-defined]
+    assert codes == [["signoff-checkpoint"]] * 2
     rereads: list[int] = []
     writes: list[int] = []
     reread, write = verify_module._Stream._reread, workflow_module.Revisions._write
@@ -191,3 +202,42 @@ def test_memory_does_not_grow_with_entries(tmp_path: Path) -> None:
     assert (a["entries"], b["entries"], b["signatures"]) == (40_000, 200_000, 40_000)
     grown = b["rss_kib"] - a["rss_kib"]
     assert grown < 16 * 1024, f"peak RSS grew {grown} KiB from 40k to 200k entries"
+
+
+def _group(pgid: int) -> list[str]:
+    """The processes of group ``pgid`` (Linux /proc), zombies included."""
+    members = []
+    for pid in (p for p in Path("/proc").iterdir() if p.name.isdigit()):
+        try:
+            stat = (pid / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[2]) == pgid:
+            members.append(pid.name)
+    return members
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups in /proc")
+def test_the_verifier_leaves_no_process_in_its_group(tmp_path: Path) -> None:
+    """With worker processes (an export above the parallel threshold), nothing of the verifier's
+    process group is left once it has exited: the pool's workers are joined, and its helper
+    (the resource tracker) ends with it."""
+    export = tmp_path / "export"
+    _bench().build(export, verify_module.PARALLEL_THRESHOLD + 5_000, 1_000)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "clearance.auditlog.offline", "verify", str(export),
+         "--vkey", str(export / "log.vkey"), "--workers", "2"],
+        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+    )  # fmt: skip
+    seen: set[str] = set()
+    while child.poll() is None:
+        seen.update(_group(child.pid))
+        time.sleep(0.05)
+    out, err = child.communicate()
+    assert child.returncode == 0 and out.startswith(b"OK:"), err
+    assert len(seen - {str(child.pid)}) >= 2, seen  # the workers did run, in its group
+    deadline = time.monotonic() + 5
+    while _group(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _group(child.pid) == []
