@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/web_queue.py [--items 100000] [--postgres URL] [--seconds 20]
         [--workers 2] [--threads 1] [--backends sqlite,postgresql] [--client auto|wrk|python]
-        [--pages queue,search,item] [--home DIR]
+        [--pages queue,search,item,decided,all,all-search] [--home DIR]
 
 Seeds N items awaiting sign-off (bulk rows, not the services: this measures reading; ``--home``
 keeps the SQLite world and the PostgreSQL schema between runs), analyses the tables as autovacuum
@@ -64,15 +64,13 @@ end
 
 
 def seed(settings, n: int) -> str:  # type: ignore[no-untyped-def]
-    from sqlalchemy import insert
+    from sqlalchemy import insert, select
 
-    from clearance.storage.models import Item, Revision, SignoffRequest
+    from clearance.storage.models import Decision, Item, Revision, SignoffRequest, User
     from tests.webapp.conftest import build_world
 
     rt = build_world(settings)
     with rt.sessions() as s:
-        from clearance.storage.models import User
-
         author = s.query(User).filter_by(username="tac.gia").one().id
     now = datetime.now(UTC)
     words = ["Lễ hội", "Báo cáo", "Thông cáo", "Kế hoạch", "Đầu tư", "Du lịch", "Giáo dục"]
@@ -94,6 +92,27 @@ def seed(settings, n: int) -> str:  # type: ignore[no-untyped-def]
                 {"revision_id": i + 1_000_000, "stage": 1, "stage_name": "unit_review",
                  "roles": ["unit_head"], "quorum": 1, "due_at": now + timedelta(hours=i % 72 - 24),
                  "status": "open", "created_at": now} for i in rows])  # fmt: skip
+        # the approver's history: a tenth as many items more, approved, each with the bench
+        # approver's decision (the "decided by me" and "all items" pages read them; they are
+        # not open, so the queue does not)
+        approver = conn.execute(select(User.id).where(User.username == "lanh.dao")).scalar_one()
+        for start in range(0, n // 10, batch):
+            rows = range(start, min(n // 10, start + batch))
+            conn.execute(insert(Item), [
+                {"id": f"d{i:015d}", "author_id": author, "state": "approved",
+                 "current_revision": 1, "created_at": now - timedelta(days=30),
+                 "updated_at": now - timedelta(days=30, seconds=i)} for i in rows])  # fmt: skip
+            conn.execute(insert(Revision), [
+                {"id": i + 5_000_000, "item_id": f"d{i:015d}", "number": 1,
+                 "title": f"{words[i % len(words)]} đã duyệt {i}", "channels": ["website"],
+                 "declared_level": "cong_khai", "level": "cong_khai", "created_by": author,
+                 "created_at": now, "manifest_json": "{}", "manifest_hash": f"d{i:063x}",
+                 "release_manifest_hash": f"d{i:063x}", "screening_verdict": "clear",
+                 "screening": {"verdict": "clear", "parts": []}} for i in rows])  # fmt: skip
+            conn.execute(insert(Decision), [
+                {"revision_id": i + 5_000_000, "approver_id": approver, "stage": 0,
+                 "role": "unit_head", "decision": "approve", "manifest_hash": f"d{i:063x}",
+                 "created_at": now - timedelta(days=30, seconds=i)} for i in rows])  # fmt: skip
     from clearance.storage import search
 
     with rt.sessions() as s:  # the backfill the migration runs for rows not written by the services
@@ -409,6 +428,9 @@ def main() -> None:
                     "queue": ("/approvals/", "Lễ hội"),
                     "search": ("/approvals/?q=le+hoi", "Lễ hội"),
                     "item": (f"/approvals/items/{item}", item),
+                    "decided": ("/approvals/decided", "đã duyệt"),
+                    "all": ("/approvals/all", "Lễ hội"),
+                    "all-search": ("/approvals/all?q=du+lich", "Du lịch"),
                 }
                 for label in args.pages.split(","):
                     path, text_marker = pages[label]

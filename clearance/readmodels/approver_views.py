@@ -7,7 +7,7 @@ a cursor; which items an approver may see is the core's access rule
 
 Both views are keyset pages over an index walked in order and stopped after a page
 (``ix_web_decisions_approver_id``: my decisions by id; ``ix_web_items_updated_id``: items by
-last change and id), never a count or a sort of the whole set. The all-items walk reads
+last change and id; ``ix_web_items_state_updated``: the same for one state), never a count or a sort of the whole set. The all-items walk reads
 candidate items in batches (the SQL keeps only states an approver can ever see, or items I
 decided on) and lets the access rule choose; a walk that reads ``MAX_READ`` candidates without
 filling the page stops there and hands back a cursor, so a page costs a bounded read even for
@@ -31,9 +31,13 @@ from clearance.storage.models import Decision, Item, Revision, SearchEntry, User
 from clearance.storage.types import MAX_ID, UTCDateTime
 
 PAGE = 50
-#: candidate items one all-items batch reads; a page reads at most ``MAX_READ``
-BATCH = 200
-MAX_READ = 4000
+#: candidate items the first all-items batch reads (a page's worth: in the common case every
+#: candidate is in scope); each further batch reads ``GROWTH`` times more, up to ``BATCH``; a
+#: page reads at most ``MAX_READ``
+FIRST_BATCH = PAGE + 1
+GROWTH = 4
+BATCH = 800
+MAX_READ = 1000
 #: a title search first reads the matching revisions, at most this many (as the queue does)
 SEARCH_CAP = 2000
 #: the decisions the "decided by me" view can be filtered by
@@ -187,13 +191,38 @@ class ItemRow:
 _MINE = aliased(Revision)
 
 
+def _walk(*, after: bool, state: bool) -> Select[Any]:
+    """Items in walk order (last change, then id, newest first) from the position: one table
+    on its index (``ix_web_items_updated_id``, or ``ix_web_items_state_updated`` for one
+    state), so the planner reads it in order and stops, with or without statistics."""
+    walk = select(Item.id.label("id"), Item.updated_at.label("updated_at"))
+    if after:
+        at = bindparam("after_at", type_=UTCDateTime())
+        walk = walk.where(
+            Item.updated_at <= at, or_(Item.updated_at < at, Item.id < bindparam("after_id"))
+        )
+    if state:
+        walk = walk.where(Item.state == bindparam("state"))
+    return walk.order_by(Item.updated_at.desc(), Item.id.desc())
+
+
 def _all_statement(
     *, after: bool, state: bool, level: bool, channel: bool, search_like: bool, hits: bool
 ) -> Select[Any]:
+    """The rows of one batch of the walk (``batch`` items, a LIMIT subquery read first) that
+    an approver can ever see and that pass the filters, in walk order."""
+    batch = _walk(after=after, state=state).limit(bindparam("batch")).subquery("batch")
+    # "I decided on a revision of this item", nested so that every planner reads it from the
+    # item (its revisions, then the decisions of each by (revision, approver)) and never from
+    # all of my decisions (an approver with thousands of them, planned without statistics)
     decided = (
-        select(Decision.id)
-        .join(_MINE, _MINE.id == Decision.revision_id)
-        .where(_MINE.item_id == Item.id, Decision.approver_id == bindparam("me"))
+        select(_MINE.id)
+        .where(
+            _MINE.item_id == Item.id,
+            select(Decision.id)
+            .where(Decision.revision_id == _MINE.id, Decision.approver_id == bindparam("me"))
+            .exists(),
+        )
         .exists()
     )
     query = (
@@ -210,19 +239,13 @@ def _all_statement(
             User.unit,
             decided,
         )
+        .select_from(batch)
+        .join(Item, Item.id == batch.c.id)
         .join(Revision, and_(Revision.item_id == Item.id, Revision.number == Item.current_revision))
         .join(User, User.id == Item.author_id)
         .where(or_(Item.state.in_(bindparam("states", expanding=True)), decided))
-        .order_by(Item.updated_at.desc(), Item.id.desc())
-        .limit(bindparam("batch"))
+        .order_by(batch.c.updated_at.desc(), batch.c.id.desc())
     )
-    if after:
-        at = bindparam("after_at", type_=UTCDateTime())
-        query = query.where(
-            Item.updated_at <= at, or_(Item.updated_at < at, Item.id < bindparam("after_id"))
-        )
-    if state:
-        query = query.where(Item.state == bindparam("state"))
     if level:
         query = query.where(
             or_(
@@ -242,6 +265,11 @@ def _all_statement(
     if hits:
         query = query.where(Revision.id.in_(bindparam("ids", expanding=True)))
     return query
+
+
+def _last_of_batch(*, after: bool, state: bool) -> Select[Any]:
+    """The (id, last change) of the batch's last item, where the next batch starts."""
+    return _walk(after=after, state=state).limit(1).offset(bindparam("last"))
 
 
 def _item_row(values: Any) -> ItemRow:
@@ -306,18 +334,24 @@ def all_items(
     kept: list[ItemRow] = []
     after = f.after
     read = 0
+    size = min(FIRST_BATCH, BATCH)
     while len(kept) <= PAGE and read < MAX_READ:
-        step = {**params, "batch": BATCH}
+        step = {**params, "batch": size, "last": size - 1}
         if after is not None:
             step.update(after_at=after.updated_at, after_id=after.item_id)
         statement = _all_statement(after=after is not None, **shape)
         rows = [_item_row(v) for v in connection.execute(statement, step)]
-        read += len(rows)
         kept.extend(row for row in rows if _sees(policy, reader, row))
-        if len(rows) < BATCH:  # the walk reached the end
-            page = kept[:PAGE]
-            return page, (page[-1].cursor if len(kept) > PAGE else None)
-        after = rows[-1].cursor
+        if len(kept) > PAGE:
+            break
+        last = connection.execute(
+            _last_of_batch(after=after is not None, state=shape["state"]), step
+        ).first()
+        if last is None:  # the batch was the rest of the walk
+            return kept, None
+        read += size
+        after = ItemCursor(last[1], last[0])
+        size = min(size * GROWTH, BATCH)
     if len(kept) > PAGE:
         page = kept[:PAGE]
         return page, page[-1].cursor

@@ -125,6 +125,7 @@ def test_all_items_pages_walk_past_items_out_of_scope(
         a_items.append(submit_reviewed(rt, "tg.so.a", f"Tin A {i}"))
         submit_reviewed(rt, "tg.so.b", f"Tin B {i}")  # out of ld.so.a's scope
     monkeypatch.setattr(approver_views, "PAGE", 1)
+    monkeypatch.setattr(approver_views, "FIRST_BATCH", 1)
     monkeypatch.setattr(approver_views, "BATCH", 1)
     monkeypatch.setattr(approver_views, "MAX_READ", 3)
     b = browser(app, "ld.so.a")

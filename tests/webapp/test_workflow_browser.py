@@ -109,7 +109,6 @@ def test_a_long_request_shows_progress_and_disables_the_buttons(live: Live) -> N
             page.screenshot(path=str(SHOTS / f"author-submit-busy-{size}.png"), full_page=True)
             if size == "mobile":
                 _no_horizontal_scroll(page)
-            # a second submission while the first is on its way is not sent
             page.context.close()
 
         # for real: the button pressed reaches the server though the buttons were disabled
