@@ -3,6 +3,7 @@ about the approval or the bytes does not hold."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,12 +15,20 @@ from clearance.auditlog.store import latest_checkpoint
 from clearance.domain.lifecycle import State
 from clearance.errors import PolicyRefusal, VerificationError
 from clearance.publishing import PublicationStatus, publication_status, publish, publish_all, recall
+from clearance.publishing.release import ReleasePart
 from clearance.runtime import Runtime
 from clearance.services.items import load_item
 from clearance.services.review import review_revision
 from clearance.signing.approver import sign_decision, signoff_event
 from clearance.storage.models import Decision, Item, Revision, User
-from tests.flows.conftest import PASSWORD, SECRET_BODY, approve_fully, log_types, submit_text
+from tests.flows.conftest import (
+    CLEAN_BODY,
+    PASSWORD,
+    SECRET_BODY,
+    approve_fully,
+    log_types,
+    submit_text,
+)
 
 
 def _approved(rt: Runtime, **kwargs: object) -> str:
@@ -54,6 +63,29 @@ def test_approved_item_is_published_byte_for_byte_with_a_verifiable_receipt(rt: 
     assert "tiếp đoàn" in (rt.settings.published_dir / "feed.atom").read_text("utf-8")
     with rt.sessions() as session:
         assert load_item(session, item).state == State.PUBLISHED.value
+
+
+def test_the_page_and_the_feed_carry_the_body_and_not_an_attachment(rt: Runtime) -> None:
+    """The release's text is its body part's, even when other parts come first or after."""
+    from clearance.publishing import check_release
+
+    item = _approved(rt)
+    release = check_release(rt, item)
+    assert release.body_text == CLEAN_BODY
+    with_attachment = replace(
+        release,
+        parts=(
+            ReleasePart("a.txt", "attachment", "text/plain", "0" * 64, b"not the body"),
+            *release.parts,
+        ),
+    )
+    assert with_attachment.body_text == CLEAN_BODY
+    assert replace(release, parts=with_attachment.parts[:1]).body_text is None
+    publish_all(rt, item)
+    page = (rt.settings.published_dir / "items" / item / "index.html").read_text("utf-8")
+    assert "cơ hội đầu tư vào khu công nghiệp phía Bắc tỉnh" in page
+    feed = (rt.settings.published_dir / "feed.atom").read_text("utf-8")
+    assert "Ngày 20/11/2026, Ủy ban nhân dân tỉnh" in feed
 
 
 def test_publishing_again_changes_nothing(rt: Runtime) -> None:
