@@ -131,6 +131,7 @@ class WebhookChannel:
                 except ValueError:
                     return None
             except urllib.error.HTTPError as exc:
+                exc.close()  # the error holds the answer's open connection
                 if exc.code < 500:
                     raise PolicyRefusal(
                         f"the webhook {self.url} refused the delivery with HTTP {exc.code}; "

@@ -114,3 +114,27 @@ def test_signoff_request_is_emailed_without_content(
     text = message.get_payload(decode=True).decode("utf-8")  # type: ignore[union-attr]
     assert item in text and "unit_review" in text
     assert "Nhật Bản" not in text and "Nhật Bản" not in str(message["Subject"])
+
+
+@pytest.mark.parametrize(("fail_first", "key"), [(1, KEY), (0, b"another-key-0123456789abcdef")])
+def test_a_refused_or_retried_delivery_leaves_no_connection_open(
+    fail_first: int, key: bytes
+) -> None:
+    """An HTTP error answer holds its connection: it is closed, not left to the collector (a
+    ResourceWarning per 5xx retry or refusal)."""
+    import gc
+    import warnings
+
+    with serving(Receiver(fail_first=fail_first)) as url:
+        channel = WebhookChannel(url=url, key=key, channel="social")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                channel._post(
+                    {"action": "read_back", "manifest_hash": "h", "channel": "social"}, "k"
+                )
+            except PolicyRefusal:
+                assert fail_first == 0  # the wrong key: 401, refused at once
+            gc.collect()
+    leaked = [w for w in caught if issubclass(w.category, ResourceWarning)]
+    assert leaked == []
