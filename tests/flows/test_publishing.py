@@ -88,6 +88,24 @@ def test_the_page_and_the_feed_carry_the_body_and_not_an_attachment(rt: Runtime)
     assert "Ngày 20/11/2026, Ủy ban nhân dân tỉnh" in feed
 
 
+def test_the_release_names_the_approvals_that_counted(rt: Runtime) -> None:
+    """The release (its approvals.json, its page) carries exactly the sign-offs the policy
+    counted: the unit head, then the spokesperson, each with a signed statement."""
+    from clearance.publishing import check_release
+
+    item = _approved(rt)
+    approvals = check_release(rt, item).approvals
+    assert [(a.approver, a.decision) for a in approvals] == [
+        ("hung.le", "approve"),
+        ("quan.vo", "approve"),
+    ]
+    assert all(a.statement for a in approvals)
+    publish_all(rt, item)
+    page = (rt.settings.published_dir / "items" / item / "index.html").read_text("utf-8")
+    for approval in approvals:
+        assert approval.display_name in page
+
+
 def test_publishing_again_changes_nothing(rt: Runtime) -> None:
     item = _approved(rt)
     publish_all(rt, item)
