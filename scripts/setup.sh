@@ -61,6 +61,17 @@ if [ "$want_test" = "test" ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium fonts-dejavu-core || echo "setup: Chromium is not installed; browser tests will be skipped (install the 'chromium' package)" >&2
 fi
 
+# axe-core (npm) for the accessibility checks of the browser tests, injected by Playwright;
+# kept under var/test-tools (not committed). Without npm the axe checks are skipped, visibly.
+if [ "$want_test" = "test" ] && [ ! -f var/test-tools/node_modules/axe-core/axe.min.js ]; then
+  if command -v npm >/dev/null 2>&1; then
+    npm install --prefix var/test-tools --no-audit --no-fund --silent axe-core@4 >&2 ||
+      echo "setup: installing axe-core with npm failed; the accessibility checks will be skipped" >&2
+  else
+    echo "setup: npm is missing; install nodejs and npm for the accessibility checks (axe-core)" >&2
+  fi
+fi
+
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
