@@ -216,3 +216,27 @@ def test_a_level_word_in_the_title_raises_the_level(rt: Runtime) -> None:
 def test_a_near_miss_in_the_title_does_not_block(rt: Runtime, title: str) -> None:
     item = submit_text(rt, title=title)
     assert review_revision(rt, item).state is State.AWAITING_SIGNOFF
+
+
+def test_the_chain_opening_time_is_read_as_utc(rt: Runtime) -> None:
+    """The first sign-off request's time comes back from an aggregate (no column type): it is
+    read as UTC, comparable with the aware times of the rest of the core; None before any."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from clearance.services.signoff import chain_opened_at
+    from clearance.storage.models import Revision
+
+    item = submit_text(rt)
+    with rt.sessions() as session:
+        revision = session.scalar(select(Revision).where(Revision.item_id == item))
+        assert revision is not None
+        assert chain_opened_at(session, revision) is None  # no request before the review
+    review_revision(rt, item)
+    with rt.sessions() as session:
+        revision = session.scalar(select(Revision).where(Revision.item_id == item))
+        assert revision is not None
+        opened = chain_opened_at(session, revision)
+    assert opened is not None and opened.utcoffset() == timedelta(0)
+    assert abs(datetime.now(UTC) - opened) < timedelta(minutes=10)
