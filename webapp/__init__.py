@@ -76,6 +76,7 @@ def create_app(
     for module in (auth, author, approvals, audit, admin, setup, files, notifications, reports):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", auth.home)
+    app.add_url_rule("/published.css", "published_css", itemview.published_css)
     if settings.trusted_proxies:
         # the client address (login throttling) from the proxies' X-Forwarded-For, no further
         from werkzeug.middleware.proxy_fix import ProxyFix

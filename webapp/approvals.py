@@ -187,7 +187,9 @@ def item(item_id: str) -> ResponseReturnValue:
         detail=detail,
         rev=rev,
         findings=findings,
-        release_text=itemview.body_text(rev, sanitized=True),
+        release_paragraphs=itemview.published_paragraphs(
+            itemview.body_text(rev, sanitized=True), findings
+        ),
         tags=itemview.tags(rev),
         versions=itemview.versions(rev),
         attachments=itemview.release_attachments(rev),

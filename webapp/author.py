@@ -228,7 +228,7 @@ def item(item_id: str) -> ResponseReturnValue:
         detail=detail,
         rev=rev,
         findings=findings,
-        segments=itemview.highlight(itemview.body_text(rev), findings),
+        paragraphs=itemview.published_paragraphs(itemview.body_text(rev), findings),
         tags=itemview.tags(rev),
         versions=itemview.versions(rev),
         decisions=itemview.decisions(item_id, rev.release_manifest_hash),

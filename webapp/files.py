@@ -109,3 +109,28 @@ def download(item_id: str, number: int, index: int) -> ResponseReturnValue:
     )
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@bp.get("/<item_id>/r/<int:number>/parts/<int:index>/pages/<int:page>")
+@role_required("author", "approver", "auditor")
+def page_image(item_id: str, number: int, index: int, page: int) -> ResponseReturnValue:
+    """One page of an attachment's derivative as the review drew it: read from the blob store
+    (never drawn per request), as an inline PNG."""
+    item_access(item_id)
+    detail = itemview.snapshot(item_id, since=number, history=False).detail
+    revision = next((r for r in detail.revisions if r.number == number), None)
+    if revision is None or not 0 <= index < len(revision.parts):
+        abort(404)
+    pages = itemview.page_images(revision, revision.parts[index])
+    if not 1 <= page <= len(pages):
+        abort(404)
+    digest = pages[page - 1]
+    try:
+        data = runtime().blobs.read(digest)  # the store checks the digest on read
+    except BlobIntegrityError as exc:
+        log.error("page %d of item %s refused: %s", page, item_id, exc.message)
+        return error_page(500, _integrity_message())
+    response = Response(data, mimetype="image/png")
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -209,6 +209,30 @@ SENTENCES = {
 }
 
 
+#: what a rule looks for, in a few words (the name a marked finding carries in the text), by rule
+#: id or by its family (the part before the dot)
+RULE_LABELS = {
+    "marking": _("Security classification marking"),
+    "keywords": _("Sensitive keyword"),
+    "pii.cccd": _("Citizen identity card number"),
+    "pii.cmnd": _("Identity card number"),
+    "pii.phone": _("Phone number"),
+    "pii.plate": _("Vehicle number plate"),
+    "pii": _("Personal data"),
+    "geo.coordinates": _("Geographic coordinates"),
+    "geo": _("Location data"),
+    "meta": _("Metadata"),
+    "": _("Screening finding"),
+}
+
+
+def rule_label(rule: str | None) -> str:
+    """What the rule ``rule`` looks for, in the request's language."""
+    name = rule or ""
+    key = name if name in RULE_LABELS else name.split(".", 1)[0]
+    return label(RULE_LABELS, key if key in RULE_LABELS else "")
+
+
 def explanation(rule: str) -> str:
     """The explanation of ``rule`` in the request's language."""
     base = rule.removesuffix(METADATA_SUFFIX)
@@ -264,4 +288,6 @@ def emitted_rules(rules: ScreeningRules) -> tuple[str, ...]:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(finding_sentence=finding_sentence, finding_where=where)
+    app.jinja_env.globals.update(
+        finding_sentence=finding_sentence, finding_where=where, rule_label=rule_label
+    )

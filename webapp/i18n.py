@@ -162,6 +162,16 @@ CHANGE_LABELS = {
     "signoff_roles": lazy_gettext("Sign-off roles"),
     "unit": lazy_gettext("Unit"),
 }
+#: the kinds of metadata a derivative leaves out, as the approver's page names them
+METADATA_LABELS = {
+    "gps": lazy_gettext("GPS location"),
+    "author": lazy_gettext("author"),
+    "comments": lazy_gettext("comments"),
+    "tracked_changes": lazy_gettext("tracked changes"),
+    "description": lazy_gettext("title and description"),
+    "active_content": lazy_gettext("scripts and actions"),
+    "revisions": lazy_gettext("earlier revisions"),
+}
 ROLE_LABELS = {
     "author": lazy_gettext("Author"),
     "approver": lazy_gettext("Approver"),
@@ -242,5 +252,6 @@ def init_app(app: Flask) -> None:
         role_label=lambda key: label(ROLE_LABELS, key),
         change_label=lambda key: label(CHANGE_LABELS, key),
         severity_label=lambda key: label(SEVERITY_LABELS, key),
+        metadata_label=lambda key: label(METADATA_LABELS, key),
         event_label=event_label,
     )

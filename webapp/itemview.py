@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, Response, g
 from flask_babel import lazy_gettext as _l
 
+from clearance.publishing.pages import article_style, paragraph_lines
 from clearance.readmodels.decisions import DecisionRecord, item_decisions
+from clearance.screening.sanitise import removed_metadata as left_out
 from clearance.services.queries import (
     ItemDetail,
     ItemSnapshot,
@@ -21,12 +24,21 @@ from clearance.services.queries import (
     load_item_snapshot,
 )
 from clearance.services.review import TITLE_PART
+from clearance.services.uploads import BODY_NAME
 from webapp.context import read_connection, runtime
 from webapp.i18n import language
 from webapp.preview import CACHE as PREVIEWS
 from webapp.preview import Preview
 
 MAX_INLINE_TEXT = 2 * 1024 * 1024
+
+#: the published site's article typography, for the text the item pages show as published
+PUBLISHED_CSS = article_style(".published")
+
+
+def published_css() -> Response:
+    """The stylesheet of ``.published``: the site's own typography (one place: its pages)."""
+    return Response(PUBLISHED_CSS, mimetype="text/css")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,15 +113,26 @@ def location_label(location: str | None) -> str:
     return location
 
 
+def _span(text: str, finding: dict[str, Any]) -> tuple[int, int] | None:
+    """Where ``finding`` is in ``text``: at the offsets the screening recorded when they fit
+    the text, else the first place its excerpt (or match) appears."""
+    start, end = finding.get("start"), finding.get("end")
+    if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+        return start, end
+    excerpt = str(finding.get("excerpt") or "").strip()
+    for needle in (excerpt, str(finding.get("match") or "")):
+        if needle and (found := text.find(needle)) >= 0:
+            return found, found + len(needle)
+    return None
+
+
 def highlight(text: str, findings: list[dict[str, Any]]) -> list[Segment]:
-    """Split ``text`` so that each finding's excerpt is its own highlighted segment."""
+    """Split ``text`` so that each finding's place is its own highlighted segment."""
     spans: list[tuple[int, int, int]] = []
     for index, finding in enumerate(findings):
-        excerpt = str(finding.get("excerpt") or "").strip()
-        for needle in (excerpt, str(finding.get("match") or "")):
-            if needle and (start := text.find(needle)) >= 0:
-                spans.append((start, start + len(needle), index))
-                break
+        span = _span(text, finding)
+        if span is not None:
+            spans.append((span[0], span[1], index))
     spans.sort()
     segments: list[Segment] = []
     cursor = 0
@@ -123,6 +146,40 @@ def highlight(text: str, findings: list[dict[str, Any]]) -> list[Segment]:
     if cursor < len(text):
         segments.append(Segment(text[cursor:], None))
     return segments
+
+
+def published_paragraphs(
+    text: str, findings: list[dict[str, Any]], *, part: str = BODY_NAME
+) -> list[list[list[Segment]]]:
+    """``text`` as the site sets it (NFC, paragraphs between blank lines, lines kept: the
+    site's own :func:`paragraph_lines`), each line in segments with ``part``'s findings
+    marked at their places. The indices are into ``findings`` (the page's findings table)."""
+    shown = unicodedata.normalize("NFC", text)
+    fits = len(shown) == len(text)  # offsets into the text as screened apply to it
+    own = [
+        (f if fits else {k: v for k, v in f.items() if k not in ("start", "end")})
+        if f.get("file") == part
+        else {}
+        for f in findings
+    ]
+    segments = highlight(shown, own)
+    placed: list[tuple[int, Segment]] = []
+    at = 0
+    for segment in segments:
+        placed.append((at, segment))
+        at += len(segment.text)
+    paragraphs: list[list[list[Segment]]] = []
+    for block in paragraph_lines(shown):
+        lines: list[list[Segment]] = []
+        for start, end in block:
+            line = [
+                Segment(shown[max(start, s) : min(end, s + len(seg.text))], seg.finding)
+                for s, seg in placed
+                if s < end and s + len(seg.text) > start
+            ]
+            lines.append(line)
+        paragraphs.append(lines)
+    return paragraphs
 
 
 def diff_lines(old: str, new: str, context: int = 3) -> list[DiffLine]:
@@ -292,6 +349,48 @@ class AttachmentView:
     image: bool
     text: str | None
     preview: Preview | None
+    pages: tuple[str, ...] = ()  # the PNG digests of the derivative's pages, drawn at review
+    removed: tuple[str, ...] = ()  # the metadata kinds the derivative leaves out
+
+
+def _screening_entry(revision: RevisionView, part: PartView) -> dict[str, Any] | None:
+    """The stored screening entry of ``part``'s derivative (None without a derivative)."""
+    if not part.sanitized_sha256:
+        return None
+    entries = (revision.screening or {}).get("parts")
+    for entry in entries if isinstance(entries, list) else ():
+        if (
+            isinstance(entry, dict)
+            and entry.get("name") == part.name
+            and entry.get("sanitized_sha256") == part.sanitized_sha256
+        ):
+            return entry
+    return None
+
+
+def page_images(revision: RevisionView, part: PartView) -> tuple[str, ...]:
+    """The digests of the page images the review drew for ``part``'s derivative (the published
+    bytes), in page order; none when the part has none, or when they were drawn from other
+    bytes than the derivative (older reviews drew the upload: never shown as what is published)."""
+    entry = _screening_entry(revision, part)
+    rendered = entry.get("rendered") if entry else None
+    if isinstance(rendered, dict) and rendered.get("of") == part.sanitized_sha256:
+        pages = rendered.get("page_png_sha256")
+        if isinstance(pages, list) and all(isinstance(p, str) for p in pages):
+            return tuple(pages)
+    return ()
+
+
+def removed_metadata(revision: RevisionView, part: PartView) -> tuple[str, ...]:
+    """The kinds of metadata the upload of ``part`` carried that its derivative leaves out."""
+    entry = _screening_entry(revision, part)
+    if entry is None or part.sanitized_sha256 == part.sha256:
+        return ()
+    findings = entry.get("findings")
+    if not isinstance(findings, list):
+        return ()
+    found = [f for f in findings if isinstance(f, dict)]
+    return tuple(str(kind) for kind in left_out(runtime().policy.screening, found))
 
 
 def release_attachments(revision: RevisionView) -> list[AttachmentView]:
@@ -309,6 +408,8 @@ def release_attachments(revision: RevisionView) -> list[AttachmentView]:
                 image=mime in INLINE_IMAGES,
                 text=part_text(part, sanitized=True),
                 preview=PREVIEWS.get(digest, mime, partial(blobs.read, digest)),
+                pages=page_images(revision, part),
+                removed=removed_metadata(revision, part),
             )
         )
     return views

@@ -58,6 +58,7 @@ def nav_links() -> tuple[tuple[str, str], ...]:
 LAYOUT: dict[str, tuple[str, dict[str, Any]]] = {
     "css": ("static", {"filename": "app.css"}),
     "js": ("static", {"filename": "app.js"}),
+    "published_css": ("published_css", {}),
     "home": ("index", {}),
     "language": ("i18n.set_language", {}),
     "password": ("auth.change_password", {}),

@@ -18,19 +18,55 @@ VIETNAM = timezone(timedelta(hours=7), "ICT")
 # them from touching the line above; fonts listed all cover Vietnamese; no uppercase transforms
 # (they break the reading of marks) and no automatic hyphenation (browsers have no Vietnamese
 # patterns: Vietnamese words are single syllables separated by spaces).
-STYLE = """
-:root { color-scheme: light; }
-body { margin: 0 auto; max-width: 44rem; padding: 1.5rem;
-  font-family: "Noto Serif", "Times New Roman", "Tinos", serif; font-size: 1.0625rem;
-  line-height: 1.7; color: #1a1a1a; background: #fff; text-rendering: optimizeLegibility;
-  font-kerning: normal; hyphens: manual; overflow-wrap: break-word; }
-h1, h2 { font-family: "Noto Sans", "Arial", "Roboto", sans-serif; line-height: 1.35;
-  font-weight: 700; text-transform: none; letter-spacing: 0; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
-.meta, .proof { font-size: 0.9rem; color: #555; }
-code { font-size: 0.8rem; word-break: break-all; }
-a { color: #0b4f9c; }
+#: the article's text and headings as the site sets them; the approver's page sets the text it
+#: shows in the same typography (:func:`article_style`), so what is signed looks as published
+TEXT_TYPOGRAPHY = """font-family: "Noto Serif", "Times New Roman", "Tinos", serif; font-size: 1.0625rem;
+  line-height: 1.7; color: #1a1a1a;"""
+TEXT_RENDERING = """text-rendering: optimizeLegibility;
+  font-kerning: normal; hyphens: manual; overflow-wrap: break-word;"""
+HEADING_TYPOGRAPHY = """font-family: "Noto Sans", "Arial", "Roboto", sans-serif; line-height: 1.35;
+  font-weight: 700; text-transform: none; letter-spacing: 0;"""
+
+STYLE = f"""
+:root {{ color-scheme: light; }}
+body {{ margin: 0 auto; max-width: 44rem; padding: 1.5rem;
+  {TEXT_TYPOGRAPHY} background: #fff; {TEXT_RENDERING} }}
+h1, h2 {{ {HEADING_TYPOGRAPHY} }}
+h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.15rem; margin-top: 2rem; }}
+.meta, .proof {{ font-size: 0.9rem; color: #555; }}
+code {{ font-size: 0.8rem; word-break: break-all; }}
+a {{ color: #0b4f9c; }}
 """
+
+
+def article_style(scope: str) -> str:
+    """The site's article typography for the elements under the CSS selector ``scope``."""
+    return (
+        f"{scope} {{ max-width: 44rem; {TEXT_TYPOGRAPHY} {TEXT_RENDERING} }}\n"
+        f"{scope} h1, {scope} h2, {scope} h3 {{ {HEADING_TYPOGRAPHY} }}\n"
+        f"{scope} p {{ margin: 0 0 1rem; }}\n"
+    )
+
+
+def paragraph_lines(body: str) -> list[list[tuple[int, int]]]:
+    """The site's paragraphs of ``body`` (already NFC): blocks between blank lines, each a list
+    of its lines as (start, end) offsets into ``body``, blank blocks left out."""
+    blocks: list[list[tuple[int, int]]] = []
+    position = 0
+    for raw in body.split("\n\n"):
+        start = position + (len(raw) - len(raw.lstrip()))
+        block = raw.strip()
+        position += len(raw) + 2
+        if not block:
+            continue
+        lines: list[tuple[int, int]] = []
+        offset = start
+        for line in block.splitlines(keepends=True):
+            content = line.splitlines()[0]  # the line without its end (any of Python's)
+            lines.append((offset, offset + len(content)))
+            offset += len(line)
+        blocks.append(lines)
+    return blocks
 
 
 def vn_datetime(moment: datetime) -> str:
@@ -56,11 +92,10 @@ def _text(value: str) -> str:
 
 
 def _paragraphs(body: str) -> str:
-    blocks = [b.strip() for b in unicodedata.normalize("NFC", body).split("\n\n")]
+    text = unicodedata.normalize("NFC", body)
     return "\n".join(
-        "<p>" + "<br>\n".join(escape(line) for line in block.splitlines()) + "</p>"
-        for block in blocks
-        if block
+        "<p>" + "<br>\n".join(escape(text[start:end]) for start, end in block) + "</p>"
+        for block in paragraph_lines(text)
     )
 
 

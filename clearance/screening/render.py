@@ -327,11 +327,26 @@ def _warm_convert(source: Path, target: Path, deadline: float) -> bool:
     return True
 
 
+def draw_pdf(data: bytes, *, seconds: float = 30.0, dpi: int = PREVIEW_DPI) -> tuple[bytes, ...]:
+    """Each page of the PDF ``data`` drawn as PNG at ``dpi`` by poppler under the same caps as
+    rendering (at most the first 500 pages). :class:`RenderUnavailable` when poppler is
+    missing, :class:`RenderFailed` when drawing fails or takes longer than ``seconds``."""
+    deadline = time.monotonic() + seconds
+    with tempfile.TemporaryDirectory(prefix="clearance-draw-") as work:
+        root = Path(work)
+        source = root / "document.pdf"
+        source.write_bytes(data)
+        pages = _draw(source, root, deadline, dpi)
+    if not pages:
+        raise RenderFailed("poppler drew no pages (the file may be damaged)")
+    return pages
+
+
 def _draw(rendered: Path, root: Path, deadline: float, dpi: int) -> tuple[bytes, ...]:
     pdftoppm = _tool("pdftoppm")
     prefix = root / "page"
     _run(
-        [pdftoppm, "-r", str(dpi), "-png", str(rendered), str(prefix)],
+        [pdftoppm, "-r", str(dpi), "-l", str(_MAX_PAGES), "-png", str(rendered), str(prefix)],
         deadline=deadline,
         home=root,
         what="draw the rendered pages",

@@ -62,7 +62,9 @@ class Finding:
 
     ``part`` names where in the file (``word/document.xml``, ``page 3``, ``exif``), ``location``
     where inside the part (``line 12``), ``excerpt`` the surrounding text with personal data masked.
-    ``rule`` is the policy rule id, ``reference`` its legal basis.
+    ``rule`` is the policy rule id, ``reference`` its legal basis. ``start``/``end`` are the
+    hit's character offsets in the part's text as scanned (NFKC-normalised), when known: the
+    approver's page marks the finding at its place with them.
     """
 
     rule: str
@@ -74,9 +76,13 @@ class Finding:
     explanation: str = ""
     reference: str = ""
     level: str | None = None
+    start: int | None = None
+    end: int | None = None
 
     def to_json(self) -> dict[str, Any]:
+        span = {} if self.start is None else {"start": self.start, "end": self.end}
         return {
+            **span,
             "rule": self.rule,
             "severity": str(self.severity),
             "message": self.message,

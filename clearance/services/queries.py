@@ -42,6 +42,13 @@ class PartView:
     #: a language version's language and title (role ``version``)
     language: str | None = None
     title: str | None = None
+    #: the size of the sanitised derivative (what is published), when there is one
+    sanitized_size: int | None = None
+
+    @property
+    def published_size(self) -> int:
+        """The size of the bytes that will be published: the derivative's, else the upload's."""
+        return self.sanitized_size if self.sanitized_size is not None else self.size
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +215,7 @@ _REVISIONS = (
         Revision.language,
         Part.language,
         Part.title,
+        Part.sanitized_size,
     )
     .outerjoin(Part, Part.revision_id == Revision.id)
     .where(Revision.item_id == bindparam("item_id"), Revision.number >= bindparam("since"))
@@ -263,7 +271,7 @@ def load_item_snapshot(
         block = list(group)
         r = block[0]
         parts = tuple(
-            PartView(p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[24], p[25])
+            PartView(p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[24], p[25], p[26])
             for p in block
             if p[14] is not None
         )

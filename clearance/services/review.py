@@ -203,7 +203,8 @@ def _screen(rt: Runtime, policy: Policy, channels: Sequence[str], part: _PartInp
     )
     rendered = None
     if part.role is PartRole.ATTACHMENT:
-        rendered = store_rendering(rt, part.name, data, result.detected_type)
+        # the pages of what will be published: the derivative, not the upload
+        rendered = store_rendering(rt, part.name, derived, mime, ref.sha256)
     return _Screened(part, result, entry, rendered)
 
 

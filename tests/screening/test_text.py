@@ -120,3 +120,19 @@ def test_alone_is_strip_equals_phrase(before: list[str], after: list[str]) -> No
     line_end = lower.find("\n", end)
     line = lower[line_start : len(lower) if line_end < 0 else line_end]
     assert markings.alone(lower, start, end) == (line.strip(markings.DECORATION) == "mật")
+
+
+def test_findings_carry_their_offsets_in_the_text_as_given(rules: ScreeningRules) -> None:
+    text = "Thông cáo về lễ hội.\nLiên hệ: 0905 123 456.\n\nTỌA ĐỘ 16.0544, 108.2022 ở đây."
+    findings = [f for f in screen_text(text, rules).findings if f.start is not None]
+    spans = {f.rule: text[f.start : f.end] for f in findings if f.end is not None}
+    assert spans["pii.phone"] == "0905 123 456"
+    assert "16.0544, 108.2022" in spans["geo.coordinates"]
+    assert all(f.to_json()["start"] == f.start for f in findings)
+
+
+def test_no_offsets_when_normalising_changes_the_length(rules: ScreeningRules) -> None:
+    # a zero-width space inside the number is dropped before scanning: offsets would not fit
+    text = "Liên hệ: 0905\u200b 123 456."
+    findings = screen_text(text, rules).findings
+    assert findings and all(f.start is None and "start" not in f.to_json() for f in findings)

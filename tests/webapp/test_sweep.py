@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
+from tests.screening.corpus import pdf_pages
 from tests.webapp.helpers import Browser, browser
 from tests.webapp.test_story import submit
 
@@ -35,6 +36,8 @@ ROUTES: list[tuple[str, str, frozenset[str]]] = [
     # an administrator who may not read the item is sent to the publication page
     ("GET", "/items/{A}", frozenset({"tac.gia", "lanh.dao", "kiem.toan", "quan.tri"})),
     ("GET", "/items/{A}/r/1/parts/0", frozenset({"tac.gia", "lanh.dao", "kiem.toan"})),
+    # {P}: the PDF attachment, whose pages the review drew
+    ("GET", "/items/{A}/r/1/parts/{P}/pages/1", frozenset({"tac.gia", "lanh.dao", "kiem.toan"})),
     ("GET", "/audit/", frozenset({"kiem.toan"})),
     ("GET", "/audit/verify", frozenset({"kiem.toan"})),
     ("GET", "/audit/verify.json", frozenset({"kiem.toan"})),
@@ -67,8 +70,17 @@ ROUTES: list[tuple[str, str, frozenset[str]]] = [
     ("GET", "/reports/entries", APPROVERS | {"kiem.toan", "quan.tri"}),
     ("GET", "/reports/report.csv", APPROVERS | {"kiem.toan", "quan.tri"}),
 ]
+#: the index of the sweep item's PDF among its parts (the body, lich.txt, le-hoi.pdf)
+PDF_PART = "2"
 #: routes every visitor reaches (or that only end a session)
-PUBLIC = {"/auth/login", "/lang", "/auth/logout", "/", "/static/<path:filename>"}
+PUBLIC = {
+    "/auth/login",
+    "/lang",
+    "/auth/logout",
+    "/",
+    "/static/<path:filename>",
+    "/published.css",
+}
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +99,10 @@ def world(
     rt = Runtime.open(settings)
     app = create_app(settings, runtime=rt)
     app.config.update(TESTING=True)
-    item_a = submit(app, files={"lich.txt": "Lịch trình lễ hội".encode()})
+    item_a = submit(
+        app,
+        files={"lich.txt": "Lịch trình lễ hội".encode(), "le-hoi.pdf": pdf_pages([["Le hoi"]])},
+    )
     clients = {
         name: (Browser(app.test_client()) if name == "anon" else browser(app, name))
         for name in ROLES
@@ -109,7 +124,10 @@ def world(
 
 def test_every_route_is_in_the_sweep(world) -> None:  # type: ignore[no-untyped-def]
     app, _item, _clients, _note = world
-    swept = {url.replace("{A}", "<item_id>").replace("{N}", "1") for _m, url, _who in ROUTES}
+    swept = {
+        url.replace("{A}", "<item_id>").replace("{N}", "1").replace("{P}", "0")
+        for _m, url, _who in ROUTES
+    }
     normalised = set()
     for rule in app.url_map.iter_rules():
         path = rule.rule
@@ -118,6 +136,7 @@ def test_every_route_is_in_the_sweep(world) -> None:  # type: ignore[no-untyped-
             ("<int:index>", "0"),
             ("<int:change_id>", "1"),
             ("<int:note_id>", "1"),
+            ("<int:page>", "1"),
             ("<username>", "tac.gia"),
             ("<channel>", "website"),
             ("report.<kind>", "report.csv"),
@@ -135,7 +154,7 @@ def test_every_route_is_in_the_sweep(world) -> None:  # type: ignore[no-untyped-
 def test_access(world, who: str, method: str, url: str, allowed: frozenset[str]) -> None:  # type: ignore[no-untyped-def]
     _app, item_a, clients, note_id = world
     b = clients[who]
-    target = url.replace("{A}", item_a).replace("{N}", str(note_id))
+    target = url.replace("{A}", item_a).replace("{N}", str(note_id)).replace("{P}", PDF_PART)
     # POSTs carry a real token but an empty form: reaching the view is checked, not its effect
     response = b.client.get(target) if method == "GET" else b.post(target, {})
     status = response.status_code

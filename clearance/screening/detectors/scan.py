@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
+from dataclasses import replace
 from multiprocessing import shared_memory
 
 from clearance.screening.detectors.automaton import (
@@ -338,8 +339,14 @@ def scan_text(
 
 def _one_pass(text: str, rules: ScreeningRules, part: str, budget: Budget | None) -> list[Finding]:
     hits, located = _scan_hits(text, rules, budget)
-    findings, counts = _locate(hits, located, part)
+    findings, counts = _locate(hits, located, part, char_offset=_fits(text, located, 0))
     return findings + _summaries(counts, part)
+
+
+def _fits(given: str, scanned: str, offset: int) -> int | None:
+    """``offset`` when offsets in ``scanned`` are offsets in ``given`` (normalising kept the
+    length: it folded characters one for one), else None."""
+    return offset if len(given) == len(scanned) else None
 
 
 Counts = Counter[tuple[str, Severity]]
@@ -351,10 +358,13 @@ def _locate(
     part: str,
     *,
     line_offset: int = 0,
+    char_offset: int | None = 0,
     keep: tuple[int, int] | None = None,
 ) -> tuple[list[Finding], Counts]:
     """Findings of the first :data:`MAX_PER_RULE` hits per rule and severity (those starting
-    inside ``keep`` when given), in text order, and how many hits each rule had."""
+    inside ``keep`` when given), in text order, and how many hits each rule had. Each finding
+    carries its offsets in the text as given (plus ``char_offset``), or none when
+    ``char_offset`` is None (normalising changed the text's length: offsets would not fit)."""
     hits.sort(key=lambda hit: (hit.start, hit.rule))
     counts: Counts = Counter()
     findings: list[Finding] = []
@@ -382,6 +392,8 @@ def _locate(
                 explanation=hit.explanation,
                 reference=hit.reference,
                 level=hit.level,
+                start=None if char_offset is None else hit.start + char_offset,
+                end=None if char_offset is None else hit.end + char_offset,
             )
         )
     return findings, counts
@@ -461,6 +473,7 @@ def _after_newlines(text: str, count: int) -> int:
 def _half(
     text: str, rules: ScreeningRules, part: str, keep: tuple[int, int | None],
     lines: tuple[int, int | None], line_offset: int, budget: Budget | None,
+    char_offset: int = 0,
 ) -> tuple[list[Finding], Counts]:  # fmt: skip
     """Findings of the hits from ``keep[0]`` to ``keep[1]`` (indices into ``text``, None for its
     end), which are the starts of line ``lines[0]`` and ``lines[1]``. When normalisation changed
@@ -471,12 +484,19 @@ def _half(
     else:
         low = _after_newlines(located, lines[0])
         high = len(located) + 1 if lines[1] is None else _after_newlines(located, lines[1])
-    return _locate(hits, located, part, line_offset=line_offset, keep=(low, high))
+    return _locate(
+        hits,
+        located,
+        part,
+        line_offset=line_offset,
+        char_offset=_fits(text, located, char_offset),
+        keep=(low, high),
+    )
 
 
 def _worker_half(
     name: str, size: int, token: str, rules: ScreeningRules, part: str, keep_from: int,
-    skip_lines: int, line_offset: int,
+    skip_lines: int, line_offset: int, char_offset: int = 0,
 ) -> tuple[list[Finding], Counts]:  # fmt: skip  # pragma: no cover - runs in the worker process
     """The second half, read as UTF-16-LE from shared memory: one copy in, one decoding out
     (through a pipe it costs the worker three times as much CPU, measured)."""
@@ -491,7 +511,9 @@ def _worker_half(
             view.release()
     finally:
         shared.close()
-    return _half(text, cached, part, (keep_from, None), (skip_lines, None), line_offset, None)
+    return _half(
+        text, cached, part, (keep_from, None), (skip_lines, None), line_offset, None, char_offset
+    )
 
 
 def _scan_parallel(
@@ -514,7 +536,7 @@ def _scan_parallel(
         shared.buf[: len(wide)] = wide
         future = _pool().submit(
             _worker_half, shared.name, len(wide), _token(rules), rules, part,
-            split - second_start, skip, offset,
+            split - second_start, skip, offset, second_start,
         )  # fmt: skip
         del wide
         first_end = text.find("\n", min(len(text), split + OVERLAP))
@@ -540,4 +562,6 @@ def _scan_parallel(
         per_key[finding.rule, finding.severity] += 1
         if per_key[finding.rule, finding.severity] <= MAX_PER_RULE:
             merged.append(finding)
+    if any(f.start is None for f in merged):  # one half changed length: no offsets at all
+        merged = [replace(f, start=None, end=None) for f in merged]
     return merged + _summaries(counts + more_counts, part)
