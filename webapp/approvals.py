@@ -169,6 +169,15 @@ def all_items_page() -> ResponseReturnValue:
 @role_required("approver")
 def item(item_id: str) -> ResponseReturnValue:
     item_access(item_id, allow=("approver",))
+    return item_page(item_id)
+
+
+def item_page(
+    item_id: str, *, failed: DecisionForm | None = None, failure: str | None = None
+) -> str:
+    """The item exactly as it will be published, with the decision form: empty, or after a
+    decision that was not recorded (``failed``), as the approver filled it (the decision and
+    the comment kept, the password not), with why it failed and a link to the key page."""
     head = item_head(item_id)
     assert head is not None  # item_access answered 404 otherwise
     # the current revision and the one before it (for the diff); no history on this page
@@ -182,6 +191,9 @@ def item(item_id: str) -> ResponseReturnValue:
         and detail.summary.state == "awaiting_signoff"
         and state.may_sign(user.id, user.view.signoff_roles, user.view.unit)
     )
+    fields = None
+    if may_sign:
+        fields = decision_fields() if failed is None else filled_decision_fields(failed)
     return render_template(
         "approvals/item.html",
         detail=detail,
@@ -197,7 +209,8 @@ def item(item_id: str) -> ResponseReturnValue:
         signoff=state,
         may_sign=may_sign,
         diff=itemview.revision_diff(detail, rev.number),
-        decision_fields=decision_fields() if may_sign else None,
+        decision_fields=fields,
+        failure=failure,
     )
 
 
@@ -217,6 +230,12 @@ def decision_fields() -> Markup:
     return found
 
 
+def filled_decision_fields(form: DecisionForm) -> Markup:
+    """The decision form's visible fields as the approver filled them (never the password)."""
+    form.password.data = ""
+    return Markup(render_template("approvals/_decision_fields.html", form=form).strip())  # noqa: S704 - a rendered template
+
+
 @bp.post("/items/<item_id>/decide")
 @role_required("approver")
 @fresh
@@ -224,8 +243,8 @@ def decide(item_id: str) -> ResponseReturnValue:
     item_access(item_id, allow=("approver",))
     form = DecisionForm()
     if not form.validate_on_submit():
-        flash(_("Choose a decision and enter your password."), "error")
-        return redirect(url_for("approvals.item", item_id=item_id))
+        failure = _("Choose a decision and enter your password.")
+        return item_page(item_id, failed=form, failure=failure), 422
     from clearance.services.signoff import SeenState
     from clearance.services.signoff import decide as record_decision
 
@@ -245,8 +264,8 @@ def decide(item_id: str) -> ResponseReturnValue:
     except (Conflict, IllegalTransition):
         raise  # the state moved on: the 409 page says what changed and keeps the comment
     except (BadInput, PolicyRefusal) as exc:
-        flash(user_message(exc), "error")
-        return redirect(url_for("approvals.item", item_id=item_id))
+        # nothing was recorded: the page again, the decision and the comment as they were
+        return item_page(item_id, failed=form, failure=user_message(exc)), 422
     if outcome.publish:
         progress.trigger(item_id, progress.APPROVED)
     flash(_("Your decision was signed and recorded."), "info")

@@ -58,11 +58,30 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(load_user)
 
 
+def needs_signing_key() -> bool:
+    """Whether the signed-in user signs off but has no signing key registered yet."""
+    user = me()
+    if not user.has("approver"):
+        return False
+    from clearance.signing.approver import active_vkey
+
+    with runtime().readers() as db:
+        return active_vkey(db, user.username) is None
+
+
+def to_key_page() -> ResponseReturnValue:
+    flash(_("Before your first sign-off, enrol your signing key: it signs your decisions."), "info")
+    return redirect(url_for("approvals.key"))
+
+
 def home() -> ResponseReturnValue:
-    """Each role lands on its own first page."""
+    """Each role lands on its own first page; an approver without a signing key on the key
+    page (no decision can be signed without one)."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     user = me()
+    if needs_signing_key():
+        return to_key_page()
     for role, endpoint in (
         ("approver", "approvals.queue"),
         ("author", "author.my_items"),
@@ -110,6 +129,8 @@ def login() -> ResponseReturnValue:
         if view.must_change_password:
             flash(_("Choose a new password before you continue."), "info")
             return redirect(url_for("auth.change_password"))
+        if needs_signing_key():
+            return to_key_page()
         return redirect(safe_next(form.next.data, url_for("index")))
     return render_template("auth/login.html", form=form)
 
