@@ -209,6 +209,7 @@ def item_page(
         signoff=state,
         may_sign=may_sign,
         diff=itemview.revision_diff(detail, rev.number),
+        file_changes=itemview.file_changes(detail, rev.number),
         decision_fields=fields,
         failure=failure,
     )

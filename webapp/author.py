@@ -234,6 +234,7 @@ def item(item_id: str) -> ResponseReturnValue:
         decisions=itemview.decisions(item_id, rev.release_manifest_hash),
         signoff=progress.signoff(item_id),
         diff=itemview.revision_diff(detail, rev.number),
+        file_changes=itemview.file_changes(detail, rev.number),
         withdraw_form=ReasonForm(),
     )
 

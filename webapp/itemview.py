@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -15,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from clearance.publishing.pages import article_style, paragraph_lines
 from clearance.readmodels.decisions import DecisionRecord, item_decisions
+from clearance.screening import filetype
 from clearance.screening.sanitise import removed_metadata as left_out
 from clearance.services.queries import (
     ItemDetail,
@@ -24,6 +27,7 @@ from clearance.services.queries import (
     load_item_snapshot,
 )
 from clearance.services.review import TITLE_PART
+from clearance.services.sheetdiff import SheetDiff, SheetUnreadable, diff_sheets
 from clearance.services.uploads import BODY_NAME
 from webapp.context import read_connection, runtime
 from webapp.i18n import language
@@ -49,8 +53,12 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class DiffLine:
-    kind: str  # same | add | del | gap
+    """One line of a diff: unchanged, added, deleted, changed (with the words that changed in
+    ``pieces``), or a gap before the next changed lines (``text``: the line number, new side)."""
+
+    kind: str  # same | add | del | change | gap
     text: str
+    pieces: tuple[tuple[str, str], ...] = ()  # change: (same | add | del, text), in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,19 +190,48 @@ def published_paragraphs(
     return paragraphs
 
 
-def diff_lines(old: str, new: str, context: int = 3) -> list[DiffLine]:
-    lines: list[DiffLine] = []
-    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=context):
-        if line.startswith(("---", "+++")):
+_WORDS = re.compile(r"\s+|\w+|[^\w\s]")
+#: lines longer than this are shown deleted and added whole, not word by word
+MAX_WORD_DIFF = 5_000
+
+
+def word_pieces(old: str, new: str) -> tuple[tuple[str, str], ...]:
+    """``new`` against ``old`` word by word: the unchanged, deleted and added runs in order."""
+    a, b = _WORDS.findall(old), _WORDS.findall(new)
+    pieces: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            pieces.append(("same", "".join(a[i1:i2])))
             continue
-        if line.startswith("@@"):
-            lines.append(DiffLine("gap", line))
-        elif line.startswith("+"):
-            lines.append(DiffLine("add", line[1:]))
-        elif line.startswith("-"):
-            lines.append(DiffLine("del", line[1:]))
-        else:
-            lines.append(DiffLine("same", line[1:]))
+        if i2 > i1:
+            pieces.append(("del", "".join(a[i1:i2])))
+        if j2 > j1:
+            pieces.append(("add", "".join(b[j1:j2])))
+    return tuple(pieces)
+
+
+def diff_lines(old: str, new: str, context: int = 3) -> list[DiffLine]:
+    """The changed lines of ``new`` against ``old`` with ``context`` lines around them; a line
+    replaced by another is one ``change`` line with its changed words marked."""
+    a, b = old.splitlines(), new.splitlines()
+    lines: list[DiffLine] = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for group in matcher.get_grouped_opcodes(context):
+        lines.append(DiffLine("gap", str(group[0][3] + 1)))
+        for op, i1, i2, j1, j2 in group:
+            if op == "equal":
+                lines.extend(DiffLine("same", line) for line in b[j1:j2])
+                continue
+            paired = min(i2 - i1, j2 - j1) if op == "replace" else 0
+            for k in range(paired):
+                was, now = a[i1 + k], b[j1 + k]
+                if len(was) + len(now) > MAX_WORD_DIFF:
+                    lines.extend((DiffLine("del", was), DiffLine("add", now)))
+                else:
+                    lines.append(DiffLine("change", now, word_pieces(was, now)))
+            lines.extend(DiffLine("del", line) for line in a[i1 + paired : i2])
+            lines.extend(DiffLine("add", line) for line in b[j1 + paired : j2])
     return lines
 
 
@@ -218,8 +255,9 @@ def body_text(revision: RevisionView, *, sanitized: bool = False) -> str:
 
 
 def revision_text(revision: RevisionView) -> str:
-    """Title and body, for diffs between revisions."""
-    names = ", ".join(f"{p.name} ({p.sha256[:12]})" for _i, p in iter_attachments(revision))
+    """Title, language, themes, body, language versions and the attachments' names, for the
+    text diff between revisions (what changed inside an attachment: :func:`file_changes`)."""
+    names = ", ".join(p.name for _i, p in iter_attachments(revision))
     versions = "".join(
         f"\n\n[{p.language}] {p.title}\n\n{part_text(p, sanitized=False) or ''}"
         for p in revision.versions
@@ -417,3 +455,107 @@ def release_attachments(revision: RevisionView) -> list[AttachmentView]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(location_label=location_label)
+
+
+@dataclass(frozen=True, slots=True)
+class FileSide:
+    """An attachment in one revision: where to link it, its published size and page images."""
+
+    number: int
+    index: int
+    size: int
+    pages: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """An attachment compared with the previous revision (by name): what became of it and,
+    for a changed document, its pages side by side; for a changed spreadsheet, its cells."""
+
+    name: str
+    status: str  # added | removed | changed | same
+    old: FileSide | None
+    new: FileSide | None
+    sheet: SheetDiff | None = None
+    sheet_unreadable: bool = False
+
+    @property
+    def page_pairs(self) -> list[tuple[int, bool, bool]]:
+        """(page number, in the old, in the new) for the pages shown side by side."""
+        old = len(self.old.pages) if self.old else 0
+        new = len(self.new.pages) if self.new else 0
+        return [(n, n <= old, n <= new) for n in range(1, min(max(old, new), MAX_PAGE_PAIRS) + 1)]
+
+
+#: pages shown side by side per document at most (the downloads have the rest)
+MAX_PAGE_PAIRS = 30
+_SHEET_DIFFS: OrderedDict[tuple[str, str], SheetDiff | None] = OrderedDict()
+_SHEET_LOCK = threading.Lock()
+
+
+def sheet_diff(old_digest: str, new_digest: str) -> SheetDiff | None:
+    """The cell diff of two published workbooks (None when one cannot be read), computed once
+    per pair of digests: blobs are content-addressed, so it never changes."""
+    key = (old_digest, new_digest)
+    with _SHEET_LOCK:
+        if key in _SHEET_DIFFS:
+            _SHEET_DIFFS.move_to_end(key)
+            return _SHEET_DIFFS[key]
+    blobs = runtime().blobs
+    try:
+        found: SheetDiff | None = diff_sheets(blobs.read(old_digest), blobs.read(new_digest))
+    except SheetUnreadable:
+        found = None
+    with _SHEET_LOCK:
+        _SHEET_DIFFS[key] = found
+        while len(_SHEET_DIFFS) > 64:
+            _SHEET_DIFFS.popitem(last=False)
+    return found
+
+
+def _published(part: PartView) -> tuple[str, str]:
+    if part.sanitized_sha256:
+        return part.sanitized_sha256, part.sanitized_mime or part.mime
+    return part.sha256, part.mime
+
+
+def file_changes(detail: ItemDetail, number: int) -> list[FileChange]:
+    """Each attachment of revision ``number`` and of the one before, matched by name, compared
+    by their published bytes."""
+    by_number = {r.number: r for r in detail.revisions}
+    if number not in by_number or number - 1 not in by_number:
+        return []
+    before, now = by_number[number - 1], by_number[number]
+
+    def sides(revision: RevisionView) -> dict[str, tuple[FileSide, PartView]]:
+        return {
+            part.name: (
+                FileSide(revision.number, index, part.published_size, page_images(revision, part)),
+                part,
+            )
+            for index, part in iter_attachments(revision)
+        }
+
+    old_files, new_files = sides(before), sides(now)
+    changes: list[FileChange] = []
+    for name, (side, part) in new_files.items():
+        if name not in old_files:
+            changes.append(FileChange(name, "added", None, side))
+            continue
+        old_side, old_part = old_files[name]
+        (old_digest, _old_mime), (new_digest, new_mime) = _published(old_part), _published(part)
+        if old_digest == new_digest:
+            changes.append(FileChange(name, "same", old_side, side))
+            continue
+        sheet = None
+        unreadable = False
+        if new_mime == filetype.XLSX and _published(old_part)[1] == filetype.XLSX:
+            sheet = sheet_diff(old_digest, new_digest)
+            unreadable = sheet is None
+        changes.append(FileChange(name, "changed", old_side, side, sheet, unreadable))
+    changes.extend(
+        FileChange(name, "removed", side, None)
+        for name, (side, _part) in old_files.items()
+        if name not in new_files
+    )
+    return changes
