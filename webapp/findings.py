@@ -226,7 +226,7 @@ RULE_LABELS = {
 }
 
 
-def rule_label(rule: str | None) -> str:
+def finding_rule_name(rule: str | None) -> str:
     """What the rule ``rule`` looks for, in the request's language."""
     name = rule or ""
     key = name if name in RULE_LABELS else name.split(".", 1)[0]
@@ -289,5 +289,7 @@ def emitted_rules(rules: ScreeningRules) -> tuple[str, ...]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
-        finding_sentence=finding_sentence, finding_where=where, rule_label=rule_label
+        finding_sentence=finding_sentence,
+        finding_where=where,
+        finding_rule_name=finding_rule_name,
     )

@@ -217,7 +217,9 @@ def test_an_approver_signed_in_signs_while_someone_hammers_their_login(
         {"decision": "approve", "password": "not my password", "manifest_hash": manifest},
         form_page=f"/approvals/items/{item_id}",
     )
-    assert wrong.status_code == 302  # the step-up refused it, back to the item with a message
+    # the step-up refused it: the item again with why (the form kept, nothing recorded)
+    assert wrong.status_code == 422
+    assert 'id="decision-failure"' in wrong.get_data(as_text=True)
 
 
 @pytest.mark.slow

@@ -44,7 +44,7 @@ def attempt(b: Browser, item_id: str, password: str) -> tuple[int, str]:
 
 
 def assert_form_kept(html: str) -> None:
-    form = html.split('class="decision">', 1)[1].split("</form>", 1)[0]
+    form = html.split('class="decision"', 1)[1].split("</form>", 1)[0]
     assert '<option selected value="request_changes">' in form
     assert f"{COMMENT}</textarea>" in form
     password = re.search(r'<input[^>]*name="password"[^>]*>', form)
