@@ -1,0 +1,64 @@
+"""The approver's item page with previews in headless Chromium under the strict CSP: the page
+images load, the body is set in the published typography with its findings marked, nothing
+overflows at 390 px; screenshots at 1280 and 390 px go to docs/screenshots/."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from clearance.services.items import Submission, submit
+from clearance.services.review import review_revision
+from clearance.services.uploads import Upload
+from tests.screening.corpus import pdf_pages
+from tests.webapp.test_browser import SHOTS
+from tests.webapp.test_workflow_browser import (
+    SIZES,
+    Live,
+    _browser,
+    _login,
+    _no_horizontal_scroll,
+    live,  # noqa: F401 - the fixture
+)
+
+pytestmark = pytest.mark.slow
+
+BODY = (
+    "Thông cáo báo chí về lễ hội mùa xuân của tỉnh.\nMời đồng bào tham dự.\n\n"
+    "Liên hệ ban tổ chức: 0905 123 456 về lễ khai mạc."
+)
+
+
+def test_screenshots_of_the_item_page_with_previews(live: Live) -> None:  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    pdf = pdf_pages([["Chuong trinh le hoi mua xuan", "Ngay 01/03/2026"], ["Trang hai"]])
+    files = [Upload("chuong-trinh.pdf", io.BytesIO(pdf))]
+    item_id = submit(live.rt, author="tac.gia", submission=Submission(
+        title="Lễ hội mùa xuân", channels=["website"], declared_level="cong_khai",
+        body_text=BODY, attachments=files))  # fmt: skip
+    review_revision(live.rt, item_id)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    csp: list[str] = []
+    with sync_playwright() as p:
+        browser = _browser(p)
+        for size in SIZES:
+            page: Any = _login(browser, live.url, "lanh.dao", size, csp)
+            page.goto(f"{live.url}/approvals/items/{item_id}")
+            page.wait_for_selector(".pages img")
+            loaded = page.evaluate(
+                "Array.from(document.querySelectorAll('.pages img'))"
+                ".map(i => i.complete && i.naturalWidth > 0)"
+            )
+            assert loaded == [True, True]
+            font = page.evaluate(
+                "getComputedStyle(document.querySelector('.published')).fontFamily"
+            )
+            assert "Noto Serif" in font and "monospace" not in font
+            assert page.inner_text(".published mark").endswith("0905 123 456")
+            page.screenshot(path=str(SHOTS / f"approver-item-previews-{size}.png"), full_page=True)
+            if size == "mobile":
+                _no_horizontal_scroll(page)
+    assert not csp, csp
