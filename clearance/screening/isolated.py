@@ -64,27 +64,13 @@ def _held(reason: str) -> FileResult:
     )
 
 
-def _finding(raw: dict[str, Any]) -> Finding:
-    return Finding(
-        rule=str(raw["rule"]),
-        severity=Severity(raw["severity"]),
-        message=str(raw["message"]),
-        part=str(raw.get("part", "")),
-        location=str(raw.get("location", "")),
-        excerpt=str(raw.get("excerpt", "")),
-        explanation=str(raw.get("explanation", "")),
-        reference=str(raw.get("reference", "")),
-        level=None if raw.get("level") is None else str(raw["level"]),
-    )
-
-
 def result_from_json(raw: dict[str, Any], sanitized: bytes | None) -> FileResult:
     """Rebuild a :class:`FileResult` from ``FileResult.to_json()`` and the derivative bytes."""
     return FileResult(
         verdict=Verdict(raw["verdict"]),
         detected_type=str(raw["detected_type"]),
         level=None if raw.get("level") is None else str(raw["level"]),
-        findings=tuple(_finding(f) for f in raw["findings"]),
+        findings=tuple(Finding.from_json(f) for f in raw["findings"]),
         sanitized=sanitized,
         sanitized_type=None if raw.get("sanitized_type") is None else str(raw["sanitized_type"]),
         held_reason=None if raw.get("held_reason") is None else str(raw["held_reason"]),

@@ -94,6 +94,25 @@ class Finding:
             "level": self.level,
         }
 
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Finding:
+        """The finding :meth:`to_json` wrote (the isolated child's answer), offsets included."""
+        start, end = raw.get("start"), raw.get("end")
+        span = (int(start), int(end)) if start is not None and end is not None else (None, None)
+        return cls(
+            rule=str(raw["rule"]),
+            severity=Severity(raw["severity"]),
+            message=str(raw["message"]),
+            part=str(raw.get("part", "")),
+            location=str(raw.get("location", "")),
+            excerpt=str(raw.get("excerpt", "")),
+            explanation=str(raw.get("explanation", "")),
+            reference=str(raw.get("reference", "")),
+            level=None if raw.get("level") is None else str(raw["level"]),
+            start=span[0],
+            end=span[1],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Coverage:

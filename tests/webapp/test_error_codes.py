@@ -13,7 +13,8 @@ from pathlib import Path
 from flask import Flask, session
 
 from clearance.errors import BadInput, ClearanceError
-from tests.webapp.test_story import decide, submit
+from tests.webapp.helpers import PASSWORD, browser
+from tests.webapp.test_story import submit
 from webapp.errors import ERROR_MESSAGES, user_message
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,7 +102,15 @@ def test_the_english_message_stays_available() -> None:
 def test_a_reason_less_rejection_reads_in_vietnamese(app: Flask) -> None:
     """Before the codes the approver read the core's English "a rejection needs a reason"."""
     item_id = submit(app)
-    html = decide(app, "lanh.dao", item_id, "reject", "")
+    b = browser(app, "lanh.dao")
+    page = b.get(f"/approvals/items/{item_id}").get_data(as_text=True)
+    manifest = page.split('name="manifest_hash" type="hidden" value="')[1].split('"')[0]
+    response = b.post(
+        f"/approvals/items/{item_id}/decide",
+        {"decision": "reject", "comment": "", "password": PASSWORD, "manifest_hash": manifest},
+    )
+    assert response.status_code == 422  # the form is shown again, the decision kept
+    html = response.get_data(as_text=True)
     assert "Việc từ chối cần có lý do" in html
     assert "a rejection needs a reason" not in html
 

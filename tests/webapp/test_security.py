@@ -179,7 +179,8 @@ def test_decision_needs_the_password(app: Flask) -> None:
         f"/approvals/items/{item_id}/decide",
         {"decision": "approve", "password": "not my password", "manifest_hash": manifest},
     )
-    assert response.status_code == 302
+    assert response.status_code == 422  # the form again, the chosen decision kept, nothing signed
+    assert '<option selected value="approve">' in response.get_data(as_text=True)
     page = b.client.get(f"/approvals/items/{item_id}").get_data(as_text=True)
     assert "Chưa có quyết định." in page
 
