@@ -8,7 +8,9 @@ published; some blocked or rejected), appended through the real audit log in com
 entries. Then, as a new web process would: creates the app, signs in as a leader and times
 ``GET /reports/?period=2026-Q2``: the first load (which, with the stored report summary, folds
 only the entries written since it was advanced and reads the quarter's items; without one it
-folds the whole log into it), a later load, and a load after 2,000 new entries. ``--no-state``
+folds the whole log into it), a later load, a filtered page (unit + channel + theme) and a
+custom range (``2026-02-17..2026-05-03``), each the first time it is asked for, and the three
+pages again after about 2,000 new entries spread over 300 days. ``--no-state``
 removes the stored summary first (the fold-everything baseline);
 ``--first-only`` stops after the first load (for timing whole runs against each other).
 """
@@ -28,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PERIOD = "2026-Q2"
+CUSTOM = "2026-02-17..2026-05-03"
 
 
 def events(items: int, first: int = 0) -> list[tuple[datetime, object]]:
@@ -84,6 +87,7 @@ def main() -> None:
     parser.add_argument("--first-only", action="store_true")
     args = parser.parse_args()
 
+    from clearance.reports.figures import Filters, parse_period
     from tests.webapp.conftest import build_world, settings_for
     from tests.webapp.helpers import browser
     from webapp import create_app
@@ -120,9 +124,9 @@ def main() -> None:
 
     cpu: list[float] = []
 
-    def load() -> float:
+    def load(query: str = f"period={PERIOD}") -> float:
         t0, c0 = time.perf_counter(), time.process_time()
-        response = b.get(f"/reports/?period={PERIOD}")
+        response = b.get(f"/reports/?{query}")
         elapsed = time.perf_counter() - t0
         cpu.append(time.process_time() - c0)
         assert response.status_code == 200, response.status_code
@@ -138,9 +142,21 @@ def main() -> None:
         return
     later = statistics.median(load() for _ in range(5))
     print(f"subsequent page: median {later * 1000:.0f} ms over 5 loads")
+    with rt.readers() as session:
+        _, _, choices = live.report(session, parse_period(PERIOD), Filters())
+    unit = choices["units"][0]
+    filtered = f"period={PERIOD}&unit={unit}&channel=website&theme=bien_dao"
+    custom = f"period={CUSTOM}"
+    for name, query in (("filtered page (unit + channel + theme)", filtered),
+                        (f"custom range {CUSTOM}", custom)):  # fmt: skip
+        took = load(query)
+        print(f"{name}, first asked: {took * 1000:.0f} ms ({cpu[-1]:.2f} s CPU)")
     append(rt, events(400, first=args.items))  # about 2,000 new entries
-    after = load()
-    print(f"page after ~2,000 new entries: {after * 1000:.0f} ms")
+    for name, query in (("page", f"period={PERIOD}"), ("filtered page", filtered),
+                        ("custom range", custom)):  # fmt: skip
+        took = load(query)
+        print(f"{name} after ~2,000 new entries: {took * 1000:.0f} ms ({cpu[-1]:.2f} s CPU)")
+    print(f"load average {load_average()}")
     rt.close()
     if args.home is None:
         shutil.rmtree(home)

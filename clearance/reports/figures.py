@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from clearance.errors import BadInput
@@ -308,8 +309,22 @@ def present(history: History, period: Period) -> dict[str, list[str]]:
     """What the filters can choose from: the units, channels, levels, themes and languages of
     the submitted items with at least one entry in ``period`` (from the log, not every name the
     policy declares: a theme nobody wrote about in the period is not offered)."""
-    found: dict[str, set[str]] = {k: set() for k in ("units", "channels", "levels", "themes",
-                                                       "languages")}  # fmt: skip
+    return offered(present_counts(history, period))
+
+
+def offered(counts: dict[str, Counter[str]]) -> dict[str, list[str]]:
+    """The choices of :func:`present` from the counts of :func:`present_counts`."""
+    return {k: sorted(v for v, n in found.items() if n > 0) for k, found in counts.items()}
+
+
+PRESENT = ("units", "channels", "levels", "themes", "languages")
+
+
+def present_counts(history: History, period: Period) -> dict[str, Counter[str]]:
+    """For each filter, how many of the submitted items with at least one entry in ``period``
+    carry each value (summed over items, so a stored month's choices are kept up to date by
+    taking a changed item's old values out and its new ones in)."""
+    found: dict[str, Counter[str]] = {k: Counter() for k in PRESENT}
     start, end = period.start.astimezone(UTC), period.end.astimezone(UTC)
     for item in history.items.values():
         if item.submitted is None or item.last_time is None or item.first_time is None:
@@ -321,32 +336,52 @@ def present(history: History, period: Period) -> dict[str, list[str]]:
         ):
             continue
         if item.unit:
-            found["units"].add(item.unit)
-        found["channels"].update(item.channels)
+            found["units"][item.unit] += 1
+        found["channels"].update(set(item.channels))
         if item.level:
-            found["levels"].add(item.level)
-        found["themes"].update(item.themes)
-        found["languages"].update(g for g in (item.language, *item.languages) if g)
-    return {k: sorted(v) for k, v in found.items()}
+            found["levels"][item.level] += 1
+        found["themes"].update(set(item.themes))
+        found["languages"].update({g for g in (item.language, *item.languages) if g})
+    return found
 
 
-def whole_months(period: Period) -> list[str] | None:
-    """The months (``YYYY-MM``) ``period`` is made of when it is whole months of the default
-    zone, else None (a report of whole months is the sum of its months' reports)."""
+def split(period: Period) -> tuple[list[str], list[Period]] | None:
+    """``period`` as the whole months (``YYYY-MM``) of the default zone it holds and the parts
+    before the first and after the last of them (a custom range ``2026-02-17..2026-05-03``:
+    March and April, and 17-28 February and 1-3 May); None when it holds no whole month or is
+    in another zone. Every figure counts events by the time of their entry, so the report of
+    ``period`` is the merge of the reports of these parts."""
     start, end = period.start, period.end
     if getattr(start.tzinfo, "key", None) != DEFAULT_ZONE or start.tzinfo is not end.tzinfo:
         return None
-    if (start.day, start.hour, start.minute, start.second, start.microsecond) != (1, 0, 0, 0, 0):
+    tz = start.tzinfo
+
+    def month_start(year: int, month: int) -> datetime:
+        return datetime(year, month, 1, tzinfo=tz)
+
+    def next_month(year: int, month: int) -> tuple[int, int]:
+        return (year + 1, 1) if month == 12 else (year, month + 1)
+
+    year, month = start.year, start.month
+    if month_start(year, month) < start:
+        year, month = next_month(year, month)
+    months: list[str] = []
+    first = month_start(year, month)
+    while month_start(*next_month(year, month)) <= end:
+        months.append(f"{year}-{month:02d}")
+        year, month = next_month(year, month)
+    if not months:
         return None
-    if (end.day, end.hour, end.minute, end.second, end.microsecond) != (1, 0, 0, 0, 0):
-        return None
-    return [f"{y}-{m:02d}" for y, m in period.months()]
+    last = month_start(year, month)
+    edges = [Period(f"{period.label} ({a.date()}..)", a, b)
+             for a, b in ((start, first), (last, end)) if a < b]  # fmt: skip
+    return months, edges
 
 
 def merge(period: Period, log_size: int, parts: Iterable[Report]) -> Report:
-    """The report of ``period`` (no filters) from the reports of the months it is made of: every
-    figure counts events by the month their entry falls in, and an item's first publication
-    (which places its stage times) falls in exactly one month."""
+    """The report of ``period`` (no filters) from the reports of the parts it is made of (its
+    months, see :func:`split`): every figure counts events by the part their entry falls in,
+    and an item's first publication (which places its stage times) falls in exactly one."""
     report = Report(period, Filters(), log_size)
 
     def into(target: dict[str, Figure], source: dict[str, Figure]) -> None:
@@ -373,3 +408,86 @@ def merge(period: Period, log_size: int, parts: Iterable[Report]) -> Report:
     report.monthly = {m: report.monthly.get(m, dict.fromkeys(OUTCOMES, 0))
                       for m in (f"{y}-{mo:02d}" for y, mo in period.months())}  # fmt: skip
     return report
+
+
+#: the tables of a report that hold only the keys something was counted under
+_SPARSE = ("by_channel", "by_theme", "overdue_by_stage")
+_ALL_TABLES = ("outcomes", "blocked_by", *_SPARSE)
+_T = TypeVar("_T", bound=Hashable)
+
+
+def adjust(report: Report, added: Report, removed: Report) -> None:
+    """Count ``added`` into ``report`` and take ``removed`` out of it, in place (all three of
+    one period, no filters): a stored month's report when some of its items changed, their
+    old contribution (``compute`` over their old rows) out and the new one in, so the cost
+    follows the changed items, not the month. Every figure keeps exactly the entries behind
+    it; taking out an entry the report does not hold raises ValueError (the stored report
+    does not agree with the rows: the caller recomputes it)."""
+    for name in _ALL_TABLES:
+        mine: dict[str, Figure] = getattr(report, name)
+        plus: dict[str, Figure] = getattr(added, name)
+        minus: dict[str, Figure] = getattr(removed, name)
+        for key in {*plus, *minus}:
+            mine[key] = _shifted(mine.get(key, Figure()), plus.get(key), minus.get(key))
+            if name in _SPARSE and mine[key].value == 0 and not mine[key].entries:
+                del mine[key]  # a full fold holds no key nothing was counted under
+    for name in ("resubmitted", "recalls", "drifts"):
+        setattr(report, name, _shifted(getattr(report, name), getattr(added, name),
+                                       getattr(removed, name)))  # fmt: skip
+    for key in {*added.stage_times, *removed.stage_times}:
+        mine_d = report.stage_times.get(key, Duration())
+        plus_d, minus_d = added.stage_times.get(key), removed.stage_times.get(key)
+        report.stage_times[key] = Duration(
+            _without(mine_d.seconds + (plus_d.seconds if plus_d else []),
+                     minus_d.seconds if minus_d else []),
+            _without(mine_d.entries + (plus_d.entries if plus_d else []),
+                     minus_d.entries if minus_d else []),
+        )  # fmt: skip
+    for month in {*added.monthly, *removed.monthly}:
+        counts = report.monthly.setdefault(month, dict.fromkeys(OUTCOMES, 0))
+        for outcome in OUTCOMES:
+            counts[outcome] += added.monthly.get(month, {}).get(outcome, 0)
+            counts[outcome] -= removed.monthly.get(month, {}).get(outcome, 0)
+            if counts[outcome] < 0:
+                raise ValueError(f"report: {outcome} of {month} below zero")
+
+
+def _shifted(figure: Figure, plus: Figure | None, minus: Figure | None) -> Figure:
+    value = figure.value + (plus.value if plus else 0) - (minus.value if minus else 0)
+    entries = _without(figure.entries + (plus.entries if plus else []),
+                       minus.entries if minus else [])  # fmt: skip
+    if value != len(entries):
+        raise ValueError("report: a figure's count does not match its entries")
+    return Figure(value, entries)
+
+
+def _without(values: list[_T], gone: list[_T]) -> list[_T]:
+    """``values`` less one occurrence of each of ``gone``; ValueError when one is missing."""
+    if not gone:
+        return values
+    left = Counter(gone)
+    kept: list[_T] = []
+    for value in values:
+        if left.get(value, 0) > 0:
+            left[value] -= 1
+        else:
+            kept.append(value)
+    if any(n > 0 for n in left.values()):
+        raise ValueError("report: an entry to take out is not in the report")
+    return kept
+
+
+def adjust_counts(
+    counts: dict[str, Counter[str]],
+    added: dict[str, Counter[str]],
+    removed: dict[str, Counter[str]],
+) -> None:
+    """:func:`present_counts` of a period with ``added`` counted in and ``removed`` taken out."""
+    for name in PRESENT:
+        mine = counts.setdefault(name, Counter())
+        mine.update(added.get(name, Counter()))
+        mine.subtract(removed.get(name, Counter()))
+        if any(n < 0 for n in mine.values()):
+            raise ValueError(f"report: a count of {name} below zero")
+        for value in [v for v, n in mine.items() if n == 0]:
+            del mine[value]

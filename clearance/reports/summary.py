@@ -32,6 +32,7 @@ import hmac
 import json
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -53,12 +54,16 @@ from clearance.reports.figures import (
     Filters,
     Period,
     Report,
+    adjust,
+    adjust_counts,
     compute,
     entry_times,
     merge,
+    offered,
     parse_period,
     present,
-    whole_months,
+    present_counts,
+    split,
 )
 from clearance.reports.history import History, Item, paused_gc
 from clearance.reports.snapshot import item_from_json, item_to_json, micros
@@ -163,6 +168,10 @@ class Summary:
         self.started_from = ""
         #: the log entries the last call folded
         self.folded = 0
+        #: the months whose stored report this handle recomputed from the rows of their items,
+        #: and those it brought up to date from the changed items alone (oldest first)
+        self.recomputed: list[str] = []
+        self.adjusted: list[str] = []
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -213,64 +222,173 @@ class Summary:
     def report(
         self, session: Session, period: Period, filters: Filters | None = None
     ) -> tuple[Report, History, dict[str, list[str]]]:
-        """The report of ``period`` and ``filters``, the history it was computed from (for a
-        period of whole months without filters: the items are not read, only the stored
-        reports of its months, each recomputed from the rows when an item with entries in it
-        changed since) and what the filters can choose from in the period."""
+        """The report of ``period`` and ``filters``, the history it was computed from and what
+        the filters can choose from in the period.
+
+        A period holding whole months (a month, a quarter, a year, a custom range across a
+        month) is cut into them and the days before and after (:func:`split`). Without filters
+        its whole months are not read, only their stored reports (kept up to date as items
+        change, see :meth:`_adjust_months`), and the days around them from their rows; the
+        choices come from the months' stored counts. With filters the figures are computed
+        from the rows of the period that can match them: every row's seal is checked, only the
+        rows holding each chosen value are decoded (``compute`` keeps those the filters admit).
+        The history returned holds the items read (none for whole months without filters)."""
         filters = filters or Filters()
-        months = whole_months(period) if filters == Filters() else None
-        if months is None:
+        pieces = split(period)
+        if pieces is None:
             history = self.period(session, period.start, period.end)
             return compute(history, period, filters), history, present(history, period)
+        months, edges = pieces
         with self._lock:
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")
             try:
                 head = self._advance(db, session)
-                found = [self._month(db, head, month) for month in months]
-                if any(part is None for part in found):  # a row does not check out: rebuild
+                found = self._parts(db, head, period, filters, months, edges)
+                if found is None:  # a row does not check out: rebuild
                     self._forget(db)
                     head = self._advance(db, session)
-                    found = [self._month(db, head, month) for month in months]
-                parts = [part for part in found if part is not None]
-                if len(parts) != len(months):
-                    raise VerificationError("report summary: a row just written fails its seal")
+                    found = self._parts(db, head, period, filters, months, edges)
+                    if found is None:
+                        raise VerificationError("report summary: a row just written fails")
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        report = merge(period, head.size, (part for part, _ in parts))
-        choices: dict[str, set[str]] = {}
-        for _, offered in parts:
-            for name, values in offered.items():
-                choices.setdefault(name, set()).update(values)
-        return report, head.history(), {k: sorted(v) for k, v in choices.items()}
+        return found
+
+    def _parts(
+        self,
+        db: sqlite3.Connection,
+        head: Head,
+        period: Period,
+        filters: Filters,
+        months: list[str],
+        edges: list[Period],
+    ) -> tuple[Report, History, dict[str, list[str]]] | None:
+        parts = [self._month(db, head, month) for month in months]
+        around = [self._read(db, head, _span_of(edge)) for edge in edges]
+        choices: dict[str, Counter[str]] = {}
+        for part in parts:
+            if part is None:
+                return None
+            for name, values in part[1].items():
+                choices.setdefault(name, Counter()).update(values)
+        for edge, history in zip(edges, around, strict=True):
+            if history is None:
+                return None
+            for name, values in present_counts(history, edge).items():
+                choices.setdefault(name, Counter()).update(values)
+        if filters != Filters():
+            read = self._read(db, head, _span_of(period), filters)
+            if read is None:
+                return None
+            return compute(read, period, filters), read, offered(choices)
+        reports = [part[0] for part in parts if part is not None]
+        reports += [compute(h, edge) for h, edge in zip(around, edges, strict=True) if h]
+        history = head.history()
+        for edge_history in around:
+            if edge_history is not None:
+                history.items.update(edge_history.items)
+        return merge(period, head.size, reports), history, offered(choices)
 
     def _month(
         self, db: sqlite3.Connection, head: Head, month: str
-    ) -> tuple[Report, dict[str, list[str]]] | None:
+    ) -> tuple[Report, dict[str, Counter[str]]] | None:
+        """The stored report of ``month`` when it is up to date and checks out, else the
+        report recomputed from the rows of the month's items (and stored)."""
         period = parse_period(month)
-        row = db.execute(
-            "SELECT as_of, data, seal FROM months WHERE month = ?", (month,)
-        ).fetchone()
-        if row is not None and all(isinstance(v, bytes) for v in row[1:]):
-            as_of, data, seal = int(row[0]), row[1], row[2]
-            fresh = head.changed.get(month, 0) <= as_of <= head.size
-            if fresh and hmac.compare_digest(seal, self._month_seal(month, as_of, data)):
-                try:
-                    return _month_back(json.loads(data), period, head.size)
-                except (KeyError, TypeError, ValueError):
-                    pass  # recomputed below
+        stored = self._stored_month(db, month, head.size)
+        if stored is not None and head.changed.get(month, 0) <= stored[0]:
+            return stored[1]
         history = self._read(db, head, (micros(period.start), micros(period.end)))
         if history is None:
             return None
-        report, offered = compute(history, period), present(history, period)
-        data = json.dumps(_month_json(report, offered), separators=(",", ":")).encode()
+        report, counts = compute(history, period), present_counts(history, period)
+        self._store_month(db, month, head.size, report, counts)
+        self.recomputed.append(month)
+        return report, counts
+
+    def _stored_month(
+        self, db: sqlite3.Connection, month: str, size: int
+    ) -> tuple[int, tuple[Report, dict[str, Counter[str]]]] | None:
+        """The stored report of ``month`` and the size it was computed at, when its seal checks
+        out and it is not from beyond ``size``; None otherwise."""
+        row = db.execute(
+            "SELECT as_of, data, seal FROM months WHERE month = ?", (month,)
+        ).fetchone()
+        if row is None or not all(isinstance(v, bytes) for v in row[1:]):
+            return None
+        as_of, data, seal = int(row[0]), row[1], row[2]
+        if as_of > size or not hmac.compare_digest(seal, self._month_seal(month, as_of, data)):
+            return None
+        try:
+            return as_of, _month_back(json.loads(data), parse_period(month), size)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None  # another layout or malformed: recomputed
+
+    def _store_month(
+        self,
+        db: sqlite3.Connection,
+        month: str,
+        size: int,
+        report: Report,
+        counts: dict[str, Counter[str]],
+    ) -> None:
+        data = json.dumps(_month_json(report, counts), separators=(",", ":")).encode()
         db.execute(
             "INSERT OR REPLACE INTO months (month, as_of, data, seal) VALUES (?, ?, ?, ?)",
-            (month, head.size, data, self._month_seal(month, head.size, data)),
+            (month, size, data, self._month_seal(month, size, data)),
         )
-        return report, offered
+
+    def _adjust_months(
+        self,
+        db: sqlite3.Connection,
+        head: Head,
+        size: int,
+        before: dict[str, Item | None],
+        after: dict[str, Item],
+    ) -> set[str]:
+        """Bring the stored month reports that were up to date at ``head`` to ``size``: for each
+        month, the items that changed with entries in it have their old contribution taken out
+        and their new one counted in (the cost follows the new entries, not the month's size).
+        The months brought up to date; the others are recomputed from their rows when asked."""
+        months = {
+            str(month): int(as_of)
+            for month, as_of in db.execute("SELECT month, as_of FROM months")
+            if head.changed.get(str(month), 0) <= int(as_of) <= head.size
+        }
+        if not months:
+            return set()
+        plus: dict[str, list[Item]] = {}
+        minus: dict[str, list[Item]] = {}
+        for ident, new in after.items():
+            old = before.get(ident)
+            for month in set(_months(new)).intersection(months):
+                plus.setdefault(month, []).append(new)
+            for month in set(_months(old) if old is not None else ()).intersection(months):
+                minus.setdefault(month, []).append(old)  # type: ignore[arg-type]
+        done: set[str] = set()
+        for month in sorted({*plus, *minus}):
+            stored = self._stored_month(db, month, head.size)
+            if stored is None or stored[0] != months[month]:
+                continue  # does not check out: recomputed from the rows when asked
+            report, counts = stored[1]
+            period = parse_period(month)
+            added, removed = _history(plus.get(month, [])), _history(minus.get(month, []))
+            try:
+                adjust(report, compute(added, period), compute(removed, period))
+                adjust_counts(counts, present_counts(added, period),
+                              present_counts(removed, period))  # fmt: skip
+            except ValueError:
+                continue  # the stored report disagrees with the rows: recomputed when asked
+            self._store_month(db, month, size, report, counts)
+            self.adjusted.append(month)
+            done.add(month)
+        return done
+
+    def _has_months(self, db: sqlite3.Connection) -> bool:
+        return db.execute("SELECT 1 FROM months LIMIT 1").fetchone() is not None
 
     def _month_seal(self, month: str, as_of: int, data: bytes) -> bytes:
         return self._mac(f"month\0{month}\0{as_of}\0".encode() + data)
@@ -372,6 +490,10 @@ class Summary:
         history = head.history()
         rows, digest = head.rows, head.digest
         dirty: set[str] = set()
+        #: the changed items before this fold and after it, for the stored month reports
+        keep = not fresh and self._has_months(db)
+        before: dict[str, Item | None] = {}
+        after: dict[str, Item] = {}
         while True:
             leaves = [
                 bytes(leaf)
@@ -390,7 +512,11 @@ class Summary:
             old = self._rows(db, touched)
             if old is None:
                 return None  # a stored row does not check out
-            history.items = {ident: item for ident, (item, _) in old.items()}
+            if keep:
+                for ident in touched:
+                    if ident not in before:  # a copy: the fold changes the item in place
+                        before[ident] = _item_back(old[ident][2]) if ident in old else None
+            history.items = {ident: item for ident, (item, _, _) in old.items()}
             history.extend_parsed(parsed)
             written = []
             for ident, item in history.items.items():
@@ -405,6 +531,8 @@ class Summary:
                 digest = _add(digest, lanes, 1)
                 written.append((ident, first, last, data, seal, *lanes))
                 dirty.update(_months(item))
+                if keep:
+                    after[ident] = item
             db.executemany(
                 "INSERT OR REPLACE INTO items (id, first_us, last_us, data, seal, l0, l1, l2, l3) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -425,6 +553,8 @@ class Summary:
                 return None
         if history.size == start and head is self._head:
             return head
+        if keep and after:
+            self._adjust_months(db, head, history.size, before, after)
         changed = dict(head.changed)
         changed.update(dict.fromkeys(dirty, history.size))
         advanced = Head(history.size, edge, history.units, history.issuer, history.labels, rows,
@@ -434,10 +564,11 @@ class Summary:
 
     def _rows(
         self, db: sqlite3.Connection, ids: Iterable[str]
-    ) -> dict[str, tuple[Item, bytes]] | None:
-        """The stored items with these ids and their seals; None when one does not check out."""
+    ) -> dict[str, tuple[Item, bytes, bytes]] | None:
+        """The stored items with these ids, their seals and data; None when one does not check
+        out."""
         wanted = list(ids)
-        found: dict[str, tuple[Item, bytes]] = {}
+        found: dict[str, tuple[Item, bytes, bytes]] = {}
         for at in range(0, len(wanted), 500):
             chunk = wanted[at : at + 500]
             marks = ",".join("?" * len(chunk))
@@ -448,15 +579,31 @@ class Summary:
             items = self._items(rows)
             if items is None:
                 return None
-            found.update((item.id, (item, row[4])) for item, row in zip(items, rows, strict=True))
+            found.update(
+                (item.id, (item, row[4], row[3])) for item, row in zip(items, rows, strict=True)
+            )
         return found
 
-    def _read(self, db: sqlite3.Connection, head: Head, span: tuple[int, int]) -> History | None:
+    def _read(
+        self,
+        db: sqlite3.Connection,
+        head: Head,
+        span: tuple[int, int],
+        filters: Filters | None = None,
+    ) -> History | None:
+        """The items with entries in ``span``; with ``filters`` only those whose row holds each
+        chosen value (as the rows write it: a superset of the items the filters admit), every
+        row of the span checked against its seal all the same."""
+        needles = _needles(filters) if filters is not None else []
+        holds = " AND ".join("instr(data, ?) > 0" for _ in needles) or "1"
         rows = db.execute(
-            "SELECT id, first_us, last_us, data, seal FROM items WHERE last_us >= ? AND first_us < ?",
-            span,
+            f"SELECT id, first_us, last_us, data, seal, {holds} FROM items "  # noqa: S608 - placeholders only
+            "WHERE last_us >= ? AND first_us < ?",
+            (*needles, *span),
         ).fetchall()
-        items = self._items(rows)
+        if not self._sealed(rows):
+            return None
+        items = self._decoded([row[:5] for row in rows if row[5]] if needles else rows)
         if items is None:
             return None
         history = head.history()
@@ -465,22 +612,52 @@ class Summary:
 
     def _items(self, rows: list[tuple[str, int, int, bytes, bytes]]) -> list[Item] | None:
         """The items of these rows, in order; None when a seal or a row does not check out."""
+        return self._decoded(rows) if self._sealed(rows) else None
+
+    def _sealed(self, rows: Iterable[tuple[Any, ...]]) -> bool:
+        """Whether every row (id, first, last, data, seal, ...) checks out against its seal."""
         mac = self._row_seal
-        for ident, first, last, data, seal in rows:
+        for ident, first, last, data, seal, *_ in rows:
             if not (isinstance(data, bytes) and isinstance(seal, bytes)):
-                return None  # edited with the wrong type
+                return False  # edited with the wrong type
             if not hmac.compare_digest(seal, mac(ident, first, last, data)):
-                return None
+                return False
+        return True
+
+    @staticmethod
+    def _decoded(rows: list[tuple[Any, ...]]) -> list[Item] | None:
+        """The items of rows whose seals were checked; None when one is malformed."""
         try:
             with paused_gc():
                 raw = json.loads(b"[" + b",".join(row[3] for row in rows) + b"]")
                 items = [item_from_json(one) for one in raw]
         except (BadInput, TypeError, ValueError, KeyError):
             return None
-        for item, (ident, first, last, _, _) in zip(items, rows, strict=True):
+        for item, (ident, first, last, *_) in zip(items, rows, strict=True):
             if item.id != ident or _span(item) != (first, last):
                 return None
         return items
+
+
+def _needles(filters: Filters) -> list[bytes]:
+    """Each chosen filter value as a row's data writes it (a JSON string; an item the filter
+    admits holds it as its unit, a channel, a theme, its language or a version's, its level)."""
+    chosen = (filters.unit, filters.channel, filters.theme, filters.language, filters.level)
+    return [json.dumps(v, ensure_ascii=False).encode() for v in chosen if v is not None]
+
+
+def _span_of(period: Period) -> tuple[int, int]:
+    return micros(period.start), micros(period.end)
+
+
+def _item_back(data: bytes) -> Item:
+    return item_from_json(json.loads(data))
+
+
+def _history(items: list[Item]) -> History:
+    history = History()
+    history.items = {item.id: item for item in items}
+    return history
 
 
 def _item_bytes(item: Item) -> bytes:
@@ -513,9 +690,10 @@ def _figure_back(raw: list[Any]) -> Figure:
     return Figure(int(value), [int(s) for s in seqs])
 
 
-def _month_json(report: Report, offered: dict[str, list[str]]) -> dict[str, object]:
+def _month_json(report: Report, counts: dict[str, Counter[str]]) -> dict[str, object]:
     """A month's report with everything a merge needs (the durations themselves, not only
-    their median) and the filter choices of the month."""
+    their median) and the filter choices of the month, counted (how many items carry each), so
+    a changed item's old choices can be taken out."""
     table = {name: {k: _figure_json(f) for k, f in getattr(report, name).items()}
              for name in _TABLES}  # fmt: skip
     return {
@@ -523,13 +701,13 @@ def _month_json(report: Report, offered: dict[str, list[str]]) -> dict[str, obje
         "singles": {name: _figure_json(getattr(report, name)) for name in _SINGLES},
         "stage_times": {k: [d.seconds, d.entries] for k, d in report.stage_times.items()},
         "monthly": report.monthly,
-        "present": offered,
+        "present_counts": {name: dict(found) for name, found in counts.items()},
     }
 
 
 def _month_back(
     doc: dict[str, Any], period: Period, size: int
-) -> tuple[Report, dict[str, list[str]]]:
+) -> tuple[Report, dict[str, Counter[str]]]:
     report = Report(period, Filters(), size)
     for name in _TABLES:
         setattr(report, name, {str(k): _figure_back(v) for k, v in doc["tables"][name].items()})
@@ -541,8 +719,9 @@ def _month_back(
     }
     report.monthly = {str(m): {str(k): int(v) for k, v in counts.items()}
                       for m, counts in doc["monthly"].items()}  # fmt: skip
-    offered = {str(k): [str(v) for v in values] for k, values in doc["present"].items()}
-    return report, offered
+    counts = {str(k): Counter({str(v): int(n) for v, n in found.items()})
+              for k, found in doc["present_counts"].items()}  # fmt: skip
+    return report, counts
 
 
 _ZONE = ZoneInfo(DEFAULT_ZONE)
