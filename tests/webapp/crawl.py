@@ -18,7 +18,7 @@ from flask import Flask
 
 from clearance.policy.values import Policy
 from tests.webapp.helpers import browser
-from tests.webapp.test_story import BODY, decide, submit
+from tests.webapp.test_story import BODY, decide, submit, submit_budget
 from webapp.findings import emitted_rules
 
 #: one user per role: the author, an approver of each sign-off role, the auditor, the admin
@@ -155,8 +155,9 @@ def crawl(app: Flask, username: str | None, ids: set[str], start: str = "/") -> 
 
 def seed(app: Flask) -> dict[str, str]:
     """Items in every state a user meets: awaiting sign-off, held for the security officer,
-    changes requested, rejected, approved (published), blocked (a state-secret stamp) and a
-    withdrawn one; returns state -> item id."""
+    changes requested, rejected, approved (published), blocked (a state-secret stamp), a
+    withdrawn one and a revised one (its spreadsheet's changed cells on the approver's page);
+    returns state -> item id."""
     items = {"awaiting_signoff": submit(app, title="Lịch tiếp công dân tháng 3")}
     items["held"] = submit(
         app, title="Khảo sát hiện trường", body="Khu vực tại tọa độ 16.0544, 108.2022.\n" + BODY
@@ -176,4 +177,5 @@ def seed(app: Flask) -> dict[str, str]:
         f"/author/items/{items['withdrawn']}/withdraw", {"reason": "Đã có lịch mới."}
     )
     assert response.status_code == 302, response.status_code
+    items["revised"] = submit_budget(app)
     return items

@@ -31,6 +31,23 @@ PEOPLE: dict[str, tuple[list[str], list[str], str | None]] = {
 }
 
 
+def workbook(rows: dict[str, list[list[object]]]) -> bytes:
+    """An XLSX file: sheet title -> its rows."""
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, values in rows.items():
+        sheet = book.create_sheet(title)
+        for row in values:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def csrf_token(html: str) -> str:
     match = TOKEN.search(html)
     assert match, "the page has no CSRF token"

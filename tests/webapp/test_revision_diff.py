@@ -8,13 +8,12 @@ import io
 import re
 
 from flask import Flask
-from openpyxl import Workbook
 
 from clearance.screening import screen_file
 from clearance.services.sheetdiff import CellChange, diff_sheets
 from tests.screening.corpus import pdf_pages
-from tests.webapp.helpers import browser
-from tests.webapp.test_story import BODY, decide, submit
+from tests.webapp.helpers import browser, workbook
+from tests.webapp.test_story import BODY, decide, submit, submit_budget
 from webapp.itemview import DiffLine, diff_lines
 
 
@@ -32,18 +31,6 @@ def test_a_changed_line_marks_its_changed_words() -> None:
     assert DiffLine("add", "Vé: miễn phí.") in lines
     assert [line.kind for line in diff_lines("a\nb", "a")] == ["gap", "same", "del"]
     assert diff_lines("same", "same") == []
-
-
-def workbook(rows: dict[str, list[list[object]]]) -> bytes:
-    book = Workbook()
-    book.remove(book.active)
-    for title, values in rows.items():
-        sheet = book.create_sheet(title)
-        for row in values:
-            sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def derivative(data: bytes, rules) -> bytes:  # type: ignore[no-untyped-def]
@@ -122,3 +109,23 @@ def test_the_approver_reads_the_changes_between_revisions(app: Flask) -> None:
     approver = browser(app, "lanh.dao")
     for url, _r, _p in sources:
         assert approver.client.get(url).status_code == 200
+
+
+def test_the_approver_reads_the_changed_cells_of_a_revised_spreadsheet(app: Flask) -> None:
+    item_id = submit_budget(app)
+    html = browser(app, "lanh.dao").get(f"/approvals/items/{item_id}").get_data(as_text=True)
+    files = html.split('<div class="file-change">', 1)[1]
+    assert "<strong>kinh-phi.xlsx</strong> —" in files and "đã thay đổi" in files
+    table = files.split('<table class="cell-diff">', 1)[1].split("</table>", 1)[0]
+    body = table.split("<tbody>", 1)[1]
+    rows = [
+        re.sub(r"<[^>]+>", "", row).split("|")
+        for row in re.findall(r"<tr>(.*?)</tr>", body.replace("</td>", "|"), re.S)
+    ]
+    cells = [[c.strip() for c in row if c.strip()] for row in rows]
+    assert cells == [
+        ["Kinh phí", "B2", "120", "150"],
+        ["Kinh phí", "A4", "(trống)", "Quà tặng"],
+        ["Kinh phí", "B4", "(trống)", "40"],
+    ], cells
+    assert "<del>120</del>" in table and "<ins>150</ins>" in table

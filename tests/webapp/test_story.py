@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from tests.webapp.helpers import PASSWORD, browser
+from tests.webapp.helpers import PASSWORD, browser, workbook
 
 BODY = "Thông cáo báo chí về lễ hội mùa xuân của tỉnh.\nMời đồng bào tham dự."
 
@@ -18,13 +18,15 @@ def submit(
     title: str = "Lễ hội mùa xuân",
     body: str = BODY,
     files: dict[str, bytes] | None = None,
+    channels: tuple[str, ...] = ("website",),
+    level: str = "cong_khai",
 ) -> str:
     author = browser(app, "tac.gia")
     data: dict[str, Any] = {
         "title": title,
         "body": body,
-        "channels": ["website"],
-        "declared_level": "cong_khai",
+        "channels": list(channels),
+        "declared_level": level,
         "submit": "1",
     }
     if files:
@@ -34,6 +36,30 @@ def submit(
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return response.headers["Location"].rsplit("/", 1)[-1]
+
+
+def revise(
+    app: Flask,
+    item_id: str,
+    *,
+    title: str,
+    body: str = BODY,
+    files: dict[str, bytes] | None = None,
+    channels: tuple[str, ...] = ("website",),
+    level: str = "cong_khai",
+    note: str = "Đã sửa.",
+) -> None:
+    """The author sends a new revision of ``item_id`` (its files replace those of the same name)."""
+    author = browser(app, "tac.gia")
+    author.get(f"/author/items/{item_id}/revise")
+    data: dict[str, Any] = {"title": title, "body": body, "channels": list(channels),
+                            "declared_level": level, "note": note, "submit": "1"}  # fmt: skip
+    if files:
+        data["attachments"] = [(io.BytesIO(content), name) for name, content in files.items()]
+    response = author.post(
+        f"/author/items/{item_id}/revise", data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
 
 
 def decide(app: Flask, who: str, item_id: str, decision: str, comment: str = "") -> str:
@@ -48,6 +74,26 @@ def decide(app: Flask, who: str, item_id: str, decision: str, comment: str = "")
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return b.get(f"/approvals/items/{item_id}").get_data(as_text=True)
+
+
+#: the budget of a partner's visit, as first sent and as revised (one changed cell, a new row)
+BUDGET: dict[str, list[list[object]]] = {
+    "Kinh phí": [["Hạng mục", "Số tiền"], ["Đón tiếp", 120], ["Phiên dịch", 80]]
+}
+BUDGET_REVISED: dict[str, list[list[object]]] = {
+    "Kinh phí": [["Hạng mục", "Số tiền"], ["Đón tiếp", 150], ["Phiên dịch", 80], ["Quà tặng", 40]]
+}
+
+
+def submit_budget(app: Flask) -> str:
+    """An internal item for the foreign partners with a spreadsheet, sent back for changes and
+    revised with a changed spreadsheet (the crawl's and the screenshots' world has it too)."""
+    item_id = submit(app, title="Kinh phí đón đoàn", files={"kinh-phi.xlsx": workbook(BUDGET)},
+                     channels=("foreign_partners",), level="noi_bo")  # fmt: skip
+    decide(app, "lanh.dao", item_id, "request_changes", "Cập nhật kinh phí đón tiếp.")
+    revise(app, item_id, title="Kinh phí đón đoàn", files={"kinh-phi.xlsx": workbook(BUDGET_REVISED)},
+           channels=("foreign_partners",), level="noi_bo", note="Đã cập nhật kinh phí.")  # fmt: skip
+    return item_id
 
 
 def test_author_submits_and_sees_state(app: Flask) -> None:
