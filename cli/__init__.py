@@ -15,7 +15,7 @@ from clearance.errors import ClearanceError
 
 # The command modules import their heavy dependencies (Prefect, Flask, the web app) inside the
 # commands that need them, so importing them all here keeps the start-up light.
-from cli import audit, core, monitor, pipeline, policy, report, screen, web, witness
+from cli import audit, core, monitor, pipeline, policy, previews, report, screen, web, witness
 
 
 class ClearanceGroup(click.Group):
@@ -41,5 +41,5 @@ def main() -> None:
 
 # Every command module is imported explicitly (above): a module that fails to import stops the
 # command line with its traceback instead of silently losing its commands.
-for _module in (core, audit, policy, screen, pipeline, web, witness, report, monitor):
+for _module in (core, audit, policy, screen, pipeline, web, witness, report, monitor, previews):
     _module.register(main)

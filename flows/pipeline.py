@@ -195,6 +195,16 @@ def monitor_task() -> MonitorResult:
     )
 
 
+@task(cache_policy=NO_CACHE)
+def previews_task(limit: int) -> int:
+    """Draw the missing page images of the sanitised derivatives (never retried: the next run
+    carries on where this one stopped)."""
+    from clearance.services.previews import backfill_pages
+
+    result = backfill_pages(runtime(), limit=limit)
+    return result.drawn
+
+
 def _batch_run_name() -> str:
     from prefect.runtime import flow_run
 
@@ -273,6 +283,14 @@ def publish_batch(item_ids: list[str]) -> PublishBatchResult:
 def deadlines() -> int:
     die_with_runner()
     return deadlines_task()
+
+
+@flow(name="previews-backfill", flow_run_name="previews-backfill")
+def previews_backfill(limit: int = 50) -> int:
+    """The scheduled backfill of page images (items reviewed before page images existed): drawn
+    in the background into the blob store, never in a web request."""
+    die_with_runner()
+    return previews_task(limit)
 
 
 @flow(name="monitor-channels", flow_run_name="monitor-channels")

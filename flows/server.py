@@ -41,7 +41,11 @@ STOP_GRACE = 15.0
 #: fresh ports tried when the embedded server cannot bind the one it was given
 START_ATTEMPTS = 3
 #: the scheduled deployments the worker serves (``flow/deployment``), awaited before the block runs
-DEPLOYMENTS = ("deadlines/deadlines", "monitor-channels/monitor-channels")
+DEPLOYMENTS = (
+    "deadlines/deadlines",
+    "monitor-channels/monitor-channels",
+    "previews-backfill/previews-backfill",
+)
 
 OFFLINE = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",

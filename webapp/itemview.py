@@ -19,6 +19,7 @@ from clearance.publishing.pages import article_style, paragraph_lines
 from clearance.readmodels.decisions import DecisionRecord, item_decisions
 from clearance.screening import filetype
 from clearance.screening.sanitise import removed_metadata as left_out
+from clearance.services.previews import PAGED_TYPES, rendered_entry
 from clearance.services.queries import (
     ItemDetail,
     ItemSnapshot,
@@ -389,6 +390,9 @@ class AttachmentView:
     preview: Preview | None
     pages: tuple[str, ...] = ()  # the PNG digests of the derivative's pages, drawn at review
     removed: tuple[str, ...] = ()  # the metadata kinds the derivative leaves out
+    #: the derivative has pages but none are drawn yet: the background backfill draws them
+    #: (clearance.services.previews.backfill_pages), never this request
+    pages_pending: bool = False
 
 
 def _screening_entry(revision: RevisionView, part: PartView) -> dict[str, Any] | None:
@@ -417,6 +421,18 @@ def page_images(revision: RevisionView, part: PartView) -> tuple[str, ...]:
         if isinstance(pages, list) and all(isinstance(p, str) for p in pages):
             return tuple(pages)
     return ()
+
+
+def pages_pending(revision: RevisionView, part: PartView) -> bool:
+    """Whether ``part``'s derivative gets page images that are not drawn yet (reviewed before
+    page images existed): the backfill has neither drawn them nor found it cannot."""
+    entry = _screening_entry(revision, part)
+    return (
+        entry is not None
+        and part.sanitized_sha256 is not None
+        and part.sanitized_mime in PAGED_TYPES
+        and not rendered_entry(entry, part.sanitized_sha256)
+    )
 
 
 def removed_metadata(revision: RevisionView, part: PartView) -> tuple[str, ...]:
@@ -448,6 +464,7 @@ def release_attachments(revision: RevisionView) -> list[AttachmentView]:
                 preview=PREVIEWS.get(digest, mime, partial(blobs.read, digest)),
                 pages=page_images(revision, part),
                 removed=removed_metadata(revision, part),
+                pages_pending=pages_pending(revision, part),
             )
         )
     return views

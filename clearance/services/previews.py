@@ -8,17 +8,23 @@ blob store, never rendering per request."""
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import select
 
 from clearance.runtime import Runtime
 from clearance.screening import filetype
 from clearance.screening.render import (
+    SUFFIXES,
     RenderFailed,
     RenderUnavailable,
     draw_pdf,
     is_rendered,
     render_pages,
 )
+from clearance.storage.models import Part, Revision
 
 #: pages drawn for reading on screen (an A4 page is 794 px wide): sharper than the screener's
 PAGE_DPI = 96
@@ -54,3 +60,102 @@ def store_rendering(
         for number, png in enumerate(pngs, start=1)
     ]
     return {"pdf_sha256": pdf_sha256, "page_png_sha256": pages, "of": derivative_sha256}
+
+
+#: every (sanitised) type that gets page images
+PAGED_TYPES: tuple[str, ...] = (filetype.PDF, *SUFFIXES)
+
+
+def rendered_entry(entry: dict[str, Any], derivative_sha256: str) -> bool:
+    """Whether the part's screening entry has page images (or a failed attempt) drawn from
+    ``derivative_sha256``: nothing is left to draw for it."""
+    rendered = entry.get("rendered")
+    return isinstance(rendered, dict) and rendered.get("of") == derivative_sha256
+
+
+@dataclass(frozen=True, slots=True)
+class Backfill:
+    """One pass of the backfill: parts drawn, parts that cannot be drawn (marked, not retried),
+    and whether parts are left for the next pass (``limit`` reached)."""
+
+    drawn: int
+    failed: int
+    more: bool
+
+
+def _missing(rt: Runtime, after: int, batch: int) -> tuple[list[tuple[int, str, str, str]], int]:
+    """Parts (revision id, name, derivative digest, type) of revisions after ``after`` whose
+    screening entry has no page images drawn from their derivative; and the last revision id
+    read (a keyset: each pass reads the revisions once, ``batch`` at a time)."""
+    with rt.readers() as session:
+        ids = list(
+            session.scalars(
+                select(Revision.id)
+                .where(Revision.id > after, Revision.screening.is_not(None))
+                .order_by(Revision.id)
+                .limit(batch)
+            )
+        )
+        if not ids:
+            return [], after
+        rows = session.execute(
+            select(Revision.id, Revision.screening, Part.filename, Part.sanitized_sha256,
+                   Part.sanitized_mime)
+            .join(Part, Part.revision_id == Revision.id)
+            .where(Revision.id.in_(ids), Part.sanitized_sha256.is_not(None),
+                   Part.sanitized_mime.in_(PAGED_TYPES))
+            .order_by(Revision.id, Part.position)
+        ).all()  # fmt: skip
+    missing = []
+    for revision_id, screening, name, sha256, mime in rows:
+        entry = _entry(screening, name, sha256)
+        if entry is not None and not rendered_entry(entry, sha256):
+            missing.append((revision_id, name, sha256, mime))
+    return missing, ids[-1]
+
+
+def _entry(screening: Any, name: str, sha256: str) -> dict[str, Any] | None:
+    parts = screening.get("parts") if isinstance(screening, dict) else None
+    for entry in parts if isinstance(parts, list) else ():
+        if (
+            isinstance(entry, dict)
+            and entry.get("name") == name
+            and entry.get("sanitized_sha256") == sha256
+        ):
+            return entry
+    return None
+
+
+def backfill_pages(rt: Runtime, *, limit: int = 20, batch: int = 500) -> Backfill:
+    """Draw the missing page images of the sanitised derivatives (items reviewed before page
+    images existed, or whose drawing failed at review) into the blob store and record them in
+    the part's screening entry, as the review would have: at most ``limit`` parts a pass. Runs
+    in the background (the scheduled ``previews-backfill`` flow, ``clearance previews
+    backfill``), never in a request: the page says the images are being made meanwhile. A
+    document that cannot be drawn is marked (``"rendered": {"of": ..., "failed": true}``) and
+    not tried again; its page keeps the text preview."""
+    drawn = failed = 0
+    after = 0
+    while drawn + failed < limit:
+        missing, last = _missing(rt, after, batch)
+        if last == after:
+            return Backfill(drawn, failed, more=False)
+        after = last
+        for revision_id, name, sha256, mime in missing:
+            if drawn + failed >= limit:
+                return Backfill(drawn, failed, more=True)
+            rendered = store_rendering(rt, name, rt.blobs.read(sha256), mime, sha256)
+            with rt.uow() as uow:
+                revision = uow.session.get(Revision, revision_id)
+                screening = copy.deepcopy(revision.screening) if revision else None
+                entry = _entry(screening, name, sha256)
+                if revision is None or entry is None or rendered_entry(entry, sha256):
+                    continue  # gone or drawn meanwhile (another worker)
+                entry["rendered"] = rendered or {"of": sha256, "failed": True}
+                revision.screening = screening  # a new value: the JSON column is rewritten
+                uow.commit()
+            if rendered:
+                drawn += 1
+            else:
+                failed += 1
+    return Backfill(drawn, failed, more=True)

@@ -37,7 +37,7 @@ def test_prefect_yaml_declares_the_served_deployments_on_one_work_pool() -> None
 
 def test_scheduled_deployments_have_an_interval() -> None:
     schedules = {str(d["name"]): d.get("schedules") for d in _deployments()}
-    for name in ("deadlines", "monitor-channels"):
+    for name in ("deadlines", "monitor-channels", "previews-backfill"):
         entries = schedules[name]
         assert isinstance(entries, list) and len(entries) == 1
         assert int(entries[0]["interval"]) > 0
