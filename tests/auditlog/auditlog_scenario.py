@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from clearance.auditlog import store
+from clearance.auditlog.checkpoint import Checkpoint
 from clearance.auditlog.export import export_log
 from clearance.auditlog.note import Signer
 from clearance.auditlog.statement import SignedStatement
@@ -24,6 +25,8 @@ from clearance.storage.migrate import upgrade
 ORIGIN = "test.clearance.local/log"
 M1, M2, OTHER = "11" * 32, "22" * 32, "99" * 32
 PASSWORD = "correct horse battery staple"
+#: entries in the log ``build`` writes without ``finish``
+HONEST_SIZE = 13
 
 
 def quorum(count: int, *roles: str, same_unit: bool = False) -> dict[str, Any]:
@@ -139,3 +142,18 @@ def build(tmp: Path, finish: Callable[[Scenario], None] | None = None) -> tuple[
         finish(s)
     out = s.export(tmp / "export")
     return s, out
+
+
+def cite_forged(s: Scenario) -> None:
+    """An approver shown a checkpoint of a forged log (right size, other root) signs off on
+    itm_2 citing it: the sign-off is entry ``HONEST_SIZE + 3`` of ``build``'s log."""
+    s.add(submitted("itm_2", 1, M2, "an"))
+    s.add(on("revision.classified", "itm_2", 1, M2, level="internal"))
+    size = s.add(on("revision.screened", "itm_2", 1, M2, verdict="clear"))
+    forged = Checkpoint(ORIGIN, size, bytes(32)).sign([Signer.generate(ORIGIN)])
+    statement = sign_decision(
+        s.session, username="binh", password=PASSWORD, origin=ORIGIN, item_id="itm_2",
+        revision=1, manifest_hash=M2, decision="approve", role="truong_phong",
+        stage="review", checkpoint=forged, now=s.now,
+    )  # fmt: skip
+    s.add(signoff_event(statement, policy_hash=POLICY))

@@ -6,30 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from clearance.auditlog.checkpoint import Checkpoint
 from clearance.auditlog.export import CheckpointSelection, parse_selection
-from clearance.auditlog.note import Signer
 from clearance.auditlog.verify import Report, verify_export
 from clearance.errors import BadInput
-from clearance.signing.approver import sign_decision, signoff_event
-from tests.auditlog.auditlog_scenario import (
-    M2,
-    ORIGIN,
-    PASSWORD,
-    POLICY,
-    Scenario,
-    build,
-    on,
-    submitted,
-)
-
-HONEST_SIZE = 13
-
-
-@pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
-    scenario, _ = build(tmp_path_factory.mktemp("story"))
-    return scenario
+from tests.auditlog.auditlog_scenario import HONEST_SIZE, Scenario
 
 
 def verify(s: Scenario, export: Path) -> Report:
@@ -51,37 +31,24 @@ def stored(export: Path) -> list[int]:
     ],
 )
 def test_thinned_exports_verify(
-    story: Scenario, tmp_path: Path, selection: str, kept: list[int]
+    honest_story: Scenario, tmp_path: Path, selection: str, kept: list[int]
 ) -> None:
-    export = story.export(tmp_path / "export", selection)
+    export = honest_story.export(tmp_path / "export", selection)
     assert stored(export) == kept
-    report = verify(story, export)
+    report = verify(honest_story, export)
     # The two sign-offs cite checkpoints 9 and 10, which "latest" and "every:5" leave out.
     assert report.ok, report.findings
     assert report.checkpoints == len(kept) + 1
     assert report.signatures == 2
 
 
-def test_signoff_citing_a_root_the_log_never_had_is_a_finding(tmp_path: Path) -> None:
+def test_signoff_citing_a_root_the_log_never_had_is_a_finding(
+    forged_story: Scenario, tmp_path: Path
+) -> None:
     """The approver was shown a checkpoint of a forged log (right size, other root): the
     verifier recomputes the tree at that size whether or not the checkpoint was exported."""
-
-    def cite_forged(s: Scenario) -> None:
-        s.add(submitted("itm_2", 1, M2, "an"))
-        s.add(on("revision.classified", "itm_2", 1, M2, level="internal"))
-        size = s.add(on("revision.screened", "itm_2", 1, M2, verdict="clear"))
-        forged = Checkpoint(ORIGIN, size, bytes(32)).sign([Signer.generate(ORIGIN)])
-        statement = sign_decision(
-            s.session, username="binh", password=PASSWORD, origin=ORIGIN, item_id="itm_2",
-            revision=1, manifest_hash=M2, decision="approve", role="truong_phong",
-            stage="review", checkpoint=forged, now=s.now,
-        )  # fmt: skip
-        s.add(signoff_event(statement, policy_hash=POLICY))
-
-    (tmp_path / "log").mkdir()
-    s, _ = build(tmp_path / "log", cite_forged)
     for selection in ("all", "latest", "every:5"):
-        report = verify(s, s.export(tmp_path / selection, selection))
+        report = verify(forged_story, forged_story.export(tmp_path / selection, selection))
         assert [(f.code, f.index) for f in report.findings] == [
             ("signoff-checkpoint", HONEST_SIZE + 3)
         ], selection

@@ -19,22 +19,10 @@ from hypothesis import strategies as st
 
 from clearance.auditlog import verify as verify_module
 from clearance.auditlog import workflow as workflow_module
-from clearance.auditlog.checkpoint import Checkpoint
-from clearance.auditlog.note import Signer
 from clearance.auditlog.rfc6962 import leaf_hash
 from clearance.auditlog.tree import Block, Levels, StreamingTree
 from clearance.errors import BadInput
-from clearance.signing.approver import sign_decision, signoff_event
-from tests.auditlog.auditlog_scenario import (
-    M2,
-    ORIGIN,
-    PASSWORD,
-    POLICY,
-    Scenario,
-    build,
-    on,
-    submitted,
-)
+from tests.auditlog.auditlog_scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,42 +81,22 @@ def test_streaming_tree_refuses_bad_shapes() -> None:
         tree.root(1)
 
 
-def _scenarios(tmp_path: Path) -> list[tuple[str, Path]]:
+def _scenarios(honest: Scenario, forged: Scenario, tmp_path: Path) -> list[tuple[str, Path]]:
     """An honest log and one whose approver cites a forged root (export_thinning's attack)."""
-    out = []
-    (tmp_path / "honest").mkdir()
-    s, export = build(tmp_path / "honest")
-    out.append((s.signer.verifier.vkey, export))
-    (tmp_path / "forged").mkdir()
-    s2, _ = build(tmp_path / "forged", _cite_forged)
+    out = [(honest.signer.verifier.vkey, honest.export(tmp_path / "honest"))]
     for selection in ("all", "latest"):
-        out.append(
-            (s2.signer.verifier.vkey, s2.export(tmp_path / f"forged-{selection}", selection))
-        )
+        export = forged.export(tmp_path / f"forged-{selection}", selection)
+        out.append((forged.signer.verifier.vkey, export))
     return out
 
 
-def _cite_forged(s: Scenario) -> None:
-    """An approver shown a checkpoint of a forged log (right size, other root)."""
-    s.add(submitted("itm_2", 1, M2, "an"))
-    s.add(on("revision.classified", "itm_2", 1, M2, level="internal"))
-    size = s.add(on("revision.screened", "itm_2", 1, M2, verdict="clear"))
-    forged = Checkpoint(ORIGIN, size, bytes(32)).sign([Signer.generate(ORIGIN)])
-    statement = sign_decision(
-        s.session, username="binh", password=PASSWORD, origin=ORIGIN, item_id="itm_2",
-        revision=1, manifest_hash=M2, decision="approve", role="truong_phong",
-        stage="review", checkpoint=forged, now=s.now,
-    )  # fmt: skip
-    s.add(signoff_event(statement, policy_hash=POLICY))
-
-
 def test_a_tiny_window_and_revision_cache_give_the_same_report(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    honest_story: Scenario, forged_story: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a window of one two-leaf block every cited checkpoint is checked by re-reading its
     block, and with one revision in memory the others go through the temporary file: the
     reports are those of the defaults, findings included."""
-    cases = _scenarios(tmp_path)
+    cases = _scenarios(honest_story, forged_story, tmp_path)
     expected = [verify_module.verify_export(export, vkey).as_dict() for vkey, export in cases]
     assert expected[0]["ok"] is True
     codes = [[f["code"] for f in report["findings"]] for report in expected[1:]]  # type: ignore[attr-defined]
