@@ -27,6 +27,7 @@ import re
 import sys
 import unicodedata
 from functools import cache
+from typing import Literal
 
 # Cyrillic and Greek letters that render like Latin ones (upper and lower case).
 _CONFUSABLES: dict[str, str] = {
@@ -136,3 +137,129 @@ def fold(text: str) -> str:
     """Accent-folded lower case ("Mật" -> "mat"); for hints only, never for blocking."""
     decomposed = unicodedata.normalize("NFD", text.translate(_FOLD_EXTRA))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+# --- Where each character of the normalised text came from --------------------------------
+#
+# Normalising changes a text's length (NFC of decomposed letters, zero-width characters
+# dropped, spaced letters rejoined), so offsets found in the normalised text do not fit the
+# text as given. :func:`traced` repeats :func:`normalise` on one line while recording, for
+# every character of the result, the span of the original characters it came from. It runs
+# only for the lines holding a finding, and only when the lengths differ
+# (``detectors/realign.py``); the hot path never calls it.
+
+#: (text, starts, ends): ``text[j]`` came from ``original[starts[j]:ends[j]]``.
+Traced = tuple[str, list[int], list[int]]
+
+
+def _untraced(text: str) -> Traced:
+    return text, list(range(len(text))), list(range(1, len(text) + 1))
+
+
+def _traced_form(form: Literal["NFC", "NFKC"], traced: Traced) -> Traced | None:
+    """``unicodedata.normalize(form)`` of ``traced``, cluster by cluster (a cluster is a
+    starter and the combining marks after it): the characters a cluster becomes come from all
+    of its characters, but for a beginning the form keeps (a letter whose marks are only
+    reordered). None when cluster by cluster is not the whole text's form (Hangul
+    jamo and the like: no trace then)."""
+    text, starts, ends = traced
+    if unicodedata.is_normalized(form, text):
+        return traced
+    out: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    cluster = 0
+    for index in range(1, len(text) + 1):
+        if index < len(text) and unicodedata.combining(text[index]):
+            continue
+        piece = text[cluster:index]
+        formed = unicodedata.normalize(form, piece)
+        if formed == piece:
+            out.append(piece)
+            new_starts.extend(starts[cluster:index])
+            new_ends.extend(ends[cluster:index])
+        else:  # a common beginning is kept one for one, the rest comes from the rest
+            same = 0
+            while same < min(len(piece), len(formed)) - 1 and piece[same] == formed[same]:
+                same += 1
+            out.append(formed)
+            new_starts.extend(starts[cluster : cluster + same])
+            new_ends.extend(ends[cluster : cluster + same])
+            rest = len(formed) - same
+            new_starts.extend([starts[cluster + same]] * rest)
+            new_ends.extend([ends[index - 1]] * rest)
+        cluster = index
+    result = "".join(out)
+    if result != unicodedata.normalize(form, text):
+        return None
+    return result, new_starts, new_ends
+
+
+def _traced_drop(
+    traced: Traced, dropped: set[int], mapping: dict[int, str] | None = None
+) -> Traced:
+    """``traced`` without the characters at ``dropped``, others replaced one for one by
+    ``mapping`` (by code point)."""
+    text, starts, ends = traced
+    keep = [j for j in range(len(text)) if j not in dropped]
+    chars = [text[j] for j in keep]
+    if mapping:
+        chars = [mapping.get(ord(ch), ch) for ch in chars]
+    return "".join(chars), [starts[j] for j in keep], [ends[j] for j in keep]
+
+
+def _traced_strip_invisible(traced: Traced) -> Traced | None:
+    text = traced[0]
+    if not _suspicious_re().search(text):
+        return traced
+    table = _translate_table()
+    dropped = {j for j, ch in enumerate(text) if ord(ch) in table and table[ord(ch)] is None}
+    mapping = {k: v for k, v in table.items() if v is not None}
+    return _traced_form("NFC", _traced_drop(traced, dropped, mapping))
+
+
+def _traced_attach_marks(traced: Traced) -> Traced | None:
+    text = traced[0]
+    if _SEPARATED_MARK.search(text) is None:
+        return traced
+    dropped = {j for m in _SEPARATED_MARK.finditer(text) for j in range(m.start(), m.end())}
+    return _traced_form("NFC", _traced_drop(traced, dropped))
+
+
+def _traced_rejoin(traced: Traced) -> Traced:
+    text = traced[0]
+    dropped = {
+        match.start() + j
+        for match in _SPACED.finditer(text)
+        for sep in _SEPARATOR_RUN.finditer(match.group(0))
+        for j in range(sep.start(), sep.end())
+    }
+    return _traced_drop(traced, dropped) if dropped else traced
+
+
+def traced_lower(traced: Traced) -> Traced:
+    """``str.lower`` of ``traced`` (one character may lower-case to two: U+0130)."""
+    text, starts, ends = traced
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower, starts, ends
+    out_starts: list[int] = []
+    out_ends: list[int] = []
+    for j, ch in enumerate(text):
+        count = len(ch.lower())
+        out_starts.extend([starts[j]] * count)
+        out_ends.extend([ends[j]] * count)
+    return lower, out_starts, out_ends
+
+
+def traced(text: str, *, rejoin: bool = True) -> Traced | None:
+    """:func:`normalise` of ``text`` (one line) with where each character came from; without
+    ``rejoin``, spaced letters are left as they are. None when the trace cannot be made."""
+    step: Traced | None = _traced_form("NFKC", _untraced(text))
+    for function in (_traced_strip_invisible, _traced_attach_marks):
+        if step is None:
+            return None
+        step = function(step)
+    if step is None:
+        return None
+    return _traced_rejoin(step) if rejoin else step

@@ -63,8 +63,9 @@ class Finding:
     ``part`` names where in the file (``word/document.xml``, ``page 3``, ``exif``), ``location``
     where inside the part (``line 12``), ``excerpt`` the surrounding text with personal data masked.
     ``rule`` is the policy rule id, ``reference`` its legal basis. ``start``/``end`` are the
-    hit's character offsets in the part's text as scanned (NFKC-normalised), when known: the
-    approver's page marks the finding at its place with them.
+    hit's character offsets in the part's text as given to the scanner (mapped back from the
+    normalised text where normalising changed its length), when known: the approver's page
+    marks the finding at its place with them.
     """
 
     rule: str

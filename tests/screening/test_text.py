@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from clearance.screening import ScreeningRules, Verdict, screen_text
 from clearance.screening.detectors import markings
+from clearance.screening.normalise import normalise
 
 BLOCKED = {
     "stamp alone": "MẬT\nBáo cáo tình hình",
@@ -131,8 +132,53 @@ def test_findings_carry_their_offsets_in_the_text_as_given(rules: ScreeningRules
     assert all(f.to_json()["start"] == f.start for f in findings)
 
 
-def test_no_offsets_when_normalising_changes_the_length(rules: ScreeningRules) -> None:
-    # a zero-width space inside the number is dropped before scanning: offsets would not fit
-    text = "Liên hệ: 0905\u200b 123 456."
-    findings = screen_text(text, rules).findings
-    assert findings and all(f.start is None and "start" not in f.to_json() for f in findings)
+def test_offsets_fit_the_text_as_given_when_normalising_changes_its_length(
+    rules: ScreeningRules,
+) -> None:
+    # a zero-width space inside the number is dropped before scanning; decomposed letters are
+    # composed; the offsets still point into the text as given
+    text = "Liên hệ: 0905\u200b 123 456.\nMA\u0323\u0302T\nBa\u0300i vie\u0302\u0301t"
+    findings = {f.rule: f for f in screen_text(text, rules).findings}
+    phone = findings["pii.phone"]
+    assert phone.start is not None and phone.end is not None
+    assert text[phone.start : phone.end] == "0905\u200b 123 456"
+    marking = findings["marking.mat"]
+    assert marking.start is not None and marking.end is not None
+    assert text[marking.start : marking.end] == "MA\u0323\u0302T"
+
+
+def test_offsets_of_a_zero_width_obfuscated_stamp(rules: ScreeningRules) -> None:
+    text = "Thông cáo\nM\u200bẬ\u200bT\nNội dung"
+    marking = next(f for f in screen_text(text, rules).findings if f.rule == "marking.mat")
+    assert marking.start is not None and marking.end is not None
+    assert text[marking.start : marking.end] == "M\u200bẬ\u200bT"
+
+
+#: what each rule matches in the words below, normalised and lower-cased
+_MATCHED = {"marking.mat": "mật", "pii.phone": "0905 123 456", "pii.cccd": "001203004567"}
+_NOISE = st.sampled_from(["\u200b", "\u200d", "\u00ad", "\u0301", "\u0323", "\ufeff"])
+_WORDS = st.sampled_from(
+    ["Liên hệ", "0905 123 456", "MẬT", "Nội dung", "báo cáo", "CCCD 001203004567", "tỉnh", "\n"]
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(_WORDS, st.lists(st.tuples(st.integers(0, 30), _NOISE), max_size=4)),
+                min_size=1, max_size=12))  # fmt: skip
+def test_the_slice_at_a_findings_offsets_normalises_to_what_was_found(
+    rules: ScreeningRules, pieces: list[tuple[str, list[tuple[int, str]]]]
+) -> None:
+    words = []
+    for word, noise in pieces:
+        chars = list(word)
+        for at, mark in noise:
+            chars.insert(min(at, len(chars)), mark)
+        words.append("".join(chars))
+    text = " ".join(words)
+    for finding in screen_text(text, rules).findings:
+        if finding.rule not in _MATCHED:
+            continue
+        assert finding.start is not None and finding.end is not None, finding
+        assert 0 <= finding.start < finding.end <= len(text)
+        found = normalise(text[finding.start : finding.end]).lower()
+        assert found == _MATCHED[finding.rule], (finding.rule, text[finding.start : finding.end])

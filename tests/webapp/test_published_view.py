@@ -5,6 +5,7 @@ with each finding marked at its place and named in Vietnamese."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from flask import Flask
@@ -161,3 +162,42 @@ def test_a_file_without_metadata_says_nothing_was_removed(app: Flask) -> None:
     item_id = submit(app, files={"le-hoi.pdf": pdf_pages([["Trang mot"]])})
     html = browser(app, "lanh.dao").get(f"/approvals/items/{item_id}").get_data(as_text=True)
     assert 'class="removed"' not in attachment_line(html, "le-hoi.pdf")
+
+
+def _marks(html: str) -> list[tuple[str, str]]:
+    shown = html.split('<div class="published" lang="vi">', 1)[1].split("</div>", 1)[0]
+    return re.findall(
+        r'<mark class="sev-\w+" title="([^"]*)"><a href="#finding-\d+">'
+        r'<span class="visually-hidden">[^<]*</span>(.*?)</a></mark>',
+        shown,
+    )
+
+
+def test_findings_in_decomposed_text_are_marked_in_place(app: Flask) -> None:
+    # NFD (letters and their accents apart): the body is stored composed, and the offsets the
+    # screening gives fit the text as shown
+    body = unicodedata.normalize(
+        "NFD",
+        "Thông cáo báo chí về lễ hội mùa xuân của tỉnh.\n"
+        "Liên hệ ban tổ chức: 0905 123 456 về lễ khai mạc.\n"
+        "Địa điểm: TỌA ĐỘ 16.0544, 108.2022 ở quảng trường.",
+    )
+    item_id = submit(app, body=body)
+    html = browser(app, "lanh.dao").get(f"/approvals/items/{item_id}").get_data(as_text=True)
+    marks = [text for _title, text in _marks(html)]
+    assert "0905 123 456" in marks, marks
+    assert any("16.0544, 108.2022" in text for text in marks), marks
+    # a marking after the number blocks the item: its author's page marks both in place
+    blocked = submit(app, body=body + unicodedata.normalize("NFD", "\nMẬT"))
+    page = browser(app, "tac.gia").get(f"/author/items/{blocked}").get_data(as_text=True)
+    marks = [text for _title, text in _marks(page)]
+    assert "0905 123 456" in marks and "MẬT" in marks, marks
+
+
+def test_a_zero_width_obfuscated_marking_is_marked_in_place(app: Flask) -> None:
+    body = "Thông cáo báo chí.\nLiên hệ ban tổ chức: 0905\u200b 123 456.\nM\u200bẬ\u200bT"
+    item_id = submit(app, body=body)
+    html = browser(app, "tac.gia").get(f"/author/items/{item_id}").get_data(as_text=True)
+    marks = [text for _title, text in _marks(html)]
+    assert "M\u200bẬ\u200bT" in marks, marks
+    assert "0905\u200b 123 456" in marks, marks

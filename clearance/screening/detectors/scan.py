@@ -23,7 +23,6 @@ import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
-from dataclasses import replace
 from multiprocessing import shared_memory
 
 from clearance.screening.detectors.automaton import (
@@ -58,6 +57,7 @@ from clearance.screening.detectors.markings import (
     judge_loose_top,
     judge_marking,
 )
+from clearance.screening.detectors.realign import Realign
 from clearance.screening.limits import Budget, Held
 from clearance.screening.normalise import nfkc, normalise, rejoin_spaced
 from clearance.screening.prefilter import classify, needs_cleaning, spaced_lines
@@ -339,14 +339,8 @@ def scan_text(
 
 def _one_pass(text: str, rules: ScreeningRules, part: str, budget: Budget | None) -> list[Finding]:
     hits, located = _scan_hits(text, rules, budget)
-    findings, counts = _locate(hits, located, part, char_offset=_fits(text, located, 0))
+    findings, counts = _locate(hits, located, part, realign=Realign(text, located))
     return findings + _summaries(counts, part)
-
-
-def _fits(given: str, scanned: str, offset: int) -> int | None:
-    """``offset`` when offsets in ``scanned`` are offsets in ``given`` (normalising kept the
-    length: it folded characters one for one), else None."""
-    return offset if len(given) == len(scanned) else None
 
 
 Counts = Counter[tuple[str, Severity]]
@@ -358,13 +352,13 @@ def _locate(
     part: str,
     *,
     line_offset: int = 0,
-    char_offset: int | None = 0,
+    realign: Realign | None = None,
     keep: tuple[int, int] | None = None,
 ) -> tuple[list[Finding], Counts]:
     """Findings of the first :data:`MAX_PER_RULE` hits per rule and severity (those starting
     inside ``keep`` when given), in text order, and how many hits each rule had. Each finding
-    carries its offsets in the text as given (plus ``char_offset``), or none when
-    ``char_offset`` is None (normalising changed the text's length: offsets would not fit)."""
+    carries its offsets in the text as given, mapped back by ``realign`` (none without it, or
+    where the normalised line could not be traced back)."""
     hits.sort(key=lambda hit: (hit.start, hit.rule))
     counts: Counts = Counter()
     findings: list[Finding] = []
@@ -381,6 +375,7 @@ def _locate(
         excerpt = " ".join(
             text[max(0, hit.start - _EXCERPT) : min(len(text), hit.end + _EXCERPT)].split()
         )
+        span = None if realign is None else realign.span(hit.start, hit.end)
         findings.append(
             Finding(
                 rule=hit.rule,
@@ -392,8 +387,8 @@ def _locate(
                 explanation=hit.explanation,
                 reference=hit.reference,
                 level=hit.level,
-                start=None if char_offset is None else hit.start + char_offset,
-                end=None if char_offset is None else hit.end + char_offset,
+                start=None if span is None else span[0],
+                end=None if span is None else span[1],
             )
         )
     return findings, counts
@@ -489,7 +484,7 @@ def _half(
         located,
         part,
         line_offset=line_offset,
-        char_offset=_fits(text, located, char_offset),
+        realign=Realign(text, located, char_offset),
         keep=(low, high),
     )
 
@@ -562,6 +557,4 @@ def _scan_parallel(
         per_key[finding.rule, finding.severity] += 1
         if per_key[finding.rule, finding.severity] <= MAX_PER_RULE:
             merged.append(finding)
-    if any(f.start is None for f in merged):  # one half changed length: no offsets at all
-        merged = [replace(f, start=None, end=None) for f in merged]
     return merged + _summaries(counts + more_counts, part)
