@@ -215,6 +215,68 @@ class PdfDoc:
             page.obj.Annots = pikepdf.Array()
         page.obj.Annots.append(annot)
 
+    def associate(
+        self, filename: str, data: bytes, *, on: str = "catalog", typed: bool = True
+    ) -> pikepdf.Object:
+        """``data`` as an associated file (PDF 2.0, PDF/A-3 ``/AF``) only, no name tree: on the
+        catalogue, the first page (``page``), a structure element (``structure``) or a link
+        annotation of the first page (``link``). Without ``typed`` the stream has no
+        ``/Type /EmbeddedFile`` (it is optional)."""
+        stream = self.pdf.make_stream(data)
+        if typed:
+            stream.Type = pikepdf.Name.EmbeddedFile
+        spec = self.pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Filespec,
+                F=pikepdf.String(filename),
+                UF=pikepdf.String(filename),
+                EF=pikepdf.Dictionary(F=stream, UF=stream),
+                AFRelationship=pikepdf.Name.Supplement,
+            )
+        )
+        if on == "catalog":
+            holder = self.pdf.Root
+        elif on == "page":
+            holder = self.pdf.pages[0].obj
+        elif on == "structure":
+            element = self.pdf.make_indirect(
+                pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name.Figure)
+            )
+            document = self.pdf.make_indirect(
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.StructElem,
+                    S=pikepdf.Name.Document,
+                    K=pikepdf.Array([element]),
+                )
+            )
+            root = self.pdf.make_indirect(
+                pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot, K=document)
+            )
+            element.P = document
+            document.P = root
+            self.pdf.Root.StructTreeRoot = root
+            self.pdf.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
+            holder = element
+        elif on == "link":
+            holder = self.pdf.make_indirect(
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.Annot,
+                    Subtype=pikepdf.Name.Link,
+                    Rect=[72, 72, 90, 90],
+                    A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://a.vn")),
+                )
+            )
+            page = self.pdf.pages[0].obj
+            if "/Annots" not in page:
+                page.Annots = pikepdf.Array()
+            page.Annots.append(holder)
+        else:
+            raise ValueError(on)
+        if "/AF" not in holder:
+            holder.AF = pikepdf.Array()
+        holder.AF.append(spec)
+        return spec
+
     def layer(self, name: str, *, hidden: bool) -> pikepdf.Object:
         """An optional-content group, off in the default view when ``hidden``."""
         group = self.pdf.make_indirect(

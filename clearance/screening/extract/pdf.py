@@ -7,9 +7,11 @@
   held with the reason and what either engine read is screened (the union).
 - Annotations (comments, stamps, FreeText, widgets: their text and their appearance streams),
   form fields and every other text string in the object table (:mod:`pdf_inventory`), XFA
-  packets, XMP streams, JavaScript, document information, embedded files (name tree and
-  FileAttachment annotations: handed to the engine as children under their own file name, so the
-  child's own type decides), Form XObjects no page draws, and earlier incremental revisions (the
+  packets, XMP streams, JavaScript, document information, embedded files (name tree,
+  FileAttachment annotations, and the associated files of PDF 2.0 and PDF/A-3: the ``/AF``
+  arrays of the catalogue, of pages, of annotations and of structure elements; each handed to
+  the engine as a child under its own file name, so the child's own type decides; the same
+  stream reached twice is read once), Form XObjects no page draws, and earlier incremental revisions (the
   file is cut after each earlier ``%%EOF``; text the final revision no longer shows is scanned).
 - Everything else is accounted for: fonts and colour profiles as structure, images as
   ``uninspected`` until OCR reads them, any stream of unknown role as ``uninspected`` with its
@@ -45,6 +47,7 @@ _TAGS = re.compile(r"<[^>]+>")
 _ATTRIBUTE = re.compile(r"""=\s*(?:"([^"]*)"|'([^']*)')""")
 MAX_REVISIONS = 20
 MAX_EMBEDDED = 100
+MAX_STRUCTURE = 200_000
 
 
 def _resolve(value: Any) -> Any:
@@ -173,6 +176,7 @@ class _PdfReading:
             out.observe(MetadataKind.ACTIVE_CONTENT, f"page {number}", "annotation actions")
         if subtype == "/FileAttachment":
             self._filespec(annot.get("/FS"), f"page {number} attachment")
+        self._associated(annot.get("/AF"), f"page {number} annotation {index} associated file")
         self._appearance(
             annot.get("/AP"), f"page {number} annotation {index} ({subtype[1:]})", reader
         )
@@ -237,6 +241,10 @@ class _PdfReading:
                 out.observe(MetadataKind.ACTIVE_CONTENT, "catalog", "document-level JavaScript")
             for spec in _name_tree(names.get("/EmbeddedFiles")):
                 self._filespec(spec, "attachment")
+        self._associated(root.get("/AF"), "associated file")
+        for number, page in enumerate(reader.pages, start=1):
+            self._associated(page.get("/AF"), f"page {number} associated file")
+        self._structure_files(root.get("/StructTreeRoot"))
         for page in reader.pages:
             if "/AA" in page:
                 out.observe(MetadataKind.ACTIVE_CONTENT, "page", "page actions (/AA)")
@@ -267,6 +275,46 @@ class _PdfReading:
                     self.out.observe(MetadataKind.ACTIVE_CONTENT, part, "XFA script")
             else:
                 self.out.uninspected(part, "the XFA packet is not a stream")
+
+    def _associated(self, raw: Any, where: str) -> None:
+        """The files of an ``/AF`` array (PDF 2.0, PDF/A-3 associated files): each a child."""
+        found = _resolve(raw)
+        if isinstance(found, DictionaryObject):  # one file specification, not in an array
+            found = [found]
+        if isinstance(found, (ArrayObject, list)):
+            for spec in found:
+                self._filespec(spec, where)
+        elif found is not None:
+            self.out.uninspected(where, "the /AF entry is neither an array nor a file")
+
+    def _structure_files(self, tree: Any) -> None:
+        """Associated files of the structure tree's elements (``/K`` walked, each once)."""
+        stack: list[Any] = [tree]
+        seen: set[int] = set()
+        while stack:
+            raw = stack.pop()
+            if isinstance(raw, IndirectObject):
+                if raw.idnum in seen:
+                    continue
+                seen.add(raw.idnum)
+            node = _resolve(raw)
+            if isinstance(node, ArrayObject):
+                stack.extend(node)
+                continue
+            if not isinstance(node, DictionaryObject):
+                continue
+            if len(seen) % 1024 == 0:
+                self.budget.check()
+            if len(seen) > MAX_STRUCTURE:
+                self.out.uninspected(
+                    "structure tree", f"more than {MAX_STRUCTURE} elements: the rest not walked"
+                )
+                return
+            if "/AF" in node:
+                kind = str(node.get("/S", "") or "element").lstrip("/")
+                self._associated(node.get("/AF"), f"structure {kind} associated file")
+            if "/K" in node:
+                stack.append(node.get("/K"))
 
     def _filespec(self, raw: Any, where: str) -> None:
         spec = _resolve(raw)

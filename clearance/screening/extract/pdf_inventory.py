@@ -83,7 +83,10 @@ def _walk_direct(
         if child.is_indirect:
             target = child.objgen[0]
             if isinstance(child, pikepdf.Stream):
-                _note_reference(target, child_key or key, inv)
+                if key == "/EF":  # a file specification's file, typed or not
+                    inv.roles[target] = "embedded"
+                else:
+                    _note_reference(target, child_key or key, inv)
             continue
         if isinstance(child, pikepdf.String):
             if (child_key or key) in _SECRET_KEYS:

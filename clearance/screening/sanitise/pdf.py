@@ -2,8 +2,8 @@
 
 The catalogue and every page keep only the keys on an allow list (page tree, content, resources,
 boxes, links, labels, bookmarks, structure, layers); everything else goes: document and page
-actions, JavaScript, XFA and form fields, embedded files (their children are screened but not
-rebuilt), annotations other than plain links, XMP and document information, page-piece data,
+actions, JavaScript, XFA and form fields, embedded files and associated files (``/AF``, on
+any object kept: their children are screened but not rebuilt), annotations other than plain links, XMP and document information, page-piece data,
 thumbnails. Bookmarks keep only in-document jumps. Resources no content uses are removed, and
 the file is written whole (never an incremental update), which drops every earlier revision and
 every object nothing points to. :func:`sanitise_pdf_report` also says what was left out.
@@ -31,6 +31,7 @@ _DESCRIBED = {
     "/AA": "automatic actions",
     "/PieceInfo": "application data (page pieces)",
     "/Thumb": "page thumbnails",
+    "/AF": "associated files (screened, not rebuilt)",
 }
 _SAFE_ACTIONS = {pikepdf.Name.GoTo, pikepdf.Name.URI}
 MAX_OUTLINE_ITEMS = 100_000
@@ -62,6 +63,26 @@ def _outline_actions(root: pikepdf.Object, dropped: set[str]) -> None:
         stack.extend([item.get("/Next"), item.get("/First")])
 
 
+def _drop_associated(obj: pikepdf.Object, dropped: set[str], depth: int = 0) -> None:
+    """Remove every ``/AF`` (associated files) from ``obj`` and its direct parts: kept
+    structure elements and links may carry them (the catalogue's and pages' go by the allow
+    lists)."""
+    if depth > 64:
+        return
+    if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+        if "/AF" in obj:
+            del obj["/AF"]
+            dropped.add(_DESCRIBED["/AF"])
+        children = [obj.get(key) for key in list(obj.keys())]
+    elif isinstance(obj, pikepdf.Array):
+        children = list(obj)
+    else:
+        return
+    for child in children:
+        if isinstance(child, (pikepdf.Dictionary, pikepdf.Array)) and not child.is_indirect:
+            _drop_associated(child, dropped, depth + 1)
+
+
 def sanitise_pdf_report(data: bytes) -> tuple[bytes, list[str]]:
     """The derivative and a sorted list of what it leaves out."""
     dropped: set[str] = set()
@@ -90,6 +111,8 @@ def sanitise_pdf_report(data: bytes) -> tuple[bytes, list[str]]:
                 if len(kept) != len(annots):
                     dropped.add("annotations other than plain links (comments, stamps, fields)")
                 obj.Annots = pikepdf.Array(kept)
+        for indirect in pdf.objects:
+            _drop_associated(indirect, dropped)
         if "/Info" in pdf.trailer:
             del pdf.trailer["/Info"]
             dropped.add("document information")

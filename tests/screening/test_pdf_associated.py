@@ -1,0 +1,85 @@
+"""PDF associated files (PDF 2.0, PDF/A-3 ``/AF``): a file attached through the catalogue's,
+a page's, a structure element's or an annotation's ``/AF`` array, never named in the
+``EmbeddedFiles`` tree, is screened as a part of its own, appears in the coverage, and is
+dropped from the derivative with a ``screening.no_derivative`` finding."""
+
+from __future__ import annotations
+
+import io
+
+import pikepdf
+import pytest
+
+from clearance.screening import ScreeningRules, Verdict, screen_file
+from clearance.screening.engine import NO_DERIVATIVE_RULE
+from tests.screening import corpus as K
+from tests.screening import corpus_pdf as P
+
+MARKED_DOCX = K.docx([K.para(K.run("TỐI MẬT")), K.para(K.run("Kế hoạch tuần tra biên giới"))])
+MARKED_TXT = "Danh sách cán bộ\nCCCD 001203004567, SĐT 0905 123 456\nMẬT\n".encode()
+BENIGN_TXT = "Lễ hội mật ong rừng U Minh, mật độ du khách tăng.".encode()
+
+
+def _with_associated(name: str, data: bytes, on: str, *, typed: bool = True) -> bytes:
+    doc = P.PdfDoc()
+    doc.page(P.letter())
+    doc.associate(name, data, on=on, typed=typed)
+    return doc.save()
+
+
+def _streams(pdf_bytes: bytes) -> list[bytes]:
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        return [obj.read_bytes() for obj in pdf.objects if isinstance(obj, pikepdf.Stream)]
+
+
+@pytest.mark.parametrize("on", ["catalog", "page", "structure", "link"])
+@pytest.mark.parametrize("typed", [True, False])
+def test_a_marked_docx_attached_only_through_af_blocks(
+    rules: ScreeningRules, on: str, typed: bool
+) -> None:
+    data = _with_associated("ke-hoach.docx", MARKED_DOCX, on, typed=typed)
+    result = screen_file(data, "a.pdf", rules)
+    assert result.verdict is Verdict.BLOCKED, result.findings
+    marking = [f for f in result.findings if f.rule == "marking.toi_mat"]
+    assert marking and all("ke-hoach.docx" in f.part for f in marking), marking
+    assert any("ke-hoach.docx" in entry.part for entry in result.coverage), result.coverage
+
+
+@pytest.mark.parametrize("on", ["catalog", "page", "structure", "link"])
+def test_a_marked_text_attached_through_af_is_found_and_dropped(
+    rules: ScreeningRules, on: str
+) -> None:
+    data = _with_associated("danh-sach.txt", MARKED_TXT, on)
+    result = screen_file(data, "a.pdf", rules)
+    rules_found = {f.rule for f in result.findings if "danh-sach.txt" in f.part}
+    assert {"pii.cccd", "marking.mat"} <= rules_found, result.findings
+    assert result.verdict is Verdict.BLOCKED
+
+
+@pytest.mark.parametrize("on", ["catalog", "page", "structure", "link"])
+def test_a_benign_associated_file_is_read_then_dropped_with_a_review_finding(
+    rules: ScreeningRules, on: str
+) -> None:
+    data = _with_associated("ghi-chu.txt", BENIGN_TXT, on, typed=on != "page")
+    result = screen_file(data, "a.pdf", rules)
+    assert result.verdict is Verdict.REVIEW, result.findings
+    lost = [f for f in result.findings if f.rule == NO_DERIVATIVE_RULE]
+    assert lost and any("ghi-chu.txt" in f.message for f in lost), result.findings
+    assert not any(f.rule.startswith("marking.") for f in result.findings), result.findings
+    assert result.sanitized is not None
+    assert BENIGN_TXT not in _streams(result.sanitized)
+    with pikepdf.open(io.BytesIO(result.sanitized)) as pdf:
+        assert not any("/AF" in obj for obj in pdf.objects if isinstance(obj, pikepdf.Dictionary))
+
+
+def test_an_associated_file_also_in_the_name_tree_is_screened_once(rules: ScreeningRules) -> None:
+    doc = P.PdfDoc()
+    doc.page(P.letter())
+    doc.attach("bang.txt", BENIGN_TXT)
+    spec = doc.pdf.Root.Names.EmbeddedFiles.Names[1]
+    doc.pdf.Root.AF = pikepdf.Array([spec])
+    result = screen_file(doc.save(), "a.pdf", rules)
+    parts = [e.part for e in result.coverage if "bang.txt" in e.part]
+    assert len({p.split(" ", 1)[0] for p in parts}) == 1, parts
+    lost = [f for f in result.findings if f.rule == NO_DERIVATIVE_RULE]
+    assert len(lost) == 1, lost
