@@ -3,11 +3,11 @@
 The scanner finds hits in the text it normalised (NFKC, invisible characters dropped, marks
 reattached, spaced letters rejoined, lower-cased). Where that kept the length, an offset there
 is an offset in the text as given. Where it did not, normalising never moves a newline, so the
-hit's line is the same line of the text as given, and :func:`normalise.traced` repeats the
-normalisation of that one line, recording where each character came from. Only the lines
-holding a finding are traced, and only when the lengths differ: the hot path pays nothing. A
-trace that does not give back the scanned line exactly (a step not repeated) gives no offsets
-for that finding, never wrong ones.
+hit's line (counted by the caller) is the same line of the text as given, and
+:func:`normalise.traced` repeats the normalisation of that one line, recording where each
+character came from. Only the lines holding a finding are traced, and only when the lengths
+differ: the hot path pays nothing. A trace that does not give back the scanned line exactly (a
+step not repeated) gives no offsets for that finding, never wrong ones.
 """
 
 from __future__ import annotations
@@ -27,46 +27,56 @@ class Realign:
         self._scanned = scanned
         self._offset = offset
         self._identity = len(given) == len(scanned)
-        self._lines_kept = self._identity or given.count("\n") == scanned.count("\n")
-        self._scanned_line = 0  # start of the current line in ``scanned``
-        self._given_line = 0  # the same line's start in ``given``
+        self._lines = 0  # newlines before ``_given_line``
+        self._given_line = 0  # the start of that line in ``given``
         self._traces: dict[int, tuple[list[int], list[int]] | None] = {}
 
-    def span(self, start: int, end: int) -> tuple[int, int] | None:
+    def span(self, start: int, end: int, line: int) -> tuple[int, int] | None:
+        """The span of ``given`` (plus the offset) that ``scanned[start:end]`` came from;
+        ``line`` is the number of newlines before ``start`` (the caller counts them anyway)."""
         if self._identity:
             return start + self._offset, end + self._offset
-        if not self._lines_kept or end <= start:
-            return None
         scanned, given = self._scanned, self._given
-        # advance both cursors line by line to the line holding ``start``
-        while True:
-            newline = scanned.find("\n", self._scanned_line, start)
-            if newline < 0:
-                break
-            self._scanned_line = newline + 1
-            given_newline = given.find("\n", self._given_line)
-            self._given_line = given_newline + 1
+        if end <= start or line < self._lines:
+            return None
+        if line > self._lines:
+            self._given_line = _after_newlines(given, self._given_line, line - self._lines)
+            self._lines = line
+        line_start = scanned.rfind("\n", 0, start) + 1
         line_end = scanned.find("\n", start)
         line_end = len(scanned) if line_end < 0 else line_end
         if end > line_end:
             return None
-        trace = self._trace(line_end)
+        trace = self._trace(line_start, line_end)
         if trace is None:
             return None
         starts, ends = trace
-        first, last = start - self._scanned_line, end - 1 - self._scanned_line
+        first, last = start - line_start, end - 1 - line_start
         base = self._given_line + self._offset
         return base + starts[first], base + ends[last]
 
-    def _trace(self, line_end: int) -> tuple[list[int], list[int]] | None:
+    def _trace(self, line_start: int, line_end: int) -> tuple[list[int], list[int]] | None:
         key = self._given_line
-        if key in self._traces:
-            return self._traces[key]
-        given_end = self._given.find("\n", self._given_line)
-        line = self._given[self._given_line : len(self._given) if given_end < 0 else given_end]
-        target = self._scanned[self._scanned_line : line_end]
-        self._traces[key] = _line_trace(line, target)
+        if key not in self._traces:
+            given_end = self._given.find("\n", key)
+            line = self._given[key : len(self._given) if given_end < 0 else given_end]
+            self._traces[key] = _line_trace(line, self._scanned[line_start:line_end])
         return self._traces[key]
+
+
+def _after_newlines(text: str, position: int, count: int) -> int:
+    """The index just after the ``count``-th newline of ``text`` from ``position``: newlines
+    counted a block at a time, then found one by one within the last block."""
+    block = 1 << 14
+    while position + block < len(text):
+        found = text.count("\n", position, position + block)
+        if found >= count:
+            break
+        count -= found
+        position += block
+    for _ in range(count):
+        position = text.find("\n", position) + 1
+    return position
 
 
 def _line_trace(line: str, target: str) -> tuple[list[int], list[int]] | None:
@@ -83,6 +93,4 @@ def _line_trace(line: str, target: str) -> tuple[list[int], list[int]] | None:
         for candidate in (result, traced_lower(result)):
             if candidate[0] == target:
                 return candidate[1], candidate[2]
-    if len(line) == len(target):  # folded one for one in a way not repeated here
-        return list(range(len(line))), list(range(1, len(line) + 1))
     return None

@@ -375,7 +375,7 @@ def _locate(
         excerpt = " ".join(
             text[max(0, hit.start - _EXCERPT) : min(len(text), hit.end + _EXCERPT)].split()
         )
-        span = None if realign is None else realign.span(hit.start, hit.end)
+        span = None if realign is None else realign.span(hit.start, hit.end, line - 1 - line_offset)
         findings.append(
             Finding(
                 rule=hit.rule,
