@@ -444,7 +444,8 @@ def adjust(report: Report, added: Report, removed: Report) -> None:
                      minus_d.entries if minus_d else []),
         )  # fmt: skip
     for month in {*added.monthly, *removed.monthly}:
-        counts = report.monthly.setdefault(month, dict.fromkeys(OUTCOMES, 0))
+        counts = dict(report.monthly.get(month, dict.fromkeys(OUTCOMES, 0)))  # a merge shares it
+        report.monthly[month] = counts
         for outcome in OUTCOMES:
             counts[outcome] += added.monthly.get(month, {}).get(outcome, 0)
             counts[outcome] -= removed.monthly.get(month, {}).get(outcome, 0)

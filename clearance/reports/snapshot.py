@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from clearance.errors import BadInput
@@ -25,8 +26,11 @@ def micros(moment: datetime) -> int:
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+@lru_cache(maxsize=1 << 16)
 def _at(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
+    """The time of ``us`` microseconds since the epoch (cached: an item's first and last times
+    are those of entries, and the entries of one commit share their time)."""
+    return _EPOCH + timedelta(0, 0, us)
 
 
 def _ev(event: Event | None) -> list[object] | None:

@@ -154,15 +154,20 @@ class Summary:
 
     BATCH = 20_000
     CACHED_PERIODS = 8
+    CACHED_MONTHS = 48
 
     def __init__(self, path: Path, key: bytes) -> None:
         self.path = path
         self._key = key[:64]
+        self._keyed = hashlib.blake2b(key=self._key, digest_size=32)
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._head_raw: bytes | None = None  # the head last verified by this process
         self._head: Head | None = None
         self._cache: dict[tuple[int, int], tuple[int, History]] = {}
+        #: month -> (seal, as_of, report, counts) of the stored month reports this process
+        #: checked and decoded (or wrote): a row with the same seal and size is not read again
+        self._months_seen: dict[str, tuple[bytes, int, Report, dict[str, Counter[str]]]] = {}
         #: how the last call went: "summary" (the stored summary, advanced by the entries since),
         #: "rebuilt" (folded from entry 0: none stored, or it did not check out)
         self.started_from = ""
@@ -310,10 +315,17 @@ class Summary:
         return report, counts
 
     def _stored_month(
-        self, db: sqlite3.Connection, month: str, size: int
+        self, db: sqlite3.Connection, month: str, size: int, *, take: bool = False
     ) -> tuple[int, tuple[Report, dict[str, Counter[str]]]] | None:
         """The stored report of ``month`` and the size it was computed at, when its seal checks
-        out and it is not from beyond ``size``; None otherwise."""
+        out and it is not from beyond ``size``; None otherwise. The report is not to be changed
+        unless ``take`` (then this process forgets it until it is stored again)."""
+        head = db.execute("SELECT as_of, seal FROM months WHERE month = ?", (month,)).fetchone()
+        if head is None or not isinstance(head[1], bytes) or int(head[0]) > size:
+            return None
+        seen = self._months_seen.pop(month, None) if take else self._months_seen.get(month)
+        if seen is not None and seen[1] == int(head[0]) and hmac.compare_digest(seen[0], head[1]):
+            return seen[1], (seen[2], seen[3])  # the row this process checked and decoded
         row = db.execute(
             "SELECT as_of, data, seal FROM months WHERE month = ?", (month,)
         ).fetchone()
@@ -323,9 +335,12 @@ class Summary:
         if as_of > size or not hmac.compare_digest(seal, self._month_seal(month, as_of, data)):
             return None
         try:
-            return as_of, _month_back(json.loads(data), parse_period(month), size)
+            report, counts = _month_back(json.loads(data), parse_period(month), size)
         except (KeyError, TypeError, ValueError, AttributeError):
             return None  # another layout or malformed: recomputed
+        if not take:
+            self._remember(month, seal, as_of, report, counts)
+        return as_of, (report, counts)
 
     def _store_month(
         self,
@@ -336,10 +351,25 @@ class Summary:
         counts: dict[str, Counter[str]],
     ) -> None:
         data = json.dumps(_month_json(report, counts), separators=(",", ":")).encode()
+        seal = self._month_seal(month, size, data)
         db.execute(
             "INSERT OR REPLACE INTO months (month, as_of, data, seal) VALUES (?, ?, ?, ?)",
-            (month, size, data, self._month_seal(month, size, data)),
+            (month, size, data, seal),
         )
+        self._remember(month, seal, size, report, counts)
+
+    def _remember(
+        self,
+        month: str,
+        seal: bytes,
+        as_of: int,
+        report: Report,
+        counts: dict[str, Counter[str]],
+    ) -> None:
+        self._months_seen.pop(month, None)
+        if len(self._months_seen) >= self.CACHED_MONTHS:
+            self._months_seen.pop(next(iter(self._months_seen)))
+        self._months_seen[month] = (seal, as_of, report, counts)
 
     def _adjust_months(
         self,
@@ -370,7 +400,7 @@ class Summary:
                 minus.setdefault(month, []).append(old)  # type: ignore[arg-type]
         done: set[str] = set()
         for month in sorted({*plus, *minus}):
-            stored = self._stored_month(db, month, head.size)
+            stored = self._stored_month(db, month, head.size, take=True)
             if stored is None or stored[0] != months[month]:
                 continue  # does not check out: recomputed from the rows when asked
             report, counts = stored[1]
@@ -419,7 +449,9 @@ class Summary:
         return self._db
 
     def _mac(self, message: bytes) -> bytes:
-        return hashlib.blake2b(message, key=self._key, digest_size=32).digest()
+        keyed = self._keyed.copy()  # keyed once: a copy skips hashing the key block per row
+        keyed.update(message)
+        return keyed.digest()
 
     def _row_seal(self, ident: str, first: int, last: int, data: bytes) -> bytes:
         return self._mac(f"row\0{ident}\0{first}\0{last}\0".encode() + data)
@@ -451,6 +483,7 @@ class Summary:
         db.execute("DELETE FROM months")
         self._head_raw = self._head = None
         self._cache.clear()
+        self._months_seen.clear()
 
     def _sums_match(self, db: sqlite3.Connection, head: Head) -> bool:
         rows, *sums = db.execute(

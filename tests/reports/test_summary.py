@@ -464,3 +464,30 @@ def test_a_custom_range_is_cut_into_whole_months_and_the_days_around(
         assert again.started_from == "rebuilt"
         assert report.to_json() == _figures(full, text_, themed)
         again.close()
+
+
+def test_a_month_report_put_back_under_a_running_process_is_noticed(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    """The process keeps the month reports it checked (a row with the same seal is not read
+    again), yet an older, validly sealed report put back under it is not believed."""
+    path = tmp_path / "s.sqlite"
+    _write(rt, 0, 6)
+    summary = Summary(path, KEY)
+
+    def month_report() -> dict:
+        with rt.readers() as session:
+            report, _, _ = summary.report(session, NOVEMBER)
+        return report.to_json()
+
+    assert month_report() == _figures(_full(rt))
+    with sqlite3.connect(path) as db:
+        old = db.execute("SELECT * FROM months WHERE month = '2026-11'").fetchone()
+    _write(rt, 6, 3)
+    assert month_report() == _figures(_full(rt))
+    assert summary.adjusted == ["2026-11"] and summary.recomputed == ["2026-11"]
+    _tamper(path, "INSERT OR REPLACE INTO months VALUES (?, ?, ?, ?)", *old)
+    assert month_report() == _figures(_full(rt))
+    assert month_report()["outcomes"]["submitted"]["value"] == 9
+    assert summary.recomputed == ["2026-11", "2026-11"]  # the older report was not used
+    summary.close()
