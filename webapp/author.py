@@ -142,6 +142,14 @@ def _submission(
             for entry in (row.form for row in form.versions)
             if (entry.language.data or entry.title.data or (entry.body.data or "").strip())
         ],
+        # each version's files with the language chosen in its row: a file in a row without
+        # a version is refused by the core (never dropped, never a stray attachment)
+        version_files=[
+            (entry.language.data or "", Upload(f.filename or "", cast(BinaryIO, f.stream)))
+            for entry in (row.form for row in form.versions)
+            for f in (entry.files.data or [])
+            if f and f.filename
+        ],
     )
 
 
@@ -197,7 +205,7 @@ def submit() -> ResponseReturnValue:
         try:
             item_id = item_service.submit(runtime(), author=me().username, submission=submission)
         finally:
-            _close(list(submission.attachments))
+            _close([*submission.attachments, *(u for _, u in submission.version_files)])
     except (BadInput, PolicyRefusal) as exc:
         flash(publishing.user_message(exc), "error")
         if form.staged.data and not _valid(form):
@@ -286,7 +294,7 @@ def revise(item_id: str) -> ResponseReturnValue:
                 answers=_answers(form),
             )
         finally:
-            _close(list(submission.attachments))
+            _close([*submission.attachments, *(u for _, u in submission.version_files)])
     except (Conflict, IllegalTransition):
         raise  # the item moved on: the 409 page says so and shows the typed text back
     except (BadInput, PolicyRefusal) as exc:

@@ -45,6 +45,11 @@ ERROR_MESSAGES: dict[str, LazyString] = {
     "version_incomplete": lazy_gettext(
         "The version in “%(language)s” needs both a title and a body text."
     ),
+    "version_file_without_version": lazy_gettext(
+        "The file “%(name)s” belongs to the version in “%(language)s”, but the item has no "
+        "version in that language; add that version's title and text, or attach the file to "
+        "the main text."
+    ),
     "version_language_missing": lazy_gettext(
         "Choose the language of the additional version (or leave its title and text empty)."
     ),

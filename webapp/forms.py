@@ -65,6 +65,8 @@ class VersionForm(Form):
     body = TextAreaField(
         _l("Body text of the version"), validators=[Optional(), Length(max=1_000_000)]
     )
+    #: the version's own files (the English PDF beside the Vietnamese one)
+    files = MultipleFileField(_l("Files of the version"))
 
 
 class SubmissionForm(FlaskForm):

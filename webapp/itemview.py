@@ -328,6 +328,8 @@ class VersionView:
     language_label: str
     title: str
     text: str
+    #: the names of the version's own files (listed, with their previews, among the files)
+    files: tuple[str, ...] = ()
 
 
 def versions(revision: RevisionView, *, sanitized: bool = True) -> list[VersionView]:
@@ -339,6 +341,11 @@ def versions(revision: RevisionView, *, sanitized: bool = True) -> list[VersionV
             language_label=policy.language_label(p.language or ""),
             title=p.title or "",
             text=part_text(p, sanitized=sanitized) or "",
+            files=tuple(
+                f.name
+                for f in revision.parts
+                if f.role == "attachment" and f.language == p.language
+            ),
         )
         for p in revision.versions
     ]

@@ -30,6 +30,21 @@ class PartRole(StrEnum):
     VERSION = "version"
 
 
+class VersionFileWithoutVersion(BadInput):
+    """A file names a language the item has no version in (``code``:
+    ``version_file_without_version``): refused, never published as a stray file."""
+
+    code = "version_file_without_version"
+
+    def __init__(self, name: str, language: str) -> None:
+        super().__init__(
+            f"the file {name!r} belongs to the {language!r} version, but the item has no "
+            f"version in {language!r}; add that version's title and text, or attach the file "
+            "to the main text",
+            params={"name": name, "language": language},
+        )
+
+
 class ManifestKind(StrEnum):
     SUBMITTED = "submitted"
     RELEASE = "release"
@@ -42,7 +57,8 @@ class PartEntry:
     sha256: str
     size: int
     mime: str
-    #: a language version's language and title (set on ``version`` parts only)
+    #: a language version's language and title (``version`` parts); an attachment with a
+    #: language is a file of that version (the English PDF beside the Vietnamese one)
     language: str | None = None
     title: str | None = None
 
@@ -52,11 +68,16 @@ class PartEntry:
         if self.size < 0:
             raise BadInput(f"part {self.name!r}: size must not be negative, found {self.size}")
         is_version = self.role is PartRole.VERSION
-        if is_version != (self.language is not None and self.title is not None):
+        version_file = self.role is PartRole.ATTACHMENT and self.language is not None
+        if not version_file and is_version != (
+            self.language is not None and self.title is not None
+        ):
             raise BadInput(
                 f"part {self.name!r}: a language and a title belong to a version part and "
                 f"only to it, found role {self.role.value} with language {self.language!r}"
             )
+        if version_file and self.title is not None:
+            raise BadInput(f"part {self.name!r}: a version's file has no title of its own")
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -96,7 +117,7 @@ class Manifest:
                     "needs a name of its own (rename the attachment)"
                 )
             seen.add(part.name)
-            if part.language is not None:
+            if part.role is PartRole.VERSION and part.language is not None:
                 if part.language in languages:
                     raise BadInput(
                         f"item {self.item_id} has two texts in language {part.language!r}; "
@@ -105,11 +126,22 @@ class Manifest:
                         params={"language": part.language},
                     )
                 languages.add(part.language)
+        versions = {p.language for p in self.parts if p.role is PartRole.VERSION}
+        for part in self.parts:
+            is_file = part.role is PartRole.ATTACHMENT and part.language is not None
+            if is_file and part.language not in versions:
+                raise VersionFileWithoutVersion(part.name, str(part.language))
 
     @property
     def versions(self) -> tuple[PartEntry, ...]:
         """The language versions beside the main text, in submission order."""
         return tuple(p for p in self.parts if p.role is PartRole.VERSION)
+
+    def files_of(self, language: str | None) -> tuple[PartEntry, ...]:
+        """The attachments of the version in ``language`` (None: the main text's files)."""
+        return tuple(
+            p for p in self.parts if p.role is PartRole.ATTACHMENT and p.language == language
+        )
 
     @classmethod
     def build(

@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
-from clearance.publishing.release import Release
+from clearance.publishing.release import Release, ReleasePart
 
 #: Giờ Việt Nam (UTC+7, no daylight saving): dates on the site are local, as readers expect.
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -112,19 +112,29 @@ def _page(title: str, body: str, *, feed_href: str) -> str:
 def render_item(
     release: Release, *, published_at: datetime, site_title: str, has_receipt: bool
 ) -> str:
-    attachments = [p for p in release.parts if p.role == "attachment"]
+    # the main text's files, then each version with its own files (published together)
+    attachments = [p for p in release.parts if p.role == "attachment" and not p.language]
+
+    def file_list(parts: Sequence[ReleasePart]) -> str:
+        return "\n".join(
+            f'<li><a href="files/{escape(p.name, quote=True)}">{_text(p.name)}</a> '
+            f"({vn_number(len(p.data))} byte, {escape(p.mime)})</li>"
+            for p in parts
+        )
+
+    def version_files(language: str | None) -> str:
+        own = [p for p in release.parts if p.role == "attachment" and p.language == language]
+        return f"<h3>Tệp đính kèm</h3>\n<ul>\n{file_list(own)}\n</ul>\n" if own else ""
+
     versions = "".join(
         f'<section lang="{escape(p.language or "", quote=True)}">\n'
         f"<h2>{_text(p.title or '')}</h2>\n"
-        f"{_paragraphs(p.data.decode('utf-8', errors='replace'))}\n</section>\n"
+        f"{_paragraphs(p.data.decode('utf-8', errors='replace'))}\n"
+        f"{version_files(p.language)}</section>\n"
         for p in release.parts
         if p.role == "version"
     )
-    files = "\n".join(
-        f'<li><a href="files/{escape(p.name, quote=True)}">{_text(p.name)}</a> '
-        f"({vn_number(len(p.data))} byte, {escape(p.mime)})</li>"
-        for p in attachments
-    )
+    files = file_list(attachments)
     body_part = next((p for p in release.parts if p.role == "body"), None)
     approvals = "\n".join(
         f"<li>{_text(a.display_name)} ({escape(a.role)}, {escape(a.stage)}): "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import unicodedata
 from collections.abc import Sequence
@@ -13,13 +14,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearance.domain.lifecycle import Action, State, next_state
-from clearance.domain.manifest import Manifest, ManifestKind, PartEntry, PartRole
+from clearance.domain.manifest import (
+    Manifest,
+    ManifestKind,
+    PartEntry,
+    PartRole,
+    VersionFileWithoutVersion,
+)
 from clearance.domain.roles import Role
 from clearance.errors import BadInput, Conflict, NotFound, PolicyRefusal
 from clearance.events import Event
 from clearance.runtime import Runtime
 from clearance.services.channels import require_configured
-from clearance.services.uploads import Upload, store_body, store_upload, store_version
+from clearance.services.uploads import (
+    Upload,
+    safe_filename,
+    store_body,
+    store_upload,
+    store_version,
+)
 from clearance.services.users import get_user, require_role
 from clearance.storage import search
 from clearance.storage.models import Item, Part, Revision, StateChange, User
@@ -54,6 +67,9 @@ class Submission:
     #: the main text's language; None: the policy's default language
     language: str | None = None
     versions: Sequence[LanguageVersion] = ()
+    #: the files of the language versions, each with its version's language (the English PDF
+    #: of the press release beside the Vietnamese one among ``attachments``)
+    version_files: Sequence[tuple[str, Upload]] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,8 @@ class _Checked:
     themes: tuple[str, ...]
     language: str
     versions: tuple[LanguageVersion, ...]
+    #: the languages of ``Submission.version_files``, checked, in the same order
+    file_languages: tuple[str, ...] = ()
 
 
 def new_item_id() -> str:
@@ -147,17 +165,37 @@ def _validate(rt: Runtime, sub: Submission) -> _Checked:
         raise BadInput(
             "the item has neither body text nor attachments; add one of them", code="item.empty"
         )
-    if len(sub.attachments) > MAX_ATTACHMENTS:
+    files = len(sub.attachments) + len(sub.version_files)
+    if files > MAX_ATTACHMENTS:
         raise BadInput(
-            f"too many attachments ({len(sub.attachments)}); at most {MAX_ATTACHMENTS}",
+            f"too many attachments ({files}); at most {MAX_ATTACHMENTS}",
             code="item.too_many_attachments",
-            params={"count": len(sub.attachments), "maximum": MAX_ATTACHMENTS},
+            params={"count": files, "maximum": MAX_ATTACHMENTS},
         )
     themes = policy.checked_themes(sub.themes)
     language = policy.checked_language(
         sub.language if sub.language is not None else policy.default_language
     )
-    return _Checked(title, channels, themes, language, _versions(rt, sub, language))
+    versions = _versions(rt, sub, language)
+    return _Checked(title, channels, themes, language, versions,
+                    _file_languages(rt, sub, versions))  # fmt: skip
+
+
+def _file_languages(
+    rt: Runtime, sub: Submission, versions: tuple[LanguageVersion, ...]
+) -> tuple[str, ...]:
+    """The language of each version file: one the policy accepts and the item has a version
+    in, else refused (a file of no version is never published as a stray file)."""
+    have = {version.language for version in versions}
+    checked: list[str] = []
+    for language, upload in sub.version_files:
+        if not language.strip():  # a file in a version's place with no version there
+            raise VersionFileWithoutVersion(safe_filename(upload.filename), "")
+        code = rt.policy.checked_language(language)
+        if code not in have:
+            raise VersionFileWithoutVersion(safe_filename(upload.filename), code)
+        checked.append(code)
+    return tuple(checked)
 
 
 class FileTypeNotAccepted(BadInput):
@@ -218,8 +256,12 @@ def _store_parts(rt: Runtime, sub: Submission, checked: _Checked) -> list[PartEn
         parts.append(entry)
         text_names.add(entry.name)
     names: set[str] = set()
-    for upload in sub.attachments:
+    uploads: list[tuple[str | None, Upload]] = [(None, upload) for upload in sub.attachments]
+    uploads += zip(checked.file_languages, (upload for _, upload in sub.version_files), strict=True)
+    for language, upload in uploads:
         entry = store_upload(rt.blobs, upload)
+        if language is not None:
+            entry = dataclasses.replace(entry, language=language)
         if entry.name in text_names:
             raise BadInput(
                 f"an attachment is named {entry.name!r}, the name a text of the item is "
@@ -390,6 +432,7 @@ def _submitted_event(
                 "language": revision.language,
                 "versions": [
                     {"language": p.language, "title": p.title, "part": p.filename}
+                    | _version_files(revision, p.language)
                     for p in revision.parts
                     if p.role == PartRole.VERSION.value
                 ],
@@ -397,6 +440,17 @@ def _submitted_event(
             },
         )
     )
+
+
+def _version_files(revision: Revision, language: str | None) -> dict[str, list[str]]:
+    """``{"files": [...]}``: the names of the attachments of the version in ``language`` (the
+    part -> version link signed into the log), or nothing for a version without files."""
+    files = [
+        p.filename
+        for p in revision.parts
+        if p.role == PartRole.ATTACHMENT.value and p.language == language
+    ]
+    return {"files": files} if files else {}
 
 
 def new_revision(

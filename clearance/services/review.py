@@ -141,6 +141,12 @@ def review_revision(rt: Runtime, item_id: str) -> ReviewOutcome:
     )
 
 
+def _version_of(part: _PartInput) -> dict[str, str]:
+    """``{"version": language}`` for a language version's text or file (a finding names the
+    version it was found in), nothing for the main text and its files."""
+    return {"version": part.language} if part.language else {}
+
+
 def _where(name: str, finding: Finding) -> str:
     return f"{name}: {finding.part}" if finding.part else name
 
@@ -246,6 +252,7 @@ def _screening_json(
         "parts": [
             {
                 "name": s.part.name,
+                **_version_of(s.part),
                 "sanitized_sha256": s.release.sha256,
                 **s.result.to_json(),
                 **({"rendered": s.rendered} if s.rendered is not None else {}),
@@ -315,7 +322,9 @@ def _record(
             policy_hash=policy.content_hash,
         )
         findings = [
-            f.to_json() | {"file": s.part.name} for s in screened for f in s.result.findings
+            f.to_json() | {"file": s.part.name} | _version_of(s.part)
+            for s in screened
+            for f in s.result.findings
         ]
         target = transition(
             uow,

@@ -4,6 +4,7 @@ covered by the one release manifest and published together."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -19,6 +20,7 @@ from clearance.runtime import Runtime
 from clearance.services.items import LanguageVersion, Submission, new_revision, submit
 from clearance.services.review import review_revision
 from clearance.services.signoff import decide
+from clearance.services.uploads import Upload
 from clearance.storage.models import Revision
 from tests.flows.conftest import CLEAN_BODY, PASSWORD, approve_fully
 
@@ -289,3 +291,133 @@ def test_reports_count_publications_by_theme_and_filter_by_language_from_the_log
         for seq in by_theme["du_lich"]["entries"]:  # type: ignore[index]
             assert parse_leaf(leaf_at(session, seq)).type == "publication.published"
     assert history.label("bien_dao") == "Biển, đảo" and history.label("zh") == "Tiếng Trung"
+
+
+# -- files of a language version --------------------------------------------------------------
+
+VI_PDF = "thong-cao-bao-chi.pdf"
+EN_PDF = "press-release.pdf"
+
+
+def _with_files(
+    rt: Runtime,
+    *,
+    version_files: tuple[tuple[str, str, bytes], ...],
+    versions: tuple[LanguageVersion, ...] = (LanguageVersion("en", EN_TITLE, EN_BODY),),
+) -> str:
+    from tests.screening import corpus as c
+
+    return submit(
+        rt,
+        author="lan.nguyen",
+        submission=Submission(
+            title="UBND tỉnh tiếp đoàn doanh nghiệp Nhật Bản",
+            channels=["website"],
+            declared_level="cong_khai",
+            body_text=CLEAN_BODY,
+            language="vi",
+            versions=list(versions),
+            attachments=[Upload(VI_PDF, io.BytesIO(c.pdf(["Thong cao bao chi ve doan Nhat Ban"])))],
+            version_files=[
+                (lang, Upload(name, io.BytesIO(data))) for lang, name, data in version_files
+            ],
+        ),
+    )
+
+
+def test_a_version_carries_its_own_files_screened_released_and_published_with_it(
+    rt: Runtime,
+) -> None:
+    """The English PDF beside the Vietnamese one: the submission and the one release manifest
+    name the version each file belongs to (the link is in the signed submission), both are
+    screened, signed off as one release and published together, the page listing each
+    version's files in its own section."""
+    from tests.screening import corpus as c
+
+    english = c.pdf(["Press release on the Japanese delegation"])
+    item = _with_files(rt, version_files=(("en", EN_PDF, english),))
+    [body] = _events(rt, item, "item.submitted")
+    assert body["versions"] == [
+        {"language": "en", "title": EN_TITLE, "part": "body.en.txt", "files": [EN_PDF]}
+    ]
+    submitted = Manifest.from_json_text(_revision(rt, item).manifest_json)
+    assert [p.name for p in submitted.files_of("en")] == [EN_PDF]
+    assert [p.name for p in submitted.files_of(None)] == [VI_PDF]
+    assert review_revision(rt, item).state is State.AWAITING_SIGNOFF
+    revision = _revision(rt, item)
+    assert revision.release_manifest_json is not None
+    release = Manifest.from_json_text(revision.release_manifest_json)
+    assert {p.name: p.language for p in release.parts if p.role is PartRole.ATTACHMENT} == {
+        VI_PDF: None,
+        EN_PDF: "en",
+    }
+    assert {p["name"]: p.get("version") for p in revision.screening["parts"]} == {  # type: ignore[index]
+        "body.txt": None, "body.en.txt": "en", VI_PDF: None, EN_PDF: "en"}  # fmt: skip
+    approve_fully(rt, item)
+    assert {o.status for o in publish_all(rt, item)} == {PublicationStatus.PUBLISHED}
+    site = rt.settings.published_dir / "items" / item
+    page = (site / "index.html").read_text("utf-8")
+    english_section = page[page.index('<section lang="en">') :].split("</section>")[0]
+    assert f'href="files/{EN_PDF}"' in english_section and VI_PDF not in english_section
+    main_files = page[page.index("<h2>Tệp đính kèm</h2>") :].split("</ul>")[0]
+    assert f'href="files/{VI_PDF}"' in main_files and EN_PDF not in main_files
+    assert (site / "files" / EN_PDF).is_file() and (site / "files" / VI_PDF).is_file()
+    published = json.loads((site / "manifest.json").read_text("utf-8"))
+    assert {p["name"]: p.get("language") for p in published["parts"]}[EN_PDF] == "en"
+
+
+def test_a_marking_in_a_version_file_blocks_and_the_finding_names_the_version(
+    rt: Runtime,
+) -> None:
+    from tests.screening import corpus as c
+
+    secret = c.pdf(["MAT", "Deployment plan of the protection forces"])
+    item = _with_files(rt, version_files=(("en", EN_PDF, secret),))
+    outcome = review_revision(rt, item)
+    assert outcome.state is State.BLOCKED
+    assert any(reason.startswith(f"{EN_PDF}: marking.") for reason in outcome.reasons)
+    [screened] = _events(rt, item, "revision.screened")
+    found = {(f["file"], f.get("version")) for f in screened["findings"]}  # type: ignore[union-attr]
+    assert (EN_PDF, "en") in found
+
+
+@pytest.mark.parametrize(
+    ("versions", "language", "params"),
+    [
+        ((LanguageVersion("en", EN_TITLE, EN_BODY),), "fr", {"name": EN_PDF, "language": "fr"}),
+        ((), "en", {"name": EN_PDF, "language": "en"}),
+        ((LanguageVersion("en", EN_TITLE, EN_BODY),), "vi", {"name": EN_PDF, "language": "vi"}),
+    ],
+)
+def test_a_file_of_a_language_without_a_version_is_refused_with_a_code(
+    rt: Runtime, versions: tuple[LanguageVersion, ...], language: str, params: dict[str, str]
+) -> None:
+    from tests.screening import corpus as c
+
+    with pytest.raises(BadInput) as caught:
+        _with_files(rt, versions=versions, version_files=((language, EN_PDF, c.pdf(["x"])),))
+    assert caught.value.code == "version_file_without_version"
+    assert caught.value.params == params
+
+
+def test_a_manifest_whose_file_names_a_language_without_a_version_is_refused() -> None:
+    """Fail closed wherever a manifest comes from (built or read back): a file of no version
+    is not a stray attachment."""
+    from clearance.domain.manifest import ManifestKind, PartEntry
+
+    stray = PartEntry("press-release.pdf", PartRole.ATTACHMENT, "a" * 64, 10,
+                      "application/pdf", language="en")  # fmt: skip
+    with pytest.raises(BadInput) as caught:
+        Manifest.build(kind=ManifestKind.RELEASE, item_id="i", title="t", channels=["website"],
+                       declared_level="cong_khai", parts=[stray], language="vi")  # fmt: skip
+    assert caught.value.code == "version_file_without_version"
+    version = PartEntry("body.en.txt", PartRole.VERSION, "b" * 64, 5, "text/plain",
+                        language="en", title="T")  # fmt: skip
+    good = Manifest.build(kind=ManifestKind.RELEASE, item_id="i", title="t", channels=["website"],
+                          declared_level="cong_khai", parts=[version, stray], language="vi")  # fmt: skip
+    assert Manifest.from_json_text(good.canonical().decode()) == good
+    doc = good.to_json()
+    doc["parts"][1]["language"] = "fr"  # the file moved to a version the item does not have
+    with pytest.raises(BadInput) as caught:
+        Manifest.from_json_text(json.dumps(doc))
+    assert caught.value.code == "version_file_without_version"

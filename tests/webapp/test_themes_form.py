@@ -121,3 +121,58 @@ def test_the_auditor_sees_the_themes_and_language_versions_from_the_log(app: Fla
     log = auditor.get(f"/audit/?item={item_id}").get_data(as_text=True)
     row = next(r for r in log.split("<tr>") if f"<td>{entry.group(1)}</td>" in r)
     assert "Du lịch" in row and "Tiếng Anh" in row
+
+
+def test_a_version_s_files_go_with_it_through_the_submit_form(app: Flask) -> None:
+    """A file chosen in the English version's row is that version's file: signed into the
+    submission (the manifest names its language), listed with the version on the author's and
+    the approver's pages and among the files the approver previews."""
+    import io
+    import json
+
+    from clearance.domain.manifest import Manifest
+    from tests.screening import corpus as c
+
+    author = browser(app, "tac.gia")
+    pdf = c.pdf(["Spring festival of the province"])
+    response = _submit(author, _form(**{"versions-0-files": [(io.BytesIO(pdf), "festival.pdf")]}))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    item_id = response.headers["Location"].rsplit("/", 1)[-1]
+    for who, url in (("tac.gia", f"/author/items/{item_id}"),
+                     ("lanh.dao", f"/approvals/items/{item_id}")):  # fmt: skip
+        page = browser(app, who).get(url).get_data(as_text=True)
+        version = page[page.index('<section class="version" lang="en">') :].split("</section>")[0]
+        assert "Tệp của phiên bản này" in version and "festival.pdf" in version
+    from webapp.context import runtime
+
+    with app.app_context():
+        from clearance.services.queries import item_detail
+
+        revision = item_detail(runtime(), item_id).revisions[-1]
+    manifest = Manifest.from_json_text(json.dumps(_manifest_doc(app, item_id)))
+    assert [p.name for p in manifest.files_of("en")] == ["festival.pdf"]
+    assert {p.name: p.language for p in revision.parts}["festival.pdf"] == "en"
+
+
+def _manifest_doc(app: Flask, item_id: str) -> dict[str, Any]:
+    import json
+
+    from sqlalchemy import select
+
+    from clearance.storage.models import Revision
+    from webapp.context import runtime
+
+    with app.app_context(), runtime().sessions() as session:
+        text = session.scalar(select(Revision.manifest_json).where(Revision.item_id == item_id))
+    assert text is not None
+    return dict(json.loads(text))
+
+
+def test_a_file_in_a_version_row_without_a_version_is_refused_in_vietnamese(app: Flask) -> None:
+    import io
+
+    data = _form(**{"versions-0-language": "", "versions-0-title": "", "versions-0-body": "",
+                    "versions-0-files": [(io.BytesIO(b"%PDF-1.4 x"), "lac.pdf")]})  # fmt: skip
+    response = _submit(browser(app, "tac.gia"), data)
+    assert response.status_code == 400
+    assert "Tệp “lac.pdf” thuộc bản ngôn ngữ" in response.get_data(as_text=True)
