@@ -1,5 +1,5 @@
 """Large statistics spreadsheet (ODS): screening time against a bare ``iterparse`` over the same
-content.xml, and peak memory of each (every run in a child of its own, so peaks do not mix).
+content.xml, and peak memory of each (every run in a child of its own, so peaks do not mix: ``bench/measure.py``).
 
     python bench/screening_ods.py                  # 244 MB of content.xml, both runs, figures
     python bench/screening_ods.py --xml-mb 60      # smaller
@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
+
+from measure import load, ratios, run_child
 
 NS = (
     'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
@@ -129,25 +128,11 @@ def screen(path: Path, max_seconds: int | None) -> str:
     return f"{result.verdict} {result.held_reason or ''}".strip()
 
 
-def _child(mode: str, path: Path, extra: list[str]) -> tuple[float, int, float, str]:
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, __file__, "--mode", mode, "--file", str(path), "--report", *extra],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    elapsed = time.perf_counter() - started
-    rss_kb, cpu, verdict = done.stdout.strip().split(" ", 2)
-    return elapsed, int(rss_kb), float(cpu), verdict
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--xml-mb", type=int, default=244)
     parser.add_argument("--mode", choices=("bare", "screen"))
     parser.add_argument("--file", type=Path)
-    parser.add_argument("--report", action="store_true")
     parser.add_argument(
         "--max-seconds", type=int, help="the time cap for this run (a busy machine: lift it)"
     )
@@ -155,12 +140,9 @@ def main() -> None:
     if args.mode:
         if args.mode == "bare":
             bare(args.file)
-            verdict = "-"
+            print("")
         else:
-            verdict = screen(args.file, args.max_seconds)
-        if args.report:
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            print(usage.ru_maxrss, f"{usage.ru_utime + usage.ru_stime:.2f}", verdict)
+            print(screen(args.file, args.max_seconds))
         return
     with tempfile.TemporaryDirectory() as tmp:
         path = args.file or Path(tmp) / "nien-giam.ods"
@@ -171,15 +153,14 @@ def main() -> None:
         print(
             f"spreadsheet: {path.stat().st_size / 1e6:.1f} MB zip, {xml / 1e6:.1f} MB content.xml"
         )
+        print(f"load average before: {load()}")
         extra = ["--max-seconds", str(args.max_seconds)] if args.max_seconds else []
-        bare_s, bare_rss, bare_cpu, _ = _child("bare", path, [])
-        screen_s, screen_rss, screen_cpu, verdict = _child("screen", path, extra)
-        print(f"bare iterparse: {bare_s:.2f} s ({bare_cpu:.2f} s CPU), peak RSS "
-              f"{bare_rss / 1024:.0f} MiB")  # fmt: skip
-        print(f"screen_file:    {screen_s:.2f} s ({screen_cpu:.2f} s CPU), peak RSS "
-              f"{screen_rss / 1024:.0f} MiB ({verdict})")  # fmt: skip
-        print(f"ratio screen / bare iterparse: {screen_s / bare_s:.2f}x wall, "
-              f"{screen_cpu / bare_cpu:.2f}x CPU (CPU: fair on a busy machine)")  # fmt: skip
+        command = [sys.executable, __file__, "--file", str(path)]
+        bare_run = run_child([*command, "--mode", "bare"])
+        screen_run = run_child([*command, "--mode", "screen", *extra])
+        print(bare_run.line("bare iterparse"))
+        print(screen_run.line("screen_file   "))
+        print(ratios(bare_run, screen_run))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ import defusedxml.ElementTree as DET
 from clearance.screening import legacy_vn
 from clearance.screening.extract.base import Embedded, Extraction
 from clearance.screening.extract.safezip import SafeZip
-from clearance.screening.extract.xmltext import stream_events
+from clearance.screening.extract.xmltext import no_cycle_collection, stream_events
 from clearance.screening.limits import Budget, Held, Refused
 from clearance.screening.metadata import xmp_has_gps
 from clearance.screening.rules import MetadataKind
@@ -211,6 +211,9 @@ def _attribute_kind(name: str) -> int:
     return _LINK if name == _HREF else kind
 
 
+_COMPACT_AT = 1 << 16  # pieces of text gathered before they are joined into a block
+
+
 @dataclass(slots=True)
 class _Read:
     """What one XML part gave: its text as a reader meets it, its comments and tracked changes
@@ -219,12 +222,36 @@ class _Read:
     body: list[str] = field(default_factory=list)
     sections: dict[str, list[list[str]]] = field(default_factory=dict)
     attributes: list[str] = field(default_factory=list)
+    # ``body`` and ``attributes`` joined so far, a block at a time: millions of small strings
+    # (a cell's line breaks and values) cost five times their text in memory
+    body_blocks: list[str] = field(default_factory=list)
+    attribute_blocks: list[str] = field(default_factory=list)
     legacy: set[str] = field(default_factory=set)
     hidden: bool = False
     code: set[str] = field(default_factory=set)
     external: bool = False
     tags: set[str] = field(default_factory=set)
     gps: bool = False
+
+    def compact(self, at: int = _COMPACT_AT) -> None:
+        """Join what was gathered into blocks once it counts ``at`` pieces (the lists are
+        emptied in place: the reader's frames hold them)."""
+        if len(self.body) >= at:
+            self.body_blocks.append("".join(self.body))
+            self.body.clear()
+        if len(self.attributes) >= at:
+            self.attribute_blocks.append("\n".join(self.attributes))
+            self.attributes.clear()
+
+    def text(self) -> str:
+        """The body's text, joined once (kept as the one block)."""
+        if len(self.body_blocks) != 1 or self.body:
+            self.body_blocks = ["".join([*self.body_blocks, *self.body])]
+            self.body.clear()
+        return self.body_blocks[0]
+
+    def attribute_text(self) -> str:
+        return "\n".join([*self.attribute_blocks, *self.attributes])
 
 
 def _stream_part(stream: IO[bytes], name: str, fonts: _Fonts, budget: Budget) -> _Read:
@@ -266,6 +293,7 @@ def _stream_part(stream: IO[bytes], name: str, fonts: _Fonts, budget: Budget) ->
                 count += 1
                 if count % 8192 == 0:
                     budget.check()
+                    read.compact()
                 if elements:
                     parent = elements[-1]
                     target = targets[-1]
@@ -383,8 +411,9 @@ def read_odf_xml(
     metadata: bool | None = None,
 ) -> None:
     """Read one XML part held in memory (a section of a flat ODF document) into ``out``."""
-    read = _stream_part(io.BytesIO(data), name, fonts, budget)
-    budget.spend(sum(map(len, read.body)))
+    with no_cycle_collection():
+        read = _stream_part(io.BytesIO(data), name, fonts, budget)
+    budget.spend(len(read.text()))
     _record(name, read, out, metadata)
 
 
@@ -394,16 +423,16 @@ def read_odf_part(
     """Read the XML part ``name`` of a package into ``out``, streamed from the zip (its bytes
     count against the streaming allowance, never held whole)."""
     zf.budget.check()
-    with zf.stream(name) as stream:
+    with zf.stream(name) as stream, no_cycle_collection():
         read = _stream_part(stream, name, fonts, zf.budget)
-    zf.budget.spend(sum(map(len, read.body)))  # the text is held: it counts as memory
+    zf.budget.spend(len(read.text()))  # the text is held: it counts as memory
     _record(name, read, out, metadata)
 
 
 def _record(name: str, read: _Read, out: Extraction, metadata: bool | None) -> None:
     """What a part gave, into ``out``: its text, sections and attributes (metadata when a
     reader does not see it: by default meta.xml, settings.xml), and the observations."""
-    text = "".join(read.body)
+    text = read.text()
     method = "xml" if not read.legacy else "xml (" + ", ".join(sorted(read.legacy)) + ")"
     hidden_from_reader = (
         PurePosixPath(name).name in ("meta.xml", "settings.xml", "manifest.rdf")
@@ -422,7 +451,7 @@ def _record(name: str, read: _Read, out: Extraction, metadata: bool | None) -> N
             out.observe(MetadataKind.TRACKED_CHANGES, name, "tracked changes")
         joined = "\n".join("".join(chunk) for chunk in chunks)
         out.text(f"{name} {label}", joined, method="xml", metadata=True)
-    out.text(f"{name} attributes", "\n".join(read.attributes), method="xml")
+    out.text(f"{name} attributes", read.attribute_text(), method="xml")
     if read.code & _MACRO_CODE:
         raise Refused(f"the document contains macros ({name}); save it without them")
     # LibreOffice writes an empty Basic library container in every document: not active content
