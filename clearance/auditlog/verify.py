@@ -359,9 +359,15 @@ class _Citations:
         self.mismatched = array("Q")  # citations whose root is not the log's: index, size
         self.mismatched_sizes = array("Q")
         self._deferred: dict[tuple[int, bytes], array[int]] = {}
+        # the last size looked up and the tree's root there (approvers mostly cite the same
+        # latest checkpoint; a root at a size the tree has passed never changes)
+        self._last: tuple[int, bytes | None] = (-1, None)
 
     def add(self, index: int, size: int, root: bytes) -> None:
-        recomputed = self._tree.root(size)
+        last_size, recomputed = self._last
+        if size != last_size:
+            recomputed = self._tree.root(size)
+            self._last = (size, recomputed)
         if recomputed is None:
             self._deferred.setdefault((size, root), array("Q")).append(index)
         elif recomputed == root:
