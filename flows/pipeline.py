@@ -9,6 +9,12 @@ never reuses a cached result (``NO_CACHE``) and never retries a refusal. A chann
 retry layer, the channel's own (the webhook retries its POST with backoff); the publish task does
 not retry on top of it: an item whose publication failed keeps waiting in the core's database and
 the publication dispatcher offers it again later.
+
+Results: no flow or task persists its result (``persist_result=False`` on each, whatever
+``PREFECT_RESULTS_PERSIST_BY_DEFAULT`` says). A persisted result is a file in the local storage
+of the machine that ran the run; on the scale path the run is created on one machine (the web,
+``prefect deployment run``) and run by a worker on another, so that file would be where no other
+machine can read it. Every outcome is in the core's database, which all machines share.
 """
 
 from __future__ import annotations
@@ -132,6 +138,7 @@ class PublishBatchResult:
     retries=3,
     retry_delay_seconds=exponential_backoff(backoff_factor=0.5),
     retry_condition_fn=_transient,
+    persist_result=False,
 )
 def review_task(item_id: str) -> ReviewResult:
     """Screen, classify, record and notify (idempotent in the core)."""
@@ -146,12 +153,13 @@ def review_task(item_id: str) -> ReviewResult:
     )
 
 
-#: the review task as the batch flow runs it: never persisted (its outcome is in the core's
-#: database)
-review_item_task = review_task.with_options(persist_result=False)
+#: the review task as the batch flow runs it
+review_item_task = review_task
 
 
-@task(name="publish", task_run_name="publish-{item_id}", cache_policy=NO_CACHE)
+@task(
+    name="publish", task_run_name="publish-{item_id}", cache_policy=NO_CACHE, persist_result=False
+)
 def publish_task(item_id: str) -> PublishResult:
     """Publish (or finish the recall of) one item, exactly once per release and channel; the
     release point re-verifies everything from the database and the audit log."""
@@ -162,7 +170,7 @@ def publish_task(item_id: str) -> PublishResult:
     )
 
 
-publish_item_task = publish_task.with_options(persist_result=False)
+publish_item_task = publish_task
 
 
 @task(
@@ -170,6 +178,7 @@ publish_item_task = publish_task.with_options(persist_result=False)
     retries=2,
     retry_delay_seconds=exponential_backoff(backoff_factor=1),
     retry_condition_fn=_transient,
+    persist_result=False,
 )
 def deadlines_task() -> int:
     return len(check_deadlines(runtime()))
@@ -182,7 +191,7 @@ class MonitorResult:
     unreadable: tuple[str, ...]
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, persist_result=False)
 def monitor_task() -> MonitorResult:
     """Read every live publication back from its channel (never retried: the next run repeats)."""
     checks = check_live(runtime())
@@ -195,7 +204,7 @@ def monitor_task() -> MonitorResult:
     )
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, persist_result=False)
 def previews_task(limit: int) -> int:
     """Draw the missing page images of the sanitised derivatives (never retried: the next run
     carries on where this one stopped)."""
@@ -279,13 +288,13 @@ def publish_batch(item_ids: list[str]) -> PublishBatchResult:
     return PublishBatchResult(tuple(published), tuple(failed))
 
 
-@flow(name="deadlines", flow_run_name="deadlines")
+@flow(name="deadlines", flow_run_name="deadlines", persist_result=False)
 def deadlines() -> int:
     die_with_runner()
     return deadlines_task()
 
 
-@flow(name="previews-backfill", flow_run_name="previews-backfill")
+@flow(name="previews-backfill", flow_run_name="previews-backfill", persist_result=False)
 def previews_backfill(limit: int = 50) -> int:
     """The scheduled backfill of page images (items reviewed before page images existed): drawn
     in the background into the blob store, never in a web request."""
@@ -293,7 +302,7 @@ def previews_backfill(limit: int = 50) -> int:
     return previews_task(limit)
 
 
-@flow(name="monitor-channels", flow_run_name="monitor-channels")
+@flow(name="monitor-channels", flow_run_name="monitor-channels", persist_result=False)
 def monitor_channels() -> MonitorResult:
     """The scheduled channel monitor: drift is logged and notified by the core."""
     die_with_runner()

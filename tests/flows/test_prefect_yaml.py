@@ -41,3 +41,27 @@ def test_scheduled_deployments_have_an_interval() -> None:
         entries = schedules[name]
         assert isinstance(entries, list) and len(entries) == 1
         assert int(entries[0]["interval"]) > 0
+
+
+def test_no_flow_or_task_persists_its_result() -> None:
+    """A persisted result is a file in the local storage of the machine that ran the run: on the
+    scale path another machine (the one that created the run) could never read it. Explicit on
+    each, so ``PREFECT_RESULTS_PERSIST_BY_DEFAULT=true`` on a worker changes nothing (the end to
+    end run is ``tests/flows/test_scale_path.py``)."""
+    from prefect import Flow
+    from prefect.tasks import Task
+
+    import flows.pipeline as pipeline
+
+    declared = {
+        name: value
+        for name, value in vars(pipeline).items()
+        if isinstance(value, Flow | Task) and value.__module__ == pipeline.__name__
+    }
+    names = {value.name for value in declared.values()}
+    assert {"review-batch", "publish-batch", "deadlines", "monitor-channels"} <= names
+    assert {"previews-backfill", "previews_task"} <= names
+    assert {"review", "publish", "deadlines_task", "monitor_task"} <= names
+    assert {name: value.persist_result for name, value in declared.items()} == dict.fromkeys(
+        declared, False
+    )
