@@ -38,6 +38,14 @@ def init_log(settings: Settings) -> str:
 
         return RemoteSigner.connect(settings.log_signer, settings.log_origin).verifier.vkey
     private, public = _paths(settings)
+    if not private.exists() and _log_in_database(settings):
+        raise ConfigurationError(
+            f"the database already holds an audit log, signed by a key that is not in "
+            f"{settings.keys_dir}; a new key would sign its checkpoints with another key "
+            "and the log would no longer verify. Install the installation's log key here "
+            "(copy keys/log.key and keys/log.vkey from the machine that ran `clearance "
+            "init` first, mode 0600; README 'Scale path') and run this again"
+        )
     if settings.mode is Mode.EMBEDDED and not (
         settings.log_key_passphrase or settings.log_key_passphrase_file
     ):
@@ -58,6 +66,27 @@ def init_log(settings: Settings) -> str:
     if not public.exists() or public.read_text(encoding="utf-8").strip() != vkey:
         write_public(public, vkey)
     return vkey
+
+
+def _log_in_database(settings: Settings) -> bool:
+    """Whether the configured database already holds audit-log entries (a second machine of
+    the scale path, or a home whose keys were lost). A database not created yet holds none."""
+    from sqlalchemy import inspect, make_url, select
+
+    from clearance.auditlog.models import tree_state
+    from clearance.storage.db import make_engine
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).is_file()):
+        return False
+    engine = make_engine(settings.database_url)
+    try:
+        if not inspect(engine).has_table(tree_state.name):
+            return False
+        with engine.connect() as connection:
+            return bool(connection.execute(select(tree_state.c.size)).scalar())
+    finally:
+        engine.dispose()
 
 
 def open_log(settings: Settings) -> AuditLog:

@@ -4,6 +4,7 @@ a separate signing helper that signs only growing checkpoints of its own origin.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -169,3 +170,30 @@ def test_serve_signer_runs_as_its_own_process(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_init_on_a_second_home_refuses_to_make_a_second_key_for_a_log(tmp_path: Path) -> None:
+    """The scale path: a worker machine's home shares the database with the first one. A fresh
+    key there would sign the same log's checkpoints with another key (the export would no
+    longer verify): init refuses and says to install the installation's key."""
+    (tmp_path / "a").mkdir()
+    first = _settings(tmp_path / "a")
+    engine = make_engine(first.database_url)
+    upgrade(engine)
+    engine.dispose()
+    vkey = init_log(first)
+    log = open_log(first)
+    sessions = make_session_factory(make_engine(first.database_url))
+    with sessions() as session:
+        log.append(session, [Event("test.event", actor="t", body={})], now=datetime.now(UTC))
+        session.commit()
+    second = first.with_overrides(home=tmp_path / "b" / "home")
+    with pytest.raises(ConfigurationError, match="already holds an audit log"):
+        init_log(second)
+    assert not (second.keys_dir / "log.key").exists()
+    # with the installation's key installed, init accepts the second home
+    second.keys_dir.mkdir(parents=True)
+    (second.home / "secrets").mkdir()
+    for name in ("keys/log.key", "keys/log.vkey", "secrets/log_key_passphrase"):
+        shutil.copy2(first.home / name, second.home / name)  # the modes too (0600)
+    assert init_log(second) == vkey
