@@ -129,3 +129,5 @@ def test_the_approver_reads_the_changed_cells_of_a_revised_spreadsheet(app: Flas
         ["Kinh phí", "B4", "(trống)", "40"],
     ], cells
     assert "<del>120</del>" in table and "<ins>150</ins>" in table
+    # the body did not change: said so, not "this is the first revision"
+    assert "Nội dung giống phiên bản trước." in html and "Đây là phiên bản đầu tiên." not in html

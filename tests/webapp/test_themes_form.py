@@ -119,7 +119,7 @@ def test_the_auditor_sees_the_themes_and_language_versions_from_the_log(app: Fla
     entry = re.search(r"#(\d+)</a>", section)
     assert entry is not None
     log = auditor.get(f"/audit/?item={item_id}").get_data(as_text=True)
-    row = next(r for r in log.split("<tr>") if f"<td>{entry.group(1)}</td>" in r)
+    row = next(r for r in log.split("<tr>") if f'<td data-label="#">{entry.group(1)}</td>' in r)
     assert "Du lịch" in row and "Tiếng Anh" in row
 
 
