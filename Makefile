@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: run test lint typecheck pytest pytest-fast wheel-check bench clean translations translations-pot
+.PHONY: run test lint typecheck pytest pytest-fast wheel-check bench clean translations translations-pot screenshots
 
 run:
 	@scripts/setup.sh
@@ -47,6 +47,12 @@ translations: translations-pot
 	$(VENV)/pybabel update -i $(POT) -d $(TRANSLATIONS) --ignore-pot-creation-date
 	$(VENV)/pybabel compile -d $(TRANSLATIONS) --statistics
 	@rm -f $(POT)
+
+# Every page of every role at 1280 and 390 px into docs/screenshots/ (stale shots removed);
+# needs the test extras (Playwright) and /usr/bin/chromium.
+screenshots:
+	@scripts/setup.sh test
+	$(VENV)/python scripts/screenshots.py
 
 bench:
 	@for b in bench/*.py; do echo "== $$b"; $(VENV)/python $$b; done

@@ -1,6 +1,7 @@
 """The first-run setup in headless Chromium at desktop and 390 px: the single admin fills in the
 roster, reviews it, confirms it once; no page scrolls sideways, the CSP holds; screenshots of
-each page go to docs/screenshots/."""
+each page go to a temporary folder (docs/screenshots/ is
+scripts/screenshots.py's)."""
 
 from __future__ import annotations
 

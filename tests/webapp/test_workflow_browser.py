@@ -1,6 +1,7 @@
 """The workflow views in headless Chromium under the strict CSP: a long request (pre-check,
 sign-off) shows a progress indicator, disables the buttons and still sends the button pressed;
-screenshots of the new pages at 1280 and 390 px go to docs/screenshots/."""
+screenshots of the new pages at 1280 and 390 px go to a temporary folder (docs/screenshots/ is
+scripts/screenshots.py's)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,243 @@
+"""Regenerate every screenshot in docs/screenshots/.
+
+A fresh home is seeded with items in every state (the crawler's world: ``tests.webapp.crawl.seed``,
+one place for the tests and the shots), the app is served on a free local port, and in Chromium
+each role signs in and every page it reaches (the crawler's page list, one page per shape) is
+captured at 1280 and 390 px in Vietnamese as ``<role>-<page>-{desktop,mobile}.png``. Shots the
+run no longer produces are deleted, so the folder is exactly what the UI looks like now.
+
+    make screenshots                                   # into docs/screenshots/
+    .venv/bin/python scripts/screenshots.py --out DIR  # elsewhere (the slow test does this)
+    .venv/bin/python scripts/screenshots.py --list     # the plan, no browser
+
+Needs the test extras (``scripts/setup.sh test``: Playwright) and Chromium at /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: the checkout's packages (tests.webapp.crawl)
+    sys.path.insert(0, str(ROOT))
+
+from flask import Flask  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+OUT = ROOT / "docs" / "screenshots"
+#: the two widths: a desktop and a phone (390 px, the mobile target of the issue)
+WIDTHS = {"desktop": (1280, 800), "mobile": (390, 844)}
+#: who signs in (the crawler's users) -> the role in the file name; None: not signed in
+ROLE_NAMES: dict[str | None, str] = {
+    None: "public",
+    "tac.gia": "author",
+    "lanh.dao": "unit-head",
+    "phat.ngon": "spokesperson",
+    "bao.mat": "security-officer",
+    "thu.truong": "agency-head",
+    "kiem.toan": "auditor",
+    "quan.tri": "admin",
+}
+
+
+#: blueprints named by the role already (``author-item-held``, not ``author-author-item-held``)
+AREAS = ("author", "approvals", "audit", "admin")
+#: parts of a page shot on their own as well: (role, page) -> (name, CSS selector)
+PARTS: dict[tuple[str, str], tuple[str, str]] = {
+    # the approver's diff view of a revised spreadsheet (its changed cells)
+    ("unit-head", "item-revised"): ("item-revised-diff", "#changes"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    role: str  # the file name's role
+    who: str | None  # the user who signs in
+    page: str  # the file name's page
+    url: str
+    part: str | None = None  # a CSS selector: only that element is shot
+
+    def files(self) -> list[str]:
+        return [f"{self.role}-{self.page}-{size}.png" for size in WIDTHS]
+
+
+def page_name(endpoint: str, args: Mapping[str, object], states: Mapping[str, str]) -> str:
+    """A file name for a page: its endpoint (``approvals.item`` -> ``item``, ``reports.index``
+    -> ``reports``, ``approvals.queue_page`` -> ``queue``) and, for an item's pages, the state
+    the item was seeded in (``item-changes-requested``)."""
+    area, _, view = endpoint.rpartition(".")
+    view = view.removesuffix("_page")
+    words = [w for w in ("" if area in AREAS else area, view) if w and w != "index"] or ["home"]
+    item = args.get("item_id")
+    if isinstance(item, str):
+        words.append(states.get(item, "item"))
+    return "-".join(words).replace("_", "-").replace("--", "-")
+
+
+def plan(app: Flask) -> list[Shot]:
+    """Seed the world and crawl it per role: one shot per (role, page), a page being an
+    endpoint (and the seeded state of its item), as the crawler reached it first."""
+    from tests.webapp.crawl import ROLES, crawl, raw_ids, seed
+    from webapp.context import runtime
+
+    items = seed(app)
+    states = {item_id: state for state, item_id in items.items()}
+    urls = app.url_map.bind("localhost")
+    with app.app_context():
+        ids = raw_ids(runtime().policy)
+    shots: list[Shot] = []
+    for who in (None, *ROLES):
+        role = ROLE_NAMES[who]
+        seen: set[str] = set()
+        for visit in crawl(app, who, ids):
+            if not (visit.html and visit.status == 200):
+                continue
+            endpoint, args = urls.match(visit.url.split("?", 1)[0], method="GET")
+            name = page_name(str(endpoint), args, states)
+            if name in seen:
+                continue
+            seen.add(name)
+            shots.append(Shot(role, who, name, visit.url))
+            if (role, name) in PARTS:
+                part_name, selector = PARTS[(role, name)]
+                shots.append(Shot(role, who, part_name, visit.url, selector))
+    return shots
+
+
+@contextmanager
+def demo_app(home: Path) -> Iterator[Flask]:
+    """A fresh home with every role and their keys (the web tests' world) and its app."""
+    from tests.webapp.conftest import build_world, settings_for
+    from webapp import create_app
+
+    settings = settings_for(home)
+    rt = build_world(settings)
+    try:
+        app = create_app(settings, runtime=rt)
+        app.config.update(TESTING=True)
+        yield app
+    finally:
+        rt.close()
+
+
+@contextmanager
+def served(app: Flask) -> Iterator[str]:
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+
+
+#: lazy images (page images below the fold) loaded before the shot, so none shows empty
+EAGER = """async () => {
+  const images = [...document.images];
+  images.forEach((i) => { i.loading = 'eager'; });
+  await Promise.all(images.filter((i) => !i.complete)
+    .map((i) => new Promise((done) => { i.onload = done; i.onerror = done; })));
+}"""
+
+
+def _sign_in(page: Any, base: str, who: str, password: str) -> None:
+    page.goto(f"{base}/auth/login")
+    page.fill("input[name=username]", who)
+    page.fill("input[name=password]", password)
+    page.click("input[type=submit]")
+    page.wait_for_load_state()
+
+
+def capture(base: str, shots: Sequence[Shot], out: Path, password: str) -> list[Path]:
+    """Every shot at every width into ``out``; returns the files written."""
+    from playwright.sync_api import sync_playwright
+
+    written: list[Path] = []
+    out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for size, (width, height) in WIDTHS.items():
+                for who in dict.fromkeys(s.who for s in shots):
+                    context = chromium.new_context(
+                        viewport={"width": width, "height": height}, locale="vi-VN"
+                    )
+                    page = context.new_page()
+                    if who is not None:
+                        _sign_in(page, base, who, password)
+                    for shot in (s for s in shots if s.who == who):
+                        page.goto(base + shot.url, wait_until="load")
+                        if who is not None and "/auth/login" in page.url:
+                            # the session ended meanwhile (idle or renewed): sign in again
+                            print(f"signed in again as {who} for {shot.url}", file=sys.stderr)
+                            _sign_in(page, base, who, password)
+                            page.goto(base + shot.url, wait_until="load")
+                        if who is not None and "/auth/login" in page.url:
+                            raise SystemExit(f"{who} cannot open {shot.url}: signed out")
+                        page.evaluate(EAGER)
+                        target = out / f"{shot.role}-{shot.page}-{size}.png"
+                        if shot.part:
+                            page.locator(shot.part).screenshot(path=str(target))
+                        else:
+                            page.screenshot(path=str(target), full_page=True)
+                        written.append(target)
+                    context.close()
+        finally:
+            chromium.close()
+    return written
+
+
+def remove_stale(out: Path, kept: Sequence[Path]) -> list[Path]:
+    """Delete the PNGs in ``out`` this run did not produce."""
+    keep = {p.name for p in kept}
+    stale = [p for p in out.glob("*.png") if p.name not in keep]
+    for p in stale:
+        p.unlink()
+    return stale
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="folder of the shots")
+    parser.add_argument("--list", action="store_true", help="print the plan, take no shot")
+    args = parser.parse_args(argv)
+    if not args.list and not Path(CHROMIUM).exists():
+        parser.error(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+    from tests.webapp.helpers import PASSWORD
+
+    started = time.monotonic()
+    with (
+        tempfile.TemporaryDirectory(prefix="clearance-shots-") as tmp,
+        demo_app(Path(tmp) / "home") as app,
+    ):
+        shots = plan(app)
+        if args.list:
+            for shot in shots:
+                print(f"{shot.role}-{shot.page}\t{shot.url}")
+            return 0
+        with served(app) as base:
+            written = capture(base, shots, args.out, PASSWORD)
+    stale = remove_stale(args.out, written)
+    print(
+        f"{len(written)} screenshots of {len(shots)} pages in {args.out} "
+        f"({len(stale)} stale removed) in {time.monotonic() - started:.0f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
