@@ -335,6 +335,44 @@ class Revisions:
             self._folder = None
 
 
+def version_files_problem(body: Mapping[str, object], manifest_hash: str) -> str | None:
+    """What is wrong with a submission's part -> version links, or None: the manifest in its
+    body must hash to the entry's manifest (which the sign-offs bind), and each version's
+    ``files`` must be exactly the attachments that manifest gives that version's language."""
+    from clearance.domain.manifest import Manifest, PartRole
+
+    text = body.get("manifest")
+    if not isinstance(text, str):
+        return "the submission states language versions without its manifest"
+    try:
+        manifest = Manifest.from_json_text(text)
+    except BadInput as exc:
+        return f"the submission's manifest does not read ({exc})"
+    if manifest.hash != manifest_hash:
+        return "the submission's manifest does not hash to the entry's manifest"
+    stated: dict[str, list[str]] = {}
+    for version in body.get("versions") or []:  # type: ignore[attr-defined]
+        if not isinstance(version, dict) or not isinstance(version.get("language"), str):
+            return "a language version of the submission is malformed"
+        files = version.get("files", [])
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            return f"the files of the {version['language']!r} version are malformed"
+        stated[version["language"]] = list(files)
+    if sorted(stated) != sorted(str(p.language) for p in manifest.versions):
+        return "the submission's language versions are not the manifest's"
+    for language, files in stated.items():
+        if files != [p.name for p in manifest.files_of(language)]:
+            return (
+                f"the files the submission gives the {language!r} version are not those its "
+                "manifest links to that version"
+            )
+    strays = [p.name for p in manifest.parts
+              if p.role is PartRole.ATTACHMENT and p.language and p.language not in stated]  # fmt: skip
+    if strays:
+        return f"the manifest links {strays[0]!r} to a version the submission does not have"
+    return None
+
+
 class Workflow:
     """Feed entries in order with ``apply``; read ``findings``, ``jobs`` and ``checkpoint_refs``;
     ``close`` when done (the revision states may be in a temporary file)."""
@@ -444,6 +482,11 @@ class Workflow:
         rev.excluded.update(who for who in (rev.author, entry.actor) if who is not None)
         rev.manifests.add(entry.manifest)
         self.revisions[(entry.item, entry.revision)] = rev
+        versions = entry.body.get("versions")
+        if isinstance(versions, list) and versions:
+            problem = version_files_problem(entry.body, entry.manifest)
+            if problem is not None:
+                self._find("submission-version-files", index, problem)
 
     def _classified(self, index: int, entry: AnyEntry) -> None:
         rev = self._revision(entry)

@@ -4,6 +4,7 @@ covered by the one release manifest and published together."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 
@@ -421,3 +422,32 @@ def test_a_manifest_whose_file_names_a_language_without_a_version_is_refused() -
     with pytest.raises(BadInput) as caught:
         Manifest.from_json_text(json.dumps(doc))
     assert caught.value.code == "version_file_without_version"
+
+
+def test_the_verifier_checks_the_part_to_version_links_of_a_submission(rt: Runtime) -> None:
+    """The offline verifier reads the submission entry: its manifest must hash to the entry's
+    manifest (the one sign-offs bind) and each version's files must be the attachments that
+    manifest links to the version; a body that moves a file to another version is a finding."""
+    from clearance.auditlog.workflow import Workflow, version_files_problem
+    from tests.screening import corpus as c
+
+    item = _with_files(rt, version_files=(("en", EN_PDF, c.pdf(["Press release"])),))
+    with rt.sessions() as session:
+        entries = [parse_leaf(leaf_at(session, s)) for s in seqs_for_item(session, item)]
+    [submitted] = [e for e in entries if e.type == "item.submitted"]
+    assert submitted.manifest is not None
+    body = dict(submitted.body)
+    assert version_files_problem(body, submitted.manifest) is None
+    flow = Workflow()
+    flow.apply(0, submitted)
+    assert [f.code for f in flow.findings] == []
+    moved = body | {"versions": [dict(body["versions"][0], files=[])]}  # type: ignore[index]
+    assert "not those its manifest links" in str(version_files_problem(moved, submitted.manifest))
+    other = dict(body)
+    other_manifest = json.loads(str(body["manifest"]))
+    other_manifest["parts"] = [p for p in other_manifest["parts"] if p["name"] != EN_PDF]
+    other["manifest"] = json.dumps(other_manifest)
+    assert "does not hash" in str(version_files_problem(other, submitted.manifest))
+    flow = Workflow()
+    flow.apply(0, dataclasses.replace(submitted, body=moved))
+    assert [f.code for f in flow.findings] == ["submission-version-files"]

@@ -126,7 +126,15 @@ def test_the_auditor_sees_the_themes_and_language_versions_from_the_log(app: Fla
 def test_a_version_s_files_go_with_it_through_the_submit_form(app: Flask) -> None:
     """A file chosen in the English version's row is that version's file: signed into the
     submission (the manifest names its language), listed with the version on the author's and
-    the approver's pages and among the files the approver previews."""
+    the approver's pages."""
+    _version_files_through_the_form(app)
+
+
+def test_a_version_s_files_on_postgresql(pg_app: Flask) -> None:
+    _version_files_through_the_form(pg_app)
+
+
+def _version_files_through_the_form(app: Flask) -> None:
     import io
     import json
 
