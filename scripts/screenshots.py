@@ -158,8 +158,8 @@ def _sign_in(page: Any, base: str, who: str, password: str) -> None:
     page.goto(f"{base}/auth/login")
     page.fill("input[name=username]", who)
     page.fill("input[name=password]", password)
-    page.click("input[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation(timeout=120_000):  # the sign-in's answer, not the form again
+        page.click("input[type=submit]")
 
 
 def capture(base: str, shots: Sequence[Shot], out: Path, password: str) -> list[Path]:
