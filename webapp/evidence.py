@@ -101,7 +101,11 @@ def _tags(facts: Item | None, entry: int | None) -> LoggedTags | None:
     if facts is None or facts.submitted is None:
         return None
     shown = itemview.tags_of(facts.language, facts.themes)
-    versions = tuple(itemview.language_label(code) for code in facts.languages)
+    files = dict(facts.version_files)  # each version with the files the log links to it
+    versions = tuple(
+        itemview.language_label(code) + (f" ({', '.join(files[code])})" if code in files else "")
+        for code in facts.languages
+    )
     return LoggedTags(shown.language, shown.themes, versions, entry)
 
 

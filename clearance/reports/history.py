@@ -106,6 +106,9 @@ class Item:
     #: period
     first_time: datetime | None = None
     last_time: datetime | None = None
+    #: each version's files as the last submission linked them (language, file names); not
+    #: kept in the stored report summary (no figure counts them), read by the auditor's view
+    version_files: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 class History:
@@ -246,10 +249,13 @@ class History:
             item.themes = tuple(str(t) for t in themes)
         versions = body.get("versions")
         if isinstance(versions, list):  # each revision says its versions: the last one stands
-            item.languages = tuple(
-                str(v["language"])
-                for v in versions
-                if isinstance(v, dict) and isinstance(v.get("language"), str)
+            stated = [v for v in versions
+                      if isinstance(v, dict) and isinstance(v.get("language"), str)]  # fmt: skip
+            item.languages = tuple(str(v["language"]) for v in stated)
+            item.version_files = tuple(
+                (str(v["language"]), tuple(str(f) for f in v["files"]))
+                for v in stated
+                if isinstance(v.get("files"), list) and v["files"]
             )
 
 

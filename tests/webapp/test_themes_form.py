@@ -157,6 +157,9 @@ def _version_files_through_the_form(app: Flask) -> None:
         from clearance.services.queries import item_detail
 
         revision = item_detail(runtime(), item_id).revisions[-1]
+    auditor = browser(app, "kiem.toan").get(f"/audit/items/{item_id}").get_data(as_text=True)
+    logged = auditor.split("Chủ đề và ngôn ngữ, theo nhật ký", 1)[1].split("</section>", 1)[0]
+    assert "Tiếng Anh (festival.pdf)" in logged  # the version's files, as the log links them
     manifest = Manifest.from_json_text(json.dumps(_manifest_doc(app, item_id)))
     assert [p.name for p in manifest.files_of("en")] == ["festival.pdf"]
     assert {p.name: p.language for p in revision.parts}["festival.pdf"] == "en"
