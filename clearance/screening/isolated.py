@@ -43,6 +43,7 @@ from clearance.screening.types import (
 )
 
 DEFAULT_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
+FLAT_ODF_ROOT = b"<office:document "  # a flat OpenDocument file's root, read as a stream
 _GRACE_SECONDS = 2.0  # a fork, the answer's transfer, a loaded machine
 _START_SECONDS = 60.0  # the server's own start: one interpreter and the imports
 
@@ -237,10 +238,11 @@ def screen_file_isolated(
 
 
 def _declared_bytes(data: bytes) -> int:
-    """The uncompressed bytes a ZIP container's directory declares (0 for anything else): what
-    can be read from it as a stream, since no member is read past its declared size."""
+    """The uncompressed bytes a ZIP container's directory declares, or a flat OpenDocument
+    file's own size (0 for anything else): what can be read from it as a stream, since no
+    member is read past its declared size."""
     if not data.startswith(b"PK"):
-        return 0
+        return len(data) if FLAT_ODF_ROOT in data[:4096] else 0
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             return sum(info.file_size for info in package.infolist())

@@ -107,10 +107,6 @@ class _Fonts:
             return None
         return legacy_vn.encoding_for_font(self.faces.get(self.default, self.default))
 
-    def read(self, root: Element) -> None:
-        for element in root.iter():
-            self.take(element)
-
     def take(self, element: Element) -> None:
         """Learn from one closed element (a default style, a font face, a style)."""
         tag = element.tag
@@ -255,13 +251,31 @@ class _Read:
 
 
 def _stream_part(stream: IO[bytes], name: str, fonts: _Fonts, budget: Budget) -> _Read:
+    """One XML part read as a stream (:func:`_stream_reads`)."""
+    return _stream_reads(stream, name, fonts, budget)[0][1]
+
+
+def _stream_reads(
+    stream: IO[bytes],
+    name: str,
+    fonts: _Fonts,
+    budget: Budget,
+    *,
+    sections: bool = False,
+    pictures: list[str] | None = None,
+) -> list[tuple[str, _Read]]:
     """One XML part read as a stream (:func:`~.xmltext.stream_events`, elements dropped as soon
     as their text and tail are taken), in document order: an element's text, then each child
     (a paragraph, a line break, a cell or a metadata field on a line of its own) and the text
     after it. A style's legacy font converts the text inside it (and is inherited); comments
     and tracked changes go to sections of their own (read with the document's default font);
-    inline pictures are not text. So a 200 MB spreadsheet needs the memory of its text."""
+    inline pictures are not text (with ``pictures``, their base64 text is collected there).
+    So a 200 MB spreadsheet needs the memory of its text. The result is ``[(name, read)]``;
+    with ``sections`` (a flat ODF document), each child of the root element is read as a part
+    of its own, named by its local name (``meta``, ``styles``, ``body``), after the root's own
+    text (under ``name``)."""
     read = _Read()
+    reads = [(name, read)]
     legacy = fonts.any_legacy()
     default = fonts.default_encoding() if legacy else None
     kinds: dict[str, int] = {}
@@ -318,6 +332,10 @@ def _stream_part(stream: IO[bytes], name: str, fonts: _Fonts, budget: Budget) ->
                         parent.remove(previous)
                 else:
                     target, encoding = body, default
+                if sections and len(elements) == 1:  # a section of a flat document
+                    read = _Read()
+                    reads.append((tag.rsplit("}", 1)[-1], read))
+                    target, encoding = read.body, default
                 apart = False
                 if tag in _SECTION_LABELS:
                     chunk: list[str] = []
@@ -390,6 +408,8 @@ def _stream_part(stream: IO[bytes], name: str, fonts: _Fonts, budget: Budget) ->
                     own.append("\n")
             if previous is not None:
                 element.remove(previous)
+            if pictures is not None and element.tag == _BINARY:
+                pictures.append(element.text or "")
             if element.tag in _CODE_CONTAINERS:
                 code_depth -= 1
             if pending:
@@ -398,23 +418,7 @@ def _stream_part(stream: IO[bytes], name: str, fonts: _Fonts, budget: Budget) ->
                 element.clear()
     except ET.ParseError as exc:
         raise Held(f"the part {name} is not well-formed XML ({exc})") from exc
-    return read
-
-
-def read_odf_xml(
-    name: str,
-    data: bytes,
-    fonts: _Fonts,
-    budget: Budget,
-    out: Extraction,
-    *,
-    metadata: bool | None = None,
-) -> None:
-    """Read one XML part held in memory (a section of a flat ODF document) into ``out``."""
-    with no_cycle_collection():
-        read = _stream_part(io.BytesIO(data), name, fonts, budget)
-    budget.spend(len(read.text()))
-    _record(name, read, out, metadata)
+    return reads
 
 
 def read_odf_part(
@@ -476,20 +480,29 @@ def _meta_observations(tags: set[str], name: str, out: Extraction) -> None:
 
 
 def font_map(zf: SafeZip, names: list[str]) -> _Fonts:
-    """The styles of every styles/content part (fonts are declared in both), streamed: a part
-    is read up to its body (``office:body``, ``office:master-styles``), where declarations end."""
+    """The styles of every styles/content part (fonts are declared in both), streamed."""
     fonts = _Fonts()
     for name in names:
         if PurePosixPath(name).name not in ("styles.xml", "content.xml"):
             continue
         with zf.stream(name) as stream:
-            for event, element in stream_events(stream, name):
-                if event == "start":
-                    if element.tag in (_BODY, _MASTER_STYLES):
-                        break
-                    continue
-                fonts.take(element)
+            _take_fonts(stream, name, fonts)
     return fonts
+
+
+def _take_fonts(stream: IO[bytes], name: str, fonts: _Fonts) -> str | None:
+    """Learn the fonts of one XML part, read up to its body (``office:body``,
+    ``office:master-styles``), where declarations end; the tag of its root element."""
+    root: str | None = None
+    for event, element in stream_events(stream, name):
+        if event == "start":
+            if root is None:
+                root = element.tag
+            if element.tag in (_BODY, _MASTER_STYLES):
+                break
+            continue
+        fonts.take(element)
+    return root
 
 
 def _head(zf: SafeZip, name: str) -> bytes:
@@ -535,30 +548,44 @@ _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"GIF8", ".gif"),
     (b"II*\x00", ".tif"), (b"MM\x00*", ".tif"), (b"BM", ".bmp"), (b"%PDF-", ".pdf"),
 )  # fmt: skip
-_METADATA_CHILDREN = {f"{{{OFFICE}}}meta", f"{{{OFFICE}}}settings"}
 
 
 def picture_extension(data: bytes) -> str | None:
     return next((ext for signature, ext in _SIGNATURES if data.startswith(signature)), None)
 
 
+#: Flat ODF documents above this size get no derivative: the sanitiser holds the document's
+#: tree (nine times its size and more) in memory; the file is held with a
+#: ``screening.no_derivative`` finding instead (``engine.py``).
+FLAT_REBUILD_BYTES = 16 * 1024 * 1024
+
+
 def extract_flat_odf(data: bytes, budget: Budget) -> Extraction:
     """A flat OpenDocument file (.fodt, .fods, .fodp): one XML document holding what a package
-    keeps in parts. Each top-level section is read as a part (meta and settings as metadata);
-    pictures kept inline as base64 go to the engine as embedded files."""
-    root = DET.fromstring(data, forbid_dtd=True)
-    if root.tag != f"{{{OFFICE}}}document":
-        raise Held("the flat OpenDocument file has no office:document root; re-save it")
+    keeps in parts, read as a stream twice (its font declarations, then its text) with the
+    per-element reading of the package's parts (:func:`_stream_reads`): each top-level section
+    is read as a part (meta and settings as metadata); pictures kept inline as base64 go to the
+    engine as embedded files. The memory it needs is that of the text, not of a tree."""
     fonts = _Fonts()
-    fonts.read(root)
+    root = _take_fonts(io.BytesIO(data), "document", fonts)
+    if root != f"{{{OFFICE}}}document":
+        raise Held("the flat OpenDocument file has no office:document root; re-save it")
     out = Extraction()
-    for child in list(root):
-        label = child.tag.rsplit("}", 1)[-1]
-        wrapped = ET.tostring(_wrap(root, child), encoding="utf-8")
-        read_odf_xml(label, wrapped, fonts, budget, out, metadata=child.tag in _METADATA_CHILDREN)
-    for index, element in enumerate(root.iter(_BINARY), 1):
+    pictures: list[str] = []
+    budget.open_stream(len(data))  # parsed as a stream like a package's parts: the same time
+    budget.stream(len(data))
+    with no_cycle_collection():
+        reads = _stream_reads(
+            io.BytesIO(data), "document", fonts, budget, sections=True, pictures=pictures
+        )
+    for label, read in reads:
+        if label == "document" and not read.text().strip() and not read.attribute_text():
+            continue  # the root's own text: only the white space between sections
+        budget.spend(len(read.text()))
+        _record(label, read, out, label in ("meta", "settings"))
+    for index, encoded in enumerate(pictures, 1):
         try:
-            blob = base64.b64decode("".join((element.text or "").split()), validate=True)
+            blob = base64.b64decode("".join(encoded.split()), validate=True)
         except (binascii.Error, ValueError):
             out.uninspected(f"picture {index}", "inline picture data is not valid base64")
             continue
@@ -570,10 +597,3 @@ def extract_flat_odf(data: bytes, budget: Budget) -> Extraction:
         else:
             out.embedded.append(Embedded(f"picture {index}{extension}", blob))
     return out
-
-
-def _wrap(root: Element, child: Element) -> Element:
-    """``child`` inside a copy of the root element (keeps the document's namespaces)."""
-    shell = ET.Element(root.tag, dict(root.attrib))
-    shell.append(child)
-    return shell
