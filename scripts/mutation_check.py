@@ -55,7 +55,11 @@ AREAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "signoff": (
         ("clearance/services/signoff.py",),
-        ("tests/flows/test_review_signoff.py", "tests/webapp/test_signoff_view.py"),
+        (
+            "tests/flows/test_review_signoff.py",
+            "tests/webapp/test_signoff_view.py",
+            "tests/webapp/test_workflow_views.py",  # the stale-stage and closed-item 409s
+        ),
     ),
     "release": (
         ("clearance/publishing/release.py",),

@@ -240,3 +240,103 @@ def test_the_chain_opening_time_is_read_as_utc(rt: Runtime) -> None:
         opened = chain_opened_at(session, revision)
     assert opened is not None and opened.utcoffset() == timedelta(0)
     assert abs(datetime.now(UTC) - opened) < timedelta(minutes=10)
+
+
+def _request_statuses(rt: Runtime, item_id: str) -> dict[str, str]:
+    """The sign-off requests of the item's current revision: stage -> status."""
+    from sqlalchemy import select
+
+    from clearance.storage.models import Item, Revision, SignoffRequest
+
+    with rt.sessions() as session:
+        rows = session.execute(
+            select(SignoffRequest.stage_name, SignoffRequest.status)
+            .join(Revision, Revision.id == SignoffRequest.revision_id)
+            .join(Item, (Item.id == Revision.item_id) & (Item.current_revision == Revision.number))
+            .where(Item.id == item_id)
+        ).all()
+    return {str(stage): str(status) for stage, status in rows}
+
+
+def test_an_approval_marks_every_stage_complete(rt: Runtime) -> None:
+    item = submit_text(rt)
+    review_revision(rt, item)
+    decide(rt, item_id=item, approver="hung.le", password=PASSWORD, decision="approve")
+    assert _request_statuses(rt, item) == {"unit_review": "complete", "leadership_release": "open"}
+    decide(rt, item_id=item, approver="quan.vo", password=PASSWORD, decision="approve")
+    assert _request_statuses(rt, item) == {
+        "unit_review": "complete",
+        "leadership_release": "complete",
+    }
+
+
+@pytest.mark.parametrize(
+    ("decision", "kind"), [("reject", "rejected"), ("request-changes", "changes_requested")]
+)
+def test_an_ending_decision_closes_the_open_stage_keeps_the_decided_one_and_tells_the_author(
+    rt: Runtime, decision: str, kind: str
+) -> None:
+    item = submit_text(rt)
+    review_revision(rt, item)
+    decide(rt, item_id=item, approver="hung.le", password=PASSWORD, decision="approve")
+    decide(rt, item_id=item, approver="quan.vo", password=PASSWORD, decision=decision,
+           comment="Chưa phù hợp.")  # fmt: skip
+    # the stage decided before stays complete, the one that ended the chain is closed
+    assert _request_statuses(rt, item) == {
+        "unit_review": "complete",
+        "leadership_release": "closed",
+    }
+    notes = list_for_user(rt, "lan.nguyen")
+    assert [(n.kind.value, n.stage) for n in notes] == [(kind, "leadership_release")]
+
+
+CRASH_DRIVER = """
+import sys
+from clearance.runtime import Runtime
+from clearance.services.signoff import decide
+from clearance.settings import load_settings
+
+rt = Runtime.open(load_settings())
+item, password = sys.argv[1], sys.argv[2]
+first = decide(rt, item_id=item, approver="hung.le", password=password, decision="approve")
+print("first", first.publish, flush=True)
+decide(rt, item_id=item, approver="quan.vo", password=password, decision="approve")
+print("second", flush=True)
+"""
+
+
+def test_the_crash_point_after_commit_is_met_only_by_the_publishing_decision(
+    rt: Runtime,
+) -> None:
+    """``signoff.committed`` (``clearance.crashpoint``) is where a power cut leaves an approved
+    item that no publication has claimed yet: the last decision is committed, nothing else. A
+    child process with the point set survives the first decision and dies at the last one,
+    after its commit (the item is approved)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from clearance.services.items import load_item
+    from tests.conftest import REPO
+
+    item = submit_text(rt)
+    review_revision(rt, item)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARANCE_", "PREFECT_"))}
+    env |= {
+        "CLEARANCE_HOME": str(rt.settings.home),
+        "CLEARANCE_DATABASE_URL": rt.settings.database_url,
+        "CLEARANCE_ENV": "test",
+        "CLEARANCE_LOG_ORIGIN": rt.settings.log_origin,
+        "CLEARANCE_SOCIAL_WEBHOOK_KEY": "test-webhook-key-0123456789abcdef",
+        "CLEARANCE_CRASH_POINT": "signoff.committed",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", CRASH_DRIVER, item, PASSWORD],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
+        start_new_session=True,  # the crash point kills its own process group
+    )  # fmt: skip
+    assert done.returncode == -signal.SIGKILL, (done.returncode, done.stdout, done.stderr)
+    assert done.stdout.split() == ["first", "False"]  # died in the second decision
+    with rt.sessions() as session:
+        assert load_item(session, item).state == State.APPROVED.value  # after its commit
