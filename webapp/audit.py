@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from clearance.storage.types import MAX_ID
-from webapp import evidence, itemview, progress
+from webapp import evidence, itemview, progress, verifyview
 from webapp.access import item_access, role_required
 from webapp.params import int_arg
 
@@ -45,10 +45,21 @@ def verify_page() -> ResponseReturnValue:
     return render_template("audit/verify.html")
 
 
+@bp.get("/verify/report")
+@role_required("auditor")
+def verify_report() -> ResponseReturnValue:
+    """The verification run now, as a page (the verify page loads it; it works without
+    JavaScript): each finding in the user's language, its technical detail in a code element."""
+    report = evidence.verification()
+    return render_template(
+        "audit/verify_report.html", report=report, findings=verifyview.shown_findings(report)
+    )
+
+
 @bp.get("/verify.json")
 @role_required("auditor")
 def verify_json() -> ResponseReturnValue:
-    return jsonify(evidence.verification())
+    return jsonify(evidence.verification().as_dict())
 
 
 @bp.get("/items/<item_id>")

@@ -247,6 +247,135 @@ ERROR_MESSAGES: dict[str, LazyString] = {
         "The file name %(name)s… is longer than %(maximum)s characters; rename the file."
     ),
     "upload.empty": lazy_gettext("The file %(name)s is empty; attach the file with its content."),
+    # verification errors (a signature, hash, proof or recorded rule does not hold)
+    "checkpoint.origin": lazy_gettext(
+        "The checkpoint belongs to the log “%(origin)s”, not to this log (“%(want)s”)."
+    ),
+    "cosignature.other_witness": lazy_gettext("The signature is not by the witness %(witness)s."),
+    "cosignature.length": lazy_gettext(
+        "The cosignature by %(witness)s has the wrong length (%(length)s bytes instead of "
+        "%(want)s)."
+    ),
+    "cosignature.timestamp": lazy_gettext(
+        "The cosignature by %(witness)s has an impossible timestamp."
+    ),
+    "cosignature.invalid": lazy_gettext(
+        "The cosignature by the witness %(witness)s does not verify: the checkpoint or the "
+        "cosignature was altered."
+    ),
+    "note.signature_invalid": lazy_gettext(
+        "The signature by the key %(key)s does not verify: the signed note was altered."
+    ),
+    "note.untrusted": lazy_gettext("The signed note carries no valid signature by a trusted key."),
+    "proof.hash_size": lazy_gettext(
+        "A hash of the proof (%(name)s) has %(length)s bytes instead of %(want)s."
+    ),
+    "proof.index_outside": lazy_gettext("Entry %(index)s is outside a log of %(size)s entries."),
+    "proof.inclusion_too_long": lazy_gettext(
+        "The inclusion proof has too many hashes (%(hashes)s, expected %(want)s)."
+    ),
+    "proof.inclusion_too_short": lazy_gettext(
+        "The inclusion proof has too few hashes (%(hashes)s)."
+    ),
+    "proof.inclusion_root": lazy_gettext(
+        "The inclusion proof of entry %(index)s leads to another root hash than the checkpoint's:"
+        " the entry or the proof was altered."
+    ),
+    "proof.sizes_reversed": lazy_gettext(
+        "The newer log size (%(size2)s) is smaller than the older one (%(size1)s)."
+    ),
+    "proof.not_empty": lazy_gettext(
+        "The consistency proof must be empty here but has %(hashes)s hashes."
+    ),
+    "proof.roots_differ": lazy_gettext(
+        "Two checkpoints of the same size %(size)s have different root hashes: the log was forked"
+        " or altered."
+    ),
+    "proof.consistency_empty": lazy_gettext(
+        "The consistency proof from size %(size1)s to %(size2)s is empty."
+    ),
+    "proof.consistency_too_long": lazy_gettext(
+        "The consistency proof has too many hashes (%(hashes)s)."
+    ),
+    "proof.consistency_too_short": lazy_gettext(
+        "The consistency proof has too few hashes (%(hashes)s)."
+    ),
+    "proof.consistency_root": lazy_gettext(
+        "The consistency proof gives another root hash at size %(size)s than the checkpoint's: "
+        "the log was altered."
+    ),
+    "receipt.entry_mismatch": lazy_gettext(
+        "Entry %(entry)s of the receipt is entry %(seq)s of the log, not entry %(want)s of item "
+        "%(item)s."
+    ),
+    "receipt.no_entry": lazy_gettext("The receipt proves no log entry of item %(item)s."),
+    "receipt.quorum": lazy_gettext(
+        "The receipt's checkpoint carries %(cosigned)s valid witness cosignatures; the witness "
+        "policy needs %(quorum)s."
+    ),
+    "witness.no_cosignature": lazy_gettext(
+        "The answer of the witness %(witness)s carries no cosignature by it."
+    ),
+    "policy.stored_hash": lazy_gettext(
+        "The stored policy %(hash)s no longer matches its hash: the policy table was modified."
+    ),
+    "publication.live_differs": lazy_gettext(
+        "What is live on %(channel)s for item %(item)s differs from what was approved; recall it "
+        "and investigate the channel."
+    ),
+    "report.checkpoint_unsigned": lazy_gettext(
+        "The log's checkpoint of size %(size)s is not a valid signed note."
+    ),
+    "report.entries_altered": lazy_gettext(
+        "The log's entries do not match its signed checkpoint of size %(size)s; run the "
+        "verification of the whole log to find the altered entry."
+    ),
+    "report.summary_seal": lazy_gettext(
+        "A report summary row just written fails its seal; the report was not used."
+    ),
+    "grants.entry_hash": lazy_gettext(
+        "Audit log entry %(seq)s does not match its recorded hash; run the verification of the "
+        "whole log."
+    ),
+    "grants.entry_unreadable": lazy_gettext("Audit log entry %(seq)s cannot be read."),
+    "grants.entry_seq": lazy_gettext("Audit log entry %(seq)s says it is entry %(found)s."),
+    "blob.altered": lazy_gettext(
+        "A stored file no longer matches its hash: its bytes were changed; it is not served "
+        "(restore it from a backup)."
+    ),
+    "release.unlogged_grant": lazy_gettext(
+        "The sign-off of %(username)s on item %(item)s counts on %(found)s, which no logged, "
+        "confirmed change granted; the item will not be published until an administrator grants "
+        "it through the admin page and the item is signed again."
+    ),
+    "release.verdict": lazy_gettext(
+        "Item %(item)s has the screening verdict “%(verdict)s”; only a clear or reviewed item may"
+        " be published."
+    ),
+    "release.signoffs_missing": lazy_gettext(
+        "The recorded sign-offs of item %(item)s do not satisfy policy version %(version)s "
+        "(%(missing)s); it will not be published."
+    ),
+    "release.no_manifest": lazy_gettext("Revision %(revision)s has no release manifest."),
+    "release.manifest_unreadable": lazy_gettext("The stored release manifest cannot be read."),
+    "release.manifest_kind": lazy_gettext("The stored release manifest is not a release manifest."),
+    "release.manifest_not_canonical": lazy_gettext(
+        "The stored release manifest is not in its canonical form: it was altered."
+    ),
+    "release.manifest_changed": lazy_gettext(
+        "The release manifest no longer matches the hash recorded at review: it was changed after"
+        " review."
+    ),
+    "release.level_unpublishable": lazy_gettext("The level “%(level)s” can never be published."),
+    "release.channel_level": lazy_gettext(
+        "The channel %(channel)s does not accept the level “%(level)s”."
+    ),
+    "release.channel_type": lazy_gettext(
+        "The channel %(channel)s does not accept files of type %(mime)s."
+    ),
+    "release.blob_size": lazy_gettext(
+        "A stored file has %(size)s bytes, the release manifest says %(want)s."
+    ),
 }
 
 

@@ -8,12 +8,12 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from flask import Response
 
 from clearance.auditlog.entry import Entry
 from clearance.auditlog.store import seqs_for_item
+from clearance.auditlog.verify import Report
 from clearance.readmodels.evidence import LogFilter, log_page
 from clearance.readmodels.evidence import event_types as log_event_types
 from clearance.reports.history import Item, item_facts
@@ -46,14 +46,14 @@ def _export(directory: Path) -> int:
         return export_log(session, directory, vkey())
 
 
-def verification() -> dict[str, Any]:
+def verification() -> Report:
     """Export a consistent snapshot and verify it exactly as an offline auditor would (with the
     witness policy when one is configured)."""
     from clearance.auditlog.selfcheck import verify_installation
 
     rt = runtime()
     with rt.readers() as session:
-        return verify_installation(session, rt.settings, vkey()).as_dict()
+        return verify_installation(session, rt.settings, vkey())
 
 
 def export_zip() -> bytes:

@@ -82,5 +82,9 @@ def open_checkpoint(
     note = open_note(text, known)
     checkpoint = parse_body(note.text)
     if origin is not None and checkpoint.origin != origin:
-        raise VerificationError(f"checkpoint origin is {checkpoint.origin!r}, want {origin!r}")
+        raise VerificationError(
+            f"checkpoint origin is {checkpoint.origin!r}, want {origin!r}",
+            code="checkpoint.origin",
+            params={"origin": checkpoint.origin, "want": origin},
+        )
     return SignedCheckpoint(checkpoint, note, text)

@@ -88,15 +88,25 @@ class CosignerKey:
     def verify(self, body: str, signature: Signature) -> Cosignature:
         """Check one signature line of ours over ``body``; raise VerificationError if it fails."""
         if not self.matches(signature):
-            raise VerificationError(f"the signature is not by witness {self.name}")
+            raise VerificationError(
+                f"the signature is not by witness {self.name}",
+                code="cosignature.other_witness",
+                params={"witness": self.name},
+            )
         if len(signature.signature) != _BLOB:
             raise VerificationError(
                 f"cosignature by {self.name} has {len(signature.signature)} bytes after the key "
-                f"id, want {_BLOB} (timestamp and signature)"
+                f"id, want {_BLOB} (timestamp and signature)",
+                code="cosignature.length",
+                params={"witness": self.name, "length": len(signature.signature), "want": _BLOB},
             )
         timestamp = int.from_bytes(signature.signature[:8], "big")
         if timestamp > MAX_TIMESTAMP:
-            raise VerificationError(f"cosignature by {self.name} has a timestamp above 2^63-1")
+            raise VerificationError(
+                f"cosignature by {self.name} has a timestamp above 2^63-1",
+                code="cosignature.timestamp",
+                params={"witness": self.name},
+            )
         try:
             Ed25519PublicKey.from_public_bytes(self.public_key).verify(
                 signature.signature[8:], signed_message(body, timestamp)
@@ -104,7 +114,9 @@ class CosignerKey:
         except (InvalidSignature, ValueError):
             raise VerificationError(
                 f"the cosignature by witness {self.name} does not verify; the checkpoint or the "
-                "cosignature was altered"
+                "cosignature was altered",
+                code="cosignature.invalid",
+                params={"witness": self.name},
             ) from None
         return Cosignature(self.name, timestamp, signature.line())
 

@@ -302,9 +302,13 @@ def open_note(note: str, known: Iterable[Verifier]) -> Note:
         seen.add((sig.name, sig.key_id))
         if len(sig.signature) != 64 or not verifier.verify(message, sig.signature):
             raise VerificationError(
-                f"invalid signature for key {sig.name}+{sig.key_id.hex()}; the note was altered"
+                f"invalid signature for key {sig.name}+{sig.key_id.hex()}; the note was altered",
+                code="note.signature_invalid",
+                params={"key": f"{sig.name}+{sig.key_id.hex()}"},
             )
         verified.append(sig)
     if not verified:
-        raise VerificationError("note has no verifiable signatures by a trusted key")
+        raise VerificationError(
+            "note has no verifiable signatures by a trusted key", code="note.untrusted"
+        )
     return Note(text, tuple(verified), tuple(unverified))

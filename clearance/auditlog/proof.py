@@ -64,19 +64,31 @@ def consistency_proof(levels: Levels, size1: int, size2: int) -> list[bytes]:
 
 def _check_hash(name: str, value: bytes) -> None:
     if len(value) != HASH_SIZE:
-        raise VerificationError(f"{name} has {len(value)} bytes, want {HASH_SIZE}")
+        raise VerificationError(
+            f"{name} has {len(value)} bytes, want {HASH_SIZE}",
+            code="proof.hash_size",
+            params={"name": name, "length": len(value), "want": HASH_SIZE},
+        )
 
 
 def root_from_inclusion(index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes]) -> bytes:
     """Recompute the root implied by an inclusion proof (RFC 9162 §2.1.3.2)."""
     if not 0 <= index < size:
-        raise VerificationError(f"leaf index {index} is outside a tree of size {size}")
+        raise VerificationError(
+            f"leaf index {index} is outside a tree of size {size}",
+            code="proof.index_outside",
+            params={"index": index, "size": size},
+        )
     _check_hash("leaf hash", leaf_hash)
     fn, sn, r = index, size - 1, leaf_hash
     for i, p in enumerate(proof):
         _check_hash(f"proof hash {i}", p)
         if sn == 0:
-            raise VerificationError(f"inclusion proof has {len(proof)} hashes, want {i}")
+            raise VerificationError(
+                f"inclusion proof has {len(proof)} hashes, want {i}",
+                code="proof.inclusion_too_long",
+                params={"hashes": len(proof), "want": i},
+            )
         if fn & 1 or fn == sn:
             r = node_hash(p, r)
             while not fn & 1 and fn != 0:
@@ -87,7 +99,11 @@ def root_from_inclusion(index: int, size: int, leaf_hash: bytes, proof: Sequence
         fn >>= 1
         sn >>= 1
     if sn != 0:
-        raise VerificationError(f"inclusion proof has {len(proof)} hashes, which is too few")
+        raise VerificationError(
+            f"inclusion proof has {len(proof)} hashes, which is too few",
+            code="proof.inclusion_too_short",
+            params={"hashes": len(proof)},
+        )
     return r
 
 
@@ -98,7 +114,9 @@ def verify_inclusion(
     got = root_from_inclusion(index, size, leaf_hash, proof)
     if got != root:
         raise VerificationError(
-            f"inclusion proof for leaf {index} gives root {got.hex()}, want {root.hex()}"
+            f"inclusion proof for leaf {index} gives root {got.hex()}, want {root.hex()}",
+            code="proof.inclusion_root",
+            params={"index": index, "root": got.hex(), "want": root.hex()},
         )
 
 
@@ -112,19 +130,39 @@ def verify_consistency(
     _check_hash("root1", root1)
     _check_hash("root2", root2)
     if size1 < 0 or size2 < size1:
-        raise VerificationError(f"size2 {size2} is smaller than size1 {size1}")
+        raise VerificationError(
+            f"size2 {size2} is smaller than size1 {size1}",
+            code="proof.sizes_reversed",
+            params={"size1": size1, "size2": size2},
+        )
     if size1 == size2:
         if proof:
-            raise VerificationError(f"equal sizes need an empty proof, got {len(proof)} hashes")
+            raise VerificationError(
+                f"equal sizes need an empty proof, got {len(proof)} hashes",
+                code="proof.not_empty",
+                params={"hashes": len(proof)},
+            )
         if root1 != root2:
-            raise VerificationError(f"roots differ at size {size1}: {root1.hex()} vs {root2.hex()}")
+            raise VerificationError(
+                f"roots differ at size {size1}: {root1.hex()} vs {root2.hex()}",
+                code="proof.roots_differ",
+                params={"size": size1, "root1": root1.hex(), "root2": root2.hex()},
+            )
         return
     if size1 == 0:
         if proof:
-            raise VerificationError(f"size1 0 needs an empty proof, got {len(proof)} hashes")
+            raise VerificationError(
+                f"size1 0 needs an empty proof, got {len(proof)} hashes",
+                code="proof.not_empty",
+                params={"hashes": len(proof)},
+            )
         return
     if not proof:
-        raise VerificationError(f"consistency proof from {size1} to {size2} is empty")
+        raise VerificationError(
+            f"consistency proof from {size1} to {size2} is empty",
+            code="proof.consistency_empty",
+            params={"size1": size1, "size2": size2},
+        )
     for i, p in enumerate(proof):
         _check_hash(f"proof hash {i}", p)
     path = list(proof)
@@ -137,7 +175,11 @@ def verify_consistency(
     fr = sr = path[0]
     for c in path[1:]:
         if sn == 0:
-            raise VerificationError(f"consistency proof of {len(proof)} hashes is too long")
+            raise VerificationError(
+                f"consistency proof of {len(proof)} hashes is too long",
+                code="proof.consistency_too_long",
+                params={"hashes": len(proof)},
+            )
         if fn & 1 or fn == sn:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
@@ -149,8 +191,20 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     if sn != 0:
-        raise VerificationError(f"consistency proof of {len(proof)} hashes is too short")
+        raise VerificationError(
+            f"consistency proof of {len(proof)} hashes is too short",
+            code="proof.consistency_too_short",
+            params={"hashes": len(proof)},
+        )
     if fr != root1:
-        raise VerificationError(f"consistency proof gives root1 {fr.hex()}, want {root1.hex()}")
+        raise VerificationError(
+            f"consistency proof gives root1 {fr.hex()}, want {root1.hex()}",
+            code="proof.consistency_root",
+            params={"size": size1, "root": fr.hex(), "want": root1.hex()},
+        )
     if sr != root2:
-        raise VerificationError(f"consistency proof gives root2 {sr.hex()}, want {root2.hex()}")
+        raise VerificationError(
+            f"consistency proof gives root2 {sr.hex()}, want {root2.hex()}",
+            code="proof.consistency_root",
+            params={"size": size2, "root": sr.hex(), "want": root2.hex()},
+        )

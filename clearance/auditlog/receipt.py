@@ -82,12 +82,18 @@ def verify_receipt(text: str, vkey: str, *, witnesses: WitnessPolicy | None = No
         if entry.seq != index or entry.item != item or entry.origin != cp.origin:
             raise VerificationError(
                 f"receipt entry {n} is seq {entry.seq} of item {entry.item!r}, "
-                f"want seq {index} of item {item!r}"
+                f"want seq {index} of item {item!r}",
+                code="receipt.entry_mismatch",
+                params={"entry": n, "seq": entry.seq, "want": index, "item": item},
             )
         verify_inclusion(index, cp.size, leaf_hash(leaf), proof, cp.root)
         entries.append(entry)
     if not entries:
-        raise VerificationError(f"the receipt proves no entry for item {item!r}")
+        raise VerificationError(
+            f"the receipt proves no entry for item {item!r}",
+            code="receipt.no_entry",
+            params={"item": item},
+        )
     cosigned: tuple[str, ...] = ()
     if witnesses is not None:
         cosigned = tuple(sorted(c.name for c in verified_cosignatures(note, witnesses.keys)))
@@ -95,6 +101,8 @@ def verify_receipt(text: str, vkey: str, *, witnesses: WitnessPolicy | None = No
             raise VerificationError(
                 f"the receipt's checkpoint carries {len(cosigned)} valid cosignature(s) of the "
                 f"policy's witnesses, the policy needs {witnesses.quorum}: independent witnesses "
-                "have not confirmed this log"
+                "have not confirmed this log",
+                code="receipt.quorum",
+                params={"cosigned": len(cosigned), "quorum": witnesses.quorum},
             )
     return ReceiptCheck(item, cp.size, tuple(entries), cosigned)

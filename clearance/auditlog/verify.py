@@ -601,7 +601,8 @@ def _verify(
         except VerificationError as exc:
             if trusted_one:
                 raise BadInput(f"{c.name} does not verify with the vkey given: {exc}") from None
-            code = "checkpoint-untrusted" if "no verifiable" in str(exc) else "checkpoint-signature"
+            untrusted = exc.code == "note.untrusted"
+            code = "checkpoint-untrusted" if untrusted else "checkpoint-signature"
             integrity.append(Finding(code, None, f"{c.name} (size {cp.size}): {exc}"))
             return
         except BadInput as exc:

@@ -121,7 +121,11 @@ def check_witnesses(
             continue
         try:
             if not verified_cosignatures(seen.note, [key]):
-                raise VerificationError(f"no cosignature by {seen.witness} in its answer")
+                raise VerificationError(
+                    f"no cosignature by {seen.witness} in its answer",
+                    code="witness.no_cosignature",
+                    params={"witness": seen.witness},
+                )
             checkpoint = parse_body(split(seen.note)[0])
         except (VerificationError, BadInput) as exc:
             findings.append(

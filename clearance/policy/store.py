@@ -78,7 +78,9 @@ def stored_policy(session: Session, content_hash: str) -> Policy:
     if policy.content_hash != content_hash:
         raise VerificationError(
             f"the stored policy {content_hash} now hashes to {policy.content_hash}; "
-            "the policy_versions table may have been modified"
+            "the policy_versions table may have been modified",
+            code="policy.stored_hash",
+            params={"hash": content_hash, "now": policy.content_hash},
         )
     return policy
 

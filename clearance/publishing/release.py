@@ -121,7 +121,9 @@ def check_release(rt: Runtime, item_id: str, channel: str | None = None) -> Rele
         f"the sign-off of {found[0].username} on item {item_id} counts on "
         f"{found[0].describe()}, which no logged, confirmed change granted (it was written "
         "into the users table outside the service); it will not be published until an "
-        "administrator grants it through the admin page and the item is signed again"
+        "administrator grants it through the admin page and the item is signed again",
+        code="release.unlogged_grant",
+        params={"username": found[0].username, "item": item_id, "found": found[0].describe()},
     )
 
 
@@ -140,7 +142,9 @@ def _release_in(
     if revision.screening_verdict not in PUBLISHABLE_VERDICTS:
         raise VerificationError(
             f"item {item_id} has screening verdict {revision.screening_verdict!r}; "
-            "only a clear or reviewed verdict may be published"
+            "only a clear or reviewed verdict may be published",
+            code="release.verdict",
+            params={"item": item_id, "verdict": str(revision.screening_verdict)},
         )
     assert revision.policy_hash is not None and revision.level is not None
     policy = stored_policy(session, revision.policy_hash)
@@ -153,7 +157,9 @@ def _release_in(
         missing = "; ".join(state.missing) or state.status.value
         raise VerificationError(
             f"the recorded sign-offs of item {item_id} do not satisfy policy "
-            f"{policy.version} ({missing}); it will not be published"
+            f"{policy.version} ({missing}); it will not be published",
+            code="release.signoffs_missing",
+            params={"item": item_id, "version": policy.version, "missing": missing},
         )
     counted = state.counted
     parts = tuple(
@@ -184,19 +190,34 @@ def _release_in(
 
 def _manifest(revision: Revision) -> Manifest:
     if revision.release_manifest_json is None or revision.release_manifest_hash is None:
-        raise VerificationError(f"revision {revision.number} has no release manifest")
+        raise VerificationError(
+            f"revision {revision.number} has no release manifest",
+            code="release.no_manifest",
+            params={"revision": revision.number},
+        )
     try:
         manifest = Manifest.from_json_text(revision.release_manifest_json)
     except BadInput as exc:
-        raise VerificationError(f"the stored release manifest is unreadable: {exc}") from exc
+        raise VerificationError(
+            f"the stored release manifest is unreadable: {exc}",
+            code="release.manifest_unreadable",
+            params={"detail": str(exc)},
+        ) from exc
     if manifest.kind is not ManifestKind.RELEASE:
-        raise VerificationError("the stored release manifest is not of kind release")
+        raise VerificationError(
+            "the stored release manifest is not of kind release", code="release.manifest_kind"
+        )
     if manifest.canonical().decode("utf-8") != revision.release_manifest_json:
-        raise VerificationError("the stored release manifest is not in canonical form")
+        raise VerificationError(
+            "the stored release manifest is not in canonical form",
+            code="release.manifest_not_canonical",
+        )
     if manifest.hash != revision.release_manifest_hash:
         raise VerificationError(
             f"the release manifest hashes to {manifest.hash}, not the recorded "
-            f"{revision.release_manifest_hash}: it was changed after review"
+            f"{revision.release_manifest_hash}: it was changed after review",
+            code="release.manifest_changed",
+            params={"hash": manifest.hash, "recorded": revision.release_manifest_hash},
         )
     return manifest
 
@@ -205,20 +226,36 @@ def _check_level(policy: Policy, revision: Revision, manifest: Manifest) -> None
     assert revision.level is not None
     level = policy.level(revision.level)
     if not level.publishable:
-        raise VerificationError(f"level {level.name} can never be published")
+        raise VerificationError(
+            f"level {level.name} can never be published",
+            code="release.level_unpublishable",
+            params={"level": level.name},
+        )
     for name in manifest.channels:
         channel = policy.channel(name)
         if level.name not in channel.levels:
-            raise VerificationError(f"channel {name} does not accept level {level.name}")
+            raise VerificationError(
+                f"channel {name} does not accept level {level.name}",
+                code="release.channel_level",
+                params={"channel": name, "level": level.name},
+            )
         for part in manifest.parts:
             if not channel.allows_file_type(part.mime):
-                raise VerificationError(f"channel {name} does not accept {part.mime}")
+                raise VerificationError(
+                    f"channel {name} does not accept {part.mime}",
+                    code="release.channel_type",
+                    params={"channel": name, "mime": part.mime},
+                )
 
 
 def _exact_bytes(rt: Runtime, sha256: str, size: int) -> bytes:
     data = rt.blobs.read(sha256)  # raises VerificationError when the bytes changed
     if len(data) != size:
-        raise VerificationError(f"blob {sha256} has {len(data)} bytes, the manifest says {size}")
+        raise VerificationError(
+            f"blob {sha256} has {len(data)} bytes, the manifest says {size}",
+            code="release.blob_size",
+            params={"blob": sha256, "size": len(data), "want": size},
+        )
     return data
 
 

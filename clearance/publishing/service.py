@@ -192,7 +192,9 @@ def publish(
     if outcome.matches is False:
         raise VerificationError(
             f"what is live on {channel} for item {item_id} differs from what was approved; "
-            "recall it and investigate the channel"
+            "recall it and investigate the channel",
+            code="publication.live_differs",
+            params={"channel": channel, "item": item_id},
         )
     return outcome
 

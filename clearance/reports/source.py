@@ -43,7 +43,11 @@ def root_at(session: Session, size: int) -> bytes | None:
         return None
     body, sep, _ = note.partition("\n\n")
     if not sep:
-        raise VerificationError(f"the log's checkpoint of size {size} is not a signed note")
+        raise VerificationError(
+            f"the log's checkpoint of size {size} is not a signed note",
+            code="report.checkpoint_unsigned",
+            params={"size": size},
+        )
     return parse_body(body + "\n").root
 
 
@@ -87,7 +91,9 @@ class LiveHistory:
                     self._history, self._builder = History(), Builder()
                     raise VerificationError(
                         f"the log's entries do not hash to its checkpoint of size {history.size}; "
-                        "run `clearance audit verify` to find the altered entry"
+                        "run `clearance audit verify` to find the altered entry",
+                        code="report.entries_altered",
+                        params={"size": history.size},
                     )
             return history
 

@@ -213,7 +213,10 @@ class Summary:
                         head = self._advance(db, session)
                         read = self._read(db, head, span)
                         if read is None:
-                            raise VerificationError("report summary: a row just written fails")
+                            raise VerificationError(
+                                "report summary: a row just written fails",
+                                code="report.summary_seal",
+                            )
                     history = read
                     if len(self._cache) >= self.CACHED_PERIODS:
                         self._cache.pop(next(iter(self._cache)))
@@ -255,7 +258,10 @@ class Summary:
                     head = self._advance(db, session)
                     found = self._parts(db, head, period, filters, months, edges)
                     if found is None:
-                        raise VerificationError("report summary: a row just written fails")
+                        raise VerificationError(
+                            "report summary: a row just written fails",
+                            code="report.summary_seal",
+                        )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -581,7 +587,9 @@ class Summary:
                 if fresh:
                     raise VerificationError(
                         f"the log's entries do not hash to its checkpoint of size {history.size}; "
-                        "run `clearance audit verify` to find the altered entry"
+                        "run `clearance audit verify` to find the altered entry",
+                        code="report.entries_altered",
+                        params={"size": history.size},
                     )
                 return None
         if history.size == start and head is self._head:

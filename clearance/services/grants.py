@@ -65,14 +65,24 @@ def _replay(session: Session, *, only: str | None, before: int | None) -> tuple[
         raw = bytes(leaf)
         if leaf_hash(raw) != bytes(stored_hash):
             raise VerificationError(
-                f"audit entry {seq} does not match its recorded hash; run `clearance audit verify`"
+                f"audit entry {seq} does not match its recorded hash; run `clearance audit verify`",
+                code="grants.entry_hash",
+                params={"seq": seq},
             )
         try:
             entry = parse_leaf(raw)
         except BadInput as exc:
-            raise VerificationError(f"audit entry {seq} is unreadable: {exc}") from exc
+            raise VerificationError(
+                f"audit entry {seq} is unreadable: {exc}",
+                code="grants.entry_unreadable",
+                params={"seq": seq, "detail": str(exc)},
+            ) from exc
         if entry.seq != seq:
-            raise VerificationError(f"audit entry {seq} says it is entry {entry.seq}")
+            raise VerificationError(
+                f"audit entry {seq} says it is entry {entry.seq}",
+                code="grants.entry_seq",
+                params={"seq": seq, "found": entry.seq},
+            )
         if entry.type == ROSTER_EVENT:  # the first-run roster: many accounts in one entry
             people = entry.body.get("users")
             for person in people if isinstance(people, list) else []:

@@ -61,7 +61,9 @@ def _check_digest(sha256: str) -> None:
 def _tampered(sha256: str, where: str) -> BlobIntegrityError:
     return BlobIntegrityError(
         f"blob {sha256} no longer matches its hash: the stored bytes in {where} were changed; "
-        "it is not served (restore it from a backup)"
+        "it is not served (restore it from a backup)",
+        code="blob.altered",
+        params={"blob": sha256},
     )
 
 

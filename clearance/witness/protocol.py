@@ -74,7 +74,11 @@ class Witness:
         def verify(seen: Seen | None) -> None:
             if request.old_size == 0:
                 if request.proof:
-                    raise VerificationError("the proof must be empty when the old size is 0")
+                    raise VerificationError(
+                        "the proof must be empty when the old size is 0",
+                        code="proof.not_empty",
+                        params={"hashes": len(request.proof)},
+                    )
                 return
             assert seen is not None  # old_size matched a stored, non-zero size
             verify_consistency(

@@ -4,9 +4,13 @@ Vietnamese user reads."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 
 from tests.webapp.crawl import ROLES, crawl, problems, raw_ids, read, seed
+from tests.webapp.helpers import browser
+from tests.webapp.test_story import submit
 from webapp.context import runtime
 
 
@@ -41,3 +45,41 @@ def test_the_checks_see_what_they_look_for() -> None:
     ]  # fmt: skip
     assert links == ["/author/"]
     assert problems("Mức: Công khai. Gửi đi", {"cong_khai"}) == []
+
+
+def test_the_auditor_reads_a_failed_verification_in_vietnamese(app: Flask) -> None:
+    """A tampered entry (its bytes changed in the database, the triggers dropped): the crawl
+    of the auditor's verify page reaches the report, which says what failed in Vietnamese with
+    the verifier's English detail only inside code elements."""
+    from sqlalchemy import text
+
+    submit(app, title="Lịch tiếp công dân tháng 3")
+    with app.app_context():
+        rt = runtime()
+    with rt.sessions() as session:
+        session.execute(text("DROP TRIGGER audit_entries_no_update"))
+        seq, leaf = session.execute(
+            text("SELECT seq, leaf FROM audit_entries WHERE event_type = 'item.submitted'")
+        ).one()
+        changed = bytes(leaf).replace(b"tac.gia", b"tac.gib", 1)
+        assert changed != bytes(leaf)
+        session.execute(
+            text("UPDATE audit_entries SET leaf = :leaf WHERE seq = :seq"),
+            {"leaf": changed, "seq": seq},
+        )
+        session.commit()
+    with app.app_context():
+        ids = raw_ids(runtime().policy)
+    visits = crawl(app, "kiem.toan", ids, start="/audit/verify")
+    report = [v for v in visits if v.url == "/audit/verify/report"]
+    assert report and report[0].status == 200, [v.url for v in visits]
+    assert not [(v.url, p) for v in visits for p in v.problems]
+    html = browser(app, "kiem.toan").get("/audit/verify/report").get_data(as_text=True)
+    assert "Xác minh THẤT BẠI" in html
+    findings = re.findall(r'<dd class="finding">(.*?)</dd>', html, re.S)
+    # the altered entry, by its code, in Vietnamese, the detail in a code element
+    assert (
+        f"Mục {seq}: Một mục nhật ký không nối đúng với mục trước nó: đã có mục bị sửa đổi. <code>"
+        in ("".join(findings))
+    ), findings
+    assert any(f.endswith("[entry-chain]</code>") for f in findings), findings

@@ -125,3 +125,37 @@ def test_params_naming_policy_ids_are_shown_by_their_labels(app: Flask) -> None:
         session["lang"] = "vi"
         text = user_message(exc)
     assert "Cán bộ bảo mật xem xét phát hiện rà soát" in text and "security_review" not in text
+
+
+def _verification_classes() -> set[str]:
+    from clearance.errors import VerificationError
+
+    names, todo = set(), [VerificationError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return names
+
+
+def uncoded_verification_errors() -> list[str]:
+    """Where ``clearance/`` builds a VerificationError (or a subclass) without a ``code=``."""
+    import clearance.storage.blobs  # noqa: F401 - defines BlobIntegrityError
+
+    classes = _verification_classes()
+    found = []
+    for path in sorted((ROOT / "clearance").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if name in classes and not any(k.arg == "code" for k in node.keywords):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_every_verification_error_of_the_core_carries_a_code() -> None:
+    """Each one is then walked above (a Vietnamese message for its code and params)."""
+    assert not uncoded_verification_errors()
+    assert "release.channel_type" in raised_codes()  # the walk sees them

@@ -40,6 +40,7 @@ ROUTES: list[tuple[str, str, frozenset[str]]] = [
     ("GET", "/items/{A}/r/1/parts/{P}/pages/1", frozenset({"tac.gia", "lanh.dao", "kiem.toan"})),
     ("GET", "/audit/", frozenset({"kiem.toan"})),
     ("GET", "/audit/verify", frozenset({"kiem.toan"})),
+    ("GET", "/audit/verify/report", frozenset({"kiem.toan"})),
     ("GET", "/audit/verify.json", frozenset({"kiem.toan"})),
     ("GET", "/audit/items/{A}", frozenset({"kiem.toan"})),
     ("GET", "/audit/export.zip", frozenset({"kiem.toan"})),

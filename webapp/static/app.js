@@ -2,34 +2,21 @@
 "use strict";
 
 function loadVerification(box) {
+  // the report page renders the findings in the user's language; only its section is shown
   const status = box.querySelector(".status");
-  const report = box.querySelector(".report");
+  const target = box.querySelector(".report-box");
   status.textContent = box.dataset.wait;
-  fetch(box.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-    .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
-    .then((data) => {
-      status.className = "status " + (data.ok ? "ok" : "bad");
-      status.textContent = data.ok ? box.dataset.ok : box.dataset.bad;
-      report.textContent = "";
-      for (const key of ["entries", "checkpoints", "approver_signatures", "root"]) {
-        const dt = document.createElement("dt");
-        dt.textContent = box.getAttribute("data-label-" + key) || key;
-        const dd = document.createElement("dd");
-        dd.textContent = String(data[key]);
-        report.append(dt, dd);
-      }
-      for (const finding of data.findings || []) {
-        const dd = document.createElement("dd");
-        dd.className = "finding";
-        dd.textContent = finding.message + " [" + finding.code + "]";
-        report.append(dd);
-      }
-      for (const note of data.notes || []) {
-        const dd = document.createElement("dd");
-        dd.className = "note";
-        dd.textContent = note;
-        report.append(dd);
-      }
+  fetch(box.dataset.url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+    .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+    .then((html) => {
+      const page = new DOMParser().parseFromString(html, "text/html");
+      const section = page.getElementById("verification-report");
+      if (!section) return Promise.reject("no report");
+      const shown = section.querySelector(".status");
+      status.className = shown.className;
+      status.textContent = shown.textContent;
+      shown.remove();
+      target.replaceChildren(...Array.from(section.childNodes, (n) => document.importNode(n, true)));
     })
     .catch(() => {
       status.className = "status bad";
