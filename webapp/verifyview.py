@@ -47,6 +47,9 @@ FINDING_MESSAGES: dict[str, LazyString] = {
     "submission-malformed": lazy_gettext(
         "A submission entry lacks its item, revision or content list."
     ),
+    "submission-version-files": lazy_gettext(
+        "The files of a submission's language versions do not match its recorded content list."
+    ),
     "signoff-malformed": lazy_gettext("The signed statement of a sign-off cannot be read."),
     "signoff-mismatch": lazy_gettext(
         "A sign-off entry records something else than the approver signed."

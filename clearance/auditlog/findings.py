@@ -27,6 +27,7 @@ CODES: dict[str, str] = {
     "bad-key": "a registered approver key is refused or misnamed",
     "policy-malformed": "a logged policy cannot be read",
     "submission-malformed": "a submission entry lacks its item, revision or manifest",
+    "submission-version-files": "a submission's language versions do not match its manifest",
     "signoff-malformed": "a sign-off entry's signed statement cannot be read",
     "signoff-mismatch": "a sign-off entry records other values than its signed statement",
     "signoff-signature": "an approver's signature does not verify",
