@@ -1,7 +1,8 @@
 """Where one request's time goes: cProfile over the test client (in-process, no server).
 
     .venv/bin/python bench/web_profile.py [--items 100000] [--requests 200] [--postgres URL]
-        [--page queue|search|item|all] [--sql] [--top 40] [--home DIR] [--no-profile]
+        [--page queue|search|item|all-items|all-search|all] [--sql] [--top 40]
+        [--sort cumulative|tottime] [--home DIR] [--no-profile]
 
 Seeds the same world as ``bench/web_queue.py`` (``--home`` keeps it between runs), signs in as an
 approver, counts the SQL statements of one request, times ``--requests`` requests of
@@ -31,8 +32,11 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--postgres", default=None)
-    ap.add_argument("--page", choices=("queue", "search", "item", "all"), default="all")
+    ap.add_argument(
+        "--page", choices=("queue", "search", "item", "all-items", "all-search", "all"), default="all"
+    )
     ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--sort", choices=("cumulative", "tottime"), default="cumulative")
     ap.add_argument("--home", default=None)
     ap.add_argument("--no-profile", action="store_true", help="only the timings")
     ap.add_argument("--sql", action="store_true", help="print the statements of one request")
@@ -83,8 +87,10 @@ def main() -> None:
         "queue": "/approvals/",
         "search": "/approvals/?q=le+hoi",
         "item": f"/approvals/items/{item}",
+        "all-items": "/approvals/all",
+        "all-search": "/approvals/all?q=du+lich",
     }
-    chosen = list(pages) if args.page == "all" else [args.page]
+    chosen = ["queue", "search", "item"] if args.page == "all" else [args.page]
     for name in chosen:
         url = pages[name]
         for _ in range(10):
@@ -117,8 +123,8 @@ def main() -> None:
         for _ in range(args.requests):
             client.get(url)
         profile.disable()
-        print(f"--- {name} ({args.requests} requests), by cumulative time")
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+        print(f"--- {name} ({args.requests} requests), by {args.sort}")
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
     rt.close()
 
 

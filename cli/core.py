@@ -109,6 +109,23 @@ def db_upgrade() -> None:
     )
 
 
+@db.command("analyse")
+@click.option("--all", "force", is_flag=True, help="Analyse every table, not only the stale ones.")
+def db_analyse(force: bool) -> None:
+    """Refresh the planner's statistics of the tables that grew or shrank (run after a bulk
+    load; the scheduled deadlines flow runs it too). PostgreSQL's autovacuum does it there."""
+    from clearance.storage import statistics
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    check_connection(engine)
+    done = statistics.refresh(engine, force=force)
+    if done.dialect != "sqlite":
+        click.echo(f"{done.dialect}: autovacuum keeps the statistics; nothing to do")
+    else:
+        click.echo(f"analysed {len(done.analysed)} table(s): {', '.join(done.analysed) or '-'}")
+
+
 @click.group("users")
 def users_group() -> None:
     """Manage user accounts and roles."""

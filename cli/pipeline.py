@@ -250,6 +250,9 @@ def demo_cmd(inline: bool, password: str) -> None:
             after_signoff=trigger.after_signoff,
             say=click.echo,
         )
+    from clearance.storage import statistics
+
+    statistics.refresh(rt.engine)  # the demo's bulk load: plans from its tables, not empty ones
     click.echo("")
     for key, state in result.states.items():
         click.echo(f"{result.items[key]}  {key:<12} {state}")

@@ -38,6 +38,7 @@ from clearance.runtime import Runtime
 from clearance.services.deadlines import check_deadlines
 from clearance.services.review import review_revision
 from clearance.settings import ReviewSettings, load_settings
+from clearance.storage import statistics
 from flows.supervise import die_with_runner
 
 #: task runs of one review batch running at once (threads of the batch flow's task runner;
@@ -184,6 +185,12 @@ def deadlines_task() -> int:
     return len(check_deadlines(runtime()))
 
 
+@task(cache_policy=NO_CACHE)
+def statistics_task() -> tuple[str, ...]:
+    """The planner's statistics of the tables that changed (SQLite; autovacuum on PostgreSQL)."""
+    return statistics.refresh(runtime().engine).analysed
+
+
 @dataclass(frozen=True)
 class MonitorResult:
     checked: int
@@ -290,8 +297,14 @@ def publish_batch(item_ids: list[str]) -> PublishBatchResult:
 
 @flow(name="deadlines", flow_run_name="deadlines", persist_result=False)
 def deadlines() -> int:
+    """Reminders and escalations, then the table statistics (the schedule both need: the
+    planner's statistics must follow the tables as they grow, not one migration's snapshot)."""
     die_with_runner()
-    return deadlines_task()
+    sent = deadlines_task()
+    analysed = statistics_task()
+    if analysed:
+        get_run_logger().info("table statistics refreshed: %s", ", ".join(analysed))
+    return sent
 
 
 @flow(name="previews-backfill", flow_run_name="previews-backfill", persist_result=False)

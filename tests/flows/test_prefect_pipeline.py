@@ -158,3 +158,39 @@ def test_the_channel_monitor_flow_reports_a_drift(live: tuple[Runtime, Pipeline]
         result = monitor_channels()
     assert f"{item}/website" in result.drifted
     assert log_types(rt, item).count("publication.drifted") == 1
+
+
+def test_the_scheduled_deadlines_flow_refreshes_the_table_statistics(
+    live: tuple[Runtime, Pipeline],
+) -> None:
+    """After a bulk load the scheduled ``deadlines`` flow analyses the grown tables (SQLite's
+    planner reads ``sqlite_stat1``; a migration's snapshot holds for that snapshot only)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, insert, select
+
+    from clearance.storage.models import Item, User
+    from flows.pipeline import deadlines
+    from flows.trigger import prefect_settings
+
+    rt, _ = live
+    with rt.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")  # the snapshot before the load
+        before = conn.exec_driver_sql(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = 'items'"
+        ).scalars().all()
+        author = conn.execute(select(User.id).limit(1)).scalar_one()
+        now = datetime.now(UTC)
+        conn.execute(insert(Item), [
+            {"id": f"stat{i:08d}", "author_id": author, "state": "approved",
+             "current_revision": 1, "created_at": now, "updated_at": now}
+            for i in range(4000)])  # fmt: skip
+        total = conn.execute(select(func.count()).select_from(Item)).scalar_one()
+    with prefect_settings():
+        deadlines()
+    with rt.engine.connect() as conn:
+        after = conn.exec_driver_sql(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = 'items'"
+        ).scalars().all()
+    assert after and after != before
+    assert {int(stat.split(" ", 1)[0]) for stat in after} == {total}
