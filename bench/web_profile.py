@@ -33,7 +33,9 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--postgres", default=None)
     ap.add_argument(
-        "--page", choices=("queue", "search", "item", "all-items", "all-search", "all"), default="all"
+        "--page",
+        choices=("queue", "search", "item", "all-items", "all-search", "all"),
+        default="all",
     )
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--sort", choices=("cumulative", "tottime"), default="cumulative")

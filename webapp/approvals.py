@@ -154,6 +154,7 @@ def all_items_page() -> ResponseReturnValue:
     return render_template(
         "approvals/all.html",
         rows=rows,
+        item_base=url_for("approvals.item", item_id="_")[:-1],  # built once, not per row
         f=f,
         states=VISIBLE_STATES,
         levels=list(policy.levels),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from flask import Flask
 from flask_babel import gettext as _
@@ -21,20 +22,67 @@ def _policy() -> Policy:
     return runtime().policy
 
 
+class Names(dict[str, str]):
+    """Labels by id; an id without one is shown as it is (``names[id]`` never fails, so a
+    template looks a row's labels up by subscript, without a call per row)."""
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+@dataclass(frozen=True, slots=True)
+class LabelTable:
+    """The policy's labels in one language: levels, channels and stages by id."""
+
+    levels: Names
+    channels: Names
+    stages: Names
+
+
+#: (id of the policy, language) -> (the policy, its labels): built once per policy in force
+_TABLES: dict[tuple[int, str], tuple[Policy, LabelTable]] = {}
+
+
+def _table_of(policy: Policy, lang: str) -> LabelTable:
+    vi = lang == "vi"
+    stages = Names()
+    if vi:
+        for chain_ in policy.chains.values():
+            for found in chain_.stages:
+                stages.setdefault(found.id, found.label_vi)  # the first label found
+    return LabelTable(
+        levels=Names({lv.name: lv.label_vi if vi else lv.label_en for lv in policy.levels}),
+        channels=Names({name: ch.label_vi for name, ch in policy.channels.items()} if vi else {}),
+        stages=stages,
+    )
+
+
+def labels() -> LabelTable:
+    """The labels of the policy in force in the request's language (the one place the
+    label rules live; ``level``, ``channel`` and ``stage`` read it)."""
+    policy = _policy()
+    lang = language()
+    key = (id(policy), lang)
+    hit = _TABLES.get(key)
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    table = _table_of(policy, lang)
+    if len(_TABLES) > 16:  # policies replaced over a long life: keep only the recent ones
+        _TABLES.clear()
+    _TABLES[key] = (policy, table)
+    return table
+
+
 def level(name: str | None) -> str:
     if not name:
         return "—"
-    for found in _policy().levels:
-        if found.name == name:
-            return found.label_vi if language() == "vi" else found.label_en
-    return name
+    return labels().levels[name]
 
 
 def channel(name: str | None) -> str:
     if not name:
         return "—"
-    found = _policy().channels.get(name)
-    return found.label_vi if found is not None and language() == "vi" else name
+    return labels().channels[name]
 
 
 def signoff_role(name: str | None) -> str:
@@ -55,12 +103,7 @@ def stage(stage_id: str | None) -> str:
     """A stage by its label (stage ids are shared by the chains; the first label found)."""
     if not stage_id:
         return "—"
-    if language() == "vi":
-        for chain in _policy().chains.values():
-            for found in chain.stages:
-                if found.id == stage_id:
-                    return found.label_vi
-    return stage_id
+    return labels().stages[stage_id]
 
 
 def _signers(eligibility: Eligibility) -> str:
@@ -121,6 +164,7 @@ def classification_reason(reason: Mapping[str, object]) -> Markup:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
+        labels=labels,
         level_label=level,
         channel_label=channel,
         signoff_role_label=signoff_role,

@@ -84,9 +84,9 @@ def layout_urls() -> dict[str, str]:
 def unread_notifications() -> int:
     """The signed-in user's unread notifications (one indexed count per page)."""
     from clearance.notifications import unread_count
-    from webapp.context import reader
+    from webapp.context import read_connection
 
-    return unread_count(reader(), me().id)
+    return unread_count(read_connection(), me().id)
 
 
 def init_app(app: Flask) -> None:

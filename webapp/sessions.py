@@ -14,7 +14,7 @@ from werkzeug.datastructures import CallbackDict
 
 from clearance.accounts import sessions as store
 from clearance.runtime import Runtime
-from webapp.context import RUNTIME_KEY
+from webapp.context import RUNTIME_KEY, read_connection
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -57,11 +57,16 @@ class ServerSessionInterface(SessionInterface):
             return ServerSession({}, None, None)
         rt = self._runtime(app)
         now = datetime.now(UTC)
-        with rt.sessions() as db:
-            stored = store.load(db, sid, now=now, settings=rt.settings)
-            if stored is not None:
-                store.touch(db, sid, now=now, existing=stored)
-            db.commit()
+        # the common case reads on the request's read connection (no write transaction,
+        # which on SQLite takes the database's write lock); a session to touch (once a
+        # minute) or to delete (timed out) is read again and written in its own transaction
+        stored = store.peek(read_connection(), sid, now=now, settings=rt.settings)
+        if stored is None or store.due_for_touch(stored, now=now):
+            with rt.sessions() as db:
+                stored = store.load(db, sid, now=now, settings=rt.settings)
+                if stored is not None:
+                    store.touch(db, sid, now=now, existing=stored)
+                db.commit()
         if stored is None:
             return ServerSession({}, None, None)
         try:

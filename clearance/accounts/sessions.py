@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from clearance.accounts.models import web_sessions as table
@@ -47,6 +47,38 @@ def _limits(settings: Settings, now: datetime) -> tuple[datetime, datetime]:
     return now - idle, now - timedelta(hours=settings.session_max_hours)
 
 
+#: built once: every request reads its session
+_BY_KEY = select(table.c.data, table.c.user_id, table.c.created_at, table.c.seen_at).where(
+    table.c.id_hash == bindparam("key")
+)
+
+
+def peek(
+    connection: Connection, session_id: str, *, now: datetime, settings: Settings
+) -> StoredSession | None:
+    """The live session ``session_id`` read without writing (a request's read connection),
+    or None when it is unknown or has timed out (``load`` then deletes it); the common case
+    of every request, which then needs no write transaction unless ``due_for_touch``."""
+    if not session_id or len(session_id) > MAX_ID_LENGTH:
+        return None
+    row = connection.execute(_BY_KEY, {"key": _digest(session_id)}).first()
+    if row is None:
+        return None
+    stored = StoredSession(row.data, row.user_id, row.created_at, row.seen_at)
+    return stored if not timed_out(stored, now=now, settings=settings) else None
+
+
+def timed_out(stored: StoredSession, *, now: datetime, settings: Settings) -> bool:
+    """Idle too long, or too old."""
+    idle_limit, age_limit = _limits(settings, now)
+    return stored.seen_at < idle_limit or stored.created_at < age_limit
+
+
+def due_for_touch(stored: StoredSession, *, now: datetime) -> bool:
+    """``touch`` would write (``seen_at`` moves at most once a minute)."""
+    return now - stored.seen_at >= TOUCH_EVERY
+
+
 def load(
     session: Session, session_id: str, *, now: datetime, settings: Settings
 ) -> StoredSession | None:
@@ -54,18 +86,14 @@ def load(
     if not session_id or len(session_id) > MAX_ID_LENGTH:
         return None
     key = _digest(session_id)
-    row = session.execute(
-        select(table.c.data, table.c.user_id, table.c.created_at, table.c.seen_at).where(
-            table.c.id_hash == key
-        )
-    ).first()
+    row = session.execute(_BY_KEY, {"key": key}).first()
     if row is None:
         return None
-    idle_limit, age_limit = _limits(settings, now)
-    if row.seen_at < idle_limit or row.created_at < age_limit:
+    stored = StoredSession(row.data, row.user_id, row.created_at, row.seen_at)
+    if timed_out(stored, now=now, settings=settings):
         session.execute(delete(table).where(table.c.id_hash == key))
         return None
-    return StoredSession(row.data, row.user_id, row.created_at, row.seen_at)
+    return stored
 
 
 def save(
@@ -93,7 +121,7 @@ def save(
 
 def touch(session: Session, session_id: str, *, now: datetime, existing: StoredSession) -> bool:
     """Move ``seen_at`` (at most once a minute); True when a write happened."""
-    if now - existing.seen_at < TOUCH_EVERY:
+    if not due_for_touch(existing, now=now):
         return False
     session.execute(update(table).where(table.c.id_hash == _digest(session_id)).values(seen_at=now))
     return True

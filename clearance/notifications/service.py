@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from clearance.errors import NotFound
@@ -167,18 +167,15 @@ def list_for_user(
         ]
 
 
-def unread_count(session: Session, user_id: int) -> int:
-    """How many of ``user_id``'s notifications are unread (the navigation shows it)."""
-    from sqlalchemy import func
+def unread_count(connection: Session | Connection, user_id: int) -> int:
+    """How many of ``user_id``'s notifications are unread (the navigation shows it on every
+    page: one indexed count, a statement built once)."""
+    return int(connection.scalar(_UNREAD, {"user_id": user_id}) or 0)
 
-    return int(
-        session.scalar(
-            select(func.count(Notification.id)).where(
-                Notification.user_id == user_id, Notification.read_at.is_(None)
-            )
-        )
-        or 0
-    )
+
+_UNREAD = select(func.count(Notification.id)).where(
+    Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)
+)
 
 
 def mark_all_read(rt: Runtime, username: str) -> int:

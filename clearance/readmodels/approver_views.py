@@ -7,37 +7,59 @@ a cursor; which items an approver may see is the core's access rule
 
 Both views are keyset pages over an index walked in order and stopped after a page
 (``ix_web_decisions_approver_id``: my decisions by id; ``ix_web_items_updated_id``: items by
-last change and id; ``ix_web_items_state_updated``: the same for one state), never a count or a sort of the whole set. The all-items walk reads
-candidate items in batches (the SQL keeps only states an approver can ever see, or items I
-decided on) and lets the access rule choose; a walk that reads ``MAX_READ`` candidates without
-filling the page stops there and hands back a cursor, so a page costs a bounded read even for
-an approver whose scope is a small part of a large installation.
+last change and id; ``ix_web_items_state_updated``: the same for one state), never a count or
+a sort of the whole set. The all-items walk reads items in growing batches; the SQL keeps the
+items the access rule admits (``approver_scope``: the rule asked for every state, level and
+drafting unit, or an item I decided on) and the rule checks each row read; the walk goes on
+until the page is full or the items end, so a page is never short while visible items follow,
+even for an approver whose scope is a small part of a large installation. A rare search term
+is read from its matching revisions (the title index's few hits), a common one by the walk.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, String, and_, bindparam, cast, exists, or_, select
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import aliased
 
 from clearance.policy import Policy
 from clearance.readmodels.queue import json_word
-from clearance.services.access import BLOCKED, ROUTED_STATES, Reader, approver_reads
+from clearance.services.access import (
+    BLOCKED,
+    ROUTED_STATES,
+    ApproverScope,
+    Reader,
+    approver_reads,
+    approver_scope,
+)
 from clearance.storage import search
 from clearance.storage.models import Decision, Item, Revision, SearchEntry, User
 from clearance.storage.types import MAX_ID, UTCDateTime
 
 PAGE = 50
-#: candidate items the first all-items batch reads (a page's worth: in the common case every
-#: candidate is in scope); each further batch reads ``GROWTH`` times more, up to ``BATCH``; a
-#: page reads at most ``MAX_READ``
+#: items the first all-items batch walks (a page's worth: in the common case every item is in
+#: scope); each further batch walks ``GROWTH`` times more, up to ``BATCH``, until the page is
+#: full or the items end (the SQL selects the visible ones of each batch, so a sparse scope
+#: costs few round trips of index reads)
 FIRST_BATCH = PAGE + 1
 GROWTH = 4
-BATCH = 800
-MAX_READ = 1000
+BATCH = 25_600
 #: a title search first reads the matching revisions, at most this many (as the queue does)
 SEARCH_CAP = 2000
 #: the decisions the "decided by me" view can be filtered by
@@ -191,27 +213,69 @@ class ItemRow:
 _MINE = aliased(Revision)
 
 
+def _effective_level() -> Any:
+    """The level the access rule reads: the screened level, else the declared one."""
+    return case(
+        (or_(Revision.level.is_(None), Revision.level == ""), Revision.declared_level),
+        else_=Revision.level,
+    )
+
+
+def _in_units(units: frozenset[str | None]) -> Any:
+    named = sorted(u for u in units if u is not None)
+    parts = [User.unit.in_(named)] if named else []
+    if None in units:
+        parts.append(User.unit.is_(None))
+    return or_(*parts)
+
+
+def _scope_condition(scope: ApproverScope, decided: Any) -> Any:
+    """The items the access rule admits, in SQL: decided by me, or a (state, level, drafting
+    unit) the rule admits (``approver_scope``). The rule still checks every row read."""
+    groups: dict[frozenset[str | None], list[tuple[str, str]]] = {}
+    for pair, units in scope.visible:
+        groups.setdefault(units, []).append(pair)
+    level = _effective_level()
+    admitted = [
+        and_(tuple_(Item.state, level).in_(pairs), _in_units(units))
+        for units, pairs in groups.items()
+    ]
+    return or_(decided, *admitted)
+
+
 def _walk(*, after: bool, state: bool) -> Select[Any]:
     """Items in walk order (last change, then id, newest first) from the position: one table
     on its index (``ix_web_items_updated_id``, or ``ix_web_items_state_updated`` for one
     state), so the planner reads it in order and stops, with or without statistics."""
     walk = select(Item.id.label("id"), Item.updated_at.label("updated_at"))
     if after:
-        at = bindparam("after_at", type_=UTCDateTime())
-        walk = walk.where(
-            Item.updated_at <= at, or_(Item.updated_at < at, Item.id < bindparam("after_id"))
-        )
+        walk = walk.where(*_after_item(Item.updated_at, Item.id))
     if state:
         walk = walk.where(Item.state == bindparam("state"))
     return walk.order_by(Item.updated_at.desc(), Item.id.desc())
 
 
+def _after_item(updated_at: Any, item_id: Any) -> tuple[Any, ...]:
+    """Strictly after the cursor in walk order (newest first)."""
+    at = bindparam("after_at", type_=UTCDateTime())
+    return (updated_at <= at, or_(updated_at < at, item_id < bindparam("after_id")))
+
+
+@lru_cache(maxsize=512)
 def _all_statement(
-    *, after: bool, state: bool, level: bool, channel: bool, search_like: bool, hits: bool
+    scope: ApproverScope,
+    *,
+    after: bool,
+    state: bool,
+    level: bool,
+    channel: bool,
+    search_like: bool,
+    hits: bool,
 ) -> Select[Any]:
-    """The rows of one batch of the walk (``batch`` items, a LIMIT subquery read first) that
-    an approver can ever see and that pass the filters, in walk order."""
-    batch = _walk(after=after, state=state).limit(bindparam("batch")).subquery("batch")
+    """The rows the access rule admits that pass the filters, in walk order: of one batch of
+    the walk (``batch`` items, a LIMIT subquery read first), or, for a rare search term
+    (``hits``), of the matching revisions alone (at most ``want``, sorted: they are few).
+    Built once per scope and shape: constructing a statement costs more than running it."""
     # "I decided on a revision of this item", nested so that every planner reads it from the
     # item (its revisions, then the decisions of each by (revision, approver)) and never from
     # all of my decisions (an approver with thousands of them, planned without statistics)
@@ -225,27 +289,45 @@ def _all_statement(
         )
         .exists()
     )
-    query = (
-        select(
-            Item.id,
-            Revision.title,
-            User.username,
-            Item.state,
-            Item.current_revision,
-            Revision.level,
-            Revision.declared_level,
-            Revision.channels,
-            Item.updated_at,
-            User.unit,
-            decided,
-        )
-        .select_from(batch)
-        .join(Item, Item.id == batch.c.id)
-        .join(Revision, and_(Revision.item_id == Item.id, Revision.number == Item.current_revision))
-        .join(User, User.id == Item.author_id)
-        .where(or_(Item.state.in_(bindparam("states", expanding=True)), decided))
-        .order_by(batch.c.updated_at.desc(), batch.c.id.desc())
+    columns = (
+        Item.id,
+        Revision.title,
+        User.username,
+        Item.state,
+        Item.current_revision,
+        Revision.level,
+        Revision.declared_level,
+        Revision.channels,
+        Item.updated_at,
+        User.unit,
+        decided,
     )
+    if hits:
+        query = (
+            select(*columns)
+            .select_from(Revision)
+            .join(Item, and_(Item.id == Revision.item_id, Item.current_revision == Revision.number))
+            .where(Revision.id.in_(bindparam("ids", expanding=True)))
+            .order_by(Item.updated_at.desc(), Item.id.desc())
+            .limit(bindparam("want"))
+        )
+        if after:
+            query = query.where(*_after_item(Item.updated_at, Item.id))
+        if state:
+            query = query.where(Item.state == bindparam("state"))
+    else:
+        batch = _walk(after=after, state=state).limit(bindparam("batch")).subquery("batch")
+        query = (
+            select(*columns)
+            .select_from(batch)
+            .join(Item, Item.id == batch.c.id)
+            .join(
+                Revision,
+                and_(Revision.item_id == Item.id, Revision.number == Item.current_revision),
+            )
+            .order_by(batch.c.updated_at.desc(), batch.c.id.desc())
+        )
+    query = query.join(User, User.id == Item.author_id).where(_scope_condition(scope, decided))
     if level:
         query = query.where(
             or_(
@@ -262,8 +344,6 @@ def _all_statement(
                 SearchEntry.folded.like(bindparam("q"), escape="\\"),
             )
         )
-    if hits:
-        query = query.where(Revision.id.in_(bindparam("ids", expanding=True)))
     return query
 
 
@@ -300,14 +380,24 @@ def _search_hits(connection: Connection, pattern: str) -> list[int] | None:
     return None if len(found) >= SEARCH_CAP else [rid for (rid,) in found]
 
 
+def _drafting_units(connection: Connection) -> frozenset[str | None]:
+    """The units the users belong to (None: no unit), the drafting units an item can have."""
+    return frozenset(connection.execute(select(User.unit).distinct()).scalars())
+
+
 def all_items(
     connection: Connection, *, policy: Policy, reader: Reader, f: AllFilter
 ) -> tuple[list[ItemRow], ItemCursor | None]:
     """One page of the items ``reader`` may see as an approver (the core's access rule),
-    most recently changed first, and the cursor of the next page (None on the last)."""
+    most recently changed first, and the cursor of the next page (None on the last).
+
+    A page is full whenever that many visible items follow: the access rule selects the
+    items in the SQL (``approver_scope``) and checks every row read, and the walk goes on,
+    batch after growing batch, until the page is full or the items end. A rare search term
+    reads its matching revisions alone (few), sorted, instead of walking every item."""
     if "approver" not in reader.roles:
         return [], None
-    params: dict[str, Any] = {"me": reader.id, "states": sorted(ROUTED_STATES | {BLOCKED})}
+    params: dict[str, Any] = {"me": reader.id}
     shape: dict[str, bool] = {
         "state": bool(f.state),
         "level": bool(f.level),
@@ -331,33 +421,34 @@ def all_items(
         else:
             shape["hits"] = True
             params["ids"] = hits
+    scope = approver_scope(policy, reader, _drafting_units(connection))
     kept: list[ItemRow] = []
     after = f.after
-    read = 0
-    size = min(FIRST_BATCH, BATCH)
-    while len(kept) <= PAGE and read < MAX_READ:
-        step = {**params, "batch": size, "last": size - 1}
+    size = FIRST_BATCH
+    while len(kept) <= PAGE:
+        want = PAGE + 1 - len(kept)
+        step = {**params, "batch": size, "last": size - 1, "want": want}
         if after is not None:
             step.update(after_at=after.updated_at, after_id=after.item_id)
-        statement = _all_statement(after=after is not None, **shape)
+        statement = _all_statement(scope, after=after is not None, **shape)
         rows = [_item_row(v) for v in connection.execute(statement, step)]
         kept.extend(row for row in rows if _sees(policy, reader, row))
         if len(kept) > PAGE:
             break
+        if shape["hits"]:
+            if len(rows) < want:  # the matches were all read
+                return kept, None
+            after = rows[-1].cursor  # the rule refused some: read on after the last
+            continue
         last = connection.execute(
             _last_of_batch(after=after is not None, state=shape["state"]), step
         ).first()
         if last is None:  # the batch was the rest of the walk
             return kept, None
-        read += size
         after = ItemCursor(last[1], last[0])
         size = min(size * GROWTH, BATCH)
-    if len(kept) > PAGE:
-        page = kept[:PAGE]
-        return page, page[-1].cursor
-    # the read bound was reached before a full page: go on from the last item read
-    assert after is not None
-    return kept, after
+    page = kept[:PAGE]
+    return page, page[-1].cursor
 
 
 def _sees(policy: Policy, reader: Reader, row: ItemRow) -> bool:

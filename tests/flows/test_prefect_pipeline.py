@@ -176,9 +176,11 @@ def test_the_scheduled_deadlines_flow_refreshes_the_table_statistics(
     rt, _ = live
     with rt.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")  # the snapshot before the load
-        before = conn.exec_driver_sql(
-            "SELECT stat FROM sqlite_stat1 WHERE tbl = 'items'"
-        ).scalars().all()
+        before = (
+            conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = 'items'")
+            .scalars()
+            .all()
+        )
         author = conn.execute(select(User.id).limit(1)).scalar_one()
         now = datetime.now(UTC)
         conn.execute(insert(Item), [
@@ -189,8 +191,10 @@ def test_the_scheduled_deadlines_flow_refreshes_the_table_statistics(
     with prefect_settings():
         deadlines()
     with rt.engine.connect() as conn:
-        after = conn.exec_driver_sql(
-            "SELECT stat FROM sqlite_stat1 WHERE tbl = 'items'"
-        ).scalars().all()
+        after = (
+            conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = 'items'")
+            .scalars()
+            .all()
+        )
     assert after and after != before
     assert {int(stat.split(" ", 1)[0]) for stat in after} == {total}
