@@ -270,8 +270,15 @@ def revise(item_id: str) -> ResponseReturnValue:
     }
     if request.method == "GET":
         form.answers.data = str(rev.number)
+        # the main text's files (a version's files carry its language, which the kept list
+        # does not: they are chosen again in the version's row, never kept as main files)
         kept = _keep(
-            form, [{"name": p.name, "sha256": p.sha256} for _i, p in itemview.iter_attachments(rev)]
+            form,
+            [
+                {"name": p.name, "sha256": p.sha256}
+                for _i, p in itemview.iter_attachments(rev)
+                if not p.language
+            ],
         )
         return render_template("author/revise.html", staged=kept, **page)
     kept = []

@@ -163,6 +163,9 @@ def _version_files_through_the_form(app: Flask) -> None:
     manifest = Manifest.from_json_text(json.dumps(_manifest_doc(app, item_id)))
     assert [p.name for p in manifest.files_of("en")] == ["festival.pdf"]
     assert {p.name: p.language for p in revision.parts}["festival.pdf"] == "en"
+    decide(app, "lanh.dao", item_id, "request_changes", "Sửa bản tiếng Anh.")
+    form = author.get(f"/author/items/{item_id}/revise").get_data(as_text=True)
+    assert 'value="festival.pdf"' not in form  # not kept as a main file of the next revision
 
 
 def _manifest_doc(app: Flask, item_id: str) -> dict[str, Any]:
