@@ -28,6 +28,7 @@ def create_app(
         audit,
         auth,
         author,
+        blocking,
         context,
         drift,
         errors,
@@ -68,6 +69,7 @@ def create_app(
     labels.init_app(app)
     itemview.init_app(app)
     findings.init_app(app)
+    blocking.init_app(app)
     nav.init_app(app)
     drift.init_app(app)
     publishing.init_app(app)

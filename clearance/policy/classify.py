@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from clearance.domain.blocking import BlockReason, coded
 from clearance.policy.values import Policy
 
 
@@ -58,7 +59,7 @@ class Classification:
     publishable: bool
     chain: str | None
     #: why the revision cannot go where its author asked (empty when it can)
-    refusals: tuple[str, ...]
+    refusals: tuple[BlockReason, ...]
 
     @property
     def decisive(self) -> tuple[Reason, ...]:
@@ -72,7 +73,7 @@ class Classification:
             "publishable": self.publishable,
             "chain": self.chain,
             "reasons": [reason.to_json() for reason in self.reasons],
-            "refusals": list(self.refusals),
+            "refusals": [str(r) for r in self.refusals],
         }
 
 
@@ -115,18 +116,22 @@ def classify(
     rank = {level.name: level.rank for level in policy.levels}
     ordered = sorted(reasons, key=lambda reason: -rank[reason.level])
     final = policy.level(ordered[0].level)
-    refusals: list[str] = []
+    refusals: list[BlockReason] = []
     if not final.publishable:
-        refusals.append(f"level {final.name} ({final.label_vi}) can never be published")
+        text = f"level {final.name} ({final.label_vi}) can never be published"
+        refusals.append(coded("blocked.level_unpublishable", text, level=final.name))
     else:
         for channel in targets:
             if final.name not in channel.levels:
                 allowed = ", ".join(sorted(channel.levels))
-                refusals.append(
+                text = (
                     f"channel {channel.name} does not accept level {final.name} (accepts {allowed})"
                 )
+                refusals.append(
+                    coded("blocked.channel_level", text, channel=channel.name, level=final.name)
+                )
     if not targets:
-        refusals.append("no target channel was given")
+        refusals.append(coded("blocked.no_channel", "no target channel was given"))
     return Classification(
         level=final.name,
         policy_hash=policy.content_hash,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from clearance.domain.blocking import BlockReason
 from clearance.errors import BadInput
 from clearance.screening.types import HELD_RULE, REFUSED_RULE
 
@@ -266,8 +267,12 @@ def _reasons(body: dict[str, object]) -> tuple[str, ...]:
         if isinstance(finding, dict) and finding.get("severity") == "block":
             reasons.add(block_reason(str(finding.get("rule", ""))))
     blocked = body.get("blocked")
-    for line in blocked if isinstance(blocked, list) else []:
-        if isinstance(line, str) and line.startswith("level ") and not reasons:
+    for stored in blocked if isinstance(blocked, list) else []:
+        reason = BlockReason.from_json(stored)  # coded, or an old entry's English line
+        by_level = reason.code == "blocked.level_unpublishable" or (
+            reason.code is None and reason.text.startswith("level ")
+        )
+        if by_level and not reasons:
             reasons.add("level")
     return tuple(sorted(reasons or {"other"}))
 

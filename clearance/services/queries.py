@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from clearance.domain.blocking import BlockReason
 from clearance.errors import NotFound
 from clearance.runtime import Runtime
 from clearance.storage import search
@@ -83,6 +84,9 @@ class HistoryEntry:
     to_state: str
     actor: str | None
     reason: str | None
+    #: a block's reasons as the revision's screening record holds them (coded since the codes;
+    #: an older record's English lines have no code); empty for other changes
+    blocked: tuple[BlockReason, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,8 +301,16 @@ def load_item_snapshot(
         facts[number] = RevisionFacts(r[0], r[13], tuple(p[21] for p in block if p[14] is not None))
     entries: tuple[HistoryEntry, ...] = ()
     if history:
+        screening = {r.number: r.screening or {} for r in revisions}
+
+        def blocked(to_state: str, revision: int) -> tuple[BlockReason, ...]:
+            stored = screening.get(revision, {}).get("blocked") if to_state == "blocked" else None
+            return tuple(map(BlockReason.from_json, stored if isinstance(stored, list) else ()))
+
         entries = tuple(
-            HistoryEntry(at, revision, from_state, to_state, actor, reason)
+            HistoryEntry(
+                at, revision, from_state, to_state, actor, reason, blocked(to_state, revision)
+            )
             for at, revision, from_state, to_state, actor, reason in run(
                 _HISTORY, {"item_id": item_id}
             )

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from clearance.crashpoint import crash_point
+from clearance.domain.blocking import BlockReason, coded
 from clearance.domain.lifecycle import Action, State, next_state
 from clearance.domain.manifest import Manifest, ManifestKind, PartEntry, PartRole
 from clearance.domain.roles import Role
@@ -221,24 +222,50 @@ def _block_reasons(
     channels: Sequence[str],
     screened: Sequence[_Screened],
     headline: FileResult,
-) -> tuple[str, ...]:
-    reasons: list[str] = []
+) -> tuple[BlockReason, ...]:
+    reasons: list[BlockReason] = []
     if verdict is Verdict.BLOCKED:
-        title_rules = sorted({f.rule for f in headline.findings if f.severity == "block"})
+        title_rules = ", ".join(
+            sorted({f.rule for f in headline.findings if f.severity == "block"})
+        )
         if title_rules:
-            reasons.append(f"{TITLE_PART}: {', '.join(title_rules)}")
+            reasons.append(
+                coded("blocked.title_rules", f"{TITLE_PART}: {title_rules}", rules=title_rules)
+            )
         for s in screened:
             if s.result.verdict is Verdict.BLOCKED:
-                rules = sorted({f.rule for f in s.result.findings if f.severity == "block"})
-                why = ", ".join(rules) or s.result.held_reason or "blocked by screening"
-                reasons.append(f"{s.part.name}: {why}")
+                name = s.part.name
+                rules = ", ".join(
+                    sorted({f.rule for f in s.result.findings if f.severity == "block"})
+                )
+                if rules:
+                    reasons.append(
+                        coded("blocked.part_rules", f"{name}: {rules}", part=name, rules=rules)
+                    )
+                elif s.result.held_reason:
+                    held = s.result.held_reason
+                    reasons.append(
+                        coded("blocked.part_held", f"{name}: {held}", part=name, reason=held)
+                    )
+                else:
+                    reasons.append(
+                        coded("blocked.part", f"{name}: blocked by screening", part=name)
+                    )
     reasons.extend(classification.refusals)
     for channel_name in channels:
         channel = policy.channel(channel_name)
         for s in screened:
             if not channel.allows_file_type(s.release.mime):
+                mime = s.release.mime
+                text = f"channel {channel_name} does not accept {mime} ({s.part.name})"
                 reasons.append(
-                    f"channel {channel_name} does not accept {s.release.mime} ({s.part.name})"
+                    coded(
+                        "blocked.channel_type",
+                        text,
+                        channel=channel_name,
+                        mime=mime,
+                        part=s.part.name,
+                    )
                 )
     return tuple(reasons)
 
@@ -270,7 +297,7 @@ def _record(
     policy: Policy,
     verdict: Verdict,
     classification: Classification,
-    reasons: tuple[str, ...],
+    reasons: tuple[BlockReason, ...],
     release: Manifest,
     screened: Sequence[_Screened],
     headline: FileResult,
@@ -300,7 +327,7 @@ def _record(
         revision.screening_verdict = str(verdict)
         revision.screening = {
             **_screening_json(verdict, screened, headline),
-            "blocked": list(reasons),
+            "blocked": [r.to_json() for r in reasons],
         }
         revision.policy_hash = policy.content_hash
         revision.release_manifest_json = release.canonical().decode("utf-8")
@@ -316,7 +343,7 @@ def _record(
                 "publishable": classification.publishable,
                 "chain": classification.chain,
                 "reasons": [r.to_json() for r in classification.reasons],
-                "refusals": list(classification.refusals),
+                "refusals": [str(r) for r in classification.refusals],
             },
             manifest_hash=revision.manifest_hash,
             policy_hash=policy.content_hash,
@@ -331,14 +358,14 @@ def _record(
             item,
             Action.BLOCK if blocked else Action.AWAIT_SIGNOFF,
             actor=None,
-            reason="; ".join(reasons) if blocked else None,
+            reason="; ".join(map(str, reasons)) if blocked else None,
             event_type="revision.screened",
             body={
                 "verdict": str(verdict),
                 "submitted_manifest": revision.manifest_hash,
                 "release_manifest": release.hash,
                 "findings": findings,
-                "blocked": list(reasons),
+                "blocked": [r.to_json() for r in reasons],
             },
             manifest_hash=release.hash,
             policy_hash=policy.content_hash,
@@ -380,7 +407,7 @@ def _record(
         release_manifest_hash=release.hash,
         stages=stages,
         notified=tuple(notified),
-        reasons=reasons,
+        reasons=tuple(map(str, reasons)),
     )
 
 
@@ -476,5 +503,5 @@ def _recorded_outcome(session: Any, item: Item, revision: Revision) -> ReviewOut
         release_manifest_hash=revision.release_manifest_hash,
         stages=tuple(stages),
         notified=(),
-        reasons=tuple(str(r) for r in blocked),
+        reasons=tuple(str(BlockReason.from_json(r)) for r in blocked),
     )

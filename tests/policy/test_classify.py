@@ -38,7 +38,11 @@ def test_a_marking_raises_the_level_and_blocks_publication(default_policy: Polic
     assert not result.publishable and result.chain is None
     assert result.decisive[0].rule == "marking.mat"
     assert result.decisive[0].where == "word/document.xml, line 3"
-    assert "never be published" in result.refusals[0]
+    assert "never be published" in str(result.refusals[0])
+    assert (result.refusals[0].code, dict(result.refusals[0].params)) == (
+        "blocked.level_unpublishable",
+        {"level": result.level},
+    )
 
 
 def test_highest_of_all_reasons_wins(default_policy: Policy) -> None:
@@ -65,7 +69,12 @@ def test_channels_that_do_not_accept_the_level_are_refused(default_policy: Polic
         default_policy, declared_level="cong_khai", channels=["website", "foreign_partners"]
     )
     assert result.level == "noi_bo"
-    assert result.refusals == ("channel website does not accept level noi_bo (accepts cong_khai)",)
+    assert [str(r) for r in result.refusals] == [
+        "channel website does not accept level noi_bo (accepts cong_khai)"
+    ]
+    assert [(r.code, dict(r.params)) for r in result.refusals] == [
+        ("blocked.channel_level", {"channel": "website", "level": "noi_bo"})
+    ]
 
 
 def test_unknown_implied_level_fails_closed(default_policy: Policy) -> None:
@@ -88,5 +97,7 @@ def test_unknown_declared_level_or_channel_is_bad_input(default_policy: Policy) 
 
 def test_no_channel_is_a_refusal(default_policy: Policy) -> None:
     result = classify(default_policy, declared_level="cong_khai", channels=[])
-    assert result.refusals == ("no target channel was given",)
+    assert [(str(r), r.code) for r in result.refusals] == [
+        ("no target channel was given", "blocked.no_channel")
+    ]
     assert result.to_json()["level"] == "cong_khai"
