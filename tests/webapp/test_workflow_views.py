@@ -50,6 +50,15 @@ def test_deciding_a_stage_another_approver_decided_meanwhile_is_a_clear_409(
     assert "This conflicts" not in html and "Reload the page" not in html
 
 
+def test_a_decision_from_a_form_whose_stage_is_still_open_is_recorded(app: Flask) -> None:
+    """The form carries the stage it was opened for; while that stage is open it decides."""
+    item_id = submit(app)
+    b, fields = _opened(app, "lanh.dao", item_id)
+    assert fields["stage"] == "unit_review"
+    response = _decide(b, item_id, fields, decision="approve")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
 def test_deciding_an_item_whose_sign_off_ended_meanwhile_is_a_clear_409(
     app: Flask, rt: Runtime
 ) -> None:
