@@ -185,7 +185,7 @@ def deadlines_task() -> int:
     return len(check_deadlines(runtime()))
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, persist_result=False)
 def statistics_task() -> tuple[str, ...]:
     """The planner's statistics of the tables that changed (SQLite; autovacuum on PostgreSQL)."""
     return statistics.refresh(runtime().engine).analysed
