@@ -219,9 +219,13 @@ class PdfDoc:
         self, filename: str, data: bytes, *, on: str = "catalog", typed: bool = True
     ) -> pikepdf.Object:
         """``data`` as an associated file (PDF 2.0, PDF/A-3 ``/AF``) only, no name tree: on the
-        catalogue, the first page (``page``), a structure element (``structure``) or a link
-        annotation of the first page (``link``). Without ``typed`` the stream has no
-        ``/Type /EmbeddedFile`` (it is optional)."""
+        catalogue, the first page (``page``), a structure element (``structure``), a link
+        annotation of the first page (``link``), an image XObject the first page draws as
+        ``/Im1`` (``image``), a Form XObject it draws as ``/Fm1`` (``form``), an image drawn
+        by that form as ``/Im1`` (``nested``), a marked-content sequence tagged ``/Figure``
+        whose property list is the page's ``/MC0`` (``marked``), or a property list ``/MC1`` of
+        the page's resources that no sequence uses (``unused property``). Without ``typed``
+        the stream has no ``/Type /EmbeddedFile`` (it is optional)."""
         stream = self.pdf.make_stream(data)
         if typed:
             stream.Type = pikepdf.Name.EmbeddedFile
@@ -270,12 +274,39 @@ class PdfDoc:
             if "/Annots" not in page:
                 page.Annots = pikepdf.Array()
             page.Annots.append(holder)
+        elif on in ("image", "form", "nested", "marked", "unused property"):
+            holder = self._drawn_holder(on)
         else:
             raise ValueError(on)
         if "/AF" not in holder:
             holder.AF = pikepdf.Array()
         holder.AF.append(spec)
         return spec
+
+    def _drawn_holder(self, on: str) -> pikepdf.Object:
+        """What the first page draws that holds the file: see :meth:`associate`."""
+        page = self.pdf.pages[0].obj
+        resources = page.Resources
+        image = self.pdf.make_stream(b"\x80\x80\x80\x80")
+        image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+        image.Width, image.Height, image.BitsPerComponent = 2, 2, 8
+        image.ColorSpace = pikepdf.Name.DeviceGray
+        drawn = "q 40 0 0 40 480 760 cm /Im1 Do Q"
+        if on == "image":
+            holder, extra = image, drawn
+            resources.XObject = pikepdf.Dictionary(Im1=image)
+        elif on in ("form", "nested"):
+            form = self.form(drawn, XObject=pikepdf.Dictionary(Im1=image))
+            holder, extra = (form if on == "form" else image), "q /Fm1 Do Q"
+            resources.XObject = pikepdf.Dictionary(Fm1=form)
+        else:
+            holder = self.pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Figure))
+            name = "MC0" if on == "marked" else "MC1"
+            resources.Properties = pikepdf.Dictionary({f"/{name}": holder})
+            extra = f"/Figure /MC0 BDC {drawn} EMC" if on == "marked" else ""
+            resources.XObject = pikepdf.Dictionary(Im1=image)
+        page.Contents.write(page.Contents.read_bytes() + b"\n" + extra.encode("latin-1"))
+        return holder
 
     def layer(self, name: str, *, hidden: bool) -> pikepdf.Object:
         """An optional-content group, off in the default view when ``hidden``."""

@@ -83,3 +83,62 @@ def test_an_associated_file_also_in_the_name_tree_is_screened_once(rules: Screen
     assert len({p.split(" ", 1)[0] for p in parts}) == 1, parts
     lost = [f for f in result.findings if f.rule == NO_DERIVATIVE_RULE]
     assert len(lost) == 1, lost
+
+
+# What a page draws: image and Form XObjects, an image inside a form, marked-content property
+# lists (drawn under a tag, or only present in the resources). Each file is named by where it
+# hangs.
+DRAWN = {
+    "image": "page 1 XObject Im1 associated file",
+    "form": "page 1 XObject Fm1 associated file",
+    "nested": "page 1 XObject Fm1 XObject Im1 associated file",
+    "marked": "page 1 marked content Figure associated file",
+    "unused property": "page 1 marked content MC1 associated file",
+}
+
+
+@pytest.mark.parametrize("on", sorted(DRAWN))
+@pytest.mark.parametrize("typed", [True, False])
+def test_a_marked_docx_on_what_a_page_draws_blocks_named_by_where_it_hangs(
+    rules: ScreeningRules, on: str, typed: bool
+) -> None:
+    data = _with_associated("ke-hoach.docx", MARKED_DOCX, on, typed=typed)
+    result = screen_file(data, "a.pdf", rules)
+    assert result.verdict is Verdict.BLOCKED, result.findings
+    marking = [f for f in result.findings if f.rule == "marking.toi_mat"]
+    assert marking, result.findings
+    assert all(f.part.startswith(f"{DRAWN[on]} ke-hoach.docx > ") for f in marking), marking
+    assert not [f for f in result.findings if f.rule == "screening.uninspected"], result.findings
+
+
+@pytest.mark.parametrize("on", sorted(DRAWN))
+def test_a_benign_file_on_what_a_page_draws_is_read_and_in_the_coverage(
+    rules: ScreeningRules, on: str
+) -> None:
+    data = _with_associated("ghi-chu.txt", BENIGN_TXT, on)
+    result = screen_file(data, "a.pdf", rules)
+    assert not [f for f in result.findings if f.rule == "screening.uninspected"], result.findings
+    assert not any(f.rule.startswith("marking.") for f in result.findings), result.findings
+    read = [e for e in result.coverage if e.part.startswith(f"{DRAWN[on]} ghi-chu.txt > ")]
+    assert read and read[0].chars == len(BENIGN_TXT.decode()), result.coverage
+    # as for the catalogue's files: read, then left out of the derivative, which says so
+    assert result.verdict is Verdict.REVIEW, result.findings
+    lost = [f for f in result.findings if f.rule == NO_DERIVATIVE_RULE]
+    assert [f.message for f in lost if "ghi-chu.txt" in f.message], result.findings
+    assert result.sanitized is not None
+    assert BENIGN_TXT not in _streams(result.sanitized)
+    with pikepdf.open(io.BytesIO(result.sanitized)) as pdf:
+        assert not any(
+            "/AF" in obj
+            for obj in pdf.objects
+            if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream))
+        )
+
+
+def test_a_file_shared_by_a_tag_and_the_resources_is_read_once_under_the_tag(
+    rules: ScreeningRules,
+) -> None:
+    data = _with_associated("ke-hoach.docx", MARKED_DOCX, "marked")
+    result = screen_file(data, "a.pdf", rules)
+    parts = {e.part.split(" > ", 1)[0] for e in result.coverage if "ke-hoach.docx" in e.part}
+    assert parts == {"page 1 marked content Figure associated file ke-hoach.docx"}, parts

@@ -9,7 +9,9 @@
   form fields and every other text string in the object table (:mod:`pdf_inventory`), XFA
   packets, XMP streams, JavaScript, document information, embedded files (name tree,
   FileAttachment annotations, and the associated files of PDF 2.0 and PDF/A-3: the ``/AF``
-  arrays of the catalogue, of pages, of annotations and of structure elements; each handed to
+  arrays of the catalogue, of pages, of annotations, of structure elements, of image and Form
+  XObjects and patterns (named by the page and the path of resource names) and of
+  marked-content property lists (named by the ``BDC`` tag); each handed to
   the engine as a child under its own file name, so the child's own type decides; the same
   stream reached twice is read once), Form XObjects no page draws, and earlier incremental revisions (the
   file is cut after each earlier ``%%EOF``; text the final revision no longer shows is scanned).
@@ -30,7 +32,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 from clearance.screening.extract.base import Embedded, Extraction
-from clearance.screening.extract.pdf_glyphs import GlyphCollector
+from clearance.screening.extract.pdf_glyphs import MAX_FORM_DEPTH, GlyphCollector
 from clearance.screening.extract.pdf_images import page_images, read_images
 from clearance.screening.extract.pdf_inventory import Inventory, take_inventory
 from clearance.screening.extract.pdf_lines import reading_text
@@ -104,6 +106,7 @@ class _PdfReading:
             except Exception as exc:
                 self.out.uninspected(f"page {number}", f"its content cannot be read ({exc})")
                 positional = ""
+            self._marked_files(f"page {number}")
             self.text(f"page {number}", positional)
             texts.append(positional)
         return texts
@@ -197,6 +200,9 @@ class _PdfReading:
         for stream in streams:
             self.collector.form(stream, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), reader)
         self.text(f"{part} appearance", reading_text(self.collector.glyphs))
+        self._marked_files(f"{part} appearance")
+        for index, stream in enumerate(streams, start=1):
+            self._xobject_files(stream, f"{part} appearance {index}", set(), 0)
 
     def unseen_forms(self, reader: PdfReader, inventory: Inventory) -> None:
         """Form XObjects and appearance streams no page or annotation draws: still read."""
@@ -214,7 +220,10 @@ class _PdfReading:
             except Exception as exc:
                 self.out.uninspected(f"object {number}", f"the form cannot be read ({exc})")
                 continue
-            self.text(f"object {number} (form no page draws)", reading_text(self.collector.glyphs))
+            place = f"object {number} (form no page draws)"
+            self.text(place, reading_text(self.collector.glyphs))
+            self._marked_files(place)
+            self._xobject_files(IndirectObject(number, 0, reader), place, set(), 0)
 
     # document-level --------------------------------------------------------------------------
 
@@ -244,6 +253,7 @@ class _PdfReading:
         self._associated(root.get("/AF"), "associated file")
         for number, page in enumerate(reader.pages, start=1):
             self._associated(page.get("/AF"), f"page {number} associated file")
+            self._resource_files(_resolve(page.get("/Resources")), f"page {number}", set(), 0)
         self._structure_files(root.get("/StructTreeRoot"))
         for page in reader.pages:
             if "/AA" in page:
@@ -286,6 +296,51 @@ class _PdfReading:
                 self._filespec(spec, where)
         elif found is not None:
             self.out.uninspected(where, "the /AF entry is neither an array nor a file")
+
+    def _marked_files(self, where: str) -> None:
+        """Associated files of the marked-content sequences just drawn (``BDC`` property lists
+        with ``/AF``), each named by its tag."""
+        marked, self.collector.marked = self.collector.marked, []
+        for tag, properties in marked:
+            self._associated(properties.get("/AF"), f"{where} marked content {tag} associated file")
+
+    def _resource_files(self, resources: Any, where: str, seen: set[int], depth: int) -> None:
+        """Associated files hung on what ``resources`` holds: image and Form XObjects (a
+        form's own resources walked in turn, named by the path of XObject names), patterns, and
+        marked-content property lists (those no ``BDC`` drew are named by their resource name;
+        a file already read under its tag is not read again)."""
+        if not isinstance(resources, DictionaryObject):
+            return
+        if depth > MAX_FORM_DEPTH:
+            raise Held(f"resources nest deeper than {MAX_FORM_DEPTH} levels")
+        for key, kind in (("/XObject", "XObject"), ("/Pattern", "pattern")):
+            entries = _resolve(resources.get(key))
+            if isinstance(entries, DictionaryObject):
+                for name, raw in entries.items():
+                    self._xobject_files(raw, f"{where} {kind} {str(name)[1:]}", seen, depth)
+        properties = _resolve(resources.get("/Properties"))
+        if isinstance(properties, DictionaryObject):
+            for name, raw in properties.items():
+                found = _resolve(raw)
+                if isinstance(found, DictionaryObject) and "/AF" in found:
+                    place = f"{where} marked content {str(name)[1:]} associated file"
+                    self._associated(found.get("/AF"), place)
+
+    def _xobject_files(self, raw: Any, place: str, seen: set[int], depth: int) -> None:
+        """The associated files of one XObject (or pattern) and of what its resources hold."""
+        key = raw.idnum if isinstance(raw, IndirectObject) else id(raw)
+        if key in seen:
+            return
+        seen.add(key)
+        if len(seen) % 256 == 0:
+            self.budget.check()
+        found = _resolve(raw)
+        if not isinstance(found, (StreamObject, DictionaryObject)):
+            return
+        if "/AF" in found:
+            self._associated(found.get("/AF"), f"{place} associated file")
+        if found.get("/Subtype") != "/Image":
+            self._resource_files(_resolve(found.get("/Resources")), place, seen, depth + 1)
 
     def _structure_files(self, tree: Any) -> None:
         """Associated files of the structure tree's elements (``/K`` walked, each once)."""

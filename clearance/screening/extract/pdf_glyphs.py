@@ -120,6 +120,9 @@ class GlyphCollector:
         self._on_unread = on_unread
         self._fonts = _FontCache()
         self.forms_seen: set[int] = set()
+        #: (tag, property list) of each marked-content sequence (``BDC``) whose properties carry
+        #: associated files (``/AF``): the caller reads them, named by the tag
+        self.marked: list[tuple[str, DictionaryObject]] = []
 
     def run(
         self,
@@ -140,6 +143,7 @@ class GlyphCollector:
         resources = resources if isinstance(resources, DictionaryObject) else DictionaryObject()
         fonts = _resolve(resources.get("/Font")) or DictionaryObject()
         xobjects = _resolve(resources.get("/XObject")) or DictionaryObject()
+        properties = _resolve(resources.get("/Properties"))
         state = _State(ctm)
         stack: list[_State] = []
         tm: Matrix = IDENTITY
@@ -195,11 +199,20 @@ class GlyphCollector:
                     elif _numbers([item], 1):
                         shift = -float(item) / 1000 * state.text.size * state.text.scale
                         tm = multiply((1, 0, 0, 1, shift, 0), tm)
+            elif op == b"BDC" and len(operands) >= 2:
+                self._marked(operands[0], operands[1], properties)
             elif op == b"Do" and operands:
                 target = xobjects.get(operands[0])
                 self._form(target, state.ctm, reader, depth, chain)
             if len(self.glyphs) > MAX_GLYPHS:
                 raise Held(f"the PDF draws more than {MAX_GLYPHS} glyphs")
+
+    def _marked(self, tag: Any, raw: Any, properties: Any) -> None:
+        if isinstance(raw, NameObject):
+            raw = properties.get(raw) if isinstance(properties, DictionaryObject) else None
+        found = _resolve(raw)
+        if isinstance(found, DictionaryObject) and "/AF" in found:
+            self.marked.append((str(tag).lstrip("/") or "untagged", found))
 
     def form(self, target: Any, ctm: Matrix, reader: Any) -> None:
         """Interpret a Form XObject (an appearance stream) placed with ``ctm``."""
