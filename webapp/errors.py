@@ -356,6 +356,13 @@ ERROR_MESSAGES: dict[str, LazyString] = {
         "The recorded sign-offs of item %(item)s do not satisfy policy version %(version)s "
         "(%(missing)s); it will not be published."
     ),
+    "release.not_approved": lazy_gettext(
+        "The item %(item)s is “%(state)s”, not approved; only approved items are published."
+    ),
+    "release.channel_not_approved": lazy_gettext(
+        "The item %(item)s was not approved for the channel %(channel)s; it is published only "
+        "on the channels its approvers signed for."
+    ),
     "release.no_manifest": lazy_gettext("Revision %(revision)s has no release manifest."),
     "release.manifest_unreadable": lazy_gettext("The stored release manifest cannot be read."),
     "release.manifest_kind": lazy_gettext("The stored release manifest is not a release manifest."),

@@ -133,12 +133,18 @@ def _release_in(
     item = load_item(session, item_id)
     if State(item.state) not in (State.APPROVED, State.PUBLISHED):
         raise PolicyRefusal(
-            f"item {item_id} is {item.state}, not approved; only approved items are published"
+            f"item {item_id} is {item.state}, not approved; only approved items are published",
+            code="release.not_approved",
+            params={"item": item_id, "state": str(item.state)},
         )
     revision = current_revision(session, item)
     manifest = _manifest(revision)
     if channel is not None and channel not in manifest.channels:
-        raise PolicyRefusal(f"item {item_id} was not approved for channel {channel}")
+        raise PolicyRefusal(
+            f"item {item_id} was not approved for channel {channel}",
+            code="release.channel_not_approved",
+            params={"item": item_id, "channel": channel},
+        )
     if revision.screening_verdict not in PUBLISHABLE_VERDICTS:
         raise VerificationError(
             f"item {item_id} has screening verdict {revision.screening_verdict!r}; "

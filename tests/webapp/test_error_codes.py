@@ -70,6 +70,8 @@ def test_the_walk_finds_the_user_facing_codes() -> None:
         "setup.approver_and_admin",
         "item.title_empty",
         "roles.dual_control",
+        "release.not_approved",  # a PolicyRefusal of the release point
+        "release.channel_not_approved",
     ):
         assert expected in codes
 

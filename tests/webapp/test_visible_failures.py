@@ -276,3 +276,38 @@ def test_a_state_secret_block_notifies_the_author_and_the_security_officer(
     # reading everything clears the count
     officer.post("/notifications/read-all", {}, form_page="/notifications/")
     assert 'class="badge unread-count"' not in officer.get("/approvals/").get_data(as_text=True)
+
+
+def test_a_release_refused_under_a_retry_reads_in_vietnamese(
+    social_app: tuple[Flask, Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The release point refuses an item that is no longer approved (the author withdrew it
+    between the retry's check and the publication): the administrator reads the refusal in
+    Vietnamese, not the core's English "item … is withdrawn, not approved"."""
+    from clearance.publishing import service
+    from clearance.services.items import withdraw
+
+    app, rt = social_app
+    author = browser(app, "tac.gia")
+    response = _post_submit(
+        author, _form("Lễ hội mùa thu", BODY, ["social", "website"], submit="1")
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    item_id = response.headers["Location"].rsplit("/", 1)[-1]
+    rt.settings = replace(rt.settings, webhook_keys={})  # the social channel fails
+    decide(app, "lanh.dao", item_id, "approve")
+    decide(app, "phat.ngon", item_id, "approve")
+    rt.settings = replace(rt.settings, webhook_keys={KEY_ENV: KEY})
+
+    publish = service.publish
+
+    def withdrawn_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        withdraw(rt, actor="tac.gia", item_id=item_id, reason="Sai ngày tổ chức")
+        return publish(*args, **kwargs)
+
+    monkeypatch.setattr(service, "publish", withdrawn_meanwhile)
+    admin = browser(app, "quan.tri")
+    admin.post(f"/admin/publications/{item_id}/social/retry", {}, form_page="/admin/publications")
+    page = admin.get("/admin/publications").get_data(as_text=True)
+    assert f"Tin bài {item_id} đang ở trạng thái “Đã gỡ bỏ”" in page, page[:3000]
+    assert "not approved" not in page and "withdrawn" not in page
