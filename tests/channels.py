@@ -42,11 +42,16 @@ class Receiver:
     applied: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: what is live: release key (manifest hash:channel) -> part name -> sha256
     live: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: every POST as it came: (its timestamp header, its signature header, its body bytes)
+    raw: list[tuple[str, str, bytes]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle(self, headers: Any, body: bytes) -> tuple[int, bytes]:
         with self.lock:
             self.posts += 1
+            self.raw.append(
+                (headers["X-Clearance-Timestamp"], headers["X-Clearance-Signature"], body)
+            )
             if self.posts <= self.fail_first:
                 return 503, b""
             ok = verify_signature(

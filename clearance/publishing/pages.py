@@ -127,7 +127,8 @@ def render_item(
         return f"<h3>Tệp đính kèm</h3>\n<ul>\n{file_list(own)}\n</ul>\n" if own else ""
 
     versions = "".join(
-        f'<section lang="{escape(p.language or "", quote=True)}">\n'
+        f'<section lang="{escape(p.language or "", quote=True)}" '
+        f'id="{escape(version_anchor(p.language or ""), quote=True)}">\n'
         f"<h2>{_text(p.title or '')}</h2>\n"
         f"{_paragraphs(p.data.decode('utf-8', errors='replace'))}\n"
         f"{version_files(p.language)}</section>\n"
@@ -188,19 +189,76 @@ def render_index(entries: Sequence[Mapping[str, Any]], site_title: str) -> str:
     return _page(site_title, body, feed_href="feed.atom")
 
 
+def version_anchor(language: str) -> str:
+    """The id of a language version's section on the item's page (the feed links to it)."""
+    return f"version-{language}"
+
+
+def _attr(value: object) -> str:
+    return xml_escape(unicodedata.normalize("NFC", str(value)), {'"': "&quot;"})
+
+
+def _feed_entry(e: Mapping[str, Any], base: str) -> str:
+    """One release: its page as the alternate in the main text's language, each version as an
+    alternate in its own (``hreflang``, its title, the version's section), each file an
+    enclosure in the language of the text it goes with, and a content listing the main text's
+    files then each version with its own under it (``xml:lang``), as the page does."""
+    page = f"{base}/items/{e['item']}/"
+    main = e.get("language")
+    versions = [v for v in e.get("versions") or () if isinstance(v, Mapping)]
+    files = [f for f in e.get("files") or () if isinstance(f, Mapping)]
+
+    def lang(value: object) -> str:
+        return f' hreflang="{_attr(value)}"' if value else ""
+
+    links = [f'<link rel="alternate" type="text/html"{lang(main)} href="{_attr(page)}"/>']
+    links += [
+        f'<link rel="alternate" type="text/html"{lang(v.get("language"))} '
+        f'title="{_attr(v.get("title", ""))}" '
+        f'href="{_attr(page + "#" + version_anchor(str(v.get("language"))))}"/>'
+        for v in versions
+    ]
+    links += [
+        f'<link rel="enclosure" type="{_attr(f.get("mime", ""))}" '
+        f'length="{int(f.get("length", 0))}"{lang(f.get("language"))} '
+        f'title="{_attr(f.get("title", ""))}" href="{_attr(page + "files/" + str(f["name"]))}"/>'
+        for f in files
+    ]
+
+    def file_list(version: object) -> str:
+        own = [f for f in files if f.get("version") == version]
+        rows = "".join(
+            f'<li><a href="{_attr(page + "files/" + str(f["name"]))}">{_attr(f["name"])}</a></li>'
+            for f in own
+        )
+        return f"<ul>{rows}</ul>" if own else ""
+
+    sections = "".join(
+        f'<div xml:lang="{_attr(v.get("language"))}" lang="{_attr(v.get("language"))}">'
+        f"<h2>{_attr(v.get('title', ''))}</h2>{file_list(v.get('language'))}</div>"
+        for v in versions
+    )
+    content = (
+        f'<content type="xhtml"{f" xml:lang={chr(34)}{_attr(main)}{chr(34)}" if main else ""}>'
+        f'<div xmlns="http://www.w3.org/1999/xhtml">{file_list(None)}{sections}</div>'
+        "</content>\n"
+        if versions or files
+        else ""
+    )
+    return (
+        "<entry>\n"
+        f"<id>urn:clearance:{xml_escape(str(e['item']))}:{xml_escape(str(e['manifest']))}</id>\n"
+        f"<title>{_attr(e.get('title', ''))}</title>\n" + "\n".join(links) + "\n"
+        f"<updated>{xml_escape(str(e['published_at']))}</updated>\n"
+        f"<summary>{_attr(e.get('summary', ''))}</summary>\n"
+        f"{content}</entry>\n"
+    )
+
+
 def render_feed(entries: Sequence[Mapping[str, Any]], *, title: str, base_url: str) -> str:
     base = base_url.rstrip("/")
     updated = str(entries[0]["published_at"]) if entries else "1970-01-01T00:00:00+00:00"
-    items = "".join(
-        "<entry>\n"
-        f"<id>urn:clearance:{xml_escape(str(e['item']))}:{xml_escape(str(e['manifest']))}</id>\n"
-        f"<title>{xml_escape(unicodedata.normalize('NFC', str(e.get('title', ''))))}</title>\n"
-        f'<link href="{xml_escape(base)}/items/{xml_escape(str(e["item"]))}/"/>\n'
-        f"<updated>{xml_escape(str(e['published_at']))}</updated>\n"
-        f"<summary>{xml_escape(unicodedata.normalize('NFC', str(e.get('summary', ''))))}</summary>\n"
-        "</entry>\n"
-        for e in entries
-    )
+    items = "".join(_feed_entry(e, base) for e in entries)
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="vi">\n'

@@ -86,6 +86,20 @@ class Release:
     policy_hash: str
     parts: tuple[ReleasePart, ...]
     approvals: tuple[Approval, ...]
+    #: the language of the main text (None in manifests made before languages)
+    language: str | None = None
+
+    def version_of(self, part: ReleasePart) -> tuple[str | None, str]:
+        """The language and title of the text ``part`` goes with: a version part's own, the
+        version's for a file of that version, else the main text's."""
+        if part.language is None:
+            return self.language, self.title
+        if part.role == "version" and part.title is not None:
+            return part.language, part.title
+        for version in self.parts:
+            if version.role == "version" and version.language == part.language:
+                return part.language, version.title or self.title
+        return part.language, self.title  # the manifest checks a file's version exists
 
     def approvals_json(self) -> bytes:
         return canonical_json(
@@ -191,6 +205,7 @@ def _release_in(
         policy_hash=policy.content_hash,
         parts=parts,
         approvals=tuple(a for a, d in approvals if d.approver_id in counted),
+        language=manifest.language,
     )
 
 

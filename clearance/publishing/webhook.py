@@ -31,7 +31,22 @@ from typing import Any
 
 from clearance.errors import PolicyRefusal
 from clearance.publishing.adapter import ReadBack
-from clearance.publishing.release import Release
+from clearance.publishing.release import Release, ReleasePart
+
+
+def _part(release: Release, part: ReleasePart) -> dict[str, Any]:
+    """A part as the body carries it, with the language and title of the text it goes with
+    (the main text's, or its version's for a version and that version's files)."""
+    language, title = release.version_of(part)
+    return {
+        "name": part.name,
+        "role": part.role,
+        "mime": part.mime,
+        "sha256": part.sha256,
+        "data": base64.b64encode(part.data).decode("ascii"),
+        "language": language,
+        "title": title,
+    }
 
 
 class WebhookError(OSError):
@@ -68,17 +83,7 @@ class WebhookChannel:
             "manifest_hash": release.manifest_hash,
             "manifest": release.manifest_json,
             "approvals": json.loads(release.approvals_json()),
-            "parts": [
-                {
-                    "name": p.name,
-                    "role": p.role,
-                    "mime": p.mime,
-                    "sha256": p.sha256,
-                    "data": base64.b64encode(p.data).decode("ascii"),
-                    **({"language": p.language, "title": p.title} if p.language else {}),
-                }
-                for p in release.parts
-            ],
+            "parts": [_part(release, p) for p in release.parts],
         }
         self._post(payload, f"{release.manifest_hash}:{self.channel}")
         return self.url

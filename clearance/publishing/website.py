@@ -32,9 +32,17 @@ from clearance.publishing.files import (
     write_atomic,
 )
 from clearance.publishing.pages import render_feed, render_index, render_item
-from clearance.publishing.release import Release
+from clearance.publishing.release import Release, ReleasePart
 
 ReceiptSource = Callable[[str], str | None]
+
+
+def _file_meta(release: Release, part: ReleasePart) -> dict[str, object]:
+    """A file as the feed lists it: under its version (None: the main text's), in the language
+    and with the title of the text it goes with."""
+    language, title = release.version_of(part)
+    return {"name": part.name, "mime": part.mime, "length": len(part.data),
+            "version": part.language, "language": language, "title": title}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +72,14 @@ class WebsiteChannel:
                 "manifest": release.manifest_hash,
                 "published_at": now.isoformat(),
                 "summary": summary,
+                # the feed's entry: the languages, and each file under the text it goes with
+                "language": release.language,
+                "versions": [
+                    {"language": p.language, "title": p.title}
+                    for p in release.parts
+                    if p.role == "version"
+                ],
+                "files": [_file_meta(release, p) for p in release.parts if p.role == "attachment"],
             },
             ensure_ascii=False,
             sort_keys=True,

@@ -170,7 +170,10 @@ def test_one_release_manifest_covers_every_version_and_they_are_published_togeth
     site = rt.settings.published_dir / "items" / item
     page = (site / "index.html").read_text("utf-8")
     assert "tiếp đoàn doanh nghiệp Nhật Bản" in page
-    assert f'<section lang="en">\n<h2>{EN_TITLE.replace(chr(39), "&#x27;")}</h2>' in page
+    assert (
+        f'<section lang="en" id="version-en">\n<h2>{EN_TITLE.replace(chr(39), "&#x27;")}</h2>'
+        in page
+    )
     assert "northern industrial park" in page
     assert (site / "files" / "body.en.txt").read_bytes() == EN_BODY.encode("utf-8")
     published_manifest = json.loads((site / "manifest.json").read_text("utf-8"))
@@ -358,7 +361,7 @@ def test_a_version_carries_its_own_files_screened_released_and_published_with_it
     assert {o.status for o in publish_all(rt, item)} == {PublicationStatus.PUBLISHED}
     site = rt.settings.published_dir / "items" / item
     page = (site / "index.html").read_text("utf-8")
-    english_section = page[page.index('<section lang="en">') :].split("</section>")[0]
+    english_section = page[page.index('<section lang="en"') :].split("</section>")[0]
     assert f'href="files/{EN_PDF}"' in english_section and VI_PDF not in english_section
     main_files = page[page.index("<h2>Tệp đính kèm</h2>") :].split("</ul>")[0]
     assert f'href="files/{VI_PDF}"' in main_files and EN_PDF not in main_files
@@ -451,3 +454,95 @@ def test_the_verifier_checks_the_part_to_version_links_of_a_submission(rt: Runti
     flow = Workflow()
     flow.apply(0, dataclasses.replace(submitted, body=moved))
     assert [f.code for f in flow.findings] == ["submission-version-files"]
+
+
+# -- the Atom feed and the webhook say each file's version ------------------------------------
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _check_atom(feed: str) -> list[object]:
+    """The feed parses and follows RFC 4287's MUSTs that a generator can break: one atom:id,
+    atom:title and atom:updated per feed and entry (RFC 3339 dates), an author, every link
+    with an href, at most one alternate link per (type, hreflang) in an entry, an xhtml
+    content's single xhtml:div child, an enclosure's length a number. Returns the entries."""
+    from datetime import datetime
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(feed.encode("utf-8"))  # well-formed, UTF-8 declared
+    assert root.tag == f"{ATOM}feed"
+    for holder in (root, *root.findall(f"{ATOM}entry")):
+        for name in ("id", "title", "updated"):
+            assert len(holder.findall(f"{ATOM}{name}")) == 1, (holder.tag, name)
+        datetime.fromisoformat(str(holder.findtext(f"{ATOM}updated")))
+        alternates = [
+            (link.get("type"), link.get("hreflang"))
+            for link in holder.findall(f"{ATOM}link")
+            if link.get("rel", "alternate") == "alternate"
+        ]
+        assert len(alternates) == len(set(alternates)), alternates
+        for link in holder.findall(f"{ATOM}link"):
+            assert link.get("href")
+            if link.get("rel") == "enclosure":
+                assert str(link.get("length")).isdigit()
+        for content in holder.findall(f"{ATOM}content"):
+            if content.get("type") == "xhtml":
+                assert [c.tag for c in content] == [f"{XHTML}div"]
+    assert root.find(f"{ATOM}author/{ATOM}name") is not None
+    return list(root.findall(f"{ATOM}entry"))
+
+
+def test_the_atom_feed_names_each_file_under_its_version(rt: Runtime) -> None:
+    """One entry per release: the main text's page as the alternate in Vietnamese, the
+    English version as an alternate with ``hreflang="en"`` and its title, each file an
+    enclosure in its version's language, and the content groups each version's files under
+    it (``xml:lang`` set), as the published page does."""
+    from xml.etree import ElementTree
+
+    from tests.screening import corpus as c
+
+    english = c.pdf(["Press release on the Japanese delegation"])
+    item = _with_files(rt, version_files=(("en", EN_PDF, english),))
+    review_revision(rt, item)
+    approve_fully(rt, item)
+    assert {o.status for o in publish_all(rt, item)} == {PublicationStatus.PUBLISHED}
+    site = rt.settings.published_dir
+    feed = (site / "feed.atom").read_text("utf-8")
+    [entry] = _check_atom(feed)
+    links = entry.findall(f"{ATOM}link")
+    alternates = {
+        link.get("hreflang"): link for link in links if link.get("rel", "alternate") == "alternate"
+    }
+    assert set(alternates) == {"vi", "en"}
+    assert alternates["en"].get("title") == EN_TITLE
+    assert str(alternates["en"].get("href")).endswith(f"/items/{item}/#version-en")
+    page = (site / "items" / item / "index.html").read_text("utf-8")
+    assert '<section lang="en" id="version-en">' in page  # the alternate's fragment exists
+    enclosures = {
+        str(link.get("href")).rsplit("/", 1)[-1]: link
+        for link in links
+        if link.get("rel") == "enclosure"
+    }
+    assert set(enclosures) == {VI_PDF, EN_PDF}
+    assert enclosures[EN_PDF].get("hreflang") == "en"
+    assert enclosures[EN_PDF].get("title") == EN_TITLE
+    assert enclosures[EN_PDF].get("length") == str(len(english))
+    assert enclosures[EN_PDF].get("type") == "application/pdf"
+    assert str(enclosures[EN_PDF].get("href")).endswith(f"/items/{item}/files/{EN_PDF}")
+    assert enclosures[VI_PDF].get("hreflang") == "vi"
+    # the content: the main text's files, then the English version's own, each in its language
+    content = entry.find(f"{ATOM}content")
+    assert content is not None and content.get(XML_LANG) == "vi"
+    [div] = list(content)
+    sections = {s.get(XML_LANG): s for s in div.iter(f"{XHTML}div") if s.get(XML_LANG)}
+    assert set(sections) == {"en"}
+
+    def named(holder: ElementTree.Element) -> set[str]:
+        return {str(a.get("href")).rsplit("/", 1)[-1] for a in holder.iter(f"{XHTML}a")}
+
+    assert sections["en"].findtext(f"{XHTML}h2") == EN_TITLE
+    assert named(sections["en"]) == {EN_PDF}
+    assert [c.tag for c in div] == [f"{XHTML}ul", f"{XHTML}div"]  # the main files, then en
+    assert named(div[0]) == {VI_PDF}

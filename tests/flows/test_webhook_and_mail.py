@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Iterator
 
 import pytest
 
 from clearance.errors import PolicyRefusal
 from clearance.publishing import adapter_for, check_release, publish_all
+from clearance.publishing.release import Release, ReleasePart
 from clearance.publishing.webhook import WebhookChannel, WebhookError, sign
 from clearance.runtime import Runtime
 from clearance.services.review import review_revision
@@ -138,3 +142,69 @@ def test_a_refused_or_retried_delivery_leaves_no_connection_open(
             gc.collect()
     leaked = [w for w in caught if issubclass(w.category, ResourceWarning)]
     assert leaked == []
+
+
+def _release_in_two_languages() -> Release:
+    """A release by hand: the Vietnamese text and its file, the English version and its file."""
+
+    def part(name: str, role: str, mime: str, data: bytes, **extra: str) -> ReleasePart:
+        return ReleasePart(name, role, mime, hashlib.sha256(data).hexdigest(), data, **extra)
+
+    return Release(
+        item_id="it-1",
+        revision=1,
+        title="Tin tỉnh",
+        level="cong_khai",
+        channels=("social",),
+        manifest_json='{"m":1}',
+        manifest_hash="ab" * 32,
+        policy_hash="cd" * 32,
+        parts=(
+            part("body.txt", "body", "text/plain", b"vi"),
+            part("body.en.txt", "version", "text/plain", b"en", language="en", title="News"),
+            part("a.pdf", "attachment", "application/pdf", b"A"),
+            part("b.pdf", "attachment", "application/pdf", b"B", language="en"),
+        ),
+        approvals=(),
+        language="vi",
+    )
+
+
+#: the body the receiver gets for that release, written out by hand: every part carries the
+#: language and title of the text it goes with (b.pdf the English version's, a.pdf the main's)
+KNOWN_BODY = (
+    '{"action": "publish", "approvals": {"approvals": [], "item": "it-1", "manifest": "'
+    + "ab" * 32
+    + '", "policy": "'
+    + "cd" * 32
+    + '", "revision": 1}, "channel": "social", "item": "it-1", "manifest": "{\\"m\\":1}", '
+    '"manifest_hash": "' + "ab" * 32 + '", "parts": ['
+    '{"data": "dmk=", "language": "vi", "mime": "text/plain", "name": "body.txt", '
+    '"role": "body", "sha256": "' + hashlib.sha256(b"vi").hexdigest() + '", "title": "Tin tỉnh"}, '
+    '{"data": "ZW4=", "language": "en", "mime": "text/plain", "name": "body.en.txt", '
+    '"role": "version", "sha256": "' + hashlib.sha256(b"en").hexdigest() + '", "title": "News"}, '
+    '{"data": "QQ==", "language": "vi", "mime": "application/pdf", "name": "a.pdf", '
+    '"role": "attachment", "sha256": "' + hashlib.sha256(b"A").hexdigest() + '", '
+    '"title": "Tin tỉnh"}, '
+    '{"data": "Qg==", "language": "en", "mime": "application/pdf", "name": "b.pdf", '
+    '"role": "attachment", "sha256": "' + hashlib.sha256(b"B").hexdigest() + '", '
+    '"title": "News"}], "revision": 1, "title": "Tin tỉnh"}'
+).encode("utf-8")
+
+
+def test_a_version_s_files_carry_its_language_and_title_in_the_webhook_body() -> None:
+    """Known answer: the exact body posted, and its signature computed here with the standard
+    library's HMAC (not the channel's own function) and by openssl at a fixed timestamp."""
+    state = Receiver()
+    with serving(state) as url:
+        WebhookChannel(url, KEY, "social").put(_release_in_two_languages())
+    [(timestamp, signature, body)] = state.raw[:1]
+    assert body == KNOWN_BODY
+    payload = json.loads(body)
+    assert all(p["title"] is not None and p["language"] for p in payload["parts"])
+    mac = hmac.new(KEY, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    assert signature == f"sha256={mac}"
+    # printf '1700000000.%s' "$KNOWN_BODY" \
+    #   | openssl dgst -sha256 -hmac 'test-webhook-key-0123456789abcdef'
+    want = "sha256=ebc0735362b0baf15c6670a97fa9b617d7392d996c63d526f7de80a91ed22dce"
+    assert sign(KEY, "1700000000", KNOWN_BODY) == want
