@@ -16,7 +16,7 @@ from clearance.screening.extract.delimited import extract_delimited
 from clearance.screening.extract.image import extract_image
 from clearance.screening.extract.mail import extract_eml
 from clearance.screening.extract.markup import extract_html, extract_svg
-from clearance.screening.extract.odf import FLAT_REBUILD_BYTES, extract_flat_odf, extract_odf
+from clearance.screening.extract.odf import extract_flat_odf, extract_odf
 from clearance.screening.extract.ole import OLE_TYPE, is_ole_embedding, judge_ole
 from clearance.screening.extract.ooxml import extract_docx, extract_pptx, extract_xlsx
 from clearance.screening.extract.pdf import extract_pdf
@@ -28,11 +28,12 @@ from clearance.screening.render import is_rendered
 from clearance.screening.rendercheck import compare_rendered
 from clearance.screening.rules import Limits, ScreeningRules
 from clearance.screening.sanitise.archive import rebuild_zip
+from clearance.screening.sanitise.flat_odf import sanitise_flat_odf
 from clearance.screening.sanitise.image import sanitise_image
 from clearance.screening.sanitise.mail import rebuild_eml
 from clearance.screening.sanitise.markup import sanitise_html, sanitise_svg
 from clearance.screening.sanitise.members import Member
-from clearance.screening.sanitise.odf import sanitise_flat_odf, sanitise_odf_report
+from clearance.screening.sanitise.odf import sanitise_odf_report
 from clearance.screening.sanitise.ooxml import rebuild_ooxml
 from clearance.screening.sanitise.pdf import sanitise_pdf_report
 from clearance.screening.types import (
@@ -137,25 +138,8 @@ def _sanitise(
         findings.extend(_lost_finding(what) for what in lost)
         return document, detected
     if detected in filetype.FLAT_ODF:
-        if len(data) > FLAT_REBUILD_BYTES:  # read as a stream, too large to rebuild as a tree
-            findings.append(_too_large_to_rebuild(len(data)))
-            return None, None
-        return sanitise_flat_odf(data), detected
+        return sanitise_flat_odf(data), detected  # written as a stream, any size
     return None, None
-
-
-def _too_large_to_rebuild(size: int) -> Finding:
-    return Finding(
-        NO_DERIVATIVE_RULE,
-        Severity.REVIEW,
-        f"No sanitised derivative is made for a flat OpenDocument file of {size} bytes (more "
-        f"than {FLAT_REBUILD_BYTES}): it was read in full, but rebuilding it would hold it "
-        "whole in memory. Submit it as ODT, ODS or ODP (the packaged form) instead, or have "
-        "the security officer accept the original bytes.",
-        part="derivative",
-        explanation="Only what was read and rebuilt is published; this file was read but is "
-        "not rebuilt, so it is held for a human.",
-    )
 
 
 NO_DERIVATIVE_RULE = "screening.no_derivative"

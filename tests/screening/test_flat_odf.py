@@ -1,7 +1,7 @@
 """Flat OpenDocument (.fodt, .fods, .fodp: one XML document, no zip) is read as a stream with the
 reading of the packaged ODF parts: a stamp in a header, a frame or an annotation is found, a big
-statistics sheet is read to its last row with the memory of its text (not of a tree), and a flat
-file too large to rebuild is held with a ``screening.no_derivative`` finding, not published."""
+statistics sheet is read to its last row with the memory of its text (not of a tree); its
+derivative, of any size, is written as a stream (``test_flat_odf_derivative.py``)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from xml.sax.saxutils import escape
 import pytest
 
 from clearance.screening import ScreeningRules, Verdict, screen_file
-from clearance.screening.engine import NO_DERIVATIVE_RULE
-from clearance.screening.extract.odf import FLAT_REBUILD_BYTES
 from clearance.screening.isolated import screen_file_isolated
 from tests.screening import corpus_formats as C
 
@@ -145,7 +143,7 @@ def _peak_in_child(data: bytes, tmp_path: Path, name: str) -> dict[str, object]:
 def test_a_big_fods_is_read_to_its_last_row_with_the_memory_of_its_text(
     rules: ScreeningRules, tmp_path: Path
 ) -> None:
-    rows = 5 * FLAT_REBUILD_BYTES // 2 // 228  # some 40 MB of XML, more than is rebuilt
+    rows = 40 * 1024 * 1024 // 228  # some 40 MB of XML
     big = fods(rows, "TỐI MẬT")
     # in the isolated child (the pipeline's caps): found at the last rows
     result = screen_file_isolated(big, "thong-ke.fods", rules, timeout=600)
@@ -154,12 +152,7 @@ def test_a_big_fods_is_read_to_its_last_row_with_the_memory_of_its_text(
     found = {f.rule.split(".")[0] for f in result.findings if f.part == "body"}
     assert {"marking", "pii"} <= found, result.findings
     assert next(c for c in result.coverage if c.part == "body").chars > rows * 8
-    # benign, big: read in full, held for the derivative it cannot have
-    benign = screen_file_isolated(fods(rows, "Hết."), "thong-ke.fods", rules, timeout=600)
-    assert benign.verdict is Verdict.REVIEW, benign.findings
-    assert benign.sanitized is None
-    assert any(f.rule == NO_DERIVATIVE_RULE for f in benign.findings), benign.findings
-    assert not any(f.rule.startswith("marking.") for f in benign.findings)
+    # (benign, big: read in full and rebuilt, test_flat_odf_derivative.py)
     # peak memory of a child screening a sheet four times as large grows by the file itself
     # and its text (measured: 1.7 bytes per byte of XML; the tree it was parsed into before
     # took 9.2)

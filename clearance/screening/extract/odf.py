@@ -554,12 +554,6 @@ def picture_extension(data: bytes) -> str | None:
     return next((ext for signature, ext in _SIGNATURES if data.startswith(signature)), None)
 
 
-#: Flat ODF documents above this size get no derivative: the sanitiser holds the document's
-#: tree (nine times its size and more) in memory; the file is held with a
-#: ``screening.no_derivative`` finding instead (``engine.py``).
-FLAT_REBUILD_BYTES = 16 * 1024 * 1024
-
-
 def extract_flat_odf(data: bytes, budget: Budget) -> Extraction:
     """A flat OpenDocument file (.fodt, .fods, .fodp): one XML document holding what a package
     keeps in parts, read as a stream twice (its font declarations, then its text) with the

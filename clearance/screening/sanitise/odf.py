@@ -14,8 +14,6 @@ members: they only picture the first page, which is read itself).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import re
 import shutil
@@ -34,7 +32,8 @@ from clearance.screening.sanitise.image import sanitise_image
 _KEEP_XML = re.compile(r"^(?:Object [^/]+/)?(?:content|styles)\.xml$")
 _BIG = 1 << 20  # parts above this size are compressed at level 1 (a large sheet: speed first)
 _PICTURE = re.compile(r"^Pictures/[^/]+\.(?:png|jpe?g|gif|webp|tiff?|bmp)$", re.IGNORECASE)
-_DROP = {
+#: Elements the derivative leaves out (their tails kept), packaged or flat.
+DROPPED_ELEMENTS = {
     f"{{{OFFICE}}}annotation",
     f"{{{OFFICE}}}annotation-end",
     f"{{{TEXT}}}tracked-changes",
@@ -44,29 +43,6 @@ _DROP = {
     f"{{{TEXT}}}hidden-text",
     f"{{{TEXT}}}hidden-paragraph",
 }
-
-
-def _namespaces(data: bytes) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    for _event, item in DET.iterparse(io.BytesIO(data), events=("start-ns",), forbid_dtd=True):
-        prefix, uri = item
-        found.append((prefix, uri))
-    return found
-
-
-def _remove(parent: ET.Element) -> None:
-    for index in range(len(parent) - 1, -1, -1):
-        child = parent[index]
-        if child.tag in _DROP:
-            tail = child.tail or ""
-            if tail:
-                if index > 0:
-                    parent[index - 1].tail = (parent[index - 1].tail or "") + tail
-                else:
-                    parent.text = (parent.text or "") + tail
-            del parent[index]
-        else:
-            _remove(child)
 
 
 _XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
@@ -162,7 +138,7 @@ def clean_stream(source: IO[bytes], sink: IO[bytes], name: str) -> None:
                     if previous.tail and not dropping:
                         write(_escape_text(previous.tail))
                     parent.remove(previous)
-            if dropping or element.tag in _DROP:
+            if dropping or element.tag in DROPPED_ELEMENTS:
                 dropping += 1
             else:
                 pieces = [f"<{qualified(element.tag)}"]
@@ -266,29 +242,3 @@ def sanitise_odf_report(data: bytes, media_type: str) -> tuple[bytes, list[str]]
         target.writestr(_entry(MANIFEST_PART), _manifest(media_type, kept), zipfile.ZIP_DEFLATED)
     lost = [f"the embedded file {name}" for name in sorted(names - set(kept)) if _member(name)]
     return out.getvalue(), lost
-
-
-def sanitise_flat_odf(data: bytes) -> bytes:
-    """A flat ODF document without its meta and settings sections, annotations, tracked changes
-    and hidden text; inline pictures re-encoded by the image sanitiser, unreadable ones dropped."""
-    for prefix, uri in _namespaces(data):
-        if prefix and not prefix.startswith("ns"):
-            ET.register_namespace(prefix, uri)
-    root = DET.fromstring(data, forbid_dtd=True)
-    for child in list(root):
-        if child.tag in (f"{{{OFFICE}}}meta", f"{{{OFFICE}}}settings"):
-            root.remove(child)
-    _remove(root)
-    binary = f"{{{OFFICE}}}binary-data"
-    for parent in list(root.iter()):
-        for child in list(parent):
-            if child.tag != binary:
-                continue
-            try:
-                blob = base64.b64decode("".join((child.text or "").split()), validate=True)
-                child.text = base64.b64encode(
-                    sanitise_image(blob, max_frames=Limits().max_pages).data
-                ).decode("ascii")
-            except (binascii.Error, ValueError, OSError):
-                parent.remove(child)
-    return bytes(ET.tostring(root, encoding="UTF-8", xml_declaration=True))
