@@ -22,6 +22,7 @@ from clearance.screening.extract.ooxml import extract_docx, extract_pptx, extrac
 from clearance.screening.extract.pdf import extract_pdf
 from clearance.screening.extract.rtf import extract_rtf
 from clearance.screening.extract.text import extract_text
+from clearance.screening.legacy_vn import SourceSpans
 from clearance.screening.limits import Budget, Held, Refused
 from clearance.screening.metadata import at_least_review, is_metadata_part, metadata_markings
 from clearance.screening.render import is_rendered
@@ -250,6 +251,21 @@ def _unread_finding(part: str, reason: str) -> Finding:
     )
 
 
+def _in_source(findings: list[Finding], spans: SourceSpans) -> list[Finding]:
+    """Findings in text converted from a legacy encoding, their offsets moved to the text as
+    stored (the conversion changes the length: a VNI letter is two bytes); a span that cannot
+    be traced gives no offsets rather than wrong ones."""
+    placed: list[Finding] = []
+    for finding in findings:
+        if finding.start is None or finding.end is None:
+            placed.append(finding)
+            continue
+        span = spans.span(finding.start, finding.end)
+        start, end = span if span is not None else (None, None)
+        placed.append(replace(finding, start=start, end=end))
+    return placed
+
+
 def _placed(findings: list[Finding], locations: Sequence[str]) -> list[Finding]:
     """Findings located by line moved to the place the part gives that line (page and box)."""
     placed: list[Finding] = []
@@ -284,9 +300,12 @@ def _inspect(
     for part in extraction.parts:
         budget.check()
         found = scan_text(part.text, rules, part=part.name, budget=budget)
+        if part.source is not None and part.legacy is not None:  # converted by the extractor
+            found = _in_source(found, SourceSpans(part.source, part.text, part.legacy))
         repaired, legacy = legacy_vn.repair(part.text)
         if legacy is not None:  # legacy-font text with no font name: read it converted too
-            found.extend(scan_text(repaired, rules, part=f"{part.name} ({legacy})", budget=budget))
+            converted = scan_text(repaired, rules, part=f"{part.name} ({legacy})", budget=budget)
+            found.extend(_in_source(converted, SourceSpans(part.text, repaired, legacy)))
         if part.metadata or is_metadata_part(part.name):
             found = [at_least_review(finding) for finding in found]
             if not any(f.rule.startswith("marking.") for f in found):

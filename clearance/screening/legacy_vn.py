@@ -17,12 +17,17 @@ bytes); this module only applies them.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
+from array import array
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import cast
 
 import yaml
+
+from clearance.screening.normalise import Traced, traced_nfc
 
 TCVN3 = "tcvn3"
 TCVN3_CAPITALS = "tcvn3h"  # the .VnTimeH family: TCVN3 bytes drawn as capitals
@@ -142,6 +147,117 @@ def convert(text: str, encoding: str) -> str:
             raise ValueError(f"the text has characters outside {encoding}")
         return unicodedata.normalize("NFC", raw.decode(encoding, errors="replace"))
     raise ValueError(f"unknown legacy encoding {encoding!r}; use one of {', '.join(ENCODINGS)}")
+
+
+def convert_traced(text: str, encoding: str) -> Traced | None:
+    """:func:`convert` of ``text`` with, for each character of the result, the span of
+    ``text`` it came from (``text[starts[j]:ends[j]]``). The conversion is not length
+    preserving (a VNI letter is two bytes, NFC joins a letter and its tone), so a finding in
+    the converted text is placed in the source through this. None when the trace does not give
+    :func:`convert`'s result (never a wrong place)."""
+    if encoding in (TCVN3, TCVN3_CAPITALS):
+        table = _tcvn3_map()
+        chars = [table.get(ord(c), c) for c in text]
+        step = traced_nfc(("".join(chars), list(range(len(text))), list(range(1, len(text) + 1))))
+        if step is not None and encoding == TCVN3_CAPITALS:
+            step = _traced_upper(step)
+    elif encoding == VNI:
+        pattern, vni = _vni_regex()
+        stored = _normalise_stored(text)  # one character for one
+        out: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        position = 0
+        for match in pattern.finditer(stored):
+            out.append(stored[position : match.start()])
+            starts.extend(range(position, match.start()))
+            ends.extend(range(position + 1, match.start() + 1))
+            out.append(vni[match.group(0)])
+            starts.append(match.start())
+            ends.append(match.end())
+            position = match.end()
+        out.append(stored[position:])
+        starts.extend(range(position, len(stored)))
+        ends.extend(range(position + 1, len(stored) + 1))
+        step = traced_nfc(("".join(out), starts, ends))
+    elif encoding in (CP1258, CP1252):
+        codes = [_font_byte(c) for c in text]
+        if None in codes:
+            return None
+        decoded = bytes(cast(list[int], codes)).decode(encoding, errors="replace")
+        step = traced_nfc((decoded, list(range(len(text))), list(range(1, len(text) + 1))))
+    else:
+        raise ValueError(f"unknown legacy encoding {encoding!r}; use one of {', '.join(ENCODINGS)}")
+    if step is None or step[0] != convert(text, encoding):
+        return None
+    return step
+
+
+def _traced_upper(traced: Traced) -> Traced:
+    text, starts, ends = traced
+    out_starts: list[int] = []
+    out_ends: list[int] = []
+    for j, ch in enumerate(text):
+        count = len(ch.upper())
+        out_starts.extend([starts[j]] * count)
+        out_ends.extend([ends[j]] * count)
+    return text.upper(), out_starts, out_ends
+
+
+class SourceSpans:
+    """Spans of a text converted from a legacy encoding (``converted``, which is
+    ``convert(source, encoding)``) as spans of ``source``: the conversion never moves a
+    newline, so the span's line is traced alone (each line once, on demand)."""
+
+    def __init__(self, source: str, converted: str, encoding: str) -> None:
+        self._source = source
+        self._converted = converted
+        self._encoding = encoding
+        self._source_lines: array[int] | None = None
+        self._converted_lines: array[int] | None = None
+        self._traces: dict[int, Traced | None] = {}
+
+    def span(self, start: int, end: int) -> tuple[int, int] | None:
+        """The span of ``source`` that ``converted[start:end]`` came from, or None."""
+        if not 0 <= start < end <= len(self._converted):
+            return None
+        if self._source_lines is None or self._converted_lines is None:
+            self._source_lines = _line_starts(self._source)
+            self._converted_lines = _line_starts(self._converted)
+            if len(self._source_lines) != len(self._converted_lines):
+                return None
+        line = bisect.bisect_right(self._converted_lines, start) - 1
+        base = self._converted_lines[line]
+        line_end = self._converted.find("\n", base)
+        if line_end >= 0 and end > line_end:
+            return None  # a span across lines is not a finding's
+        trace = self._trace(line)
+        if trace is None:
+            return None
+        source_base = self._source_lines[line]
+        return source_base + trace[1][start - base], source_base + trace[2][end - 1 - base]
+
+    def _trace(self, line: int) -> Traced | None:
+        if line not in self._traces:
+            assert self._source_lines is not None and self._converted_lines is not None
+            begin = self._source_lines[line]
+            finish = self._source.find("\n", begin)
+            piece = self._source[begin : len(self._source) if finish < 0 else finish]
+            trace = convert_traced(piece, self._encoding)
+            c_begin = self._converted_lines[line]
+            c_finish = self._converted.find("\n", c_begin)
+            target = self._converted[c_begin : len(self._converted) if c_finish < 0 else c_finish]
+            self._traces[line] = trace if trace is not None and trace[0] == target else None
+        return self._traces[line]
+
+
+def _line_starts(text: str) -> array[int]:
+    starts = array("q", [0])
+    position = text.find("\n")
+    while position >= 0:
+        starts.append(position + 1)
+        position = text.find("\n", position + 1)
+    return starts
 
 
 _TCVN3_FONT = re.compile(r"^\.vn[a-z]", re.IGNORECASE)

@@ -195,6 +195,11 @@ def _traced_form(form: Literal["NFC", "NFKC"], traced: Traced) -> Traced | None:
     return result, new_starts, new_ends
 
 
+def traced_nfc(traced: Traced) -> Traced | None:
+    """NFC of ``traced`` with where each character came from (None: no trace; see above)."""
+    return _traced_form("NFC", traced)
+
+
 def _traced_drop(
     traced: Traced, dropped: set[int], mapping: dict[int, str] | None = None
 ) -> Traced:

@@ -65,7 +65,10 @@ class Finding:
     ``rule`` is the policy rule id, ``reference`` its legal basis. ``start``/``end`` are the
     hit's character offsets in the part's text as given to the scanner (mapped back from the
     normalised text where normalising changed its length), when known: the approver's page
-    marks the finding at its place with them.
+    marks the finding at its place with them. Text converted from a legacy encoding (TCVN3,
+    VNI, Windows-1258) is placed in the text as stored: the file's bytes for a plain-text file,
+    the part's text as extracted for a document (the part is then named with the encoding,
+    ``word/document.xml (vni)``).
     """
 
     rule: str

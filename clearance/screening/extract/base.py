@@ -45,6 +45,10 @@ class TextPart:
     text: str
     locations: Sequence[str] = ()
     metadata: bool = False  # metadata, custom XML, comments: a marking here holds for review
+    #: the text before it was converted from the legacy encoding ``legacy`` (``text`` is
+    #: ``legacy_vn.convert(source, legacy)``): findings are placed in ``source``
+    source: str | None = None
+    legacy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +93,17 @@ class Extraction:
         pixels: int = 0,
         locations: Sequence[str] = (),
         metadata: bool = False,
+        source: str | None = None,
+        legacy: str | None = None,
     ) -> None:
         """Record ``text`` read from part ``name`` (empty text still counts as read). OCR text
         is kept in the coverage too: the approver cannot see it in the file's bytes.
-        ``metadata``: a part a reader does not see (see :mod:`clearance.screening.metadata`)."""
+        ``metadata``: a part a reader does not see (see :mod:`clearance.screening.metadata`).
+        ``source``: the text as stored, which ``text`` was converted from with ``legacy``."""
         kept = text if method == "ocr" else ""
         self.coverage.append(Coverage(name, method, len(text), pixels, kept))
         if text.strip():
-            self.parts.append(TextPart(name, text, locations, metadata))
+            self.parts.append(TextPart(name, text, locations, metadata, source, legacy))
 
     def covered(self, part: str, method: str, *, chars: int = 0, pixels: int = 0) -> None:
         """Record a part read without text of its own (structure, a raster with no text)."""

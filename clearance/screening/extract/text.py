@@ -42,6 +42,14 @@ def _zero_pattern(sample: bytes) -> str | None:
 
 def decode_text_named(data: bytes) -> tuple[str, str]:
     """(text, encoding) of ``data``, or :class:`Held` naming the problem."""
+    text, name, _source = _decode(data)
+    return text, name
+
+
+def _decode(data: bytes) -> tuple[str, str, str | None]:
+    """(text, encoding, the text as stored when a legacy encoding was converted: one character
+    per byte, so a place in it is a place in the file)."""
+    source: str | None = None
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             payload, name = data[len(bom) :], encoding
@@ -58,9 +66,10 @@ def decode_text_named(data: bytes) -> tuple[str, str]:
                 "Vietnamese legacy encoding (Windows-1258, TCVN3, VNI) either; save it as UTF-8"
             ) from exc
         text, name = legacy
+        source = payload.decode("latin-1")
     if "\x00" in text:
         raise Held("the text contains NUL characters; it may be binary data")
-    return text, name
+    return text, name, source
 
 
 def decode_text(data: bytes) -> str:
@@ -70,9 +79,11 @@ def decode_text(data: bytes) -> str:
 
 def extract_text(data: bytes) -> Extraction:
     out = Extraction()
-    text, encoding = decode_text_named(data)
+    text, encoding, source = _decode(data)
     repaired, legacy = legacy_vn.repair(text)
     if legacy is not None:
-        text, encoding = repaired, legacy
-    out.text("text", text, method="text" if encoding.startswith("utf") else f"text ({encoding})")
+        text, encoding, source = repaired, legacy, text
+    method = "text" if encoding.startswith("utf") else f"text ({encoding})"
+    converted = encoding if source is not None else None
+    out.text("text", text, method=method, source=source, legacy=converted)
     return out
