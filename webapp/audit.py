@@ -52,7 +52,10 @@ def verify_report() -> ResponseReturnValue:
     JavaScript): each finding in the user's language, its technical detail in a code element."""
     report = evidence.verification()
     return render_template(
-        "audit/verify_report.html", report=report, findings=verifyview.shown_findings(report)
+        "audit/verify_report.html",
+        report=report,
+        findings=verifyview.shown_findings(report),
+        notes=verifyview.shown_notes(report),
     )
 
 

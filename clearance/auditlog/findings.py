@@ -1,13 +1,20 @@
-"""What the verifier found: one code, the first bad entry index (when there is one), a sentence.
+"""What the verifier found: one code, the first bad entry index (when there is one), a sentence
+and the params that sentence names.
 
-The code is stable (an adapter says it in its user's language, ``webapp/verifyview.py``); the
-sentence is the verifier's English technical detail (the offline CLI prints it). Every code is
-listed in ``CODES`` with what it means; a finding with another code is a programming error.
+The code is stable (an adapter says it in its user's language with the params,
+``webapp/verifyview.py``); the sentence is the verifier's English technical detail (the offline
+CLI prints it). Every code is listed in ``CODES`` with what it means; a finding with another
+code is a programming error. A ``Note`` is what the verifier could not check (a witness that
+was not reached), coded the same way.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+#: the value types a parameter may have (what a translated sentence can format)
+Param = str | int
 
 #: every finding code -> what it means
 CODES: dict[str, str] = {
@@ -50,19 +57,55 @@ CODES: dict[str, str] = {
 }
 
 
+#: every note code -> what it means (a note is not a failure: something could not be checked)
+NOTE_CODES: dict[str, str] = {
+    "witness-unreachable": "a witness could not be asked for its checkpoint",
+    "witness-no-checkpoint": "a witness has cosigned no checkpoint of this log",
+    "witness-answer": "a witness answered with an error",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     code: str
     index: int | None
     message: str
+    #: what the sentence names (hash prefixes, item, revision, signer, size ...), so an adapter
+    #: can say it in its language; values are str or int
+    params: Mapping[str, Param] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.code not in CODES:
             raise ValueError(f"unknown finding code {self.code!r}; add it to findings.CODES")
 
     def as_dict(self) -> dict[str, object]:
-        return {"code": self.code, "index": self.index, "message": self.message}
+        return {
+            "code": self.code,
+            "index": self.index,
+            "message": self.message,
+            "params": dict(self.params),
+        }
 
     def __str__(self) -> str:
         where = f"entry {self.index}: " if self.index is not None else ""
         return f"{where}{self.message} [{self.code}]"
+
+
+class Note(str):
+    """Something the verifier could not check, and why: the English sentence itself (what the
+    CLI prints and ``--json`` lists under ``notes``), with a code of ``NOTE_CODES`` and the
+    params an adapter needs to say it in its user's language."""
+
+    code: str
+    params: dict[str, Param]
+
+    def __new__(cls, code: str, message: str, params: Mapping[str, Param] | None = None) -> Note:
+        if code not in NOTE_CODES:
+            raise ValueError(f"unknown note code {code!r}; add it to findings.NOTE_CODES")
+        note = super().__new__(cls, message)
+        note.code = code
+        note.params = dict(params or {})
+        return note
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "message": str(self), "params": dict(self.params)}

@@ -87,6 +87,7 @@ def chain_finding(index: int, recorded: str, actual: str) -> Finding:
         max(index - 1, 0),
         f"entry {index} records prev {recorded[:16]}… but entry {index - 1} hashes to "
         f"{actual[:16]}…: entry {index - 1} was altered",
+        {"next": index, "recorded": recorded[:16], "actual": actual[:16]},
     )
 
 
@@ -102,11 +103,17 @@ def _slow_finding(index: int, line: bytes, prev: str, origin: str) -> Finding:
             index,
             f"line {index} holds seq {entry.seq}, want {index}: entries were deleted, "
             "inserted, duplicated or reordered",
+            {"seq": entry.seq},
         )
     if entry.prev != prev:
         return chain_finding(index, entry.prev, prev)
     if entry.origin != origin:
-        return Finding("entry-origin", index, f"entry origin {entry.origin!r}, want {origin!r}")
+        return Finding(
+            "entry-origin",
+            index,
+            f"entry origin {entry.origin!r}, want {origin!r}",
+            {"origin": entry.origin, "want": origin},
+        )
     return Finding("entry-malformed", index, "entry is not a well-formed canonical leaf")
 
 
@@ -334,7 +341,7 @@ def _record(index: int, data: dict[str, Any], problems: dict[str, str | None]) -
     if entry.type == "signoff.decided":
         read = read_signoff(index, entry)
         if isinstance(read, Finding):
-            return (index, SIGNOFF_FINDING, read.code, read.message)
+            return (index, SIGNOFF_FINDING, read.code, read.message, dict(read.params))
         return (index, SIGNOFF_READ, tuple(read))
     if entry.type in _KEY_TYPES:
         body = entry.body
@@ -362,7 +369,7 @@ def load_records(
         elif kind == SIGNOFF_READ:
             yield index, make_signoff(record[2])
         else:
-            yield index, Finding(record[2], index, record[3])
+            yield index, Finding(record[2], index, record[3], record[4])
 
 
 def line_size(path: Path) -> int:

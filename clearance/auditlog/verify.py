@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from clearance.auditlog.checkpoint import Checkpoint, open_checkpoint, parse_body
 from clearance.auditlog.entry import EntryTuple
-from clearance.auditlog.findings import Finding
+from clearance.auditlog.findings import Finding, Note
 from clearance.auditlog.note import Verifier, open_note, parse_vkey, split
 from clearance.auditlog.rfc6962 import EMPTY_ROOT, HASH_SIZE
 from clearance.auditlog.scan import (
@@ -57,7 +57,7 @@ class WitnessRequirement:
 
     policy: WitnessPolicy
     observations: Sequence[Observation] = ()
-    notes: Sequence[str] = ()
+    notes: Sequence[Note] = ()
     now: int | None = None
     max_age: int | None = None
 
@@ -75,7 +75,7 @@ class Report:
     root: str | None = None
     findings: list[Finding] = field(default_factory=list)
     #: what the verifier could not check and why (a witness that was not reached); not failures
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -95,7 +95,8 @@ class Report:
             "root": self.root,
             "first": self.first.as_dict() if self.first else None,
             "findings": [f.as_dict() for f in self.findings],
-            "notes": list(self.notes),
+            "notes": [str(n) for n in self.notes],
+            "note_details": [n.as_dict() for n in self.notes],
         }
 
 
@@ -409,6 +410,7 @@ class _Citations:
                 index,
                 f"the approver cites checkpoint size {cited_size}, whose root is not the root "
                 "of this log at that size",
+                {"size": cited_size},
             )
             for index, cited_size in bad
         ]
@@ -592,7 +594,9 @@ def _verify(
 
     def check(c: _CheckpointFile, trusted_one: bool) -> None:
         if c.checkpoint is None:
-            integrity.append(Finding("checkpoint-malformed", None, f"{c.name} is malformed"))
+            integrity.append(
+                Finding("checkpoint-malformed", None, f"{c.name} is malformed", {"file": c.name})
+            )
             return
         cp = c.checkpoint
         key = timeline.at(cp.size)
@@ -603,10 +607,19 @@ def _verify(
                 raise BadInput(f"{c.name} does not verify with the vkey given: {exc}") from None
             untrusted = exc.code == "note.untrusted"
             code = "checkpoint-untrusted" if untrusted else "checkpoint-signature"
-            integrity.append(Finding(code, None, f"{c.name} (size {cp.size}): {exc}"))
+            integrity.append(
+                Finding(
+                    code,
+                    None,
+                    f"{c.name} (size {cp.size}): {exc}",
+                    {"file": c.name, "size": cp.size},
+                )
+            )
             return
         except BadInput as exc:
-            integrity.append(Finding("checkpoint-malformed", None, f"{c.name}: {exc}"))
+            integrity.append(
+                Finding("checkpoint-malformed", None, f"{c.name}: {exc}", {"file": c.name})
+            )
             return
         if cp.size > size:
             integrity.append(
@@ -615,6 +628,7 @@ def _verify(
                     size,
                     f"the export holds {size} entries but {c.name} covers {cp.size}: "
                     "the tail was truncated",
+                    {"file": c.name, "size": cp.size, "entries": size},
                 )
             )
             return
@@ -626,6 +640,12 @@ def _verify(
                     localise(cp.size),
                     f"{c.name} signs root {cp.root.hex()[:16]}… for size {cp.size} but the "
                     f"entries hash to {roots[cp.size].hex()[:16]}…: history was rewritten",
+                    {
+                        "file": c.name,
+                        "size": cp.size,
+                        "signed": cp.root.hex()[:16],
+                        "actual": roots[cp.size].hex()[:16],
+                    },
                 )
             )
             return
@@ -647,6 +667,7 @@ def _verify(
                 "unsigned-tail",
                 newest,
                 f"entries {newest}..{size - 1} are not covered by any signed checkpoint",
+                {"first": newest, "last": size - 1},
             )
         )
 

@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from clearance.auditlog.checkpoint import parse_body
 from clearance.auditlog.cosignature import verified_cosignatures
-from clearance.auditlog.findings import Finding
+from clearance.auditlog.findings import Finding, Note
 from clearance.auditlog.note import split
 from clearance.auditlog.witnesspolicy import WitnessPolicy
 from clearance.errors import BadInput, VerificationError
@@ -38,12 +38,12 @@ class Observation:
 
 
 def fetch_latest(policy: WitnessPolicy, origin: str, *, timeout: float = 5.0) -> tuple[
-    list[Observation], list[str]
+    list[Observation], list[Note]
 ]:  # fmt: skip
     """Ask every witness with a URL for its latest cosigned checkpoint of ``origin``. Returns
     the observations and a note for every witness that could not be asked."""
     observations: list[Observation] = []
-    notes: list[str] = []
+    notes: list[Note] = []
     for spec in policy.witnesses:
         if spec.url is None:
             continue
@@ -57,14 +57,33 @@ def fetch_latest(policy: WitnessPolicy, origin: str, *, timeout: float = 5.0) ->
             response = connection.getresponse()
             body = response.read(1 << 20).decode("utf-8", "replace")
         except (OSError, http.client.HTTPException) as exc:
-            notes.append(f"witness {spec.name} could not be asked for its checkpoint ({exc})")
+            notes.append(
+                Note(
+                    "witness-unreachable",
+                    f"witness {spec.name} could not be asked for its checkpoint ({exc})",
+                    {"witness": spec.name, "reason": str(exc)},
+                )
+            )
             continue
         finally:
             connection.close()
         if response.status == 404:
-            notes.append(f"witness {spec.name} has cosigned no checkpoint of {origin}")
+            notes.append(
+                Note(
+                    "witness-no-checkpoint",
+                    f"witness {spec.name} has cosigned no checkpoint of {origin}",
+                    {"witness": spec.name, "origin": origin},
+                )
+            )
         elif response.status != 200:
-            notes.append(f"witness {spec.name} answered {response.status}: {body.strip()[:120]}")
+            answer = body.strip()[:120]
+            notes.append(
+                Note(
+                    "witness-answer",
+                    f"witness {spec.name} answered {response.status}: {answer}",
+                    {"witness": spec.name, "status": response.status, "answer": answer},
+                )
+            )
         else:
             observations.append(Observation(spec.name, body))
     return observations, notes
@@ -101,6 +120,7 @@ def check_witnesses(
                 f"cosignature(s) of the policy's witnesses ({names}) but the policy needs "
                 f"{policy.quorum}: the log may have been truncated, rewritten or forked, or "
                 "its witnesses were not reached",
+                {"size": size, "valid": len(cosigned), "names": names, "quorum": policy.quorum},
             )
         )
     if max_age is not None and now is not None and cosigned:
@@ -112,6 +132,7 @@ def check_witnesses(
                     None,
                     f"the newest cosignature is {now - newest} s old, more than {max_age} s: "
                     "the log may be showing an old view",
+                    {"age": now - newest, "max_age": max_age},
                 )
             )
     keys = {spec.name: spec.key for spec in policy.witnesses}
@@ -129,7 +150,12 @@ def check_witnesses(
             checkpoint = parse_body(split(seen.note)[0])
         except (VerificationError, BadInput) as exc:
             findings.append(
-                Finding("witness-cosignature", None, f"witness {seen.witness}'s checkpoint: {exc}")
+                Finding(
+                    "witness-cosignature",
+                    None,
+                    f"witness {seen.witness}'s checkpoint: {exc}",
+                    {"witness": seen.witness},
+                )
             )
             continue
         if checkpoint.size > size:
@@ -139,6 +165,7 @@ def check_witnesses(
                     size,
                     f"witness {seen.witness} has cosigned size {checkpoint.size}, but the export "
                     f"holds {size} entries: the log was truncated or this export is stale",
+                    {"witness": seen.witness, "size": checkpoint.size, "entries": size},
                 )
             )
         elif checkpoint.size > 0 and root_at(checkpoint.size) != checkpoint.root:
@@ -149,6 +176,7 @@ def check_witnesses(
                     f"witness {seen.witness} cosigned another root for size {checkpoint.size} "
                     "than the export's entries give: history was rewritten or readers are "
                     "shown a split view",
+                    {"witness": seen.witness, "size": checkpoint.size},
                 )
             )
     return findings

@@ -61,7 +61,7 @@ from clearance.approval import (
 from clearance.approval import statement as layout
 from clearance.auditlog.chains import parse_policy
 from clearance.auditlog.entry import AnyEntry, check_time, parse_time
-from clearance.auditlog.findings import Finding
+from clearance.auditlog.findings import Finding, Param
 from clearance.auditlog.note import Verifier, b64decode_strict, parse_vkey, split
 from clearance.auditlog.pointcheck import check_public_key
 from clearance.auditlog.statement import parse_statement
@@ -200,6 +200,12 @@ def _read_statement(
                 index,
                 f"the entry records {name} {recorded!r} but the signed statement says "
                 f"{signed!r}: the sign-off was replayed or altered",
+                {
+                    "field": name,
+                    "recorded": str(recorded)[:64],
+                    "signed": str(signed)[:64],
+                    "item": str(entry.item),
+                },
             )
     return SignedOff(
         s.item, s.revision, s.manifest, s.decision.value, s.role, s.stage, s.signer, s.time,
@@ -393,8 +399,10 @@ class Workflow:
     def close(self) -> None:
         self.revisions.close()
 
-    def _find(self, code: str, index: int, message: str) -> None:
-        self.findings.append(Finding(code, index, message))
+    def _find(
+        self, code: str, index: int, message: str, params: Mapping[str, Param] | None = None
+    ) -> None:
+        self.findings.append(Finding(code, index, message, params or {}))
 
     def apply(self, index: int, entry: AnyEntry) -> None:
         handler = _HANDLERS.get(entry.type)
@@ -438,17 +446,30 @@ class Workflow:
             problem = self.key_problems[new] = key_problem(new)
         if problem is not None:
             self._find(
-                "bad-key", index, f"{entry.type} for {name} registers a refused key: {problem}"
+                "bad-key",
+                index,
+                f"{entry.type} for {name} registers a refused key: {problem}",
+                {"username": name},
             )
             return
         verifier = parse_vkey(new)
         if verifier.name != name:
-            self._find("bad-key", index, f"key named {verifier.name!r} registered for {name!r}")
+            self._find(
+                "bad-key",
+                index,
+                f"key named {verifier.name!r} registered for {name!r}",
+                {"username": name},
+            )
             return
         if entry.type == "key.rotated":
             current = self.keys.get(name)
             if current is None or current.vkey != body.get("old_vkey"):
-                self._find("bad-key", index, f"key.rotated for {name} does not name the active key")
+                self._find(
+                    "bad-key",
+                    index,
+                    f"key.rotated for {name} does not name the active key",
+                    {"username": name},
+                )
                 return
         self.keys[name] = verifier
         self.key_ids[name] = verifier.key_id
@@ -486,7 +507,12 @@ class Workflow:
         if isinstance(versions, list) and versions:
             problem = version_files_problem(entry.body, entry.manifest)
             if problem is not None:
-                self._find("submission-version-files", index, problem)
+                self._find(
+                    "submission-version-files",
+                    index,
+                    problem,
+                    {"item": entry.item, "revision": entry.revision},
+                )
 
     def _classified(self, index: int, entry: AnyEntry) -> None:
         rev = self._revision(entry)
@@ -516,7 +542,12 @@ class Workflow:
         actor = read.signer
         key = self.keys.get(actor)
         if key is None:
-            self._find("signoff-unknown-key", index, f"{actor} signed off with no registered key")
+            self._find(
+                "signoff-unknown-key",
+                index,
+                f"{actor} signed off with no registered key",
+                {"signer": actor, "item": read.item, "revision": read.revision},
+            )
             return
         key_name, key_id = key.name, self.key_ids[actor]
         sig = next(
@@ -524,7 +555,15 @@ class Workflow:
         )
         if sig is None:
             self._find(
-                "signoff-signature", index, f"the statement is not signed by {actor}'s active key"
+                "signoff-signature",
+                index,
+                f"the statement is not signed by {actor}'s active key",
+                {
+                    "signer": actor,
+                    "item": read.item,
+                    "revision": read.revision,
+                    "stage": read.stage,
+                },
             )
             return
         self.jobs.append((index, key.public_key, read.message, sig))
@@ -534,6 +573,7 @@ class Workflow:
                 index,
                 f"the statement cites checkpoint size {read.checkpoint_size}, "
                 f"beyond its own entry {index}",
+                {"size": read.checkpoint_size},
             )
             return
         self.checkpoint_refs.append((index, read.checkpoint_size, read.checkpoint_root))
@@ -541,7 +581,8 @@ class Workflow:
         rev = self.revisions.get((read.item, read.revision))
         if rev is None:
             self._find("signoff-unknown-revision", index,
-                       f"sign-off on {read.item} revision {read.revision}, never submitted")  # fmt: skip
+                       f"sign-off on {read.item} revision {read.revision}, never submitted",
+                       {"signer": actor, "item": read.item, "revision": read.revision})  # fmt: skip
             return
         if read.manifest not in rev.manifests:
             self._find(
@@ -549,16 +590,25 @@ class Workflow:
                 index,
                 f"sign-off on manifest {read.manifest[:12]}, which the log never recorded "
                 f"for revision {read.revision} of {read.item}",
+                {
+                    "field": "manifest",
+                    "signed": read.manifest[:12],
+                    "item": read.item,
+                    "revision": read.revision,
+                },
             )
             return
         if actor in rev.excluded:
             self._find("self-approval", index,
                        f"{actor} signed off on {read.item} revision {read.revision}, "
-                       "which they authored")  # fmt: skip
+                       "which they authored",
+                       {"signer": actor, "item": read.item, "revision": read.revision})  # fmt: skip
             return
         if read.role not in self.roles.get(actor, frozenset()):
             self._find("unauthorised-approver", index,
-                       f"{actor} does not hold the sign-off role {read.role!r}")  # fmt: skip
+                       f"{actor} does not hold the sign-off role {read.role!r}",
+                       {"signer": actor, "role": read.role, "stage": read.stage,
+                        "item": read.item, "revision": read.revision})  # fmt: skip
             return
         rev.decisions.append(
             Decision(
@@ -576,13 +626,14 @@ class Workflow:
     def _published(self, index: int, entry: AnyEntry) -> None:
         rev = self._revision(entry)
         where = f"{entry.item} revision {entry.revision}"
+        at: dict[str, Param] = {"item": str(entry.item), "revision": entry.revision or 0}
         if rev is None:
-            self._find("publication-unknown-revision", index, f"{where} was never submitted")
+            self._find("publication-unknown-revision", index, f"{where} was never submitted", at)
             return
         if rev.screened_manifest is None or rev.verdict not in PUBLISHABLE_VERDICTS:
             self._find("publication-unscreened", index,
                        f"{where} was published without a clear screening verdict "
-                       f"(latest: {rev.verdict or 'none'})")  # fmt: skip
+                       f"(latest: {rev.verdict or 'none'})", at)  # fmt: skip
             return
         if entry.manifest != rev.screened_manifest:
             self._find(
@@ -590,17 +641,24 @@ class Workflow:
                 index,
                 f"published manifest {(entry.manifest or 'none')[:12]} is not the screened "
                 f"manifest {rev.screened_manifest[:12]} of {where}",
+                {
+                    **at,
+                    "published": (entry.manifest or "none")[:12],
+                    "screened": rev.screened_manifest[:12],
+                },
             )
             return
         chains = self.policies.get(rev.policy or "")
         if chains is None:
             self._find("publication-no-policy", index,
-                       f"{where} refers to policy {rev.policy!r}, never loaded in the log")  # fmt: skip
+                       f"{where} refers to policy {rev.policy!r}, never loaded in the log",
+                       {**at, "policy": (rev.policy or "none")[:16]})  # fmt: skip
             return
         chain = chains.get(rev.level or "")
         if chain is None:
             self._find("publication-unclassified", index,
-                       f"{where} has level {rev.level!r}, with no chain in its policy")  # fmt: skip
+                       f"{where} has level {rev.level!r}, with no chain in its policy",
+                       {**at, "level": rev.level or ""})  # fmt: skip
             return
         outcome = self.signoff_state(rev)
         assert outcome is not None  # policy and chain were found above
@@ -612,6 +670,7 @@ class Workflow:
                 index,
                 f"{where} was published but its sign-off chain {chain.name} is "
                 f"{status} ({missing})",
+                at,
             )
 
     def signoff_state(self, rev: RevisionState) -> SignoffState | None:

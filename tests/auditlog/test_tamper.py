@@ -316,6 +316,8 @@ def test_cli_exit_codes_and_json(
         "code": "truncated",
         "index": 12,
         "message": "the export holds 12 entries but checkpoint covers 13: the tail was truncated",
+        # added beside the stable fields: what the message names, for a translated sentence
+        "params": {"file": "checkpoint", "size": 13, "entries": 12},
     }
     assert offline_main(["verify", str(tmp_path / "missing"), "--vkey", str(vkey)]) == 2
     bad = tmp_path / "bad.vkey"

@@ -8,6 +8,7 @@ import re
 
 from flask import Flask
 
+from clearance.auditlog.rfc6962 import leaf_hash
 from tests.webapp.crawl import ROLES, crawl, problems, raw_ids, read, seed
 from tests.webapp.helpers import browser
 from tests.webapp.test_story import submit
@@ -77,9 +78,12 @@ def test_the_auditor_reads_a_failed_verification_in_vietnamese(app: Flask) -> No
     html = browser(app, "kiem.toan").get("/audit/verify/report").get_data(as_text=True)
     assert "Xác minh THẤT BẠI" in html
     findings = re.findall(r'<dd class="finding">(.*?)</dd>', html, re.S)
-    # the altered entry, by its code, in Vietnamese, the detail in a code element
+    # what is wrong and where, in Vietnamese: the altered entry, the one after it that links
+    # it, the hash that entry records and the one the altered entry has (the finding's params)
+    recorded, actual = leaf_hash(bytes(leaf)).hex()[:16], leaf_hash(changed).hex()[:16]
     assert (
-        f"Mục {seq}: Một mục nhật ký không nối đúng với mục trước nó: đã có mục bị sửa đổi. <code>"
+        f"Mục {seq} đã bị sửa đổi: mục {seq + 1} ghi nhận mã băm của mục trước nó là "
+        f"<code>{recorded}</code>…, nhưng mã băm của mục {seq} là <code>{actual}</code>…. <code>"
         in ("".join(findings))
     ), findings
     assert any(f.endswith("[entry-chain]</code>") for f in findings), findings
