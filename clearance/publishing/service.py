@@ -260,17 +260,7 @@ def _complete(
             )
             note_ids = [n.id for n in notes]
         else:
-            uow.record(
-                Event(
-                    "publication.published",
-                    actor=None,
-                    item_id=item.id,
-                    revision=release.revision,
-                    manifest_hash=release.manifest_hash,
-                    policy_hash=release.policy_hash,
-                    body=body,
-                )
-            )
+            uow.record(Event.for_revision("publication.published", release, body))
         outcome = PublicationOutcome(
             item_id=item.id,
             channel=channel,
@@ -306,14 +296,10 @@ def _fail(
         row.failed_at = now
         if new_reason or retried_by is not None:
             uow.record(
-                Event(
+                Event.for_revision(
                     "publication.failed",
-                    actor=None,
-                    item_id=release.item_id,
-                    revision=release.revision,
-                    manifest_hash=release.manifest_hash,
-                    policy_hash=release.policy_hash,
-                    body={
+                    release,
+                    {
                         "channel": channel,
                         "adapter": row.adapter,
                         "code": code.value,
@@ -377,15 +363,12 @@ def retry(rt: Runtime, item_id: str, channel: str, *, actor: str) -> Publication
             row = _find(uow, revision.release_manifest_hash, channel)
         if row is None or row.status != FAILED or State(item.state) is not State.APPROVED:
             raise NothingToRetry(item_id, channel)
-        uow.record(
-            Event(
+        uow.record(  # the row is the failed publication of the revision's release manifest
+            Event.for_revision(
                 "publication.retried",
+                revision,
+                {"channel": channel, "code": row.error_code, "attempts": row.attempts},
                 actor=user.username,
-                item_id=item_id,
-                revision=revision.number,
-                manifest_hash=row.manifest_hash,
-                policy_hash=revision.policy_hash,
-                body={"channel": channel, "code": row.error_code, "attempts": row.attempts},
             )
         )
         uow.commit(now=now)

@@ -96,14 +96,10 @@ def check_deadlines(rt: Runtime, *, now: datetime | None = None) -> list[Deadlin
             note_ids += [n.id for n in notes]
             if kind is NotificationKind.ESCALATION:
                 uow.record(
-                    Event(
+                    Event.for_revision(
                         "signoff.overdue",
-                        actor=None,
-                        item_id=item.id,
-                        revision=revision.number,
-                        manifest_hash=revision.release_manifest_hash,
-                        policy_hash=revision.policy_hash,
-                        body={"stage": request.stage_name, "due_at": due.isoformat()},
+                        revision,
+                        {"stage": request.stage_name, "due_at": due.isoformat()},
                     )
                 )
             actions.append(
