@@ -19,7 +19,14 @@ Nothing in the file is trusted blindly:
 - the root of the head's edge must be the log's checkpoint root at its size, and the entries
   folded on top are hashed onto that edge: the result must be the log's checkpoint at the new size;
 - once per process the seals of all rows are summed and compared with the head (a row removed,
-  added or put back from an older copy changes the sum).
+  added or put back from an older copy changes the sum);
+- a row's time span decides which periods read it, so the head also holds, for every local
+  month, how many rows have a span across it and the sum of their seals: a period reads the
+  rows of its whole months (those of a custom range's days around checked all the same), checks
+  every seal and compares the months' counts and sums with the head, and once per process the
+  rows' spans are counted into months and compared too. A span edited so that the row leaves a
+  period (its seal then wrong, but a period that does not read the row never checks it) changes
+  the counts of the months it left: the summary is rebuilt, the row is not silently dropped.
 
 Any mismatch, a format change or a broken file: the summary is rebuilt from the log. A rebuild
 whose entries do not hash to the log's checkpoint fails closed (the log disagrees with itself).
@@ -32,10 +39,12 @@ import hmac
 import json
 import sqlite3
 import threading
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -97,6 +106,10 @@ class Head:
     #: local month (YYYY-MM) -> the size at which an item with entries in it last changed: a
     #: stored month report computed at a smaller size is out of date
     changed: dict[str, int] = field(default_factory=dict)
+    #: local month -> the rows whose span (first to last entry time) is across it: their number
+    #: and the sum of their seals' first 16 bytes as numbers (None: a head written before these
+    #: were kept; they are then counted from the rows, every seal checked)
+    spans: dict[str, Span] | None = field(default_factory=dict)
 
     def history(self) -> History:
         """An empty history standing where this head stands (items are added by the caller)."""
@@ -119,6 +132,7 @@ class Head:
                 "rows": self.rows,
                 "digest": list(self.digest),
                 "changed": self.changed,
+                **({"spans": self.spans} if self.spans is not None else {}),
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -140,8 +154,10 @@ class Head:
             issuer = doc["issuer"] if isinstance(doc["issuer"], str) else None
             labels = {str(k): str(v) for k, v in doc["labels"].items()}
             changed = {str(k): int(v) for k, v in doc["changed"].items()}
+            spans = doc.get("spans")
+            kept = None if spans is None else {str(k): _pair(v) for k, v in spans.items()}
             return cls(size, RightEdge(size, hashes), units, issuer, labels, rows,
-                       _four(doc["digest"]), changed)  # fmt: skip
+                       _four(doc["digest"]), changed, kept)  # fmt: skip
         except BadInput:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -492,11 +508,28 @@ class Summary:
         self._months_seen.clear()
 
     def _sums_match(self, db: sqlite3.Connection, head: Head) -> bool:
+        """Whether the rows are those the head was sealed over: their number and seal sums, and
+        per month those of the rows whose span is across it (a span edited moves a row between
+        months). A head without the months' counts gets them from the rows, every seal checked
+        (a summary written by an earlier version, kept rather than folded again)."""
         rows, *sums = db.execute(
             "SELECT count(*), coalesce(sum(l0), 0), coalesce(sum(l1), 0), coalesce(sum(l2), 0), "
             "coalesce(sum(l3), 0) FROM items"
         ).fetchone()
-        return int(rows) == head.rows and tuple(int(v) for v in sums) == head.digest
+        if int(rows) != head.rows or tuple(int(v) for v in sums) != head.digest:
+            return False
+        if head.spans is None:
+            found = db.execute("SELECT id, first_us, last_us, data, seal FROM items").fetchall()
+            if not self._sealed(found):
+                return False
+            head.spans = _spans((first, last, seal) for _, first, last, _, seal in found)
+            self._store_head(db, head)
+            return True
+        try:
+            spans = _spans(db.execute("SELECT first_us, last_us, seal FROM items"))
+        except (TypeError, ValueError):
+            return False  # a span or a seal edited with the wrong type
+        return spans == head.spans
 
     # -- folding --------------------------------------------------------------------------------
 
@@ -528,6 +561,7 @@ class Summary:
         builder = Builder.from_edge(head.edge)
         history = head.history()
         rows, digest = head.rows, head.digest
+        spans = dict(head.spans or {})
         dirty: set[str] = set()
         #: the changed items before this fold and after it, for the stored month reports
         keep = not fresh and self._has_months(db)
@@ -556,6 +590,8 @@ class Summary:
                     if ident not in before:  # a copy: the fold changes the item in place
                         before[ident] = _item_back(old[ident][2]) if ident in old else None
             history.items = {ident: item for ident, (item, _, _) in old.items()}
+            #: the stored rows' spans and lanes, before the fold changes their items in place
+            was = {ident: (*_span(item), seal) for ident, (item, seal, _) in old.items()}
             history.extend_parsed(parsed)
             written = []
             for ident, item in history.items.items():
@@ -563,11 +599,13 @@ class Summary:
                 first, last = _span(item)
                 seal = self._row_seal(ident, first, last, data)
                 if ident in old:
-                    digest = _add(digest, _lanes(old[ident][1]), -1)
+                    digest = _add(digest, _lanes(was[ident][2]), -1)
+                    _count(spans, *was[ident], -1)
                 else:
                     rows += 1
                 lanes = _lanes(seal)
                 digest = _add(digest, lanes, 1)
+                _count(spans, first, last, seal, 1)
                 written.append((ident, first, last, data, seal, *lanes))
                 dirty.update(_months(item))
                 if keep:
@@ -599,7 +637,7 @@ class Summary:
         changed = dict(head.changed)
         changed.update(dict.fromkeys(dirty, history.size))
         advanced = Head(history.size, edge, history.units, history.issuer, history.labels, rows,
-                        digest, changed)  # fmt: skip
+                        digest, changed, {m: n for m, n in spans.items() if n[0]})  # fmt: skip
         self._store_head(db, advanced)
         return advanced
 
@@ -637,14 +675,21 @@ class Summary:
         row of the span checked against its seal all the same."""
         needles = _needles(filters) if filters is not None else []
         holds = " AND ".join("instr(data, ?) > 0" for _ in needles) or "1"
+        # the rows of the span's whole months: all checked, counted per month against the head
+        starts, labels = _month_starts()
+        low, high = _month_at(span[0]), _month_at(span[1] - 1)
         rows = db.execute(
-            f"SELECT id, first_us, last_us, data, seal, {holds} FROM items "  # noqa: S608 - placeholders only
-            "WHERE last_us >= ? AND first_us < ?",
-            (*needles, *span),
+            f"SELECT id, first_us, last_us, data, seal, last_us >= ? AND first_us < ? AND {holds} "  # noqa: S608 - placeholders only
+            "FROM items WHERE last_us >= ? AND first_us < ?",
+            (*span, *needles, starts[low], starts[high + 1]),
         ).fetchall()
         if not self._sealed(rows):
             return None
-        items = self._decoded([row[:5] for row in rows if row[5]] if needles else rows)
+        counted = _spans(((row[1], row[2], row[4]) for row in rows), low, high)  # seals checked
+        kept = head.spans or {}
+        if any(counted.get(labels[m]) != kept.get(labels[m]) for m in range(low, high + 1)):
+            return None  # a row's span was edited into or out of these months
+        items = self._decoded([row[:5] for row in rows if row[5]])
         if items is None:
             return None
         history = head.history()
@@ -787,3 +832,64 @@ def _four(raw: Any) -> tuple[int, int, int, int]:
     if not (isinstance(raw, list) and len(raw) == 4 and all(isinstance(v, int) for v in raw)):
         raise BadInput("report summary: malformed digest")
     return (raw[0], raw[1], raw[2], raw[3])
+
+
+#: a month's rows: how many, and the sum of their seals' first 16 bytes read as numbers
+Span = tuple[int, int]
+
+
+@lru_cache(maxsize=1)
+def _month_starts() -> tuple[list[int], list[str]]:
+    """The start (micros) of every local month from 1900 to 2299, and its ``YYYY-MM``."""
+    starts: list[int] = []
+    labels: list[str] = []
+    for year in range(1900, 2300):
+        for month in range(1, 13):
+            starts.append(micros(datetime(year, month, 1, tzinfo=_ZONE)))
+            labels.append(f"{year}-{month:02d}")
+    return starts, labels
+
+
+def _month_at(us: int) -> int:
+    """The index of the local month holding ``us`` (clamped to the table's years)."""
+    starts, _ = _month_starts()
+    return min(max(bisect_right(starts, us) - 1, 0), len(starts) - 2)
+
+
+def _count(spans: dict[str, Span], first: int, last: int, seal: bytes, sign: int) -> None:
+    """Count a row (``sign`` 1) or take it out (-1) in every month its span is across."""
+    _, labels = _month_starts()
+    mark = int.from_bytes(seal[:16], "big")
+    for month in range(_month_at(first), _month_at(last) + 1):
+        n, total = spans.get(labels[month], (0, 0))
+        spans[labels[month]] = (n + sign, total + sign * mark)
+
+
+def _spans(
+    rows: Iterable[tuple[int, int, bytes]], low: int = 0, high: int | None = None
+) -> dict[str, Span]:
+    """Per month (between the indexes ``low`` and ``high``) the rows (first, last, seal) whose
+    span is across it, as a period's query reads them (``last_us >= month start AND first_us <
+    month end``): their number and the sum of their marks; months without rows left out."""
+    starts, labels = _month_starts()
+    top = len(starts) - 2 if high is None else high
+    found: dict[int, list[int]] = {}
+    for first, last, seal in rows:
+        at = max(bisect_right(starts, first) - 1, low)
+        end = min(bisect_right(starts, last) - 1, top)
+        mark = int.from_bytes(seal[:16], "big")
+        while at <= end:
+            counts = found.get(at)
+            if counts is None:
+                found[at] = [1, mark]
+            else:
+                counts[0] += 1
+                counts[1] += mark
+            at += 1
+    return {labels[m]: (n, total) for m, (n, total) in found.items() if n}
+
+
+def _pair(raw: Any) -> Span:
+    if not (isinstance(raw, list) and len(raw) == 2 and all(isinstance(v, int) for v in raw)):
+        raise BadInput("report summary: malformed month span")
+    return (raw[0], raw[1])

@@ -491,3 +491,96 @@ def test_a_month_report_put_back_under_a_running_process_is_noticed(
     assert month_report()["outcomes"]["submitted"]["value"] == 9
     assert summary.recomputed == ["2026-11", "2026-11"]  # the older report was not used
     summary.close()
+
+
+@pytest.mark.parametrize("column", ["first_us", "last_us"])
+def test_a_row_whose_time_span_is_edited_out_of_a_period_is_noticed(
+    rt: Runtime, tmp_path: Path, column: str
+) -> None:
+    """A row's span decides which periods read it: edited so that the row leaves the quarter
+    (its seal is then wrong, but a period that does not read the row never checks it), the
+    quarter's months still know how many sealed rows they hold, so the report is rebuilt from
+    the log, not computed without the item; in a running process and in a new one, filtered
+    and not, and when the months are recomputed."""
+    path = tmp_path / "s.sqlite"
+    _write(rt, 0, 6)  # November
+    _write(rt, 6, 3, hours=24 * 40)  # December
+    quarter = parse_period("2026-Q4")
+    themed = Filters(theme="bien_dao")
+    full = _full(rt)
+    running = Summary(path, KEY)
+    with rt.readers() as session:
+        assert running.report(session, quarter, themed)[0].to_json() == _figures(
+            full, "2026-Q4", themed
+        )
+    moved = int(datetime(2027, 3, 1, tzinfo=UTC).timestamp() * 1_000_000)
+    gone = int(datetime(2026, 8, 1, tzinfo=UTC).timestamp() * 1_000_000)
+
+    def edit() -> None:
+        value = moved if column == "first_us" else gone
+        _tamper(path, f"UPDATE items SET {column} = ? WHERE id = 'item-3'", value)
+
+    edit()
+    with rt.readers() as session:  # the process that is running
+        report, history, _ = running.report(session, quarter, themed)
+        assert running.started_from == "rebuilt" and "item-3" in history.items
+        assert report.to_json() == _figures(full, "2026-Q4", themed)
+    running.close()
+    for months_kept in (True, False):
+        edit()
+        if not months_kept:
+            _tamper(path, "DELETE FROM months")  # recomputed from the rows of each month
+        for filters in (themed, Filters()):
+            again = Summary(path, KEY)
+            with rt.readers() as session:
+                report, _, _ = again.report(session, quarter, filters)
+            assert again.started_from == "rebuilt", (months_kept, filters)
+            assert report.to_json() == _figures(full, "2026-Q4", filters)
+            again.close()
+            edit()
+
+
+def _head_without_month_spans(path: Path) -> None:
+    """Rewrite the head as a summary of the previous layout wrote it (no month spans), sealed
+    with the key as that version sealed it (a keyed BLAKE2b over ``head\\0`` + the payload)."""
+    import hashlib
+    import json
+
+    with sqlite3.connect(path) as db:
+        (raw,) = db.execute("SELECT value FROM meta WHERE name = 'head'").fetchone()
+        doc = json.loads(bytes(raw).partition(b"\n")[2])
+        assert "spans" in doc
+        del doc["spans"]
+        payload = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+        seal = hashlib.blake2b(b"head\0" + payload, key=KEY[:64], digest_size=32).hexdigest()
+        db.execute("UPDATE meta SET value = ? WHERE name = 'head'",
+                   (seal.encode() + b"\n" + payload,))  # fmt: skip
+
+
+@pytest.mark.parametrize("edited", [False, True])
+def test_a_summary_written_before_the_month_spans_is_kept_and_its_rows_checked(
+    rt: Runtime, tmp_path: Path, edited: bool
+) -> None:
+    """An upgrade keeps the stored summary (no fold of the whole log): the months' counts are
+    taken from the rows, every seal checked, so a span edited before the upgrade is noticed."""
+    path = tmp_path / "s.sqlite"
+    _write(rt, 0, 6)
+    _write(rt, 6, 3, hours=24 * 40)
+    first = Summary(path, KEY)
+    with rt.readers() as session:
+        first.report(session, parse_period("2026-Q4"))
+    first.close()
+    _head_without_month_spans(path)
+    if edited:
+        _tamper(path, "UPDATE items SET first_us = first_us + 86400000000 * 120 "
+                      "WHERE id = 'item-3'")  # fmt: skip
+    upgraded = Summary(path, KEY)
+    with rt.readers() as session:
+        report, _, _ = upgraded.report(session, parse_period("2026-Q4"), Filters(theme="bien_dao"))
+    assert upgraded.started_from == ("rebuilt" if edited else "summary")
+    assert upgraded.folded == (_log_size(rt) if edited else 0)
+    assert report.to_json() == _figures(_full(rt), "2026-Q4", Filters(theme="bien_dao"))
+    upgraded.close()
+    with sqlite3.connect(path) as db:  # the head now keeps them
+        (raw,) = db.execute("SELECT value FROM meta WHERE name = 'head'").fetchone()
+    assert b'"spans":{' in bytes(raw)
