@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
+from wtforms import HiddenField
 
 from clearance.errors import BadInput, Conflict, IllegalTransition, PolicyRefusal
 from clearance.readmodels.decisions import DecisionRecord
@@ -19,7 +20,7 @@ from clearance.services.uploads import Upload, safe_filename
 from webapp import itemview, precheck, progress, publishing, staging
 from webapp.access import item_access, role_required
 from webapp.context import me, runtime
-from webapp.forms import ReasonForm, SubmissionForm
+from webapp.forms import ReasonForm, SubmissionForm, VersionForm
 from webapp.params import MAX_PAGE, int_arg
 
 #: version rows the form shows at most (the core's limit)
@@ -97,19 +98,71 @@ def _files() -> list[FileStorage]:
     return [f for f in request.files.getlist("attachments") if f and f.filename]
 
 
+def _row_files(entry: VersionForm) -> list[FileStorage]:
+    """The files chosen in a version row of this post."""
+    return [f for f in (entry.files.data or []) if f and f.filename]
+
+
 def _kept(form: SubmissionForm) -> staging.Staged:
     """The files this form kept (its own staging token, never the session's), less those the
     author ticked to remove (the token is sealed again without them)."""
-    kept = staging.unseal(me().username, form.staged.data)
-    removed = set(request.form.getlist("remove"))
+    return _kept_in(form.staged, "remove")
+
+
+def _rows_kept(form: SubmissionForm) -> list[staging.Staged]:
+    """The files each version row kept (the row's own token in this form), less those the
+    author ticked to remove in that row."""
+    return [_kept_in(row.form.staged, f"{row.name}-remove") for row in form.versions]
+
+
+def _kept_in(token: HiddenField, remove: str) -> staging.Staged:
+    kept = staging.unseal(me().username, token.data)
+    removed = set(request.form.getlist(remove))
     if not removed:
         return kept
-    return _keep(form, [s for s in kept if s["name"] not in removed])
+    return _seal(token, [s for s in kept if s["name"] not in removed])
+
+
+def _seal(token: HiddenField, staged: staging.Staged) -> staging.Staged:
+    token.data = staging.seal(me().username, staged)
+    return staged
 
 
 def _keep(form: SubmissionForm, staged: staging.Staged) -> staging.Staged:
-    form.staged.data = staging.seal(me().username, staged)
-    return staged
+    return _seal(form.staged, staged)
+
+
+def _stage_posted(
+    form: SubmissionForm, kept: staging.Staged, rows: list[staging.Staged]
+) -> tuple[staging.Staged, list[staging.Staged]]:
+    """Every file this post sent, put in the blob store and into the form's tokens: the main
+    files in the form's own, each version row's in that row's (a form that comes back with an
+    error, or from the pre-check, still has them; no other form ever sees them)."""
+    posted = [*_files(), *(f for row in form.versions for f in _row_files(row.form))]
+    for f in posted:  # a submission that failed has read them
+        with contextlib.suppress(Exception):
+            f.stream.seek(0)
+    rt = runtime()
+    staged_rows = [
+        _seal(row.form.staged, staging.stage(rt, row_kept, _row_files(row.form)))
+        for row, row_kept in zip(form.versions, rows, strict=True)
+    ]
+    return _keep(form, staging.stage(rt, kept, _files())), staged_rows
+
+
+def _staged_after_failure(
+    form: SubmissionForm, kept: staging.Staged, rows: list[staging.Staged]
+) -> tuple[staging.Staged, list[staging.Staged]]:
+    """What a form that came back with an error keeps: what it had plus what it sent, or
+    nothing when its tokens are not valid (forged, expired, someone else's)."""
+    if not _valid(form):
+        for row in form.versions:
+            _seal(row.form.staged, [])
+        return _keep(form, []), [[] for _ in form.versions]
+    try:
+        return _stage_posted(form, kept, rows)
+    except BadInput:  # a file the store refuses (too big, too many): what the form had
+        return kept, rows
 
 
 def _uploads(files: list[FileStorage], kept: staging.Staged) -> list[Upload]:
@@ -123,8 +176,12 @@ def _uploads(files: list[FileStorage], kept: staging.Staged) -> list[Upload]:
 
 
 def _submission(
-    form: SubmissionForm, files: list[FileStorage], kept: staging.Staged
+    form: SubmissionForm,
+    files: list[FileStorage],
+    kept: staging.Staged,
+    rows: list[staging.Staged] | None = None,
 ) -> item_service.Submission:
+    rows = rows if rows is not None else [[] for _ in form.versions]
     return item_service.Submission(
         title=form.title.data or "",
         channels=list(form.channels.data or []),
@@ -142,21 +199,26 @@ def _submission(
             for entry in (row.form for row in form.versions)
             if (entry.language.data or entry.title.data or (entry.body.data or "").strip())
         ],
-        # each version's files with the language chosen in its row: a file in a row without
-        # a version is refused by the core (never dropped, never a stray attachment)
+        # each version's files (chosen now or kept by its row) with the language chosen in
+        # its row: a file in a row without a version is refused by the core (never dropped,
+        # never a stray attachment)
         version_files=[
-            (entry.language.data or "", Upload(f.filename or "", cast(BinaryIO, f.stream)))
-            for entry in (row.form for row in form.versions)
-            for f in (entry.files.data or [])
-            if f and f.filename
+            (row.form.language.data or "", upload)
+            for row, row_kept in zip(form.versions, rows, strict=True)
+            for upload in _uploads(_row_files(row.form), row_kept)
         ],
     )
 
 
-def _close(uploads: list[Upload]) -> None:
+def _close(submission: item_service.Submission) -> None:
+    """Close the readers of kept files (the posted files are the request's, closed with it:
+    a failed submission stages them again)."""
+    posted = {id(f.stream) for _key, files in request.files.lists() for f in files}
+    uploads = [*submission.attachments, *(u for _, u in submission.version_files)]
     for upload in uploads:
-        with contextlib.suppress(Exception):
-            upload.stream.close()
+        if id(upload.stream) not in posted:
+            with contextlib.suppress(Exception):
+                upload.stream.close()
 
 
 @bp.get("/")
@@ -180,45 +242,61 @@ def submit() -> ResponseReturnValue:
     _choices(form)
     if request.method == "GET":
         _keep(form, [])
-        return render_template("author/submit.html", form=form, findings=None, staged=[])
+        return _submit_page(form, [], [])
     kept: staging.Staged = []
+    rows: list[staging.Staged] = [[] for _ in form.versions]
     try:
-        kept = _kept(form)
+        kept, rows = _kept(form), _rows_kept(form)
         refusal = _unconfigured_chosen()
         if refusal is not None:
             flash(refusal, "error")
-            return render_template("author/submit.html", form=form, findings=None, staged=kept), 400
+            return _submit_page(form, *_staged_after_failure(form, kept, rows)), 400
         if not form.validate_on_submit():
-            return render_template("author/submit.html", form=form, findings=None, staged=kept), 400
-        files = _files()
+            return _submit_page(form, *_staged_after_failure(form, kept, rows)), 400
         if form.precheck.data:
-            kept = _keep(form, staging.stage(runtime(), kept, files))
+            kept, rows = _stage_posted(form, kept, rows)
+            checked = _submission(form, [], [])
             findings = precheck.run(
                 runtime(),
                 form.body.data or "",
                 kept,
                 list(form.channels.data or []),
-                _submission(form, [], []).versions,
+                checked.versions,
+                [
+                    (row.form.language.data or "", staged)
+                    for row, row_staged in zip(form.versions, rows, strict=True)
+                    for staged in row_staged
+                ],
             )
-            return render_template("author/submit.html", form=form, findings=findings, staged=kept)
-        submission = _submission(form, files, kept)
+            return _submit_page(form, kept, rows, findings=findings)
+        submission = _submission(form, _files(), kept, rows)
         try:
             item_id = item_service.submit(runtime(), author=me().username, submission=submission)
         finally:
-            _close([*submission.attachments, *(u for _, u in submission.version_files)])
+            _close(submission)
     except (BadInput, PolicyRefusal) as exc:
         flash(publishing.user_message(exc), "error")
-        if form.staged.data and not _valid(form):
-            _keep(form, kept := [])
-        return render_template("author/submit.html", form=form, findings=None, staged=kept), 400
+        return _submit_page(form, *_staged_after_failure(form, kept, rows)), 400
     progress.trigger(item_id)
     flash(_("The item was submitted for approval."), "info")
     return redirect(url_for("author.item", item_id=item_id))
 
 
+def _submit_page(
+    form: SubmissionForm,
+    kept: staging.Staged,
+    rows: list[staging.Staged],
+    findings: list[dict[str, object]] | None = None,
+) -> str:
+    return render_template(
+        "author/submit.html", form=form, findings=findings, staged=kept, version_staged=rows
+    )
+
+
 def _valid(form: SubmissionForm) -> bool:
     try:
         _kept(form)
+        _rows_kept(form)
     except BadInput:
         return False
     return True
@@ -270,27 +348,37 @@ def revise(item_id: str) -> ResponseReturnValue:
     }
     if request.method == "GET":
         form.answers.data = str(rev.number)
-        # the main text's files (a version's files carry its language, which the kept list
-        # does not: they are chosen again in the version's row, never kept as main files)
-        kept = _keep(
-            form,
-            [
-                {"name": p.name, "sha256": p.sha256}
-                for _i, p in itemview.iter_attachments(rev)
-                if not p.language
-            ],
-        )
-        return render_template("author/revise.html", staged=kept, **page)
-    kept = []
+        # the revision's files, each kept where it belongs: the main text's in the form's
+        # token, a version's in its row's (never kept as main files of the next revision)
+        files = [p for _i, p in itemview.iter_attachments(rev)]
+        main = _keep(form, [{"name": p.name, "sha256": p.sha256} for p in files if not p.language])
+        own = [
+            _seal(
+                row.form.staged,
+                [
+                    {"name": p.name, "sha256": p.sha256}
+                    for p in files
+                    if p.language and p.language == row.form.language.data
+                ],
+            )
+            for row in form.versions
+        ]
+        return render_template("author/revise.html", staged=main, version_staged=own, **page)
+    kept: staging.Staged = []
+    rows: list[staging.Staged] = [[] for _ in form.versions]
+
+    def again(kept: staging.Staged, rows: list[staging.Staged]) -> str:
+        return render_template("author/revise.html", staged=kept, version_staged=rows, **page)
+
     try:
-        kept = _kept(form)
+        kept, rows = _kept(form), _rows_kept(form)
         refusal = _unconfigured_chosen()
         if refusal is not None:
             flash(refusal, "error")
-            return render_template("author/revise.html", staged=kept, **page), 400
+            return again(*_staged_after_failure(form, kept, rows)), 400
         if not form.validate_on_submit():
-            return render_template("author/revise.html", staged=kept, **page), 400
-        submission = _submission(form, _files(), kept)
+            return again(*_staged_after_failure(form, kept, rows)), 400
+        submission = _submission(form, _files(), kept, rows)
         try:
             item_service.new_revision(
                 runtime(),
@@ -301,14 +389,12 @@ def revise(item_id: str) -> ResponseReturnValue:
                 answers=_answers(form),
             )
         finally:
-            _close([*submission.attachments, *(u for _, u in submission.version_files)])
+            _close(submission)
     except (Conflict, IllegalTransition):
         raise  # the item moved on: the 409 page says so and shows the typed text back
     except (BadInput, PolicyRefusal) as exc:
         flash(publishing.user_message(exc), "error")
-        if form.staged.data and not _valid(form):
-            _keep(form, kept := [])
-        return render_template("author/revise.html", staged=kept, **page), 400
+        return again(*_staged_after_failure(form, kept, rows)), 400
     progress.trigger(item_id)
     flash(_("The new revision was submitted."), "info")
     return redirect(url_for("author.item", item_id=item_id))

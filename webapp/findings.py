@@ -24,6 +24,7 @@ from clearance.screening.engine import (
 from clearance.screening.rules import METADATA_SUFFIX, ScreeningRules
 from clearance.screening.types import HELD_RULE, REFUSED_RULE
 from clearance.services.items import FileTypeNotAccepted
+from webapp.context import runtime
 from webapp.i18n import label
 from webapp.itemview import location_label
 from webapp.precheck import HELD, UNREADABLE
@@ -256,7 +257,8 @@ _PARTS = {
 
 
 def where(finding: Mapping[str, Any]) -> str:
-    """Where the finding is (the title, or the file and part; the place inside) in words."""
+    """Where the finding is (the language version it is in; the title, or the file and part;
+    the place inside) in words."""
     pieces: list[str] = []
     if finding.get("title"):
         pieces.append(str(label(_PARTS, "title")))
@@ -266,6 +268,10 @@ def where(finding: Mapping[str, Any]) -> str:
             pieces.append(value)
     shown = [str(label(_PARTS, p)) if p in _PARTS else location_label(p) for p in pieces]
     shown.append(location_label(str(finding.get("location") or "")))
+    version = str(finding.get("version") or "")
+    if version:  # a language version's text or file (the review and the pre-check say so)
+        language = runtime().policy.language_label(version)
+        shown.insert(0, gettext("the %(language)s version", language=language))
     return ", ".join(s for s in shown if s)
 
 

@@ -67,6 +67,9 @@ class VersionForm(Form):
     )
     #: the version's own files (the English PDF beside the Vietnamese one)
     files = MultipleFileField(_l("Files of the version"))
+    #: the files this row kept (a failed submit, a pre-check, the revision being revised):
+    #: sealed like the form's own ``staged`` (``webapp.staging``), one token per row
+    staged = HiddenField()
 
 
 class SubmissionForm(FlaskForm):

@@ -35,9 +35,12 @@ def run(
     staged: list[dict[str, str]],
     channels: list[str],
     versions: Sequence[LanguageVersion] = (),
+    version_files: Sequence[tuple[str, dict[str, str]]] = (),
 ) -> list[dict[str, Any]]:
     """Findings for the body text, every language version (its title and body, as the review
-    screens it) and every staged file, each with ``file`` naming where."""
+    screens it), every staged file and every staged file of a version (``version_files``:
+    the version's language and the file), each with ``file`` naming where and, as the
+    review's findings do, ``version`` naming the language version it is in."""
     from clearance.services.items import file_type_refusal
     from clearance.services.review import screen_part, version_text
     from webapp.publishing import user_message
@@ -45,20 +48,24 @@ def run(
     policy = rt.policy
     known = [c for c in channels if c in policy.channels]
     allowed = _allowed_types(rt, channels)
-    inputs: list[tuple[str, bytes, bool]] = []  # name, bytes, is a file
+    inputs: list[tuple[str, bytes, bool, str]] = []  # name, bytes, is a file, version
     if text.strip():
-        inputs.append((BODY, text.encode("utf-8"), False))
+        inputs.append((BODY, text.encode("utf-8"), False, ""))
     for version in versions:
         data = version_text(version.title, version.body_text.encode("utf-8"))
-        inputs.append((version_name(version.language or "_"), data, False))
-    inputs.extend((s["name"], rt.blobs.read(s["sha256"]), True) for s in staged)
+        inputs.append((version_name(version.language or "_"), data, False, version.language))
+    inputs.extend((s["name"], rt.blobs.read(s["sha256"]), True, "") for s in staged)
+    inputs.extend(
+        (s["name"], rt.blobs.read(s["sha256"]), True, language) for language, s in version_files
+    )
     findings: list[dict[str, Any]] = []
-    for name, data, is_file in inputs:
+    for name, data, is_file, language in inputs:
+        where: dict[str, Any] = {"file": name, **({"version": language} if language else {})}
         refusal = file_type_refusal(rt, known, name, data) if is_file else None
         if refusal is not None:
             findings.append(
                 {
-                    "file": name,
+                    **where,
                     "rule": refusal.code,
                     "severity": "block",
                     "message": user_message(refusal),
@@ -72,14 +79,14 @@ def run(
             )
         except ClearanceError as exc:
             findings.append(
-                {"file": name, "rule": UNREADABLE, "severity": "block", "message": exc.message}
+                {**where, "rule": UNREADABLE, "severity": "block", "message": exc.message}
             )
             continue
-        findings.extend({"file": name, **f.to_json()} for f in result.findings)
+        findings.extend({**where, **f.to_json()} for f in result.findings)
         if result.held_reason:
             findings.append(
                 {
-                    "file": name,
+                    **where,
                     "rule": HELD,
                     "severity": str(result.verdict),
                     "message": result.held_reason,
