@@ -44,9 +44,10 @@ def report_cmd(
     """Figures for PERIOD (2026-11, 2026-Q4, 2026 or 2026-11-01..2026-11-15, local time): items
     submitted, published, blocked by reason, rejected, sent back; stage times; publications by
     channel and theme; recalls, drifts, overdue sign-offs. Each figure lists its log entries."""
+    from clearance.dates import DEFAULT_ZONE
     from clearance.errors import BadInput, VerificationError
     from clearance.reports import exports
-    from clearance.reports.figures import DEFAULT_ZONE, Filters, compute, parse_period
+    from clearance.reports.figures import Filters, compute, parse_period
     from clearance.reports.source import LiveHistory, history_from_export
 
     chosen = parse_period(period)

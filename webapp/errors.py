@@ -30,6 +30,13 @@ log = logging.getLogger("webapp")
 #: the core's error codes (``ClearanceError.code``) -> the message shown, with the same
 #: ``%(param)s`` names as the error's ``params`` (tests/webapp/test_error_codes.py walks them)
 ERROR_MESSAGES: dict[str, LazyString] = {
+    "date.unreadable": lazy_gettext(
+        "“%(text)s” is not a date; write day/month/year, e.g. 03/12/2026."
+    ),
+    "date.not_a_day": lazy_gettext(
+        "“%(text)s” is not a day of the calendar; write day/month/year (the day first), e.g. "
+        "03/12/2026."
+    ),
     "unknown_theme": lazy_gettext(
         "The theme “%(theme)s” is not one of the themes of the plan in force; choose themes "
         "from the list."

@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from clearance.auditlog.entry import Entry
+from clearance.dates import DEFAULT_ZONE
 from clearance.errors import BadInput
 from clearance.reports import charts, exports
 from clearance.reports.figures import (
-    DEFAULT_ZONE,
     Figure,
     Filters,
     Period,
@@ -153,8 +153,8 @@ def _entries(seqs: list[int]) -> list[Entry]:
 @bp.get("/report.<kind>")
 @role_required(*ROLES)
 def download(kind: str) -> ResponseReturnValue:
-    report, history, period, _filters = _report()
-    name = f"bao-cao-{period}"
+    report, history, _period, _filters = _report()
+    name = f"bao-cao-{report.period.label}"  # ISO: no "/" of a typed day
     if kind == "csv":
         data = exports.to_csv(report, history).encode("utf-8")
         return evidence.attachment(data, f"{name}.csv", "text/csv; charset=utf-8")

@@ -20,7 +20,10 @@ class LogFilter:
     item: str | None = None
     actor: str | None = None
     event: str | None = None
-    since: str | None = None  # ISO date, compared with the entry time prefix
+    #: the entries' times from ``since`` (inclusive) to ``until`` (exclusive), RFC 3339 UTC as
+    #: in the log (``clearance.auditlog.entry.format_time``): a local day's bounds are
+    #: ``clearance.dates.day_start_utc`` and ``day_end_utc``
+    since: str | None = None
     until: str | None = None
     before: int | None = None  # page from this sequence number downwards
 
@@ -44,9 +47,9 @@ def log_page(session: Session, f: LogFilter) -> tuple[list[Entry], int | None]:
         entry = parse_leaf(bytes(leaf))
         if f.actor and (entry.actor or "") != f.actor:
             continue
-        if f.since and entry.time[:10] < f.since:
+        if f.since and entry.time < f.since:
             continue
-        if f.until and entry.time[:10] > f.until:
+        if f.until and entry.time >= f.until:
             continue
         found.append(entry)
         if len(found) > PAGE:

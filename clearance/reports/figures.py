@@ -1,7 +1,8 @@
 """The oversight report: figures for a period and filters, each with the log entries behind it.
 
 Periods are in the agency's local time (Asia/Ho_Chi_Minh by default): ``2026-11`` (a month),
-``2026-Q4`` (a quarter), ``2026`` (a year), ``2026-11-01..2026-11-15`` (inclusive days).
+``2026-Q4`` (a quarter), ``2026`` (a year), ``01/11/2026..15/11/2026`` (inclusive days, each read
+by ``clearance.dates.parse_day``: day/month/year as written in Vietnam, or ISO ``2026-11-01``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from clearance.dates import DEFAULT_ZONE, parse_day
 from clearance.errors import BadInput
 from clearance.reports.history import BLOCK_REASONS, Event, History, Item
 
-DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
 OUTCOMES = ("submitted", "published", "blocked", "rejected", "sent_back")
 STAGES = ("review", "signoff", "publication", "total")
 
@@ -44,15 +45,9 @@ class Period:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise BadInput(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 def parse_period(text: str, zone: str = DEFAULT_ZONE) -> Period:
-    """``YYYY-MM``, ``YYYY-Qn``, ``YYYY`` or ``YYYY-MM-DD..YYYY-MM-DD`` in ``zone``."""
+    """``YYYY-MM``, ``YYYY-Qn``, ``YYYY`` or ``DD/MM/YYYY..DD/MM/YYYY`` (each day as
+    ``parse_day`` reads it, ISO too) in ``zone``."""
     tz = ZoneInfo(zone)
     text = text.strip()
 
@@ -75,13 +70,14 @@ def parse_period(text: str, zone: str = DEFAULT_ZONE) -> Period:
         return Period(text, at(date(year, month, 1)), at(end))
     if ".." in text:
         first, _, last = text.partition("..")
-        a, b = _day(first), _day(last)
+        a, b = parse_day(first), parse_day(last)
         if b < a:
             raise BadInput(f"the period {text!r} ends before it starts")
-        return Period(text, at(a), at(b + timedelta(days=1)))
+        # labelled in ISO whatever the days' spelling (one period, one label: file names too)
+        return Period(f"{a.isoformat()}..{b.isoformat()}", at(a), at(b + timedelta(days=1)))
     raise BadInput(
-        f"period {text!r} is not YYYY-MM, YYYY-Qn, YYYY or YYYY-MM-DD..YYYY-MM-DD "
-        "(e.g. 2026-11, 2026-Q4, 2026, 2026-11-01..2026-11-15)"
+        f"period {text!r} is not YYYY-MM, YYYY-Qn, YYYY or DD/MM/YYYY..DD/MM/YYYY "
+        "(e.g. 2026-11, 2026-Q4, 2026, 01/11/2026..15/11/2026)"
     )
 
 

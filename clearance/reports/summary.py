@@ -55,9 +55,9 @@ from sqlalchemy.orm import Session
 from clearance.auditlog.models import entries
 from clearance.auditlog.rfc6962 import HASH_SIZE, leaf_hash
 from clearance.auditlog.tree import Builder, RightEdge
+from clearance.dates import DEFAULT_ZONE
 from clearance.errors import BadInput, VerificationError
 from clearance.reports.figures import (
-    DEFAULT_ZONE,
     Duration,
     Figure,
     Filters,
