@@ -37,7 +37,8 @@ from sqlalchemy.orm import Session
 from clearance.domain.lifecycle import State
 from clearance.publishing.queue import LEASE, waiting_publications
 from clearance.runtime import Runtime
-from clearance.settings import ReviewSettings
+from clearance.services.previews import Progress, backfill_from
+from clearance.settings import ReviewSettings, ScheduleSettings
 from clearance.storage.models import Item
 from flows.pipeline import ItemFailure
 
@@ -54,6 +55,8 @@ MAX_RETRY_AFTER = 900.0
 LOCK_NAMESPACE = 0x5245_5645  # "REVE"
 #: the publication dispatcher's namespace
 PUBLISH_LOCK_NAMESPACE = 0x5055_424C  # "PUBL"
+#: the idle backfill's namespace (one key: one worker at a time takes a step)
+PREVIEWS_LOCK_NAMESPACE = 0x5052_4556  # "PREV"
 
 
 class Outcome(Protocol):
@@ -337,6 +340,93 @@ def start_publication_dispatcher(
     runner = prefect_batch_runner(concurrency or REVIEW_CONCURRENCY, flow="publish-batch")
     dispatcher = publication_dispatcher(rt, runner, lease=lease, interval=interval)
     return _serve_in_thread(dispatcher, stop, "publication-dispatcher")
+
+
+def no_work_waiting(session: Session, *, lease: float = LEASE) -> bool:
+    """Nothing waits for review or publication (the two dispatchers have nothing to do)."""
+    return not submitted(session, 1) and not waiting_publications(session, limit=1, lease=lease)
+
+
+@dataclass
+class IdleBackfill:
+    """The task worker's idle work: while no item waits for review or publication, draw the
+    missing page images (``clearance.services.previews.backfill_from``) one bounded step at a
+    time: ``batch`` revisions read, at most ``limit`` documents drawn, then the queues looked at
+    again, so a submission waits for one step at most. A pass over every revision is followed
+    by ``rest`` seconds (``CLEARANCE_PREVIEWS_INTERVAL``) before the next. On PostgreSQL a step
+    is taken under an advisory lock: of several workers one draws at a time."""
+
+    rt: Runtime
+    limit: int = 2
+    batch: int = 500
+    pause: float = 0.1  # between two steps of a pass
+    busy_wait: float = 1.0  # while there is other work
+    rest: float = float(ScheduleSettings().previews_interval)  # between two passes
+    lease: float = LEASE
+    clock: Callable[[], float] = time.monotonic
+    claims: Claims = field(default_factory=LocalClaims)
+    after: int = 0
+    resting_until: float = 0.0
+
+    def idle(self) -> bool:
+        with self.rt.readers() as session:
+            return no_work_waiting(session, lease=self.lease)
+
+    def step(self) -> Progress | None:
+        """One step now if the worker is idle and not resting; None when none was taken."""
+        if self.clock() < self.resting_until or not self.idle():
+            return None
+        if not self.claims.take(["previews-backfill"]):
+            return None  # another worker is taking a step
+        try:
+            progress = backfill_from(self.rt, self.after, limit=self.limit, batch=self.batch)
+        finally:
+            self.claims.release(["previews-backfill"])
+        if progress.drawn or progress.failed:
+            log.info(
+                "page images drawn for %d document(s), %d could not be drawn",
+                progress.drawn,
+                progress.failed,
+            )
+        if progress.after is None:  # the pass is over: rest, then from the first revision
+            self.after = 0
+            self.resting_until = self.clock() + self.rest
+        else:
+            self.after = progress.after
+        return progress
+
+    def serve(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                progress = self.step()
+            except Exception:  # the database or a renderer unreachable: try again later
+                log.exception("the page-image backfill step failed; trying again shortly")
+                stop.wait(self.busy_wait * 5)
+                continue
+            if progress is None:
+                wait = self.resting_until - self.clock()
+                stop.wait(min(max(wait, self.busy_wait), self.busy_wait * 10))
+            else:
+                stop.wait(self.pause)
+
+
+def start_idle_backfill(
+    rt: Runtime, stop: threading.Event, *, rest: float, lease: float = LEASE
+) -> threading.Thread:
+    """A daemon thread drawing missing page images while the worker is idle."""
+    backfill = IdleBackfill(
+        rt, rest=rest, lease=lease, claims=claims_for(rt, PREVIEWS_LOCK_NAMESPACE)
+    )
+
+    def serve() -> None:
+        try:
+            backfill.serve(stop)
+        finally:
+            backfill.claims.close()
+
+    thread = threading.Thread(target=serve, name="previews-backfill", daemon=True)
+    thread.start()
+    return thread
 
 
 def _serve_in_thread(dispatcher: Dispatcher, stop: threading.Event, name: str) -> threading.Thread:

@@ -10,6 +10,10 @@ at once (default 4), polling every ``CLEARANCE_REVIEW_POLL`` seconds (default 0.
 A second dispatcher thread publishes: it sweeps the approved items (and the recalls under way)
 from the core's database and publishes them in ``publish-batch`` flow runs; a pending
 publication claimed more than ``CLEARANCE_PUBLISH_LEASE`` seconds ago (default 120) is re-driven.
+A third thread uses the idle time: while nothing waits for review or publication it draws the
+missing page images of the approvers' previews a bounded step at a time
+(``flows.dispatch.IdleBackfill``; a pass over every revision, then ``CLEARANCE_PREVIEWS_INTERVAL``
+seconds of rest); a web request never draws.
 Prefect records every flow and task run. Runs until SIGTERM/SIGINT.
 """
 
@@ -30,7 +34,7 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    from flows.dispatch import start_dispatcher, start_publication_dispatcher
+    from flows.dispatch import start_dispatcher, start_idle_backfill, start_publication_dispatcher
     from flows.pipeline import runtime, warm_up
 
     rt = runtime()
@@ -45,6 +49,9 @@ def main() -> None:
             concurrency=review.concurrency,
         ),
         start_publication_dispatcher(rt, stop, lease=review.publish_lease, interval=review.poll),
+        start_idle_backfill(
+            rt, stop, rest=rt.settings.schedule.previews_interval, lease=review.publish_lease
+        ),
     ]
     while not stop.wait(1.0):
         if not all(thread.is_alive() for thread in threads):

@@ -126,36 +126,60 @@ def _entry(screening: Any, name: str, sha256: str) -> dict[str, Any] | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One bounded step of a pass over the revisions: parts drawn, parts that cannot be drawn,
+    and where the next step carries on (``after``: a revision id), None when the pass has read
+    every revision."""
+
+    drawn: int
+    failed: int
+    after: int | None
+
+
+def backfill_from(rt: Runtime, after: int = 0, *, limit: int = 20, batch: int = 500) -> Progress:
+    """One step of the backfill: the revisions after ``after``, ``batch`` of them at most (one
+    keyset read), and of their missing page images at most ``limit`` drawn. The task worker
+    takes one step at a time while it has no other work (``flows.dispatch.IdleBackfill``)."""
+    missing, last = _missing(rt, after, batch)
+    if last == after:
+        return Progress(0, 0, None)
+    drawn = failed = 0
+    for revision_id, name, sha256, mime in missing:
+        if drawn + failed >= limit:
+            return Progress(drawn, failed, revision_id - 1)  # this revision again: its rest
+        rendered = store_rendering(rt, name, rt.blobs.read(sha256), mime, sha256)
+        with rt.uow() as uow:
+            revision = uow.session.get(Revision, revision_id)
+            screening = copy.deepcopy(revision.screening) if revision else None
+            entry = _entry(screening, name, sha256)
+            if revision is None or entry is None or rendered_entry(entry, sha256):
+                continue  # gone or drawn meanwhile (another worker)
+            entry["rendered"] = rendered or {"of": sha256, "failed": True}
+            revision.screening = screening  # a new value: the JSON column is rewritten
+            uow.commit()
+        if rendered:
+            drawn += 1
+        else:
+            failed += 1
+    return Progress(drawn, failed, last)
+
+
 def backfill_pages(rt: Runtime, *, limit: int = 20, batch: int = 500) -> Backfill:
     """Draw the missing page images of the sanitised derivatives (items reviewed before page
     images existed, or whose drawing failed at review) into the blob store and record them in
     the part's screening entry, as the review would have: at most ``limit`` parts a pass. Runs
-    in the background (the scheduled ``previews-backfill`` flow, ``clearance previews
-    backfill``), never in a request: the page says the images are being made meanwhile. A
-    document that cannot be drawn is marked (``"rendered": {"of": ..., "failed": true}``) and
-    not tried again; its page keeps the text preview."""
+    in the background (the task worker while idle, the scheduled ``previews-backfill`` flow,
+    ``clearance previews backfill``), never in a request: the page says the images are being
+    made meanwhile. A document that cannot be drawn is marked (``"rendered": {"of": ...,
+    "failed": true}``) and not tried again; its page keeps the text preview."""
     drawn = failed = 0
     after = 0
-    while drawn + failed < limit:
-        missing, last = _missing(rt, after, batch)
-        if last == after:
+    while True:
+        step = backfill_from(rt, after, limit=limit - drawn - failed, batch=batch)
+        drawn, failed = drawn + step.drawn, failed + step.failed
+        if step.after is None:
             return Backfill(drawn, failed, more=False)
-        after = last
-        for revision_id, name, sha256, mime in missing:
-            if drawn + failed >= limit:
-                return Backfill(drawn, failed, more=True)
-            rendered = store_rendering(rt, name, rt.blobs.read(sha256), mime, sha256)
-            with rt.uow() as uow:
-                revision = uow.session.get(Revision, revision_id)
-                screening = copy.deepcopy(revision.screening) if revision else None
-                entry = _entry(screening, name, sha256)
-                if revision is None or entry is None or rendered_entry(entry, sha256):
-                    continue  # gone or drawn meanwhile (another worker)
-                entry["rendered"] = rendered or {"of": sha256, "failed": True}
-                revision.screening = screening  # a new value: the JSON column is rewritten
-                uow.commit()
-            if rendered:
-                drawn += 1
-            else:
-                failed += 1
-    return Backfill(drawn, failed, more=True)
+        if drawn + failed >= limit:
+            return Backfill(drawn, failed, more=True)
+        after = step.after

@@ -112,3 +112,88 @@ def test_the_backfill_stops_at_its_limit_and_the_cli_finishes_it(
     assert "2 document(s) drawn, 0 could not be drawn; none missing" in result.output
     html = browser(app, "lanh.dao").get(f"/approvals/items/{items[-1]}").get_data(as_text=True)
     assert len(PAGE_IMG.findall(html)) == 1
+
+
+def _queue_item(rt: Runtime) -> str:
+    """An item submitted and not yet reviewed: work waiting for the task worker."""
+    from clearance.services.items import Submission
+    from clearance.services.items import submit as core_submit
+
+    return core_submit(rt, author="tac.gia", submission=Submission(
+        title="Tin chờ", channels=["website"], declared_level="cong_khai", body_text="Tin chờ."))  # fmt: skip
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_idle_worker_draws_missing_page_images_only_while_nothing_waits(
+    app: Flask, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clearance.services.review import review_revision
+    from flows.dispatch import IdleBackfill
+
+    item_id = submit(app, files={"le-hoi.pdf": pdf_pages([["Trang mot"], ["Trang hai"]])})
+    forget_pages(rt, item_id)
+    waiting = _queue_item(rt)
+    clock = Clock()
+    idle = IdleBackfill(rt, limit=1, batch=1, rest=600.0, clock=clock)
+    assert idle.step() is None  # a submission waits for review: no drawing
+    approver = browser(app, "lanh.dao")
+    with monkeypatch.context() as during_request:
+        no_drawing(during_request)
+        assert PENDING in approver.get(f"/approvals/items/{item_id}").get_data(as_text=True)
+    review_revision(rt, waiting)  # the review dispatcher did its work: the worker is idle
+    steps = []
+    while (progress := idle.step()) is not None:
+        steps.append(progress)
+    assert sum(p.drawn for p in steps) == 1 and steps[-1].after is None
+    assert all(p.drawn + p.failed <= 1 for p in steps)  # bounded: one document a step
+    with monkeypatch.context() as during_request:
+        no_drawing(during_request)
+        html = approver.get(f"/approvals/items/{item_id}").get_data(as_text=True)
+    assert [n for _url, n, _alt in PAGE_IMG.findall(html)] == ["1", "2"] and PENDING not in html
+    forget_pages(rt, item_id)
+    assert idle.step() is None  # the pass is over: it rests CLEARANCE_PREVIEWS_INTERVAL
+    clock.now += 601
+    while (progress := idle.step()) is not None and progress.after is not None:
+        pass
+    html = approver.get(f"/approvals/items/{item_id}").get_data(as_text=True)
+    assert len(PAGE_IMG.findall(html)) == 2  # the next pass drew it again
+
+
+def test_the_idle_backfill_on_postgresql_one_worker_draws_at_a_time(
+    pg_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.dispatch import PREVIEWS_LOCK_NAMESPACE, IdleBackfill, claims_for
+    from webapp.context import RUNTIME_KEY
+
+    rt: Runtime = pg_app.extensions[RUNTIME_KEY]
+    items = [submit(pg_app, title=f"Tin {n}", files={"tin.pdf": pdf_pages([[f"Tin {n}"]])})
+             for n in range(2)]  # fmt: skip
+    for item_id in items:
+        forget_pages(rt, item_id)
+    first = IdleBackfill(rt, limit=1, claims=claims_for(rt, PREVIEWS_LOCK_NAMESPACE))
+    second = IdleBackfill(rt, limit=1, claims=claims_for(rt, PREVIEWS_LOCK_NAMESPACE))
+    try:
+        assert first.claims.take(["previews-backfill"]) == ["previews-backfill"]
+        assert second.step() is None  # the first holds the step: the second does not draw
+        first.claims.release(["previews-backfill"])
+        progress = second.step()
+        assert progress is not None and progress.drawn == 1
+        progress = first.step()
+        assert progress is not None and progress.drawn == 1
+        assert backfill_pages(rt) == Backfill(drawn=0, failed=0, more=False)  # none left
+    finally:
+        first.claims.close()
+        second.claims.close()
+    approver = browser(pg_app, "lanh.dao")
+    with monkeypatch.context() as during_request:
+        no_drawing(during_request)
+        for item_id in items:
+            html = approver.get(f"/approvals/items/{item_id}").get_data(as_text=True)
+            assert len(PAGE_IMG.findall(html)) == 1 and PENDING not in html
