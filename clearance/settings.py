@@ -333,7 +333,8 @@ class ScheduleSettings:
     monitor_interval: int = setting("CLEARANCE_MONITOR_INTERVAL", coerce_positive, 3600,
                                     "seconds between read-backs of the live publications")  # fmt: skip
     previews_interval: int = setting("CLEARANCE_PREVIEWS_INTERVAL", coerce_positive, 600,
-                                     "seconds between backfills of missing page images")  # fmt: skip
+                                     "seconds between backfills of missing page images (the "
+                                     "scheduled flow; the task worker's idle passes)")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
