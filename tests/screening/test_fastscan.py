@@ -110,3 +110,66 @@ def test_small_texts_do_not_compile_hyperscan_and_a_large_one_does(
     scan.scan_text(large, fresh, part="t")
     assert scan.fast_matcher_for(fresh, build=False) is not None
     assert scan.scan_text(small, fresh, part="t") == findings
+
+
+# Policy phrases that overlap, repeat inside one another, share ends and hold a character beyond
+# the BMP: where each is found in the UTF-8 of a chunk, then located in the text by str.find.
+_OVERLAPPING = ("mật mật", "mật", "ật m", "a a", "a", "😀 kế", "kế hoạch", "hoạch", "°n")
+_PHRASE_PIECES = [*PIECES, "mật mật mật", "a a a a", "😀 kế hoạch", "\U0001f600", "\ud800"]
+
+
+def _phrase_rules(rules: ScreeningRules, phrases: tuple[str, ...]) -> ScreeningRules:
+    from clearance.screening.rules import KeywordList
+
+    extra = KeywordList("t.phrases", "t", Severity.REVIEW, None, phrases, "t", False)
+    return dataclasses.replace(rules, keyword_lists=(*rules.keyword_lists, extra))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PHRASE_PIECES), max_size=60), st.integers(1, 50))
+def test_phrases_found_in_chunks_are_those_of_one_pass_over_the_text(
+    rules: ScreeningRules, pieces: list[str], chunk: int
+) -> None:
+    """The one pass over each chunk's UTF-8 finds every phrase where the former pass over the
+    whole text's UTF-16 (or UTF-8 beyond the BMP: ``keyword_hits``, kept as the oracle) found
+    it: same end, same payloads, same order; the spaced letters, number runs and loose lines
+    give the portable path's findings (compared through ``scan_text``)."""
+    phrase_rules = _phrase_rules(rules, _OVERLAPPING)
+    matcher = scan.fast_matcher_for(phrase_rules)
+    assert matcher is not None
+    text = "".join(pieces)
+    saved = fastscan.CHUNK
+    fastscan.CHUNK = chunk
+    try:
+        _text, lower, found = matcher.lower_and_prescan(text, stop_on_alarm=False, rejoin=False)
+    finally:
+        fastscan.CHUNK = saved
+    assert found.keywords == matcher.keyword_hits(lower)
+    fast, portable = _both(text, phrase_rules)
+    assert fast == portable
+
+
+def test_phrases_on_a_long_text_are_those_of_one_pass(rules: ScreeningRules) -> None:
+    phrase_rules = _phrase_rules(rules, ("du lịch", "kinh tế", "y tế", "mật độ", "tế"))
+    matcher = scan.fast_matcher_for(phrase_rules)
+    assert matcher is not None
+    text = generate(2, random.Random(11), ("du lịch biển đảo",))
+    _text, lower, found = matcher.lower_and_prescan(text)
+    assert not found.alarm
+    assert len(found.keywords) > 1000  # every chunk holds hits: the comparison is not vacuous
+    assert found.keywords == matcher.keyword_hits(lower)
+
+
+def test_a_phrase_holding_a_newline_is_found_across_chunks(rules: ScreeningRules) -> None:
+    """A key with a line break could straddle two chunks: such rules look for the phrases in
+    the whole text, and find what the portable path finds."""
+    phrase_rules = _phrase_rules(rules, ("hoạch\nmật",))
+    text = ("kế hoạch\nmật ong\n" * 3000) + "x"
+    saved = fastscan.CHUNK
+    fastscan.CHUNK = 7
+    try:
+        fast, portable = _both(text, phrase_rules)
+    finally:
+        fastscan.CHUNK = saved
+    assert fast == portable
+    assert any(f.rule == "t.phrases" for f in fast)

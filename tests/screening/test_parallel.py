@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from clearance.screening import ScreeningRules
 from clearance.screening.detectors import scan
+from clearance.screening.detectors.lines import after_newlines
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from screening_text import generate
@@ -51,13 +52,17 @@ def test_two_halves_equal_one_pass(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet="ab\n", max_size=300), st.integers(0, 20000))
-def test_after_newlines_finds_the_start_of_a_line(text: str, count: int) -> None:
-    """Also across the 64K blocks it counts by (the text repeated 500 times is longer)."""
+@given(st.text(alphabet="ab\n", max_size=300), st.integers(0, 20000), st.integers(0, 400))
+def test_after_newlines_finds_the_start_of_a_line(text: str, count: int, start: int) -> None:
+    """From the text's start or any index, also across the 64K blocks it counts by (the text
+    repeated 500 times is longer), and past the last newline (the end of the last line): the
+    one helper of the scanner's halves and of the realigner's lines (mends D6)."""
     for sample in (text, text * 500):
-        lines = min(count, sample.count("\n"))
-        expected = 0 if lines == 0 else len(sample) - len(sample.split("\n", lines)[-1])
-        assert scan._after_newlines(sample, lines) == expected
+        begin = min(start, len(sample))
+        rest = sample[begin:]
+        lines = rest.count("\n")
+        expected = begin + (len(rest) - len(rest.split("\n", min(count, lines))[-1]))
+        assert after_newlines(sample, count, begin) == expected
 
 
 @pytest.mark.slow

@@ -2,28 +2,28 @@
 
 Why: pyahocorasick walks its trie one character at a time in a Python extension (25-40 ms/MB
 with 2,000 phrases, measured in ``bench/screening_text.py``); Hyperscan compiles the same
-literals into SIMD matchers (about 1.5 ms/MB here). The text is lower-cased and pre-scanned in
-chunks of about 64K characters cut after a newline (cache-resident; every candidate lies within
-a line), each chunk's UTF-8 going through two small databases:
+literals into SIMD matchers (about 1.5 ms/MB here). The text is lower-cased and scanned in
+chunks of about 64K characters cut after a newline (cache-resident; every candidate and every
+phrase lies within a line), each chunk's UTF-8 going through one database that finds:
 
-- first: any character that full normalisation would change (format and zero-width
-  characters, confusable scripts, combining marks; the first one ends the pass, the whole text
-  is then normalised and scanned again), and every line that spells a stamp phrase with
-  separators between its letters ("T Ố I M Ậ T", "mậ t"; ``markings.judge_loose`` decides),
-  and every place where a level field's label departs from its plain form ("Đ ộ  m ậ t: Mật";
-  ``markings.judge_loose_fields`` decides on the lines around it);
-- classes, over one class byte per character (UTF-8 with continuation bytes deleted):
-  ``spaced``, a single letter between separators followed by another single letter ("M Ậ T"),
+- any character that full normalisation would change (format and zero-width characters,
+  confusable scripts, combining marks; the first one ends the pass, the whole text is then
+  normalised and scanned again);
+- every line that spells a stamp phrase with separators between its letters ("T Ố I M Ậ T",
+  "mậ t"; ``markings.judge_loose`` decides), and every place where a level field's label departs
+  from its plain form ("Đ ộ  m ậ t: Mật"; ``markings.judge_loose_fields`` decides on the lines
+  around it);
+- ``spaced``, a single letter between separators followed by another single letter ("M Ậ T"),
   a superset of what ``normalise.rejoin_spaced`` joins (Python confirms each and rejoins the
   line in its chunk); ``numbers``, the end of every run of number characters holding nine
   digits or more, the only places an identifier or a coordinate pair can be
-  (``identifiers.find_numbers_in_runs`` parses them).
+  (``identifiers.find_numbers_in_runs`` parses them);
+- every policy phrase (automaton key) as a literal.
 
-Then one pass for the policy phrases: every automaton key as a literal over the UTF-16-LE
-encoding of the whole lower-cased text, where a byte offset is twice a ``str`` index (no
-mapping pass; matches at odd offsets straddle two characters and are dropped). Texts with
-characters beyond the BMP (surrogate pairs) use a UTF-8 database instead, whose offsets are
-mapped by counting continuation bytes.
+Byte offsets become ``str`` indices without a pass over the text: a phrase is found again by
+``str.find`` a few characters from the previous hit, and the rare class ends are counted from
+the nearest phrase hit. Rules with a phrase holding a newline look for the phrases in the
+whole text's UTF-16 (:meth:`FastMatcher.keyword_hits`) instead.
 
 Findings are exactly those of the portable path (``automaton.build_matcher``, ``prefilter``,
 ``find_numbers``); ``tests/screening/test_fastscan.py`` compares both, also with tiny chunks.
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,35 +71,33 @@ def _alarm_literals() -> list[bytes]:
     ]
 
 
-# Character classes of the lower-cased text, one byte per character (UTF-8 with continuation
-# bytes deleted; the lead byte decides). L: letter (ASCII, Latin supplements, Vietnamese),
-# S: a separator obfuscators put between letters (and U+0080-U+00BF, which holds "·"),
-# D: digit, P: other characters of number runs, o: anything else.
-def _class_table() -> bytes:
-    table = bytearray(b"o" * 256)
-    for byte in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
-        table[byte] = ord("L")
-    for byte in (0xC3, 0xC4, 0xC5, 0xC6, 0xC7, 0xC8, 0xC9, 0xE1):
-        table[byte] = ord("L")
-    for byte in b"0123456789":
-        table[byte] = ord("D")
-    for byte in (*SPACED_SEPARATORS.replace("\u00b7", "").encode("ascii"), 0xC2):
-        table[byte] = ord("S")
-    for byte in b",()+":
-        table[byte] = ord("P")
-    return bytes(table)
-
-
-_CLASSES = _class_table()
 _CONTINUATION = bytes(range(0x80, 0xC0))
 # Marks continuation bytes with "c" so that a byte offset becomes a character index by one
 # C-speed count (decoding the stretches between hits costs five times more).
 _MARK_CONTINUATION = bytes(ord("c") if 0x80 <= b < 0xC0 else ord("n") for b in range(256))
-# "M Ậ T": a single letter between separators, then another single letter (a superset of the
-# runs rejoin_spaced joins; Python confirms). Digits joined by number characters, nine or more:
-# reported once, at the end of the run of number characters that holds them.
-_SPACED = rb"SLS{1,3}L(?:[^L]|\z)"
-_NUMBERS = rb"D(?:[SP]*D){8}[DSP]*(?:[^DSP]|\z)"
+
+
+# Character classes over the UTF-8 of the lower-cased text, one whole character each (the lead
+# byte decides). L: a letter (ASCII, Latin supplements and extensions U+00C0-U+027F, U+1000-U+1FFF
+# where Vietnamese letters are), S: a separator obfuscators put between letters (and
+# U+0080-U+00BF, which holds "·"), D: a digit, P: other characters of number runs. A pattern
+# ending in "not L" (or "not D, S, P") ends one byte into that character: its end counts as
+# the character's end (:meth:`FastMatcher._char_ends`).
+def _class_patterns() -> tuple[bytes, bytes]:
+    """ "M Ậ T": a single letter between separators, then another single letter (a superset of
+    the runs rejoin_spaced joins; Python confirms). Digits joined by number characters, nine or
+    more: reported once, at the end of the run of number characters that holds them."""
+    separators = _escaped(SPACED_SEPARATORS.replace("\u00b7", "").encode("ascii"))
+    letter = rb"(?:[A-Za-z]|[\xc3-\xc9][\x80-\xbf]|\xe1[\x80-\xbf][\x80-\xbf])"
+    not_letter = rb"(?:[^A-Za-z\xc3-\xc9\xe1]|\z)"
+    separator = b"(?:[" + separators + rb"]|\xc2[\x80-\xbf])"
+    number_part = b"(?:[" + separators + rb",()+]|\xc2[\x80-\xbf])"
+    digit = b"[0-9]"
+    run_char = b"(?:[0-9" + separators + rb",()+]|\xc2[\x80-\xbf])"
+    not_run = b"(?:[^0-9" + separators + rb",()+\xc2]|\z)"
+    spaced = separator + letter + separator + b"{1,3}" + letter + not_letter
+    numbers = digit + b"(?:" + number_part + b"*" + digit + b"){8}" + run_char + b"*" + not_run
+    return spaced, numbers
 
 
 def _loose_line(letters: str) -> bytes:
@@ -185,6 +184,8 @@ class FastScan:
     spaced_ends: list[int] = field(default_factory=list)  # exclusive end of a candidate
     number_ends: list[int] = field(default_factory=list)  # exclusive end of a number run
     loose_ends: list[int] = field(default_factory=list)  # end of a loose stamp candidate line
+    # (end index inclusive, payloads) of every policy phrase, as :meth:`FastMatcher.keyword_hits`
+    keywords: list[tuple[int, tuple[Payload, ...]]] = field(default_factory=list)
 
 
 class FastMatcher:
@@ -208,14 +209,13 @@ class FastMatcher:
         }
         self._keys = list(keys)
         self._keyword_db: Any = None  # UTF-8 keys, compiled for the first text beyond the BMP
+        self._keyword16_db: Any = None  # UTF-16 keys, compiled for keys holding a newline
         self._keyword_lock = threading.Lock()
-        # Hyperscan's literal API stops at a NUL byte, which UTF-16 has in every ASCII letter:
-        # the UTF-16 keys are compiled as regular expressions made only of escaped bytes.
-        self._keyword16_db = _compile(
-            [_escaped(key.encode("utf-16-le", "surrogatepass")) for key in keys], False
-        )
-        # One pass over each chunk's UTF-8 finds the alarm characters (each reported once) and
-        # the loose stamp lines (cheaper than two passes, measured).
+        # One pass over each chunk's UTF-8 finds everything: the alarm characters (each reported
+        # once), the loose stamp lines, the loose level fields, the spaced letters, the number
+        # runs and every policy phrase (one pass instead of three, and no class-byte string nor
+        # UTF-16 copy of the text: 1.15-1.28 times less CPU per MB, measured). A key holding a newline
+        # could straddle two chunks: such rules keep the phrases' pass over the whole text.
         alarm = _byte_classes(_alarm_literals())
         self._alarms = len(alarm)
         self._fields_from = len(alarm) + len(loose)  # ids of the level field patterns
@@ -227,36 +227,42 @@ class FastMatcher:
             for label in {label for _index, label in spellings}
             for pattern in _loose_fields(label)
         ]
+        self._spaced_id = len(alarm) + len(lines) + len(labels)
+        self._keys_from = self._spaced_id + 2  # ids of the policy phrases
+        self._chunked_keys = not any("\n" in key for key in keys)
+        phrases = (
+            [_escaped(key.encode("utf-8", "surrogatepass")) for key in keys]
+            if self._chunked_keys
+            else []
+        )
         flags = [_hs.HS_FLAG_SINGLEMATCH] * len(alarm) + [_hs.HS_FLAG_MULTILINE] * len(lines)
-        self._first_db = _compile(alarm + lines + labels, False, flags + [0] * len(labels))
-        self._class_db = _compile([_SPACED, _NUMBERS], False)
+        flags += [0] * (len(labels) + 2 + len(phrases))
+        self._chunk_db = _compile(
+            [*alarm, *lines, *labels, _SPACED, _NUMBERS, *phrases], False, flags
+        )
         self._local = threading.local()
 
-    def _scratch(self) -> tuple[Any, Any, Any, Any]:
-        scratch: tuple[Any, Any, Any, Any] | None = getattr(self._local, "scratch", None)
+    def _scratch(self) -> Any:
+        scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             assert _hs is not None
-            scratch = (
-                None,  # the UTF-8 keyword scratch, made with its database (_keyword_hits_utf8)
-                _hs.Scratch(self._first_db),
-                _hs.Scratch(self._class_db),
-                _hs.Scratch(self._keyword16_db),
-            )
-            self._local.scratch = scratch
+            scratch = self._local.scratch = _hs.Scratch(self._chunk_db)
         return scratch
 
     def lower_and_prescan(
         self, text: str, *, stop_on_alarm: bool = True, rejoin: bool = True
     ) -> tuple[str, str, FastScan]:
-        """(text, its lower-cased form, the candidates found in it), the text with the letters
-        of real runs of spaced letters rejoined line by line (``normalise.rejoin_spaced``) when
-        ``rejoin``. The work goes in chunks of about :data:`CHUNK` characters cut after a
-        newline, so that each step works on data still in the CPU cache (lower-casing 20 MB at
-        once is 1.7 times slower, measured) and a rejoined line costs a rescan of its chunk, not
-        a copy of the whole text. Every candidate stays within one line and lower-casing
-        depends only on the line (final sigma), so the chunks give what one pass gives. With
-        ``stop_on_alarm`` the first alarm ends the work: the caller normalises the whole text
-        and scans again (the texts returned are then the input and "")."""
+        """(text, its lower-cased form, what was found in it: the candidates and every policy
+        phrase), the text with the letters of real runs of spaced letters rejoined line by line
+        (``normalise.rejoin_spaced``) when ``rejoin``. The work goes in chunks of about
+        :data:`CHUNK` characters cut after a newline, so that each step works on data still in
+        the CPU cache (lower-casing 20 MB at once is 1.7 times slower, measured) and a rejoined
+        line costs a rescan of its chunk, not a copy of the whole text. Every candidate and every
+        phrase (none holds a newline, else they are looked for in the whole text) stays within
+        one line and lower-casing depends only on the line (final sigma), so the chunks give
+        what one pass gives. With ``stop_on_alarm`` the first alarm ends the work: the caller
+        normalises the whole text and scans again (the texts returned are then the input and
+        "")."""
         result = FastScan()
         lowers: list[str] = []
         rejoined: list[tuple[int, int, str]] = []  # (start, end) in ``text``, the new chunk
@@ -277,48 +283,88 @@ class FastMatcher:
                 result.alarm = True
                 if stop_on_alarm:
                     return text, "", result
-            result.number_ends.extend(length + end for end in found.number_ends)
-            result.loose_ends.extend(length + end for end in found.loose_ends)
+            if length:
+                result.number_ends.extend(length + end for end in found.number_ends)
+                result.loose_ends.extend(length + end for end in found.loose_ends)
+                result.keywords.extend((length + end, hit) for end, hit in found.keywords)
+            else:
+                result.number_ends, result.loose_ends = found.number_ends, found.loose_ends
+                result.keywords = found.keywords
             length += len(chunk)
             lowers.append(lower)
             position = cut
-        return _spliced(text, rejoined), "".join(lowers), result
+        lowered = "".join(lowers)
+        if not self._chunked_keys:
+            result.keywords = self.keyword_hits(lowered)
+        return _spliced(text, rejoined), lowered, result
 
     def _prescan_chunk(self, chunk: str, lower: str, stop_on_alarm: bool) -> FastScan:
-        """The candidates of one chunk (offsets within it)."""
+        """What one chunk holds (offsets within it)."""
         result = FastScan(alarm=len(lower) != len(chunk))  # U+0130 lower-cases to two
         if result.alarm and stop_on_alarm:
             return result
         encoded = lower.encode("utf-8", "surrogatepass")
-        first_scratch, class_scratch = self._scratch()[1:3]
-        alarms = self._alarms
+        alarms, fields_from, spaced_id = self._alarms, self._fields_from, self._spaced_id
+        keys_from = self._keys_from
         byte_ends: set[int] = set()
         field_ends: set[int] = set()
-        fields_from = self._fields_from
+        classes: list[tuple[int, int]] = []  # (byte end, 0 spaced or 1 numbers)
+        phrases: list[tuple[int, int]] = []  # (byte end, key)
+        add_phrase = phrases.append
 
-        def on_first(ident: int, _start: int, end: int, _flags: int, _context: object) -> bool:
-            if ident < alarms:
+        def on_match(ident: int, _start: int, end: int, _flags: int, _context: object) -> bool:
+            if ident >= keys_from:
+                add_phrase((end, ident - keys_from))
+            elif ident < alarms:
                 result.alarm = True
                 return stop_on_alarm  # one is enough when the text is normalised anyway
-            (field_ends if ident >= fields_from else byte_ends).add(end)
+            elif ident >= spaced_id:
+                classes.append((end, ident - spaced_id))
+            else:
+                (field_ends if ident >= fields_from else byte_ends).add(end)
             return False
 
         with contextlib.suppress(_hs.ScanTerminated):
-            self._first_db.scan(encoded, match_event_handler=on_first, scratch=first_scratch)
+            self._chunk_db.scan(encoded, match_event_handler=on_match, scratch=self._scratch())
         if result.alarm and stop_on_alarm:
             return result
-        result.loose_ends = self._loose_lines(encoded, byte_ends, field_ends)
-        classes = encoded.translate(_CLASSES, _CONTINUATION)
-        del encoded
-        spaced, numbers = result.spaced_ends, result.number_ends
-
-        def on_class(ident: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            (numbers if ident else spaced).append(end)
-
-        self._class_db.scan(classes, match_event_handler=on_class, scratch=class_scratch)
-        spaced.sort()
-        numbers.sort()
+        if byte_ends or field_ends:
+            result.loose_ends = self._loose_lines(encoded, byte_ends, field_ends)
+        anchors: list[tuple[int, int]] = [(0, 0)]  # (byte, character) offsets known to match
+        if phrases:
+            result.keywords = self._phrase_hits(lower, phrases, anchors)
+        if classes:
+            spaced, numbers = result.spaced_ends, result.number_ends
+            for end, kind in _char_ends(encoded, classes, anchors):
+                (numbers if kind else spaced).append(end)
         return result
+
+    def _phrase_hits(
+        self, lower: str, phrases: list[tuple[int, int]], anchors: list[tuple[int, int]]
+    ) -> list[tuple[int, tuple[Payload, ...]]]:
+        """(end index inclusive, payloads) of each phrase found at a byte end, in
+        pyahocorasick's order (by end, the longest key first). The k-th occurrence of a key in
+        the UTF-8 is its k-th occurrence in the text (a key starts and ends on whole
+        characters), and every occurrence is reported, so each is found by ``str.find`` from
+        just after the key's previous occurrence; ends never decrease with the byte ends, so the
+        search also starts no earlier than the previous hit's end less the key's length (a
+        search of a few characters, instead of a pass counting every character). Each hit's
+        (byte end, character end) goes to ``anchors``, ascending."""
+        phrases.sort()
+        keys, lengths, payloads = self._keys, self._lengths, self._payloads
+        previous: dict[int, int] = {}  # key -> start of its last occurrence
+        hits: list[tuple[int, int, int]] = []
+        last_end = 0
+        for byte_end, ident in phrases:
+            length = lengths[ident]
+            start = max(last_end - length, previous.get(ident, -1) + 1, 0)
+            found = lower.find(keys[ident], start)
+            previous[ident] = found
+            last_end = found + length
+            hits.append((last_end - 1, -length, ident))
+            anchors.append((byte_end, last_end))
+        hits.sort()
+        return [(end_incl, payloads[ident]) for end_incl, _neg, ident in hits]
 
     def _loose_lines(self, encoded: bytes, byte_ends: set[int], field_ends: set[int]) -> list[int]:
         """The end index of every line spelling a stamp with its letters set apart (the lines
@@ -350,7 +396,18 @@ class FastMatcher:
             if not end & 1:  # an odd end straddles two characters
                 append16(((end >> 1) - 1, -lengths[ident], ident))
 
-        self._keyword16_db.scan(wide, match_event_handler=on_key16, scratch=self._scratch()[3])
+        with self._keyword_lock:
+            if self._keyword16_db is None:
+                # Hyperscan's literal API stops at a NUL byte, which UTF-16 has in every ASCII
+                # letter: the UTF-16 keys are compiled as regular expressions of escaped bytes.
+                self._keyword16_db = _compile(
+                    [_escaped(key.encode("utf-16-le", "surrogatepass")) for key in self._keys],
+                    False,
+                )
+        scratch16 = getattr(self._local, "keyword16", None)
+        if scratch16 is None:
+            scratch16 = self._local.keyword16 = _hs.Scratch(self._keyword16_db)
+        self._keyword16_db.scan(wide, match_event_handler=on_key16, scratch=scratch16)
         found16.sort()  # by end, the longest key first
         payloads = self._payloads
         return [(end_incl, payloads[ident]) for end_incl, _neg, ident in found16]
@@ -387,6 +444,23 @@ class FastMatcher:
         keyword.sort()  # by end, the longest key first
         payloads = self._payloads
         return [(end_incl, payloads[ident]) for end_incl, _neg, ident in keyword]
+
+
+def _char_ends(
+    encoded: bytes, ends: list[tuple[int, int]], anchors: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """``(byte end, kind)`` as ``(character end, kind)``, ascending: the characters whose first
+    byte lies before the byte end (a class pattern's end falls one byte into the character that
+    closes it, which counts as read). Few: counted from the nearest ``anchor`` before (a known
+    pair of offsets, ascending) by deleting the continuation bytes between."""
+    ends.sort()
+    out: list[tuple[int, int]] = []
+    for end, kind in ends:
+        byte_at, char_at = anchors[bisect_right(anchors, (end, 1 << 62)) - 1]
+        if end != byte_at:
+            char_at += len(encoded[byte_at:end].translate(None, _CONTINUATION))
+        out.append((char_at, kind))
+    return out
 
 
 def _spliced(text: str, replaced: list[tuple[int, int, str]]) -> str:
@@ -439,6 +513,9 @@ def _compile(expressions: list[bytes], literal: bool, flags: int | list[int] = 0
         literal=literal,
     )
     return database
+
+
+_SPACED, _NUMBERS = _class_patterns()
 
 
 def available() -> bool:

@@ -12,6 +12,7 @@ step not repeated) gives no offsets for that finding, never wrong ones.
 
 from __future__ import annotations
 
+from clearance.screening.detectors.lines import after_newlines
 from clearance.screening.normalise import traced, traced_lower
 
 #: Lines longer than this are not traced (the trace is per character, in Python).
@@ -40,7 +41,7 @@ class Realign:
         if end <= start or line < self._lines:
             return None
         if line > self._lines:
-            self._given_line = _after_newlines(given, self._given_line, line - self._lines)
+            self._given_line = after_newlines(given, line - self._lines, self._given_line)
             self._lines = line
         line_start = scanned.rfind("\n", 0, start) + 1
         line_end = scanned.find("\n", start)
@@ -62,21 +63,6 @@ class Realign:
             line = self._given[key : len(self._given) if given_end < 0 else given_end]
             self._traces[key] = _line_trace(line, self._scanned[line_start:line_end])
         return self._traces[key]
-
-
-def _after_newlines(text: str, position: int, count: int) -> int:
-    """The index just after the ``count``-th newline of ``text`` from ``position``: newlines
-    counted a block at a time, then found one by one within the last block."""
-    block = 1 << 14
-    while position + block < len(text):
-        found = text.count("\n", position, position + block)
-        if found >= count:
-            break
-        count -= found
-        position += block
-    for _ in range(count):
-        position = text.find("\n", position) + 1
-    return position
 
 
 def _line_trace(line: str, target: str) -> tuple[list[int], list[int]] | None:

@@ -1,10 +1,9 @@
 """Scan one text part: normalise, find keyword/marking hits and identifiers, judge each hit.
 
 Hot path (``fastscan``, Hyperscan): an NFKC quick-check, then, chunk by chunk, lower-casing,
-one UTF-8 encoding, a pass for characters normalisation would change (the first one stops it)
-and for loose stamp lines, one class-byte pass for spaced letters and number runs (real runs
-are rejoined in their line at once); then one literal scan of the UTF-16 text for every policy
-phrase. Full normalisation runs only when the alarm fires. Identifier parsing looks only at
+one UTF-8 encoding and one pass over it for characters normalisation would change (the first
+one stops it), loose stamp lines, spaced letters and number runs (real runs are rejoined in
+their line at once) and every policy phrase. Full normalisation runs only when the alarm fires. Identifier parsing looks only at
 runs of number characters that hold nine digits or more. Portable path (no Hyperscan): the
 pyahocorasick automaton, the byte-class ``prefilter``, one number regex, one loose-stamp regex
 and one loose field regex over the whole text; both paths give the same findings. Stamps with
@@ -47,6 +46,7 @@ from clearance.screening.detectors.identifiers import (
     find_numbers_in_runs,
     find_plates,
 )
+from clearance.screening.detectors.lines import after_newlines
 from clearance.screening.detectors.markings import (
     LOOSE_EDGE,
     compact,
@@ -305,7 +305,7 @@ def _scan_hits(text: str, rules: ScreeningRules, budget: Budget | None) -> tuple
         if found.alarm:  # the prescan stopped there: normalise everything, scan again
             text = normalise(text)
             text, lower, found = fast.lower_and_prescan(text, stop_on_alarm=False, rejoin=False)
-        raw = fast.keyword_hits(lower)
+        raw = found.keywords
         numbers = find_numbers_in_runs(lower, found.number_ends)
         loose = found.loose_ends
         judges: Matcher | FastMatcher = fast
@@ -446,25 +446,6 @@ def _token(rules: ScreeningRules) -> str:
     return token
 
 
-def _after_newlines(text: str, count: int) -> int:
-    """The index just after the ``count``-th newline of ``text`` (0 for none; the end of the
-    last line when there are fewer). Newlines are counted a block at a time (C speed), then
-    found one by one within the last block."""
-    position, block = 0, 1 << 16
-    while count and position + block < len(text):
-        found = text.count("\n", position, position + block)
-        if found >= count:
-            break
-        count -= found
-        position += block
-    for _ in range(count):
-        newline = text.find("\n", position)
-        if newline < 0:
-            break
-        position = newline + 1
-    return position
-
-
 def _half(
     text: str, rules: ScreeningRules, part: str, keep: tuple[int, int | None],
     lines: tuple[int, int | None], line_offset: int, budget: Budget | None,
@@ -477,8 +458,8 @@ def _half(
     if located is text:
         low, high = keep[0], len(text) + 1 if keep[1] is None else keep[1]
     else:
-        low = _after_newlines(located, lines[0])
-        high = len(located) + 1 if lines[1] is None else _after_newlines(located, lines[1])
+        low = after_newlines(located, lines[0])
+        high = len(located) + 1 if lines[1] is None else after_newlines(located, lines[1])
     return _locate(
         hits,
         located,
