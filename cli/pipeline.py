@@ -253,6 +253,9 @@ def demo_cmd(inline: bool, password: str) -> None:
     from clearance.storage import statistics
 
     statistics.refresh(rt.engine)  # the demo's bulk load: plans from its tables, not empty ones
+    from clearance.reports.stored import refresh_stored
+
+    refresh_stored(rt)  # and its month reports, so the first report page recomputes none
     click.echo("")
     for key, state in result.states.items():
         click.echo(f"{result.items[key]}  {key:<12} {state}")

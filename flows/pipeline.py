@@ -191,6 +191,20 @@ def statistics_task() -> tuple[str, ...]:
     return statistics.refresh(runtime().engine).analysed
 
 
+@task(cache_policy=NO_CACHE, persist_result=False)
+def reports_task() -> tuple[str, ...]:
+    """The stored report summary brought to the log's end and its month reports recomputed where
+    missing or out of date (after an upgrade or a bulk import), so no report page does it."""
+    from clearance.errors import ConfigurationError
+    from clearance.reports.stored import refresh_stored
+
+    try:
+        return tuple(refresh_stored(runtime()))
+    except ConfigurationError as exc:  # a worker's home without the web's secret key
+        get_run_logger().info("report summary not refreshed here: %s", exc)
+        return ()
+
+
 @dataclass(frozen=True)
 class MonitorResult:
     checked: int
@@ -298,12 +312,16 @@ def publish_batch(item_ids: list[str]) -> PublishBatchResult:
 @flow(name="deadlines", flow_run_name="deadlines", persist_result=False)
 def deadlines() -> int:
     """Reminders and escalations, then the table statistics (the schedule both need: the
-    planner's statistics must follow the tables as they grow, not one migration's snapshot)."""
+    planner's statistics must follow the tables as they grow, not one migration's snapshot),
+    then the stored month reports (recomputed here, in the background, not on a page)."""
     die_with_runner()
     sent = deadlines_task()
     analysed = statistics_task()
     if analysed:
         get_run_logger().info("table statistics refreshed: %s", ", ".join(analysed))
+    months = reports_task()
+    if months:
+        get_run_logger().info("month reports recomputed: %s", ", ".join(months))
     return sent
 
 

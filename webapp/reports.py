@@ -24,8 +24,8 @@ from clearance.reports.figures import (
     parse_period,
 )
 from clearance.reports.history import History
-from clearance.reports.snapshot import state_key
 from clearance.reports.source import entries_at
+from clearance.reports.stored import stored_summary
 from clearance.reports.summary import Summary
 from webapp import evidence
 from webapp.access import role_required
@@ -44,12 +44,7 @@ def summary() -> Summary:
     then reads the items of its period."""
     found = current_app.extensions.get(_SUMMARY)
     if found is None:
-        settings = runtime().settings
-        store = Summary(
-            settings.home / "reports" / "summary.sqlite",
-            state_key(str(current_app.config["SECRET_KEY"])),
-        )
-        found = current_app.extensions.setdefault(_SUMMARY, store)
+        found = current_app.extensions.setdefault(_SUMMARY, stored_summary(runtime().settings))
     assert isinstance(found, Summary)
     return found
 

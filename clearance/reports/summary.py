@@ -284,6 +284,43 @@ class Summary:
                 raise
         return found
 
+    def refresh(self, session: Session) -> list[str]:
+        """Bring the summary to the log's end and every stored month report up to date (those
+        missing, out of date or written by an earlier version recomputed from their rows), one
+        month per transaction, newest first: the work of the background (the scheduled
+        ``deadlines`` flow, after a bulk load), so that after an upgrade or an import no page
+        recomputes a month. The months recomputed."""
+        self.advance(session)
+        done: list[str] = []
+        with self._lock:
+            kept = [str(m) for (m,) in self._conn().execute("SELECT month FROM months")]
+        head = self._head
+        years = sorted({int(m[:4]) for m in head.changed}) if head is not None else []
+        # every month of the years with items (a quarter or a year asks for its empty months
+        # too) and those stored before
+        wanted = set(kept)
+        if years:
+            wanted.update(f"{y}-{m:02d}" for y in range(years[0], years[-1] + 1)
+                          for m in range(1, 13))  # fmt: skip
+        for month in sorted(wanted, reverse=True):
+            with self._lock:
+                db = self._conn()
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    head = self._advance(db, session)
+                    stored = self._stored_month(db, month, head.size)
+                    if stored is None or head.changed.get(month, 0) > stored[0]:
+                        if self._month(db, head, month) is None:  # a row fails: rebuilt
+                            self._forget(db)
+                            head = self._advance(db, session)
+                            self._month(db, head, month)
+                        done.append(month)
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+        return done
+
     def _parts(
         self,
         db: sqlite3.Connection,

@@ -164,7 +164,8 @@ def test_the_scheduled_deadlines_flow_refreshes_the_table_statistics(
     live: tuple[Runtime, Pipeline],
 ) -> None:
     """After a bulk load the scheduled ``deadlines`` flow analyses the grown tables (SQLite's
-    planner reads ``sqlite_stat1``; a migration's snapshot holds for that snapshot only)."""
+    planner reads ``sqlite_stat1``; a migration's snapshot holds for that snapshot only), and
+    recomputes the stored month reports, so the web's first report page recomputes none."""
     from datetime import UTC, datetime
 
     from sqlalchemy import func, insert, select
@@ -188,8 +189,25 @@ def test_the_scheduled_deadlines_flow_refreshes_the_table_statistics(
              "current_revision": 1, "created_at": now, "updated_at": now}
             for i in range(4000)])  # fmt: skip
         total = conn.execute(select(func.count()).select_from(Item)).scalar_one()
+    from clearance.events import Event
+    from clearance.reports.figures import parse_period
+    from clearance.reports.stored import stored_summary
+    from clearance.settings import generate_secret_key
+
+    generate_secret_key(rt.settings.home)  # the web's secret, as `clearance init` makes it
+
+    imported = datetime(2026, 3, 9, 2, tzinfo=UTC)  # an imported item's entry, long ago
+    with rt.sessions.begin() as session:
+        rt.sink.append(session, [Event("item.submitted", "an", "imported-1", body={
+            "author": "an", "channels": ["website"], "language": "vi", "themes": []})],
+            now=imported)  # fmt: skip
     with prefect_settings():
         deadlines()
+    page = stored_summary(rt.settings)  # as the web opens it: the month is stored already
+    with rt.readers() as session:
+        report, _, _ = page.report(session, parse_period("2026-Q1"))
+    assert page.recomputed == [] and report.outcomes["submitted"].value == 1
+    page.close()
     with rt.engine.connect() as conn:
         after = (
             conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = 'items'")

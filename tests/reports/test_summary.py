@@ -584,3 +584,32 @@ def test_a_summary_written_before_the_month_spans_is_kept_and_its_rows_checked(
     with sqlite3.connect(path) as db:  # the head now keeps them
         (raw,) = db.execute("SELECT value FROM meta WHERE name = 'head'").fetchone()
     assert b'"spans":{' in bytes(raw)
+
+
+def test_the_background_refresh_recomputes_the_months_so_a_page_does_not(rt: Runtime) -> None:
+    """After an upgrade or a bulk import no stored month report is usable (here: none left);
+    the background refresh recomputes them, newest first, into the installation's summary, and
+    the page's handle then finds every month of the quarter stored and recomputes none, folding
+    only the entries written since."""
+    from clearance.reports.stored import refresh_stored, stored_summary
+
+    _write(rt, 0, 6)  # November
+    _write(rt, 6, 3, hours=24 * 40)  # December
+    quarter = parse_period("2026-Q4")
+    first = stored_summary(rt.settings)
+    with rt.readers() as session:
+        first.report(session, quarter)
+    assert {"2026-11", "2026-12"} <= set(first.recomputed)
+    first.close()
+    _tamper(first.path, "DELETE FROM months")
+    # every month of the years with items (a quarter asks for its empty ones too), newest first
+    assert refresh_stored(rt) == [f"2026-{m:02d}" for m in range(12, 0, -1)]
+    assert refresh_stored(rt) == []  # all up to date: nothing done again
+    _write(rt, 9, 2, hours=24 * 41)  # then two more items in December
+    page = stored_summary(rt.settings)
+    with rt.readers() as session:
+        report, _, _ = page.report(session, quarter)
+    assert page.recomputed == [] and page.adjusted == ["2026-12"]
+    assert page.started_from == "summary" and page.folded == 5  # item-9 was published
+    assert report.to_json() == _figures(_full(rt), "2026-Q4")
+    page.close()
