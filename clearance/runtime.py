@@ -7,6 +7,7 @@ objects: which policy is in force, and when it is re-checked, is the policy pack
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,15 +34,19 @@ class Runtime:
     readers: sessionmaker[Any]
     #: the policy in force, loaded and re-checked by the policy package
     policies: PolicyInForce = field(repr=False)
+    #: what ``open`` opened besides the engine and ``close`` closes (the log it made)
+    closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, *, sink: EventSink | None = None) -> Runtime:
         engine = make_engine(settings.database_url)
         check_connection(engine)
+        closers: list[Callable[[], None]] = []
         if sink is None:
             from clearance.auditlog.setup import open_log
 
-            sink = open_log(settings)
+            log = open_log(settings)
+            sink, closers = log, [log.close]
         readers = make_session_factory(engine, read_only=True)
         return cls(
             settings=settings,
@@ -51,6 +56,7 @@ class Runtime:
             blobs=open_blob_store(settings, engine),
             sink=sink,
             policies=PolicyInForce(readers, settings.policy_path),
+            closers=closers,
         )
 
     def uow(self) -> UnitOfWork:
@@ -66,4 +72,6 @@ class Runtime:
         self.policies.pin(policy)
 
     def close(self) -> None:
+        for close in self.closers:
+            close()
         self.engine.dispose()

@@ -102,8 +102,11 @@ def db_upgrade() -> None:
     """Apply every pending migration to CLEARANCE_DATABASE_URL."""
     settings = load_settings()
     engine = make_engine(settings.database_url)
-    check_connection(engine)
-    upgrade(engine)
+    try:
+        check_connection(engine)
+        upgrade(engine)
+    finally:
+        engine.dispose()
     click.echo(
         f"database schema is up to date at {engine.url.render_as_string(hide_password=True)}"
     )
@@ -118,8 +121,11 @@ def db_analyse(force: bool) -> None:
 
     settings = load_settings()
     engine = make_engine(settings.database_url)
-    check_connection(engine)
-    done = statistics.refresh(engine, force=force)
+    try:
+        check_connection(engine)
+        done = statistics.refresh(engine, force=force)
+    finally:
+        engine.dispose()
     if done.dialect != "sqlite":
         click.echo(f"{done.dialect}: autovacuum keeps the statistics; nothing to do")
     else:

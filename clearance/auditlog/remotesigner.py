@@ -33,8 +33,10 @@ class RemoteSigner:
         try:
             verifier = parse_vkey(answer.decode("utf-8"))
         except (UnicodeDecodeError, BadInput) as exc:
+            probe.close()
             raise ConfigurationError(f"the signing helper gave no valid vkey ({exc})") from None
         if verifier.name != origin:
+            probe.close()
             raise ConfigurationError(
                 f"the signing helper's key is for {verifier.name!r}, not the log origin "
                 f"{origin!r}; set CLEARANCE_LOG_ORIGIN={verifier.name}"

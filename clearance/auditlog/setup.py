@@ -36,7 +36,9 @@ def init_log(settings: Settings) -> str:
     if settings.log_signer is not None:
         from clearance.auditlog.remotesigner import RemoteSigner
 
-        return RemoteSigner.connect(settings.log_signer, settings.log_origin).verifier.vkey
+        remote = RemoteSigner.connect(settings.log_signer, settings.log_origin)
+        remote.close()  # init only asks the helper for its key
+        return remote.verifier.vkey
     private, public = _paths(settings)
     if not private.exists() and _log_in_database(settings):
         raise ConfigurationError(

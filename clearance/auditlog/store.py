@@ -72,6 +72,13 @@ class AuditLog:
     def verifier(self) -> Verifier:
         return self._verifier
 
+    def close(self) -> None:
+        """Close what the signers hold open (the signing helper's socket)."""
+        for signer in self._signers:
+            close = getattr(signer, "close", None)
+            if callable(close):
+                close()
+
     def _lock(self, session: Session) -> None:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(_LOCK, {"key": ADVISORY_LOCK_KEY})

@@ -122,6 +122,7 @@ def test_the_helper_signs_only_growing_checkpoints_of_its_origin(
         remote.sign(_body(9, origin="other.example/log"))
     journal = state.journal.read_text().splitlines()
     assert [line.split()[0] for line in journal] == ["5", "5"]
+    remote.close()
     with pytest.raises(ConfigurationError, match="not the log origin"):
         RemoteSigner.connect(address, "other.example/log")
 
@@ -143,6 +144,8 @@ def test_the_log_appends_through_the_helper_and_fails_closed_without_it(
         note = store.latest_checkpoint(session)
     assert note is not None
     assert open_checkpoint(note, [signer.verifier], origin=ORIGIN).checkpoint.size == 1
+    log.close()
+    engine.dispose()
     down = _settings(tmp_path, log_signer=f"unix:{tmp_path / 'nobody.sock'}")
     with pytest.raises(ConfigurationError, match="cannot be reached"):
         open_log(down)
@@ -167,9 +170,12 @@ def test_serve_signer_runs_as_its_own_process(tmp_path: Path) -> None:
         remote = RemoteSigner.connect(f"unix:{socket_path}", ORIGIN)
         assert signer.verifier.verify(_body(1), remote.sign(_body(1)))
         assert socket_path.stat().st_mode & 0o077 == 0
+        remote.close()
     finally:
         process.terminate()
         process.wait(10)
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 def test_init_on_a_second_home_refuses_to_make_a_second_key_for_a_log(tmp_path: Path) -> None:

@@ -218,6 +218,8 @@ class WitnessProcess:
         if self.process is not None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
+            if self.process.stderr is not None:
+                self.process.stderr.close()
             self.process = None
 
     def policy(self) -> WitnessPolicy:
