@@ -8,6 +8,7 @@ import io
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -104,16 +105,15 @@ def test_isolated_result_equals_in_process_result(rules: ScreeningRules) -> None
 
 def _spares(server: int) -> set[int]:
     """The server's children that are forks of it (not the LibreOffice driver it keeps)."""
-    own = open(f"/proc/{server}/cmdline", "rb").read()  # noqa: SIM115
+    own = Path(f"/proc/{server}/cmdline").read_bytes()
     found: set[int] = set()
-    with open(f"/proc/{server}/task/{server}/children") as listing:
-        for pid in listing.read().split():
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                    if cmdline.read() == own and open(f"/proc/{pid}/stat").read().split()[2] != "Z":  # noqa: SIM115
-                        found.add(int(pid))
-            except FileNotFoundError:
-                continue
+    for pid in Path(f"/proc/{server}/task/{server}/children").read_text().split():
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if cmdline == own and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
+                found.add(int(pid))
+        except FileNotFoundError:
+            continue
     return found
 
 
