@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from clearance.publishing.monitor import drifts
-from webapp.context import runtime
+from clearance.publishing.monitor import logged_drifts
+from webapp.context import read_connection
 
 
 def channel_drifts(item_id: str | None = None) -> list[dict[str, object]]:
-    return drifts(runtime(), item_id)
+    return logged_drifts(read_connection(), item_id)
 
 
 def init_app(app: Flask) -> None:

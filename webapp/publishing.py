@@ -25,10 +25,10 @@ from clearance.publishing import (
     UnconfiguredChannelChosen,
     configured_channels,
     failed_publications,
-    publication_status,
+    item_publications,
 )
 from clearance.services.items import FileTypeNotAccepted
-from webapp.context import runtime
+from webapp.context import read_connection, runtime
 from webapp.errors import message_of
 
 
@@ -137,7 +137,7 @@ def channel_rows(
 ) -> list[ChannelRow]:
     """Every channel of the item's current release with its publication status (empty before
     approval, when nothing is or was published)."""
-    _state, views = publication_status(runtime(), item_id)
+    _state, views = item_publications(read_connection(), item_id)
     current = {v.channel: v for v in views if v.current}
     if state not in PUBLISHING_STATES and not current:
         return []

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 
 from clearance.auditlog.models import entries
 from clearance.errors import ClearanceError
@@ -148,11 +148,31 @@ def check_live(
 
 def drifts(rt: Runtime, item_id: str | None = None) -> list[dict[str, object]]:
     """The drifts in the log (newest first), for the item page and the admin page."""
-    query = select(entries.c.seq, entries.c.leaf).where(entries.c.event_type == DRIFTED)
-    if item_id is not None:
-        query = query.where(entries.c.item_id == item_id)
     with rt.readers() as session:
-        rows = session.execute(query.order_by(entries.c.seq.desc()).limit(200)).all()
+        return logged_drifts(session.connection(), item_id)
+
+
+_DRIFTS = (
+    select(entries.c.seq, entries.c.leaf)
+    .where(entries.c.event_type == DRIFTED)
+    .order_by(entries.c.seq.desc())
+    .limit(200)
+)
+_ITEM_DRIFTS = (
+    select(entries.c.seq, entries.c.leaf)
+    .where(entries.c.event_type == DRIFTED, entries.c.item_id == bindparam("item_id"))
+    .order_by(entries.c.seq.desc())
+    .limit(200)
+)
+
+
+def logged_drifts(connection: Connection, item_id: str | None = None) -> list[dict[str, object]]:
+    """The drifts in the log (of ``item_id``, or of every item), newest first (one statement
+    on the caller's connection)."""
+    if item_id is None:
+        rows = connection.execute(_DRIFTS).all()
+    else:
+        rows = connection.execute(_ITEM_DRIFTS, {"item_id": item_id}).all()
     found = []
     for seq, leaf in rows:
         entry = json.loads(bytes(leaf))

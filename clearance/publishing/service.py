@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from clearance.crashpoint import crash_point
 from clearance.domain.lifecycle import Action, State
 from clearance.domain.roles import Role
-from clearance.errors import PolicyRefusal, VerificationError
+from clearance.errors import NotFound, PolicyRefusal, VerificationError
 from clearance.events import Event
 from clearance.notifications import NotificationKind, deliver_pending, notify
 from clearance.publishing.adapter import ChannelAdapter, ReadBack
@@ -41,7 +41,7 @@ from clearance.publishing.release import Release, check_release
 from clearance.runtime import Runtime
 from clearance.services.items import current_revision, load_item, transition
 from clearance.services.users import get_user
-from clearance.storage.models import User
+from clearance.storage.models import Item, Revision, User
 from clearance.storage.uow import UnitOfWork
 
 REMOVED = PublicationStatus.REMOVED.value
@@ -515,41 +515,89 @@ def remove_unconfirmed(rt: Runtime, item_id: str, *, reason: str) -> list[Public
 
 
 def publication_status(rt: Runtime, item_id: str) -> tuple[str, list[PublicationView]]:
-    """The item's state and every publication record of it."""
-    with rt.sessions() as session:
-        item = load_item(session, item_id)
-        release = current_revision(session, item).release_manifest_hash
-        rows = session.scalars(
-            select(Publication)
-            .where(Publication.item_id == item_id)
-            .order_by(Publication.revision, Publication.channel)
+    """The item's state and every publication record of it (``item_publications`` in a read
+    transaction of its own)."""
+    with rt.readers() as session:
+        return item_publications(session.connection(), item_id)
+
+
+_PUBLICATIONS = (
+    select(
+        Item.state,
+        Revision.release_manifest_hash,
+        Publication.channel,
+        Publication.adapter,
+        Publication.revision,
+        Publication.manifest_hash,
+        Publication.status,
+        Publication.location,
+        Publication.matches,
+        Publication.attempts,
+        Publication.published_at,
+        Publication.recalled_at,
+        Publication.error_code,
+        Publication.error,
+        Publication.failed_at,
+    )
+    .join(Revision, (Revision.item_id == Item.id) & (Revision.number == Item.current_revision))
+    .outerjoin(Publication, Publication.item_id == Item.id)
+    .where(Item.id == bindparam("item_id"))
+    .order_by(Publication.revision, Publication.channel)
+)
+
+
+def item_publications(connection: Connection, item_id: str) -> tuple[str, list[PublicationView]]:
+    """The item's state and every publication record of it, oldest revision first, each marked
+    current when it is of the current revision's release manifest (one statement)."""
+    rows = connection.execute(_PUBLICATIONS, {"item_id": item_id}).all()
+    if not rows:
+        raise NotFound(
+            f"there is no item {item_id!r}; list items with `clearance items list`",
+            code="item.not_found",
+            params={"item": item_id},
         )
-        views = [
-            PublicationView(
-                channel=r.channel,
-                adapter=r.adapter,
-                revision=r.revision,
-                manifest_hash=r.manifest_hash,
-                status=PublicationStatus(r.status),
-                location=r.location,
-                matches=r.matches,
-                attempts=r.attempts,
-                published_at=r.published_at,
-                recalled_at=r.recalled_at,
-                error_code=FailureCode(r.error_code) if r.error_code else None,
-                error=r.error,
-                failed_at=r.failed_at,
-                current=r.manifest_hash == release,
-            )
-            for r in rows
-        ]
-        return item.state, views
+    state, release = rows[0][0], rows[0][1]
+    views = [
+        PublicationView(
+            channel=channel,
+            adapter=adapter,
+            revision=revision,
+            manifest_hash=manifest_hash,
+            status=PublicationStatus(status),
+            location=location,
+            matches=matches,
+            attempts=attempts,
+            published_at=published_at,
+            recalled_at=recalled_at,
+            error_code=FailureCode(error_code) if error_code else None,
+            error=error,
+            failed_at=failed_at,
+            current=manifest_hash == release,
+        )
+        for (
+            _state,
+            _release,
+            channel,
+            adapter,
+            revision,
+            manifest_hash,
+            status,
+            location,
+            matches,
+            attempts,
+            published_at,
+            recalled_at,
+            error_code,
+            error,
+            failed_at,
+        ) in rows
+        if channel is not None
+    ]
+    return state, views
 
 
 def failed_publications(rt: Runtime) -> list[FailedPublication]:
     """Every failed channel of a current release of an approved item, latest failure first."""
-    from clearance.storage.models import Item, Revision
-
     with rt.sessions() as session:
         rows = session.execute(
             select(Publication, Revision.title)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from clearance.auditlog.entry import parse_leaf
@@ -47,7 +47,9 @@ class Grants:
     known: bool  # the log registered this account at all
 
 
-def _replay(session: Session, *, only: str | None, before: int | None) -> tuple[Workflow, set[str]]:
+def _replay(
+    session: Session | Connection, *, only: str | None, before: int | None
+) -> tuple[Workflow, set[str]]:
     """Feed the logged account events (of ``only``, or of everyone) to the verifier's rule.
 
     Each leaf read is checked against its stored hash; a damaged leaf raises
@@ -109,7 +111,9 @@ def _grants(replay: Workflow, registered: set[str], name: str) -> Grants:
     )
 
 
-def logged_grants(session: Session, username: str, *, before: int | None = None) -> Grants:
+def logged_grants(
+    session: Session | Connection, username: str, *, before: int | None = None
+) -> Grants:
     """Replay the logged account events of ``username`` (those before log entry ``before``)."""
     name = username.strip().lower()
     replay, registered = _replay(session, only=name, before=before)

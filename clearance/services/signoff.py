@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
 from clearance.auditlog.store import latest_checkpoint
 from clearance.crashpoint import crash_point
@@ -38,7 +38,7 @@ from clearance.services.items import current_revision, load_item, transition
 from clearance.services.review import CLOSED, COMPLETE, OPEN, WAITING, eligible_approvers
 from clearance.services.users import get_user, require_role
 from clearance.signing.approver import active_vkey, sign_decision, signoff_event
-from clearance.storage.models import Decision, Item, Revision, SignoffRequest
+from clearance.storage.models import Decision, Item, Part, Revision, SignoffRequest, User
 from clearance.storage.uow import UnitOfWork
 
 __all__ = [
@@ -106,42 +106,140 @@ def statement_decision(kind: DecisionKind) -> str:
     return kind.value
 
 
-def _rule_decisions(session: Session, revision: Revision) -> list[RuleDecision]:
-    """The recorded decisions of ``revision`` as the sign-off engine reads them: each counts
-    only for the one sign-off role it was signed under."""
-    rows = session.scalars(
-        select(Decision).where(Decision.revision_id == revision.id).order_by(Decision.id)
+@dataclass(frozen=True, slots=True)
+class ChainFacts:
+    """What the sign-off engine reads about one revision besides its decisions: loaded by one
+    statement (``_FACTS``: the item, its author, the revision, its parts' uploaders and when
+    its chain was opened)."""
+
+    item_id: str
+    author_id: int
+    author: str
+    policy_hash: str | None  # the policy the item started under
+    revision_id: int
+    level: str | None
+    manifest_hash: str | None  # the release manifest
+    created_by: int
+    held_for_review: bool
+    uploader_ids: tuple[int, ...]
+    opened_at: datetime | None
+
+
+_AUTHOR = aliased(User)
+_FACTS = (
+    select(
+        Item.id,
+        Item.author_id,
+        _AUTHOR.username,
+        Item.policy_hash,
+        Revision.id,
+        Revision.level,
+        Revision.release_manifest_hash,
+        Revision.created_by,
+        Revision.screening_verdict,
+        select(func.min(SignoffRequest.created_at))
+        .where(SignoffRequest.revision_id == Revision.id)
+        .scalar_subquery(),
+        Part.uploaded_by,
     )
+    .join(Revision, Revision.item_id == Item.id)
+    .join(_AUTHOR, _AUTHOR.id == Item.author_id)
+    .outerjoin(Part, Part.revision_id == Revision.id)
+    .order_by(Part.position)
+)
+_FACTS_OF_REVISION = _FACTS.where(Revision.id == bindparam("revision_id"))
+_FACTS_OF_CURRENT = _FACTS.where(
+    Item.id == bindparam("item_id"), Revision.number == Item.current_revision
+)
+_DECISIONS = (
+    select(
+        Decision.approver_id,
+        Decision.role,
+        User.unit,
+        Decision.decision,
+        Decision.manifest_hash,
+        Decision.stage,
+        SignoffRequest.stage_name,
+        Decision.created_at,
+    )
+    .join(User, User.id == Decision.approver_id)
+    .outerjoin(
+        SignoffRequest,
+        and_(
+            SignoffRequest.revision_id == Decision.revision_id,
+            SignoffRequest.stage == Decision.stage,  # unique: uq_signoff_stage
+        ),
+    )
+    .where(Decision.revision_id == bindparam("revision_id"))
+    .order_by(Decision.id)
+)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _connection(session: Session | Connection) -> Connection:
+    """The connection to read with: a session's pending changes are flushed first (as its own
+    queries would autoflush), so a decision added in this transaction counts."""
+    if isinstance(session, Session):
+        session.flush()
+        return session.connection()
+    return session
+
+
+def chain_facts(
+    session: Session | Connection, *, revision_id: int | None = None, item_id: str | None = None
+) -> ChainFacts | None:
+    """The facts of revision ``revision_id`` or of ``item_id``'s current revision (one
+    statement), or None when there is no such revision."""
+    if revision_id is not None:
+        rows = _connection(session).execute(_FACTS_OF_REVISION, {"revision_id": revision_id}).all()
+    else:
+        rows = _connection(session).execute(_FACTS_OF_CURRENT, {"item_id": item_id}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return ChainFacts(
+        item_id=first[0],
+        author_id=first[1],
+        author=first[2],
+        policy_hash=first[3],
+        revision_id=first[4],
+        level=first[5],
+        manifest_hash=first[6],
+        created_by=first[7],
+        held_for_review=first[8] == Verdict.REVIEW.value,
+        opened_at=_aware(first[9]),
+        uploader_ids=tuple(row[10] for row in rows if row[10] is not None),
+    )
+
+
+def _rule_decisions(session: Session | Connection, revision_id: int) -> list[RuleDecision]:
+    """The recorded decisions of the revision as the sign-off engine reads them (one
+    statement): each counts only for the one sign-off role it was signed under."""
+    rows = _connection(session).execute(_DECISIONS, {"revision_id": revision_id})
     return [
         RuleDecision(
-            approver_id=row.approver_id,
-            roles=frozenset({row.role}),
-            unit=row.approver.unit,
-            kind=DecisionKind(row.decision),
-            manifest_hash=row.manifest_hash,
-            stage=_stage_id(session, revision, row.stage),
-            at=row.created_at,
+            approver_id=approver_id,
+            roles=frozenset({role}),
+            unit=unit,
+            kind=DecisionKind(decision),
+            manifest_hash=manifest_hash,
+            stage=stage_name if stage_name is not None else f"#{stage}",
+            at=at,
         )
-        for row in rows
+        for approver_id, role, unit, decision, manifest_hash, stage, stage_name, at in rows
     ]
-
-
-def _stage_id(session: Session, revision: Revision, index: int) -> str:
-    name = session.scalar(
-        select(SignoffRequest.stage_name).where(
-            SignoffRequest.revision_id == revision.id, SignoffRequest.stage == index
-        )
-    )
-    return name if name is not None else f"#{index}"
 
 
 def chain_opened_at(session: Session, revision: Revision) -> datetime | None:
     value: datetime | None = session.scalar(
         select(func.min(SignoffRequest.created_at)).where(SignoffRequest.revision_id == revision.id)
     )
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
+    return _aware(value)
 
 
 def revision_signoff_state(
@@ -159,17 +257,37 @@ def revision_signoff_state(
             code="signoff.not_reviewed",
             params={"item": item.id},
         )
+    facts = chain_facts(session, revision_id=revision.id)
+    assert facts is not None  # the revision is in this session's transaction
+    return facts_signoff_state(session, policy, facts, decisions=decisions)
+
+
+def facts_signoff_state(
+    session: Session | Connection,
+    policy: Policy,
+    facts: ChainFacts,
+    *,
+    decisions: Iterable[RuleDecision] | None = None,
+) -> SignoffState:
+    """The sign-off engine over ``facts``: the recorded decisions (unless given), the author,
+    uploaders and editor excluded, the drafting unit as the audit log grants it."""
+    if facts.level is None or facts.manifest_hash is None:
+        raise PolicyRefusal(
+            f"item {facts.item_id} has not been reviewed yet; run the review first",
+            code="signoff.not_reviewed",
+            params={"item": facts.item_id},
+        )
     return signoff_status(
         policy,
-        level=revision.level,
-        manifest_hash=revision.release_manifest_hash,
-        decisions=_rule_decisions(session, revision) if decisions is None else decisions,
-        author_id=item.author_id,
-        uploader_ids=[p.uploaded_by for p in revision.parts],
-        editor_ids=[revision.created_by],
-        drafting_unit=logged_grants(session, item.author.username).unit,
-        held_for_review=revision.screening_verdict == Verdict.REVIEW.value,
-        submitted_at=chain_opened_at(session, revision),
+        level=facts.level,
+        manifest_hash=facts.manifest_hash,
+        decisions=_rule_decisions(session, facts.revision_id) if decisions is None else decisions,
+        author_id=facts.author_id,
+        uploader_ids=facts.uploader_ids,
+        editor_ids=[facts.created_by],
+        drafting_unit=logged_grants(session, facts.author).unit,
+        held_for_review=facts.held_for_review,
+        submitted_at=facts.opened_at,
     )
 
 
@@ -185,17 +303,13 @@ def current_signoff_state(
 ) -> SignoffState | None:
     """The sign-off state of ``item_id``'s current revision under the policy it is evaluated
     by (``resolve``: the started policy unless ``current`` is stricter), or None before review
-    or for a level that has no chain. What every page and command shows as progress."""
-    item = session.get(Item, item_id)
-    if item is None:
-        return None
-    revision = current_revision(session, item)
-    if revision.level is None or revision.release_manifest_hash is None:
+    or for a level that has no chain. What every page and command shows as progress: three
+    statements (the chain's facts, its decisions, the author's logged grants)."""
+    facts = chain_facts(session, item_id=item_id)
+    if facts is None or facts.level is None or facts.manifest_hash is None:
         return None
     try:
-        return revision_signoff_state(
-            session, resolve(session, current, item.policy_hash), item, revision
-        )
+        return facts_signoff_state(session, resolve(session, current, facts.policy_hash), facts)
     except PolicyRefusal:
         return None
 
