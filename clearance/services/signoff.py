@@ -12,8 +12,9 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select
+from sqlalchemy import Connection, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from clearance.auditlog.store import latest_checkpoint
@@ -108,9 +109,8 @@ def statement_decision(kind: DecisionKind) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ChainFacts:
-    """What the sign-off engine reads about one revision besides its decisions: loaded by one
-    statement (``_FACTS``: the item, its author, the revision, its parts' uploaders and when
-    its chain was opened)."""
+    """What the sign-off engine reads about one revision besides its decisions (``_FACTS``: the
+    item, its author, the revision and when its chain was opened; ``_UPLOADERS``)."""
 
     item_id: str
     author_id: int
@@ -121,8 +121,8 @@ class ChainFacts:
     manifest_hash: str | None  # the release manifest
     created_by: int
     held_for_review: bool
-    uploader_ids: tuple[int, ...]
     opened_at: datetime | None
+    uploader_ids: tuple[int, ...]
 
 
 _AUTHOR = aliased(User)
@@ -140,16 +140,18 @@ _FACTS = (
         select(func.min(SignoffRequest.created_at))
         .where(SignoffRequest.revision_id == Revision.id)
         .scalar_subquery(),
-        Part.uploaded_by,
     )
     .join(Revision, Revision.item_id == Item.id)
     .join(_AUTHOR, _AUTHOR.id == Item.author_id)
-    .outerjoin(Part, Part.revision_id == Revision.id)
-    .order_by(Part.position)
 )
 _FACTS_OF_REVISION = _FACTS.where(Revision.id == bindparam("revision_id"))
 _FACTS_OF_CURRENT = _FACTS.where(
     Item.id == bindparam("item_id"), Revision.number == Item.current_revision
+)
+_UPLOADERS = (
+    select(Part.uploaded_by)
+    .where(Part.revision_id == bindparam("revision_id"))
+    .order_by(Part.position)
 )
 _DECISIONS = (
     select(
@@ -181,46 +183,39 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def _connection(session: Session | Connection) -> Connection:
-    """The connection to read with: a session's pending changes are flushed first (as its own
-    queries would autoflush), so a decision added in this transaction counts."""
-    if isinstance(session, Session):
-        session.flush()
-        return session.connection()
-    return session
+def _reading(session: Session) -> Connection:
+    """The session's connection, its pending changes flushed first (as its own queries would
+    autoflush), so a decision added in this transaction counts."""
+    session.flush()
+    return session.connection()
 
 
-def chain_facts(
-    session: Session | Connection, *, revision_id: int | None = None, item_id: str | None = None
+def _facts(
+    connection: Connection, statement: Select[Any], params: dict[str, Any]
 ) -> ChainFacts | None:
-    """The facts of revision ``revision_id`` or of ``item_id``'s current revision (one
-    statement), or None when there is no such revision."""
-    if revision_id is not None:
-        rows = _connection(session).execute(_FACTS_OF_REVISION, {"revision_id": revision_id}).all()
-    else:
-        rows = _connection(session).execute(_FACTS_OF_CURRENT, {"item_id": item_id}).all()
-    if not rows:
+    row = connection.execute(statement, params).first()
+    if row is None:
         return None
-    first = rows[0]
+    uploaders = connection.execute(_UPLOADERS, {"revision_id": row[4]}).scalars()
     return ChainFacts(
-        item_id=first[0],
-        author_id=first[1],
-        author=first[2],
-        policy_hash=first[3],
-        revision_id=first[4],
-        level=first[5],
-        manifest_hash=first[6],
-        created_by=first[7],
-        held_for_review=first[8] == Verdict.REVIEW.value,
-        opened_at=_aware(first[9]),
-        uploader_ids=tuple(row[10] for row in rows if row[10] is not None),
+        item_id=row[0],
+        author_id=row[1],
+        author=row[2],
+        policy_hash=row[3],
+        revision_id=row[4],
+        level=row[5],
+        manifest_hash=row[6],
+        created_by=row[7],
+        held_for_review=row[8] == Verdict.REVIEW.value,
+        opened_at=_aware(row[9]),
+        uploader_ids=tuple(uploaders),
     )
 
 
-def _rule_decisions(session: Session | Connection, revision_id: int) -> list[RuleDecision]:
+def _rule_decisions(connection: Connection, revision_id: int) -> list[RuleDecision]:
     """The recorded decisions of the revision as the sign-off engine reads them (one
     statement): each counts only for the one sign-off role it was signed under."""
-    rows = _connection(session).execute(_DECISIONS, {"revision_id": revision_id})
+    rows = connection.execute(_DECISIONS, {"revision_id": revision_id})
     return [
         RuleDecision(
             approver_id=approver_id,
@@ -251,19 +246,14 @@ def revision_signoff_state(
     decisions: Iterable[RuleDecision] | None = None,
 ) -> SignoffState:
     """Evaluate the revision's sign-off chain under ``policy`` from the recorded decisions."""
-    if revision.level is None or revision.release_manifest_hash is None:
-        raise PolicyRefusal(
-            f"item {item.id} has not been reviewed yet; run the review first",
-            code="signoff.not_reviewed",
-            params={"item": item.id},
-        )
-    facts = chain_facts(session, revision_id=revision.id)
+    connection = _reading(session)
+    facts = _facts(connection, _FACTS_OF_REVISION, {"revision_id": revision.id})
     assert facts is not None  # the revision is in this session's transaction
-    return facts_signoff_state(session, policy, facts, decisions=decisions)
+    return facts_signoff_state(connection, policy, facts, decisions=decisions)
 
 
 def facts_signoff_state(
-    session: Session | Connection,
+    connection: Connection,
     policy: Policy,
     facts: ChainFacts,
     *,
@@ -281,11 +271,13 @@ def facts_signoff_state(
         policy,
         level=facts.level,
         manifest_hash=facts.manifest_hash,
-        decisions=_rule_decisions(session, facts.revision_id) if decisions is None else decisions,
+        decisions=_rule_decisions(connection, facts.revision_id)
+        if decisions is None
+        else decisions,
         author_id=facts.author_id,
         uploader_ids=facts.uploader_ids,
         editor_ids=[facts.created_by],
-        drafting_unit=logged_grants(session, facts.author).unit,
+        drafting_unit=logged_grants(connection, facts.author).unit,
         held_for_review=facts.held_for_review,
         submitted_at=facts.opened_at,
     )
@@ -303,13 +295,14 @@ def current_signoff_state(
 ) -> SignoffState | None:
     """The sign-off state of ``item_id``'s current revision under the policy it is evaluated
     by (``resolve``: the started policy unless ``current`` is stricter), or None before review
-    or for a level that has no chain. What every page and command shows as progress: three
-    statements (the chain's facts, its decisions, the author's logged grants)."""
-    facts = chain_facts(session, item_id=item_id)
+    or for a level that has no chain. What every page and command shows as progress: four
+    statements (the chain's facts, the uploaders, the decisions, the author's logged grants)."""
+    connection = _reading(session)
+    facts = _facts(connection, _FACTS_OF_CURRENT, {"item_id": item_id})
     if facts is None or facts.level is None or facts.manifest_hash is None:
         return None
     try:
-        return facts_signoff_state(session, resolve(session, current, facts.policy_hash), facts)
+        return facts_signoff_state(connection, resolve(session, current, facts.policy_hash), facts)
     except PolicyRefusal:
         return None
 
