@@ -31,7 +31,7 @@ import zipfile
 from typing import Any
 
 from clearance.screening.frames import read_frame, rules_digest, write_frame
-from clearance.screening.limits import stream_seconds
+from clearance.screening.limits import WALL_FACTOR, stream_seconds
 from clearance.screening.rules import ScreeningRules
 from clearance.screening.types import (
     HELD_RULE,
@@ -179,17 +179,20 @@ def screen_file_isolated(
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
     cpu_seconds: int | None = None,
 ) -> FileResult:
-    """:func:`screen_file` in a child process stopped after ``timeout`` wall seconds (default:
+    """:func:`screen_file` in a child process stopped after ``cpu_seconds`` of CPU (default:
     the policy's ``max_seconds``, plus what the file's declared XML may add by being read as a
-    stream (:func:`~clearance.screening.limits.stream_seconds`), plus a grace) or
-    ``cpu_seconds`` of CPU (default: the same figure), limited to ``memory_bytes`` of address
-    space. Never raises for bad content; a cap hit, a crash or a malformed answer is held."""
+    stream (:func:`~clearance.screening.limits.stream_seconds`), plus a grace) or ``timeout``
+    wall seconds (default: :data:`~clearance.screening.limits.WALL_FACTOR` times that: the
+    backstop for a child that sleeps or is blocked; a loaded machine stretches wall time, not
+    the CPU a file needs), limited to ``memory_bytes`` of address space. Never raises for bad
+    content; a cap hit, a crash or a malformed answer is held."""
     if timeout is None:
         streamable = stream_seconds(rules.limits, _declared_bytes(data))
-        limit = rules.limits.max_seconds + streamable + _GRACE_SECONDS
+        allowance = rules.limits.max_seconds + streamable + _GRACE_SECONDS
+        limit = WALL_FACTOR * allowance
     else:
-        limit = timeout
-    cpu = max(1, int(limit + 0.999)) if cpu_seconds is None else cpu_seconds
+        allowance = limit = timeout
+    cpu = max(1, int(allowance + 0.999)) if cpu_seconds is None else cpu_seconds
     try:
         path, digest = _SERVER.address(pickle.dumps(rules))
     except (OSError, EOFError) as exc:

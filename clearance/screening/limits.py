@@ -7,18 +7,40 @@
   macro-enabled documents, type mismatches, types the channel does not accept). Verdict
   ``blocked``.
 
-:class:`Budget` carries the wall-time deadline and the decompressed-bytes allowance of one file
-(a part read as a stream moves the deadline on by what it declares: :func:`stream_seconds`);
-extractors call :meth:`Budget.check` inside their loops, so a slow file stops at the next unit of
-work. A parser stuck inside one call cannot be interrupted from Python: the hard guard is
-:func:`clearance.screening.isolated.screen_file_isolated` (child process, timeout, memory limit).
+:class:`Budget` carries the time allowance and the decompressed-bytes allowance of one file (a
+part read as a stream adds to the time by what it declares: :func:`stream_seconds`); extractors
+call :meth:`Budget.check` inside their loops, so a slow file stops at the next unit of work.
+
+The time allowance counts **CPU seconds** (this process's, and those of the helpers it has run
+and waited for: Tesseract, poppler), not wall time: on a loaded machine a file gets a fraction
+of a core, and a wall cap would hold a big real workbook for the load, not for its content. A
+wall backstop of :data:`WALL_FACTOR` times the allowance (``deadline``, also what waits on a
+helper are bounded by) still stops a file that sleeps or is blocked without spending CPU. A
+parser stuck inside one call cannot be interrupted from Python: the hard guard is
+:func:`clearance.screening.isolated.screen_file_isolated` (child process, CPU cap, the wall
+backstop, memory limit).
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 
 from clearance.screening.rules import Limits
+
+#: The wall backstop, as a multiple of the CPU allowance: at a load of 20 on two cores a process
+#: gets about a tenth of a core (measured: a spinning child had less than 3 CPU-s in 12 wall-s
+#: at load 21; the 244 MB workbook took 33 CPU-s in 81 wall-s at load 14), so ten times leaves
+#: the CPU cap the one a busy machine meets, while a file that sleeps or is blocked (no CPU
+#: spent) is still stopped, later: 320 s under the default policy's 30 s.
+WALL_FACTOR = 10
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of the children it has waited for (user + system)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def stream_seconds(limits: Limits, streamed: int) -> float:
@@ -46,18 +68,32 @@ class Refused(Exception):
 
 
 class Budget:
-    """Deadline and decompression allowance of one file."""
+    """Time (CPU seconds, with a wall backstop) and decompression allowance of one file.
+    ``clock`` (a monotonic start) and ``cpu`` (a CPU clock) are for tests."""
 
-    def __init__(self, limits: Limits, *, clock: float | None = None) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        clock: float | None = None,
+        cpu: Callable[[], float] = cpu_seconds,
+    ) -> None:
         self.limits = limits
         self.started = time.monotonic() if clock is None else clock
-        self.deadline = self.started + limits.max_seconds
+        self._cpu = cpu
+        self.cpu_started = cpu()
+        self.seconds: float = limits.max_seconds  # CPU seconds allowed
+        self.deadline = self.started + WALL_FACTOR * self.seconds  # the wall backstop
         self.decompressed = 0
         self.streamed = 0
         self.stream_declared = 0  # bytes the parts opened as streams declare
 
+    def cpu_used(self) -> float:
+        return self._cpu() - self.cpu_started
+
     def check(self) -> None:
-        if time.monotonic() > self.deadline:
+        spun = self.cpu_used() > self.seconds
+        if spun or time.monotonic() > self.deadline:
             extra = ""
             if self.stream_declared:
                 seconds = stream_seconds(self.limits, self.stream_declared)
@@ -65,9 +101,13 @@ class Budget:
                     f" plus {seconds:.0f} s for the {self.stream_declared / 1e6:.0f} MB of XML "
                     f"read as a stream ({self.limits.stream_seconds_per_gb} s per GB)"
                 )
+            if spun:
+                what = f"used more than {self.limits.max_seconds} s{extra} of CPU time"
+            else:
+                what = f"did not finish within {WALL_FACTOR} times {self.limits.max_seconds} s"
+                what += f"{extra} of wall time"
             raise Held(
-                f"screening took longer than {self.limits.max_seconds} s{extra}; "
-                "split the file or ask the security officer to review it by hand"
+                f"screening {what}; split the file or ask the security officer to review it by hand"
             )
 
     def spend(self, size: int) -> None:
@@ -81,14 +121,12 @@ class Budget:
         self.check()
 
     def open_stream(self, declared: int) -> None:
-        """A part that declares ``declared`` bytes is about to be read as a stream: the deadline
-        moves on by :func:`stream_seconds` of it (up to ``max_streamed_bytes`` in all)."""
+        """A part that declares ``declared`` bytes is about to be read as a stream: the time
+        allowance (and its wall backstop) grows by :func:`stream_seconds` of it (up to
+        ``max_streamed_bytes`` in all)."""
         self.stream_declared += declared
-        self.deadline = (
-            self.started
-            + self.limits.max_seconds
-            + stream_seconds(self.limits, self.stream_declared)
-        )
+        self.seconds = self.limits.max_seconds + stream_seconds(self.limits, self.stream_declared)
+        self.deadline = self.started + WALL_FACTOR * self.seconds
 
     def stream(self, size: int) -> None:
         """Account ``size`` bytes parsed as a stream (never held whole): they count against the

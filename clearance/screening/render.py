@@ -92,13 +92,23 @@ def _memory_cap() -> int:
     return RENDER_MEMORY_BYTES if soft == resource.RLIM_INFINITY else min(soft, RENDER_MEMORY_BYTES)
 
 
+def _cpu_cap(seconds: int) -> int:
+    """``seconds`` of CPU, within this process's own CPU limit (the isolated child's cap: a
+    helper may not be given more, and ``prlimit`` could not raise it past the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    for limit in (soft, hard):
+        if limit != resource.RLIM_INFINITY:
+            seconds = min(seconds, int(limit))
+    return max(1, seconds)
+
+
 def _run(command: list[str], *, deadline: float, home: Path, what: str) -> bytes:
     """Run ``command`` under ``prlimit`` caps in its own process group; kill the group at the
     deadline. Returns stdout; :class:`RenderFailed` on a timeout or a failure."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise RenderFailed(f"no time was left to {what}")
-    cpu = max(1, int(remaining + 0.999))
+    cpu = _cpu_cap(int(remaining + 0.999))  # the wall deadline bounds it too
     capped = [_tool("prlimit"), f"--as={_memory_cap()}", f"--cpu={cpu}", "--", *command]
     env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
     with subprocess.Popen(

@@ -141,7 +141,7 @@ class Limits:
     max_ratio: int = 100
     max_pages: int = 500
     max_depth: int = 3
-    max_seconds: int = 30
+    max_seconds: int = 30  # CPU seconds (limits.Budget; the wall backstop is WALL_FACTOR times)
     max_parts: int = 2000
     #: the time cap grows by this many seconds per GB of XML read as a stream (worksheets; 250:
     #: 1 s per 4 MB): a big real statistics file is screened, not stopped by a cap sized for a
