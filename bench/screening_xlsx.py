@@ -5,6 +5,7 @@ parts, and peak memory of each (every run in a child of its own, so peaks do not
     python bench/screening_xlsx.py --xml-mb 60     # smaller
     python bench/screening_xlsx.py --mode bare  --file big.xlsx   # one run (for a ratio tool)
     python bench/screening_xlsx.py --mode screen --file big.xlsx
+    python bench/screening_xlsx.py --mode isolated --file big.xlsx  # the pipeline's caps
 
 The workbook is written as raw XML (what openpyxl's write-only mode produces, minus the time):
 a district-by-indicator table of numbers with Vietnamese labels, inline strings and
@@ -118,10 +119,23 @@ def screen(path: Path, max_seconds: int | None) -> str:
     return f"{result.verdict} {result.held_reason or ''}".strip()
 
 
+def isolated(path: Path) -> str:
+    """The verdict under the pipeline's own caps (the isolated child, the policy's time cap):
+    on a loaded machine, whether the file gets a verdict from its content or is held by a cap."""
+    from clearance.screening import screen_file_isolated
+    from clearance.screening.rules import load_screening_rules
+
+    rules = load_screening_rules(
+        Path(__file__).resolve().parent.parent / "clearance" / "policies_default" / "screening.yaml"
+    )
+    result = screen_file_isolated(path.read_bytes(), path.name, rules)
+    return f"{result.verdict} {result.held_reason or ''}".strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--xml-mb", type=int, default=244)
-    parser.add_argument("--mode", choices=("bare", "screen"))
+    parser.add_argument("--mode", choices=("bare", "screen", "isolated"))
     parser.add_argument("--file", type=Path)
     parser.add_argument(
         "--max-seconds", type=int, help="the time cap for this run (a busy machine: lift it)"
@@ -131,6 +145,8 @@ def main() -> None:
         if args.mode == "bare":
             bare(args.file)
             print("")
+        elif args.mode == "isolated":
+            print(isolated(args.file))
         else:
             print(screen(args.file, args.max_seconds))
         return
