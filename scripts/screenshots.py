@@ -3,8 +3,11 @@
 A fresh home is seeded with items in every state (the crawler's world: ``tests.webapp.crawl.seed``,
 one place for the tests and the shots), the app is served on a free local port, and in Chromium
 each role signs in and every page it reaches (the crawler's page list, one page per shape) is
-captured at 1280 and 390 px in Vietnamese as ``<role>-<page>-{desktop,mobile}.png``. Shots the
-run no longer produces are deleted, so the folder is exactly what the UI looks like now.
+captured at 1280 and 390 px in Vietnamese as ``<role>-<page>-{desktop,mobile}.png``. Then the
+scenes (``SCENES``): pages no crawl reaches, played in the browser step by step: the first-run
+setup of an empty home, the busy pre-check and signature, the 409 page of a stale decision form,
+a full year's report and the published website. Shots the run no longer produces are deleted, so
+the folder is exactly what the UI looks like now.
 
     make screenshots                                   # into docs/screenshots/
     .venv/bin/python scripts/screenshots.py --out DIR  # elsewhere (the slow test does this)
@@ -21,9 +24,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +75,150 @@ class Shot:
 
     def files(self) -> list[str]:
         return [f"{self.role}-{self.page}-{size}.png" for size in WIDTHS]
+
+
+@dataclass
+class Stage:
+    """What a scene plays on: the signed-in page, the app's address, the world's runtime, the
+    published website's address, and ``shoot(name)``: the page as it is now at every width."""
+
+    page: Any
+    base: str
+    rt: Any
+    site: str
+    shoot: Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Scene:
+    role: str  # the file name's role
+    who: str | None  # the user who signs in first
+    pages: tuple[str, ...]  # the file name's pages, in the order the scene shoots them
+    play: Callable[[Stage], None]
+    fresh: bool = False  # on an empty home of its own (only the first admin), not the world
+
+    def files(self) -> list[str]:
+        return [f"{self.role}-{page}-{size}.png" for page in self.pages for size in WIDTHS]
+
+
+def _hold_submit(page: Any, form: str) -> None:
+    """Keep the form on the page after the app's own handler ran: the state the user sees while
+    the server works (the pre-check and the signature take seconds)."""
+    page.evaluate(
+        "(sel) => document.querySelector(sel).addEventListener('submit', (e) => e.preventDefault())",
+        form,
+    )
+
+
+def _first_run(stage: Stage) -> None:
+    from tests.webapp.helpers import PASSWORD
+
+    page, base = stage.page, stage.base
+    page.goto(f"{base}/admin/users")
+    page.wait_for_selector("#single-admin")
+    stage.shoot("first-run-users")
+    page.click("#single-admin a.button")
+    page.wait_for_selector("textarea[name=units]")
+    page.fill("textarea[name=units]", "Văn phòng\nPhòng Bảo mật")
+    rows = [
+        ("lanh.dao", "Nguyễn Văn Lãnh", "approver", "unit_head", "Văn phòng"),
+        ("bao.mat", "Trần Thị Bảo", "approver", "security_officer", "Phòng Bảo mật"),
+        ("kiem.toan", "Lê Văn Kiểm", "auditor", None, ""),
+        ("quan.tri.2", "Phạm Thị Quản", "admin", None, ""),
+    ]
+    for i, (name, shown, role, signoff, unit) in enumerate(rows):
+        page.fill(f"#people-{i}-username", name)
+        page.fill(f"#people-{i}-display_name", shown)
+        page.select_option(f"#people-{i}-role", role)
+        if signoff:
+            page.check(f"input[name=people-{i}-signoff_roles][value={signoff}]")
+        page.fill(f"#people-{i}-unit", unit)
+    stage.shoot("first-run-roster")
+    page.click("input[name=review]")
+    page.wait_for_selector("input[name=password]")
+    stage.shoot("first-run-review")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[name=submit]")
+    page.wait_for_selector("td code")
+    stage.shoot("first-run-done")
+
+
+def _precheck_busy(stage: Stage) -> None:
+    page = stage.page
+    page.goto(f"{stage.base}/author/submit")
+    page.fill("input[name=title]", "Lễ hội mùa xuân")
+    page.fill("textarea[name=body]", "Thông cáo báo chí về lễ hội mùa xuân.")
+    page.check("input[name=channels][value=website]")
+    page.select_option("select[name=declared_level]", "cong_khai")
+    _hold_submit(page, "form[data-busy]")
+    page.click("input[name=precheck]")
+    page.wait_for_selector(".busy-status[role=status]", state="visible")
+    stage.shoot("submit-busy")
+
+
+def _signing_busy_and_conflict(stage: Stage) -> None:
+    from tests.webapp.helpers import PASSWORD, add_person, submit_reviewed
+
+    page, rt = stage.page, stage.rt
+    busy = submit_reviewed(rt, "tac.gia", "Thông cáo về lễ hội hoa")
+    page.goto(f"{stage.base}/approvals/items/{busy}")
+    page.wait_for_selector("form.decision")
+    page.select_option("select[name=decision]", "approve")
+    page.fill("input[name=password]", PASSWORD)
+    _hold_submit(page, "form.decision")
+    page.click("form.decision input[type=submit]")
+    page.wait_for_selector(".busy-status[role=status]", state="visible")
+    stage.shoot("item-signing-busy")
+    # a stale decision form: another unit head closes the stage while this page is open
+    from clearance.services.signoff import decide
+
+    add_person(rt, "lanh.dao.2", "approver", "vp", "unit_head")
+    stale = submit_reviewed(rt, "tac.gia", "Thông báo lịch tiếp công dân")
+    page.goto(f"{stage.base}/approvals/items/{stale}")
+    page.wait_for_selector("form.decision")
+    decide(rt, item_id=stale, approver="lanh.dao.2", password=PASSWORD, decision="approve")
+    page.select_option("select[name=decision]", "reject")
+    page.fill("textarea[name=comment]", "Chưa đủ căn cứ để đăng.")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.decision input[type=submit]")
+    page.wait_for_selector("#kept-text")
+    stage.shoot("item-conflict")
+
+
+def _year_report(stage: Stage) -> None:
+    from datetime import UTC, datetime
+
+    stage.page.goto(f"{stage.base}/reports/?period={datetime.now(UTC).year}")
+    stage.page.wait_for_selector("svg.chart")
+    stage.shoot("reports-year")
+
+
+def _public_site(stage: Stage) -> None:
+    page = stage.page
+    page.goto(f"{stage.site}/index.html")
+    page.wait_for_selector("a[href^='items/']")
+    stage.shoot("site-home")
+    page.click("a[href^='items/']")
+    page.wait_for_load_state()
+    stage.shoot("site-item")
+
+
+#: pages no crawl reaches, each played in the browser (one place: the test's EXPECTED names them)
+SCENES: tuple[Scene, ...] = (
+    Scene(
+        "admin",
+        "quan.tri",
+        ("first-run-users", "first-run-roster", "first-run-review", "first-run-done"),
+        _first_run,
+        fresh=True,
+    ),
+    Scene("author", "tac.gia", ("submit-busy",), _precheck_busy),
+    Scene(
+        "unit-head", "lanh.dao", ("item-signing-busy", "item-conflict"), _signing_busy_and_conflict
+    ),
+    Scene("unit-head", "lanh.dao", ("reports-year",), _year_report),
+    Scene("public", None, ("site-home", "site-item"), _public_site),
+)
 
 
 def page_name(endpoint: str, args: Mapping[str, object], states: Mapping[str, str]) -> str:
@@ -135,6 +284,48 @@ def demo_app(home: Path) -> Iterator[Flask]:
         yield app
     finally:
         rt.close()
+
+
+@contextmanager
+def fresh_app(home: Path) -> Iterator[Flask]:
+    """An empty home: only the first administrator (the first-run setup's world)."""
+    from clearance.services import users as user_service
+    from tests.webapp.conftest import init_home, settings_for
+    from tests.webapp.helpers import PASSWORD
+    from webapp import create_app
+
+    settings = settings_for(home)
+    rt = init_home(settings)
+    try:
+        user_service.add_user(rt, actor=None, username="quan.tri", roles=["admin"],
+                              password=PASSWORD)  # fmt: skip
+        app = create_app(settings, runtime=rt)
+        app.config.update(TESTING=True)
+        yield app
+    finally:
+        rt.close()
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def served_site(app: Flask) -> Iterator[str]:
+    """The published website's folder as a reader's web server serves it."""
+    from webapp.context import RUNTIME_KEY
+
+    settings = app.extensions[RUNTIME_KEY].settings
+    site = settings.site_dir or settings.home / "site"
+    site.mkdir(parents=True, exist_ok=True)
+    files = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(site)))
+    thread = threading.Thread(target=files.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{files.server_port}"
+    finally:
+        files.shutdown()
 
 
 @contextmanager
@@ -207,6 +398,45 @@ def capture(base: str, shots: Sequence[Shot], out: Path, password: str) -> list[
     return written
 
 
+def play(
+    base: str, site: str, rt: Any, scenes: Sequence[Scene], out: Path, password: str
+) -> list[Path]:
+    """Each scene once in a Vietnamese browser; each of its shots at every width (the page is
+    resized in place, so a state held on the page, a busy form, is shot as it is)."""
+    from playwright.sync_api import sync_playwright
+
+    written: list[Path] = []
+    out.mkdir(parents=True, exist_ok=True)
+    first = next(iter(WIDTHS.values()))
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for scene in scenes:
+                width, height = first
+                context = chromium.new_context(
+                    viewport={"width": width, "height": height}, locale="vi-VN"
+                )
+                page = context.new_page()
+                if scene.who is not None:
+                    _sign_in(page, base, scene.who, password)
+
+                def shoot(name: str, scene: Scene = scene, page: Any = page) -> None:
+                    assert name in scene.pages, (name, scene.pages)
+                    for size, (w, h) in WIDTHS.items():
+                        page.set_viewport_size({"width": w, "height": h})
+                        page.evaluate(EAGER)
+                        target = out / f"{scene.role}-{name}-{size}.png"
+                        page.screenshot(path=str(target), full_page=True)
+                        written.append(target)
+                    page.set_viewport_size({"width": first[0], "height": first[1]})
+
+                scene.play(Stage(page, base, rt, site, shoot))
+                context.close()
+        finally:
+            chromium.close()
+    return written
+
+
 def remove_stale(out: Path, kept: Sequence[Path]) -> list[Path]:
     """Delete the PNGs in ``out`` this run did not produce."""
     keep = {p.name for p in kept}
@@ -220,26 +450,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--out", type=Path, default=OUT, help="folder of the shots")
     parser.add_argument("--list", action="store_true", help="print the plan, take no shot")
+    parser.add_argument("--scenes-only", action="store_true",
+                        help="only the scenes (nothing stale is removed)")  # fmt: skip
     args = parser.parse_args(argv)
     if not args.list and not Path(CHROMIUM).exists():
         parser.error(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
     from tests.webapp.helpers import PASSWORD
+    from webapp.context import RUNTIME_KEY
 
     started = time.monotonic()
+    written: list[Path] = []
     with (
         tempfile.TemporaryDirectory(prefix="clearance-shots-") as tmp,
         demo_app(Path(tmp) / "home") as app,
     ):
-        shots = plan(app)
+        shots = [] if args.scenes_only else plan(app)
+        if args.scenes_only:
+            from tests.webapp.crawl import seed
+
+            seed(app)
         if args.list:
             for shot in shots:
                 print(f"{shot.role}-{shot.page}\t{shot.url}")
+            for scene in SCENES:
+                for name in scene.pages:
+                    print(f"{scene.role}-{name}\t(scene)")
             return 0
-        with served(app) as base:
-            written = capture(base, shots, args.out, PASSWORD)
-    stale = remove_stale(args.out, written)
+        rt = app.extensions[RUNTIME_KEY]
+        with served(app) as base, served_site(app) as site:
+            written += capture(base, shots, args.out, PASSWORD)
+            world = [scene for scene in SCENES if not scene.fresh]
+            written += play(base, site, rt, world, args.out, PASSWORD)
+        with fresh_app(Path(tmp) / "fresh") as empty, served(empty) as base:
+            first_run = [scene for scene in SCENES if scene.fresh]
+            written += play(base, "", empty.extensions[RUNTIME_KEY], first_run, args.out,
+                            PASSWORD)  # fmt: skip
+    pages = len(shots) + sum(len(scene.pages) for scene in SCENES)
+    stale = [] if args.scenes_only else remove_stale(args.out, written)
     print(
-        f"{len(written)} screenshots of {len(shots)} pages in {args.out} "
+        f"{len(written)} screenshots of {pages} pages in {args.out} "
         f"({len(stale)} stale removed) in {time.monotonic() - started:.0f} s"
     )
     return 0

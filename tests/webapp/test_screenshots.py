@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.screenshots import CHROMIUM, ROLE_NAMES, WIDTHS, page_name
+from scripts.screenshots import CHROMIUM, ROLE_NAMES, SCENES, WIDTHS, page_name
 
 ROOT = Path(__file__).resolve().parents[2]
 #: pages the documentation must show whatever else the crawl finds
@@ -35,6 +35,17 @@ EXPECTED = {
     "admin-users",
     "admin-user",
     "admin-publications",
+    # the scenes (scripts/screenshots.py SCENES): pages no crawl reaches
+    "admin-first-run-users",
+    "admin-first-run-roster",
+    "admin-first-run-review",
+    "admin-first-run-done",
+    "author-submit-busy",
+    "unit-head-item-signing-busy",
+    "unit-head-item-conflict",
+    "unit-head-reports-year",
+    "public-site-home",
+    "public-site-item",
 }
 
 
@@ -49,6 +60,14 @@ def test_a_page_is_named_by_its_endpoint_and_its_item_state() -> None:
     assert page_name("admin.user", {"username": "lanh.dao"}, states) == "user"
     assert page_name("auth.login", {}, states) == "auth-login"
     assert page_name("audit.item", {"item_id": "ffffffffffffffff"}, states) == "item-item"
+
+
+def test_every_scene_is_a_page_the_documentation_must_show() -> None:
+    scenes = [f"{scene.role}-{page}" for scene in SCENES for page in scene.pages]
+    assert len(scenes) == len(set(scenes))  # one file name per shot
+    assert set(scenes) <= EXPECTED, sorted(set(scenes) - EXPECTED)
+    assert {"admin-first-run-roster", "author-submit-busy", "unit-head-item-conflict",
+            "unit-head-reports-year", "public-site-item"} <= set(scenes)  # fmt: skip
 
 
 def png_size(path: Path) -> tuple[int, int]:
