@@ -43,6 +43,7 @@ def create_app(
         publishing,
         reports,
         setup,
+        templating,
     )
     from webapp.context import RUNTIME_KEY
     from webapp.security import configure_security
@@ -62,6 +63,7 @@ def create_app(
 
     prepare_login()
     app.extensions[RUNTIME_KEY] = runtime if runtime is not None else Runtime.open(settings)
+    templating.init_app(app)  # before any template is compiled
     params.init_app(app)  # before any route: bounds every <int:...> segment
     context.init_app(app)
     configure_security(app, settings)

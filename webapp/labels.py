@@ -30,13 +30,30 @@ class Names(dict[str, str]):
         return key
 
 
+class ChannelLists(dict[tuple[str, ...], str]):
+    """A row's channels (a tuple of ids) as one text, the labels joined by commas, built once
+    per distinct list (a page of fifty rows has few) instead of a loop per row."""
+
+    def __init__(self, channels: Names) -> None:
+        super().__init__()
+        self.channels = channels
+
+    def __missing__(self, key: tuple[str, ...]) -> str:
+        text = ", ".join(self.channels[c] for c in key)
+        if len(self) < 1024:  # the lists the policy's channels can form; keep it bounded
+            self[key] = text
+        return text
+
+
 @dataclass(frozen=True, slots=True)
 class LabelTable:
-    """The policy's labels in one language: levels, channels and stages by id."""
+    """The policy's labels in one language: levels, channels and stages by id, and lists of
+    channels as one text."""
 
     levels: Names
     channels: Names
     stages: Names
+    channel_lists: ChannelLists
 
 
 #: (id of the policy, language) -> (the policy, its labels): built once per policy in force
@@ -50,10 +67,12 @@ def _table_of(policy: Policy, lang: str) -> LabelTable:
         for chain_ in policy.chains.values():
             for found in chain_.stages:
                 stages.setdefault(found.id, found.label_vi)  # the first label found
+    channels = Names({name: ch.label_vi for name, ch in policy.channels.items()} if vi else {})
     return LabelTable(
         levels=Names({lv.name: lv.label_vi if vi else lv.label_en for lv in policy.levels}),
-        channels=Names({name: ch.label_vi for name, ch in policy.channels.items()} if vi else {}),
+        channels=channels,
         stages=stages,
+        channel_lists=ChannelLists(channels),
     )
 
 

@@ -81,10 +81,21 @@ Keep = Callable[["QueueRow"], bool]
 
 
 def admitted_by(policy: Policy, reader: Reader) -> Keep:
-    """The access rule of the queue: the request's open stage admits ``reader``."""
+    """The access rule of the queue: the request's open stage admits ``reader``.
+
+    The rule depends only on the row's (level, stage, drafting unit), which the rows of a
+    page share: each distinct triple is decided once per call (per page, never kept longer).
+    """
+    decided: dict[tuple[str | None, str, str | None], bool] = {}
 
     def keep(row: QueueRow) -> bool:
-        return open_stage_admits(policy, row.level, row.stage, reader, row.drafting_unit)
+        key = (row.level, row.stage, row.drafting_unit)
+        found = decided.get(key)
+        if found is None:
+            found = decided[key] = open_stage_admits(
+                policy, row.level, row.stage, reader, row.drafting_unit
+            )
+        return found
 
     return keep
 
@@ -175,7 +186,7 @@ def _rows_of(shape: _Shape, source: Any, want: int) -> Select[Any]:
             Revision.title,
             User.username,
             Revision.level,
-            Revision.channels,
+            cast(Revision.channels, String),  # the JSON text: decoded once per distinct list
             SignoffRequest.stage_name,
             SignoffRequest.due_at,
             Revision.number,
@@ -268,14 +279,25 @@ GROWTH = 4
 MAX_BATCH = 3200
 
 
-def _row(values: Any) -> QueueRow:
+#: a stored channel list (its JSON text) -> the ids; one per call, since a page's rows share few
+Lists = dict[str | None, tuple[str, ...]]
+
+
+def _channels(text: str | None, lists: Lists) -> tuple[str, ...]:
+    found = lists.get(text)
+    if found is None:
+        found = lists[text] = tuple(json.loads(text)) if text else ()
+    return found
+
+
+def _row(values: Any, lists: Lists) -> QueueRow:
     item_id, title, username, level, channels, stage, due_at, number, request_id, unit = values
     return QueueRow(
         item_id=item_id,
         title=title,
         author=username,
         level=level,
-        channels=tuple(channels or ()),
+        channels=_channels(channels, lists),
         stage=stage,
         due_at=due_at,
         revision=number,
@@ -303,6 +325,7 @@ def _walk(
         shape = replace(shape, after=True)
         params = {**params, "after_due": after.due_at, "after_id": after.request_id}
     rows: list[QueueRow] = []
+    lists: Lists = {}
     size = max(first, 2 * want)
     while len(rows) < want:
         asked = want - len(rows)
@@ -310,10 +333,11 @@ def _walk(
             if not hits:
                 return []
             statement = _hit_page_statement(shape, asked)
-            read = [_row(v) for v in connection.execute(statement, {**params, "ids": hits})]
+            found = connection.execute(statement, {**params, "ids": hits}).all()
+            read = [_row(v, lists) for v in found]
         else:
             statement = _page_statement(shape, size, asked)
-            read = [_row(v) for v in connection.execute(statement, params)]
+            read = [_row(v, lists) for v in connection.execute(statement, params).all()]
         kept = read if keep is None else [row for row in read if keep(row)]
         rows.extend(kept)
         if len(rows) >= want:
