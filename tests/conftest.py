@@ -74,3 +74,26 @@ def webhook_receiver() -> Iterator[tuple[channels.Receiver, str]]:
     receiver = channels.Receiver()
     with channels.serving(receiver) as url:
         yield receiver, url
+
+
+#: Every warning is an error outside these folders (pyproject.toml's ``filterwarnings`` only
+#: ignores deprecations, and a mark's filter wins over it): the other folders' whole run, slow
+#: and PostgreSQL tests included, was surveyed with every warning shown and each warning was
+#: fixed at its source. These keep the ini's ``ignore::DeprecationWarning`` until theirs is
+#: done (issue #15, "filterwarnings = error"): flows (its survey met Prefect timeouts under
+#: load; seen: wtforms' SelectField tuple choices deprecation from webapp forms, an unclosed
+#: pipe in test_supervision), webapp (not surveyed), foundation (a psycopg connection left open
+#: by a PostgreSQL test, not yet found, is collected during a later test). A new folder is
+#: strict from the start.
+NOT_YET_STRICT = frozenset({"flows", "webapp", "foundation"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every warning is an error in the strict folders (a mark's filter wins over the ini's):
+    a deprecation or a leaked file, socket or connection fails the test that causes it."""
+    tests = REPO / "tests"
+    for item in items:
+        if not item.path.is_relative_to(tests) or item.path.relative_to(tests).parts[0] not in (
+            NOT_YET_STRICT
+        ):
+            item.add_marker(pytest.mark.filterwarnings("error"), append=False)
