@@ -33,7 +33,11 @@ import defusedxml.ElementTree as DET
 from clearance.screening import legacy_vn
 from clearance.screening.extract.base import Embedded, Extraction
 from clearance.screening.extract.safezip import SafeZip
-from clearance.screening.extract.xmltext import no_cycle_collection, stream_events
+from clearance.screening.extract.xmltext import (
+    no_cycle_collection,
+    sheet_chunks,
+    stream_events,
+)
 from clearance.screening.limits import Budget, Held, Refused
 from clearance.screening.metadata import xmp_has_gps
 from clearance.screening.rules import MetadataKind
@@ -255,6 +259,249 @@ def _stream_part(stream: IO[bytes], name: str, fonts: _Fonts, budget: Budget) ->
     return _stream_reads(stream, name, fonts, budget)[0][1]
 
 
+_ROW = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}table-row"
+_CELL = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}table-cell"
+_PARAGRAPH = f"{{{TEXT}}}p"
+_CHECK_EVERY = 8192  # elements read between two looks at the budget
+
+
+def _plain_cell(cell: Element, kinds: dict[str, int]) -> bool:
+    """Whether a cell holds only paragraphs of plain text (no element inside them, no
+    attribute on them but styles, which matter only with a legacy font)."""
+    for paragraph in cell:
+        if paragraph.tag != _PARAGRAPH or len(paragraph):
+            return False
+        for key in paragraph.attrib:
+            kind = kinds.get(key)
+            if kind is None:
+                kind = kinds[key] = _attribute_kind(key)
+            if kind != _STYLED:
+                return False
+    return True
+
+
+@dataclass(slots=True)
+class _Frame:
+    """An element being read: where its text goes (None: not text), its encoding, whether it
+    stands on a line of its own, whether it is inside scripts, its text taken, and the frame of
+    its last child while that child may still be open."""
+
+    element: Element
+    own: list[str] | None
+    encoding: str | None
+    apart: bool
+    code: bool
+    text_done: bool = False
+    child: _Frame | None = None
+
+
+class _TreeReader:
+    """The rule of :func:`_stream_reads` applied to finished elements of the tree ElementTree's
+    C parser builds (no Python event per element): each element's text, then each child and the
+    text after it, a child's line breaks, fonts, sections and attributes as the event loop took
+    them (``tests/screening/odf_oracle.py`` keeps that loop as the reference). After each chunk
+    fed to the parser, every element but the last child of each element on the open path is
+    complete: it is read whole and removed, so the tree holds about one chunk of elements."""
+
+    def __init__(
+        self, name: str, fonts: _Fonts, budget: Budget, sections: bool, pictures: list[str] | None
+    ) -> None:
+        self.read = _Read()
+        self.reads = [(name, self.read)]
+        self.fonts = fonts
+        self.budget = budget
+        self.sections = sections
+        self.pictures = pictures
+        self.legacy = fonts.any_legacy()
+        self.default = fonts.default_encoding() if self.legacy else None
+        self.kinds: dict[str, int] = {}
+        self.count = 0
+        self.next_check = _CHECK_EVERY
+        # Rows read inline (:meth:`row`) where no legacy font can convert their text.
+        self.plain_rows = not self.legacy
+
+    def checked(self) -> None:
+        self.budget.check()
+        self.read.compact()
+        self.next_check = self.count + _CHECK_EVERY
+
+    def open(self, element: Element, parent: _Frame | None, depth: int) -> _Frame:
+        """What the start of ``element`` does (``parent``'s text is taken by the caller)."""
+        self.count += 1
+        if self.count >= self.next_check:
+            self.checked()
+        tag = element.tag
+        read = self.read
+        target: list[str] | None
+        if parent is None:
+            target, encoding, code = read.body, self.default, False
+        else:
+            target, encoding, code = parent.own, parent.encoding, parent.code
+        if self.sections and depth == 1:  # a section of a flat document
+            read = self.read = _Read()
+            self.reads.append((tag.rsplit("}", 1)[-1], read))
+            target, encoding = read.body, self.default
+        apart = False
+        own: list[str] | None
+        if tag in _SECTION_LABELS:
+            chunk: list[str] = []
+            read.sections.setdefault(_SECTION_LABELS[tag], []).append(chunk)
+            own = chunk
+            encoding = self.default
+        elif tag == _BINARY:
+            own = None
+        else:
+            own = target
+            apart = tag in _BREAKS or tag.startswith(_FIELD_NAMESPACES)
+        attributes = element.attrib
+        if attributes:
+            kinds = self.kinds
+            for key, value in attributes.items():
+                kind = kinds.get(key)
+                if kind is None:
+                    kind = kinds[key] = _attribute_kind(key)
+                if kind == _PLAIN:
+                    continue
+                if kind == _STYLED:
+                    if self.legacy:
+                        encoding = self.fonts.encoding(value, encoding)
+                    continue
+                if value.strip():
+                    read.attributes.append(value)
+                if kind == _LINK and value.startswith(_EXTERNAL):
+                    read.external = True
+        if tag in _HIDDEN:
+            read.hidden = True
+        if tag in _META_TAGS:
+            read.tags.add(tag)
+        if tag in _CODE_CONTAINERS:
+            code = True
+        if code:
+            read.code.add(tag.rsplit("}", 1)[-1])
+        if own is not None:
+            if apart:
+                own.append("\n")
+            if tag == _SPACE:
+                own.append(" " * int(element.get(_COUNT, "1") or 1))
+            elif tag == _TAB:
+                own.append("\t")
+        return _Frame(element, own, encoding, apart, code)
+
+    def add(self, frame: _Frame, text: str | None) -> None:
+        if text and frame.own is not None:
+            encoding = frame.encoding
+            if encoding:
+                self.read.legacy.add(encoding)
+                text = legacy_vn.convert(text, encoding)
+            frame.own.append(text)
+
+    def close(self, frame: _Frame, depth: int) -> None:
+        """What is left of the complete element of ``frame``, to its end."""
+        element = frame.element
+        if frame.child is not None:
+            self.close(frame.child, depth + 1)
+            frame.child = None
+            self.add(frame, element[0].tail)
+            del element[0]
+        if len(element):
+            if not frame.text_done:
+                frame.text_done = True
+                self.add(frame, element.text)
+            for child in element:
+                self.child(child, frame, depth + 1)
+                self.add(frame, child.tail)
+            del element[:]
+        elif not frame.text_done:
+            self.add(frame, element.text)
+        if frame.apart and frame.own is not None:
+            frame.own.append("\n")
+        if self.pictures is not None and element.tag == _BINARY:
+            self.pictures.append(element.text or "")
+
+    def child(self, element: Element, parent: _Frame, depth: int) -> None:
+        """A complete ``element`` below ``parent``: a table row whole (:meth:`row`) when it
+        can be, else element by element."""
+        if element.tag == _ROW and self.plain_rows and parent.own is not None and not parent.code:
+            self.row(element, parent, depth)
+        else:
+            self.close(self.open(element, parent, depth), depth)
+
+    def row(self, element: Element, parent: _Frame, depth: int) -> None:
+        """A complete table row with no legacy font around: each common cell (paragraphs of
+        plain text, what a statistics sheet is made of) read inline, with what :meth:`open`
+        and :meth:`close` would do for it; any other cell element by element."""
+        frame = self.open(element, parent, depth)
+        own = frame.own
+        assert own is not None
+        frame.text_done = True
+        text = element.text
+        if text:
+            own.append(text)
+        kinds = self.kinds
+        words = self.read.attributes
+        for cell in element:
+            if cell.tag != _CELL or not _plain_cell(cell, kinds):
+                self.child(cell, frame, depth + 1)
+            else:
+                self.count += 1 + len(cell)
+                for key, value in cell.attrib.items():
+                    kind = kinds.get(key)
+                    if kind is None:
+                        kind = kinds[key] = _attribute_kind(key)
+                    if kind in (_WORDS, _LINK):
+                        if value.strip():
+                            words.append(value)
+                        if kind == _LINK and value.startswith(_EXTERNAL):
+                            self.read.external = True
+                own.append("\n")
+                text = cell.text
+                if text:
+                    own.append(text)
+                for paragraph in cell:
+                    own.append("\n")
+                    text = paragraph.text
+                    if text:
+                        own.append(text)
+                    own.append("\n")
+                    text = paragraph.tail
+                    if text:
+                        own.append(text)
+                own.append("\n")
+                if self.count >= self.next_check:
+                    self.checked()
+            text = cell.tail
+            if text:
+                own.append(text)
+
+    def advance(self, frame: _Frame, depth: int) -> None:
+        """Read what is complete below the open element of ``frame``."""
+        while True:
+            element = frame.element
+            count = len(element)
+            if not count:
+                return
+            if not frame.text_done:
+                frame.text_done = True
+                self.add(frame, element.text)
+            first = 0
+            open_child = frame.child
+            if open_child is not None:
+                if count == 1:
+                    frame, depth = open_child, depth + 1
+                    continue
+                self.close(open_child, depth + 1)
+                frame.child = None
+                self.add(frame, element[0].tail)
+                first = 1
+            for child in element[first : count - 1]:
+                self.child(child, frame, depth + 1)
+                self.add(frame, child.tail)
+            if count > 1:
+                del element[: count - 1]
+            frame.child = self.open(element[0], frame, depth + 1)
+            frame, depth = frame.child, depth + 1
+
+
 def _stream_reads(
     stream: IO[bytes],
     name: str,
@@ -264,8 +511,7 @@ def _stream_reads(
     sections: bool = False,
     pictures: list[str] | None = None,
 ) -> list[tuple[str, _Read]]:
-    """One XML part read as a stream (:func:`~.xmltext.stream_events`, elements dropped as soon
-    as their text and tail are taken), in document order: an element's text, then each child
+    """One XML part read as a stream, in document order: an element's text, then each child
     (a paragraph, a line break, a cell or a metadata field on a line of its own) and the text
     after it. A style's legacy font converts the text inside it (and is inherited); comments
     and tracked changes go to sections of their own (read with the document's default font);
@@ -273,152 +519,41 @@ def _stream_reads(
     So a 200 MB spreadsheet needs the memory of its text. The result is ``[(name, read)]``;
     with ``sections`` (a flat ODF document), each child of the root element is read as a part
     of its own, named by its local name (``meta``, ``styles``, ``body``), after the root's own
-    text (under ``name``)."""
-    read = _Read()
-    reads = [(name, read)]
-    legacy = fonts.any_legacy()
-    default = fonts.default_encoding() if legacy else None
-    kinds: dict[str, int] = {}
-    sniffed = [b""]
+    text (under ``name``).
 
-    def sniff(data: bytes) -> None:  # XMP GPS is markup: looked for in the bytes
-        if not read.gps:
-            window = sniffed[0] + data
-            if b"gps" in window.lower() and xmp_has_gps(window.decode("utf-8", "replace")):
-                read.gps = True
-            sniffed[0] = data[-64:]
-
-    # one frame per open element: the element, its encoding, where its text goes (None: not
-    # text), whether it stands on a line of its own, its text taken, its last closed child
-    elements: list[Element] = []
-    encodings: list[str | None] = []
-    targets: list[list[str] | None] = []
-    aparts: list[bool] = []
-    texts_done: list[bool] = []
-    pending: list[Element | None] = []
-    code_depth = 0
-    count = 0
-    convert = legacy_vn.convert
-    body = read.body
+    The part is fed in chunks (:func:`~.xmltext.sheet_chunks`: no DTD, no entity, UTF-16 checked
+    as text) to ElementTree's C parser building the tree with no event per element; after each
+    chunk the complete elements are read (:class:`_TreeReader`) and removed. The bytes are also
+    looked at for XMP GPS (markup, not text)."""
+    reader = _TreeReader(name, fonts, budget, sections, pictures)
+    parser = ET.XMLParser(target=ET.TreeBuilder())  # noqa: S314 (guarded: sheet_chunks)
+    started: list[tuple[str, Element]] = []
+    parser._setevents(started, ("start",))  # type: ignore[attr-defined]
+    root: _Frame | None = None
+    tail = b""
     try:
-        for event, element in stream_events(stream, name, on_bytes=sniff):
-            if event == "start":
-                tag = element.tag
-                count += 1
-                if count % 8192 == 0:
-                    budget.check()
-                    read.compact()
-                if elements:
-                    parent = elements[-1]
-                    target = targets[-1]
-                    encoding = encodings[-1]
-                    if not texts_done[-1]:
-                        texts_done[-1] = True
-                        text = parent.text
-                        if text and target is not None:
-                            if encoding:
-                                read.legacy.add(encoding)
-                                text = convert(text, encoding)
-                            target.append(text)
-                    previous = pending[-1]
-                    if previous is not None:
-                        pending[-1] = None
-                        text = previous.tail
-                        if text and target is not None:
-                            if encoding:
-                                read.legacy.add(encoding)
-                                text = convert(text, encoding)
-                            target.append(text)
-                        parent.remove(previous)
-                else:
-                    target, encoding = body, default
-                if sections and len(elements) == 1:  # a section of a flat document
-                    read = _Read()
-                    reads.append((tag.rsplit("}", 1)[-1], read))
-                    target, encoding = read.body, default
-                apart = False
-                if tag in _SECTION_LABELS:
-                    chunk: list[str] = []
-                    read.sections.setdefault(_SECTION_LABELS[tag], []).append(chunk)
-                    own: list[str] | None = chunk
-                    encoding = default
-                elif tag == _BINARY:
-                    own = None
-                else:
-                    own = target
-                    apart = tag in _BREAKS or tag.startswith(_FIELD_NAMESPACES)
-                attributes = element.attrib
-                if attributes:
-                    for key, value in attributes.items():
-                        kind = kinds.get(key)
-                        if kind is None:
-                            kind = kinds[key] = _attribute_kind(key)
-                        if kind == _PLAIN:
-                            continue
-                        if kind == _STYLED:
-                            if legacy:
-                                encoding = fonts.encoding(value, encoding)
-                            continue
-                        if value.strip():
-                            read.attributes.append(value)
-                        if kind == _LINK and value.startswith(_EXTERNAL):
-                            read.external = True
-                if tag in _HIDDEN:
-                    read.hidden = True
-                if tag in _META_TAGS:
-                    read.tags.add(tag)
-                if tag in _CODE_CONTAINERS:
-                    code_depth += 1
-                if code_depth:
-                    read.code.add(tag.rsplit("}", 1)[-1])
-                if own is not None:
-                    if apart:
-                        own.append("\n")
-                    if tag == _SPACE:
-                        own.append(" " * int(element.get(_COUNT, "1") or 1))
-                    elif tag == _TAB:
-                        own.append("\t")
-                elements.append(element)
-                encodings.append(encoding)
-                targets.append(own)
-                aparts.append(apart)
-                texts_done.append(False)
-                pending.append(None)
-                continue
-            elements.pop()
-            encoding = encodings.pop()
-            own = targets.pop()
-            apart = aparts.pop()
-            done = texts_done.pop()
-            previous = pending.pop()
-            if own is not None:
-                if not done and element.text:
-                    text = element.text
-                    if encoding:
-                        read.legacy.add(encoding)
-                        text = convert(text, encoding)
-                    own.append(text)
-                if previous is not None and previous.tail:
-                    text = previous.tail
-                    if encoding:
-                        read.legacy.add(encoding)
-                        text = convert(text, encoding)
-                    own.append(text)
-                if apart:
-                    own.append("\n")
-            if previous is not None:
-                element.remove(previous)
-            if pictures is not None and element.tag == _BINARY:
-                pictures.append(element.text or "")
-            if element.tag in _CODE_CONTAINERS:
-                code_depth -= 1
-            if pending:
-                pending[-1] = element
-            else:
-                element.clear()
+        for chunk in sheet_chunks(stream, name):
+            if not reader.read.gps:
+                window = tail + chunk
+                if b"gps" in window.lower() and xmp_has_gps(window.decode("utf-8", "replace")):
+                    reader.read.gps = True  # the part (or section) being read
+                tail = chunk[-64:]
+            parser.feed(chunk)
+            if root is None:
+                if not started:
+                    continue
+                root = reader.open(started[0][1], None, 0)
+                parser._setevents(started, ())  # type: ignore[attr-defined]
+                started.clear()
+            reader.advance(root, 0)
+        parser.close()
     except ET.ParseError as exc:
         raise Held(f"the part {name} is not well-formed XML ({exc})") from exc
-    return reads
+    except RecursionError:
+        raise Held(f"the part {name} nests its elements too deeply to be read") from None
+    if root is not None:
+        reader.close(root, 0)
+    return reader.reads
 
 
 def read_odf_part(
