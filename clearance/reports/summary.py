@@ -910,20 +910,23 @@ def _spans(
     month end``): their number and the sum of their marks; months without rows left out."""
     starts, labels = _month_starts()
     top = len(starts) - 2 if high is None else high
-    found: dict[int, list[int]] = {}
+    counts: dict[int, int] = {}
+    marks: dict[int, int] = {}
+    count_at, mark_at, from_bytes = counts.get, marks.get, int.from_bytes
     for first, last, seal in rows:
-        at = max(bisect_right(starts, first) - 1, low)
+        at = bisect_right(starts, first) - 1
+        at = max(at, low)
+        mark = from_bytes(seal[:16], "big")
+        if at <= top and starts[at] <= last < starts[at + 1]:  # within one month: most rows
+            counts[at] = count_at(at, 0) + 1
+            marks[at] = mark_at(at, 0) + mark
+            continue
         end = min(bisect_right(starts, last) - 1, top)
-        mark = int.from_bytes(seal[:16], "big")
         while at <= end:
-            counts = found.get(at)
-            if counts is None:
-                found[at] = [1, mark]
-            else:
-                counts[0] += 1
-                counts[1] += mark
+            counts[at] = count_at(at, 0) + 1
+            marks[at] = mark_at(at, 0) + mark
             at += 1
-    return {labels[m]: (n, total) for m, (n, total) in found.items() if n}
+    return {labels[m]: (n, marks[m]) for m, n in counts.items() if n}
 
 
 def _pair(raw: Any) -> Span:
