@@ -190,3 +190,16 @@ class Policy:
     def theme_label(self, name: str) -> str:
         found = self.themes.get(name)
         return found.label_vi if found is not None else name
+
+    def signoff_role_label(self, name: str) -> str:
+        """A sign-off role by its Vietnamese label (its id when the policy has none)."""
+        return self.signoff_roles.get(name) or name
+
+    def stage_label(self, stage_id: str) -> str:
+        """A stage by its Vietnamese label: stage ids are shared by the chains, so the first
+        chain's label for it (its id when no chain has the stage)."""
+        for chain in self.chains.values():
+            for stage in chain.stages:
+                if stage.id == stage_id:
+                    return stage.label_vi
+        return stage_id

@@ -138,7 +138,8 @@ def render_item(
     files = file_list(attachments)
     body_part = next((p for p in release.parts if p.role == "body"), None)
     approvals = "\n".join(
-        f"<li>{_text(a.display_name)} ({escape(a.role)}, {escape(a.stage)}): "
+        f"<li>{_text(a.display_name)} ({_text(a.role_label or a.role)}, "
+        f"{_text(a.stage_label or a.stage)}): "
         f"{escape(DECISION_VI.get(a.decision, a.decision))}, {vn_datetime(a.at)}</li>"
         for a in release.approvals
     )

@@ -9,7 +9,7 @@ and confirms the screening verdict and classification. Any doubt raises ``Verifi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +58,10 @@ class Approval:
     comment: str | None
     at: datetime
     statement: str
+    #: the role and stage by the labels of the policy the revision was reviewed with, for
+    #: pages people read (``approvals.json`` keeps the ids the statements sign)
+    role_label: str = ""
+    stage_label: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -204,7 +208,15 @@ def _release_in(
         manifest_hash=manifest.hash,
         policy_hash=policy.content_hash,
         parts=parts,
-        approvals=tuple(a for a, d in approvals if d.approver_id in counted),
+        approvals=tuple(
+            replace(
+                a,
+                role_label=policy.signoff_role_label(a.role),
+                stage_label=policy.stage_label(a.stage),
+            )
+            for a, d in approvals
+            if d.approver_id in counted
+        ),
         language=manifest.language,
     )
 

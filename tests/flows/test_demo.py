@@ -42,6 +42,33 @@ def test_demo_runs_end_to_end_and_its_log_verifies(rt: Runtime) -> None:
         "leadership_release",
     ]
     assert _stages(rt, result.items["investment"]) == ["unit_review", "leadership_release"]
+    _every_event_and_approver_reads_by_its_label(rt)
+
+
+def _every_event_and_approver_reads_by_its_label(rt: Runtime) -> None:
+    """Every kind of entry the demo writes has a label for the audit pages, and the published
+    pages name the approvers' roles and stages by the policy's labels, never by their ids."""
+    from sqlalchemy import text
+
+    from webapp.i18n import EVENT_LABELS
+
+    with rt.sessions() as session:
+        kinds = set(
+            session.execute(text("SELECT DISTINCT event_type FROM audit_entries")).scalars()
+        )
+    assert {"revision.screened", "revision.approved", "revision.rejected"} <= kinds
+    assert kinds - set(EVENT_LABELS) == set()
+    policy = rt.policy
+    ids = set(policy.signoff_roles) | {
+        stage.id for chain in policy.chains.values() for stage in chain.stages
+    }
+    pages = sorted(rt.settings.published_dir.glob("items/*/index.html"))
+    assert pages
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        shown = html.split("Người duyệt:", 1)[1].split("</ul>", 1)[0]
+        assert not [i for i in ids if f"{i}," in shown or f"{i})" in shown], page
+        assert policy.stage_label("leadership_release") in shown, page
 
 
 def _stages(rt: Runtime, item: str) -> list[str]:
