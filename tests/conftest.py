@@ -86,6 +86,14 @@ def webhook_receiver() -> Iterator[tuple[channels.Receiver, str]]:
 #: by a PostgreSQL test, not yet found, is collected during a later test). A new folder is
 #: strict from the start.
 NOT_YET_STRICT = frozenset({"flows", "webapp", "foundation"})
+#: the one exception in the strict folders, until the foundation leak above is found: the
+#: garbage collector may free that psycopg connection while a strict test runs on the same
+#: worker (CI saw it fail tests/policy/test_signoff.py::test_a_rejection_always_vetoes, a test
+#: that opens no connection), so psycopg's "deleted while still open" is not an error there
+LEAKED_ELSEWHERE = (
+    r"ignore:Exception ignored in. <function BaseConnection\.__del__"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -96,4 +104,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if not item.path.is_relative_to(tests) or item.path.relative_to(tests).parts[0] not in (
             NOT_YET_STRICT
         ):
-            item.add_marker(pytest.mark.filterwarnings("error"), append=False)
+            item.add_marker(pytest.mark.filterwarnings("error", LEAKED_ELSEWHERE), append=False)
