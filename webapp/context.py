@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import cast
 
 from flask import Flask, current_app, g
@@ -83,7 +85,18 @@ def _read_engine() -> Engine:
     return found
 
 
+@contextmanager
+def _this_snapshot() -> Iterator[Session]:
+    yield reader()  # closed with the request, not here
+
+
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _policy_on_this_snapshot() -> None:
+        # the policy cache's re-check (when due) reads on the page's snapshot, so a page
+        # still reads in one transaction; the later ``runtime().policy`` reads hit the cache
+        runtime().policies.current(_this_snapshot)
+
     @app.teardown_appcontext
     def _close_reader(_exc: BaseException | None) -> None:
         _close_read()

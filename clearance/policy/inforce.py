@@ -7,7 +7,9 @@ edited file on disk never silently becomes the rules. While the database holds n
 (a fresh installation being seeded), the file is read, once per process. A process trusts the
 version it holds for ``recheck_seconds`` (default ``RECHECK_SECONDS``), then asks the database
 for the latest version's hash and loads that version when it differs: every process sees a
-newly confirmed policy within that time. ``expire`` makes the next read ask at once.
+newly confirmed policy within that time. ``expire`` makes the next read ask at once. A caller
+that holds a read snapshot of its own (a web page) passes it as ``readers`` so the check reads
+there rather than in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -50,8 +52,11 @@ class PolicyInForce:
         self._pinned: Policy | None = None
         self._checked: float | None = None
 
-    def current(self) -> Policy:
-        """The policy in force (the pinned one, if any)."""
+    def current(
+        self, readers: Callable[[], AbstractContextManager[Session]] | None = None
+    ) -> Policy:
+        """The policy in force (the pinned one, if any); a due re-check reads through
+        ``readers`` when given (the caller's snapshot), else through the process's own."""
         if self._pinned is not None:
             return self._pinned
         now = self._clock()
@@ -61,21 +66,22 @@ class PolicyInForce:
             and now - self._checked < self._recheck_seconds
         ):
             return self._policy
+        readers = readers or self._readers
         policy = self._policy
-        latest = self._latest_hash()
+        latest = self._latest_hash(readers)
         if latest is not None and (policy is None or policy.content_hash != latest):
-            with self._readers() as session:
+            with readers() as session:
                 policy = stored_policy(session, latest)
         if policy is None:  # nothing recorded yet: the file `clearance init` seeds from
             policy = load_policy(self._policy_path)
         self._policy, self._checked = policy, now
         return policy
 
-    def _latest_hash(self) -> str | None:
+    def _latest_hash(self, readers: Callable[[], AbstractContextManager[Session]]) -> str | None:
         """The content hash of the latest recorded version; None when none is recorded or the
         schema is not there yet (``clearance init`` is seeding it)."""
         try:
-            with self._readers() as session:
+            with readers() as session:
                 return session.scalar(
                     select(PolicyVersion.content_hash).order_by(PolicyVersion.id.desc()).limit(1)
                 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import yaml
+from sqlalchemy.orm import Session
 
 from clearance.policy import load_policy, record_policy_if_new
 from clearance.policy.inforce import RECHECK_SECONDS, PolicyInForce
@@ -126,3 +128,31 @@ def test_expire_asks_the_database_at_once(rt: Runtime, tmp_path: Path) -> None:
     assert record_policy_if_new(rt, actor="admin", policy=newer)
     policies.expire()
     assert policies.current().content_hash == newer.content_hash
+
+
+def test_a_due_recheck_reads_through_the_callers_snapshot_when_given(rt: Runtime) -> None:
+    """A page passes its own read snapshot: the re-check reads there, not in a transaction of
+    the cache's own (the page then reads in one snapshot); a check not due reads nothing."""
+    assert record_policy_if_new(rt, actor="operator:test")
+    opened: list[str] = []
+
+    def own() -> AbstractContextManager[Session]:
+        opened.append("own")
+        return rt.readers()
+
+    def callers() -> AbstractContextManager[Session]:
+        opened.append("caller's")
+        return rt.readers()
+
+    clock = Clock()
+    policies = PolicyInForce(own, DEFAULT, clock=clock)
+    first = policies.current(callers)
+    assert opened == ["caller's", "caller's"]  # the latest hash, then that version
+    opened.clear()
+    clock.now += RECHECK_SECONDS / 2
+    assert policies.current(callers) is first and opened == []  # not due: the cache answers
+    clock.now += RECHECK_SECONDS
+    assert policies.current(callers) is first and opened == ["caller's"]  # same hash: one read
+    opened.clear()
+    policies.expire()
+    assert policies.current() is first and opened == ["own"]  # no snapshot given: its own
