@@ -5,6 +5,10 @@ these): the review dispatcher, the approvers' decisions (as the web UI records t
 publication dispatcher, and the recall of every published item whose title starts with
 ``RECALL_TITLE``, until nothing is left to do. ``CLEARANCE_CRASH_POINT`` makes it die at that
 step (``clearance.crashpoint``); the next life finds the work where the last one left it.
+
+``life(env)`` is the same life for a process forked from a server that imported this module
+once (the test's ``multiprocessing`` forkserver): a session of its own (the crash point kills
+its process group), the environment replaced by ``env``, then ``main``.
 """
 
 from __future__ import annotations
@@ -97,6 +101,13 @@ def main() -> None:
                 break
             time.sleep(0.25)
     rt.close()
+
+
+def life(env: dict[str, str]) -> None:
+    os.setsid()
+    os.environ.clear()
+    os.environ.update(env)
+    main()
 
 
 if __name__ == "__main__":

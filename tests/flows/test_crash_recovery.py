@@ -4,6 +4,8 @@ then: every approved item is published exactly once on every channel, nothing is
 its ``publication.published`` entry, nothing recalled is still live, and the exported audit log
 verifies offline, with no gap.
 
+Each life is a process of its own, killed by a real SIGKILL; the lives are forked from a
+server that imported the driver once (importing it takes seconds, twice per point otherwise).
 One world per database: each point gets a fresh batch of items (one of them to be recalled) in
 the same home, one life that dies at the point and one life that finishes, and the checks run
 over everything the world holds so far. On SQLite and on PostgreSQL.
@@ -11,12 +13,12 @@ over everything the world holds so far. On SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
+from multiprocessing.context import ForkServerContext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +36,9 @@ from clearance.settings import Settings
 from clearance.storage.models import Item
 from flows.people import open_home
 from tests.channels import Receiver, serving
-from tests.conftest import PG_URL, REPO, pg_schema_url
+from tests.conftest import PG_URL, pg_schema_url
 from tests.flows.conftest import PASSWORD, make_settings, submit_text
-from tests.flows.crash_driver import RECALL_TITLE
+from tests.flows.crash_driver import RECALL_TITLE, life
 
 pytestmark = pytest.mark.slow
 
@@ -68,6 +70,15 @@ class World:
     env: dict[str, str]
     receiver: Receiver
     items: list[str]
+    lives: ForkServerContext
+
+
+@pytest.fixture(scope="module")
+def lives() -> ForkServerContext:
+    """Processes forked from a server that has imported the driver (and what it imports)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["tests.flows.crash_driver"])
+    return context
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -75,6 +86,7 @@ def world(
     request: pytest.FixtureRequest,
     world_template: Path,
     tmp_path_factory: pytest.TempPathFactory,
+    lives: ForkServerContext,
 ) -> Iterator[World]:
     receiver = Receiver()
     with serving(receiver) as url:
@@ -105,7 +117,7 @@ def world(
             "CLEARANCE_PUBLISH_LEASE": "2",
         }
         try:
-            yield World(rt, settings, env, receiver, [])
+            yield World(rt, settings, env, receiver, [], lives)
         finally:
             rt.close()
             if schemas is not None:
@@ -114,21 +126,22 @@ def world(
 
 
 def _life(world: World, point: str | None) -> int:
+    """One life of the driver in a process (and session) of its own; its exit code (a
+    negative signal number when killed)."""
     env = dict(world.env)
     if point is not None:
         env["CLEARANCE_CRASH_POINT"] = point
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.flows.crash_driver"],
-        env=env,
-        cwd=REPO,
-        start_new_session=True,
-    )
+    proc = world.lives.Process(target=life, args=(env,))
+    proc.start()
     try:
-        return proc.wait(timeout=240)
+        proc.join(timeout=240)
     finally:
-        if proc.poll() is None:
+        if proc.exitcode is None:
+            assert proc.pid is not None
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            proc.join()
+    assert proc.exitcode is not None
+    return proc.exitcode
 
 
 @pytest.mark.parametrize("point", ORDER)
