@@ -18,8 +18,8 @@ import os
 import shutil
 import signal
 from collections.abc import Iterator
-from multiprocessing.context import ForkServerContext
 from dataclasses import dataclass
+from multiprocessing.context import ForkServerContext
 from pathlib import Path
 
 import pytest
