@@ -19,14 +19,16 @@ Nothing in the file is trusted blindly:
 - the root of the head's edge must be the log's checkpoint root at its size, and the entries
   folded on top are hashed onto that edge: the result must be the log's checkpoint at the new size;
 - once per process the seals of all rows are summed and compared with the head (a row removed,
-  added or put back from an older copy changes the sum);
+  added or put back from an older copy changes the sum; SQLite adds the sums up);
 - a row's time span decides which periods read it, so the head also holds, for every local
-  month, how many rows have a span across it and the sum of their seals: a period reads the
-  rows of its whole months (those of a custom range's days around checked all the same), checks
-  every seal and compares the months' counts and sums with the head, and once per process the
-  rows' spans are counted into months and compared too. A span edited so that the row leaves a
-  period (its seal then wrong, but a period that does not read the row never checks it) changes
-  the counts of the months it left: the summary is rebuilt, the row is not silently dropped.
+  month, how many rows have a span across it and the sum of their seals: a period that reads
+  rows reads those of its whole months (those of a custom range's days around checked all the
+  same), checks every seal and compares the months' counts and sums with the head; a page that
+  takes a month from its stored report compares the month's count of rows (one SQL count on the
+  period index) with the head. A span edited so that the row leaves a period (its seal then
+  wrong, but a period that does not read the row never checks it) changes the counts of the
+  months it left: the summary is rebuilt, the row is not silently dropped. No process counts
+  every row's span (a page pays only for the months it shows).
 
 Any mismatch, a format change or a broken file: the summary is rebuilt from the log. A rebuild
 whose entries do not hash to the log's checkpoint fails closed (the log disagrees with itself).
@@ -330,6 +332,8 @@ class Summary:
         months: list[str],
         edges: list[Period],
     ) -> tuple[Report, History, dict[str, list[str]]] | None:
+        if not self._months_hold(db, head, months):
+            return None  # a row's span was edited into or out of these months
         parts = [self._month(db, head, month) for month in months]
         around = [self._read(db, head, _span_of(edge)) for edge in edges]
         choices: dict[str, Counter[str]] = {}
@@ -545,10 +549,10 @@ class Summary:
         self._months_seen.clear()
 
     def _sums_match(self, db: sqlite3.Connection, head: Head) -> bool:
-        """Whether the rows are those the head was sealed over: their number and seal sums, and
-        per month those of the rows whose span is across it (a span edited moves a row between
-        months). A head without the months' counts gets them from the rows, every seal checked
-        (a summary written by an earlier version, kept rather than folded again)."""
+        """Whether the rows are those the head was sealed over: their number and seal sums (two
+        sums SQLite adds up; the months' counts are compared where a period uses them, see
+        :meth:`_months_hold`). A head without the months' counts gets them from the rows, every
+        seal checked (a summary written by an earlier version, kept rather than folded again)."""
         rows, *sums = db.execute(
             "SELECT count(*), coalesce(sum(l0), 0), coalesce(sum(l1), 0), coalesce(sum(l2), 0), "
             "coalesce(sum(l3), 0) FROM items"
@@ -561,12 +565,29 @@ class Summary:
                 return False
             head.spans = _spans((first, last, seal) for _, first, last, _, seal in found)
             self._store_head(db, head)
-            return True
-        try:
-            spans = _spans(db.execute("SELECT first_us, last_us, seal FROM items"))
-        except (TypeError, ValueError):
-            return False  # a span or a seal edited with the wrong type
-        return spans == head.spans
+        return True
+
+    def _months_hold(self, db: sqlite3.Connection, head: Head, months: Iterable[str]) -> bool:
+        """Whether each of these months holds as many rows (by their spans, as a period's query
+        reads them) as the head counted into it: one count per month SQLite takes from the
+        period index alone. A span edited so that a row leaves a month (or enters one) is
+        noticed where a page uses the month's stored report and reads none of its rows; where
+        rows are read, every seal is checked and the months' seal sums compared too
+        (:meth:`_read`)."""
+        starts, labels = _month_starts()
+        at = {label: n for n, label in enumerate(labels)}
+        kept = head.spans or {}
+        for month in months:
+            n = at.get(month)
+            if n is None:
+                continue
+            (found,) = db.execute(
+                "SELECT count(*) FROM items WHERE last_us >= ? AND first_us < ?",
+                (starts[n], starts[n + 1]),
+            ).fetchone()
+            if int(found) != kept.get(month, (0, 0))[0]:
+                return False
+        return True
 
     # -- folding --------------------------------------------------------------------------------
 
