@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -185,7 +185,9 @@ class Summary:
         self._cache: dict[tuple[int, int], tuple[int, History]] = {}
         #: month -> (seal, as_of, report, counts) of the stored month reports this process
         #: checked and decoded (or wrote): a row with the same seal and size is not read again
-        self._months_seen: dict[str, tuple[bytes, int, Report, dict[str, Counter[str]]]] = {}
+        self._months_seen: dict[
+            str, tuple[bytes, int, Report, dict[str, Counter[str]], Needles | None]
+        ] = {}
         #: how the last call went: "summary" (the stored summary, advanced by the entries since),
         #: "rebuilt" (folded from entry 0: none stored, or it did not check out)
         self.started_from = ""
@@ -195,6 +197,8 @@ class Summary:
         #: and those it brought up to date from the changed items alone (oldest first)
         self.recomputed: list[str] = []
         self.adjusted: list[str] = []
+        #: the rows the last filtered report read for its period (the needle's, or every row)
+        self.rows_read = 0
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -311,11 +315,15 @@ class Summary:
                 try:
                     head = self._advance(db, session)
                     stored = self._stored_month(db, month, head.size)
-                    if stored is None or head.changed.get(month, 0) > stored[0]:
-                        if self._month(db, head, month) is None:  # a row fails: rebuilt
+                    if (
+                        stored is None
+                        or head.changed.get(month, 0) > stored[0]
+                        or stored[2] is None
+                    ):
+                        if self._month(db, head, month, needles=True) is None:  # rebuilt
                             self._forget(db)
                             head = self._advance(db, session)
-                            self._month(db, head, month)
+                            self._month(db, head, month, needles=True)
                         done.append(month)
                     db.execute("COMMIT")
                 except BaseException:
@@ -348,7 +356,11 @@ class Summary:
             for name, values in present_counts(history, edge).items():
                 choices.setdefault(name, Counter()).update(values)
         if filters != Filters():
-            read = self._read(db, head, _span_of(period), filters)
+            read = self._read_needle(db, head, period, filters)
+            if read is False:  # no month counts one of the chosen values: every row read
+                every: list[tuple[Any, ...]] = []
+                read = self._read(db, head, _span_of(period), filters, out=every)
+                self.rows_read = len(every)
             if read is None:
                 return None
             return compute(read, period, filters), read, offered(choices)
@@ -361,34 +373,42 @@ class Summary:
         return merge(period, head.size, reports), history, offered(choices)
 
     def _month(
-        self, db: sqlite3.Connection, head: Head, month: str
+        self, db: sqlite3.Connection, head: Head, month: str, *, needles: bool = False
     ) -> tuple[Report, dict[str, Counter[str]]] | None:
-        """The stored report of ``month`` when it is up to date and checks out, else the
-        report recomputed from the rows of the month's items (and stored)."""
+        """The stored report of ``month`` when it is up to date and checks out (and, with
+        ``needles``, keeps needle counts), else the report recomputed from the rows of the
+        month's items (and stored)."""
         period = parse_period(month)
         stored = self._stored_month(db, month, head.size)
-        if stored is not None and head.changed.get(month, 0) <= stored[0]:
+        if (
+            stored is not None
+            and head.changed.get(month, 0) <= stored[0]
+            and (stored[2] is not None or not needles)
+        ):
             return stored[1]
-        history = self._read(db, head, (micros(period.start), micros(period.end)))
+        rows: list[tuple[Any, ...]] = []
+        history = self._read(db, head, (micros(period.start), micros(period.end)), out=rows)
         if history is None:
             return None
         report, counts = compute(history, period), present_counts(history, period)
-        self._store_month(db, month, head.size, report, counts)
+        held = _needle_counts(rows, _values(head, history))
+        self._store_month(db, month, head.size, report, counts, held)
         self.recomputed.append(month)
         return report, counts
 
     def _stored_month(
         self, db: sqlite3.Connection, month: str, size: int, *, take: bool = False
-    ) -> tuple[int, tuple[Report, dict[str, Counter[str]]]] | None:
-        """The stored report of ``month`` and the size it was computed at, when its seal checks
-        out and it is not from beyond ``size``; None otherwise. The report is not to be changed
-        unless ``take`` (then this process forgets it until it is stored again)."""
+    ) -> tuple[int, tuple[Report, dict[str, Counter[str]]], Needles | None] | None:
+        """The stored report of ``month``, the size it was computed at and its needle counts
+        (None: written by an earlier version), when its seal checks out and it is not from
+        beyond ``size``; None otherwise. The report is not to be changed unless ``take`` (then
+        this process forgets it until it is stored again)."""
         head = db.execute("SELECT as_of, seal FROM months WHERE month = ?", (month,)).fetchone()
         if head is None or not isinstance(head[1], bytes) or int(head[0]) > size:
             return None
         seen = self._months_seen.pop(month, None) if take else self._months_seen.get(month)
         if seen is not None and seen[1] == int(head[0]) and hmac.compare_digest(seen[0], head[1]):
-            return seen[1], (seen[2], seen[3])  # the row this process checked and decoded
+            return seen[1], (seen[2], seen[3]), seen[4]  # the row this process checked
         row = db.execute(
             "SELECT as_of, data, seal FROM months WHERE month = ?", (month,)
         ).fetchone()
@@ -398,12 +418,12 @@ class Summary:
         if as_of > size or not hmac.compare_digest(seal, self._month_seal(month, as_of, data)):
             return None
         try:
-            report, counts = _month_back(json.loads(data), parse_period(month), size)
+            report, counts, needles = _month_back(json.loads(data), parse_period(month), size)
         except (KeyError, TypeError, ValueError, AttributeError):
             return None  # another layout or malformed: recomputed
         if not take:
-            self._remember(month, seal, as_of, report, counts)
-        return as_of, (report, counts)
+            self._remember(month, seal, as_of, report, counts, needles)
+        return as_of, (report, counts), needles
 
     def _store_month(
         self,
@@ -412,14 +432,15 @@ class Summary:
         size: int,
         report: Report,
         counts: dict[str, Counter[str]],
+        needles: Needles | None,
     ) -> None:
-        data = json.dumps(_month_json(report, counts), separators=(",", ":")).encode()
+        data = json.dumps(_month_json(report, counts, needles), separators=(",", ":")).encode()
         seal = self._month_seal(month, size, data)
         db.execute(
             "INSERT OR REPLACE INTO months (month, as_of, data, seal) VALUES (?, ?, ?, ?)",
             (month, size, data, seal),
         )
-        self._remember(month, seal, size, report, counts)
+        self._remember(month, seal, size, report, counts, needles)
 
     def _remember(
         self,
@@ -428,11 +449,12 @@ class Summary:
         as_of: int,
         report: Report,
         counts: dict[str, Counter[str]],
+        needles: Needles | None,
     ) -> None:
         self._months_seen.pop(month, None)
         if len(self._months_seen) >= self.CACHED_MONTHS:
             self._months_seen.pop(next(iter(self._months_seen)))
-        self._months_seen[month] = (seal, as_of, report, counts)
+        self._months_seen[month] = (seal, as_of, report, counts, needles)
 
     def _adjust_months(
         self,
@@ -441,10 +463,13 @@ class Summary:
         size: int,
         before: dict[str, Item | None],
         after: dict[str, Item],
+        rows_before: dict[str, Row | None],
+        rows_after: dict[str, Row],
     ) -> set[str]:
         """Bring the stored month reports that were up to date at ``head`` to ``size``: for each
         month, the items that changed with entries in it have their old contribution taken out
-        and their new one counted in (the cost follows the new entries, not the month's size).
+        and their new one counted in (the cost follows the new entries, not the month's size),
+        and so do their rows (before and after: span, data, seal) in the month's needle counts.
         The months brought up to date; the others are recomputed from their rows when asked."""
         months = {
             str(month): int(as_of)
@@ -467,6 +492,7 @@ class Summary:
             if stored is None or stored[0] != months[month]:
                 continue  # does not check out: recomputed from the rows when asked
             report, counts = stored[1]
+            needles = stored[2]
             period = parse_period(month)
             added, removed = _history(plus.get(month, [])), _history(minus.get(month, []))
             try:
@@ -475,7 +501,14 @@ class Summary:
                               present_counts(removed, period))  # fmt: skip
             except ValueError:
                 continue  # the stored report disagrees with the rows: recomputed when asked
-            self._store_month(db, month, size, report, counts)
+            if needles is not None:
+                low, high = _month_bounds(month)
+                for ident in {item.id for item in plus.get(month, [])} | {
+                    item.id for item in minus.get(month, [])
+                }:
+                    _count_needles(needles, rows_before.get(ident), low, high, -1)
+                    _count_needles(needles, rows_after.get(ident), low, high, 1)
+            self._store_month(db, month, size, report, counts, needles)
             self.adjusted.append(month)
             done.add(month)
         return done
@@ -625,6 +658,8 @@ class Summary:
         keep = not fresh and self._has_months(db)
         before: dict[str, Item | None] = {}
         after: dict[str, Item] = {}
+        rows_before: dict[str, Row | None] = {}
+        rows_after: dict[str, Row] = {}
         while True:
             leaves = [
                 bytes(leaf)
@@ -647,6 +682,11 @@ class Summary:
                 for ident in touched:
                     if ident not in before:  # a copy: the fold changes the item in place
                         before[ident] = _item_back(old[ident][2]) if ident in old else None
+                        rows_before[ident] = (
+                            (*_span(old[ident][0]), old[ident][2], old[ident][1])
+                            if ident in old
+                            else None
+                        )
             history.items = {ident: item for ident, (item, _, _) in old.items()}
             #: the stored rows' spans and lanes, before the fold changes their items in place
             was = {ident: (*_span(item), seal) for ident, (item, seal, _) in old.items()}
@@ -668,6 +708,7 @@ class Summary:
                 dirty.update(_months(item))
                 if keep:
                     after[ident] = item
+                    rows_after[ident] = (first, last, data, seal)
             db.executemany(
                 "INSERT OR REPLACE INTO items (id, first_us, last_us, data, seal, l0, l1, l2, l3) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -691,7 +732,7 @@ class Summary:
         if history.size == start and head is self._head:
             return head
         if keep and after:
-            self._adjust_months(db, head, history.size, before, after)
+            self._adjust_months(db, head, history.size, before, after, rows_before, rows_after)
         changed = dict(head.changed)
         changed.update(dict.fromkeys(dirty, history.size))
         advanced = Head(history.size, edge, history.units, history.issuer, history.labels, rows,
@@ -727,10 +768,13 @@ class Summary:
         head: Head,
         span: tuple[int, int],
         filters: Filters | None = None,
+        *,
+        out: list[tuple[Any, ...]] | None = None,
     ) -> History | None:
         """The items with entries in ``span``; with ``filters`` only those whose row holds each
         chosen value (as the rows write it: a superset of the items the filters admit), every
-        row of the span checked against its seal all the same."""
+        row of the span checked against its seal all the same. ``out`` receives every row read
+        (those of the span's whole months, checked)."""
         needles = _needles(filters) if filters is not None else []
         holds = " AND ".join("instr(data, ?) > 0" for _ in needles) or "1"
         # the rows of the span's whole months: all checked, counted per month against the head
@@ -747,6 +791,55 @@ class Summary:
         kept = head.spans or {}
         if any(counted.get(labels[m]) != kept.get(labels[m]) for m in range(low, high + 1)):
             return None  # a row's span was edited into or out of these months
+        items = self._decoded([row[:5] for row in rows if row[5]])
+        if items is None:
+            return None
+        if out is not None:
+            out.extend(rows)
+        history = head.history()
+        history.items = {item.id: item for item in items}
+        return history
+
+    def _read_needle(
+        self, db: sqlite3.Connection, head: Head, period: Period, filters: Filters
+    ) -> History | Literal[False] | None:
+        """The items of ``period`` whose rows hold every chosen value, reading only the rows
+        that hold the rarest of them: every month the period touches keeps (in its stored
+        report, up to date and sealed) how many rows across it hold that value and the sum of
+        their seals, and the rows read are checked against their seals and counted into those
+        months. A row edited so that it no longer holds the value (or leaves the months) changes
+        a month's count: None, the summary is rebuilt. False when a month the period touches has
+        no up-to-date stored report counting one of the chosen values (every row is read)."""
+        needles = _needles(filters)
+        starts, labels = _month_starts()
+        span = _span_of(period)
+        low, high = _month_at(span[0]), _month_at(span[1] - 1)
+        kept: list[Needles] = []
+        for month in range(low, high + 1):
+            stored = self._stored_month(db, labels[month], head.size)
+            if stored is None or stored[2] is None:
+                return False
+            if head.changed.get(labels[month], 0) > stored[0]:
+                return False
+            kept.append(stored[2])
+        known = [n for n in needles if all(n.decode() in counted for counted in kept)]
+        if not known:
+            return False
+        rarest = min(known, key=lambda n: sum(counted[n.decode()][0] for counted in kept))
+        holds = " AND ".join("instr(data, ?) > 0" for _ in needles)
+        rows = db.execute(
+            f"SELECT id, first_us, last_us, data, seal, last_us >= ? AND first_us < ? AND {holds} "  # noqa: S608 - placeholders only
+            "FROM items WHERE last_us >= ? AND first_us < ? AND instr(data, ?) > 0",
+            (*span, *needles, starts[low], starts[high + 1], rarest),
+        ).fetchall()
+        self.rows_read = len(rows)
+        if not self._sealed(rows):
+            return None
+        counted = _spans(((row[1], row[2], row[4]) for row in rows), low, high)  # seals checked
+        key = rarest.decode()
+        for month, found in zip(range(low, high + 1), kept, strict=True):
+            if counted.get(labels[month], (0, 0)) != tuple(found[key]):
+                return None  # a row's value or span was edited
         items = self._decoded([row[:5] for row in rows if row[5]])
         if items is None:
             return None
@@ -834,10 +927,12 @@ def _figure_back(raw: list[Any]) -> Figure:
     return Figure(int(value), [int(s) for s in seqs])
 
 
-def _month_json(report: Report, counts: dict[str, Counter[str]]) -> dict[str, object]:
+def _month_json(
+    report: Report, counts: dict[str, Counter[str]], needles: Needles | None
+) -> dict[str, object]:
     """A month's report with everything a merge needs (the durations themselves, not only
-    their median) and the filter choices of the month, counted (how many items carry each), so
-    a changed item's old choices can be taken out."""
+    their median), the filter choices of the month, counted (how many items carry each), so
+    a changed item's old choices can be taken out, and its needle counts."""
     table = {name: {k: _figure_json(f) for k, f in getattr(report, name).items()}
              for name in _TABLES}  # fmt: skip
     return {
@@ -846,12 +941,13 @@ def _month_json(report: Report, counts: dict[str, Counter[str]]) -> dict[str, ob
         "stage_times": {k: [d.seconds, d.entries] for k, d in report.stage_times.items()},
         "monthly": report.monthly,
         "present_counts": {name: dict(found) for name, found in counts.items()},
+        **({"needles": needles} if needles is not None else {}),
     }
 
 
 def _month_back(
     doc: dict[str, Any], period: Period, size: int
-) -> tuple[Report, dict[str, Counter[str]]]:
+) -> tuple[Report, dict[str, Counter[str]], Needles | None]:
     report = Report(period, Filters(), size)
     for name in _TABLES:
         setattr(report, name, {str(k): _figure_back(v) for k, v in doc["tables"][name].items()})
@@ -865,7 +961,9 @@ def _month_back(
                       for m, counts in doc["monthly"].items()}  # fmt: skip
     counts = {str(k): Counter({str(v): int(n) for v, n in found.items()})
               for k, found in doc["present_counts"].items()}  # fmt: skip
-    return report, counts
+    raw = doc.get("needles")
+    needles = None if raw is None else {str(k): [int(n), int(m)] for k, (n, m) in raw.items()}
+    return report, counts, needles
 
 
 _ZONE = ZoneInfo(DEFAULT_ZONE)
@@ -954,3 +1052,55 @@ def _pair(raw: Any) -> Span:
     if not (isinstance(raw, list) and len(raw) == 2 and all(isinstance(v, int) for v in raw)):
         raise BadInput("report summary: malformed month span")
     return (raw[0], raw[1])
+
+
+#: a row as the needle counts see it: first and last entry times, data, seal
+Row = tuple[int, int, bytes, bytes]
+#: a month's needle counts: for each value the month offers (as a row's data writes it, a JSON
+#: string), how many rows across the month hold it and the sum of their seals' marks
+Needles = dict[str, list[int]]
+
+
+def _needle_counts(rows: Iterable[tuple[Any, ...]], values: Iterable[str]) -> Needles:
+    """The needle counts of ``values`` over ``rows`` (id, first, last, data, seal, ...): every
+    row across the month, read and checked."""
+    counted: Needles = {}
+    marks = [(row[3], int.from_bytes(row[4][:16], "big")) for row in rows]
+    for value in values:
+        needle = json.dumps(value, ensure_ascii=False).encode()
+        held = [mark for data, mark in marks if needle in data]
+        counted[needle.decode()] = [len(held), sum(held)]
+    return counted
+
+
+def _values(head: Head, history: History) -> set[str]:
+    """The values a month's needle counts keep: every name the policy labels (levels, themes,
+    languages, channels) and every unit, held by a row or not (a count of 0 is a count), and
+    every value the month's items hold."""
+    values = set(head.labels) | {unit for unit in head.units.values() if unit}
+    for item in history.items.values():
+        values.update(item.channels, item.themes, item.languages)
+        values.update(v for v in (item.unit, item.level, item.language) if v)
+    return values
+
+
+def _month_bounds(month: str) -> tuple[int, int]:
+    """The start of ``month`` and of the next one (micros)."""
+    starts, labels = _month_starts()
+    at = labels.index(month)
+    return starts[at], starts[at + 1]
+
+
+def _count_needles(needles: Needles, row: Row | None, low: int, high: int, sign: int) -> None:
+    """Count ``row`` in (``sign`` 1) or out (-1) of the needle counts of the month from ``low``
+    to ``high`` when its span is across it, as a period's query reads it."""
+    if row is None:
+        return
+    first, last, data, seal = row
+    if not (last >= low and first < high):
+        return
+    mark = int.from_bytes(seal[:16], "big")
+    for needle, found in needles.items():
+        if needle.encode() in data:
+            found[0] += sign
+            found[1] += sign * mark

@@ -613,3 +613,97 @@ def test_the_background_refresh_recomputes_the_months_so_a_page_does_not(rt: Run
     assert page.started_from == "summary" and page.folded == 5  # item-9 was published
     assert report.to_json() == _figures(_full(rt), "2026-Q4")
     page.close()
+
+
+def test_a_filtered_page_reads_only_the_rows_holding_the_rarest_value(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    """With the quarter's months stored, a filtered page reads the rows that hold the rarest
+    chosen value (every month keeps how many rows hold each value it offers, and their seals'
+    sum), not every row of the quarter; the figures are those of a full fold."""
+    _write(rt, 0, 8)  # November: item-1, -3, -5, -7 have the theme
+    _write(rt, 8, 4, hours=24 * 40)  # December: item-9, -11
+    quarter = parse_period("2026-Q4")
+    summary = Summary(tmp_path / "s.sqlite", KEY)
+    themed = Filters(channel="website", theme="bien_dao")
+    with rt.readers() as session:
+        summary.report(session, quarter)  # the months stored
+        report, history, _ = summary.report(session, quarter, themed)
+    assert summary.rows_read == 6 and set(history.items) == {
+        f"item-{n}" for n in (1, 3, 5, 7, 9, 11)
+    }
+    assert report.to_json() == _figures(_full(rt), "2026-Q4", themed)
+    summary.close()
+
+
+@pytest.mark.parametrize("edit", ["data", "first_us"])
+def test_a_row_edited_so_that_the_filter_skips_it_is_noticed(
+    rt: Runtime, tmp_path: Path, edit: str
+) -> None:
+    """A row edited so that it no longer holds the chosen value (or no longer spans the months)
+    is not read by the filtered page, yet the month's count of rows holding the value notices
+    it: rebuilt from the log, not computed without the item."""
+    path = tmp_path / "s.sqlite"
+    _write(rt, 0, 8)
+    _write(rt, 8, 4, hours=24 * 40)
+    quarter = parse_period("2026-Q4")
+    themed = Filters(theme="bien_dao")
+    first = Summary(path, KEY)
+    with rt.readers() as session:
+        first.report(session, quarter)
+    first.close()
+    if edit == "data":
+        _tamper(path, "UPDATE items SET data = CAST(replace(data, '\"bien_dao\"', '\"asean\"') "
+                      "AS BLOB) WHERE id = 'item-3'")  # fmt: skip
+    else:
+        _tamper(path, "UPDATE items SET first_us = first_us + 86400000000 * 200 "
+                      "WHERE id = 'item-3'")  # fmt: skip
+    again = Summary(path, KEY)
+    with rt.readers() as session:
+        report, history, _ = again.report(session, quarter, themed)
+    assert again.started_from == "rebuilt" and "item-3" in history.items
+    assert report.to_json() == _figures(_full(rt), "2026-Q4", themed)
+    again.close()
+
+
+def test_new_entries_in_two_months_update_both_stored_months(rt: Runtime, tmp_path: Path) -> None:
+    """A page after new entries in November and December brings both stored month reports up
+    to date (figures, choices and the counts of rows holding each value), from the changed
+    items alone: unfiltered and filtered pages equal a full fold, and a new process reads the
+    months as stored."""
+    path = tmp_path / "s.sqlite"
+    _write(rt, 0, 6)
+    _write(rt, 6, 4, hours=24 * 40)
+    quarter = parse_period("2026-Q4")
+    themed = Filters(theme="bien_dao")
+    summary = Summary(path, KEY)
+    with rt.readers() as session:
+        summary.report(session, quarter)
+    assert {"2026-11", "2026-12"} <= set(summary.recomputed)
+    summary.recomputed.clear()
+    _write(rt, 10, 3, hours=30)  # November
+    _write(rt, 13, 3, hours=24 * 41)  # December
+    with rt.sessions.begin() as session:  # an old November item takes the theme in December
+        rt.sink.append(session, [
+            Event("item.submitted", "an", "item-0", body={"author": "an", "channels": ["website"],
+                  "language": "vi", "themes": ["bien_dao"]}),
+        ], now=NOW + timedelta(days=40))  # fmt: skip
+    full = _full(rt)
+    with rt.readers() as session:
+        report, _, offered = summary.report(session, quarter)
+        assert summary.recomputed == [] and summary.adjusted == ["2026-11", "2026-12"]
+        assert report.to_json() == _figures(full, "2026-Q4")
+        assert offered == present(full, quarter)
+        filtered, history, _ = summary.report(session, quarter, themed)
+    assert summary.recomputed == [] and "item-0" in history.items
+    assert summary.rows_read == sum("bien_dao" in i.themes for i in full.items.values())
+    assert filtered.to_json() == _figures(full, "2026-Q4", themed)
+    summary.close()
+    again = Summary(path, KEY)
+    with rt.readers() as session:
+        assert again.report(session, quarter)[0].to_json() == _figures(full, "2026-Q4")
+        assert again.report(session, quarter, themed)[0].to_json() == _figures(
+            full, "2026-Q4", themed
+        )
+    assert again.recomputed == [] and again.started_from == "summary"
+    again.close()
