@@ -28,7 +28,14 @@ Nothing in the file is trusted blindly:
   period index) with the head. A span edited so that the row leaves a period (its seal then
   wrong, but a period that does not read the row never checks it) changes the counts of the
   months it left: the summary is rebuilt, the row is not silently dropped. No process counts
-  every row's span (a page pays only for the months it shows).
+  every row's span (a page pays only for the months it shows);
+- a filtered page reads only the rows that hold the rarest chosen value: every stored month
+  report (sealed) keeps, for each value the policy labels, each unit and each value its items
+  hold, how many rows across the month hold it and the sum of their seals, and the rows read
+  are checked against their seals and counted into the months. A row edited so that it no
+  longer holds the value (or leaves the months) changes a month's count: the summary is
+  rebuilt. Where a month has no such count (a value it does not know, a report written by an
+  earlier version, a month not stored), every row of the period's months is read and checked.
 
 Any mismatch, a format change or a broken file: the summary is rebuilt from the log. A rebuild
 whose entries do not hash to the log's checkpoint fails closed (the log disagrees with itself).
