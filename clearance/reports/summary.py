@@ -326,6 +326,7 @@ class Summary:
                         stored is None
                         or head.changed.get(month, 0) > stored[0]
                         or stored[2] is None
+                        or not _knows(stored[2], head)
                     ):
                         if self._month(db, head, month, needles=True) is None:  # rebuilt
                             self._forget(db)
@@ -390,7 +391,7 @@ class Summary:
         if (
             stored is not None
             and head.changed.get(month, 0) <= stored[0]
-            and (stored[2] is not None or not needles)
+            and (not needles or (stored[2] is not None and _knows(stored[2], head)))
         ):
             return stored[1]
         rows: list[tuple[Any, ...]] = []
@@ -1089,6 +1090,13 @@ def _values(head: Head, history: History) -> set[str]:
         values.update(item.channels, item.themes, item.languages)
         values.update(v for v in (item.unit, item.level, item.language) if v)
     return values
+
+
+def _knows(needles: Needles, head: Head) -> bool:
+    """Whether a month's needle counts hold every name the policy labels and every unit (a
+    value that appeared after the month was counted is counted by the next refresh)."""
+    names = set(head.labels) | {unit for unit in head.units.values() if unit}
+    return all(json.dumps(name, ensure_ascii=False) in needles for name in names)
 
 
 def _month_bounds(month: str) -> tuple[int, int]:

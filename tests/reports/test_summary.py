@@ -707,3 +707,38 @@ def test_new_entries_in_two_months_update_both_stored_months(rt: Runtime, tmp_pa
         )
     assert again.recomputed == [] and again.started_from == "summary"
     again.close()
+
+
+def test_the_refresh_counts_a_value_the_months_did_not_know(rt: Runtime, tmp_path: Path) -> None:
+    """A unit (or a theme the policy declares) that appears after the months were stored is not
+    in their counts: a page filtered by it reads every row (right, not fast); the background
+    refresh recomputes those months, and the page then reads only the rows holding it."""
+    from clearance.reports.stored import refresh_stored, stored_summary
+
+    _write(rt, 0, 6)
+    _write(rt, 6, 3, hours=24 * 40)
+    quarter = parse_period("2026-Q4")
+    page = stored_summary(rt.settings)
+    with rt.readers() as session:
+        page.report(session, quarter)
+    with rt.sessions.begin() as session:
+        rt.sink.append(session, [Event("user.registered", None, None,
+                                       body={"username": "moi", "unit": "so-moi"})],
+                       now=NOW + timedelta(days=41))  # fmt: skip
+        rt.sink.append(session, [Event("item.submitted", "moi", "item-new", body={
+            "author": "moi", "channels": ["website"], "language": "vi", "themes": []})],
+            now=NOW + timedelta(days=42))  # fmt: skip
+    by_unit = Filters(unit="so-moi")
+    full = _full(rt)
+    with rt.readers() as session:
+        report, _, _ = page.report(session, quarter, by_unit)
+    assert report.to_json() == _figures(full, "2026-Q4", by_unit)
+    assert page.rows_read == 10  # every row of the quarter's months
+    page.close()
+    assert set(refresh_stored(rt)) >= {"2026-10", "2026-11", "2026-12"}
+    again = stored_summary(rt.settings)
+    with rt.readers() as session:
+        report, history, _ = again.report(session, quarter, by_unit)
+    assert again.rows_read == 1 and set(history.items) == {"item-new"}
+    assert report.to_json() == _figures(full, "2026-Q4", by_unit)
+    again.close()
