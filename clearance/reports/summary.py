@@ -35,7 +35,10 @@ Nothing in the file is trusted blindly:
   are checked against their seals and counted into the months. A row edited so that it no
   longer holds the value (or leaves the months) changes a month's count: the summary is
   rebuilt. Where a month has no such count (a value it does not know, a report written by an
-  earlier version, a month not stored), every row of the period's months is read and checked.
+  earlier version, a month not stored), every row of the period's months is read and checked;
+- the days of a custom range around its whole months read only the rows across those days
+  when their month is stored: its report also counts, per day, the rows across it and the sum
+  of their seals, compared with the rows read (each checked against its seal).
 
 Any mismatch, a format change or a broken file: the summary is rebuilt from the log. A rebuild
 whose entries do not hash to the log's checkpoint fails closed (the log disagrees with itself).
@@ -204,7 +207,8 @@ class Summary:
         #: and those it brought up to date from the changed items alone (oldest first)
         self.recomputed: list[str] = []
         self.adjusted: list[str] = []
-        #: the rows the last filtered report read for its period (the needle's, or every row)
+        #: the rows the last report cut into months read for its days around the whole months
+        #: and for its filters (not those of a month recomputed)
         self.rows_read = 0
 
     # -- public ---------------------------------------------------------------------------------
@@ -348,10 +352,11 @@ class Summary:
         months: list[str],
         edges: list[Period],
     ) -> tuple[Report, History, dict[str, list[str]]] | None:
+        self.rows_read = 0
         if not self._months_hold(db, head, months):
             return None  # a row's span was edited into or out of these months
         parts = [self._month(db, head, month) for month in months]
-        around = [self._read(db, head, _span_of(edge)) for edge in edges]
+        around = [self._edge(db, head, edge) for edge in edges]
         choices: dict[str, Counter[str]] = {}
         for part in parts:
             if part is None:
@@ -368,7 +373,7 @@ class Summary:
             if read is False:  # no month counts one of the chosen values: every row read
                 every: list[tuple[Any, ...]] = []
                 read = self._read(db, head, _span_of(period), filters, out=every)
-                self.rows_read = len(every)
+                self.rows_read += len(every)
             if read is None:
                 return None
             return compute(read, period, filters), read, offered(choices)
@@ -400,6 +405,8 @@ class Summary:
             return None
         report, counts = compute(history, period), present_counts(history, period)
         held = _needle_counts(rows, _values(head, history))
+        held.update((f"@{day}", [0, 0]) for day in range(len(_day_starts(month)) - 1))
+        _count_days(held, rows, month, 1)
         self._store_month(db, month, head.size, report, counts, held)
         self.recomputed.append(month)
         return report, counts
@@ -516,6 +523,9 @@ class Summary:
                 }:
                     _count_needles(needles, rows_before.get(ident), low, high, -1)
                     _count_needles(needles, rows_after.get(ident), low, high, 1)
+                    for row, sign in ((rows_before.get(ident), -1), (rows_after.get(ident), 1)):
+                        if row is not None and row[1] >= low and row[0] < high:
+                            _count_days(needles, [(ident, *row)], month, sign)
             self._store_month(db, month, size, report, counts, needles)
             self.adjusted.append(month)
             done.add(month)
@@ -808,6 +818,51 @@ class Summary:
         history.items = {item.id: item for item in items}
         return history
 
+    def _edge(self, db: sqlite3.Connection, head: Head, edge: Period) -> History | None:
+        """The items with entries in ``edge`` (whole local days within one month), reading only
+        the rows across those days when the month's stored report (up to date) counts the rows
+        across each of its days and the sum of their seals: the rows read are checked against
+        their seals and counted into the days. A row edited out of the days changes a day's
+        count: None, the summary is rebuilt. Otherwise every row of the month is read
+        (:meth:`_read`)."""
+        span = _span_of(edge)
+        _, labels = _month_starts()
+        month = labels[_month_at(span[0])]
+        days = _day_starts(month)
+        stored = self._stored_month(db, month, head.size)
+        if (
+            stored is None
+            or stored[2] is None
+            or "@0" not in stored[2]
+            or head.changed.get(month, 0) > stored[0]
+            or span[0] not in days
+            or span[1] not in days
+        ):
+            every: list[tuple[Any, ...]] = []
+            history = self._read(db, head, span, out=every)
+            self.rows_read += len(every)
+            return history
+        rows = db.execute(
+            "SELECT id, first_us, last_us, data, seal FROM items WHERE last_us >= ? AND first_us < ?",
+            span,
+        ).fetchall()
+        self.rows_read += len(rows)
+        if not self._sealed(rows):
+            return None
+        first, last = days.index(span[0]), days.index(span[1]) - 1
+        counted: Needles = {}
+        _count_days(counted, rows, month, 1, first, last)  # seals checked
+        if any(
+            counted.get(f"@{d}", [0, 0]) != stored[2].get(f"@{d}") for d in range(first, last + 1)
+        ):
+            return None  # a row's span was edited out of (or into) these days
+        items = self._decoded(rows)
+        if items is None:
+            return None
+        history = head.history()
+        history.items = {item.id: item for item in items}
+        return history
+
     def _read_needle(
         self, db: sqlite3.Connection, head: Head, period: Period, filters: Filters
     ) -> History | Literal[False] | None:
@@ -840,7 +895,7 @@ class Summary:
             "FROM items WHERE last_us >= ? AND first_us < ? AND instr(data, ?) > 0",
             (*span, *needles, starts[low], starts[high + 1], rarest),
         ).fetchall()
-        self.rows_read = len(rows)
+        self.rows_read += len(rows)
         if not self._sealed(rows):
             return None
         counted = _spans(((row[1], row[2], row[4]) for row in rows), low, high)  # seals checked
@@ -1064,8 +1119,9 @@ def _pair(raw: Any) -> Span:
 
 #: a row as the needle counts see it: first and last entry times, data, seal
 Row = tuple[int, int, bytes, bytes]
-#: a month's needle counts: for each value the month offers (as a row's data writes it, a JSON
-#: string), how many rows across the month hold it and the sum of their seals' marks
+#: a month's row counts: for each value the month offers (as a row's data writes it, a JSON
+#: string), how many rows across the month hold it and the sum of their seals' marks; and for
+#: each of its days (``@N``, N from 0) how many rows are across it and the sum of their marks
 Needles = dict[str, list[int]]
 
 
@@ -1099,6 +1155,46 @@ def _knows(needles: Needles, head: Head) -> bool:
     return all(json.dumps(name, ensure_ascii=False) in needles for name in names)
 
 
+@lru_cache(maxsize=64)
+def _day_starts(month: str) -> tuple[int, ...]:
+    """The start (micros) of every local day of ``month`` (``YYYY-MM``) and of the next month."""
+    year, number = int(month[:4]), int(month[5:7])
+    first = datetime(year, number, 1, tzinfo=_ZONE)
+    ahead = (
+        datetime(year + 1, 1, 1, tzinfo=_ZONE)
+        if number == 12
+        else datetime(year, number + 1, 1, tzinfo=_ZONE)
+    )
+    starts = [micros(datetime(year, number, day, tzinfo=_ZONE))
+              for day in range(1, (ahead.date() - first.date()).days + 1)]  # fmt: skip
+    return (*starts, micros(ahead))
+
+
+def _count_days(
+    counts: Needles,
+    rows: Iterable[tuple[Any, ...]],
+    month: str,
+    sign: int,
+    low: int = 0,
+    high: int | None = None,
+) -> None:
+    """Count ``rows`` (id, first, last, data, seal, ...) in (``sign`` 1) or out (-1) of the
+    days (``@N``, N from 0) of ``month`` between ``low`` and ``high`` their spans are across
+    (``last >= day start AND first < day end``, as a period's query reads them)."""
+    days = _day_starts(month)
+    top = len(days) - 2 if high is None else high
+    for row in rows:
+        first, last, seal = row[1], row[2], row[4]
+        at = max(bisect_right(days, first) - 1, low)
+        end = min(bisect_right(days, last) - 1, top)
+        mark = int.from_bytes(seal[:16], "big")
+        while at <= end:
+            found = counts.setdefault(f"@{at}", [0, 0])
+            found[0] += sign
+            found[1] += sign * mark
+            at += 1
+
+
 def _month_bounds(month: str) -> tuple[int, int]:
     """The start of ``month`` and of the next one (micros)."""
     starts, labels = _month_starts()
@@ -1116,6 +1212,6 @@ def _count_needles(needles: Needles, row: Row | None, low: int, high: int, sign:
         return
     mark = int.from_bytes(seal[:16], "big")
     for needle, found in needles.items():
-        if needle.encode() in data:
+        if needle.startswith('"') and needle.encode() in data:
             found[0] += sign
             found[1] += sign * mark

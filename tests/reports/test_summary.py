@@ -742,3 +742,41 @@ def test_the_refresh_counts_a_value_the_months_did_not_know(rt: Runtime, tmp_pat
     assert again.rows_read == 1 and set(history.items) == {"item-new"}
     assert report.to_json() == _figures(full, "2026-Q4", by_unit)
     again.close()
+
+
+@pytest.mark.parametrize("edited", [None, "last_us", "data"])
+def test_the_days_around_whole_months_read_only_their_rows(
+    rt: Runtime, tmp_path: Path, edited: str | None
+) -> None:
+    """A custom range's days before and after its whole months read only the rows across those
+    days when their month is stored (it counts the rows across each day and their seals), not
+    every row of the month; a row edited out of the days (left in the month) changes a day's
+    count, an edited row read fails its seal: rebuilt from the log either way."""
+    path = tmp_path / "s.sqlite"
+    for hours in (0, 24 * 20, 24 * 35, 24 * 64):  # 3 Nov, 23 Nov, 8 Dec, 6 Jan
+        _write(rt, hours, 4, hours=hours)
+    summary = Summary(path, KEY)
+    text_ = "2026-11-20..2027-01-10"
+    with rt.readers() as session:
+        for month in ("2026-11", "2027-01"):
+            summary.report(session, parse_period(month))  # the months of the days stored
+        report, history, _ = summary.report(session, parse_period(text_))
+    assert summary.rows_read == 8  # 23 Nov and 6 Jan, not 3 Nov
+    assert set(history.items) == {f"item-{n}" for n in (*range(480, 484), *range(1536, 1540))}
+    assert report.to_json() == _figures(_full(rt), text_)
+    summary.close()
+    if edited is None:
+        return
+    if edited == "last_us":  # 23 Nov moved to 4 Nov: still November, out of the days
+        moved = int(datetime(2026, 11, 4, 3, tzinfo=UTC).timestamp() * 1_000_000)
+        _tamper(path, "UPDATE items SET first_us = ?, last_us = ? WHERE id = 'item-481'",
+                moved, moved)  # fmt: skip
+    else:
+        _tamper(path, "UPDATE items SET data = CAST(replace(data, '\"website\"', '\"press\"') "
+                      "AS BLOB) WHERE id = 'item-481'")  # fmt: skip
+    again = Summary(path, KEY)
+    with rt.readers() as session:
+        report, history, _ = again.report(session, parse_period(text_))
+    assert again.started_from == "rebuilt" and "item-481" in history.items
+    assert report.to_json() == _figures(_full(rt), text_)
+    again.close()
