@@ -1149,10 +1149,12 @@ def _values(head: Head, history: History) -> set[str]:
 
 
 def _knows(needles: Needles, head: Head) -> bool:
-    """Whether a month's needle counts hold every name the policy labels and every unit (a
-    value that appeared after the month was counted is counted by the next refresh)."""
+    """Whether a month's counts hold its days and every name the policy labels and every unit
+    (a value that appeared after the month was counted is counted by the next refresh)."""
     names = set(head.labels) | {unit for unit in head.units.values() if unit}
-    return all(json.dumps(name, ensure_ascii=False) in needles for name in names)
+    return "@0" in needles and all(
+        json.dumps(name, ensure_ascii=False) in needles for name in names
+    )
 
 
 @lru_cache(maxsize=64)
