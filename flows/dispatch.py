@@ -354,7 +354,11 @@ class IdleBackfill:
     time: ``batch`` revisions read, at most ``limit`` documents drawn, then the queues looked at
     again, so a submission waits for one step at most. A pass over every revision is followed
     by ``rest`` seconds (``CLEARANCE_PREVIEWS_INTERVAL``) before the next. On PostgreSQL a step
-    is taken under an advisory lock: of several workers one draws at a time."""
+    is taken under an advisory lock: of several workers one draws at a time. When a pass is over
+    the stored report months are refreshed too (:func:`clearance.reports.stored.refresh_stored`:
+    the summary folded to the log's end, the months missing or out of date after an upgrade or an
+    import recomputed), so no report page recomputes a month; ``refreshed`` holds those the last
+    refresh recomputed."""
 
     rt: Runtime
     limit: int = 2
@@ -367,6 +371,7 @@ class IdleBackfill:
     claims: Claims = field(default_factory=LocalClaims)
     after: int = 0
     resting_until: float = 0.0
+    refreshed: list[str] = field(default_factory=list)
 
     def idle(self) -> bool:
         with self.rt.readers() as session:
@@ -391,9 +396,25 @@ class IdleBackfill:
         if progress.after is None:  # the pass is over: rest, then from the first revision
             self.after = 0
             self.resting_until = self.clock() + self.rest
+            self.refresh_reports()
         else:
             self.after = progress.after
         return progress
+
+    def refresh_reports(self) -> None:
+        """The stored report months brought up to date (one month per transaction); a home
+        without the web's secret key has none to refresh."""
+        from clearance.errors import ConfigurationError
+        from clearance.reports.stored import refresh_stored
+
+        try:
+            self.refreshed = refresh_stored(self.rt)
+        except ConfigurationError as exc:
+            log.info("report summary not refreshed here: %s", exc)
+            self.refreshed = []
+            return
+        if self.refreshed:
+            log.info("month reports recomputed: %s", ", ".join(self.refreshed))
 
     def serve(self, stop: threading.Event) -> None:
         while not stop.is_set():

@@ -13,7 +13,9 @@ publication claimed more than ``CLEARANCE_PUBLISH_LEASE`` seconds ago (default 1
 A third thread uses the idle time: while nothing waits for review or publication it draws the
 missing page images of the approvers' previews a bounded step at a time
 (``flows.dispatch.IdleBackfill``; a pass over every revision, then ``CLEARANCE_PREVIEWS_INTERVAL``
-seconds of rest); a web request never draws.
+seconds of rest); a web request never draws. When a pass is over it also refreshes the stored
+report months (those missing or out of date after an upgrade or an import recomputed), so a
+report page recomputes none.
 Prefect records every flow and task run. Runs until SIGTERM/SIGINT.
 """
 

@@ -19,14 +19,26 @@ Nothing in the file is trusted blindly:
 - the root of the head's edge must be the log's checkpoint root at its size, and the entries
   folded on top are hashed onto that edge: the result must be the log's checkpoint at the new size;
 - once per process the seals of all rows are summed and compared with the head (a row removed,
-  added or put back from an older copy changes the sum);
+  added or put back from an older copy changes the sum; SQLite adds the sums up);
 - a row's time span decides which periods read it, so the head also holds, for every local
-  month, how many rows have a span across it and the sum of their seals: a period reads the
-  rows of its whole months (those of a custom range's days around checked all the same), checks
-  every seal and compares the months' counts and sums with the head, and once per process the
-  rows' spans are counted into months and compared too. A span edited so that the row leaves a
-  period (its seal then wrong, but a period that does not read the row never checks it) changes
-  the counts of the months it left: the summary is rebuilt, the row is not silently dropped.
+  month, how many rows have a span across it and the sum of their seals: a period that reads
+  rows reads those of its whole months (those of a custom range's days around checked all the
+  same), checks every seal and compares the months' counts and sums with the head; a page that
+  takes a month from its stored report compares the month's count of rows (one SQL count on the
+  period index) with the head. A span edited so that the row leaves a period (its seal then
+  wrong, but a period that does not read the row never checks it) changes the counts of the
+  months it left: the summary is rebuilt, the row is not silently dropped. No process counts
+  every row's span (a page pays only for the months it shows);
+- a filtered page reads only the rows that hold the rarest chosen value: every stored month
+  report (sealed) keeps, for each value the policy labels, each unit and each value its items
+  hold, how many rows across the month hold it and the sum of their seals, and the rows read
+  are checked against their seals and counted into the months. A row edited so that it no
+  longer holds the value (or leaves the months) changes a month's count: the summary is
+  rebuilt. Where a month has no such count (a value it does not know, a report written by an
+  earlier version, a month not stored), every row of the period's months is read and checked;
+- the days of a custom range around its whole months read only the rows across those days
+  when their month is stored: its report also counts, per day, the rows across it and the sum
+  of their seals, compared with the rows read (each checked against its seal).
 
 Any mismatch, a format change or a broken file: the summary is rebuilt from the log. A rebuild
 whose entries do not hash to the log's checkpoint fails closed (the log disagrees with itself).
@@ -46,7 +58,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -183,7 +195,9 @@ class Summary:
         self._cache: dict[tuple[int, int], tuple[int, History]] = {}
         #: month -> (seal, as_of, report, counts) of the stored month reports this process
         #: checked and decoded (or wrote): a row with the same seal and size is not read again
-        self._months_seen: dict[str, tuple[bytes, int, Report, dict[str, Counter[str]]]] = {}
+        self._months_seen: dict[
+            str, tuple[bytes, int, Report, dict[str, Counter[str]], Needles | None]
+        ] = {}
         #: how the last call went: "summary" (the stored summary, advanced by the entries since),
         #: "rebuilt" (folded from entry 0: none stored, or it did not check out)
         self.started_from = ""
@@ -193,6 +207,9 @@ class Summary:
         #: and those it brought up to date from the changed items alone (oldest first)
         self.recomputed: list[str] = []
         self.adjusted: list[str] = []
+        #: the rows the last report cut into months read for its days around the whole months
+        #: and for its filters (not those of a month recomputed)
+        self.rows_read = 0
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -309,11 +326,16 @@ class Summary:
                 try:
                     head = self._advance(db, session)
                     stored = self._stored_month(db, month, head.size)
-                    if stored is None or head.changed.get(month, 0) > stored[0]:
-                        if self._month(db, head, month) is None:  # a row fails: rebuilt
+                    if (
+                        stored is None
+                        or head.changed.get(month, 0) > stored[0]
+                        or stored[2] is None
+                        or not _knows(stored[2], head)
+                    ):
+                        if self._month(db, head, month, needles=True) is None:  # rebuilt
                             self._forget(db)
                             head = self._advance(db, session)
-                            self._month(db, head, month)
+                            self._month(db, head, month, needles=True)
                         done.append(month)
                     db.execute("COMMIT")
                 except BaseException:
@@ -330,8 +352,11 @@ class Summary:
         months: list[str],
         edges: list[Period],
     ) -> tuple[Report, History, dict[str, list[str]]] | None:
+        self.rows_read = 0
+        if not self._months_hold(db, head, months):
+            return None  # a row's span was edited into or out of these months
         parts = [self._month(db, head, month) for month in months]
-        around = [self._read(db, head, _span_of(edge)) for edge in edges]
+        around = [self._edge(db, head, edge) for edge in edges]
         choices: dict[str, Counter[str]] = {}
         for part in parts:
             if part is None:
@@ -344,7 +369,11 @@ class Summary:
             for name, values in present_counts(history, edge).items():
                 choices.setdefault(name, Counter()).update(values)
         if filters != Filters():
-            read = self._read(db, head, _span_of(period), filters)
+            read = self._read_needle(db, head, period, filters)
+            if read is False:  # no month counts one of the chosen values: every row read
+                every: list[tuple[Any, ...]] = []
+                read = self._read(db, head, _span_of(period), filters, out=every)
+                self.rows_read += len(every)
             if read is None:
                 return None
             return compute(read, period, filters), read, offered(choices)
@@ -357,34 +386,44 @@ class Summary:
         return merge(period, head.size, reports), history, offered(choices)
 
     def _month(
-        self, db: sqlite3.Connection, head: Head, month: str
+        self, db: sqlite3.Connection, head: Head, month: str, *, needles: bool = False
     ) -> tuple[Report, dict[str, Counter[str]]] | None:
-        """The stored report of ``month`` when it is up to date and checks out, else the
-        report recomputed from the rows of the month's items (and stored)."""
+        """The stored report of ``month`` when it is up to date and checks out (and, with
+        ``needles``, keeps needle counts), else the report recomputed from the rows of the
+        month's items (and stored)."""
         period = parse_period(month)
         stored = self._stored_month(db, month, head.size)
-        if stored is not None and head.changed.get(month, 0) <= stored[0]:
+        if (
+            stored is not None
+            and head.changed.get(month, 0) <= stored[0]
+            and (not needles or (stored[2] is not None and _knows(stored[2], head)))
+        ):
             return stored[1]
-        history = self._read(db, head, (micros(period.start), micros(period.end)))
+        rows: list[tuple[Any, ...]] = []
+        history = self._read(db, head, (micros(period.start), micros(period.end)), out=rows)
         if history is None:
             return None
         report, counts = compute(history, period), present_counts(history, period)
-        self._store_month(db, month, head.size, report, counts)
+        held = _needle_counts(rows, _values(head, history))
+        held.update((f"@{day}", [0, 0]) for day in range(len(_day_starts(month)) - 1))
+        _count_days(held, rows, month, 1)
+        self._store_month(db, month, head.size, report, counts, held)
         self.recomputed.append(month)
         return report, counts
 
     def _stored_month(
         self, db: sqlite3.Connection, month: str, size: int, *, take: bool = False
-    ) -> tuple[int, tuple[Report, dict[str, Counter[str]]]] | None:
-        """The stored report of ``month`` and the size it was computed at, when its seal checks
-        out and it is not from beyond ``size``; None otherwise. The report is not to be changed
-        unless ``take`` (then this process forgets it until it is stored again)."""
+    ) -> tuple[int, tuple[Report, dict[str, Counter[str]]], Needles | None] | None:
+        """The stored report of ``month``, the size it was computed at and its needle counts
+        (None: written by an earlier version), when its seal checks out and it is not from
+        beyond ``size``; None otherwise. The report is not to be changed unless ``take`` (then
+        this process forgets it until it is stored again)."""
         head = db.execute("SELECT as_of, seal FROM months WHERE month = ?", (month,)).fetchone()
         if head is None or not isinstance(head[1], bytes) or int(head[0]) > size:
             return None
         seen = self._months_seen.pop(month, None) if take else self._months_seen.get(month)
         if seen is not None and seen[1] == int(head[0]) and hmac.compare_digest(seen[0], head[1]):
-            return seen[1], (seen[2], seen[3])  # the row this process checked and decoded
+            return seen[1], (seen[2], seen[3]), seen[4]  # the row this process checked
         row = db.execute(
             "SELECT as_of, data, seal FROM months WHERE month = ?", (month,)
         ).fetchone()
@@ -394,12 +433,12 @@ class Summary:
         if as_of > size or not hmac.compare_digest(seal, self._month_seal(month, as_of, data)):
             return None
         try:
-            report, counts = _month_back(json.loads(data), parse_period(month), size)
+            report, counts, needles = _month_back(json.loads(data), parse_period(month), size)
         except (KeyError, TypeError, ValueError, AttributeError):
             return None  # another layout or malformed: recomputed
         if not take:
-            self._remember(month, seal, as_of, report, counts)
-        return as_of, (report, counts)
+            self._remember(month, seal, as_of, report, counts, needles)
+        return as_of, (report, counts), needles
 
     def _store_month(
         self,
@@ -408,14 +447,15 @@ class Summary:
         size: int,
         report: Report,
         counts: dict[str, Counter[str]],
+        needles: Needles | None,
     ) -> None:
-        data = json.dumps(_month_json(report, counts), separators=(",", ":")).encode()
+        data = json.dumps(_month_json(report, counts, needles), separators=(",", ":")).encode()
         seal = self._month_seal(month, size, data)
         db.execute(
             "INSERT OR REPLACE INTO months (month, as_of, data, seal) VALUES (?, ?, ?, ?)",
             (month, size, data, seal),
         )
-        self._remember(month, seal, size, report, counts)
+        self._remember(month, seal, size, report, counts, needles)
 
     def _remember(
         self,
@@ -424,11 +464,12 @@ class Summary:
         as_of: int,
         report: Report,
         counts: dict[str, Counter[str]],
+        needles: Needles | None,
     ) -> None:
         self._months_seen.pop(month, None)
         if len(self._months_seen) >= self.CACHED_MONTHS:
             self._months_seen.pop(next(iter(self._months_seen)))
-        self._months_seen[month] = (seal, as_of, report, counts)
+        self._months_seen[month] = (seal, as_of, report, counts, needles)
 
     def _adjust_months(
         self,
@@ -437,10 +478,13 @@ class Summary:
         size: int,
         before: dict[str, Item | None],
         after: dict[str, Item],
+        rows_before: dict[str, Row | None],
+        rows_after: dict[str, Row],
     ) -> set[str]:
         """Bring the stored month reports that were up to date at ``head`` to ``size``: for each
         month, the items that changed with entries in it have their old contribution taken out
-        and their new one counted in (the cost follows the new entries, not the month's size).
+        and their new one counted in (the cost follows the new entries, not the month's size),
+        and so do their rows (before and after: span, data, seal) in the month's needle counts.
         The months brought up to date; the others are recomputed from their rows when asked."""
         months = {
             str(month): int(as_of)
@@ -463,6 +507,7 @@ class Summary:
             if stored is None or stored[0] != months[month]:
                 continue  # does not check out: recomputed from the rows when asked
             report, counts = stored[1]
+            needles = stored[2]
             period = parse_period(month)
             added, removed = _history(plus.get(month, [])), _history(minus.get(month, []))
             try:
@@ -471,7 +516,17 @@ class Summary:
                               present_counts(removed, period))  # fmt: skip
             except ValueError:
                 continue  # the stored report disagrees with the rows: recomputed when asked
-            self._store_month(db, month, size, report, counts)
+            if needles is not None:
+                low, high = _month_bounds(month)
+                for ident in {item.id for item in plus.get(month, [])} | {
+                    item.id for item in minus.get(month, [])
+                }:
+                    _count_needles(needles, rows_before.get(ident), low, high, -1)
+                    _count_needles(needles, rows_after.get(ident), low, high, 1)
+                    for row, sign in ((rows_before.get(ident), -1), (rows_after.get(ident), 1)):
+                        if row is not None and row[1] >= low and row[0] < high:
+                            _count_days(needles, [(ident, *row)], month, sign)
+            self._store_month(db, month, size, report, counts, needles)
             self.adjusted.append(month)
             done.add(month)
         return done
@@ -545,10 +600,10 @@ class Summary:
         self._months_seen.clear()
 
     def _sums_match(self, db: sqlite3.Connection, head: Head) -> bool:
-        """Whether the rows are those the head was sealed over: their number and seal sums, and
-        per month those of the rows whose span is across it (a span edited moves a row between
-        months). A head without the months' counts gets them from the rows, every seal checked
-        (a summary written by an earlier version, kept rather than folded again)."""
+        """Whether the rows are those the head was sealed over: their number and seal sums (two
+        sums SQLite adds up; the months' counts are compared where a period uses them, see
+        :meth:`_months_hold`). A head without the months' counts gets them from the rows, every
+        seal checked (a summary written by an earlier version, kept rather than folded again)."""
         rows, *sums = db.execute(
             "SELECT count(*), coalesce(sum(l0), 0), coalesce(sum(l1), 0), coalesce(sum(l2), 0), "
             "coalesce(sum(l3), 0) FROM items"
@@ -561,12 +616,29 @@ class Summary:
                 return False
             head.spans = _spans((first, last, seal) for _, first, last, _, seal in found)
             self._store_head(db, head)
-            return True
-        try:
-            spans = _spans(db.execute("SELECT first_us, last_us, seal FROM items"))
-        except (TypeError, ValueError):
-            return False  # a span or a seal edited with the wrong type
-        return spans == head.spans
+        return True
+
+    def _months_hold(self, db: sqlite3.Connection, head: Head, months: Iterable[str]) -> bool:
+        """Whether each of these months holds as many rows (by their spans, as a period's query
+        reads them) as the head counted into it: one count per month SQLite takes from the
+        period index alone. A span edited so that a row leaves a month (or enters one) is
+        noticed where a page uses the month's stored report and reads none of its rows; where
+        rows are read, every seal is checked and the months' seal sums compared too
+        (:meth:`_read`)."""
+        starts, labels = _month_starts()
+        at = {label: n for n, label in enumerate(labels)}
+        kept = head.spans or {}
+        for month in months:
+            n = at.get(month)
+            if n is None:
+                continue
+            (found,) = db.execute(
+                "SELECT count(*) FROM items WHERE last_us >= ? AND first_us < ?",
+                (starts[n], starts[n + 1]),
+            ).fetchone()
+            if int(found) != kept.get(month, (0, 0))[0]:
+                return False
+        return True
 
     # -- folding --------------------------------------------------------------------------------
 
@@ -604,6 +676,8 @@ class Summary:
         keep = not fresh and self._has_months(db)
         before: dict[str, Item | None] = {}
         after: dict[str, Item] = {}
+        rows_before: dict[str, Row | None] = {}
+        rows_after: dict[str, Row] = {}
         while True:
             leaves = [
                 bytes(leaf)
@@ -626,6 +700,11 @@ class Summary:
                 for ident in touched:
                     if ident not in before:  # a copy: the fold changes the item in place
                         before[ident] = _item_back(old[ident][2]) if ident in old else None
+                        rows_before[ident] = (
+                            (*_span(old[ident][0]), old[ident][2], old[ident][1])
+                            if ident in old
+                            else None
+                        )
             history.items = {ident: item for ident, (item, _, _) in old.items()}
             #: the stored rows' spans and lanes, before the fold changes their items in place
             was = {ident: (*_span(item), seal) for ident, (item, seal, _) in old.items()}
@@ -647,6 +726,7 @@ class Summary:
                 dirty.update(_months(item))
                 if keep:
                     after[ident] = item
+                    rows_after[ident] = (first, last, data, seal)
             db.executemany(
                 "INSERT OR REPLACE INTO items (id, first_us, last_us, data, seal, l0, l1, l2, l3) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -670,7 +750,7 @@ class Summary:
         if history.size == start and head is self._head:
             return head
         if keep and after:
-            self._adjust_months(db, head, history.size, before, after)
+            self._adjust_months(db, head, history.size, before, after, rows_before, rows_after)
         changed = dict(head.changed)
         changed.update(dict.fromkeys(dirty, history.size))
         advanced = Head(history.size, edge, history.units, history.issuer, history.labels, rows,
@@ -706,10 +786,13 @@ class Summary:
         head: Head,
         span: tuple[int, int],
         filters: Filters | None = None,
+        *,
+        out: list[tuple[Any, ...]] | None = None,
     ) -> History | None:
         """The items with entries in ``span``; with ``filters`` only those whose row holds each
         chosen value (as the rows write it: a superset of the items the filters admit), every
-        row of the span checked against its seal all the same."""
+        row of the span checked against its seal all the same. ``out`` receives every row read
+        (those of the span's whole months, checked)."""
         needles = _needles(filters) if filters is not None else []
         holds = " AND ".join("instr(data, ?) > 0" for _ in needles) or "1"
         # the rows of the span's whole months: all checked, counted per month against the head
@@ -726,6 +809,100 @@ class Summary:
         kept = head.spans or {}
         if any(counted.get(labels[m]) != kept.get(labels[m]) for m in range(low, high + 1)):
             return None  # a row's span was edited into or out of these months
+        items = self._decoded([row[:5] for row in rows if row[5]])
+        if items is None:
+            return None
+        if out is not None:
+            out.extend(rows)
+        history = head.history()
+        history.items = {item.id: item for item in items}
+        return history
+
+    def _edge(self, db: sqlite3.Connection, head: Head, edge: Period) -> History | None:
+        """The items with entries in ``edge`` (whole local days within one month), reading only
+        the rows across those days when the month's stored report (up to date) counts the rows
+        across each of its days and the sum of their seals: the rows read are checked against
+        their seals and counted into the days. A row edited out of the days changes a day's
+        count: None, the summary is rebuilt. Otherwise every row of the month is read
+        (:meth:`_read`)."""
+        span = _span_of(edge)
+        _, labels = _month_starts()
+        month = labels[_month_at(span[0])]
+        days = _day_starts(month)
+        stored = self._stored_month(db, month, head.size)
+        if (
+            stored is None
+            or stored[2] is None
+            or "@0" not in stored[2]
+            or head.changed.get(month, 0) > stored[0]
+            or span[0] not in days
+            or span[1] not in days
+        ):
+            every: list[tuple[Any, ...]] = []
+            history = self._read(db, head, span, out=every)
+            self.rows_read += len(every)
+            return history
+        rows = db.execute(
+            "SELECT id, first_us, last_us, data, seal FROM items WHERE last_us >= ? AND first_us < ?",
+            span,
+        ).fetchall()
+        self.rows_read += len(rows)
+        if not self._sealed(rows):
+            return None
+        first, last = days.index(span[0]), days.index(span[1]) - 1
+        counted: Needles = {}
+        _count_days(counted, rows, month, 1, first, last)  # seals checked
+        if any(
+            counted.get(f"@{d}", [0, 0]) != stored[2].get(f"@{d}") for d in range(first, last + 1)
+        ):
+            return None  # a row's span was edited out of (or into) these days
+        items = self._decoded(rows)
+        if items is None:
+            return None
+        history = head.history()
+        history.items = {item.id: item for item in items}
+        return history
+
+    def _read_needle(
+        self, db: sqlite3.Connection, head: Head, period: Period, filters: Filters
+    ) -> History | Literal[False] | None:
+        """The items of ``period`` whose rows hold every chosen value, reading only the rows
+        that hold the rarest of them: every month the period touches keeps (in its stored
+        report, up to date and sealed) how many rows across it hold that value and the sum of
+        their seals, and the rows read are checked against their seals and counted into those
+        months. A row edited so that it no longer holds the value (or leaves the months) changes
+        a month's count: None, the summary is rebuilt. False when a month the period touches has
+        no up-to-date stored report counting one of the chosen values (every row is read)."""
+        needles = _needles(filters)
+        starts, labels = _month_starts()
+        span = _span_of(period)
+        low, high = _month_at(span[0]), _month_at(span[1] - 1)
+        kept: list[Needles] = []
+        for month in range(low, high + 1):
+            stored = self._stored_month(db, labels[month], head.size)
+            if stored is None or stored[2] is None:
+                return False
+            if head.changed.get(labels[month], 0) > stored[0]:
+                return False
+            kept.append(stored[2])
+        known = [n for n in needles if all(n.decode() in counted for counted in kept)]
+        if not known:
+            return False
+        rarest = min(known, key=lambda n: sum(counted[n.decode()][0] for counted in kept))
+        holds = " AND ".join("instr(data, ?) > 0" for _ in needles)
+        rows = db.execute(
+            f"SELECT id, first_us, last_us, data, seal, last_us >= ? AND first_us < ? AND {holds} "  # noqa: S608 - placeholders only
+            "FROM items WHERE last_us >= ? AND first_us < ? AND instr(data, ?) > 0",
+            (*span, *needles, starts[low], starts[high + 1], rarest),
+        ).fetchall()
+        self.rows_read += len(rows)
+        if not self._sealed(rows):
+            return None
+        counted = _spans(((row[1], row[2], row[4]) for row in rows), low, high)  # seals checked
+        key = rarest.decode()
+        for month, found in zip(range(low, high + 1), kept, strict=True):
+            if counted.get(labels[month], (0, 0)) != tuple(found[key]):
+                return None  # a row's value or span was edited
         items = self._decoded([row[:5] for row in rows if row[5]])
         if items is None:
             return None
@@ -813,10 +990,12 @@ def _figure_back(raw: list[Any]) -> Figure:
     return Figure(int(value), [int(s) for s in seqs])
 
 
-def _month_json(report: Report, counts: dict[str, Counter[str]]) -> dict[str, object]:
+def _month_json(
+    report: Report, counts: dict[str, Counter[str]], needles: Needles | None
+) -> dict[str, object]:
     """A month's report with everything a merge needs (the durations themselves, not only
-    their median) and the filter choices of the month, counted (how many items carry each), so
-    a changed item's old choices can be taken out."""
+    their median), the filter choices of the month, counted (how many items carry each), so
+    a changed item's old choices can be taken out, and its needle counts."""
     table = {name: {k: _figure_json(f) for k, f in getattr(report, name).items()}
              for name in _TABLES}  # fmt: skip
     return {
@@ -825,12 +1004,13 @@ def _month_json(report: Report, counts: dict[str, Counter[str]]) -> dict[str, ob
         "stage_times": {k: [d.seconds, d.entries] for k, d in report.stage_times.items()},
         "monthly": report.monthly,
         "present_counts": {name: dict(found) for name, found in counts.items()},
+        **({"needles": needles} if needles is not None else {}),
     }
 
 
 def _month_back(
     doc: dict[str, Any], period: Period, size: int
-) -> tuple[Report, dict[str, Counter[str]]]:
+) -> tuple[Report, dict[str, Counter[str]], Needles | None]:
     report = Report(period, Filters(), size)
     for name in _TABLES:
         setattr(report, name, {str(k): _figure_back(v) for k, v in doc["tables"][name].items()})
@@ -844,7 +1024,9 @@ def _month_back(
                       for m, counts in doc["monthly"].items()}  # fmt: skip
     counts = {str(k): Counter({str(v): int(n) for v, n in found.items()})
               for k, found in doc["present_counts"].items()}  # fmt: skip
-    return report, counts
+    raw = doc.get("needles")
+    needles = None if raw is None else {str(k): [int(n), int(m)] for k, (n, m) in raw.items()}
+    return report, counts, needles
 
 
 _ZONE = ZoneInfo(DEFAULT_ZONE)
@@ -933,3 +1115,105 @@ def _pair(raw: Any) -> Span:
     if not (isinstance(raw, list) and len(raw) == 2 and all(isinstance(v, int) for v in raw)):
         raise BadInput("report summary: malformed month span")
     return (raw[0], raw[1])
+
+
+#: a row as the needle counts see it: first and last entry times, data, seal
+Row = tuple[int, int, bytes, bytes]
+#: a month's row counts: for each value the month offers (as a row's data writes it, a JSON
+#: string), how many rows across the month hold it and the sum of their seals' marks; and for
+#: each of its days (``@N``, N from 0) how many rows are across it and the sum of their marks
+Needles = dict[str, list[int]]
+
+
+def _needle_counts(rows: Iterable[tuple[Any, ...]], values: Iterable[str]) -> Needles:
+    """The needle counts of ``values`` over ``rows`` (id, first, last, data, seal, ...): every
+    row across the month, read and checked."""
+    counted: Needles = {}
+    marks = [(row[3], int.from_bytes(row[4][:16], "big")) for row in rows]
+    for value in values:
+        needle = json.dumps(value, ensure_ascii=False).encode()
+        held = [mark for data, mark in marks if needle in data]
+        counted[needle.decode()] = [len(held), sum(held)]
+    return counted
+
+
+def _values(head: Head, history: History) -> set[str]:
+    """The values a month's needle counts keep: every name the policy labels (levels, themes,
+    languages, channels) and every unit, held by a row or not (a count of 0 is a count), and
+    every value the month's items hold."""
+    values = set(head.labels) | {unit for unit in head.units.values() if unit}
+    for item in history.items.values():
+        values.update(item.channels, item.themes, item.languages)
+        values.update(v for v in (item.unit, item.level, item.language) if v)
+    return values
+
+
+def _knows(needles: Needles, head: Head) -> bool:
+    """Whether a month's counts hold its days and every name the policy labels and every unit
+    (a value that appeared after the month was counted is counted by the next refresh)."""
+    names = set(head.labels) | {unit for unit in head.units.values() if unit}
+    return "@0" in needles and all(
+        json.dumps(name, ensure_ascii=False) in needles for name in names
+    )
+
+
+@lru_cache(maxsize=64)
+def _day_starts(month: str) -> tuple[int, ...]:
+    """The start (micros) of every local day of ``month`` (``YYYY-MM``) and of the next month."""
+    year, number = int(month[:4]), int(month[5:7])
+    first = datetime(year, number, 1, tzinfo=_ZONE)
+    ahead = (
+        datetime(year + 1, 1, 1, tzinfo=_ZONE)
+        if number == 12
+        else datetime(year, number + 1, 1, tzinfo=_ZONE)
+    )
+    starts = [micros(datetime(year, number, day, tzinfo=_ZONE))
+              for day in range(1, (ahead.date() - first.date()).days + 1)]  # fmt: skip
+    return (*starts, micros(ahead))
+
+
+def _count_days(
+    counts: Needles,
+    rows: Iterable[tuple[Any, ...]],
+    month: str,
+    sign: int,
+    low: int = 0,
+    high: int | None = None,
+) -> None:
+    """Count ``rows`` (id, first, last, data, seal, ...) in (``sign`` 1) or out (-1) of the
+    days (``@N``, N from 0) of ``month`` between ``low`` and ``high`` their spans are across
+    (``last >= day start AND first < day end``, as a period's query reads them)."""
+    days = _day_starts(month)
+    top = len(days) - 2 if high is None else high
+    for row in rows:
+        first, last, seal = row[1], row[2], row[4]
+        at = max(bisect_right(days, first) - 1, low)
+        end = min(bisect_right(days, last) - 1, top)
+        mark = int.from_bytes(seal[:16], "big")
+        while at <= end:
+            found = counts.setdefault(f"@{at}", [0, 0])
+            found[0] += sign
+            found[1] += sign * mark
+            at += 1
+
+
+def _month_bounds(month: str) -> tuple[int, int]:
+    """The start of ``month`` and of the next one (micros)."""
+    starts, labels = _month_starts()
+    at = labels.index(month)
+    return starts[at], starts[at + 1]
+
+
+def _count_needles(needles: Needles, row: Row | None, low: int, high: int, sign: int) -> None:
+    """Count ``row`` in (``sign`` 1) or out (-1) of the needle counts of the month from ``low``
+    to ``high`` when its span is across it, as a period's query reads it."""
+    if row is None:
+        return
+    first, last, data, seal = row
+    if not (last >= low and first < high):
+        return
+    mark = int.from_bytes(seal[:16], "big")
+    for needle, found in needles.items():
+        if needle.startswith('"') and needle.encode() in data:
+            found[0] += sign
+            found[1] += sign * mark

@@ -613,3 +613,170 @@ def test_the_background_refresh_recomputes_the_months_so_a_page_does_not(rt: Run
     assert page.started_from == "summary" and page.folded == 5  # item-9 was published
     assert report.to_json() == _figures(_full(rt), "2026-Q4")
     page.close()
+
+
+def test_a_filtered_page_reads_only_the_rows_holding_the_rarest_value(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    """With the quarter's months stored, a filtered page reads the rows that hold the rarest
+    chosen value (every month keeps how many rows hold each value it offers, and their seals'
+    sum), not every row of the quarter; the figures are those of a full fold."""
+    _write(rt, 0, 8)  # November: item-1, -3, -5, -7 have the theme
+    _write(rt, 8, 4, hours=24 * 40)  # December: item-9, -11
+    quarter = parse_period("2026-Q4")
+    summary = Summary(tmp_path / "s.sqlite", KEY)
+    themed = Filters(channel="website", theme="bien_dao")
+    with rt.readers() as session:
+        summary.report(session, quarter)  # the months stored
+        report, history, _ = summary.report(session, quarter, themed)
+    assert summary.rows_read == 6 and set(history.items) == {
+        f"item-{n}" for n in (1, 3, 5, 7, 9, 11)
+    }
+    assert report.to_json() == _figures(_full(rt), "2026-Q4", themed)
+    summary.close()
+
+
+@pytest.mark.parametrize("edit", ["data", "first_us"])
+def test_a_row_edited_so_that_the_filter_skips_it_is_noticed(
+    rt: Runtime, tmp_path: Path, edit: str
+) -> None:
+    """A row edited so that it no longer holds the chosen value (or no longer spans the months)
+    is not read by the filtered page, yet the month's count of rows holding the value notices
+    it: rebuilt from the log, not computed without the item."""
+    path = tmp_path / "s.sqlite"
+    _write(rt, 0, 8)
+    _write(rt, 8, 4, hours=24 * 40)
+    quarter = parse_period("2026-Q4")
+    themed = Filters(theme="bien_dao")
+    first = Summary(path, KEY)
+    with rt.readers() as session:
+        first.report(session, quarter)
+    first.close()
+    if edit == "data":
+        _tamper(path, "UPDATE items SET data = CAST(replace(data, '\"bien_dao\"', '\"asean\"') "
+                      "AS BLOB) WHERE id = 'item-3'")  # fmt: skip
+    else:
+        _tamper(path, "UPDATE items SET first_us = first_us + 86400000000 * 200 "
+                      "WHERE id = 'item-3'")  # fmt: skip
+    again = Summary(path, KEY)
+    with rt.readers() as session:
+        report, history, _ = again.report(session, quarter, themed)
+    assert again.started_from == "rebuilt" and "item-3" in history.items
+    assert report.to_json() == _figures(_full(rt), "2026-Q4", themed)
+    again.close()
+
+
+def test_new_entries_in_two_months_update_both_stored_months(rt: Runtime, tmp_path: Path) -> None:
+    """A page after new entries in November and December brings both stored month reports up
+    to date (figures, choices and the counts of rows holding each value), from the changed
+    items alone: unfiltered and filtered pages equal a full fold, and a new process reads the
+    months as stored."""
+    path = tmp_path / "s.sqlite"
+    _write(rt, 0, 6)
+    _write(rt, 6, 4, hours=24 * 40)
+    quarter = parse_period("2026-Q4")
+    themed = Filters(theme="bien_dao")
+    summary = Summary(path, KEY)
+    with rt.readers() as session:
+        summary.report(session, quarter)
+    assert {"2026-11", "2026-12"} <= set(summary.recomputed)
+    summary.recomputed.clear()
+    _write(rt, 10, 3, hours=30)  # November
+    _write(rt, 13, 3, hours=24 * 41)  # December
+    with rt.sessions.begin() as session:  # an old November item takes the theme in December
+        rt.sink.append(session, [
+            Event("item.submitted", "an", "item-0", body={"author": "an", "channels": ["website"],
+                  "language": "vi", "themes": ["bien_dao"]}),
+        ], now=NOW + timedelta(days=40))  # fmt: skip
+    full = _full(rt)
+    with rt.readers() as session:
+        report, _, offered = summary.report(session, quarter)
+        assert summary.recomputed == [] and summary.adjusted == ["2026-11", "2026-12"]
+        assert report.to_json() == _figures(full, "2026-Q4")
+        assert offered == present(full, quarter)
+        filtered, history, _ = summary.report(session, quarter, themed)
+    assert summary.recomputed == [] and "item-0" in history.items
+    assert summary.rows_read == sum("bien_dao" in i.themes for i in full.items.values())
+    assert filtered.to_json() == _figures(full, "2026-Q4", themed)
+    summary.close()
+    again = Summary(path, KEY)
+    with rt.readers() as session:
+        assert again.report(session, quarter)[0].to_json() == _figures(full, "2026-Q4")
+        assert again.report(session, quarter, themed)[0].to_json() == _figures(
+            full, "2026-Q4", themed
+        )
+    assert again.recomputed == [] and again.started_from == "summary"
+    again.close()
+
+
+def test_the_refresh_counts_a_value_the_months_did_not_know(rt: Runtime, tmp_path: Path) -> None:
+    """A unit (or a theme the policy declares) that appears after the months were stored is not
+    in their counts: a page filtered by it reads every row (right, not fast); the background
+    refresh recomputes those months, and the page then reads only the rows holding it."""
+    from clearance.reports.stored import refresh_stored, stored_summary
+
+    _write(rt, 0, 6)
+    _write(rt, 6, 3, hours=24 * 40)
+    quarter = parse_period("2026-Q4")
+    page = stored_summary(rt.settings)
+    with rt.readers() as session:
+        page.report(session, quarter)
+    with rt.sessions.begin() as session:
+        rt.sink.append(session, [Event("user.registered", None, None,
+                                       body={"username": "moi", "unit": "so-moi"})],
+                       now=NOW + timedelta(days=41))  # fmt: skip
+        rt.sink.append(session, [Event("item.submitted", "moi", "item-new", body={
+            "author": "moi", "channels": ["website"], "language": "vi", "themes": []})],
+            now=NOW + timedelta(days=42))  # fmt: skip
+    by_unit = Filters(unit="so-moi")
+    full = _full(rt)
+    with rt.readers() as session:
+        report, _, _ = page.report(session, quarter, by_unit)
+    assert report.to_json() == _figures(full, "2026-Q4", by_unit)
+    assert page.rows_read == 10  # every row of the quarter's months
+    page.close()
+    assert set(refresh_stored(rt)) >= {"2026-10", "2026-11", "2026-12"}
+    again = stored_summary(rt.settings)
+    with rt.readers() as session:
+        report, history, _ = again.report(session, quarter, by_unit)
+    assert again.rows_read == 1 and set(history.items) == {"item-new"}
+    assert report.to_json() == _figures(full, "2026-Q4", by_unit)
+    again.close()
+
+
+@pytest.mark.parametrize("edited", [None, "last_us", "data"])
+def test_the_days_around_whole_months_read_only_their_rows(
+    rt: Runtime, tmp_path: Path, edited: str | None
+) -> None:
+    """A custom range's days before and after its whole months read only the rows across those
+    days when their month is stored (it counts the rows across each day and their seals), not
+    every row of the month; a row edited out of the days (left in the month) changes a day's
+    count, an edited row read fails its seal: rebuilt from the log either way."""
+    path = tmp_path / "s.sqlite"
+    for hours in (0, 24 * 20, 24 * 35, 24 * 64):  # 3 Nov, 23 Nov, 8 Dec, 6 Jan
+        _write(rt, hours, 4, hours=hours)
+    summary = Summary(path, KEY)
+    text_ = "2026-11-20..2027-01-10"
+    with rt.readers() as session:
+        for month in ("2026-11", "2027-01"):
+            summary.report(session, parse_period(month))  # the months of the days stored
+        report, history, _ = summary.report(session, parse_period(text_))
+    assert summary.rows_read == 8  # 23 Nov and 6 Jan, not 3 Nov
+    assert set(history.items) == {f"item-{n}" for n in (*range(480, 484), *range(1536, 1540))}
+    assert report.to_json() == _figures(_full(rt), text_)
+    summary.close()
+    if edited is None:
+        return
+    if edited == "last_us":  # 23 Nov moved to 4 Nov: still November, out of the days
+        moved = int(datetime(2026, 11, 4, 3, tzinfo=UTC).timestamp() * 1_000_000)
+        _tamper(path, "UPDATE items SET first_us = ?, last_us = ? WHERE id = 'item-481'",
+                moved, moved)  # fmt: skip
+    else:
+        _tamper(path, "UPDATE items SET data = CAST(replace(data, '\"website\"', '\"press\"') "
+                      "AS BLOB) WHERE id = 'item-481'")  # fmt: skip
+    again = Summary(path, KEY)
+    with rt.readers() as session:
+        report, history, _ = again.report(session, parse_period(text_))
+    assert again.started_from == "rebuilt" and "item-481" in history.items
+    assert report.to_json() == _figures(_full(rt), text_)
+    again.close()
