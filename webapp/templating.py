@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.nodes import Expr
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 #: the characters markupsafe's ``escape`` replaces
 _SPECIAL = ("&", "<", ">", "'", '"')
@@ -26,10 +26,13 @@ _SPECIAL = ("&", "<", ">", "'", '"')
 def output_escape(value: Any) -> str:
     """The text ``markupsafe.escape(value)`` stands for, as a plain ``str`` when nothing needs
     escaping (the common case: no new object)."""
-    if type(value) is str:
+    cls = type(value)
+    if cls is str:
         for char in _SPECIAL:
             if char in value:
                 return escape(value)
+        return value
+    if cls is Markup:  # already escaped: its own text (what its ``__html__`` gives)
         return value
     html = getattr(value, "__html__", None)
     if html is not None:
