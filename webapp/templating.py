@@ -26,13 +26,12 @@ _SPECIAL = ("&", "<", ">", "'", '"')
 def output_escape(value: Any) -> str:
     """The text ``markupsafe.escape(value)`` stands for, as a plain ``str`` when nothing needs
     escaping (the common case: no new object)."""
-    cls = type(value)
-    if cls is str:
+    if type(value) is str:
         for char in _SPECIAL:
             if char in value:
                 return escape(value)
         return value
-    if cls is Markup:  # already escaped: its own text (what its ``__html__`` gives)
+    if type(value) is Markup:  # already escaped: its own text (what its ``__html__`` gives)
         return value
     html = getattr(value, "__html__", None)
     if html is not None:
