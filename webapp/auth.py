@@ -45,7 +45,9 @@ def load_user(user_id: str) -> WebUser | None:
     raw_id, _sep, fingerprint = user_id.partition(":")
     if not raw_id.isdigit():
         return None
-    return load_web_user(read_connection(), int(raw_id), fingerprint)
+    from webapp.sessions import session_account
+
+    return load_web_user(read_connection(), int(raw_id), fingerprint, account=session_account())
 
 
 def init_app(app: Flask) -> None:

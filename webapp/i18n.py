@@ -41,14 +41,30 @@ _ZONE = ZoneInfo(TIMEZONE)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+#: (moment, language) -> its text: a pure function of both (the zone's rules are fixed for the
+#: process), and the same deadlines are shown on page after page; bounded
+_FORMATTED: dict[tuple[datetime, str], str] = {}
+_FORMATTED_MAX = 8192
+
+
 def fmt_datetime(value: datetime | None, lang: str | None = None) -> str:
-    """``DATETIME_PATTERN`` in Vietnam's time, formatted directly (a queue page shows fifty);
-    ``lang`` defaults to the request's language."""
+    """``DATETIME_PATTERN`` in Vietnam's time, formatted directly (a queue page shows fifty)
+    and remembered per moment and language; ``lang`` defaults to the request's language."""
     if value is None:
         return "—"
+    key = (value, lang or language())
+    found = _FORMATTED.get(key)
+    if found is None:
+        if len(_FORMATTED) >= _FORMATTED_MAX:
+            _FORMATTED.clear()
+        found = _FORMATTED[key] = _format_datetime(*key)
+    return found
+
+
+def _format_datetime(value: datetime, lang: str) -> str:
     local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(_ZONE)
     clock = f"{local.hour:02d}:{local.minute:02d}"
-    if (lang or language()) == "en":
+    if lang == "en":
         return f"{local.day:02d} {_MONTHS[local.month - 1]} {local.year:04d}, {clock}"
     return f"{local.day:02d}/{local.month:02d}/{local.year:04d} {clock}"
 

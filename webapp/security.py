@@ -7,8 +7,8 @@ import time
 from collections import deque
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, Response, current_app, g, request, session
+from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from clearance.settings import Mode, Settings
 from webapp.sessions import ServerSessionInterface
@@ -29,6 +29,40 @@ CSP = "; ".join(
         "object-src 'none'",
     )
 )
+
+
+#: a session's signed CSRF token is given again for this long: signing it (an HMAC, a timestamp,
+#: zlib and base64) on every page is a tenth of a millisecond; the token stays valid for
+#: ``WTF_CSRF_TIME_LIMIT`` less at most this
+CSRF_REUSE_SECONDS = 60
+#: (secret, field, the session's raw token) -> (when signed, the signed token); bounded
+_SIGNED: dict[tuple[str, str, str], tuple[float, str]] = {}
+_SIGNED_MAX = 10_000
+_clock = time.monotonic
+
+
+def csrf_token() -> str:
+    """Flask-WTF's ``generate_csrf`` (the templates' ``csrf_token()``), with the token signed
+    for this session in the last ``CSRF_REUSE_SECONDS`` given again. The check of a POST is
+    Flask-WTF's own: the token must carry this session's raw token and be within the limit."""
+    field = str(current_app.config.get("WTF_CSRF_FIELD_NAME") or "csrf_token")
+    if field in g:
+        return str(generate_csrf())
+    secret = str(current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key)
+    raw = session.get(field)
+    now = _clock()
+    if isinstance(raw, str):
+        hit = _SIGNED.get((secret, field, raw))
+        if hit is not None and now - hit[0] < CSRF_REUSE_SECONDS:
+            setattr(g, field, hit[1])
+            return hit[1]
+    token = str(generate_csrf())
+    raw = session.get(field)
+    if isinstance(raw, str):
+        if len(_SIGNED) >= _SIGNED_MAX:
+            _SIGNED.clear()
+        _SIGNED[(secret, field, raw)] = (now, token)
+    return token
 
 
 def cookie_secure(settings: Settings) -> bool:
@@ -55,6 +89,10 @@ def configure_security(app: Flask, settings: Settings) -> None:
     )
     app.session_interface = ServerSessionInterface()
     csrf.init_app(app)
+    # Flask-WTF gives templates its ``generate_csrf`` as a global and in the context; both
+    # are this one (a later context processor wins)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})
     app.extensions["clearance.login_limiter"] = LoginLimiter()
 
     @app.after_request

@@ -33,6 +33,13 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.modified = False
 
 
+def session_account() -> tuple[Any, ...] | None:
+    """The signed-in account's columns as read with this request's session, or None."""
+    if isinstance(session, ServerSession) and session.stored is not None:
+        return session.stored.account
+    return None
+
+
 def renew() -> None:
     """Give this session a new id when the response is sent; the old row is deleted."""
     if isinstance(session, ServerSession):

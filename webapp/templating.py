@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.nodes import Expr
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 #: the characters markupsafe's ``escape`` replaces
 _SPECIAL = ("&", "<", ">", "'", '"')
@@ -30,6 +30,8 @@ def output_escape(value: Any) -> str:
         for char in _SPECIAL:
             if char in value:
                 return escape(value)
+        return value
+    if type(value) is Markup:  # already escaped: its own text (what its ``__html__`` gives)
         return value
     html = getattr(value, "__html__", None)
     if html is not None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
+from clearance.accounts.sessions import ACCOUNT_COLUMNS
 from clearance.services.users import UserView
 from clearance.storage.models import User
 
@@ -20,27 +22,25 @@ def session_fingerprint(user: User) -> str:
     return fingerprint_of(user.password_hash)
 
 
-#: the columns a request needs to know who is signed in (no timestamps, no lockout counters)
-USER_COLUMNS = (
-    User.id,
-    User.username,
-    User.display_name,
-    User.email,
-    User.unit,
-    User.roles,
-    User.signoff_roles,
-    User.active,
-    User.must_change_password,
-    User.password_hash,
-)
+#: the columns a request needs to know who is signed in (read with the session: ``peek``)
+USER_COLUMNS = ACCOUNT_COLUMNS
 #: built once: a statement built per request costs more to construct than to run
 _BY_ID = select(*USER_COLUMNS).where(User.id == bindparam("user_id"))
 
 
-def load_web_user(connection: Connection, user_id: int, fingerprint: str) -> WebUser | None:
-    """The signed-in user from one narrow Core query, or None (unknown, inactive, or the password
-    changed since the session began). Runs on every request: no ORM instance, no argon2."""
-    row = connection.execute(_BY_ID, {"user_id": user_id}).first()
+def load_web_user(
+    connection: Connection,
+    user_id: int,
+    fingerprint: str,
+    *,
+    account: tuple[Any, ...] | None = None,
+) -> WebUser | None:
+    """The signed-in user from ``account`` (its ``USER_COLUMNS``, read with the session) when it
+    is this user's, else from one narrow Core query; None when unknown, inactive, or the password
+    changed since the session began. Runs on every request: no ORM instance, no argon2."""
+    row: Any = account if account is not None and account[0] == user_id else None
+    if row is None:
+        row = connection.execute(_BY_ID, {"user_id": user_id}).first()
     if row is None:
         return None
     (uid, username, display, email, unit, roles, signoff, active, must_change, password_hash) = row

@@ -12,12 +12,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from clearance.accounts.models import web_sessions as table
 from clearance.settings import Settings
+from clearance.storage.models import User
 
 #: a session seen less than this long ago is not rewritten just to move ``seen_at``
 TOUCH_EVERY = timedelta(seconds=60)
@@ -31,6 +33,8 @@ class StoredSession:
     user_id: int | None
     created_at: datetime
     seen_at: datetime
+    #: the signed-in account's ``ACCOUNT_COLUMNS`` as read with the session (``peek``), or None
+    account: tuple[Any, ...] | None = None
 
 
 def new_id() -> str:
@@ -53,18 +57,43 @@ _BY_KEY = select(table.c.data, table.c.user_id, table.c.created_at, table.c.seen
 )
 
 
+#: the columns a request needs to know who is signed in (no timestamps, no lockout counters)
+ACCOUNT_COLUMNS = (
+    User.id,
+    User.username,
+    User.display_name,
+    User.email,
+    User.unit,
+    User.roles,
+    User.signoff_roles,
+    User.active,
+    User.must_change_password,
+    User.password_hash,
+)
+#: the session with its account, in one statement (every request reads both)
+_WITH_ACCOUNT = (
+    select(table.c.data, table.c.user_id, table.c.created_at, table.c.seen_at, *ACCOUNT_COLUMNS)
+    .select_from(table.outerjoin(User, User.id == table.c.user_id))
+    .where(table.c.id_hash == bindparam("key"))
+)
+
+
 def peek(
     connection: Connection, session_id: str, *, now: datetime, settings: Settings
 ) -> StoredSession | None:
     """The live session ``session_id`` read without writing (a request's read connection),
     or None when it is unknown or has timed out (``load`` then deletes it); the common case
-    of every request, which then needs no write transaction unless ``due_for_touch``."""
+    of every request, which then needs no write transaction unless ``due_for_touch``. The
+    signed-in account (``ACCOUNT_COLUMNS``) is read in the same statement."""
     if not session_id or len(session_id) > MAX_ID_LENGTH:
         return None
-    row = connection.execute(_BY_KEY, {"key": _digest(session_id)}).first()
+    row = connection.execute(_WITH_ACCOUNT, {"key": _digest(session_id)}).first()
     if row is None:
         return None
-    stored = StoredSession(row.data, row.user_id, row.created_at, row.seen_at)
+    data, user_id, created_at, seen_at, *account = row
+    stored = StoredSession(
+        data, user_id, created_at, seen_at, tuple(account) if account[0] is not None else None
+    )
     return stored if not timed_out(stored, now=now, settings=settings) else None
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from clearance.auditlog.entry import parse_leaf
@@ -47,25 +47,42 @@ class Grants:
     known: bool  # the log registered this account at all
 
 
+#: the account entries, in log order (each row: seq, leaf, recorded leaf hash); built once
+_ACCOUNT_ROWS = (
+    select(entries.c.seq, entries.c.leaf, entries.c.leaf_hash)
+    .where(entries.c.event_type.in_(ACCOUNT_EVENTS))
+    .order_by(entries.c.seq)
+)
+_ACCOUNT_ROWS_BEFORE = _ACCOUNT_ROWS.where(entries.c.seq < bindparam("before"))
+
+#: the account entries as read: (seq, leaf, recorded hash) in log order
+Rows = tuple[tuple[int, bytes, bytes], ...]
+
+
+def _account_rows(session: Session | Connection, before: int | None) -> Rows:
+    if before is None:
+        found = session.execute(_ACCOUNT_ROWS)
+    else:
+        found = session.execute(_ACCOUNT_ROWS_BEFORE, {"before": before})
+    return tuple((int(seq), bytes(leaf), bytes(stored)) for seq, leaf, stored in found)
+
+
 def _replay(
     session: Session | Connection, *, only: str | None, before: int | None
 ) -> tuple[Workflow, set[str]]:
-    """Feed the logged account events (of ``only``, or of everyone) to the verifier's rule.
+    """Feed the logged account events (of ``only``, or of everyone) to the verifier's rule."""
+    return _replay_rows(_account_rows(session, before), only=only)
 
-    Each leaf read is checked against its stored hash; a damaged leaf raises
+
+def _replay_rows(rows: Rows, *, only: str | None) -> tuple[Workflow, set[str]]:
+    """Feed the account entries ``rows`` (of ``only``, or of everyone) to the verifier's rule.
+
+    Each leaf is checked against its recorded hash; a damaged leaf raises
     ``VerificationError`` (``clearance audit verify`` then says where)."""
-    query = (
-        select(entries.c.seq, entries.c.leaf, entries.c.leaf_hash)
-        .where(entries.c.event_type.in_(ACCOUNT_EVENTS))
-        .order_by(entries.c.seq)
-    )
-    if before is not None:
-        query = query.where(entries.c.seq < before)
     replay = Workflow()
     registered: set[str] = set()
-    for seq, leaf, stored_hash in session.execute(query):
-        raw = bytes(leaf)
-        if leaf_hash(raw) != bytes(stored_hash):
+    for seq, raw, stored_hash in rows:
+        if leaf_hash(raw) != stored_hash:
             raise VerificationError(
                 f"audit entry {seq} does not match its recorded hash; run `clearance audit verify`",
                 code="grants.entry_hash",
@@ -114,10 +131,45 @@ def _grants(replay: Workflow, registered: set[str], name: str) -> Grants:
 def logged_grants(
     session: Session | Connection, username: str, *, before: int | None = None
 ) -> Grants:
-    """Replay the logged account events of ``username`` (those before log entry ``before``)."""
+    """Replay the logged account events of ``username`` (those before log entry ``before``).
+
+    The replay is a pure function of the account entries read (their seq, leaf and recorded
+    hash), so while they are the same as at the last replay the grants found then are given
+    again without parsing, hashing or replaying a leaf (``_Remembered``); any entry added,
+    removed or altered since makes the rows differ, and the replay runs again."""
     name = username.strip().lower()
-    replay, registered = _replay(session, only=name, before=before)
-    return _grants(replay, registered, name)
+    rows = _account_rows(session, before)
+    return _REMEMBERED.grants(rows, name, before)
+
+
+class _Remembered:
+    """The account entries last read, per ``before``, and the grants replayed from them per
+    account: an item page asks for its author's grants on every request. Bounded; a process
+    holds one copy of the rows per ``before`` it was asked about recently."""
+
+    MAX_BEFORE = 8
+    MAX_ACCOUNTS = 4096
+
+    def __init__(self) -> None:
+        self._by_before: dict[int | None, tuple[Rows, dict[str, Grants]]] = {}
+
+    def grants(self, rows: Rows, name: str, before: int | None) -> Grants:
+        slot = self._by_before.get(before)
+        if slot is None or slot[0] != rows:
+            if len(self._by_before) >= self.MAX_BEFORE:
+                self._by_before.clear()
+            slot = self._by_before[before] = (rows, {})
+        found = slot[1].get(name)
+        if found is None:
+            replay, registered = _replay_rows(rows, only=name)
+            found = _grants(replay, registered, name)
+            if len(slot[1]) >= self.MAX_ACCOUNTS:
+                slot[1].clear()
+            slot[1][name] = found
+        return found
+
+
+_REMEMBERED = _Remembered()
 
 
 @dataclass(frozen=True, slots=True)

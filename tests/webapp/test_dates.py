@@ -182,3 +182,21 @@ def test_at_390_px_the_day_reads_and_is_typed_dd_mm_yyyy_and_a_bad_one_keeps_the
             context.close()
         finally:
             chromium.close()
+
+
+def test_a_moment_is_written_in_vietnam_time_whatever_its_zone_and_remembered_per_language() -> (
+    None
+):
+    from datetime import timedelta, timezone
+
+    from webapp.i18n import fmt_datetime
+
+    moment = datetime(2026, 12, 3, 17, 30, tzinfo=UTC)
+    same = moment.astimezone(timezone(timedelta(hours=-5)))  # equal, hashed alike
+    for _ in range(2):  # written, then given from memory: the same text
+        assert fmt_datetime(moment, "vi") == "04/12/2026 00:30"
+        assert fmt_datetime(same, "vi") == "04/12/2026 00:30"
+        assert fmt_datetime(moment, "en") == "04 Dec 2026, 00:30"
+        assert fmt_datetime(datetime(2026, 12, 3, 17, 30), "vi") == "04/12/2026 00:30"  # naive: UTC
+        assert fmt_datetime(moment + timedelta(minutes=1), "vi") == "04/12/2026 00:31"
+    assert fmt_datetime(None, "vi") == "—"
