@@ -118,7 +118,21 @@ _OVERLAPPING = ("mật mật", "mật", "ật m", "a a", "a", "😀 kế", "kế
 _PHRASE_PIECES = [*PIECES, "mật mật mật", "a a a a", "😀 kế hoạch", "\U0001f600", "\ud800"]
 
 
+#: (the rules, those rules with the phrases) by (id of the rules, phrases); the rules are kept
+#: so that their id is never reused while the entry lives
+_PHRASE_RULES: dict[tuple[int, tuple[str, ...]], tuple[ScreeningRules, ScreeningRules]] = {}
+
+
 def _phrase_rules(rules: ScreeningRules, phrases: tuple[str, ...]) -> ScreeningRules:
+    """``rules`` with a keyword list of ``phrases``: one object per pair, so the matchers
+    built for it (``scan.fast_matcher_for``) are built once, not once per example."""
+    key = (id(rules), phrases)
+    if key not in _PHRASE_RULES:
+        _PHRASE_RULES[key] = (rules, _with_phrases(rules, phrases))
+    return _PHRASE_RULES[key][1]
+
+
+def _with_phrases(rules: ScreeningRules, phrases: tuple[str, ...]) -> ScreeningRules:
     from clearance.screening.rules import KeywordList
 
     extra = KeywordList("t.phrases", "t", Severity.REVIEW, None, phrases, "t", False)
