@@ -455,9 +455,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.list and not Path(CHROMIUM).exists():
         parser.error(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+    from tests.passwords import use_cheap_hashing
     from tests.webapp.helpers import PASSWORD
     from webapp.context import RUNTIME_KEY
 
+    use_cheap_hashing()  # the worlds are thrown away after the run
     started = time.monotonic()
     written: list[Path] = []
     with (

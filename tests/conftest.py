@@ -8,23 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 
-from clearance.services import passwords
 from clearance.settings import Settings, load_settings
 from tests import channels
+from tests.passwords import use_cheap_hashing
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 PG_URL = os.environ.get("CLEARANCE_TEST_POSTGRES_URL")
 
-# Passwords in the tests' own processes are hashed with argon2id at its lowest cost (the same
-# code path, cheaper parameters: the defaults spent about 0.25 s of CPU per login and per user
-# created, 40 % of the web tests' time). Processes the tests start (servers, workers, the CLI)
-# keep the product's parameters; a hash of either kind verifies in both, and a login where the
-# parameters differ rehashes as it does after any change of parameters.
-passwords._HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+use_cheap_hashing()  # tests/passwords.py says why
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
