@@ -63,10 +63,10 @@ _TABLES: dict[tuple[int, str], tuple[Policy, LabelTable]] = {}
 def _table_of(policy: Policy, lang: str) -> LabelTable:
     vi = lang == "vi"
     stages = Names()
-    if vi:
+    if vi:  # the policy's rule for a stage's label (Policy.stage_label), once per stage id
         for chain_ in policy.chains.values():
             for found in chain_.stages:
-                stages.setdefault(found.id, found.label_vi)  # the first label found
+                stages.setdefault(found.id, policy.stage_label(found.id))
     channels = Names({name: ch.label_vi for name, ch in policy.channels.items()} if vi else {})
     return LabelTable(
         levels=Names({lv.name: lv.label_vi if vi else lv.label_en for lv in policy.levels}),
@@ -107,8 +107,7 @@ def channel(name: str | None) -> str:
 def signoff_role(name: str | None) -> str:
     if not name:
         return "—"
-    found = _policy().signoff_roles.get(name)
-    return found if found is not None and language() == "vi" else name
+    return _policy().signoff_role_label(name) if language() == "vi" else name
 
 
 def any_role(name: str | None) -> str:
