@@ -3,6 +3,7 @@ and the demo cast (approvers with enrolled keys)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,12 @@ CLEAN_BODY = (
     "Mùa thu hoạch mật ong năm nay cũng được giới thiệu như một sản phẩm đặc trưng."
 )
 SECRET_BODY = "MẬT\n\nKế hoạch bố trí lực lượng bảo vệ mục tiêu trọng điểm trong dịp lễ."
+
+
+def outside_env() -> dict[str, str]:
+    """This process's environment without its Clearance and Prefect settings: the base of a
+    child process's environment, which then names its own home, database and so on."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("CLEARANCE_", "PREFECT_"))}
 
 
 def make_settings(home: Path, extra: dict[str, str] | None = None) -> Settings:

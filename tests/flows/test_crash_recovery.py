@@ -37,7 +37,7 @@ from clearance.storage.models import Item
 from flows.people import open_home
 from tests.channels import Receiver, serving
 from tests.conftest import PG_URL, pg_schema_url
-from tests.flows.conftest import PASSWORD, make_settings, submit_text
+from tests.flows.conftest import PASSWORD, make_settings, outside_env, submit_text
 from tests.flows.crash_driver import RECALL_TITLE, life
 
 pytestmark = pytest.mark.slow
@@ -105,7 +105,7 @@ def world(
             settings = make_settings(home, extra)
             rt = open_home(settings, PASSWORD, actor="test")
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("CLEARANCE_", "PREFECT_"))},
+            **outside_env(),
             **extra,
             "CLEARANCE_HOME": str(home),
             "CLEARANCE_DATABASE_URL": settings.database_url,

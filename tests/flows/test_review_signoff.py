@@ -11,7 +11,7 @@ from clearance.policy import SignoffStatus
 from clearance.runtime import Runtime
 from clearance.services.review import review_revision
 from clearance.services.signoff import decide
-from tests.flows.conftest import PASSWORD, SECRET_BODY, log_types, submit_text
+from tests.flows.conftest import PASSWORD, SECRET_BODY, log_types, outside_env, submit_text
 
 
 def test_clean_item_awaits_signoff_and_notifies_the_unit_head(rt: Runtime) -> None:
@@ -312,7 +312,6 @@ def test_the_crash_point_after_commit_is_met_only_by_the_publishing_decision(
     item that no publication has claimed yet: the last decision is committed, nothing else. A
     child process with the point set survives the first decision and dies at the last one,
     after its commit (the item is approved)."""
-    import os
     import signal
     import subprocess
     import sys
@@ -322,7 +321,7 @@ def test_the_crash_point_after_commit_is_met_only_by_the_publishing_decision(
 
     item = submit_text(rt)
     review_revision(rt, item)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARANCE_", "PREFECT_"))}
+    env = outside_env()
     env |= {
         "CLEARANCE_HOME": str(rt.settings.home),
         "CLEARANCE_DATABASE_URL": rt.settings.database_url,

@@ -16,7 +16,7 @@ import pytest
 from clearance.errors import ConfigurationError
 from flows.supervise import pipeline_lock
 from tests.conftest import REPO
-from tests.flows.conftest import make_settings
+from tests.flows.conftest import make_settings, outside_env
 
 
 def test_a_second_pipeline_on_the_same_home_is_refused(tmp_path: Path) -> None:
@@ -69,7 +69,7 @@ def test_kill_9_of_the_pipeline_leaves_nothing_behind(world_template: Path, tmp_
     shutil.copytree(world_template, home)
     settings = make_settings(home)
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("CLEARANCE_", "PREFECT_"))},
+        **outside_env(),
         "CLEARANCE_HOME": str(home),
         "CLEARANCE_DATABASE_URL": settings.database_url,
         "CLEARANCE_ENV": "test",
@@ -116,7 +116,7 @@ def test_the_whole_pipeline_killed_after_the_channel_write_publishes_once_after_
     shutil.copytree(world_template, home)
     settings = make_settings(home)
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("CLEARANCE_", "PREFECT_"))},
+        **outside_env(),
         "CLEARANCE_HOME": str(home),
         "CLEARANCE_DATABASE_URL": settings.database_url,
         "CLEARANCE_ENV": "test",
