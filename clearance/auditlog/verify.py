@@ -516,13 +516,17 @@ class _Stream:
             self.roots[wanted_size] = EMPTY_ROOT if block is None else block.root(wanted_size)
             self._next += 1
 
-    def signoff_at(self, index: int) -> SignedOff | Finding:
-        """The sign-off entry at ``index`` read again from the file (after ``run``)."""
-        at = bisect.bisect_right(self._firsts, index) - 1
+    def signoffs_at(self, indices: Sequence[int]) -> list[SignedOff | Finding]:
+        """The sign-off entries at ``indices`` read again from the file (after ``run``), each
+        from the start of its slice."""
+        read: list[SignedOff | Finding] = []
         with self.path.open("rb") as handle:
-            handle.seek(self._starts[at])
-            line = next(itertools.islice(handle, index - self._firsts[at], None))
-        return read_signoff(index, parse_leaf(line[:-1]))
+            for index in indices:
+                at = bisect.bisect_right(self._firsts, index) - 1
+                handle.seek(self._starts[at])
+                line = next(itertools.islice(handle, index - self._firsts[at], None))
+                read.append(read_signoff(index, parse_leaf(line[:-1])))
+        return read
 
     def _reread(self, number: int, before: tuple[bytes, ...]) -> Block:
         """Block ``number`` again from the file (its leaves are no longer held)."""
@@ -711,8 +715,13 @@ def _verify(
     # signed checkpoint of that size (and a stored one was checked above).
     workflow.findings += stream.citations.findings(newest or 0, broken_at)
     report.signatures = scan.signatures.count
-    workflow.findings += [_bad_signature(index, stream.signoff_at(index)) for index in
-                          stream.bad_signatures]  # fmt: skip
+    # the first MAX_FINDINGS (all a report can show) named from their entries, read again
+    named, rest = stream.bad_signatures[:MAX_FINDINGS], stream.bad_signatures[MAX_FINDINGS:]
+    workflow.findings += map(_bad_signature, named, stream.signoffs_at(named))
+    workflow.findings += [
+        Finding("signoff-signature", index, "the approver's signature does not verify")
+        for index in rest
+    ]
     workflow.findings = [f for f in workflow.findings if f.index is None or f.index < broken_at]
     integrity.sort(key=lambda f: -1 if f.index is None else f.index)
     rules = sorted(workflow.findings, key=lambda f: -1 if f.index is None else f.index)
