@@ -108,6 +108,26 @@ FINDING_MESSAGES: dict[str, LazyString] = {
 #: the finding has); ``%(index)s`` is the finding's entry. A finding without them (or an old
 #: one) reads as its code's sentence above.
 FINDING_DETAILS: dict[str, tuple[LazyString, ...]] = {
+    "entry-malformed": (
+        lazy_gettext("Entry %(index)s is damaged: its field %(part)s has a wrong value."),
+        lazy_gettext("Entry %(index)s is damaged: %(reason)s."),
+    ),
+    "policy-malformed": (
+        lazy_gettext(
+            "Entry %(index)s records the policy %(policy)s, which cannot be read: %(reason)s "
+            "(level “%(level)s”)."
+        ),
+        lazy_gettext(
+            "Entry %(index)s records the policy %(policy)s, which cannot be read: %(reason)s."
+        ),
+        lazy_gettext("Entry %(index)s records a policy that cannot be read: %(reason)s."),
+    ),
+    "log-key-rotation": (
+        lazy_gettext(
+            "Entry %(index)s changes the log's signing key from %(old)s to %(new)s, but %(reason)s."
+        ),
+        lazy_gettext("Entry %(index)s changes the log's signing key, but %(reason)s."),
+    ),
     "entry-chain": (
         lazy_gettext(
             "Entry %(index)s was altered: entry %(next)s records that the entry before it hashes "
@@ -152,7 +172,16 @@ FINDING_DETAILS: dict[str, tuple[LazyString, ...]] = {
         ),
     ),
     "unsigned-tail": (
+        lazy_gettext(
+            "The log holds %(held)s entries, but its latest signed checkpoint covers only "
+            "%(first)s: the checkpoint of entries %(first)s to %(last)s is missing (it was "
+            "deleted), and those entries were not exported."
+        ),
+        lazy_gettext(
+            "Entries %(first)s to %(last)s are not covered by a signed checkpoint: %(reason)s."
+        ),
         lazy_gettext("Entries %(first)s to %(last)s are not yet covered by a signed checkpoint."),
+        lazy_gettext("The log is not covered by a signed checkpoint: %(reason)s."),
     ),
     "bad-key": (
         lazy_gettext(
@@ -288,6 +317,36 @@ NOTE_MESSAGES: dict[str, LazyString] = {
     "witness-answer": lazy_gettext("The witness %(witness)s answered with the error %(status)s."),
 }
 
+#: why a finding holds (its ``reason`` param), as the auditor reads it: the entry's
+#: (``entry-malformed``), the policy's (``policy-malformed``), the rotation's
+#: (``log-key-rotation``) and the checkpoints' (``unsigned-tail``) reasons
+REASONS: dict[str, LazyString] = {
+    "encoding": lazy_gettext("it is not UTF-8 text"),
+    "json": lazy_gettext("it is not a valid JSON object"),
+    "float": lazy_gettext("it holds a decimal number, which the log never writes"),
+    "keys": lazy_gettext("fields are missing or unexpected"),
+    "field": lazy_gettext("a field has a wrong value"),
+    "canonical": lazy_gettext("it is not written in the log's exact form, so it was rewritten"),
+    "no-hash": lazy_gettext("the entry records no policy hash"),
+    "no-document": lazy_gettext("the entry lacks the policy document"),
+    "not-canonical": lazy_gettext("the policy document is not in the log's exact form"),
+    "hash-mismatch": lazy_gettext("the policy document does not match its recorded hash"),
+    "no-chains": lazy_gettext("the entry records no approval chains"),
+    "bad-chain": lazy_gettext("an approval chain is malformed"),
+    "no-body": lazy_gettext("the entry does not name the keys"),
+    "not-current": lazy_gettext("the old key is not the key in force"),
+    "not-both": lazy_gettext("the change is not signed by both keys"),
+    "other-keys": lazy_gettext("the signed statement names other keys"),
+    "invalid": lazy_gettext("it does not verify"),
+    "no-checkpoint": lazy_gettext("no checkpoint verifies with the log's key"),
+}
+
+
+def _reason(value: Param) -> object:
+    said = REASONS.get(str(value))
+    return escape(str(said)) if said is not None else _code(value)
+
+
 #: the fields of a signed statement a mismatch names, as the auditor reads them
 FIELD_NAMES: dict[str, LazyString] = {
     "origin": lazy_gettext("the log"),
@@ -310,8 +369,8 @@ def _field(value: Param) -> Markup:
     return escape(str(name)) if name is not None else _code(value)
 
 
-_NUMBERS = ("index", "next", "seq", "size", "entries", "first", "last", "valid", "quorum", "age",
-            "max_age", "revision", "status")  # fmt: skip
+_NUMBERS = ("index", "next", "seq", "size", "entries", "first", "last", "held", "valid",
+            "quorum", "age", "max_age", "revision", "status")  # fmt: skip
 
 #: how each parameter is shown: policy ids by their labels, counts as numbers, names and
 #: hashes in code elements (the default)
@@ -320,6 +379,7 @@ _SHOWN: dict[str, Callable[[Param], object]] = {
     "role": lambda v: labels.any_role(str(v)),
     "level": lambda v: labels.level(str(v)),
     "field": _field,
+    "reason": _reason,
     **dict.fromkeys(_NUMBERS, int),
 }
 

@@ -86,38 +86,54 @@ def parse_policy(body: Mapping[str, Any]) -> tuple[str, dict[str, Chain]]:
     publishable level. Raise BadInput naming what is wrong."""
     policy_hash = body.get("policy_hash")
     if not isinstance(policy_hash, str):
-        raise BadInput("policy.loaded body needs a policy_hash string")
+        raise BadInput(
+            "policy.loaded body needs a policy_hash string", params={"reason": "no-hash"}
+        )
     if "document" not in body:
-        raise BadInput("policy.loaded body needs the resolved policy document")
+        raise BadInput(
+            "policy.loaded body needs the resolved policy document",
+            params={"reason": "no-document"},
+        )
     try:
         actual = canonical_hash(body["document"])
     except BadInput as exc:
-        raise BadInput(f"the policy document is not canonical JSON: {exc}") from None
+        raise BadInput(
+            f"the policy document is not canonical JSON: {exc}",
+            params={"reason": "not-canonical"},
+        ) from None
     if actual != policy_hash:
         raise BadInput(
             f"the policy document hashes to {actual[:16]}…, not the recorded policy_hash "
-            f"{policy_hash[:16]}…"
+            f"{policy_hash[:16]}…",
+            params={"reason": "hash-mismatch"},
         )
     raw = body.get("signoff_chains")
     if not isinstance(raw, dict):
-        raise BadInput("policy.loaded body needs a signoff_chains object")
+        raise BadInput(
+            "policy.loaded body needs a signoff_chains object", params={"reason": "no-chains"}
+        )
     chains: dict[str, Chain] = {}
     for level, chain in raw.items():
-        where = f"signoff_chains.{level}"
-        if not isinstance(chain, dict) or not isinstance(chain.get("stages"), list):
-            raise BadInput(f"{where} needs a chain name and a list of stages")
-        name = chain.get("chain", level)
-        if not isinstance(name, str):
-            raise BadInput(f"{where}: the chain name must be a string")
-        stages = tuple(
-            _stage(stage, f"{where}.stages[{i}]") for i, stage in enumerate(chain["stages"])
-        )
-        if not stages:
-            raise BadInput(f"{where} has no stages; an empty chain would approve anything")
-        if all(stage.when is not StageCondition.ALWAYS for stage in stages):
-            raise BadInput(f"{where} has only conditional stages; one must always apply")
-        ids = [stage.id for stage in stages]
-        if len(set(ids)) != len(ids):
-            raise BadInput(f"{where} names a stage twice ({', '.join(ids)})")
-        chains[str(level)] = Chain(name, stages)
+        try:
+            chains[str(level)] = _chain(f"signoff_chains.{level}", level, chain)
+        except BadInput as exc:
+            raise BadInput(str(exc), params={"reason": "bad-chain", "level": str(level)}) from None
     return policy_hash, chains
+
+
+def _chain(where: str, level: str, chain: object) -> Chain:
+    """One level's chain of a ``policy.loaded`` body; raise BadInput naming what is wrong."""
+    if not isinstance(chain, dict) or not isinstance(chain.get("stages"), list):
+        raise BadInput(f"{where} needs a chain name and a list of stages")
+    name = chain.get("chain", level)
+    if not isinstance(name, str):
+        raise BadInput(f"{where}: the chain name must be a string")
+    stages = tuple(_stage(stage, f"{where}.stages[{i}]") for i, stage in enumerate(chain["stages"]))
+    if not stages:
+        raise BadInput(f"{where} has no stages; an empty chain would approve anything")
+    if all(stage.when is not StageCondition.ALWAYS for stage in stages):
+        raise BadInput(f"{where} has only conditional stages; one must always apply")
+    ids = [stage.id for stage in stages]
+    if len(set(ids)) != len(ids):
+        raise BadInput(f"{where} names a stage twice ({', '.join(ids)})")
+    return Chain(name, stages)

@@ -147,34 +147,47 @@ def _plain(value: object) -> bool:
 
 
 def _no_float(text: str) -> Any:
-    raise BadInput(f"entry holds the number {text}, but floats are not canonical")
+    raise BadInput(
+        f"entry holds the number {text}, but floats are not canonical", params={"reason": "float"}
+    )
 
 
 def _validate(data: Mapping[str, Any]) -> None:
     if len(data) != len(FIELDS) or not FIELDS.issuperset(data):
         missing, extra = sorted(FIELDS - set(data)), sorted(set(data) - FIELDS)
-        raise BadInput(f"entry keys are wrong: missing {missing}, unexpected {extra}")
+        raise BadInput(
+            f"entry keys are wrong: missing {missing}, unexpected {extra}",
+            params={"reason": "keys"},
+        )
     origin, seq, prev, time = data["origin"], data["seq"], data["prev"], data["time"]
     if type(origin) is not str or not origin:
-        raise BadInput(f"entry origin must be a non-empty string, got {origin!r}")
+        raise _bad_field("origin", f"entry origin must be a non-empty string, got {origin!r}")
     if type(seq) is not int or seq < 0:
-        raise BadInput(f"entry seq must be a non-negative integer, got {seq!r}")
+        raise _bad_field("seq", f"entry seq must be a non-negative integer, got {seq!r}")
     if type(prev) is not str or not _HEX64.fullmatch(prev):
-        raise BadInput(f"entry prev must be 64 lowercase hex digits, got {prev!r}")
+        raise _bad_field("prev", f"entry prev must be 64 lowercase hex digits, got {prev!r}")
     if type(time) is not str:
-        raise BadInput(f"entry time must be a string, got {time!r}")
-    check_time(time)
+        raise _bad_field("time", f"entry time must be a string, got {time!r}")
+    try:
+        check_time(time)
+    except BadInput as exc:
+        raise _bad_field("time", str(exc)) from None
     if type(data["type"]) is not str or not data["type"]:
-        raise BadInput(f"entry type must be a non-empty string, got {data['type']!r}")
+        raise _bad_field("type", f"entry type must be a non-empty string, got {data['type']!r}")
     for name in ("actor", "item", "manifest", "policy"):
         value = data[name]
         if value is not None and type(value) is not str:
-            raise BadInput(f"entry field {name} must be str or null, got {value!r}")
+            raise _bad_field(name, f"entry field {name} must be str or null, got {value!r}")
     revision = data["revision"]
     if revision is not None and type(revision) is not int:
-        raise BadInput(f"entry field revision must be int or null, got {revision!r}")
+        raise _bad_field("revision", f"entry field revision must be int or null, got {revision!r}")
     if type(data["body"]) is not dict:
-        raise BadInput(f"entry body must be an object, got {type(data['body']).__name__}")
+        raise _bad_field("body", f"entry body must be an object, got {type(data['body']).__name__}")
+
+
+def _bad_field(name: str, message: str) -> BadInput:
+    """The error for a wrongly typed or valued entry field (its params name the field)."""
+    return BadInput(message, params={"reason": "field", "field": name})
 
 
 _DECODER = json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float)
@@ -187,14 +200,21 @@ def parse_leaf(leaf: bytes) -> Entry:
         text = leaf.decode("utf-8")
         data = _DECODER.decode(text)
     except UnicodeDecodeError:
-        raise BadInput("entry is not UTF-8") from None
+        raise BadInput("entry is not UTF-8", params={"reason": "encoding"}) from None
     except json.JSONDecodeError as exc:
-        raise BadInput(f"entry is not JSON ({exc.msg} at byte {exc.pos})") from None
+        raise BadInput(
+            f"entry is not JSON ({exc.msg} at byte {exc.pos})", params={"reason": "json"}
+        ) from None
     if not isinstance(data, dict):
-        raise BadInput(f"entry must be a JSON object, got {type(data).__name__}")
+        raise BadInput(
+            f"entry must be a JSON object, got {type(data).__name__}", params={"reason": "json"}
+        )
     _validate(data)
     # Same encoding as canonical_json; floats cannot occur here (parse_float refuses them).
     # Compared as text: an escaped lone surrogate re-encodes raw and must not raise here.
     if canonical_text(data) != text:
-        raise BadInput("entry is not in canonical JSON form (sorted keys, no spaces, raw UTF-8)")
+        raise BadInput(
+            "entry is not in canonical JSON form (sorted keys, no spaces, raw UTF-8)",
+            params={"reason": "canonical"},
+        )
     return Entry(**data)

@@ -93,21 +93,30 @@ def export_log(
     return count
 
 
-def unsigned_tail(session: Session) -> str | None:
-    """Why an export cannot end at the log's last entry, or None when it can: the log holds
-    entries beyond its latest signed checkpoint (every commit writes one, so a missing one was
+def tail_gap(session: Session) -> tuple[int, int] | None:
+    """(the size the latest signed checkpoint covers, the entries the log holds) when the log
+    holds entries beyond it, else None (every commit writes one, so a missing one was
     deleted)."""
     latest = store.latest_checkpoint(session)
     signed = 0 if latest is None else parse_body(split(latest)[0]).size
     held = store.size(session)
-    if held <= signed:
-        return None
+    return None if held <= signed else (signed, held)
+
+
+def gap_message(signed: int, held: int) -> str:
+    """Why an export cannot end at the log's last entry (``tail_gap``'s numbers), in English."""
     return (
         f"the log holds {held} entries but its latest signed checkpoint covers {signed}: the "
         f"checkpoint of entries {signed}..{held - 1} is missing (deleted from audit_checkpoints); "
         f"the export ends at {signed} and those entries are not exported; compare with the "
         "witnesses' cosigned size"
     )
+
+
+def unsigned_tail(session: Session) -> str | None:
+    """Why an export cannot end at the log's last entry, or None when it can."""
+    gap = tail_gap(session)
+    return None if gap is None else gap_message(*gap)
 
 
 def prove_item(session: Session, item_id: str) -> dict[str, object]:

@@ -47,7 +47,7 @@ from clearance.auditlog.entry import (
     EntryTuple,
     parse_leaf,
 )
-from clearance.auditlog.findings import Finding
+from clearance.auditlog.findings import Finding, Param
 from clearance.auditlog.workflow import SignedOff, key_problem, read_signoff
 from clearance.errors import BadInput
 
@@ -96,7 +96,7 @@ def _slow_finding(index: int, line: bytes, prev: str, origin: str) -> Finding:
     try:
         entry = parse_leaf(line)
     except BadInput as exc:
-        return Finding("entry-malformed", index, str(exc))
+        return malformed(index, exc)
     if entry.seq != index:
         return Finding(
             "entry-seq",
@@ -114,7 +114,21 @@ def _slow_finding(index: int, line: bytes, prev: str, origin: str) -> Finding:
             f"entry origin {entry.origin!r}, want {origin!r}",
             {"origin": entry.origin, "want": origin},
         )
-    return Finding("entry-malformed", index, "entry is not a well-formed canonical leaf")
+    return Finding(
+        "entry-malformed",
+        index,
+        "entry is not a well-formed canonical leaf",
+        {"reason": "canonical"},
+    )
+
+
+def malformed(index: int, exc: BadInput) -> Finding:
+    """The finding for a line the strict parser refuses: why (``reason``: encoding, json,
+    float, keys, field, canonical) and, for a bad field, which one (``part``)."""
+    params: dict[str, Param] = {"reason": str(exc.params.get("reason", "invalid"))}
+    if "field" in exc.params:
+        params["part"] = exc.params["field"]
+    return Finding("entry-malformed", index, str(exc), params)
 
 
 class _TimeCheck:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from clearance.auditlog.export import export_log, unsigned_tail
+from clearance.auditlog.export import export_log, gap_message, tail_gap
 from clearance.auditlog.findings import Finding
 from clearance.auditlog.note import parse_vkey
 from clearance.auditlog.verify import Report, WitnessRequirement, verify_export
@@ -30,8 +30,17 @@ def verify_installation(session: Session, settings: Settings, vkey: str) -> Repo
     with tempfile.TemporaryDirectory(prefix="clearance-verify-") as tmp:
         directory = Path(tmp) / "export"
         export_log(session, directory, vkey)
-        gap = unsigned_tail(session)
+        gap = tail_gap(session)
         report = verify_export(directory, vkey, witnesses=witnesses)
     if gap is not None:
-        report.findings.insert(0, Finding("unsigned-tail", None, gap))
+        signed, held = gap
+        report.findings.insert(
+            0,
+            Finding(
+                "unsigned-tail",
+                None,
+                gap_message(signed, held),
+                {"first": signed, "last": held - 1, "held": held},
+            ),
+        )
     return report

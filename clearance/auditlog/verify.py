@@ -30,8 +30,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from clearance.auditlog.checkpoint import Checkpoint, open_checkpoint, parse_body
-from clearance.auditlog.entry import EntryTuple
-from clearance.auditlog.findings import Finding, Note
+from clearance.auditlog.entry import EntryTuple, parse_leaf
+from clearance.auditlog.findings import Finding, Note, Param
 from clearance.auditlog.note import Verifier, open_note, parse_vkey, split
 from clearance.auditlog.rfc6962 import EMPTY_ROOT, HASH_SIZE
 from clearance.auditlog.scan import (
@@ -45,7 +45,7 @@ from clearance.auditlog.scan import (
 from clearance.auditlog.tree import Block, StreamingTree
 from clearance.auditlog.witnesscheck import Observation, check_witnesses
 from clearance.auditlog.witnesspolicy import WitnessPolicy
-from clearance.auditlog.workflow import SignatureJob, Workflow
+from clearance.auditlog.workflow import SignatureJob, SignedOff, Workflow, read_signoff
 from clearance.errors import BadInput, VerificationError
 
 MAX_FINDINGS = 100
@@ -230,25 +230,47 @@ class _KeyTimeline:
 
 
 def _rotation(index: int, body: object, timeline: _KeyTimeline) -> Finding | None:
+    """None when the ``log.key_rotated`` entry at ``index`` holds (the timeline moves on), else
+    its finding: why (``reason``) and, when they can be read, the keys it names."""
     if not isinstance(body, dict):
-        return Finding("log-key-rotation", index, "log.key_rotated has no body")
+        return Finding(
+            "log-key-rotation", index, "log.key_rotated has no body", {"reason": "no-body"}
+        )
     try:
         old = parse_vkey(str(body.get("old_vkey")))
         new = parse_vkey(str(body.get("new_vkey")))
-        if old != timeline.current:
-            return Finding(
-                "log-key-rotation", index, "log key rotation does not start from the key in force"
-            )
-        note = open_note(str(body.get("statement")), [old, new])
-        names = {(s.name, s.key_id) for s in note.verified}
-        if names != {(old.name, old.key_id), (new.name, new.key_id)}:
-            return Finding("log-key-rotation", index, "rotation is not signed by both keys")
-        if f"\nold {old.vkey}\nnew {new.vkey}\n" not in note.text:
-            return Finding("log-key-rotation", index, "rotation statement names other keys")
-    except (BadInput, VerificationError) as exc:
-        return Finding("log-key-rotation", index, f"log key rotation does not verify: {exc}")
+    except BadInput as exc:
+        return Finding(
+            "log-key-rotation",
+            index,
+            f"log key rotation does not verify: {exc}",
+            {"reason": "invalid"},
+        )
+    keys = {"old": f"{old.name}+{old.key_id.hex()}", "new": f"{new.name}+{new.key_id.hex()}"}
+    reason, message = _rotation_problem(old, new, body, timeline)
+    if reason is not None:
+        return Finding("log-key-rotation", index, message, {**keys, "reason": reason})
     timeline.rotate(index + 1, new)
     return None
+
+
+def _rotation_problem(
+    old: Verifier, new: Verifier, body: dict[str, Any], timeline: _KeyTimeline
+) -> tuple[str | None, str]:
+    """(why the rotation from ``old`` to ``new`` does not hold, the English sentence), or
+    (None, "") when it holds."""
+    if old != timeline.current:
+        return "not-current", "log key rotation does not start from the key in force"
+    try:
+        note = open_note(str(body.get("statement")), [old, new])
+    except (BadInput, VerificationError) as exc:
+        return "invalid", f"log key rotation does not verify: {exc}"
+    names = {(s.name, s.key_id) for s in note.verified}
+    if names != {(old.name, old.key_id), (new.name, new.key_id)}:
+        return "not-both", "rotation is not signed by both keys"
+    if f"\nold {old.vkey}\nnew {new.vkey}\n" not in note.text:
+        return "other-keys", "rotation statement names other keys"
+    return None, ""
 
 
 def _entries_file(directory: Path) -> tuple[Path, int]:
@@ -494,6 +516,18 @@ class _Stream:
             self.roots[wanted_size] = EMPTY_ROOT if block is None else block.root(wanted_size)
             self._next += 1
 
+    def signoffs_at(self, indices: Sequence[int]) -> list[SignedOff | Finding]:
+        """The sign-off entries at ``indices`` read again from the file (after ``run``), each
+        from the start of its slice."""
+        read: list[SignedOff | Finding] = []
+        with self.path.open("rb") as handle:
+            for index in indices:
+                at = bisect.bisect_right(self._firsts, index) - 1
+                handle.seek(self._starts[at])
+                line = next(itertools.islice(handle, index - self._firsts[at], None))
+                read.append(read_signoff(index, parse_leaf(line[:-1])))
+        return read
+
     def _reread(self, number: int, before: tuple[bytes, ...]) -> Block:
         """Block ``number`` again from the file (its leaves are no longer held)."""
         tree = self.tree
@@ -660,7 +694,12 @@ def _verify(
     report.trusted_checkpoints = len(trusted_files)
     newest = max(verified_roots, default=None)
     if newest is None:
-        integrity.append(Finding("unsigned-tail", 0, "no checkpoint verifies with the log key"))
+        unsigned: dict[str, Param] = {"reason": "no-checkpoint"}
+        if size:
+            unsigned |= {"first": 0, "last": size - 1}
+        integrity.append(
+            Finding("unsigned-tail", 0, "no checkpoint verifies with the log key", unsigned)
+        )
     elif newest < size and not any(f.code == "truncated" for f in integrity):
         integrity.append(
             Finding(
@@ -676,15 +715,32 @@ def _verify(
     # signed checkpoint of that size (and a stored one was checked above).
     workflow.findings += stream.citations.findings(newest or 0, broken_at)
     report.signatures = scan.signatures.count
-    for index in stream.bad_signatures:
-        workflow.findings.append(
-            Finding("signoff-signature", index, "the approver's signature does not verify")
-        )
+    # the first MAX_FINDINGS (all a report can show) named from their entries, read again
+    named, rest = stream.bad_signatures[:MAX_FINDINGS], stream.bad_signatures[MAX_FINDINGS:]
+    workflow.findings += map(_bad_signature, named, stream.signoffs_at(named))
+    workflow.findings += [
+        Finding("signoff-signature", index, "the approver's signature does not verify")
+        for index in rest
+    ]
     workflow.findings = [f for f in workflow.findings if f.index is None or f.index < broken_at]
     integrity.sort(key=lambda f: -1 if f.index is None else f.index)
     rules = sorted(workflow.findings, key=lambda f: -1 if f.index is None else f.index)
     report.findings = (integrity + rules)[:MAX_FINDINGS]
     return report
+
+
+def _bad_signature(index: int, read: SignedOff | Finding) -> Finding:
+    """The finding for a sign-off whose signature the worker pass refused, naming the signer,
+    the item, the revision and the stage (the entry is read again: bad ones are rare)."""
+    if isinstance(read, Finding):  # cannot happen: the entry was read before its check
+        return read
+    return Finding(
+        "signoff-signature",
+        index,
+        f"the signature of {read.signer} on {read.item} revision {read.revision} "
+        f"(stage {read.stage}) does not verify",
+        {"signer": read.signer, "item": read.item, "revision": read.revision, "stage": read.stage},
+    )
 
 
 def report_json(report: Report) -> str:

@@ -479,7 +479,13 @@ class Workflow:
         try:
             policy_hash, chains = parse_policy(entry.body)
         except BadInput as exc:
-            self._find("policy-malformed", index, str(exc))
+            recorded = entry.body.get("policy_hash")
+            params: dict[str, Param] = {"reason": str(exc.params.get("reason", "invalid"))}
+            if isinstance(recorded, str):
+                params["policy"] = recorded[:16]
+            if "level" in exc.params:
+                params["level"] = exc.params["level"]
+            self._find("policy-malformed", index, str(exc), params)
             return
         self.policies[policy_hash] = chains
 

@@ -77,15 +77,11 @@ def _already_logged(rt: Runtime, item_id: str, channel: str, live_digest: str | 
 def _record_drift(rt: Runtime, row: Publication, release: Release, back: ReadBack) -> None:
     changed = differences(release, back)
     with rt.uow() as uow:
-        uow.record(
-            Event(
+        uow.record(  # the row is live, so it is the release's (check_live read it back)
+            Event.for_revision(
                 DRIFTED,
-                actor=None,
-                item_id=row.item_id,
-                revision=row.revision,
-                manifest_hash=row.manifest_hash,
-                policy_hash=release.policy_hash,
-                body={
+                release,
+                {
                     "channel": row.channel,
                     "location": back.location,
                     "live_digest": back.digest,

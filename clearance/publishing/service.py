@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from clearance.crashpoint import crash_point
 from clearance.domain.lifecycle import Action, State
@@ -455,14 +456,11 @@ def finish_recall(rt: Runtime, item_id: str) -> list[PublicationOutcome]:
             recaller, reason = live.recall_actor, live.recall_reason or ""
             outcomes.append(_view(live))
             uow.record(
-                Event(
+                Event.for_revision(
                     "publication.recalled",
+                    _published_revision(uow.session, revision, live),
+                    {"channel": live.channel, "location": live.location, "reason": reason},
                     actor=recaller,
-                    item_id=item_id,
-                    revision=live.revision,
-                    manifest_hash=live.manifest_hash,
-                    policy_hash=revision.policy_hash,
-                    body={"channel": live.channel, "location": live.location, "reason": reason},
                 )
             )
         if outcomes and State(item.state) is State.PUBLISHED:
@@ -480,6 +478,30 @@ def finish_recall(rt: Runtime, item_id: str) -> list[PublicationOutcome]:
             )
         uow.commit(now=now)
     return outcomes
+
+
+@dataclass(frozen=True, slots=True)
+class _LiveRelease:
+    """What a publication row was released as (``events.ReleasedRevision``): its item,
+    revision and manifest, with the policy its revision was screened under."""
+
+    item_id: str
+    revision: int
+    manifest_hash: str
+    policy_hash: str | None
+
+
+def _published_revision(session: Session, current: Revision, row: Publication) -> _LiveRelease:
+    """The release a publication row is of, for an entry about the row: the row's revision
+    and manifest (what was live), and that revision's policy (the item's current revision,
+    unless the row is of an older one)."""
+    stored: Revision | None = current
+    if current.number != row.revision:
+        stored = session.scalars(
+            select(Revision).where(Revision.item_id == row.item_id, Revision.number == row.revision)
+        ).one_or_none()
+    policy = None if stored is None else stored.policy_hash
+    return _LiveRelease(row.item_id, row.revision, row.manifest_hash, policy)
 
 
 def remove_unconfirmed(rt: Runtime, item_id: str, *, reason: str) -> list[PublicationOutcome]:
@@ -500,14 +522,10 @@ def remove_unconfirmed(rt: Runtime, item_id: str, *, reason: str) -> list[Public
             live.error = reason
             outcomes.append(_view(live))
             uow.record(
-                Event(
+                Event.for_revision(
                     "publication.removed",
-                    actor=None,
-                    item_id=item_id,
-                    revision=live.revision,
-                    manifest_hash=live.manifest_hash,
-                    policy_hash=revision.policy_hash,
-                    body={"channel": live.channel, "location": live.location, "reason": reason},
+                    _published_revision(uow.session, revision, live),
+                    {"channel": live.channel, "location": live.location, "reason": reason},
                 )
             )
         uow.commit(now=now)

@@ -13,7 +13,6 @@ from clearance.screening.extract.odf import (
     _BINARY,
     _BREAKS,
     _CODE_CONTAINERS,
-    _COUNT,
     _EXTERNAL,
     _FIELD_NAMESPACES,
     _HIDDEN,
@@ -27,6 +26,7 @@ from clearance.screening.extract.odf import (
     _attribute_kind,
     _Fonts,
     _Read,
+    spaces,
 )
 from clearance.screening.extract.xmltext import stream_events
 from clearance.screening.limits import Budget, Held
@@ -153,7 +153,7 @@ def stream_reads(
                     if apart:
                         own.append("\n")
                     if tag == _SPACE:
-                        own.append(" " * int(element.get(_COUNT, "1") or 1))
+                        own.append(spaces(element, name))
                     elif tag == _TAB:
                         own.append("\t")
                 elements.append(element)

@@ -142,3 +142,97 @@ def test_a_file_shared_by_a_tag_and_the_resources_is_read_once_under_the_tag(
     result = screen_file(data, "a.pdf", rules)
     parts = {e.part.split(" > ", 1)[0] for e in result.coverage if "ke-hoach.docx" in e.part}
     assert parts == {"page 1 marked content Figure associated file ke-hoach.docx"}, parts
+
+
+# Every /AF reference is read or reported: an /AF entry that names no file, names something
+# that is not a file specification, or a specification without its file, holds the PDF for
+# review with an ``uninspected`` finding naming where it hangs; an /AF entry on an object no
+# named reader walks (a font, the outline) is still read.
+UNINSPECTED = "screening.uninspected"
+
+
+def _spec(name: str, **entries: object) -> pikepdf.Dictionary:
+    return pikepdf.Dictionary(Type=pikepdf.Name.Filespec, F=pikepdf.String(name), **entries)
+
+
+def _benign_with(af: object) -> bytes:
+    doc = P.PdfDoc()
+    doc.page(P.letter())
+    doc.pdf.Root.AF = af
+    return doc.save()
+
+
+@pytest.mark.parametrize(
+    ("af", "named"),
+    [
+        (pikepdf.Array([]), ["associated file"]),
+        (pikepdf.Array([5]), ["associated file"]),
+        (pikepdf.Array([None]), ["associated file"]),
+        (
+            pikepdf.Array(
+                [_spec("a.txt", EF=pikepdf.Dictionary()), _spec("b.txt", EF=pikepdf.Dictionary())]
+            ),
+            ["associated file a.txt", "associated file b.txt"],
+        ),
+    ],
+    ids=["empty", "number", "null", "two-without-stream"],
+)
+def test_an_af_entry_with_nothing_embedded_is_held_not_clear(
+    rules: ScreeningRules, af: object, named: list[str]
+) -> None:
+    result = screen_file(_benign_with(af), "a.pdf", rules)
+    assert result.verdict is Verdict.REVIEW, result.findings
+    parts = [f.part for f in result.findings if f.rule == UNINSPECTED]
+    assert parts == named, result.findings
+
+
+def _on_unwalked(doc: P.PdfDoc, spec: pikepdf.Object, holder: str) -> None:
+    if holder == "font":
+        doc.font.AF = pikepdf.Array([spec])
+    else:
+        outlines = pikepdf.Dictionary(Type=pikepdf.Name.Outlines, AF=pikepdf.Array([spec]))
+        doc.pdf.Root.Outlines = doc.pdf.make_indirect(outlines)
+
+
+@pytest.mark.parametrize("holder", ["font", "outlines"])
+def test_an_af_entry_on_an_object_no_reader_walks_is_reported(
+    rules: ScreeningRules, holder: str
+) -> None:
+    doc = P.PdfDoc()
+    doc.page(P.letter())
+    _on_unwalked(doc, _spec("ghi-chu.txt"), holder)
+    result = screen_file(doc.save(), "a.pdf", rules)
+    assert result.verdict is Verdict.REVIEW, result.findings
+    [finding] = [f for f in result.findings if f.rule == UNINSPECTED]
+    assert finding.part.startswith("object ") and finding.part.endswith(
+        "associated file ghi-chu.txt"
+    ), finding
+
+
+@pytest.mark.parametrize("holder", ["font", "outlines"])
+def test_a_marked_docx_on_an_object_no_reader_walks_blocks(
+    rules: ScreeningRules, holder: str
+) -> None:
+    doc = P.PdfDoc()
+    doc.page(P.letter())
+    stream = doc.pdf.make_stream(MARKED_DOCX, Type=pikepdf.Name.EmbeddedFile)
+    spec = doc.pdf.make_indirect(_spec("ke-hoach.docx", EF=pikepdf.Dictionary(F=stream)))
+    _on_unwalked(doc, spec, holder)
+    result = screen_file(doc.save(), "a.pdf", rules)
+    assert result.verdict is Verdict.BLOCKED, result.findings
+    marking = [f for f in result.findings if f.rule == "marking.toi_mat"]
+    assert marking and all("ke-hoach.docx > " in f.part for f in marking), marking
+    assert not [f for f in result.findings if f.rule == UNINSPECTED], result.findings
+
+
+def test_an_associated_file_that_cannot_be_decoded_is_held_naming_it(
+    rules: ScreeningRules,
+) -> None:
+    doc = P.PdfDoc()
+    doc.page(P.letter())
+    broken = doc.pdf.make_stream(b"not deflate data at all", Filter=pikepdf.Name.FlateDecode)
+    doc.pdf.Root.AF = pikepdf.Array([_spec("ghi-chu.txt", EF=pikepdf.Dictionary(F=broken))])
+    result = screen_file(doc.save(), "a.pdf", rules)
+    assert result.verdict is Verdict.REVIEW, result.findings
+    [finding] = [f for f in result.findings if f.rule == UNINSPECTED]
+    assert finding.part == "associated file ghi-chu.txt" and "decoded" in finding.message

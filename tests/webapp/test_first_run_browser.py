@@ -99,3 +99,61 @@ def test_first_run_setup_in_the_browser(fresh_server: str) -> None:
         shoot(page, "admin-setup-closed")
         browser.close()
     assert not csp, csp
+
+
+#: for each username cell of the review table: does it overflow, on how many lines is it drawn
+_USERNAME_CELLS = """() => [...document.querySelectorAll('main table tbody tr')].map(row => {
+  const cell = row.cells[0];
+  const range = document.createRange();
+  range.selectNodeContents(cell);
+  const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+  return {text: cell.innerText.trim(), lines: tops.size,
+          overflow: cell.scrollWidth - cell.clientWidth};
+})"""
+
+
+def test_the_review_step_keeps_usernames_whole_at_390_px(fresh_server: str) -> None:
+    """At 390 px the roster's review table neither overflows the screen nor breaks a username
+    inside a word (each is drawn on one line, inside its cell)."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    people = [
+        ("nguyen.van.lanh.dao", "Nguyễn Văn Lãnh Đạo", "approver", "unit_head"),
+        ("tran.thi.bao.mat", "Trần Thị Bảo Mật", "approver", "security_officer"),
+        ("le.van.kiem.toan", "Lê Văn Kiểm Toán", "auditor", None),
+        ("quan.tri.vien.2", "Phạm Thị Quản Trị", "admin", None),
+    ]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_context(viewport={"width": 390, "height": 900}).new_page()
+        page.goto(f"{fresh_server}/auth/login")
+        page.fill("input[name=username]", "quan.tri")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("input[type=submit]")
+        page.goto(f"{fresh_server}/admin/setup/")
+        page.fill("textarea[name=units]", "Văn phòng Ủy ban nhân dân\nPhòng Bảo mật")
+        for i, (name, shown, role, signoff) in enumerate(people):
+            page.fill(f"#people-{i}-username", name)
+            page.fill(f"#people-{i}-display_name", shown)
+            page.select_option(f"#people-{i}-role", role)
+            if signoff:
+                page.check(f"input[name=people-{i}-signoff_roles][value={signoff}]")
+            if role == "approver":
+                unit = (
+                    "Phòng Bảo mật"
+                    if signoff == "security_officer"
+                    else "Văn phòng Ủy ban nhân dân"
+                )
+                page.fill(f"#people-{i}-unit", unit)
+        page.click("input[name=review]")
+        page.wait_for_selector("input[name=password]")
+        page.screenshot(path=str(SHOTS / "admin-setup-review-390.png"), full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        cells = page.evaluate(_USERNAME_CELLS)
+        browser.close()
+    assert width <= 390, f"the review page is {width} px wide at 390 px"
+    assert [c["text"] for c in cells] == [name for name, *_ in people], cells
+    assert all(c["lines"] == 1 and c["overflow"] <= 0 for c in cells), cells

@@ -128,8 +128,8 @@ def test_every_finding_s_params_are_said_in_vietnamese(app: Flask) -> None:
 
 
 #: params shown as numbers, and those shown by their policy label or a word (not as given)
-NUMBERS = {"index", "next", "seq", "size", "entries", "first", "last", "valid", "quorum", "age",
-           "max_age", "revision", "status"}  # fmt: skip
+NUMBERS = {"index", "next", "seq", "size", "entries", "first", "last", "held", "valid", "quorum",
+           "age", "max_age", "revision", "status"}  # fmt: skip
 LABELLED = {"stage", "role", "level", "field"}
 
 

@@ -195,11 +195,33 @@ _CODE_CONTAINERS = frozenset({f"{{{OFFICE}}}scripts", f"{{{OFFICE}}}event-listen
 _SPACE = f"{{{TEXT}}}s"
 _TAB = f"{{{TEXT}}}tab"
 _COUNT = f"{{{TEXT}}}c"
+#: the most spaces one ``text:s`` gives: a longer run reads the same to the detectors, and a
+#: few bytes of XML must not ask for gigabytes
+MAX_SPACES = 64
+_WHOLE_NUMBER = re.compile("[0-9]{1,12}")
 _HREF = f"{{{XLINK}}}href"
 _SECTION_LABELS = {_ANNOTATION: "annotations", _TRACKED: "tracked changes"}
 _EXTERNAL = ("http:", "https:", "ftp:", "//", "file:")
 # what an attribute is to the reader: 0 nothing, 1 words a reader sees, 2 a style, 3 a link
 _PLAIN, _WORDS, _STYLED, _LINK = 0, 1, 2, 3
+
+
+def spaces(element: Element, part: str) -> str:
+    """The spaces a ``text:s`` element stands for: its ``text:c`` repeat count (one when there
+    is none), at most ``MAX_SPACES``. A count that is not a whole number is a malformed part:
+    :class:`Held`, naming the part and the attribute."""
+    count = element.get(_COUNT)
+    if count is None:
+        return " "
+    if not _WHOLE_NUMBER.fullmatch(count):
+        if count.isascii() and count.isdigit():  # more than 12 digits: a whole number still
+            return " " * MAX_SPACES
+        shown = count[:40]
+        raise Held(
+            f"the part {part} is malformed: a space's repeat count text:c={shown!r} is not a "
+            "whole number; re-save the document"
+        )
+    return " " * min(int(count), MAX_SPACES)
 
 
 def _attribute_kind(name: str) -> int:
@@ -306,6 +328,7 @@ class _TreeReader:
     def __init__(
         self, name: str, fonts: _Fonts, budget: Budget, sections: bool, pictures: list[str] | None
     ) -> None:
+        self.name = name
         self.read = _Read()
         self.reads = [(name, self.read)]
         self.fonts = fonts
@@ -382,7 +405,7 @@ class _TreeReader:
             if apart:
                 own.append("\n")
             if tag == _SPACE:
-                own.append(" " * int(element.get(_COUNT, "1") or 1))
+                own.append(spaces(element, self.name))
             elif tag == _TAB:
                 own.append("\t")
         return _Frame(element, own, encoding, apart, code)

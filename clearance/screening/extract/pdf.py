@@ -82,6 +82,8 @@ class _PdfReading:
         self.read_text: list[str] = []
         self.collector = GlyphCollector(budget, self.out.uninspected)
         self.embedded_seen: set[int] = set()
+        #: the ``/AF`` entries read (or reported), by object number or identity
+        self.associated_seen: set[tuple[str, int]] = set()
 
     def text(self, part: str, text: str, *, method: str = "text") -> None:
         self.out.text(part, text, method=method)
@@ -287,15 +289,42 @@ class _PdfReading:
                 self.out.uninspected(part, "the XFA packet is not a stream")
 
     def _associated(self, raw: Any, where: str) -> None:
-        """The files of an ``/AF`` array (PDF 2.0, PDF/A-3 associated files): each a child."""
+        """The files of an ``/AF`` array (PDF 2.0, PDF/A-3 associated files): each a child;
+        an entry that names no file, or something that is not a file specification, is
+        reported (each entry once, wherever it is reached from)."""
+        if raw is None:
+            return
+        key = _identity(raw)
+        if key in self.associated_seen:
+            return
+        self.associated_seen.add(key)
         found = _resolve(raw)
         if isinstance(found, DictionaryObject):  # one file specification, not in an array
             found = [found]
         if isinstance(found, (ArrayObject, list)):
+            if not found:
+                self.out.uninspected(where, "the /AF entry names no file")
             for spec in found:
-                self._filespec(spec, where)
-        elif found is not None:
+                if isinstance(_resolve(spec), (DictionaryObject, str)):
+                    self._filespec(spec, where)
+                else:
+                    self.out.uninspected(where, "the /AF entry holds no file specification")
+        else:
             self.out.uninspected(where, "the /AF entry is neither an array nor a file")
+
+    def unread_associated(self, reader: PdfReader, inventory: Inventory) -> None:
+        """The ``/AF`` entries of objects no named reader walks (a font, the outline...):
+        read, or reported, like the others, named by their object."""
+        for number in sorted(inventory.associated):
+            self.budget.check()
+            try:
+                holder = reader.get_object(number)
+            except Exception as exc:
+                self.out.uninspected(f"object {number}", f"it cannot be read ({exc})")
+                continue
+            label = inventory.labels.get(number, "object")
+            for raw in _af_entries(holder):
+                self._associated(raw, f"object {number} ({label}) associated file")
 
     def _marked_files(self, where: str) -> None:
         """Associated files of the marked-content sequences just drawn (``BDC`` property lists
@@ -377,6 +406,8 @@ class _PdfReading:
             self.out.uninspected(where, f"it names an external file '{spec}' that is not inside")
             return
         if not isinstance(spec, DictionaryObject):
+            if spec is not None:
+                self.out.uninspected(where, "it names something that is not a file specification")
             return
         name = str(_resolve(spec.get("/UF")) or _resolve(spec.get("/F")) or "unnamed")
         ef = _resolve(spec.get("/EF"))
@@ -384,6 +415,9 @@ class _PdfReading:
             self.out.uninspected(f"{where} {name}", "the file specification carries no file")
             return
         stream_ref = ef.get("/UF") or ef.get("/F")
+        if stream_ref is None:
+            self.out.uninspected(f"{where} {name}", "the embedded file cannot be found")
+            return
         number = stream_ref.idnum if isinstance(stream_ref, IndirectObject) else id(stream_ref)
         if number in self.embedded_seen:
             return
@@ -394,7 +428,15 @@ class _PdfReading:
             return
         if len(self.embedded_seen) > MAX_EMBEDDED:
             raise Held(f"the PDF embeds more than {MAX_EMBEDDED} files")
-        payload = stream.get_data()
+        try:
+            payload = stream.get_data()
+        except Exception as exc:
+            self.out.uninspected(f"{where} {name}", f"the embedded file cannot be decoded ({exc})")
+            return
+        encoded = getattr(stream, "_data", b"")  # pypdf's raw bytes (it drops /Length)
+        if not payload and encoded:  # pypdf could not decode it and said so only in a warning
+            self.out.uninspected(f"{where} {name}", "the embedded file cannot be decoded")
+            return
         self.budget.spend(len(payload))
         self.out.observe(MetadataKind.EMBEDDED_FILES, f"{where} {name}", "attached file")
         self.out.embedded.append(Embedded(f"{where} {name}", payload))
@@ -496,6 +538,38 @@ def _name_tree(node: Any, depth: int = 0) -> list[Any]:
     return found
 
 
+def _identity(raw: Any) -> tuple[str, int]:
+    """What tells one PDF value from another: its object number when it is (or was resolved
+    from) an indirect object, else the Python object (pypdf keeps the objects it parsed)."""
+    if isinstance(raw, IndirectObject):
+        return "object", raw.idnum
+    ref = getattr(raw, "indirect_reference", None)
+    if isinstance(ref, IndirectObject):
+        return "object", ref.idnum
+    return "value", id(raw)
+
+
+def _af_entries(holder: Any) -> list[Any]:
+    """The raw ``/AF`` values in ``holder`` and its direct dictionaries and arrays."""
+    found: list[Any] = []
+    stack: list[tuple[Any, int]] = [(holder, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > 64:
+            raise Held("an object nests more than 64 levels of dictionaries and arrays")
+        if isinstance(node, DictionaryObject):
+            for key, value in node.items():
+                if key == "/AF":
+                    found.append(value)
+                elif isinstance(value, (DictionaryObject, ArrayObject)):
+                    stack.append((value, depth + 1))
+        elif isinstance(node, ArrayObject):
+            stack.extend(
+                (value, depth + 1) for value in node if not isinstance(value, IndirectObject)
+            )
+    return found
+
+
 def extract_pdf(data: bytes, budget: Budget) -> Extraction:
     inventory = take_inventory(data, budget)
     reading = _PdfReading(data, budget)
@@ -522,6 +596,7 @@ def extract_pdf(data: bytes, budget: Budget) -> Extraction:
         reading.annotations(reader)
         reading.document(reader)
         reading.unseen_forms(reader, inventory)
+        reading.unread_associated(reader, inventory)
     reading.objects(reader, inventory)
     if texts is not None:
         reading.revisions(texts)

@@ -38,6 +38,8 @@ class Inventory:
     strings: dict[int, list[str]] = field(default_factory=dict)
     images: dict[int, str] = field(default_factory=dict)
     unknown: dict[int, str] = field(default_factory=dict)
+    #: the objects holding an ``/AF`` (associated files) entry, in themselves or a direct part
+    associated: set[int] = field(default_factory=set)
 
 
 def _name(value: object) -> str:
@@ -78,6 +80,8 @@ def _walk_direct(
     if depth > 64:
         raise Held(f"object {number} nests more than 64 levels of dictionaries and arrays")
     for child_key, child in _children(obj):
+        if child_key == "/AF":
+            inv.associated.add(number)
         if not isinstance(child, pikepdf.Object):
             continue  # numbers and booleans come back as Python values
         if child.is_indirect:
