@@ -111,28 +111,14 @@ def _hold_submit(page: Any, form: str) -> None:
 
 
 def _first_run(stage: Stage) -> None:
-    from tests.webapp.helpers import PASSWORD
+    from tests.webapp.helpers import PASSWORD, fill_roster
 
     page, base = stage.page, stage.base
     page.goto(f"{base}/admin/users")
     page.wait_for_selector("#single-admin")
     stage.shoot("first-run-users")
     page.click("#single-admin a.button")
-    page.wait_for_selector("textarea[name=units]")
-    page.fill("textarea[name=units]", "Văn phòng\nPhòng Bảo mật")
-    rows = [
-        ("lanh.dao", "Nguyễn Văn Lãnh", "approver", "unit_head", "Văn phòng"),
-        ("bao.mat", "Trần Thị Bảo", "approver", "security_officer", "Phòng Bảo mật"),
-        ("kiem.toan", "Lê Văn Kiểm", "auditor", None, ""),
-        ("quan.tri.2", "Phạm Thị Quản", "admin", None, ""),
-    ]
-    for i, (name, shown, role, signoff, unit) in enumerate(rows):
-        page.fill(f"#people-{i}-username", name)
-        page.fill(f"#people-{i}-display_name", shown)
-        page.select_option(f"#people-{i}-role", role)
-        if signoff:
-            page.check(f"input[name=people-{i}-signoff_roles][value={signoff}]")
-        page.fill(f"#people-{i}-unit", unit)
+    fill_roster(page)
     stage.shoot("first-run-roster")
     page.click("input[name=review]")
     page.wait_for_selector("input[name=password]")

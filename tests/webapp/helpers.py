@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +98,34 @@ def browser(app: Flask, username: str | None = None) -> Browser:
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         b.get("/auth/password")  # the session was renewed at login: take its CSRF token
     return b
+
+
+#: the first-run roster the browser tests and the screenshots type in: (username, display
+#: name, role, sign-off role or None, unit or "")
+ROSTER = (
+    ("lanh.dao", "Nguyễn Văn Lãnh", "approver", "unit_head", "Văn phòng"),
+    ("bao.mat", "Trần Thị Bảo", "approver", "security_officer", "Phòng Bảo mật"),
+    ("kiem.toan", "Lê Văn Kiểm", "auditor", None, ""),
+    ("quan.tri.2", "Phạm Thị Quản", "admin", None, ""),
+)
+
+
+def fill_roster(
+    page: Any,
+    units: str = "Văn phòng\nPhòng Bảo mật",
+    people: Sequence[tuple[str, str, str, str | None, str]] = ROSTER,
+) -> None:
+    """Type ``units`` and ``people`` into the first-run setup form open in a Playwright page."""
+    page.wait_for_selector("textarea[name=units]")
+    page.fill("textarea[name=units]", units)
+    for i, (name, shown, role, signoff, unit) in enumerate(people):
+        page.fill(f"#people-{i}-username", name)
+        page.fill(f"#people-{i}-display_name", shown)
+        page.select_option(f"#people-{i}-role", role)
+        if signoff:
+            page.check(f"input[name=people-{i}-signoff_roles][value={signoff}]")
+        if unit:
+            page.fill(f"#people-{i}-unit", unit)
 
 
 def make_people(rt: Runtime) -> None:

@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from clearance.services import users as user_service
 from tests.webapp.conftest import init_home, settings_for
-from tests.webapp.helpers import PASSWORD
+from tests.webapp.helpers import PASSWORD, fill_roster
 from tests.webapp.test_browser import CHROMIUM, SHOTS
 from webapp import create_app
 
@@ -67,21 +67,7 @@ def test_first_run_setup_in_the_browser(fresh_server: str) -> None:
         assert page.locator("#single-admin").is_visible()
         shoot(page, "admin-users-single-admin")
         page.click("#single-admin a.button")
-        page.wait_for_selector("textarea[name=units]")
-        page.fill("textarea[name=units]", "Văn phòng\nPhòng Bảo mật")
-        rows = [
-            ("lanh.dao", "Nguyễn Văn Lãnh", "approver", "unit_head", "Văn phòng"),
-            ("bao.mat", "Trần Thị Bảo", "approver", "security_officer", "Phòng Bảo mật"),
-            ("kiem.toan", "Lê Văn Kiểm", "auditor", None, ""),
-            ("quan.tri.2", "Phạm Thị Quản", "admin", None, ""),
-        ]
-        for i, (name, shown, role, signoff, unit) in enumerate(rows):
-            page.fill(f"#people-{i}-username", name)
-            page.fill(f"#people-{i}-display_name", shown)
-            page.select_option(f"#people-{i}-role", role)
-            if signoff:
-                page.check(f"input[name=people-{i}-signoff_roles][value={signoff}]")
-            page.fill(f"#people-{i}-unit", unit)
+        fill_roster(page)
         shoot(page, "admin-setup")
         page.click("input[name=review]")
         page.wait_for_selector("input[name=password]")
@@ -119,11 +105,12 @@ def test_the_review_step_keeps_usernames_whole_at_390_px(fresh_server: str) -> N
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     people = [
-        ("nguyen.van.lanh.dao", "Nguyễn Văn Lãnh Đạo", "approver", "unit_head"),
-        ("tran.thi.bao.mat", "Trần Thị Bảo Mật", "approver", "security_officer"),
-        ("le.van.kiem.toan", "Lê Văn Kiểm Toán", "auditor", None),
-        ("quan.tri.vien.2", "Phạm Thị Quản Trị", "admin", None),
-    ]
+        ("nguyen.van.lanh.dao", "Nguyễn Văn Lãnh Đạo", "approver", "unit_head",
+         "Văn phòng Ủy ban nhân dân"),
+        ("tran.thi.bao.mat", "Trần Thị Bảo Mật", "approver", "security_officer", "Phòng Bảo mật"),
+        ("le.van.kiem.toan", "Lê Văn Kiểm Toán", "auditor", None, ""),
+        ("quan.tri.vien.2", "Phạm Thị Quản Trị", "admin", None, ""),
+    ]  # fmt: skip
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
@@ -134,20 +121,7 @@ def test_the_review_step_keeps_usernames_whole_at_390_px(fresh_server: str) -> N
         page.fill("input[name=password]", PASSWORD)
         page.click("input[type=submit]")
         page.goto(f"{fresh_server}/admin/setup/")
-        page.fill("textarea[name=units]", "Văn phòng Ủy ban nhân dân\nPhòng Bảo mật")
-        for i, (name, shown, role, signoff) in enumerate(people):
-            page.fill(f"#people-{i}-username", name)
-            page.fill(f"#people-{i}-display_name", shown)
-            page.select_option(f"#people-{i}-role", role)
-            if signoff:
-                page.check(f"input[name=people-{i}-signoff_roles][value={signoff}]")
-            if role == "approver":
-                unit = (
-                    "Phòng Bảo mật"
-                    if signoff == "security_officer"
-                    else "Văn phòng Ủy ban nhân dân"
-                )
-                page.fill(f"#people-{i}-unit", unit)
+        fill_roster(page, "Văn phòng Ủy ban nhân dân\nPhòng Bảo mật", people)
         page.click("input[name=review]")
         page.wait_for_selector("input[name=password]")
         page.screenshot(path=str(SHOTS / "admin-setup-review-390.png"), full_page=True)
