@@ -100,3 +100,16 @@ def log_types(rt: Runtime, item_id: str) -> list[str]:
 
     with rt.sessions() as session:
         return [parse_leaf(leaf_at(session, s)).type for s in seqs_for_item(session, item_id)]
+
+
+def grant_by_two_admins(rt: Runtime) -> None:
+    """Two administrators (added here) grant ha.dang the approver role with provincial_leader
+    in van-phong-ubnd: proposed by one, confirmed by the other, both logged."""
+    from clearance.admin.service import confirm, propose_roles
+    from clearance.services.users import add_user
+
+    for name in ("quan.tri", "quan.tri.2"):
+        add_user(rt, actor="test", username=name, roles="admin", password=PASSWORD)
+    change = propose_roles(rt, admin="quan.tri", username="ha.dang", roles=["approver"],
+                           signoff_roles=["provincial_leader"], unit="van-phong-ubnd")  # fmt: skip
+    confirm(rt, admin="quan.tri.2", change_id=change.id)

@@ -7,14 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text, update
 
-from clearance.admin.service import confirm, propose_roles
 from clearance.auditlog.models import entries
 from clearance.errors import VerificationError
 from clearance.runtime import Runtime
 from clearance.services import grants as grants_module
 from clearance.services.grants import ACCOUNT_EVENTS, logged_grants
-from clearance.services.users import add_user
-from tests.flows.conftest import PASSWORD
+from tests.flows.conftest import grant_by_two_admins
 
 
 def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -50,11 +48,7 @@ def test_an_unchanged_account_log_is_not_replayed_again(
 def test_a_grant_logged_since_is_replayed(rt: Runtime) -> None:
     with rt.sessions() as session:
         assert "provincial_leader" not in logged_grants(session, "ha.dang").signoff_roles
-    for name in ("quan.tri", "quan.tri.2"):
-        add_user(rt, actor="test", username=name, roles="admin", password=PASSWORD)
-    change = propose_roles(rt, admin="quan.tri", username="ha.dang", roles=["approver"],
-                           signoff_roles=["provincial_leader"], unit="van-phong-ubnd")  # fmt: skip
-    confirm(rt, admin="quan.tri.2", change_id=change.id)
+    grant_by_two_admins(rt)
     with rt.sessions() as session:
         now = logged_grants(session, "ha.dang")
         assert now.signoff_roles == {"provincial_leader"} and now.unit == "van-phong-ubnd"

@@ -127,14 +127,19 @@ def test_a_fresh_claim_is_left_to_its_worker_until_the_lease_runs_out(rt: Runtim
     assert _state(rt, item) == _state(rt, other) == State.PUBLISHED.value
 
 
-def test_a_claim_whose_release_no_longer_passes_is_taken_down_and_logged(rt: Runtime) -> None:
-    item = _approved(rt)
-    page = _half_published(rt, item)
-    with rt.uow() as uow:  # the screening record is tampered with after the approval
+def tamper_verdict(rt: Runtime, item: str) -> None:
+    """The screening record is tampered with after the approval: the item now reads blocked."""
+    with rt.uow() as uow:
         uow.session.execute(
             update(Revision).where(Revision.item_id == item).values(screening_verdict="blocked")
         )
         uow.commit()
+
+
+def test_a_claim_whose_release_no_longer_passes_is_taken_down_and_logged(rt: Runtime) -> None:
+    item = _approved(rt)
+    page = _half_published(rt, item)
+    tamper_verdict(rt, item)
     with pytest.raises(VerificationError):
         drive(rt, item)
     assert not page.exists()

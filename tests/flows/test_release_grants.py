@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from clearance.admin.service import confirm, propose_roles
 from clearance.auditlog.entry import parse_leaf
 from clearance.auditlog.models import entries
 from clearance.errors import PolicyRefusal, VerificationError
@@ -19,7 +18,7 @@ from clearance.services.signoff import decide
 from clearance.services.users import add_user
 from clearance.storage.models import User
 from flows.people import Person, ensure_person
-from tests.flows.conftest import PASSWORD, submit_text
+from tests.flows.conftest import PASSWORD, grant_by_two_admins, submit_text
 from tests.flows.test_publishing import _force
 
 
@@ -83,11 +82,7 @@ def test_a_unit_written_into_the_users_table_cannot_sign_a_same_unit_stage(rt: R
 
 
 def test_a_role_granted_by_two_admins_counts(rt: Runtime) -> None:
-    for name in ("quan.tri", "quan.tri.2"):
-        add_user(rt, actor="test", username=name, roles="admin", password=PASSWORD)
-    change = propose_roles(rt, admin="quan.tri", username="ha.dang", roles=["approver"],
-                           signoff_roles=["provincial_leader"], unit="van-phong-ubnd")  # fmt: skip
-    confirm(rt, admin="quan.tri.2", change_id=change.id)
+    grant_by_two_admins(rt)
     with rt.sessions() as session:
         assert logged_grants(session, "ha.dang").signoff_roles == {"provincial_leader"}
     item = submit_text(rt)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import update
 
 from clearance.auditlog.entry import Entry, parse_leaf
 from clearance.auditlog.store import leaf_at, seqs_for_item
@@ -21,8 +20,8 @@ from clearance.publishing.registry import adapter_for
 from clearance.publishing.service import _claim, recall
 from clearance.runtime import Runtime
 from clearance.services.review import review_revision
-from clearance.storage.models import Revision
 from tests.flows.conftest import approve_fully, submit_text
+from tests.flows.test_publication_queue import tamper_verdict
 
 
 @pytest.fixture
@@ -79,11 +78,7 @@ def test_a_take_down_entry_carries_the_claimed_revision_s_fields(
     release = check_release(rt, item, "website")
     _claim(rt, release, "website", "website")
     adapter_for(rt, "website").put(release)  # a worker died after the write: a pending row
-    with rt.uow() as uow:  # the screening record is tampered with after the approval
-        uow.session.execute(
-            update(Revision).where(Revision.item_id == item).values(screening_verdict="blocked")
-        )
-        uow.commit()
+    tamper_verdict(rt, item)  # after the approval
     with pytest.raises(VerificationError):
         drive(rt, item)
     [removed] = [e for e in _entries(rt, item) if e.type == "publication.removed"]
