@@ -49,6 +49,11 @@ def test_screenshots_of_the_item_page_with_previews(live: Live) -> None:  # noqa
             page: Any = _login(browser, live.url, "lanh.dao", size, csp)
             page.goto(f"{live.url}/approvals/items/{item_id}")
             page.wait_for_selector(".pages img")
+            # every image has finished loading (or failing) before it is judged: the page
+            # can answer before the second page image is drawn from the blob store
+            page.wait_for_function(
+                "Array.from(document.querySelectorAll('.pages img')).every(i => i.complete)"
+            )
             loaded = page.evaluate(
                 "Array.from(document.querySelectorAll('.pages img'))"
                 ".map(i => i.complete && i.naturalWidth > 0)"
